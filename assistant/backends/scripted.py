@@ -1,0 +1,94 @@
+"""A deterministic backend that plays back scripted answers.
+
+For UI tests and the UI benchmark: it streams text token by token (a "token"
+is a word or a run of whitespace) with an optional delay, honours cancel, and
+reports usage like a real backend. It is not registered as an entry point, so
+users never see it; tests hand it to `make_app` directly.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+
+from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress
+from assistant.core.conversation import Message
+from assistant.core.events import BackendError, StreamEvent, TextDelta, TurnDone, Usage
+
+_TOKEN = re.compile(r"\s+|[^\s]+")
+
+
+def split_tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+class ScriptedBackend:
+    name = "scripted"
+
+    def __init__(
+        self,
+        answers: Iterable[str] = ("Hello from the scripted backend.",),
+        *,
+        delay: float = 0.0,
+        context_size: int = 4096,
+        load_error: str | None = None,
+        model_name: str = "scripted-model",
+    ) -> None:
+        self.answers = list(answers)
+        self.delay = delay
+        self.load_error = load_error
+        self._model_name = model_name
+        self._context_size = context_size
+        self._turn = 0
+        self._loaded = False
+        self.seen: list[list[Message]] = []  # the messages of every turn, for tests
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(context_size=self._context_size, local=True, tokenizer="words")
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def load(self, progress: LoadProgress | None = None) -> None:
+        if self.load_error:
+            raise BackendUnavailable(self.load_error, kind="model_file")
+        for step in range(1, 5):
+            if progress is not None and not progress(step / 4):
+                raise BackendUnavailable("load cancelled", kind="load")
+        self._loaded = True
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return sum(len(split_tokens(m.content)) + 4 for m in messages)
+
+    def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
+        try:
+            self.load()
+        except BackendUnavailable as exc:
+            yield BackendError(str(exc), kind=exc.kind)
+            return
+        self.seen.append(list(messages))
+        answer = self.answers[min(self._turn, len(self.answers) - 1)]
+        self._turn += 1
+        produced = 0
+        reason = "end_turn"
+        for piece in split_tokens(answer):
+            if cancel.is_set():
+                reason = "cancelled"
+                break
+            if self.delay:
+                time.sleep(self.delay)
+            produced += 1
+            yield TextDelta(piece, 1)
+        yield Usage(prompt_tokens=self.count_tokens(messages), completion_tokens=produced)
+        yield TurnDone(reason)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self._loaded = False

@@ -1,0 +1,1 @@
+"""The headless core: no Textual import anywhere below this package (a test checks it)."""

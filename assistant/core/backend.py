@@ -1,0 +1,81 @@
+"""The contract every backend implements, built-in or third-party.
+
+One synchronous streaming call per turn, run in a worker thread and cancelled
+between tokens through a `threading.Event`. Backends are found through the
+`assistant.backends` entry-point group (see `assistant.core.plugins`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from assistant.core.conversation import Message
+from assistant.core.events import ErrorKind, StreamEvent
+
+if TYPE_CHECKING:
+    from assistant.core.config import Config
+
+# Called with the fraction loaded (0.0-1.0); returning False aborts the load.
+LoadProgress = Callable[[float], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    context_size: int
+    local: bool
+    # Which tokenizer counts this backend's tokens ("gguf" = the model's own).
+    tokenizer: str
+    # How many sequences it can generate at once.
+    max_concurrency: int = 1
+
+
+class BackendUnavailable(Exception):
+    """The backend cannot serve turns; the message says why and what to do."""
+
+    def __init__(self, message: str, kind: ErrorKind = "unavailable") -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+
+
+@runtime_checkable
+class Backend(Protocol):
+    #: The registered name (`local`, `claude`, ...).
+    name: str
+
+    @property
+    def model_name(self) -> str:
+        """A short, human name of the model this backend runs."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def loaded(self) -> bool:
+        """True once `load()` has succeeded (remote backends: always)."""
+        ...
+
+    def load(self, progress: LoadProgress | None = None) -> None:
+        """Make the backend ready; raise `BackendUnavailable` with a clear reason."""
+        ...
+
+    def stream(
+        self, messages: Sequence[Message], cancel: threading.Event
+    ) -> Iterator[StreamEvent]:
+        """Yield the turn's events; ends with `TurnDone` or `BackendError`.
+
+        Must return within one token of `cancel` being set.
+        """
+        ...
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """Tokens these messages take in this backend's prompt, template included."""
+        ...
+
+    def close(self) -> None: ...
+
+
+BackendFactory = Callable[["Config"], Backend]

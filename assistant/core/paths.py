@@ -1,0 +1,39 @@
+"""Where config, data and logs live. `ASSISTANT_HOME` moves all of them under one directory."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "assistant"
+HOME_ENV = "ASSISTANT_HOME"
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    config_dir: Path
+    data_dir: Path
+    log_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "assistant.log"
+
+    @classmethod
+    def resolve(cls) -> Paths:
+        home = os.environ.get(HOME_ENV)
+        if home:
+            root = Path(home).expanduser()
+            return cls(root / "config", root / "data", root / "logs")
+        import platformdirs
+
+        return cls(
+            Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        )

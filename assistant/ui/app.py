@@ -1,0 +1,337 @@
+"""The Textual app: a transcript, a prompt and a live status bar.
+
+Blocking work (loading the model, generating) runs in thread workers that call
+the headless core and post typed messages back; the UI only renders them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.timer import Timer
+from textual.widgets import ProgressBar, Static
+from textual.worker import Worker
+
+from assistant.core.backend import Backend
+from assistant.core.chat import ChatSession, TurnResult
+from assistant.core.config import Config
+from assistant.core.events import StreamEvent, TextDelta
+from assistant.core.metrics import Clock
+from assistant.core.plugins import create_backend, list_backends
+from assistant import format as fmt
+from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider, help_text
+from assistant.ui.messages import AnswerDelta, LoadFinished, LoadProgress, TurnFinished
+from assistant.ui.widgets.prompt import PromptInput
+from assistant.ui.widgets.status import StatusBar, StatusView
+from assistant.ui.widgets.transcript import AssistantMessage, NoteMessage, Transcript, UserMessage
+
+QUIT_WAIT_SECONDS = 10.0
+
+
+class DeltaBuffer:
+    """Answer text handed from the worker thread to the UI, coalesced.
+
+    The worker appends every token; it posts `AnswerDelta` only when the buffer
+    was empty, so a fast stream costs the UI one message per drain, not per token.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._parts: list[str] = []
+
+    def push(self, text: str) -> bool:
+        """Add text; True when the UI must be told (the buffer was empty)."""
+        with self._lock:
+            self._parts.append(text)
+            return len(self._parts) == 1
+
+    def drain(self) -> str:
+        with self._lock:
+            text, self._parts = "".join(self._parts), []
+        return text
+
+
+class AssistantApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "assistant"
+    COMMANDS = App.COMMANDS | {SlashCommandProvider}
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel answer", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        backend: Backend | None = None,
+        config_error: str | None = None,
+        clock: Clock = time.monotonic,
+        preload: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.config_error = config_error
+        self.preload = preload
+        self.session = ChatSession(config, backend or create_backend(config), clock=clock)
+        self._deltas = DeltaBuffer()
+        self._answer: AssistantMessage | None = None
+        self._cancel = threading.Event()
+        self._quitting = threading.Event()
+        self._turn_worker: Worker | None = None
+        self._status_timer: Timer | None = None
+        self._state = "not loaded"
+        self._last_reported_percent = -1
+        if config.ui.theme in self.available_themes:
+            self.theme = config.ui.theme
+
+    # -- layout ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Transcript(id="transcript")
+        yield ProgressBar(id="load-progress", show_eta=False)
+        yield Static("", id="hints", markup=False)
+        yield PromptInput(commands=[c.name for c in SLASH_COMMANDS], id="prompt")
+        yield StatusBar(id="status")
+
+    def on_mount(self) -> None:
+        self.query_one("#load-progress").display = False
+        self.query_one("#hints").display = False
+        self.query_one(PromptInput).focus()
+        if self.config_error:
+            self.notify(f"{self.config_error} — using defaults", severity="error", timeout=15)
+        self.refresh_status()
+        if self.preload and not self.session.backend.loaded:
+            self.load_backend()
+
+    # -- status ---------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._turn_worker is not None and self._turn_worker.is_running
+
+    def status_view(self) -> StatusView:
+        session = self.session
+        backend = session.backend
+        current = session.current
+        if current is not None:
+            stats = current.snapshot()
+            turn_cost = session.turn_cost(stats)
+        elif session.last is not None:
+            stats, turn_cost = session.last.stats, session.last.cost
+        else:
+            stats, turn_cost = None, None
+        per_hour = self.config.cost.local_machine_per_hour
+        note = f"local machine ${per_hour:g}/h" if backend.capabilities.local else ""
+        return StatusView(
+            backend=backend.name,
+            model=backend.model_name,
+            state="generating" if current is not None else self._state,
+            stats=stats,
+            context_fill=session.context_fill(),
+            turn_cost=turn_cost,
+            session_cost=session.totals.cost,
+            session_cost_known=session.totals.cost_known,
+            cost_note=note,
+        )
+
+    def refresh_status(self) -> None:
+        self.query_one(StatusBar).view = self.status_view()
+
+    # -- loading --------------------------------------------------------------
+
+    @work(thread=True, group="load", exit_on_error=False)
+    def load_backend(self) -> None:
+        backend = self.session.backend
+
+        def progress(fraction: float) -> bool:
+            percent = int(fraction * 100)
+            if percent != self._last_reported_percent:
+                self._last_reported_percent = percent
+                self.post_message(LoadProgress(fraction))
+            return not self._quitting.is_set()
+
+        self.post_message(LoadProgress(0.0))
+        try:
+            backend.load(progress)
+        except Exception as exc:  # BackendUnavailable, or anything a plugin raises
+            self.post_message(LoadFinished(backend.model_name, None, error=str(exc)))
+            return
+        self.post_message(LoadFinished(backend.model_name, getattr(backend, "load_seconds", None)))
+
+    def on_load_progress(self, message: LoadProgress) -> None:
+        bar = self.query_one("#load-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=100, progress=message.fraction * 100)
+        self._state = f"loading {message.fraction:.0%}"
+        self.refresh_status()
+
+    async def on_load_finished(self, message: LoadFinished) -> None:
+        self.query_one("#load-progress").display = False
+        if message.error:
+            self._state = "unavailable"
+            self.notify(message.error, title="Model not loaded", severity="error", timeout=15)
+            await self.add_note(f"Model not loaded: {message.error}", error=True)
+        else:
+            self._state = "ready"
+            took = f" in {fmt.seconds(message.seconds)}" if message.seconds is not None else ""
+            self.notify(f"{message.model_name} loaded{took}", timeout=3)
+        self.refresh_status()
+
+    # -- transcript -----------------------------------------------------------
+
+    async def add_note(self, text: str, *, error: bool = False) -> None:
+        await self.query_one(Transcript).mount(NoteMessage(text, error=error))
+
+    # -- prompt ---------------------------------------------------------------
+
+    @on(PromptInput.Changed)
+    def show_hints(self, event: PromptInput.Changed) -> None:
+        hints = self.query_one("#hints", Static)
+        matches = self.query_one(PromptInput).completions()
+        hints.display = bool(matches)
+        if matches:
+            usage = {c.name: c for c in SLASH_COMMANDS}
+            hints.update("   ".join(f"{usage[m].usage} — {usage[m].help}" for m in matches))
+
+    @on(PromptInput.Submitted)
+    async def submit(self, event: PromptInput.Submitted) -> None:
+        text = event.text
+        if text.startswith("/"):
+            await self.run_slash_command(text)
+            return
+        if self.busy:
+            self.notify("An answer is still streaming: Esc cancels it.", severity="warning")
+            return
+        await self.start_turn(text)
+
+    async def start_turn(self, text: str) -> None:
+        transcript = self.query_one(Transcript)
+        backend = self.session.backend
+        self._answer = AssistantMessage(f"{backend.name} · {backend.model_name}")
+        await transcript.mount_all([UserMessage(text), self._answer])
+        transcript.anchor()
+        self._cancel = threading.Event()
+        self._status_timer = self.set_interval(1 / self.config.ui.status_refresh_hz, self.refresh_status)
+        self._turn_worker = self.run_turn(text, self._cancel)
+
+    @work(thread=True, group="turn", exit_on_error=False)
+    def run_turn(self, text: str, cancel: threading.Event) -> None:
+        deltas = self._deltas
+
+        def on_event(event: StreamEvent) -> None:
+            if isinstance(event, TextDelta) and event.text and deltas.push(event.text):
+                self.post_message(AnswerDelta())
+
+        result = self.session.run_turn(text, cancel, on_event)
+        self.post_message(TurnFinished(result))
+
+    async def on_answer_delta(self, _: AnswerDelta) -> None:
+        text = self._deltas.drain()
+        if text and self._answer is not None:
+            await self._answer.write(text)
+
+    async def on_turn_finished(self, message: TurnFinished) -> None:
+        if self._status_timer is not None:
+            self._status_timer.stop()
+            self._status_timer = None
+        result = message.result
+        answer, self._answer = self._answer, None
+        if answer is not None:
+            await answer.write(self._deltas.drain())
+            await answer.finish(fmt.turn_summary(result), self.turn_note(result))
+        self._state = "ready" if self.session.backend.loaded else "unavailable"
+        self.refresh_status()
+
+    @staticmethod
+    def turn_note(result: TurnResult) -> str | None:
+        if result.error is not None:
+            return f"Error: {result.error.message}"
+        if result.outcome == "cancelled":
+            return "Cancelled."
+        return None
+
+    # -- commands -------------------------------------------------------------
+
+    async def run_slash_command(self, line: str) -> None:
+        name, _, arg = line.strip().partition(" ")
+        arg = arg.strip()
+        if name == "/help":
+            await self.add_note(help_text())
+        elif name == "/clear":
+            if self.busy:
+                self.notify("Wait for the answer or cancel it (Esc) first.", severity="warning")
+                return
+            self.session.clear()
+            await self.query_one(Transcript).remove_children()
+            self.notify("New conversation.")
+        elif name == "/model":
+            await self.model_command(arg)
+        elif name == "/quit":
+            await self.action_quit()
+        else:
+            known = ", ".join(c.name for c in SLASH_COMMANDS)
+            await self.add_note(f"Unknown command {name} (commands: {known})", error=True)
+
+    async def model_command(self, arg: str) -> None:
+        backend = self.session.backend
+        if not arg:
+            names = ", ".join(p.name for p in list_backends()) or "none"
+            ctx = backend.capabilities.context_size
+            await self.add_note(
+                f"Backend: {backend.name} · model: {backend.model_name} · context {ctx:,} tokens "
+                f"· {self._state}\nInstalled backends: {names}\n"
+                "Switch with /model BACKEND, or load a GGUF file with /model PATH.gguf"
+            )
+            return
+        if self.busy:
+            self.notify("Wait for the answer or cancel it (Esc) first.", severity="warning")
+            return
+        if arg.endswith(".gguf") or "/" in arg:
+            path = Path(arg).expanduser()
+            if not path.is_file():
+                await self.add_note(f"No such model file: {path}", error=True)
+                return
+            config = replace(self.config, local=replace(self.config.local, model_path=str(path)))
+            new = create_backend(config, "local")
+        else:
+            new = create_backend(self.config, arg)
+        self.session.switch_backend(new)
+        self._state = "not loaded"
+        await self.add_note(f"Switched to {new.name} · {new.model_name}")
+        self.refresh_status()
+        self.load_backend()
+
+    def action_cancel(self) -> None:
+        if self.busy:
+            self._cancel.set()
+
+    async def action_quit(self) -> None:
+        """Cancel a running answer or load, wait for it to stop, then leave."""
+        self._quitting.set()
+        self._cancel.set()
+        worker = self._turn_worker
+        if worker is not None and worker.is_running:
+            deadline = time.monotonic() + QUIT_WAIT_SECONDS
+            while worker.is_running and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+        self.exit()
+
+
+def make_app(
+    config: Config,
+    *,
+    backend: Backend | None = None,
+    config_error: str | None = None,
+    clock: Clock = time.monotonic,
+    preload: bool = True,
+) -> AssistantApp:
+    """The one app factory, shared by the CLI, the tests and the benchmarks."""
+    return AssistantApp(config, backend=backend, config_error=config_error, clock=clock, preload=preload)

@@ -1,0 +1,68 @@
+"""Slash commands: the same list feeds the prompt's completion, /help and the command palette."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from assistant.ui.app import AssistantApp
+
+
+@dataclass(frozen=True, slots=True)
+class SlashCommand:
+    name: str
+    usage: str
+    help: str
+
+
+SLASH_COMMANDS: tuple[SlashCommand, ...] = (
+    SlashCommand("/help", "/help", "List commands and keys."),
+    SlashCommand("/clear", "/clear", "Start a new conversation (the session's costs are kept)."),
+    SlashCommand(
+        "/model",
+        "/model [BACKEND | PATH.gguf]",
+        "Show the backend and model; switch backend, or load another GGUF file.",
+    ),
+    SlashCommand("/quit", "/quit", "Leave (a running answer is cancelled first)."),
+)
+
+KEYS_HELP = (
+    "Enter send · Shift+Enter / Ctrl+J newline · ↑/↓ history · Tab complete /command · "
+    "Esc cancel the answer · Ctrl+P command palette · Ctrl+Q quit"
+)
+
+
+def help_text() -> str:
+    width = max(len(c.usage) for c in SLASH_COMMANDS)
+    lines = [f"{c.usage.ljust(width)}  {c.help}" for c in SLASH_COMMANDS]
+    return "\n".join(lines + ["", KEYS_HELP])
+
+
+class SlashCommandProvider(Provider):
+    """The slash commands in Textual's command palette."""
+
+    @property
+    def _app(self) -> AssistantApp:
+        return self.app  # type: ignore[return-value]
+
+    async def discover(self) -> Hits:
+        for command in SLASH_COMMANDS:
+            yield DiscoveryHit(
+                command.usage, partial(self._app.run_slash_command, command.name), help=command.help
+            )
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in SLASH_COMMANDS:
+            score = matcher.match(command.usage)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(command.usage),
+                    partial(self._app.run_slash_command, command.name),
+                    help=command.help,
+                )

@@ -1,0 +1,30 @@
+"""Messages that workers post to the app. The UI reacts to these and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from assistant.core.chat import TurnResult
+
+
+@dataclass
+class LoadProgress(Message):
+    fraction: float
+
+
+@dataclass
+class LoadFinished(Message):
+    model_name: str
+    seconds: float | None
+    error: str | None = None
+
+
+class AnswerDelta(Message):
+    """New answer text is waiting in the app's delta buffer (coalesced: one per drain)."""
+
+
+@dataclass
+class TurnFinished(Message):
+    result: TurnResult

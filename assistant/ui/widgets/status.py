@@ -1,0 +1,74 @@
+"""The status bar: backend, model and the current/last turn's measured figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from assistant.core.metrics import TurnStats
+from assistant import format as fmt
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """Everything the bar shows; the app builds it from the core and sets it."""
+
+    backend: str
+    model: str
+    state: str  # "loading 42%", "ready", "generating", "unavailable"
+    stats: TurnStats | None = None
+    context_fill: float | None = None
+    turn_cost: float | None = None
+    session_cost: float = 0.0
+    session_cost_known: bool = True
+    cost_note: str = ""
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: bottom;
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+        background: $panel;
+        color: $text;
+    }
+    """
+
+    view: reactive[StatusView | None] = reactive(None, layout=False)
+
+    def render(self) -> Text:
+        v = self.view
+        if v is None:
+            return Text("starting…")
+        s = v.stats
+        line1 = Text.assemble(
+            (f"{v.backend}", "bold"),
+            " · ",
+            (v.model, "italic"),
+            " · ",
+            (v.state, "bold" if v.state != "ready" else ""),
+        )
+        if v.cost_note:
+            line1.append(f" · {v.cost_note}", style="dim")
+        parts = [
+            ("gen", fmt.rate(s.generation_tps if s else None)),
+            ("TTFT", fmt.seconds(s.ttft if s else None)),
+            ("prompt-eval", fmt.rate(s.prompt_eval_tps if s else None)),
+            ("in", fmt.count(s.tokens_in if s else None)),
+            ("out", fmt.count(s.tokens_out if s else None)),
+            ("ctx", fmt.percent(v.context_fill)),
+            ("turn", fmt.cost(v.turn_cost) if s else fmt.DASH),
+            ("session", fmt.cost(v.session_cost, v.session_cost_known)),
+        ]
+        line2 = Text()
+        for i, (label, value) in enumerate(parts):
+            if i:
+                line2.append("  ")
+            line2.append(f"{label} ", style="dim")
+            line2.append(value)
+        return Text("\n").join([line1, line2])

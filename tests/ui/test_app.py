@@ -1,0 +1,143 @@
+"""The real app driven through Pilot, on the scripted backend (deterministic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.backends.llama_cpp import LlamaCppBackend
+from assistant.backends.scripted import ScriptedBackend, split_tokens
+from assistant.core.config import Config
+from assistant.ui.app import make_app
+from assistant.ui.messages import LoadFinished, TurnFinished
+from assistant.ui.widgets.prompt import PromptInput
+from assistant.ui.widgets.transcript import AnswerFooter, AssistantMessage, NoteMessage, UserMessage
+from tests.ui.helpers import send, status_text, transcript_text, wait_for
+
+ANSWER = "Here is a list:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n"
+
+
+async def test_answer_streams_into_the_transcript_and_status_shows_figures() -> None:
+    seen = []
+    backend = ScriptedBackend([ANSWER], delay=0.002)
+    app = make_app(Config(), backend=backend)
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await wait_for(pilot, lambda: backend.loaded)
+        await send(pilot, "make a list")
+        await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
+        await pilot.pause()
+        assert [str(w.render()) for w in app.query(UserMessage)] == ["make a list"]
+        answer = app.query_one(AssistantMessage)
+        assert answer.text == ANSWER
+        status = status_text(app)
+        assert "scripted-model" in status
+        [result] = [m.result for m in seen if isinstance(m, TurnFinished)]
+        assert result.outcome == "ok" and result.stats.generation_tps > 0
+        assert result.stats.tokens_out == len(split_tokens(ANSWER))
+        assert "tok/s" in status and "gen –" not in status
+        footer = str(app.query_one(AnswerFooter).render())
+        assert "tok/s" in footer and "TTFT" in footer and "$0.0000" in footer
+        # the conversation sent to the backend: system prompt, then the question
+        assert [m.role for m in backend.seen[0]] == ["system", "user"]
+
+
+async def test_escape_cancels_the_answer() -> None:
+    long_answer = " ".join(f"word{i}" for i in range(400))
+    backend = ScriptedBackend([long_answer], delay=0.01)
+    seen = []
+    app = make_app(Config(), backend=backend)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await wait_for(pilot, lambda: backend.loaded)
+        await send(pilot, "talk")
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.tokens_out > 5)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
+        [result] = [m.result for m in seen if isinstance(m, TurnFinished)]
+        assert result.outcome == "cancelled"
+        assert result.stats.tokens_out < 400
+        await pilot.pause()
+        assert "Cancelled." in transcript_text(app)
+        # the partial answer stays in the conversation, as the user saw it
+        assert app.session.conversation.messages[-1].role == "assistant"
+
+
+async def test_bad_model_path_shows_an_error_and_the_app_stays_usable(tmp_path: Path) -> None:
+    backend = LlamaCppBackend(Config().local, model_path=tmp_path / "missing.gguf")
+    seen = []
+    app = make_app(Config(), backend=backend)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await wait_for(pilot, lambda: any(isinstance(m, LoadFinished) for m in seen))
+        await pilot.pause()
+        assert "model file not found" in transcript_text(app)
+        assert "unavailable" in status_text(app)
+        assert any("model file not found" in n.message for n in app._notifications)
+        await send(pilot, "/help")
+        await pilot.pause()
+        assert "/model" in transcript_text(app)
+        await send(pilot, "still there?")
+        await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
+        await pilot.pause()
+        assert "Error: model file not found" in transcript_text(app)
+        assert app.is_running
+
+
+async def test_config_error_is_a_notification_and_defaults_are_used() -> None:
+    app = make_app(Config(), backend=ScriptedBackend(), config_error="cfg.toml: local.n_ctx: expected an integer")
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("local.n_ctx: expected an integer" in m and "using defaults" in m for m in messages)
+
+
+async def test_slash_command_completion_and_history() -> None:
+    app = make_app(Config(), backend=ScriptedBackend(["ok"]))
+    async with app.run_test() as pilot:
+        prompt = app.query_one(PromptInput)
+        await pilot.press("/", "m")
+        await pilot.pause()
+        assert app.query_one("#hints").display
+        await pilot.press("tab")
+        assert prompt.text == "/model "
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Backend: scripted" in transcript_text(app)
+        await send(pilot, "/clear")
+        await pilot.press("up")
+        assert prompt.text == "/clear"
+        await pilot.press("up")
+        assert prompt.text == "/model"
+        await pilot.press("down", "down")
+        assert prompt.text == ""
+
+
+async def test_newline_key_inserts_instead_of_sending() -> None:
+    backend = ScriptedBackend(["ok"])
+    app = make_app(Config(), backend=backend)
+    async with app.run_test() as pilot:
+        await pilot.press("a", "ctrl+j", "b")
+        assert app.query_one(PromptInput).text == "a\nb"
+        assert not backend.seen
+
+
+async def test_unknown_command_and_model_switch_to_unknown_backend() -> None:
+    app = make_app(Config(), backend=ScriptedBackend(["ok"]))
+    async with app.run_test() as pilot:
+        await send(pilot, "/frobnicate")
+        await pilot.pause()
+        assert "Unknown command /frobnicate" in transcript_text(app)
+        await send(pilot, "/model nosuch")
+        await pilot.pause(0.2)
+        assert "Switched to nosuch · unavailable" in transcript_text(app)
+        assert any("no backend named 'nosuch'" in n.message for n in app._notifications)
+
+
+async def test_quit_mid_stream_exits_cleanly() -> None:
+    backend = ScriptedBackend([" ".join(["x"] * 5000)], delay=0.01)
+    app = make_app(Config(), backend=backend)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: backend.loaded)
+        await send(pilot, "go")
+        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.tokens_out > 3)
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.3)
+    assert app.return_code == 0
+    assert not app._turn_worker.is_running
