@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker
 
@@ -36,26 +37,47 @@ QUIT_WAIT_SECONDS = 10.0
 
 
 class DeltaBuffer:
-    """Answer text handed from the worker thread to the UI, coalesced.
+    """Answer text handed from the worker thread to the UI, coalesced, with backpressure.
 
-    The worker appends every token; it posts `AnswerDelta` only when the buffer
-    was empty, so a fast stream costs the UI one message per drain, not per token.
+    The worker pushes every token but posts `AnswerDelta` only when the buffer
+    was empty, so a fast stream costs the UI one message per batch, not per
+    token. When more than `limit` characters wait for the screen, `push` blocks
+    until the UI has shown the previous batch: a producer faster than the
+    screen (a scripted stream, a tiny model on a big GPU) then runs at screen
+    speed instead of piling up seconds of backlog. A real model at tens of
+    tokens per second never waits.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, limit: int = 200) -> None:
+        self.limit = limit
+        self._ready = threading.Condition()
         self._parts: list[str] = []
+        self._pending = 0  # characters pushed and not yet on screen
 
-    def push(self, text: str) -> bool:
+    def push(self, text: str, cancel: threading.Event) -> bool:
         """Add text; True when the UI must be told (the buffer was empty)."""
-        with self._lock:
+        with self._ready:
+            while self._pending >= self.limit and not cancel.is_set():
+                self._ready.wait(0.05)
             self._parts.append(text)
+            self._pending += len(text)
             return len(self._parts) == 1
 
     def drain(self) -> str:
-        with self._lock:
+        """Take the waiting text; call `shown` once it is on screen."""
+        with self._ready:
             text, self._parts = "".join(self._parts), []
         return text
+
+    @property
+    def pending(self) -> int:
+        """Characters pushed and not yet on screen."""
+        return self._pending
+
+    def shown(self, text: str) -> None:
+        with self._ready:
+            self._pending = max(0, self._pending - len(text))
+            self._ready.notify_all()
 
 
 class AssistantApp(App[None]):
@@ -81,7 +103,7 @@ class AssistantApp(App[None]):
         self.config_error = config_error
         self.preload = preload
         self.session = ChatSession(config, backend or create_backend(config), clock=clock)
-        self._deltas = DeltaBuffer()
+        self.deltas = DeltaBuffer()
         self._answer: AssistantMessage | None = None
         self._cancel = threading.Event()
         self._quitting = threading.Event()
@@ -224,19 +246,20 @@ class AssistantApp(App[None]):
 
     @work(thread=True, group="turn", exit_on_error=False)
     def run_turn(self, text: str, cancel: threading.Event) -> None:
-        deltas = self._deltas
+        deltas = self.deltas
 
         def on_event(event: StreamEvent) -> None:
-            if isinstance(event, TextDelta) and event.text and deltas.push(event.text):
+            if isinstance(event, TextDelta) and event.text and deltas.push(event.text, cancel):
                 self.post_message(AnswerDelta())
 
         result = self.session.run_turn(text, cancel, on_event)
         self.post_message(TurnFinished(result))
 
     async def on_answer_delta(self, _: AnswerDelta) -> None:
-        text = self._deltas.drain()
+        text = self.deltas.drain()
         if text and self._answer is not None:
             await self._answer.write(text)
+        self.deltas.shown(text)
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
         if self._status_timer is not None:
@@ -244,11 +267,23 @@ class AssistantApp(App[None]):
             self._status_timer = None
         result = message.result
         answer, self._answer = self._answer, None
+        if self._quitting.is_set():
+            return  # the screen is going away; nothing to show
         if answer is not None:
-            await answer.write(self._deltas.drain())
-            await answer.finish(fmt.turn_summary(result), self.turn_note(result))
+            rest = self.deltas.drain()
+            await answer.write(rest)
+            self.deltas.shown(rest)
+            finished = answer.finished(fmt.turn_summary(result), self.turn_note(result))
+            # Paint the last tokens first; swapping in the finished form can wait a frame.
+            self.call_after_refresh(self._replace_answer, answer, finished)
         self._state = "ready" if self.session.backend.loaded else "unavailable"
         self.refresh_status()
+
+    async def _replace_answer(self, answer: AssistantMessage, finished: Widget) -> None:
+        if self._quitting.is_set() or not answer.is_attached:
+            return
+        await self.query_one(Transcript).mount(finished, after=answer)
+        await answer.remove()
 
     @staticmethod
     def turn_note(result: TurnResult) -> str | None:
@@ -308,6 +343,11 @@ class AssistantApp(App[None]):
         await self.add_note(f"Switched to {new.name} · {new.model_name}")
         self.refresh_status()
         self.load_backend()
+
+    def on_unmount(self) -> None:
+        # However the app ends, a worker blocked on the screen must not wait forever.
+        self._quitting.set()
+        self._cancel.set()
 
     def action_cancel(self) -> None:
         if self.busy:

@@ -24,6 +24,16 @@ def status_text(app) -> str:
 
 
 def transcript_text(app) -> str:
-    from textual.widgets import Static
+    """Everything the transcript holds, as text (finished answers in full)."""
+    from assistant.ui.widgets.rendered import FinishedAnswer, RenderedText
+    from assistant.ui.widgets.transcript import AssistantMessage, Transcript
 
-    return "\n".join(str(w.render()) for w in app.query("#transcript Static"))
+    parts = []
+    for widget in app.query_one(Transcript).children:
+        if isinstance(widget, FinishedAnswer):
+            parts += [widget.label, widget.text, widget.note or "", widget.footer]
+        elif isinstance(widget, RenderedText):
+            parts.append(widget.text)
+        elif isinstance(widget, AssistantMessage):
+            parts += [widget.label, widget.text]
+    return "\n".join(parts)

@@ -10,7 +10,8 @@ from assistant.core.config import Config
 from assistant.ui.app import make_app
 from assistant.ui.messages import LoadFinished, TurnFinished
 from assistant.ui.widgets.prompt import PromptInput
-from assistant.ui.widgets.transcript import AnswerFooter, AssistantMessage, NoteMessage, UserMessage
+from assistant.ui.widgets.rendered import FinishedAnswer
+from assistant.ui.widgets.transcript import UserMessage
 from tests.ui.helpers import send, status_text, transcript_text, wait_for
 
 ANSWER = "Here is a list:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n"
@@ -25,8 +26,8 @@ async def test_answer_streams_into_the_transcript_and_status_shows_figures() -> 
         await send(pilot, "make a list")
         await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
         await pilot.pause()
-        assert [str(w.render()) for w in app.query(UserMessage)] == ["make a list"]
-        answer = app.query_one(AssistantMessage)
+        assert [w.text for w in app.query(UserMessage)] == ["make a list"]
+        answer = app.query_one(FinishedAnswer)
         assert answer.text == ANSWER
         status = status_text(app)
         assert "scripted-model" in status
@@ -34,7 +35,7 @@ async def test_answer_streams_into_the_transcript_and_status_shows_figures() -> 
         assert result.outcome == "ok" and result.stats.generation_tps > 0
         assert result.stats.tokens_out == len(split_tokens(ANSWER))
         assert "tok/s" in status and "gen –" not in status
-        footer = str(app.query_one(AnswerFooter).render())
+        footer = answer.footer
         assert "tok/s" in footer and "TTFT" in footer and "$0.0000" in footer
         # the conversation sent to the backend: system prompt, then the question
         assert [m.role for m in backend.seen[0]] == ["system", "user"]

@@ -53,17 +53,18 @@ class StatusBar(Static):
             " · ",
             (v.state, "bold" if v.state != "ready" else ""),
         )
+        line1.append("   session ", style="dim")
+        line1.append(fmt.cost(v.session_cost, v.session_cost_known))
         if v.cost_note:
-            line1.append(f" · {v.cost_note}", style="dim")
+            line1.append(f" ({v.cost_note})", style="dim")
         parts = [
             ("gen", fmt.rate(s.generation_tps if s else None)),
             ("TTFT", fmt.seconds(s.ttft if s else None)),
-            ("prompt-eval", fmt.rate(s.prompt_eval_tps if s else None)),
+            ("prompt", fmt.rate(s.prompt_eval_tps if s else None)),
             ("in", fmt.count(s.tokens_in if s else None)),
             ("out", fmt.count(s.tokens_out if s else None)),
             ("ctx", fmt.percent(v.context_fill)),
             ("turn", fmt.cost(v.turn_cost) if s else fmt.DASH),
-            ("session", fmt.cost(v.session_cost, v.session_cost_known)),
         ]
         line2 = Text()
         for i, (label, value) in enumerate(parts):

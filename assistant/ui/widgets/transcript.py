@@ -1,17 +1,27 @@
 """The transcript: user prompts, streamed answers, and notes.
 
-An answer streams into a Textual `Markdown` through `MarkdownStream`, which
-re-parses only the last block. Once finished it is swapped for a single
-`Static` holding a Rich Markdown renderable: a long session would otherwise keep
-hundreds of live Markdown block widgets, and Textual slows with every one.
+An answer streams into a Textual `Markdown` with `Markdown.append`, which
+re-parses only the last block. (That is what `MarkdownStream` does too; we
+await each append ourselves because the app needs to know when text is on
+screen, to hold back a producer that outruns the screen: see `DeltaBuffer`.)
+Everything finished is a `RenderedLines` widget, rendered once per width: a
+long session would otherwise keep hundreds of live widgets that Textual lays
+out again on every append.
 """
 
 from __future__ import annotations
 
-from rich.markdown import Markdown as RichMarkdown
-from textual.containers import VerticalScroll
+import re
+
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+
+from assistant.ui.widgets.rendered import (
+    FinishedAnswer,
+    RenderedMarkdown,
+    RenderedText,
+    markdown_part,
+)
 
 
 class Transcript(VerticalScroll):
@@ -23,7 +33,7 @@ class Transcript(VerticalScroll):
         self.anchor()
 
 
-class UserMessage(Static):
+class UserMessage(RenderedText):
     DEFAULT_CSS = """
     UserMessage {
         margin: 1 0 0 0;
@@ -33,11 +43,9 @@ class UserMessage(Static):
     }
     """
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text, markup=False)
 
 
-class NoteMessage(Static):
+class NoteMessage(RenderedText):
     """A line from the app itself: errors, command output, load results."""
 
     DEFAULT_CSS = """
@@ -46,17 +54,19 @@ class NoteMessage(Static):
     """
 
     def __init__(self, text: str, *, error: bool = False) -> None:
-        super().__init__(text, markup=False, classes="-error" if error else "")
+        super().__init__(text, classes="-error" if error else "")
 
 
-class AnswerFooter(Static):
-    DEFAULT_CSS = """
-    AnswerFooter { color: $text-muted; padding: 0 1; }
+class AssistantMessage(Vertical):
+    """An answer: a live Markdown tail that streams, and frozen segments before it.
+
+    Only the tail is a live `Markdown`. Once the tail passes `SEGMENT_CHARS` and reaches a block boundary outside a code
+    fence, it is frozen into one `RenderedMarkdown` and the tail starts afresh. Appends
+    stay cheap however long the answer grows. When the answer is done, the whole
+    widget gives way to one `FinishedAnswer`.
     """
 
-
-class AssistantMessage(Static):
-    """Holds a streaming answer, then its cheap finished form."""
+    SEGMENT_CHARS = 800
 
     DEFAULT_CSS = """
     AssistantMessage { margin: 1 0 0 0; height: auto; }
@@ -68,8 +78,8 @@ class AssistantMessage(Static):
         super().__init__()
         self.label = label
         self.text = ""
+        self._tail = ""  # text of the live Markdown
         self._markdown: Markdown | None = None
-        self._stream: MarkdownStream | None = None
 
     def compose(self):
         yield Static(self.label, classes="label", markup=False)
@@ -80,22 +90,54 @@ class AssistantMessage(Static):
         if not fragment or self._markdown is None:
             return
         self.text += fragment
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self._markdown)
-        await self._stream.write(fragment)
+        while fragment:
+            cut = self._segment_cut(fragment)
+            if cut is None:
+                await self._write_tail(fragment)
+                return
+            await self._write_tail(fragment[:cut])
+            await self._freeze_tail()
+            fragment = fragment[cut:]
 
-    async def finish(self, footer: str, note: str | None = None) -> None:
-        """Stop streaming and replace the live Markdown with one Static."""
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-        if self._markdown is not None:
-            await self._markdown.remove()
-            self._markdown = None
-        widgets = []
-        if self.text:
-            widgets.append(Static(RichMarkdown(self.text, code_theme="monokai"), classes="answer"))
-        if note:
-            widgets.append(NoteMessage(note, error=True))
-        widgets.append(AnswerFooter(footer, markup=False))
-        await self.mount_all(widgets)
+    def _segment_cut(self, fragment: str) -> int | None:
+        """Where in `fragment` a new segment may start: after a blank line, outside a fence."""
+        need = self.SEGMENT_CHARS - len(self._tail)
+        fences = _fence_count(self._tail)
+        start = max(0, need - 1)
+        while (at := fragment.find("\n\n", start)) >= 0:
+            cut = at + 2
+            if (fences + _fence_count(fragment[:cut])) % 2 == 0:
+                return cut
+            start = cut
+        return None
+
+    async def _write_tail(self, text: str) -> None:
+        if not text or self._markdown is None:
+            return
+        self._tail += text
+        await self._markdown.append(text)
+
+    async def _freeze_tail(self) -> None:
+        if not self._tail or self._markdown is None:
+            return
+        await self.mount(_frozen(self._tail), before=self._markdown)
+        self._tail = ""
+        await self._markdown.update("")
+
+    def finished(self, footer: str, note: str | None = None) -> FinishedAnswer:
+        """The answer's finished form, which replaces this widget in the transcript."""
+        segments = [(w.text, w.part) for w in self.query(RenderedMarkdown)]
+        if self._tail:
+            segments.append((self._tail, markdown_part(self._tail)))
+        return FinishedAnswer(self.label, segments, footer, note)
+
+
+_FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
+
+
+def _fence_count(text: str) -> int:
+    return len(_FENCE.findall(text))
+
+
+def _frozen(text: str) -> RenderedMarkdown:
+    return RenderedMarkdown(text, classes="answer")

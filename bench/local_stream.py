@@ -1,0 +1,164 @@
+"""Generation speed of the app's local backend against llama-cpp-python itself.
+
+Same model, prompt, n_threads, max_tokens and greedy sampling, on the same
+`Llama` object, interleaved runs after a warm-up:
+
+  (a) the app's `LlamaCppBackend.stream()`
+  (b) `Llama.create_chat_completion(stream=True)`
+  (c) a minimal loop over `Llama.eval()` and one greedy sampler: the engine's own speed from Python
+
+Generation rate = tokens after the first / time from the first to the last token.
+Every side generates exactly the same number of tokens (checked).
+
+Targets: (a)/(b) >= 1.00 and (a)/(c) >= 0.97 at every length;
+TTFT(a) <= 1.05 x TTFT(c) + 20 ms. Exits 1 when a target is missed.
+
+    python bench/local_stream.py [--runs 3] [--tokens 256 768] [--model PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from assistant.backends.llama_cpp import LlamaCppBackend
+from assistant.core.config import Config
+from assistant.core.conversation import Message
+from assistant.core.events import TextDelta
+
+PROMPT = [
+    Message("system", "You are a helpful assistant."),
+    Message("user", "Write a very long, detailed essay about the history of computing, with many sections."),
+]
+SAMPLING = dict(temperature=0.0, repeat_penalty=1.0, top_k=40, top_p=0.95, min_p=0.05)
+
+
+@dataclass
+class Run:
+    ttft: float
+    tokens: int
+    span: float  # first to last token
+
+    @property
+    def rate(self) -> float:
+        return (self.tokens - 1) / self.span
+
+
+def run_app(backend: LlamaCppBackend, n: int) -> Run:
+    backend.llama.reset()  # no KV reuse between runs: every side evaluates the full prompt
+    cancel = threading.Event()
+    start = time.perf_counter()
+    first = last = 0.0
+    tokens = 0
+    for event in backend.stream(PROMPT, cancel):
+        if isinstance(event, TextDelta) and event.tokens:
+            last = time.perf_counter()
+            if not tokens:
+                first = last
+            tokens += event.tokens
+    return Run(first - start, tokens, last - first)
+
+
+def run_chat_completion(backend: LlamaCppBackend, n: int) -> Run:
+    llama = backend.llama
+    llama.reset()
+    messages = [{"role": m.role, "content": m.content} for m in PROMPT]
+    start = time.perf_counter()
+    first = last = 0.0
+    chunks = 0
+    stream = llama.create_chat_completion(
+        messages,
+        stream=True,
+        max_tokens=n,
+        temperature=SAMPLING["temperature"],
+        repeat_penalty=SAMPLING["repeat_penalty"],
+        top_k=SAMPLING["top_k"],
+        top_p=SAMPLING["top_p"],
+        min_p=SAMPLING["min_p"],
+    )
+    finish = None
+    for chunk in stream:
+        choice = chunk["choices"][0]
+        finish = choice.get("finish_reason") or finish
+        if choice["delta"].get("content"):
+            last = time.perf_counter()
+            if not chunks:
+                first = last
+            chunks += 1
+    if finish != "length":
+        raise SystemExit(f"create_chat_completion stopped early ({finish}); pick a longer prompt")
+    # Chunks are not tokens; it generated exactly n tokens (finish_reason == "length").
+    return Run(first - start, n, last - first)
+
+
+def run_raw_loop(backend: LlamaCppBackend, n: int) -> Run:
+    llama = backend.llama
+    tokens = backend.prompt_tokens(PROMPT)
+    llama.reset()
+    sampler = llama._init_sampler(temp=0.0, repeat_penalty=1.0)
+    start = time.perf_counter()
+    llama.eval(tokens)
+    token = sampler.sample(llama._ctx, -1)
+    first = time.perf_counter()
+    for _ in range(n - 1):
+        llama.eval([token])
+        token = sampler.sample(llama._ctx, -1)
+    last = time.perf_counter()
+    return Run(first - start, n, last - first)
+
+
+SIDES = {"a: app backend": run_app, "b: create_chat_completion": run_chat_completion, "c: eval/sample loop": run_raw_loop}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tokens", type=int, nargs="+", default=[256, 768])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--n-threads", type=int, default=0)
+    args = parser.parse_args()
+
+    config = Config()
+    local = replace(config.local, n_ctx=2048, n_threads=args.n_threads, **SAMPLING)
+    backend = LlamaCppBackend(local, model_path=args.model)
+    backend.load()
+    print(f"model {backend.model_name}  n_threads {backend.n_threads}  runs {args.runs} (+1 warm-up)")
+    ok = True
+    for n in args.tokens:
+        backend.settings = replace(local, max_tokens=n)
+        results: dict[str, list[Run]] = {name: [] for name in SIDES}
+        for round_ in range(args.runs + 1):
+            for name, side in SIDES.items():
+                run = side(backend, n)
+                if run.tokens != n:
+                    raise SystemExit(f"{name} generated {run.tokens} tokens, not {n}")
+                if round_:  # round 0 is the warm-up
+                    results[name].append(run)
+        rate = {k: statistics.median(r.rate for r in v) for k, v in results.items()}
+        ttft = {k: statistics.median(r.ttft for r in v) for k, v in results.items()}
+        a, b, c = (rate[k] for k in SIDES)
+        ta, _, tc = (ttft[k] for k in SIDES)
+        print(f"\n{n} generated tokens (median of {args.runs})")
+        for name in SIDES:
+            spread = [f"{r.rate:.1f}" for r in results[name]]
+            print(f"  {name:28} {rate[name]:8.1f} tok/s  TTFT {ttft[name] * 1000:7.1f} ms   runs {spread}")
+        ttft_limit = 1.05 * tc + 0.020
+        checks = [
+            (f"(a)/(b) = {a / b:.3f}", a / b >= 1.00, ">= 1.00"),
+            (f"(a)/(c) = {a / c:.3f}", a / c >= 0.97, ">= 0.97"),
+            (f"TTFT(a) = {ta * 1000:.1f} ms vs limit {ttft_limit * 1000:.1f} ms", ta <= ttft_limit, "<= 1.05 x (c) + 20 ms"),
+        ]
+        for text, passed, target in checks:
+            print(f"  {text:55} target {target:22} {'ok' if passed else 'MISSED'}")
+            ok &= passed
+    backend.close()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
