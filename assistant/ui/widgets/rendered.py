@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 
 from rich.console import Console, RenderableType
-from rich.markdown import Markdown as RichMarkdown
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
@@ -40,7 +39,14 @@ class RenderedPart:
 
 
 def markdown_part(text: str) -> RenderedPart:
-    return RenderedPart(lambda: RichMarkdown(text, code_theme=CODE_THEME))
+    return RenderedPart(lambda: _rich_markdown(text))
+
+
+def _rich_markdown(text: str) -> RenderableType:
+    # Imported on first use: markdown-it and Pygments cost ~35 ms of start-up.
+    from rich.markdown import Markdown
+
+    return Markdown(text, code_theme=CODE_THEME)
 
 
 def text_part(text: str, style: Callable[[], Style] | None = None) -> RenderedPart:

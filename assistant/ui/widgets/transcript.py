@@ -12,9 +12,10 @@ out again on every append.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from assistant.ui.widgets.rendered import (
     FinishedAnswer,
@@ -22,6 +23,9 @@ from assistant.ui.widgets.rendered import (
     RenderedText,
     markdown_part,
 )
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 
 class Transcript(VerticalScroll):
@@ -79,9 +83,12 @@ class AssistantMessage(Vertical):
         self.label = label
         self.text = ""
         self._tail = ""  # text of the live Markdown
-        self._markdown: Markdown | None = None
+        self._markdown: Markdown | None = None  # the live tail
 
     def compose(self):
+        # Imported on first use: markdown-it costs ~35 ms of start-up.
+        from textual.widgets import Markdown
+
         yield Static(self.label, classes="label", markup=False)
         self._markdown = Markdown()
         yield self._markdown

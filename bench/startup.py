@@ -1,0 +1,95 @@
+"""Time from process start to the TUI's first frame, against a bare Textual app.
+
+Both sides are started the same way, in the same run, alternating: a fresh
+`python` process that builds the app (ours through the same path as the
+`assistant` command: config, backend plugin lookup, `make_app`) and runs it
+headless; the time is taken when Textual calls the app's auto-pilot, which it
+does once the first screen is composed and refreshed. The clock is the wall
+clock read in the parent before the process starts and in the child at that
+moment. Our app is told not to preload the model, so what is measured is the
+start-up a person waits for, not llama.cpp loading in the background.
+
+Target: assistant / bare <= 1.5. Exits 1 when missed.
+
+    python bench/startup.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CHILD = {
+    "bare": """
+import sys, time
+from textual.app import App
+from textual.widgets import Static
+
+class Bare(App):
+    def compose(self):
+        yield Static("hello")
+
+async def first_frame(pilot):
+    print(time.time(), flush=True)
+    pilot.app.exit()
+
+Bare().run(headless=True, auto_pilot=first_frame)
+""",
+    "assistant": """
+import sys, time
+from assistant.cli import build_parser, load_config
+from assistant.core.paths import Paths
+from assistant.ui.app import make_app
+
+config = load_config(Paths.resolve(), build_parser().parse_args([]))
+
+async def first_frame(pilot):
+    print(time.time(), flush=True)
+    pilot.app.exit()
+
+make_app(config, preload=False).run(headless=True, auto_pilot=first_frame)
+""",
+}
+
+
+def start_once(side: str, env: dict[str, str]) -> float:
+    started = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD[side]], capture_output=True, text=True, env=env, timeout=120
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{side} failed:\n{out.stderr}")
+    return float(out.stdout.strip().splitlines()[-1]) - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "ASSISTANT_HOME": home}
+        for side in CHILD:  # warm the OS file cache for both
+            start_once(side, env)
+        times: dict[str, list[float]] = {side: [] for side in CHILD}
+        for _ in range(args.runs):
+            for side in CHILD:
+                times[side].append(start_once(side, env))
+    bare = statistics.median(times["bare"])
+    ours = statistics.median(times["assistant"])
+    ratio = ours / bare
+    print(f"time to first frame, median of {args.runs}")
+    for side in CHILD:
+        spread = ", ".join(f"{t * 1000:.0f}" for t in times[side])
+        print(f"  {side:10} {statistics.median(times[side]) * 1000:7.0f} ms   runs [{spread}] ms")
+    ok = ratio <= 1.5
+    print(f"  assistant / bare = {ratio:.2f}   target <= 1.50   {'ok' if ok else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
