@@ -59,21 +59,22 @@ class GGUFInfo:
 
 
 class _Reader:
-    def __init__(self, f: BinaryIO) -> None:
+    def __init__(self, f: BinaryIO, path: Path) -> None:
         self.f = f
+        self.cut_short = f"model file ends inside its header (truncated download?): {path}"
 
     def read(self, fmt: str) -> object:
         size = struct.calcsize(fmt)
         data = self.f.read(size)
         if len(data) != size:
-            raise GGUFError("the file ends inside its header (truncated download?)")
+            raise GGUFError(self.cut_short)
         return struct.unpack(fmt, data)[0]
 
     def string(self) -> str:
         length = int(self.read("<Q"))  # type: ignore[arg-type]
         data = self.f.read(length)
         if len(data) != length:
-            raise GGUFError("the file ends inside its header (truncated download?)")
+            raise GGUFError(self.cut_short)
         return data.decode("utf-8", errors="replace")
 
     def value(self, vtype: int) -> object:
@@ -90,7 +91,7 @@ class _Reader:
                 for _ in range(count):
                     self.value(item_type)
             return f"<array of {count}>"
-        raise GGUFError(f"unknown metadata value type {vtype} (corrupt header?)")
+        raise GGUFError(f"unknown metadata value type {vtype} (corrupt header?): {self.f.name}")
 
 
 def read_info(path: str | Path) -> GGUFInfo:
@@ -108,7 +109,7 @@ def read_info(path: str | Path) -> GGUFInfo:
     with f:
         if f.read(4) != MAGIC:
             raise GGUFError(f"not a GGUF model file (no GGUF signature): {path}")
-        r = _Reader(f)
+        r = _Reader(f, path)
         version = int(r.read("<I"))  # type: ignore[arg-type]
         if version not in (2, 3):
             raise GGUFError(f"unsupported GGUF version {version}: {path}")

@@ -26,6 +26,7 @@ from assistant.core.config import Config
 from assistant.core.events import StreamEvent, TextDelta
 from assistant.core.metrics import Clock
 from assistant.core.plugins import create_backend, list_backends
+from assistant.core.unavailable import UnavailableBackend
 from assistant import format as fmt
 from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider, help_text
 from assistant.ui.messages import AnswerDelta, LoadFinished, LoadProgress, TurnFinished
@@ -108,6 +109,7 @@ class AssistantApp(App[None]):
         self._cancel = threading.Event()
         self._quitting = threading.Event()
         self._turn_worker: Worker | None = None
+        self._pending_backend: Backend | None = None  # loaded by /model, waiting for the turn to end
         self._status_timer: Timer | None = None
         self._state = "not loaded"
         self._last_reported_percent = -1
@@ -170,8 +172,9 @@ class AssistantApp(App[None]):
     # -- loading --------------------------------------------------------------
 
     @work(thread=True, group="load", exit_on_error=False)
-    def load_backend(self) -> None:
-        backend = self.session.backend
+    def load_backend(self, candidate: Backend | None = None) -> None:
+        """Load the session's backend, or `candidate`, which replaces it only once loaded."""
+        backend = candidate or self.session.backend
 
         def progress(fraction: float) -> bool:
             percent = int(fraction * 100)
@@ -184,9 +187,10 @@ class AssistantApp(App[None]):
         try:
             backend.load(progress)
         except Exception as exc:  # BackendUnavailable, or anything a plugin raises
-            self.post_message(LoadFinished(backend.model_name, None, error=str(exc)))
+            self.post_message(LoadFinished(backend.model_name, None, error=str(exc), candidate=candidate))
             return
-        self.post_message(LoadFinished(backend.model_name, getattr(backend, "load_seconds", None)))
+        seconds = getattr(backend, "load_seconds", None)
+        self.post_message(LoadFinished(backend.model_name, seconds, candidate=candidate))
 
     def on_load_progress(self, message: LoadProgress) -> None:
         bar = self.query_one("#load-progress", ProgressBar)
@@ -197,15 +201,35 @@ class AssistantApp(App[None]):
 
     async def on_load_finished(self, message: LoadFinished) -> None:
         self.query_one("#load-progress").display = False
+        candidate = message.candidate
         if message.error:
-            self._state = "unavailable"
             self.notify(message.error, title="Model not loaded", severity="error", timeout=15)
-            await self.add_note(f"Model not loaded: {message.error}", error=True)
+            if candidate is None:
+                self._state = "unavailable"
+                await self.add_note(f"Model not loaded: {message.error}", error=True)
+            else:  # a failed switch keeps what was working
+                self._state = "ready" if self.session.backend.loaded else "unavailable"
+                current = self.session.backend
+                await self.add_note(
+                    f"Not switched: {message.error}\nStill on {current.name} · {current.model_name}",
+                    error=True,
+                )
         else:
+            if candidate is not None:
+                self._pending_backend = candidate
+                self.apply_pending_backend()
             self._state = "ready"
             took = f" in {fmt.seconds(message.seconds)}" if message.seconds is not None else ""
             self.notify(f"{message.model_name} loaded{took}", timeout=3)
         self.refresh_status()
+
+    def apply_pending_backend(self) -> None:
+        """Switch to a newly loaded backend, but never under a running answer."""
+        if self._pending_backend is None or self.busy:
+            return
+        new, self._pending_backend = self._pending_backend, None
+        self.session.switch_backend(new)
+        self.query_one(Transcript).mount(NoteMessage(f"Switched to {new.name} · {new.model_name}"))
 
     # -- transcript -----------------------------------------------------------
 
@@ -277,6 +301,7 @@ class AssistantApp(App[None]):
             # Paint the last tokens first; swapping in the finished form can wait a frame.
             self.call_after_refresh(self._replace_answer, answer, finished)
         self._state = "ready" if self.session.backend.loaded else "unavailable"
+        self.apply_pending_backend()
         self.refresh_status()
 
     async def _replace_answer(self, answer: AssistantMessage, finished: Widget) -> None:
@@ -338,11 +363,11 @@ class AssistantApp(App[None]):
             new = create_backend(config, "local")
         else:
             new = create_backend(self.config, arg)
-        self.session.switch_backend(new)
-        self._state = "not loaded"
-        await self.add_note(f"Switched to {new.name} · {new.model_name}")
-        self.refresh_status()
-        self.load_backend()
+        if isinstance(new, UnavailableBackend):
+            await self.add_note(f"Not switched: {new.reason}", error=True)
+            return
+        await self.add_note(f"Loading {new.name} · {new.model_name}…")
+        self.load_backend(new)
 
     def on_unmount(self) -> None:
         # However the app ends, a worker blocked on the screen must not wait forever.

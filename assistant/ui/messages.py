@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from assistant.core.backend import Backend
 from assistant.core.chat import TurnResult
 
 
@@ -19,6 +20,8 @@ class LoadFinished(Message):
     model_name: str
     seconds: float | None
     error: str | None = None
+    # Set when a /model switch loaded a new backend, which replaces the current one.
+    candidate: Backend | None = None
 
 
 class AnswerDelta(Message):

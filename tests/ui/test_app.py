@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.backends.llama_cpp import LlamaCppBackend
 from assistant.backends.scripted import ScriptedBackend, split_tokens
 from assistant.core.config import Config
@@ -127,8 +129,41 @@ async def test_unknown_command_and_model_switch_to_unknown_backend() -> None:
         assert "Unknown command /frobnicate" in transcript_text(app)
         await send(pilot, "/model nosuch")
         await pilot.pause(0.2)
-        assert "Switched to nosuch · unavailable" in transcript_text(app)
-        assert any("no backend named 'nosuch'" in n.message for n in app._notifications)
+        assert "Not switched: no backend named 'nosuch'" in transcript_text(app)
+        assert app.session.backend.name == "scripted"
+
+
+async def test_switching_to_a_bad_model_file_keeps_the_working_backend(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a model")
+    backend = ScriptedBackend(["still here"])
+    seen = []
+    app = make_app(Config(), backend=backend)
+    async with app.run_test(message_hook=seen.append) as pilot:
+        await wait_for(pilot, lambda: backend.loaded)
+        await send(pilot, f"/model {bad}")
+        await wait_for(pilot, lambda: any(isinstance(m, LoadFinished) and m.candidate for m in seen))
+        await pilot.pause()
+        assert "Not switched: not a GGUF model file" in transcript_text(app)
+        assert app.session.backend is backend
+        await send(pilot, "hello")
+        await wait_for(pilot, lambda: app.session.last is not None and not app.busy)
+        assert app.session.last.text == "still here"
+
+
+@pytest.mark.model
+async def test_switching_to_a_good_model_file_replaces_the_backend(smollm_path: Path) -> None:
+    backend = ScriptedBackend(["ok"])
+    seen = []
+    app = make_app(Config(), backend=backend)
+    async with app.run_test(message_hook=seen.append) as pilot:
+        await wait_for(pilot, lambda: backend.loaded)
+        await send(pilot, f"/model {smollm_path}")
+        await wait_for(pilot, lambda: app.session.backend is not backend, timeout=60)
+        await pilot.pause()
+        assert app.session.backend.name == "local" and app.session.backend.loaded
+        assert "Switched to local · Smollm2" in transcript_text(app)
+        assert not backend.loaded  # the old one was closed
 
 
 async def test_quit_mid_stream_exits_cleanly() -> None:
