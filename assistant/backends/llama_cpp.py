@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress
+from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress, load_failure
 from assistant.core.config import Config, LocalConfig
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent, TextDelta, Timings, TurnDone, Usage
@@ -284,10 +284,8 @@ class LlamaCppBackend:
     # -- generation ----------------------------------------------------------
 
     def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
-        try:
-            self.load()
-        except BackendUnavailable as exc:
-            yield BackendError(str(exc), kind=exc.kind)
+        if (failure := load_failure(self)) is not None:
+            yield failure
             return
         with self._generate_lock:
             yield from self._stream_locked(messages, cancel)

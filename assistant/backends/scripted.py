@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
-from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress
+from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress, load_failure
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent, TextDelta, TurnDone, Usage
 
@@ -69,10 +69,8 @@ class ScriptedBackend:
         return sum(len(split_tokens(m.content)) + 4 for m in messages)
 
     def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
-        try:
-            self.load()
-        except BackendUnavailable as exc:
-            yield BackendError(str(exc), kind=exc.kind)
+        if (failure := load_failure(self)) is not None:
+            yield failure
             return
         self.seen.append(list(messages))
         answer = self.answers[min(self._turn, len(self.answers) - 1)]

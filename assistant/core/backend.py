@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from assistant.core.conversation import Message
-from assistant.core.events import ErrorKind, StreamEvent
+from assistant.core.events import BackendError, ErrorKind, StreamEvent
 
 if TYPE_CHECKING:
     from assistant.core.config import Config
@@ -79,3 +79,12 @@ class Backend(Protocol):
 
 
 BackendFactory = Callable[["Config"], Backend]
+
+
+def load_failure(backend: Backend) -> BackendError | None:
+    """Load `backend` if it is not yet; the error event to yield when it cannot be."""
+    try:
+        backend.load()
+    except BackendUnavailable as exc:
+        return BackendError(str(exc), kind=exc.kind)
+    return None

@@ -93,7 +93,7 @@ class TurnMetrics:
     def generation_tps(self, now: float | None = None) -> float | None:
         if self.first_token_at is None:
             return None
-        until = self.last_token_at if self.end is not None else (now or self._clock())
+        until = self.last_token_at if self.end is not None else (now if now is not None else self._clock())
         after_first = self.tokens_out - self._first_delta_tokens
         span = (until or self.first_token_at) - self.first_token_at
         if after_first <= 0 or span <= 0:
@@ -116,7 +116,7 @@ class TurnMetrics:
         return self.usage.prompt_tokens
 
     def elapsed(self, now: float | None = None) -> float:
-        until = self.end if self.end is not None else (now or self._clock())
+        until = self.end if self.end is not None else (now if now is not None else self._clock())
         return until - self.start
 
     def snapshot(self, now: float | None = None) -> TurnStats:

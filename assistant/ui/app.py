@@ -183,6 +183,7 @@ class AssistantApp(App[None]):
                 self.post_message(LoadProgress(fraction))
             return not self._quitting.is_set()
 
+        self._last_reported_percent = 0
         self.post_message(LoadProgress(0.0))
         try:
             backend.load(progress)
