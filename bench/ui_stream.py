@@ -31,7 +31,7 @@ from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import StreamEvent, TextDelta
 from assistant.ui.app import make_app
-from assistant.ui.widgets.rendered import FinishedAnswer
+from assistant.ui.widgets.transcript import Transcript
 
 BLOCKS = [
     "Here is how the change works, step by step, and why each step matters for the code.\n\n",
@@ -106,10 +106,10 @@ async def measure(tokens: int, history: int) -> tuple[float, float]:
         deltas.shown = shown_then_watch  # type: ignore[method-assign]
         await pilot.press(*"go", "enter")
         await wait_until(pilot, lambda: bool(refreshed))
-        await wait_until(pilot, lambda: len(app.query(FinishedAnswer)) == turns + 1)
-        answer = app.query(FinishedAnswer).last()
+        history = app.query_one(Transcript).history
+        await wait_until(pilot, lambda: len(history.entries) == 2 * (turns + 1))
         on_screen = refreshed[0]
-        if answer.text != big:
+        if history.entries[-1].text != big:
             raise SystemExit("the answer on screen is not the answer sent")
     rate = tokens / (on_screen - backend.first_emit)
     return rate, on_screen - backend.last_emit

@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker
 
@@ -32,7 +31,8 @@ from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider, help_tex
 from assistant.ui.messages import AnswerDelta, LoadFinished, LoadProgress, TurnFinished
 from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.status import StatusBar, StatusView
-from assistant.ui.widgets.transcript import AssistantMessage, NoteMessage, Transcript, UserMessage
+from assistant.ui.widgets.rendered import Entry
+from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
 
 QUIT_WAIT_SECONDS = 10.0
 
@@ -230,12 +230,12 @@ class AssistantApp(App[None]):
             return
         new, self._pending_backend = self._pending_backend, None
         self.session.switch_backend(new)
-        self.query_one(Transcript).mount(NoteMessage(f"Switched to {new.name} · {new.model_name}"))
+        self.run_worker(self.add_note(f"Switched to {new.name} · {new.model_name}"))
 
     # -- transcript -----------------------------------------------------------
 
     async def add_note(self, text: str, *, error: bool = False) -> None:
-        await self.query_one(Transcript).mount(NoteMessage(text, error=error))
+        await self.query_one(Transcript).add_entry(Entry("error" if error else "note", text))
 
     # -- prompt ---------------------------------------------------------------
 
@@ -263,7 +263,7 @@ class AssistantApp(App[None]):
         transcript = self.query_one(Transcript)
         backend = self.session.backend
         self._answer = AssistantMessage(f"{backend.name} · {backend.model_name}")
-        await transcript.mount_all([UserMessage(text), self._answer])
+        await transcript.mount_all([user_message(text), self._answer])
         transcript.anchor()
         self._cancel = threading.Event()
         self._status_timer = self.set_interval(1 / self.config.ui.status_refresh_hz, self.refresh_status)
@@ -298,18 +298,16 @@ class AssistantApp(App[None]):
             rest = self.deltas.drain()
             await answer.write(rest)
             self.deltas.shown(rest)
-            finished = answer.finished(fmt.turn_summary(result), self.turn_note(result))
-            # Paint the last tokens first; swapping in the finished form can wait a frame.
-            self.call_after_refresh(self._replace_answer, answer, finished)
+            answer.finish(fmt.turn_summary(result), self.turn_note(result))
+            # Paint the last tokens first; folding the turn into the history can wait a frame.
+            self.call_after_refresh(self._settle_transcript)
         self._state = "ready" if self.session.backend.loaded else "unavailable"
         self.apply_pending_backend()
         self.refresh_status()
 
-    async def _replace_answer(self, answer: AssistantMessage, finished: Widget) -> None:
-        if self._quitting.is_set() or not answer.is_attached:
-            return
-        await self.query_one(Transcript).mount(finished, after=answer)
-        await answer.remove()
+    async def _settle_transcript(self) -> None:
+        if not self._quitting.is_set():
+            await self.query_one(Transcript).settle()
 
     @staticmethod
     def turn_note(result: TurnResult) -> str | None:
@@ -331,7 +329,7 @@ class AssistantApp(App[None]):
                 self.notify("Wait for the answer or cancel it (Esc) first.", severity="warning")
                 return
             self.session.clear()
-            await self.query_one(Transcript).remove_children()
+            await self.query_one(Transcript).clear()
             self.notify("New conversation.")
         elif name == "/model":
             await self.model_command(arg)

@@ -6,9 +6,8 @@ import pytest
 
 from assistant.ui.app import make_app
 from assistant.ui.messages import LoadFinished, TurnFinished
-from assistant.ui.widgets.rendered import FinishedAnswer
 from tests.conftest import small_config
-from tests.ui.helpers import send, status_text, wait_for
+from tests.ui.helpers import entries, send, status_text, wait_for
 
 pytestmark = pytest.mark.model
 
@@ -26,7 +25,8 @@ async def test_real_model_answers_and_the_status_bar_shows_tokens_per_second() -
         [finished] = [m.result for m in seen if isinstance(m, TurnFinished)]
         assert finished.outcome == "ok"
         assert finished.text.strip()
-        assert app.query_one(FinishedAnswer).text == finished.text
+        await wait_for(pilot, lambda: entries(app)[-1].footer != "")
+        assert entries(app)[-1].text == finished.text
         s = finished.stats
         assert s.generation_tps and s.generation_tps > 0
         assert s.ttft and s.ttft > 0 and s.tokens_in and s.tokens_out > 0

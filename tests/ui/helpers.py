@@ -23,17 +23,24 @@ def status_text(app) -> str:
     return str(app.query_one(StatusBar).render())
 
 
-def transcript_text(app) -> str:
-    """Everything the transcript holds, as text (finished answers in full)."""
-    from assistant.ui.widgets.rendered import FinishedAnswer, RenderedText
-    from assistant.ui.widgets.transcript import AssistantMessage, Transcript
+def entries(app):
+    """The transcript as entries: the history, then what is still live."""
+    from assistant.ui.widgets.rendered import Entry
+    from assistant.ui.widgets.transcript import AssistantMessage, LiveEntry, Transcript
 
-    parts = []
-    for widget in app.query_one(Transcript).children:
-        if isinstance(widget, FinishedAnswer):
-            parts += [widget.label, widget.text, widget.note or "", widget.footer]
-        elif isinstance(widget, RenderedText):
-            parts.append(widget.text)
+    transcript = app.query_one(Transcript)
+    found = list(transcript.history.entries)
+    for widget in transcript.live():
+        if isinstance(widget, LiveEntry):
+            found.append(widget.entry)
         elif isinstance(widget, AssistantMessage):
-            parts += [widget.label, widget.text]
-    return "\n".join(parts)
+            found.append(widget.result[0] if widget.result else Entry("answer", widget.text, widget.label))
+    return found
+
+
+def transcript_text(app) -> str:
+    """Everything the transcript holds, as text."""
+    parts = []
+    for e in entries(app):
+        parts += [e.label, e.text, e.note or "", e.footer]
+    return "\n".join(p for p in parts if p)

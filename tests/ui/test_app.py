@@ -12,9 +12,7 @@ from assistant.core.config import Config
 from assistant.ui.app import make_app
 from assistant.ui.messages import LoadFinished, TurnFinished
 from assistant.ui.widgets.prompt import PromptInput
-from assistant.ui.widgets.rendered import FinishedAnswer
-from assistant.ui.widgets.transcript import UserMessage
-from tests.ui.helpers import send, status_text, transcript_text, wait_for
+from tests.ui.helpers import entries, send, status_text, transcript_text, wait_for
 
 ANSWER = "Here is a list:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n"
 
@@ -28,9 +26,11 @@ async def test_answer_streams_into_the_transcript_and_status_shows_figures() -> 
         await send(pilot, "make a list")
         await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
         await pilot.pause()
-        assert [w.text for w in app.query(UserMessage)] == ["make a list"]
-        answer = app.query_one(FinishedAnswer)
-        assert answer.text == ANSWER
+        await wait_for(pilot, lambda: len(app.query_one("#transcript").children) == 1)  # settled
+        assert [e.kind for e in entries(app)] == ["user", "answer"]
+        assert entries(app)[0].text == "make a list"
+        answer = entries(app)[1]
+        assert answer.text == ANSWER and answer.label == "scripted · scripted-model"
         status = status_text(app)
         assert "scripted-model" in status
         [result] = [m.result for m in seen if isinstance(m, TurnFinished)]

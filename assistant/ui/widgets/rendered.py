@@ -1,17 +1,20 @@
-"""Widgets whose content is rendered once per width, then served line by line.
+"""Finished transcript content, rendered once per width and served line by line.
 
-Textual re-measures every `height: auto` child of the transcript on each layout
-change, and while an answer streams that is many times a second. A `Static`
-re-renders its Rich content to measure it; these widgets keep the rendered lines
-and render again only when their width, style or the theme changes, so a
-transcript of hundreds of finished messages costs next to nothing per layout.
+Textual lays out and composites every widget of the transcript again on each
+layout change, and while an answer streams that is many times a second. So
+everything finished lives in one `History` widget: a list of parts, each
+rendered once per width (and theme) and kept. A session of hundreds of turns
+then costs the layout one widget, and the screen only the lines it shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Literal
 
 from rich.console import Console, RenderableType
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
@@ -19,20 +22,26 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 CODE_THEME = "monokai"
+StyleFor = Callable[[str], Style]  # theme colour name -> Rich style
 
 
 class RenderedPart:
-    """One renderable's lines, kept for the last (width, theme, style) they were made for."""
+    """One renderable's lines, kept for the (width, theme, style) they were made for."""
 
-    def __init__(self, make: Callable[[], RenderableType]) -> None:
+    def __init__(self, make: Callable[[], RenderableType], *, bar: Callable[[], Style] | None = None) -> None:
         self.make = make
+        self.bar = bar  # a coloured bar down the left edge, as for the user's prompts
         self._key: Hashable = None
         self._lines: list[Strip] = []
 
     def lines(self, console: Console, width: int, style: Style, key: Hashable) -> list[Strip]:
         if key != self._key:
-            options = console.options.update_width(max(width, 1))
+            inner = width - 2 if self.bar else width
+            options = console.options.update_width(max(inner, 1))
             rendered = console.render_lines(self.make(), options, style=style, pad=True)
+            if self.bar:
+                bar = [Segment("▌", style + self.bar()), Segment(" ", style)]
+                rendered = [bar + line for line in rendered]
             self._lines = [Strip(line, width) for line in rendered]
             self._key = key
         return self._lines
@@ -53,6 +62,40 @@ def text_part(text: str, style: Callable[[], Style] | None = None) -> RenderedPa
     return RenderedPart(lambda: Text(text, style=style() if style else ""))
 
 
+BLANK = text_part("")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A finished item of the transcript, as data (what tests and exports read)."""
+
+    kind: Literal["user", "answer", "note", "error"]
+    text: str
+    label: str = ""
+    footer: str = ""
+    note: str | None = None
+
+
+def entry_parts(entry: Entry, style: StyleFor, segments: list[RenderedPart] | None = None) -> list[RenderedPart]:
+    """The parts that show `entry`; an answer may bring the segments it already rendered."""
+    if entry.kind == "user":
+        return [RenderedPart(lambda: Text(entry.text, style=Style(bold=True)), bar=lambda: style("primary"))]
+    if entry.kind in ("note", "error"):
+        if entry.kind == "error":
+            return [RenderedPart(lambda: Text(entry.text, style=style("error")), bar=lambda: style("error"))]
+        return [text_part(entry.text, lambda: style("muted"))]
+    body = segments if segments is not None else ([markdown_part(entry.text)] if entry.text else [])
+    spaced: list[RenderedPart] = []
+    for i, part in enumerate(body):
+        spaced += [BLANK, part] if i else [part]
+    return [
+        text_part(entry.label, lambda: style("accent") + Style(bold=True)),
+        *spaced,
+        *([text_part(entry.note, lambda: style("error"))] if entry.note else []),
+        text_part(entry.footer, lambda: Style(dim=True)),
+    ]
+
+
 class RenderedLines(Widget):
     """Shows its parts one below the other, each rendered once per width."""
 
@@ -62,22 +105,27 @@ class RenderedLines(Widget):
 
     def __init__(self, *, classes: str = "") -> None:
         super().__init__(classes=classes)
+        self._parts: list[RenderedPart] = []
         self._key: Hashable = None
         self._lines: list[Strip] = []
-
-    def parts(self) -> list[RenderedPart]:
-        return []
+        self._rendered = 0  # how many parts `_lines` holds
 
     def lines_at(self, width: int) -> list[Strip]:
         style = self.rich_style
         key = (width, self.app.theme, style)
         if key != self._key:
+            self._key, self._lines, self._rendered = key, [], 0
+        if self._rendered < len(self._parts):  # parts added since: render only those
             console = self.app.console
-            self._lines = [
-                line for part in self.parts() for line in part.lines(console, width, style, key)
-            ]
-            self._key = key
+            for part in self._parts[self._rendered :]:
+                self._lines.extend(part.lines(console, width, style, key))
+            self._rendered = len(self._parts)
         return self._lines
+
+    def extend(self, parts: list[RenderedPart]) -> None:
+        """Show more parts below; only they are rendered."""
+        self._parts += parts
+        self.refresh(layout=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.lines_at(width))
@@ -87,68 +135,31 @@ class RenderedLines(Widget):
         lines = self.lines_at(width)
         return lines[y] if 0 <= y < len(lines) else Strip.blank(width)
 
-    def theme_style(self, name: str, **kwargs: bool) -> Style:
-        """A Rich style in one of the current theme's colours (`accent`, `error`, ...)."""
-        return Style(color=getattr(self.app.current_theme, name, None), **kwargs)
+    def theme_style(self, name: str) -> Style:
+        """A Rich style in one of the current theme's colours (`accent`, `error`, ...);
+        `muted` is the foreground, dimmed."""
+        if name == "muted":
+            return Style(dim=True)
+        return Style(color=getattr(self.app.current_theme, name, None))
 
 
-class RenderedMarkdown(RenderedLines):
-    """A finished stretch of Markdown (code blocks highlighted)."""
-
-    def __init__(self, text: str, *, classes: str = "") -> None:
-        super().__init__(classes=classes)
-        self.text = text
-        self.part = markdown_part(text)
-
-    def parts(self) -> list[RenderedPart]:
-        return [self.part]
-
-
-class RenderedText(RenderedLines):
-    """Plain text (no markup is interpreted)."""
-
-    def __init__(self, text: str, *, classes: str = "") -> None:
-        super().__init__(classes=classes)
-        self.text = text
-        self._part = text_part(text)
-
-    def parts(self) -> list[RenderedPart]:
-        return [self._part]
-
-
-class FinishedAnswer(RenderedLines):
-    """A whole finished answer as one widget: label, Markdown segments, note, figures.
-
-    It takes over the segments the streaming answer already rendered, so
-    finishing an answer renders only its last segment.
-    """
+class History(RenderedLines):
+    """Everything finished in the transcript, in order, as one widget."""
 
     DEFAULT_CSS = """
-    FinishedAnswer { margin: 1 0 0 0; padding: 0 1; }
+    History { padding: 0 1; }
     """
 
-    def __init__(
-        self,
-        label: str,
-        segments: list[tuple[str, RenderedPart]],
-        footer: str,
-        note: str | None = None,
-    ) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.label = label
-        self.text = "".join(text for text, _ in segments)
-        self.footer = footer
-        self.note = note
-        blank = text_part("")
-        body: list[RenderedPart] = []
-        for i, (_, part) in enumerate(segments):
-            body += [blank, part] if i else [part]
-        self._parts = [
-            text_part(label, lambda: self.theme_style("accent", bold=True)),
-            *body,
-            *([text_part(note, lambda: self.theme_style("error"))] if note else []),
-            text_part(footer, lambda: Style(dim=True)),
-        ]
+        self.entries: list[Entry] = []
 
-    def parts(self) -> list[RenderedPart]:
-        return self._parts
+    def add(self, entry: Entry, segments: list[RenderedPart] | None = None) -> None:
+        parts = entry_parts(entry, self.theme_style, segments)
+        self.entries.append(entry)
+        self.extend([BLANK, *parts] if self._parts else parts)
+
+    def clear(self) -> None:
+        self._parts, self.entries = [], []
+        self._key = None
+        self.refresh(layout=True)
