@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress, load_failure
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, StreamEvent, TextDelta, TurnDone, Usage
+from assistant.core.events import StreamEvent, TextDelta, TurnDone, Usage
 
 _TOKEN = re.compile(r"\s+|[^\s]+")
 

@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker
 
+from assistant import format as fmt
 from assistant.core.backend import Backend
 from assistant.core.chat import ChatSession, TurnResult
 from assistant.core.config import Config
@@ -26,59 +27,15 @@ from assistant.core.events import StreamEvent, TextDelta
 from assistant.core.metrics import Clock
 from assistant.core.plugins import create_backend, list_backends
 from assistant.core.unavailable import UnavailableBackend
-from assistant import format as fmt
 from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider, help_text
+from assistant.ui.deltas import DeltaBuffer
 from assistant.ui.messages import AnswerDelta, LoadFinished, LoadProgress, TurnFinished
 from assistant.ui.widgets.prompt import PromptInput
-from assistant.ui.widgets.status import StatusBar, StatusView
 from assistant.ui.widgets.rendered import Entry
+from assistant.ui.widgets.status import StatusBar, StatusView
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
 
 QUIT_WAIT_SECONDS = 10.0
-
-
-class DeltaBuffer:
-    """Answer text handed from the worker thread to the UI, coalesced, with backpressure.
-
-    The worker pushes every token but posts `AnswerDelta` only when the buffer
-    was empty, so a fast stream costs the UI one message per batch, not per
-    token. When more than `limit` characters wait for the screen, `push` blocks
-    until the UI has shown the previous batch: a producer faster than the
-    screen (a scripted stream, a tiny model on a big GPU) then runs at screen
-    speed instead of piling up seconds of backlog. A real model at tens of
-    tokens per second never waits.
-    """
-
-    def __init__(self, limit: int = 200) -> None:
-        self.limit = limit
-        self._ready = threading.Condition()
-        self._parts: list[str] = []
-        self._pending = 0  # characters pushed and not yet on screen
-
-    def push(self, text: str, cancel: threading.Event) -> bool:
-        """Add text; True when the UI must be told (the buffer was empty)."""
-        with self._ready:
-            while self._pending >= self.limit and not cancel.is_set():
-                self._ready.wait(0.05)
-            self._parts.append(text)
-            self._pending += len(text)
-            return len(self._parts) == 1
-
-    def drain(self) -> str:
-        """Take the waiting text; call `shown` once it is on screen."""
-        with self._ready:
-            text, self._parts = "".join(self._parts), []
-        return text
-
-    @property
-    def pending(self) -> int:
-        """Characters pushed and not yet on screen."""
-        return self._pending
-
-    def shown(self, text: str) -> None:
-        with self._ready:
-            self._pending = max(0, self._pending - len(text))
-            self._ready.notify_all()
 
 
 class AssistantApp(App[None]):

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from assistant.core.metrics import TurnStats
 from assistant import format as fmt
+from assistant.core.metrics import TurnStats
 
 
 @dataclass(frozen=True)
