@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import importlib.util
 import io
+import itertools
 import logging
 import threading
 import time
@@ -146,6 +147,9 @@ class LlamaCppBackend:
         self._load_lock = threading.Lock()
         self._piece_buffer = ctypes.create_string_buffer(256)
         self.load_seconds: float | None = None
+        # The cancel event of the turn whose prompt is being evaluated (see `_abort_prompt`).
+        self._abort: threading.Event | None = None
+        self._abort_callback: Any = None
 
     @classmethod
     def from_config(cls, config: Config) -> LlamaCppBackend:
@@ -246,6 +250,7 @@ class LlamaCppBackend:
             self._stop_strings = [eos] if eos else []
             self._is_eog = lambda tok: bool(llama_cpp.llama_vocab_is_eog(llama._model.vocab, tok))
             self._low = llama_cpp
+            self._abort_callback = llama_cpp.ggml_abort_callback(self._abort_requested)
             self._info = info
             self._llama = llama
             self.load_seconds = time.monotonic() - started
@@ -253,6 +258,27 @@ class LlamaCppBackend:
                 "loaded %s in %.2fs (n_ctx=%d, n_threads=%d, n_gpu_layers=%d)",
                 info.name, self.load_seconds, s.n_ctx, self.n_threads, s.n_gpu_layers,
             )  # fmt: skip
+
+    def _abort_requested(self, _data: ctypes.c_void_p) -> bool:
+        abort = self._abort
+        return abort is not None and abort.is_set()
+
+    @contextlib.contextmanager
+    def _abortable(self, cancel: threading.Event) -> Iterator[None]:
+        """Let `cancel` stop llama.cpp inside a decode, not only between tokens.
+
+        Evaluating a long prompt on a big model takes seconds in one call. ggml asks
+        the abort callback between graph nodes (hundreds per decode), so it is set
+        only while the prompt is evaluated, never for the per-token decodes.
+        """
+        ctx = self.llama._ctx.ctx
+        self._abort = cancel
+        self._low.llama_set_abort_callback(ctx, self._abort_callback, None)
+        try:
+            yield
+        finally:
+            self._low.llama_set_abort_callback(ctx, self._low.ggml_abort_callback(0), None)
+            self._abort = None
 
     def close(self) -> None:
         with self._generate_lock:
@@ -307,6 +333,10 @@ class LlamaCppBackend:
                 kind="context",
             )
             return
+        if cancel.is_set():  # cancelled before it began: do not evaluate the prompt at all
+            yield Usage(prompt_tokens=len(tokens), completion_tokens=0, prompt_tokens_evaluated=0)
+            yield TurnDone("cancelled")
+            return
         max_tokens = min(s.max_tokens, room)
         reused = min(_longest_prefix(llama._input_ids.tolist(), tokens), len(tokens) - 1)
         ctx = llama._ctx.ctx
@@ -325,7 +355,9 @@ class LlamaCppBackend:
             repeat_penalty=s.repeat_penalty,
         )
         try:
-            for token in generator:
+            with self._abortable(cancel):
+                first = next(generator, None)  # evaluates the prompt
+            for token in itertools.chain([first] if first is not None else [], generator):
                 if self._is_eog(token):
                     stop_reason = "end_turn"
                     break
@@ -341,9 +373,10 @@ class LlamaCppBackend:
                 if generated >= max_tokens:
                     break
         except Exception as exc:  # llama.cpp failing mid-generation (e.g. decode error)
-            generator.close()
-            yield BackendError(f"llama.cpp failed while generating: {exc}", kind="generation")
-            return
+            if not cancel.is_set():
+                yield BackendError(f"llama.cpp failed while generating: {exc}", kind="generation")
+                return
+            stop_reason = "cancelled"  # the abort callback stopped the prompt's evaluation
         finally:
             generator.close()
         tail = stops.flush(decoder.decode(b"", final=True))

@@ -143,3 +143,23 @@ def test_threads_default_to_physical_cores(smollm_path: Path) -> None:
     assert backend.n_threads == physical_cores()
     pinned = LlamaCppBackend(replace(small_config().local, n_threads=1), model_path=smollm_path)
     assert pinned.n_threads == 1
+
+
+def test_cancel_interrupts_a_long_prompt_evaluation(local_backend: LlamaCppBackend) -> None:
+    """Esc during the (long) prompt evaluation stops llama.cpp inside the decode."""
+    import time
+
+    local_backend.llama.reset()
+    long_prompt = [Message("user", "Summarise this. " + "The quick brown fox jumps over the lazy dog. " * 150)]
+    assert local_backend.count_tokens(long_prompt) > 1500
+    cancel = threading.Event()
+    threading.Timer(0.2, cancel.set).start()
+    started = time.monotonic()
+    events = collect(local_backend, long_prompt, cancel)
+    took = time.monotonic() - started
+    assert events[-1] == TurnDone("cancelled")
+    assert not of(events, TextDelta)
+    assert took < 1.5, f"cancel took {took:.2f}s"
+    # the backend is still usable afterwards, and answers as before
+    after = collect(local_backend, QUESTION)
+    assert isinstance(after[-1], TurnDone) and of(after, TextDelta)
