@@ -65,6 +65,11 @@ def text_part(text: str, style: Callable[[], Style] | None = None) -> RenderedPa
 BLANK = text_part("")
 
 
+def label_part(label: str, style: StyleFor) -> RenderedPart:
+    """The line that names who answered (backend · model)."""
+    return text_part(label, lambda: style("accent") + Style(bold=True))
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A finished item of the transcript, as data (what tests and exports read)."""
@@ -89,7 +94,7 @@ def entry_parts(entry: Entry, style: StyleFor, segments: list[RenderedPart] | No
     for i, part in enumerate(body):
         spaced += [BLANK, part] if i else [part]
     return [
-        text_part(entry.label, lambda: style("accent") + Style(bold=True)),
+        label_part(entry.label, style),
         *spaced,
         *([text_part(entry.note, lambda: style("error"))] if entry.note else []),
         text_part(entry.footer, lambda: Style(dim=True)),
@@ -97,7 +102,12 @@ def entry_parts(entry: Entry, style: StyleFor, segments: list[RenderedPart] | No
 
 
 class RenderedLines(Widget):
-    """Shows its parts one below the other, each rendered once per width."""
+    """Shows its parts one below the other, each rendered once per width.
+
+    Parts are only ever added, except the optional `tail`: the one part that may
+    change (a streaming answer's last, growing stretch). Changing it renders it
+    alone again.
+    """
 
     DEFAULT_CSS = """
     RenderedLines { height: auto; }
@@ -106,25 +116,39 @@ class RenderedLines(Widget):
     def __init__(self, *, classes: str = "") -> None:
         super().__init__(classes=classes)
         self._parts: list[RenderedPart] = []
+        self._tail: RenderedPart | None = None
         self._key: Hashable = None
         self._lines: list[Strip] = []
-        self._rendered = 0  # how many parts `_lines` holds
+        self._rendered = 0  # how many parts `_lines` holds, before the tail's lines
+        self._fixed = 0  # how many of `_lines` belong to those parts
+        self._tail_shown: RenderedPart | None = None  # the tail whose lines follow
 
     def lines_at(self, width: int) -> list[Strip]:
         style = self.rich_style
         key = (width, self.app.theme, style)
         if key != self._key:
-            self._key, self._lines, self._rendered = key, [], 0
-        if self._rendered < len(self._parts):  # parts added since: render only those
+            self._key, self._lines, self._rendered, self._fixed = key, [], 0, 0
+            self._tail_shown = None
+        stale_tail = self._tail_shown is not self._tail
+        if self._rendered < len(self._parts) or stale_tail:
             console = self.app.console
-            for part in self._parts[self._rendered :]:
+            del self._lines[self._fixed :]  # the old tail's lines
+            for part in self._parts[self._rendered :]:  # parts added since: render only those
                 self._lines.extend(part.lines(console, width, style, key))
-            self._rendered = len(self._parts)
+            self._rendered, self._fixed = len(self._parts), len(self._lines)
+            if self._tail is not None:
+                self._lines.extend(self._tail.lines(console, width, style, key))
+            self._tail_shown = self._tail
         return self._lines
 
     def extend(self, parts: list[RenderedPart]) -> None:
         """Show more parts below; only they are rendered."""
         self._parts += parts
+        self.refresh(layout=True)
+
+    def set_tail(self, part: RenderedPart | None) -> None:
+        """Show `part` below all the others, in place of the previous tail."""
+        self._tail = part
         self.refresh(layout=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:

@@ -1,9 +1,10 @@
 """The transcript: one `History` of everything finished, then the turn in progress.
 
-An answer streams into a Textual `Markdown` with `Markdown.append`, which
-re-parses only the last block. (That is what `MarkdownStream` does too; we
-await each append ourselves because the app needs to know when text is on
-screen, to hold back a producer that outruns the screen: see `DeltaBuffer`.)
+An answer streams into an `AssistantMessage`, which renders only its short,
+growing tail again as text arrives (see there). Textual's `Markdown` widget
+with `MarkdownStream` was measured for this first and dropped: it mounts a
+widget per Markdown block, an append of 200 characters cost ~20 ms against
+~3 ms here, and its look changed when a finished answer became cheap text.
 When the turn is over, its widgets are folded into the `History`, so however
 long the session, the transcript holds a handful of widgets.
 """
@@ -11,10 +12,8 @@ long the session, the transcript holds a handful of widgets.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Static
+from textual.containers import VerticalScroll
 
 from assistant.ui.widgets.rendered import (
     BLANK,
@@ -23,11 +22,9 @@ from assistant.ui.widgets.rendered import (
     RenderedLines,
     RenderedPart,
     entry_parts,
+    label_part,
     markdown_part,
 )
-
-if TYPE_CHECKING:
-    from textual.widgets import Markdown
 
 
 class LiveEntry(RenderedLines):
@@ -51,61 +48,51 @@ def note_message(text: str, *, error: bool = False) -> LiveEntry:
     return LiveEntry(Entry("error" if error else "note", text))
 
 
-class AssistantMessage(Vertical):
-    """An answer: a live Markdown tail that streams, and frozen segments before it.
+class AssistantMessage(RenderedLines):
+    """An answer as it streams: its label, finished segments, and a growing tail.
 
-    Only the tail is a live `Markdown`. Once the tail passes `SEGMENT_CHARS` and
-    reaches a block boundary outside a code fence, it is frozen: rendered once
-    into the `frozen` widget above it (one widget, however many segments), and
-    the tail starts afresh. Appends stay cheap however long the answer grows,
-    and the frozen segments go to the `History` as they are.
+    The tail is the only part rendered again as text arrives, and it stays
+    short: once it passes `SEGMENT_CHARS` and reaches a block boundary outside
+    a code fence, it becomes a finished segment, rendered once, and a new tail
+    starts. So each batch of tokens costs the same however long the answer
+    grows, and the answer looks the same while it streams as once finished.
     """
 
     SEGMENT_CHARS = 800
 
     DEFAULT_CSS = """
-    AssistantMessage { margin: 1 0 0 0; height: auto; }
-    AssistantMessage > Markdown { margin: 0; padding: 0 1; }
-    AssistantMessage > RenderedLines { padding: 0 1; }
-    AssistantMessage > .label { color: $accent; text-style: bold; padding: 0 1; }
+    AssistantMessage { margin: 1 0 0 0; padding: 0 1; }
     """
 
     def __init__(self, label: str) -> None:
         super().__init__()
         self.label = label
         self.text = ""
-        self._tail = ""  # text of the live Markdown
-        self._markdown: Markdown | None = None
-        self._frozen = RenderedLines()
+        self._tail_text = ""
         self._segments: list[RenderedPart] = []
         self.result: tuple[Entry, list[RenderedPart]] | None = None  # set when finished
-
-    def compose(self):
-        # Imported on first use: markdown-it costs ~35 ms of start-up.
-        from textual.widgets import Markdown
-
-        yield Static(self.label, classes="label", markup=False)
-        yield self._frozen
-        self._markdown = Markdown()
-        yield self._markdown
+        self._parts = [label_part(label, self.theme_style)]
 
     async def write(self, fragment: str) -> None:
-        if not fragment or self._markdown is None:
+        if not fragment:
             return
         self.text += fragment
-        while fragment:
-            cut = self._segment_cut(fragment)
-            if cut is None:
-                await self._write_tail(fragment)
-                return
-            await self._write_tail(fragment[:cut])
-            await self._freeze_tail()
+        while (cut := self._segment_cut(fragment)) is not None:
+            self._commit(self._tail_text + fragment[:cut])
             fragment = fragment[cut:]
+        self._tail_text += fragment
+        self.set_tail(markdown_part(self._tail_text) if self._tail_text else None)
+
+    def _commit(self, text: str) -> None:
+        segment = markdown_part(text)
+        self.extend([BLANK, segment] if self._segments else [segment])
+        self._segments.append(segment)
+        self._tail_text = ""
 
     def _segment_cut(self, fragment: str) -> int | None:
         """Where in `fragment` a new segment may start: after a blank line, outside a fence."""
-        need = self.SEGMENT_CHARS - len(self._tail)
-        fences = _fence_count(self._tail)
+        need = self.SEGMENT_CHARS - len(self._tail_text)
+        fences = _fence_count(self._tail_text)
         start = max(0, need - 1)
         while (at := fragment.find("\n\n", start)) >= 0:
             cut = at + 2
@@ -114,26 +101,11 @@ class AssistantMessage(Vertical):
             start = cut
         return None
 
-    async def _write_tail(self, text: str) -> None:
-        if not text or self._markdown is None:
-            return
-        self._tail += text
-        await self._markdown.append(text)
-
-    async def _freeze_tail(self) -> None:
-        if not self._tail or self._markdown is None:
-            return
-        segment = markdown_part(self._tail)
-        self._frozen.extend([BLANK, segment] if self._segments else [segment])
-        self._segments.append(segment)
-        self._tail = ""
-        await self._markdown.update("")
-
     def finish(self, footer: str, note: str | None = None) -> None:
         """Record the finished answer; the `History` takes it at the next settle."""
         segments = list(self._segments)
-        if self._tail:
-            segments.append(markdown_part(self._tail))
+        if self._tail_text:
+            segments.append(markdown_part(self._tail_text))
         self.result = (Entry("answer", self.text, self.label, footer, note), segments)
 
 
