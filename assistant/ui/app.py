@@ -86,7 +86,7 @@ class AssistantApp(App[None]):
         yield StatusBar(id="status")
 
     def on_mount(self) -> None:
-        self._tune_gc()
+        self.call_after_refresh(self._tune_gc)  # after the first frame: it costs a full collection
         self.query_one("#load-progress").display = False
         self.query_one("#hints").display = False
         self.query_one(PromptInput).focus()
@@ -245,7 +245,8 @@ class AssistantApp(App[None]):
         text = self.deltas.drain()
         if text and self._answer is not None:
             await self._answer.write(text)
-        self.deltas.shown(text)
+        # Only once painted does the text stop counting against the producer.
+        self.call_after_refresh(self.deltas.shown, text)
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
         if self._status_timer is not None:
@@ -258,7 +259,7 @@ class AssistantApp(App[None]):
         if answer is not None:
             rest = self.deltas.drain()
             await answer.write(rest)
-            self.deltas.shown(rest)
+            self.call_after_refresh(self.deltas.shown, rest)
             answer.finish(fmt.turn_summary(result), self.turn_note(result))
             # Paint the last tokens first; folding the turn into the history can wait a frame.
             self.call_after_refresh(self._settle_transcript)

@@ -11,13 +11,14 @@ class DeltaBuffer:
     The worker pushes every token but posts `AnswerDelta` only when the buffer
     was empty, so a fast stream costs the UI one message per batch, not per
     token. When more than `limit` characters wait for the screen, `push` blocks
-    until the UI has shown the previous batch: a producer faster than the
-    screen (a scripted stream, a tiny model on a big GPU) then runs at screen
-    speed instead of piling up seconds of backlog. A real model at tens of
-    tokens per second never waits.
+    until the UI has painted the previous batch: a producer far faster than the
+    screen (a scripted stream, a tiny model on a big GPU) then cannot pile more
+    text on one frame than the frame can render quickly, which keeps the last
+    token's way to the screen short. A real model at tens of tokens per second
+    never waits.
     """
 
-    def __init__(self, limit: int = 200) -> None:
+    def __init__(self, limit: int = 800) -> None:
         self.limit = limit
         self._ready = threading.Condition()
         self._parts: list[str] = []
