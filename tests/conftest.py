@@ -30,9 +30,13 @@ def smollm_path() -> Path:
 
 
 def small_config(**local: object) -> Config:
-    """Greedy, short answers: fast and repeatable on the real model."""
+    """Greedy, short answers: fast and repeatable on the real model.
+
+    One thread: the suite runs in parallel (pytest -n), and llama.cpp threads
+    that outnumber the cores spin on each other and slow everything down.
+    """
     config = Config()
-    settings = {"max_tokens": 24, "temperature": 0.0, "n_ctx": 2048, **local}
+    settings = {"max_tokens": 24, "temperature": 0.0, "n_ctx": 2048, "n_threads": 1, **local}
     return replace(config, local=replace(config.local, **settings))
 
 

@@ -10,7 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.model
 
-SMALL = ["--max-tokens", "16", "--temperature", "0", "--n-ctx", "1024"]
+SMALL = ["--max-tokens", "16", "--temperature", "0", "--n-ctx", "1024", "--n-threads", "1"]
 
 
 def ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

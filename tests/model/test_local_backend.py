@@ -139,10 +139,10 @@ def test_load_reports_progress_and_can_be_aborted(smollm_path: Path) -> None:
 def test_threads_default_to_physical_cores(smollm_path: Path) -> None:
     from assistant.core.hardware import physical_cores
 
-    backend = LlamaCppBackend(small_config().local, model_path=smollm_path)
+    backend = LlamaCppBackend(replace(small_config().local, n_threads=0), model_path=smollm_path)
     assert backend.n_threads == physical_cores()
-    pinned = LlamaCppBackend(replace(small_config().local, n_threads=1), model_path=smollm_path)
-    assert pinned.n_threads == 1
+    pinned = LlamaCppBackend(replace(small_config().local, n_threads=3), model_path=smollm_path)
+    assert pinned.n_threads == 3
 
 
 def test_cancel_interrupts_a_long_prompt_evaluation(local_backend: LlamaCppBackend) -> None:
