@@ -44,10 +44,6 @@ def user_message(text: str) -> LiveEntry:
     return LiveEntry(Entry("user", text))
 
 
-def note_message(text: str, *, error: bool = False) -> LiveEntry:
-    return LiveEntry(Entry("error" if error else "note", text))
-
-
 class AssistantMessage(RenderedLines):
     """An answer as it streams: its label, finished segments, and a growing tail.
 
