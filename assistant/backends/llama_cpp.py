@@ -339,6 +339,7 @@ class LlamaCppBackend:
             return
         max_tokens = min(s.max_tokens, room)
         reused = min(_longest_prefix(llama._input_ids.tolist(), tokens), len(tokens) - 1)
+        evaluated = len(tokens) - reused
         ctx = llama._ctx.ctx
         self._low.llama_perf_context_reset(ctx)
 
@@ -357,6 +358,8 @@ class LlamaCppBackend:
         try:
             with self._abortable(cancel):
                 first = next(generator, None)  # evaluates the prompt
+            # The prompt's figures are exact now: show them while the answer streams.
+            yield Usage(prompt_tokens=len(tokens), completion_tokens=0, prompt_tokens_evaluated=evaluated)
             for token in itertools.chain([first] if first is not None else [], generator):
                 if self._is_eog(token):
                     stop_reason = "end_turn"
@@ -386,7 +389,7 @@ class LlamaCppBackend:
         yield Usage(
             prompt_tokens=len(tokens),
             completion_tokens=generated,
-            prompt_tokens_evaluated=len(tokens) - reused,
+            prompt_tokens_evaluated=evaluated,
         )
         yield Timings(
             prompt_eval_seconds=perf.t_p_eval_ms / 1000.0,

@@ -56,8 +56,10 @@ class ChatSession:
         return None
 
     def context_fill(self) -> float | None:
-        """Share of the backend's context the last turn used (prompt + answer)."""
-        stats = self.last.stats if self.last else None
+        """Share of the backend's context the turn in progress, or else the last one,
+        uses (prompt + answer)."""
+        current = self.current
+        stats = current.snapshot() if current else (self.last.stats if self.last else None)
         if stats is None or stats.tokens_in is None:
             return None
         return (stats.tokens_in + stats.tokens_out) / self.backend.capabilities.context_size

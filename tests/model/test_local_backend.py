@@ -27,7 +27,10 @@ def test_streams_text_usage_and_timings(local_backend: LlamaCppBackend) -> None:
     deltas = of(events, TextDelta)
     assert len(deltas) >= 5 and "".join(d.text for d in deltas).strip()
     assert isinstance(events[-1], TurnDone)
-    [usage] = of(events, Usage)
+    # the prompt's usage comes as soon as it is evaluated (before the first text), the full one at the end
+    early, usage = of(events, Usage)
+    assert events.index(early) < events.index(deltas[0])
+    assert (early.prompt_tokens, early.completion_tokens) == (usage.prompt_tokens, 0)
     assert usage.prompt_tokens == local_backend.count_tokens(QUESTION)
     # every generated token is one delta of one token (plus, at most, a flush of 0 tokens)
     assert usage.completion_tokens == sum(d.tokens for d in deltas)
@@ -54,7 +57,7 @@ def test_cancel_stops_within_one_token(local_backend: LlamaCppBackend) -> None:
     deltas = [e for e in seen if isinstance(e, TextDelta) and e.tokens]
     assert len(deltas) == 1
     assert seen[-1] == TurnDone("cancelled")
-    assert of(seen, Usage)[0].completion_tokens == 1
+    assert of(seen, Usage)[-1].completion_tokens == 1
 
 
 def test_second_turn_reuses_the_kv_cache_prefix(local_backend: LlamaCppBackend) -> None:
@@ -62,8 +65,8 @@ def test_second_turn_reuses_the_kv_cache_prefix(local_backend: LlamaCppBackend) 
     answer = "".join(d.text for d in of(first, TextDelta))
     follow_up = QUESTION + [Message("assistant", answer), Message("user", "And three animals?")]
     second = collect(local_backend, follow_up)
-    [usage] = of(second, Usage)
-    assert usage.prompt_tokens > of(first, Usage)[0].prompt_tokens
+    usage = of(second, Usage)[-1]
+    assert usage.prompt_tokens > of(first, Usage)[-1].prompt_tokens
     # only the new tail is evaluated; the conversation's prefix comes from the KV cache
     assert usage.prompt_tokens_evaluated is not None
     assert usage.prompt_tokens_evaluated < usage.prompt_tokens // 2
