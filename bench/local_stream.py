@@ -13,7 +13,7 @@ Every side generates exactly the same number of tokens (checked).
 Targets: (a)/(b) >= 1.00 and (a)/(c) >= 0.97 at every length;
 TTFT(a) <= 1.05 x TTFT(c) + 20 ms. Exits 1 when a target is missed.
 
-    python bench/local_stream.py [--runs 3] [--tokens 256 768] [--model PATH]
+    python bench/local_stream.py [--runs 5] [--tokens 256 768] [--model PATH]
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ SIDES = {"a: app backend": run_app, "b: create_chat_completion": run_chat_comple
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tokens", type=int, nargs="+", default=[256, 768])
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--n-threads", type=int, default=0)

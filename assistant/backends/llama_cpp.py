@@ -3,8 +3,9 @@
 Why not `Llama.create_chat_completion(stream=True)`: its streaming path
 re-detokenizes the whole completion on every token, so it slows down as the
 answer grows. This backend renders the chat template from the GGUF metadata
-itself, drives `Llama.generate()` (eval/sample, with llama.cpp's KV-cache prefix
-reuse) and detokenizes each token once, through an incremental UTF-8 decoder.
+itself, keeps the KV cache of the conversation's prefix from the turn before,
+runs a lean eval/sample loop on the `Llama` object, and detokenizes each token
+once, through an incremental UTF-8 decoder.
 
 `llama_cpp` is imported only in `load()`, so the app starts fast.
 """
@@ -16,7 +17,6 @@ import contextlib
 import ctypes
 import importlib.util
 import io
-import itertools
 import logging
 import threading
 import time
@@ -248,7 +248,9 @@ class LlamaCppBackend:
                 template=template, eos_token=eos, bos_token=bos
             )
             self._stop_strings = [eos] if eos else []
-            self._is_eog = lambda tok: bool(llama_cpp.llama_vocab_is_eog(llama._model.vocab, tok))
+            vocab = self._vocab = llama._model.vocab
+            self._to_piece = llama_cpp.llama_token_to_piece
+            self._is_eog = lambda tok: llama_cpp.llama_vocab_is_eog(vocab, tok)
             self._low = llama_cpp
             self._abort_callback = llama_cpp.ggml_abort_callback(self._abort_requested)
             self._info = info
@@ -301,10 +303,10 @@ class LlamaCppBackend:
 
     def _piece(self, token: int) -> bytes:
         buf = self._piece_buffer
-        n = self._low.llama_token_to_piece(self.llama._model.vocab, token, buf, len(buf), 0, False)
+        n = self._to_piece(self._vocab, token, buf, len(buf), 0, False)
         if n < 0:  # piece longer than the buffer: grow once and retry
             self._piece_buffer = buf = ctypes.create_string_buffer(-n)
-            n = self._low.llama_token_to_piece(self.llama._model.vocab, token, buf, len(buf), 0, False)
+            n = self._to_piece(self._vocab, token, buf, len(buf), 0, False)
         return buf.raw[:n]
 
     # -- generation ----------------------------------------------------------
@@ -315,6 +317,22 @@ class LlamaCppBackend:
             return
         with self._generate_lock:
             yield from self._stream_locked(messages, cancel)
+
+    def _evaluate_prompt(self, tokens: list[int], reused: int, sampler: Any) -> int:
+        """Evaluate what the KV cache does not already hold of `tokens`; the first token.
+
+        The lean loop of `Llama.generate()`, which `create_chat_completion` also
+        uses, without its per-token bookkeeping: keep the cached prefix (the
+        conversation so far), evaluate the rest, sample.
+        """
+        llama = self.llama
+        if reused and llama._ctx.kv_cache_seq_rm(-1, reused, -1):
+            llama.n_tokens = reused
+        else:  # nothing shared, or a model whose cache cannot be cut (recurrent)
+            llama.reset()
+            reused = 0
+        llama.eval(tokens[reused:])
+        return sampler.sample(llama._ctx, -1)
 
     def _stream_locked(
         self, messages: Sequence[Message], cancel: threading.Event
@@ -347,8 +365,7 @@ class LlamaCppBackend:
         stops = StopScanner(self._stop_strings)
         generated = 0
         stop_reason = "max_tokens"
-        generator = llama.generate(
-            tokens,
+        sampler = llama._init_sampler(
             temp=s.temperature,
             top_p=s.top_p,
             top_k=s.top_k,
@@ -357,15 +374,18 @@ class LlamaCppBackend:
         )
         try:
             with self._abortable(cancel):
-                first = next(generator, None)  # evaluates the prompt
+                token = self._evaluate_prompt(tokens, reused, sampler)
             # The prompt's figures are exact now: show them while the answer streams.
             yield Usage(prompt_tokens=len(tokens), completion_tokens=0, prompt_tokens_evaluated=evaluated)
-            for token in itertools.chain([first] if first is not None else [], generator):
-                if self._is_eog(token):
+            # Locals, not attribute lookups: this loop runs once per token.
+            is_eog, piece, decode, feed = self._is_eog, self._piece, decoder.decode, stops.feed
+            evaluate, sample, llama_ctx = llama.eval, sampler.sample, llama._ctx
+            while True:
+                if is_eog(token):
                     stop_reason = "end_turn"
                     break
                 generated += 1
-                text, hit = stops.feed(decoder.decode(self._piece(token)))
+                text, hit = feed(decode(piece(token)))
                 yield TextDelta(text, 1)
                 if hit:
                     stop_reason = "end_turn"
@@ -375,13 +395,13 @@ class LlamaCppBackend:
                     break
                 if generated >= max_tokens:
                     break
+                evaluate((token,))
+                token = sample(llama_ctx, -1)
         except Exception as exc:  # llama.cpp failing mid-generation (e.g. decode error)
             if not cancel.is_set():
                 yield BackendError(f"llama.cpp failed while generating: {exc}", kind="generation")
                 return
             stop_reason = "cancelled"  # the abort callback stopped the prompt's evaluation
-        finally:
-            generator.close()
         tail = stops.flush(decoder.decode(b"", final=True))
         if tail:
             yield TextDelta(tail, 0)
