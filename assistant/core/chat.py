@@ -55,11 +55,12 @@ class ChatSession:
             return local_turn_cost(self.config.cost.local_machine_per_hour, stats.elapsed)
         return None
 
-    def context_fill(self) -> float | None:
-        """Share of the backend's context the turn in progress, or else the last one,
-        uses (prompt + answer)."""
-        current = self.current
-        stats = current.snapshot() if current else (self.last.stats if self.last else None)
+    def context_fill(self, stats: TurnStats | None = None) -> float | None:
+        """Share of the backend's context a turn uses (prompt + answer): `stats`
+        when given, else the turn in progress, else the last one."""
+        if stats is None:
+            current = self.current
+            stats = current.snapshot() if current else (self.last.stats if self.last else None)
         if stats is None or stats.tokens_in is None:
             return None
         return (stats.tokens_in + stats.tokens_out) / self.backend.capabilities.context_size

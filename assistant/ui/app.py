@@ -120,7 +120,7 @@ class AssistantApp(App[None]):
             model=backend.model_name,
             state="generating" if current is not None else self._state,
             stats=stats,
-            context_fill=session.context_fill(),
+            context_fill=session.context_fill(stats),
             turn_cost=turn_cost,
             session_cost=session.totals.cost,
             session_cost_known=session.totals.cost_known,
