@@ -30,7 +30,7 @@ from assistant.core.plugins import create_backend, list_backends
 from assistant.core.unavailable import UnavailableBackend
 from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider, help_text
 from assistant.ui.deltas import DeltaBuffer
-from assistant.ui.messages import AnswerDelta, LoadFinished, LoadProgress, TurnFinished
+from assistant.ui.messages import AnswerDelta, LoadFinished, LoadProgressed, TurnFinished
 from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.rendered import Entry
 from assistant.ui.widgets.status import StatusBar, StatusView
@@ -141,11 +141,11 @@ class AssistantApp(App[None]):
             percent = int(fraction * 100)
             if percent != self._last_reported_percent:
                 self._last_reported_percent = percent
-                self.post_message(LoadProgress(fraction))
+                self.post_message(LoadProgressed(fraction))
             return not self._quitting.is_set()
 
         self._last_reported_percent = 0
-        self.post_message(LoadProgress(0.0))
+        self.post_message(LoadProgressed(0.0))
         try:
             backend.load(progress)
         except Exception as exc:  # BackendUnavailable, or anything a plugin raises
@@ -154,7 +154,7 @@ class AssistantApp(App[None]):
         seconds = getattr(backend, "load_seconds", None)
         self.post_message(LoadFinished(backend.model_name, seconds, candidate=candidate))
 
-    def on_load_progress(self, message: LoadProgress) -> None:
+    def on_load_progressed(self, message: LoadProgressed) -> None:
         bar = self.query_one("#load-progress", ProgressBar)
         bar.display = True
         bar.update(total=100, progress=message.fraction * 100)

@@ -11,7 +11,9 @@ from assistant.core.chat import TurnResult
 
 
 @dataclass
-class LoadProgress(Message):
+class LoadProgressed(Message):
+    """How far the model load has got (0.0-1.0)."""
+
     fraction: float
 
 
