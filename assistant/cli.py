@@ -7,7 +7,6 @@ by the subcommand that needs them, never for `--help` or `--version`.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import threading
 from collections.abc import Sequence
@@ -62,7 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="show the paths and effective settings")
     cfg.add_argument("--init", action="store_true", help="write a commented default config file")
     cfg.add_argument("--force", action="store_true", help="with --init: overwrite an existing file")
+    cfg.add_argument(
+        "--set-key",
+        action="store_true",
+        help="store the Claude API key (read from stdin, or prompted) in the config file, mode 0600",
+    )
     _add_setting_flags(cfg)
+
+    cost = sub.add_parser("cost", help="what sessions cost and how fast they were, from the ledger")
+    scope = cost.add_mutually_exclusive_group()
+    scope.add_argument("--session", metavar="ID", help="one session (default: the last one)")
+    scope.add_argument("--since", metavar="WHEN", help="turns since: 7d, 12h, 2w, or a date (YYYY-MM-DD)")
+    scope.add_argument("--all", action="store_true", help="every turn recorded")
+    cost.add_argument("--by", choices=["backend", "model", "day"], default="backend", help="group rows by")
+    output = cost.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="exact figures as JSON")
+    output.add_argument("--csv", action="store_true", help="exact figures as CSV")
+    _add_setting_flags(cost)
     return parser
 
 
@@ -83,16 +98,10 @@ def _fail(message: str, code: int = EXIT_ERROR) -> int:
     return code
 
 
-def _setup_logging(paths: Paths) -> None:
-    try:
-        paths.log_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(paths.log_file, encoding="utf-8")
-    except OSError:
-        handler = logging.NullHandler()  # an unwritable log dir must not stop the app
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("assistant")
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+def _setup_logging(paths: Paths, config: Config) -> None:
+    from assistant.core.logs import setup_logging
+
+    setup_logging(paths, debug=config.general.debug_log, secrets=[config.anthropic_api_key])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_config(paths, args)
         if args.command == "ask":
             return cmd_ask(paths, args)
+        if args.command == "cost":
+            return cmd_cost(paths, args)
         return cmd_tui(paths, args)
     except ConfigError as exc:
         return _fail(f"config error: {exc}", EXIT_USAGE)
@@ -121,12 +132,13 @@ def cmd_config(paths: Paths, args: argparse.Namespace) -> int:
         if target.exists() and not args.force:
             return _fail(f"{target} already exists (use --force to overwrite)")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(config_mod.default_file_text(), encoding="utf-8")
+            config_mod.write_private(target, config_mod.default_file_text())
         except OSError as exc:
             return _fail(f"cannot write {target}: {exc.strerror}")
         print(f"wrote {target}")
         return 0
+    if args.set_key:
+        return cmd_set_key(paths)
     config = load_config(paths, args)
     exists = "" if paths.config_file.exists() else "  (not created; `assistant config --init`)"
     print(f"config file  {paths.config_file}{exists}")
@@ -134,8 +146,20 @@ def cmd_config(paths: Paths, args: argparse.Namespace) -> int:
     print(f"log file     {paths.log_file}")
     print()
     for key, value in config_mod.effective_settings(config):
-        shown = value if key.startswith("env.") else config_mod.toml_value(value)
+        shown = value if isinstance(value, config_mod.Masked) else config_mod.toml_value(value)
         print(f"{key} = {shown}")
+    return 0
+
+
+def cmd_set_key(paths: Paths) -> int:
+    if sys.stdin is not None and not sys.stdin.isatty():
+        key = sys.stdin.readline()
+    else:
+        import getpass
+
+        key = getpass.getpass("Claude API key (not echoed): ")
+    config_mod.store_api_key(paths.config_file, key)
+    print(f"stored the API key in {paths.config_file} (readable only by you)")
     return 0
 
 
@@ -152,11 +176,12 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     question = _read_question(args).strip()
     if not question:
         return _fail("no question: pass it as an argument or pipe it on stdin", EXIT_USAGE)
-    _setup_logging(paths)
+    _setup_logging(paths, config)
 
     from assistant.core.backend import BackendUnavailable
     from assistant.core.chat import ChatSession
-    from assistant.core.events import StreamEvent, TextDelta
+    from assistant.core.events import FallbackStarted, Retrying, SessionEvent, StreamEvent, TextDelta
+    from assistant.core.ledger import Ledger
     from assistant.core.plugins import create_backend
     from assistant.format import turn_summary
 
@@ -164,14 +189,21 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     try:
         backend.load()
     except BackendUnavailable as exc:
-        return _fail(str(exc))
-    session = ChatSession(config, backend)
+        if backend.capabilities.local or not config.claude.fallback_to_local:
+            return _fail(str(exc))
+        # A remote backend that cannot start: the turn falls back to the local model.
+    session = ChatSession(config, backend, ledger=Ledger.open, fallback=lambda: create_backend(config, "local"))
     out = sys.stdout
 
-    def on_event(event: StreamEvent) -> None:
-        if isinstance(event, TextDelta) and event.text:
-            out.write(event.text)
-            out.flush()
+    def on_event(event: StreamEvent | SessionEvent) -> None:
+        if isinstance(event, TextDelta):
+            if event.text:
+                out.write(event.text)
+                out.flush()
+        elif isinstance(event, Retrying):
+            print(f"assistant: {event.reason} Retrying in {event.wait_seconds:.1f} s.", file=sys.stderr)
+        elif isinstance(event, FallbackStarted):
+            print(f"assistant: {event.reason} Answering with {event.to_backend} instead.", file=sys.stderr)
 
     cancel = threading.Event()
     try:
@@ -181,11 +213,13 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
         out.write("\n")
         return _fail("cancelled", EXIT_INTERRUPTED)
     finally:
-        backend.close()
+        session.close()
     if result.text and not result.text.endswith("\n"):
         out.write("\n")
         out.flush()
-    print(f"{backend.name} · {backend.model_name} · {turn_summary(result)}", file=sys.stderr)
+    print(f"{result.backend} · {result.model} · {turn_summary(result)}", file=sys.stderr)
+    if session.ledger_error:
+        print(f"assistant: cost not recorded: {session.ledger_error}", file=sys.stderr)
     if result.error is not None:
         return _fail(result.error.message)
     return 0
@@ -198,8 +232,74 @@ def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
     except ConfigError as exc:
         config, config_error = Config(), str(exc)
     config = config.with_overrides(_overrides(args))  # a bad flag is a usage error: exit 2
-    _setup_logging(paths)
+    _setup_logging(paths, config)
     from assistant.ui.app import make_app
 
-    make_app(config, config_error=config_error).run()
+    app = make_app(config, config_error=config_error)
+    app.run()
+    _print_exit_summary(app.session)
+    return 0
+
+
+def _print_exit_summary(session: Any) -> None:
+    """One screen of what the session cost, from the ledger (nothing when no turn ran)."""
+    if session.last is None:
+        return
+    from rich.console import Console
+
+    from assistant.core.cost_summary import summarize
+    from assistant.core.ledger import LedgerError
+    from assistant.cost_render import one_screen_summary
+
+    ledger = session.ledger()
+    if ledger is None:
+        return
+    try:
+        records = ledger.turns(session_id=session.session_id)
+    except LedgerError as exc:
+        print(f"assistant: {exc}", file=sys.stderr)
+        return
+    if records:
+        Console().print(one_screen_summary(summarize(records, by="backend"), session_id=session.session_id))
+
+
+def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
+    import time
+
+    from assistant.core.cost_summary import parse_since, summarize
+    from assistant.core.ledger import LEDGER_FILE, Ledger, LedgerError
+    from assistant.cost_render import cost_table, summary_csv, summary_json
+
+    path = paths.data_dir / LEDGER_FILE
+    if not path.exists():
+        return _fail(f"no ledger yet at {path}: nothing has been recorded")
+    try:
+        with Ledger.open(path) as ledger:
+            if args.all:
+                records, scope = ledger.turns(), "all turns"
+            elif args.since:
+                try:
+                    since = parse_since(args.since, time.time())
+                except ValueError as exc:
+                    return _fail(str(exc), EXIT_USAGE)
+                records, scope = ledger.turns(since=since), f"since {args.since}"
+            else:
+                session_id = args.session or ledger.last_session_id()
+                if session_id is None:
+                    return _fail("no session has any turns yet")
+                records, scope = ledger.turns(session_id=session_id), f"session {session_id}"
+    except LedgerError as exc:
+        return _fail(str(exc))
+    if not records:
+        return _fail(f"no turns recorded for {scope}")
+    summary = summarize(records, by=args.by)
+    if args.json:
+        sys.stdout.write(summary_json(summary) + "\n")
+    elif args.csv:
+        sys.stdout.write(summary_csv(summary))
+    else:
+        from rich.console import Console
+
+        console = Console()
+        console.print(cost_table(summary, title=f"Cost · {scope} · by {args.by}", width=console.width))
     return 0

@@ -24,7 +24,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress, load_failure
+from assistant.core.backend import (
+    BackendUnavailable,
+    Capabilities,
+    LoadProgress,
+    TokenCount,
+    load_failure,
+)
 from assistant.core.config import Config, LocalConfig
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent, TextDelta, Timings, TurnDone, Usage
@@ -298,8 +304,8 @@ class LlamaCppBackend:
             result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
         )
 
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        return len(self.prompt_tokens(messages))
+    def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
+        return TokenCount(len(self.prompt_tokens(messages)))
 
     def _piece(self, token: int) -> bytes:
         buf = self._piece_buffer

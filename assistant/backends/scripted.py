@@ -13,7 +13,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
-from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress, load_failure
+from assistant.core.backend import (
+    BackendUnavailable,
+    Capabilities,
+    LoadProgress,
+    TokenCount,
+    load_failure,
+)
 from assistant.core.conversation import Message
 from assistant.core.events import StreamEvent, TextDelta, TurnDone, Usage
 
@@ -65,8 +71,8 @@ class ScriptedBackend:
                 raise BackendUnavailable("load cancelled", kind="load")
         self._loaded = True
 
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        return sum(len(split_tokens(m.content)) + 4 for m in messages)
+    def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
+        return TokenCount(sum(len(split_tokens(m.content)) + 4 for m in messages))
 
     def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
         if (failure := load_failure(self)) is not None:
@@ -85,7 +91,7 @@ class ScriptedBackend:
                 time.sleep(self.delay)
             produced += 1
             yield TextDelta(piece, 1)
-        yield Usage(prompt_tokens=self.count_tokens(messages), completion_tokens=produced)
+        yield Usage(prompt_tokens=self.count_tokens(messages).tokens, completion_tokens=produced)
         yield TurnDone(reason)  # type: ignore[arg-type]
 
     def close(self) -> None:

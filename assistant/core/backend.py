@@ -32,6 +32,15 @@ class Capabilities:
     max_concurrency: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """How many tokens some messages take, and whether that is exact."""
+
+    tokens: int
+    # True when counted by an approximation (e.g. tiktoken scaled for Claude, offline).
+    estimated: bool = False
+
+
 class BackendUnavailable(Exception):
     """The backend cannot serve turns; the message says why and what to do."""
 
@@ -71,7 +80,7 @@ class Backend(Protocol):
         """
         ...
 
-    def count_tokens(self, messages: Sequence[Message]) -> int:
+    def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
         """Tokens these messages take in this backend's prompt, template included."""
         ...
 

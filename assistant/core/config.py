@@ -9,6 +9,7 @@ file, the key and the problem.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -21,8 +22,17 @@ class ConfigError(Exception):
     """One line: where, which key, what is wrong."""
 
 
-def _f(default: Any, help: str, *, minimum: float | None = None, path: bool = False) -> Any:
-    return field(default=default, metadata={"help": help, "min": minimum, "path": path})
+def _f(
+    default: Any,
+    help: str,
+    *,
+    minimum: float | None = None,
+    path: bool = False,
+    choices: tuple[str, ...] = (),
+    secret: bool = False,
+) -> Any:
+    meta = {"help": help, "min": minimum, "path": path, "choices": choices, "secret": secret}
+    return field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +41,11 @@ class GeneralConfig:
     system_prompt: str = _f(
         "You are a concise, expert coding assistant. Answer in Markdown.",
         "System prompt sent first in every conversation.",
+    )
+    debug_log: bool = _f(
+        False,
+        "Log at debug level, the Anthropic SDK's and httpx's records included "
+        "(API keys are redacted from everything logged).",
     )
 
 
@@ -57,12 +72,53 @@ class LocalConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaudeConfig:
+    model: str = _f("claude-sonnet-5-5", "Claude model id (the current Sonnet by default).")
+    max_tokens: int = _f(4096, "Most tokens generated per answer.", minimum=1)
+    temperature: float = _f(
+        -1.0,
+        "Sampling temperature; negative = not sent (the API's default). "
+        "Sonnet 5 and later reject non-default sampling settings.",
+    )
+    system_prompt: str = _f("", "System prompt for Claude; empty = general.system_prompt.")
+    base_url: str = _f("", "API base URL; empty = ANTHROPIC_BASE_URL, else Anthropic's.")
+    api_key: str = _f(
+        "",
+        "API key; prefer the ANTHROPIC_API_KEY environment variable. "
+        "`assistant config --set-key` stores it here in a file only you can read.",
+        secret=True,
+    )
+    connect_timeout: float = _f(10.0, "Seconds to connect to the API.", minimum=0.1)
+    read_timeout: float = _f(
+        60.0, "Seconds without a byte from the API before the stream counts as stalled.", minimum=0.1
+    )
+    max_retries: int = _f(
+        4, "Retries of a request that failed before any text arrived (429, 529, 5xx, network).", minimum=0
+    )
+    retry_max_seconds: float = _f(
+        60.0, "Most seconds spent waiting between retries of one turn.", minimum=0
+    )
+    prompt_caching: bool = _f(True, "Mark the stable prefix (system prompt, older history) for caching.")
+    cache_ttl: str = _f("5m", "Prompt-cache lifetime: 5m or 1h (1h writes cost more).", choices=("5m", "1h"))
+    fallback_to_local: bool = _f(
+        True, "When Claude cannot answer before any text arrived, answer with the local model."
+    )
+    count_tokens_timeout: float = _f(
+        5.0, "Seconds to wait for the API's token count before estimating offline.", minimum=0.1
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class CostConfig:
     local_machine_per_hour: float = _f(
         0.0,
         "What the machine running the local model costs, in $/hour; "
         "a local turn costs this spread over its measured time.",
         minimum=0,
+    )
+    reference_model: str = _f(
+        "claude-sonnet-5-5",
+        "Claude model every turn is also priced on, for the saved-vs-all-Claude figures.",
     )
 
 
@@ -76,19 +132,24 @@ class UiConfig:
 class Config:
     general: GeneralConfig = field(default_factory=GeneralConfig)
     local: LocalConfig = field(default_factory=LocalConfig)
+    claude: ClaudeConfig = field(default_factory=ClaudeConfig)
     cost: CostConfig = field(default_factory=CostConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    # `[prices."MODEL"]` tables from the file: overrides of the shipped prices.
+    prices: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
 
     @property
     def anthropic_api_key(self) -> str | None:
-        """Read from the environment only; never stored in the file."""
-        return os.environ.get(SECRET_ENV) or None
+        """The environment's key, else the config file's."""
+        return os.environ.get(SECRET_ENV) or self.claude.api_key or None
 
     def with_overrides(self, overrides: dict[str, Any], source: str = "command line") -> Config:
         return _merge(self, {k: v for k, v in overrides.items() if v is not None}, source)
 
 
-SECTIONS: dict[str, type] = {f.name: f.default_factory for f in fields(Config)}  # type: ignore[misc]
+SECTIONS: dict[str, type] = {
+    f.name: f.default_factory for f in fields(Config) if f.name != "prices"  # type: ignore[misc]
+}
 
 
 def _type_name(tp: type) -> str:
@@ -101,6 +162,8 @@ def _check_value(where: str, key: str, tp: type, meta: dict[str, Any], value: An
         value, ok = float(value), True
     if not ok:
         raise ConfigError(f"{where}: {key}: expected {_type_name(tp)}, got {value!r}")
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(f"{where}: {key}: expected one of {', '.join(meta['choices'])}, got {value!r}")
     if meta.get("min") is not None and value < meta["min"]:
         raise ConfigError(f"{where}: {key}: must be at least {meta['min']}, got {value!r}")
     if meta.get("path") and value:
@@ -141,12 +204,26 @@ def parse(text: str, where: str) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
     flat: dict[str, Any] = {}
+    prices = data.pop("prices", {})
+    _check_prices(prices, where)
     for section, table in data.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: {section}: expected a [{section}] table, got {table!r}")
         for key, value in table.items():
             flat[f"{section}.{key}"] = value
-    return _merge(Config(), flat, where)
+    return replace(_merge(Config(), flat, where), prices=prices)
+
+
+def _check_prices(prices: Any, where: str) -> None:
+    """Price overrides are checked when read, so a typo is reported at start-up."""
+    from assistant.core.pricing import PriceError, price_table
+
+    if not isinstance(prices, dict):
+        raise ConfigError(f"{where}: prices: expected [prices.\"MODEL\"] tables")
+    try:
+        price_table(prices, where)
+    except PriceError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def load(path: Path) -> Config:
@@ -184,7 +261,10 @@ def default_file_text() -> str:
     """A commented config file with every setting at its default."""
     lines = [
         "# assistant configuration. Every setting is shown at its default.",
-        f"# The Claude API key is read from the {SECRET_ENV} environment variable, never from here.",
+        f"# The Claude API key is read from the {SECRET_ENV} environment variable first.",
+        "# Claude prices can be overridden per model, e.g.",
+        '#   [prices."claude-sonnet-5-5"]',
+        "#   cache_read = 0.2",
         "",
     ]
     for section, cls in SECTIONS.items():
@@ -199,25 +279,34 @@ def default_file_text() -> str:
 def effective_settings(config: Config) -> list[tuple[str, Any]]:
     """`(dotted key, value)` for every setting, secrets masked."""
     rows = [
-        (f"{section}.{f.name}", getattr(getattr(config, section), f.name))
+        (
+            f"{section}.{f.name}",
+            mask_secret(value) if f.metadata.get("secret") else value,
+        )
         for section, cls in SECTIONS.items()
         for f in fields(cls)
+        for value in [getattr(getattr(config, section), f.name)]
     ]
-    rows.append((f"env.{SECRET_ENV}", mask_secret(config.anthropic_api_key)))
+    rows.append((f"env.{SECRET_ENV}", mask_secret(os.environ.get(SECRET_ENV))))
     return rows
 
 
-def mask_secret(secret: str | None) -> str:
+class Masked(str):
+    """A secret's masked form: shown as is, never as a TOML value."""
+
+
+def mask_secret(secret: str | None) -> Masked:
     if not secret:
-        return "(not set)"
+        return Masked("(not set)")
     if len(secret) <= 12:
-        return "set (****)"
-    return f"set ({secret[:7]}…{secret[-4:]})"
+        return Masked("set (****)")
+    return Masked(f"set ({secret[:7]}…{secret[-4:]})")
 
 
 __all__ = [
     "Config",
     "ConfigError",
+    "ClaudeConfig",
     "CostConfig",
     "GeneralConfig",
     "LocalConfig",
@@ -228,3 +317,64 @@ __all__ = [
     "parse",
     "parse_assignment",
 ]
+
+
+# -- writing the file ------------------------------------------------------------
+
+_CLAUDE_HEADER = re.compile(r"^\s*\[claude\]\s*(#.*)?$")
+_ANY_HEADER = re.compile(r"^\s*\[")
+_API_KEY_LINE = re.compile(r"^\s*api_key\s*=")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` atomically to a file only its owner can read (mode 0600):
+    the config file may hold an API key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)  # an existing tmp file kept its old mode
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def with_api_key(text: str, key: str) -> str:
+    """`text` (a config file) with `[claude] api_key` set to `key`, comments kept."""
+    lines = text.splitlines()
+    value = f"api_key = {toml_value(key)}"
+    start = next((i for i, line in enumerate(lines) if _CLAUDE_HEADER.match(line)), None)
+    if start is None:
+        lines += ["", "[claude]", value]
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if _ANY_HEADER.match(lines[i])), len(lines))
+        existing = next((i for i in range(start + 1, end) if _API_KEY_LINE.match(lines[i])), None)
+        if existing is None:
+            lines.insert(start + 1, value)
+        else:
+            lines[existing] = value
+    return "\n".join(lines) + "\n"
+
+
+def store_api_key(path: Path, key: str) -> None:
+    """Save the API key in the config file, created or rewritten with mode 0600."""
+    key = key.strip()
+    if not key or any(c.isspace() for c in key):
+        raise ConfigError("the API key is empty or contains spaces")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = default_file_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    updated = with_api_key(text, key)
+    parse(updated, str(path))  # never write a file that would not load
+    try:
+        write_private(path, updated)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None

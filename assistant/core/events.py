@@ -1,8 +1,9 @@
 """Typed events of one streamed turn, as a backend yields them.
 
-A backend's `stream()` yields, in order: any number of `TextDelta`, then `Usage`
-and `Timings` (either may be missing for a backend that cannot report them), and
-always ends with exactly one `TurnDone` or `BackendError`.
+A backend's `stream()` yields, in order: any number of `TextDelta` (with `Usage`
+updates and `Retrying` notices among them), then the final `Usage` and `Timings`
+(either may be missing for a backend that cannot report them), and always ends
+with exactly one `TurnDone` or `BackendError`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 StopReason = Literal["end_turn", "max_tokens", "cancelled"]
-ErrorKind = Literal["unavailable", "model_file", "load", "generation", "context"]
+ErrorKind = Literal[
+    "unavailable",  # the backend cannot serve turns at all (no key, no model)
+    "model_file",
+    "load",
+    "generation",
+    "context",  # the prompt does not fit
+    "rate_limit",  # 429: try again later
+    "overloaded",  # 529
+    "server",  # 5xx
+    "network",  # connection refused, dropped, reset
+    "timeout",  # the stream stalled
+    "auth",  # 401/403: the key is wrong
+    "billing",  # a spend limit or no credit: never retried
+    "request",  # 400/404/413: the request itself is wrong
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +50,17 @@ class Usage:
     # Local: tokens the model actually evaluated; the rest came from the KV cache.
     prompt_tokens_evaluated: int | None = None
     cache_read_tokens: int = 0
+    # All prompt-cache writes; `cache_write_1h_tokens` of them with a one-hour TTL.
     cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
     # True while the figures are an estimate (before the authoritative report).
     estimated: bool = False
+    # The model that actually served the turn, when the backend reports it.
+    model: str = ""
+
+    @property
+    def uncached_prompt_tokens(self) -> int:
+        return max(self.prompt_tokens - self.cache_read_tokens - self.cache_write_tokens, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +71,15 @@ class Timings:
     prompt_eval_tokens: int
     generation_seconds: float
     generated_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """The turn's request failed before any text arrived and will be sent again."""
+
+    attempt: int  # the attempt that failed, from 1
+    wait_seconds: float
+    reason: str  # one line: what failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,4 +95,17 @@ class BackendError:
     kind: ErrorKind = "generation"
 
 
-StreamEvent = TextDelta | Usage | Timings | TurnDone | BackendError
+StreamEvent = TextDelta | Usage | Timings | Retrying | TurnDone | BackendError
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackStarted:
+    """The session's backend could not answer before any text arrived; another one answers."""
+
+    from_backend: str
+    to_backend: str
+    to_model: str
+    reason: str  # the first backend's error, one line
+
+
+SessionEvent = FallbackStarted

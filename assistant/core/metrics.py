@@ -35,6 +35,8 @@ class TurnStats:
     elapsed: float
     finished: bool
     usage_estimated: bool
+    # First token to last token (to now while streaming).
+    generation_seconds: float | None = None
 
 
 class TurnMetrics:
@@ -71,10 +73,10 @@ class TurnMetrics:
                     self._first_delta_tokens = tokens
                 self.last_token_at = now
                 self.tokens_out += tokens
-            case Usage():
+            case Usage(estimated=estimated, completion_tokens=completion):
                 self.usage = event
-                # The backend's count is authoritative over our running sum.
-                self.tokens_out = max(self.tokens_out, event.completion_tokens)
+                # The backend's own count replaces our running sum; an estimate only raises it.
+                self.tokens_out = max(self.tokens_out, completion) if estimated else completion
             case Timings():
                 self.timings = event
             case TurnDone(stop_reason=reason):
@@ -90,13 +92,16 @@ class TurnMetrics:
             return None
         return self.first_token_at - self.start
 
-    def generation_tps(self, now: float | None = None) -> float | None:
+    def generation_seconds(self, now: float | None = None) -> float | None:
         if self.first_token_at is None:
             return None
         until = self.last_token_at if self.end is not None else (now if now is not None else self._clock())
+        return (until or self.first_token_at) - self.first_token_at
+
+    def generation_tps(self, now: float | None = None) -> float | None:
+        span = self.generation_seconds(now)
         after_first = self.tokens_out - self._first_delta_tokens
-        span = (until or self.first_token_at) - self.first_token_at
-        if after_first <= 0 or span <= 0:
+        if span is None or after_first <= 0 or span <= 0:
             return None
         return after_first / span
 
@@ -131,6 +136,7 @@ class TurnMetrics:
             elapsed=self.elapsed(now),
             finished=self.end is not None,
             usage_estimated=bool(self.usage and self.usage.estimated),
+            generation_seconds=self.generation_seconds(now),
         )
 
 

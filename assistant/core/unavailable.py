@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 
-from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress
+from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress, TokenCount
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent
 
@@ -36,8 +36,8 @@ class UnavailableBackend:
     def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
         yield BackendError(self.reason, kind="unavailable")
 
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        return 0
+    def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
+        return TokenCount(0)
 
     def close(self) -> None:
         pass

@@ -24,13 +24,13 @@ from assistant import format as fmt
 from assistant.core.backend import Backend
 from assistant.core.chat import ChatSession, TurnResult
 from assistant.core.config import Config
-from assistant.core.events import StreamEvent, TextDelta
+from assistant.core.events import FallbackStarted, Retrying, SessionEvent, StreamEvent, TextDelta
 from assistant.core.metrics import Clock
 from assistant.core.plugins import create_backend, list_backends
 from assistant.core.unavailable import UnavailableBackend
 from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider, help_text
 from assistant.ui.deltas import DeltaBuffer
-from assistant.ui.messages import AnswerDelta, LoadFinished, LoadProgressed, TurnFinished
+from assistant.ui.messages import AnswerDelta, LoadFinished, LoadProgressed, TurnFinished, TurnNotice
 from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.rendered import Entry
 from assistant.ui.widgets.status import StatusBar, StatusView
@@ -57,12 +57,19 @@ class AssistantApp(App[None]):
         config_error: str | None = None,
         clock: Clock = time.monotonic,
         preload: bool = True,
+        ledger: bool = True,
     ) -> None:
         super().__init__()
         self.config = config
         self.config_error = config_error
         self.preload = preload
-        self.session = ChatSession(config, backend or create_backend(config), clock=clock)
+        self.session = ChatSession(
+            config,
+            backend or create_backend(config),
+            clock=clock,
+            ledger=_open_ledger if ledger else None,
+            fallback=lambda: create_backend(config, "local"),
+        )
         self.deltas = DeltaBuffer()
         self._answer: AssistantMessage | None = None
         self._cancel = threading.Event()
@@ -73,6 +80,7 @@ class AssistantApp(App[None]):
         self._state = "not loaded"
         self._last_reported_percent = -1
         self._gc_tuned: tuple[int, ...] | None = None  # the thresholds to restore
+        self._ledger_error_shown: str | None = None
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
 
@@ -104,21 +112,16 @@ class AssistantApp(App[None]):
 
     def status_view(self) -> StatusView:
         session = self.session
-        backend = session.backend
-        current = session.current
-        if current is not None:
-            stats = current.snapshot()
-            turn_cost = session.turn_cost(stats)
-        elif session.last is not None:
-            stats, turn_cost = session.last.stats, session.last.cost
-        else:
-            stats, turn_cost = None, None
+        backend = session.current_backend if session.current is not None else session.backend
+        live = session.live()
+        stats, turn_cost = live if live is not None else (None, None)
         per_hour = self.config.cost.local_machine_per_hour
         note = f"local machine ${per_hour:g}/h" if backend.capabilities.local else ""
+        generating = session.current is not None and not self._state.startswith("retrying")
         return StatusView(
             backend=backend.name,
             model=backend.model_name,
-            state="generating" if current is not None else self._state,
+            state="generating" if generating else self._state,
             stats=stats,
             context_fill=session.context_fill(stats),
             turn_cost=turn_cost,
@@ -234,12 +237,32 @@ class AssistantApp(App[None]):
     def run_turn(self, text: str, cancel: threading.Event) -> None:
         deltas = self.deltas
 
-        def on_event(event: StreamEvent) -> None:
-            if isinstance(event, TextDelta) and event.text and deltas.push(event.text, cancel):
-                self.post_message(AnswerDelta())
+        def on_event(event: StreamEvent | SessionEvent) -> None:
+            if isinstance(event, TextDelta):
+                if event.text and deltas.push(event.text, cancel):
+                    self.post_message(AnswerDelta())
+            elif isinstance(event, Retrying | FallbackStarted):
+                self.post_message(TurnNotice(event))
 
         result = self.session.run_turn(text, cancel, on_event)
         self.post_message(TurnFinished(result))
+
+    def on_turn_notice(self, message: TurnNotice) -> None:
+        event = message.event
+        if isinstance(event, Retrying):
+            self._state = f"retrying in {event.wait_seconds:.1f} s"
+            self.notify(
+                f"{event.reason}\nRetrying in {event.wait_seconds:.1f} s (retry {event.attempt}).",
+                title="Claude request failed",
+                severity="warning",
+                timeout=max(event.wait_seconds, 3),
+            )
+        else:
+            self._state = "generating"
+            if self._answer is not None:
+                self._answer.relabel(f"{event.to_backend} · {event.to_model} (fallback from {event.from_backend})")
+            self.notify(f"{event.reason}\nAnswering with {event.to_backend} instead.", severity="warning")
+        self.refresh_status()
 
     async def on_answer_delta(self, _: AnswerDelta) -> None:
         text = self.deltas.drain()
@@ -266,6 +289,15 @@ class AssistantApp(App[None]):
         self._state = "ready" if self.session.backend.loaded else "unavailable"
         self.apply_pending_backend()
         self.refresh_status()
+        self.report_ledger_error()
+
+    def report_ledger_error(self) -> None:
+        """A ledger that cannot be written is said once per distinct error; answers go on."""
+        error = self.session.ledger_error
+        if error and error != self._ledger_error_shown:
+            self.notify(f"{error}\nAnswers still work; their costs are not being saved.",
+                        title="Cost ledger", severity="error", timeout=15)
+        self._ledger_error_shown = error
 
     async def _settle_transcript(self) -> None:
         if not self._quitting.is_set():
@@ -273,11 +305,16 @@ class AssistantApp(App[None]):
 
     @staticmethod
     def turn_note(result: TurnResult) -> str | None:
-        if result.error is not None:
-            return f"Error: {result.error.message}"
-        if result.outcome == "cancelled":
-            return "Cancelled."
-        return None
+        lines = []
+        if result.fallback_from:
+            lines.append(f"{result.fallback_from} could not answer: {result.fallback_reason}")
+        if result.outcome == "interrupted" and result.error is not None:
+            lines.append(f"{result.error.message} The partial answer is kept; send it again to retry.")
+        elif result.error is not None:
+            lines.append(f"Error: {result.error.message}")
+        elif result.outcome == "cancelled":
+            lines.append("Cancelled.")
+        return "\n".join(lines) or None
 
     # -- commands -------------------------------------------------------------
 
@@ -295,6 +332,8 @@ class AssistantApp(App[None]):
             self.notify("New conversation.")
         elif name == "/model":
             await self.model_command(arg)
+        elif name == "/cost":
+            self.show_cost()
         elif name == "/quit":
             await self.action_quit()
         else:
@@ -329,6 +368,11 @@ class AssistantApp(App[None]):
             return
         await self.add_note(f"Loading {new.name} · {new.model_name}…")
         self.load_backend(new)
+
+    def show_cost(self) -> None:
+        from assistant.ui.screens.cost import CostScreen
+
+        self.push_screen(CostScreen(self.session))
 
     def on_unmount(self) -> None:
         # However the app ends, a worker blocked on the screen must not wait forever.
@@ -375,6 +419,15 @@ def make_app(
     config_error: str | None = None,
     clock: Clock = time.monotonic,
     preload: bool = True,
+    ledger: bool = True,
 ) -> AssistantApp:
     """The one app factory, shared by the CLI, the tests and the benchmarks."""
-    return AssistantApp(config, backend=backend, config_error=config_error, clock=clock, preload=preload)
+    return AssistantApp(
+        config, backend=backend, config_error=config_error, clock=clock, preload=preload, ledger=ledger
+    )
+
+
+def _open_ledger():  # noqa: ANN202 - imported lazily: sqlite3 is not needed to start
+    from assistant.core.ledger import Ledger
+
+    return Ledger.open()

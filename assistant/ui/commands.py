@@ -27,6 +27,7 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
         "/model [BACKEND | PATH.gguf]",
         "Show the backend and model; switch backend, or load another GGUF file.",
     ),
+    SlashCommand("/cost", "/cost", "What this session cost, per backend, from the ledger."),
     SlashCommand("/quit", "/quit", "Leave (a running answer is cancelled first)."),
 )
 

@@ -8,6 +8,7 @@ from textual.message import Message
 
 from assistant.core.backend import Backend
 from assistant.core.chat import TurnResult
+from assistant.core.events import FallbackStarted, Retrying
 
 
 @dataclass
@@ -33,3 +34,10 @@ class AnswerDelta(Message):
 @dataclass
 class TurnFinished(Message):
     result: TurnResult
+
+
+@dataclass
+class TurnNotice(Message):
+    """Something the user should know while the turn runs: a retry, a fallback."""
+
+    event: Retrying | FallbackStarted

@@ -31,7 +31,7 @@ def test_streams_text_usage_and_timings(local_backend: LlamaCppBackend) -> None:
     early, usage = of(events, Usage)
     assert events.index(early) < events.index(deltas[0])
     assert (early.prompt_tokens, early.completion_tokens) == (usage.prompt_tokens, 0)
-    assert usage.prompt_tokens == local_backend.count_tokens(QUESTION)
+    assert usage.prompt_tokens == local_backend.count_tokens(QUESTION).tokens
     # every generated token is one delta of one token (plus, at most, a flush of 0 tokens)
     assert usage.completion_tokens == sum(d.tokens for d in deltas)
     assert 0 < usage.completion_tokens <= 24
@@ -154,7 +154,7 @@ def test_cancel_interrupts_a_long_prompt_evaluation(local_backend: LlamaCppBacke
 
     local_backend.llama.reset()
     long_prompt = [Message("user", "Summarise this. " + "The quick brown fox jumps over the lazy dog. " * 150)]
-    assert local_backend.count_tokens(long_prompt) > 1500
+    assert local_backend.count_tokens(long_prompt).tokens > 1500
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()
     started = time.monotonic()

@@ -69,6 +69,13 @@ class AssistantMessage(RenderedLines):
         self.result: tuple[Entry, list[RenderedPart]] | None = None  # set when finished
         self._parts = [label_part(label, self.theme_style)]
 
+    def relabel(self, label: str) -> None:
+        """Name another backend (a fallback); happens before any text, so re-rendering is cheap."""
+        self.label = label
+        self._parts[0] = label_part(label, self.theme_style)
+        self._key = None  # render every part again
+        self.refresh(layout=True)
+
     async def write(self, fragment: str) -> None:
         if not fragment:
             return

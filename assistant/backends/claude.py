@@ -1,0 +1,372 @@
+"""The Claude backend: Anthropic's streaming Messages API through the `anthropic` SDK.
+
+Figures come from the API itself: the prompt's usage (cache reads and writes
+included) from `message_start`, the output tokens from the final
+`message_delta`. Until they arrive, the backend reports an offline estimate
+marked as one.
+
+Retries are ours, not the SDK's (it is built with `max_retries=0`): a request
+is sent again only while no text has arrived, with the SDK's own backoff and
+within a total time budget. Once text has been shown, a failure ends the turn
+as interrupted and keeps the partial answer; nothing is replayed.
+
+The HTTP stream is read by a producer thread so that cancelling never waits on
+the network: `stream()` returns within one event of `cancel`, and the socket
+is shut down under the producer so it stops too.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from assistant.backends.claude_request import (
+    StreamTruncated,
+    build_request,
+    count_tokens_request,
+    prompt_text,
+)
+from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
+from assistant.core.config import ClaudeConfig, Config
+from assistant.core.conversation import Message
+from assistant.core.events import BackendError, Retrying, StreamEvent, TextDelta, TurnDone, Usage
+from assistant.core.paths import Paths
+from assistant.core.pricing import price_table
+from assistant.core.retry import RetryBudget
+from assistant.core.tokens import CALIBRATION_FILE, MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
+
+if TYPE_CHECKING:
+    import anthropic
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONTEXT_WINDOW = 200_000
+POLL_SECONDS = 0.05  # how often a waiting consumer looks at `cancel`
+OFFLINE_BACKOFF_SECONDS = 60.0  # after a failed count_tokens, estimate for this long
+MAX_CONCURRENCY = 4
+_STOP_REASONS = {"max_tokens": "max_tokens", "model_context_window_exceeded": "max_tokens"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Finished:
+    """The producer read the whole HTTP body."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    exc: BaseException
+
+
+class _Attempt:
+    """One HTTP request and its stream, read on a producer thread."""
+
+    def __init__(self, client: anthropic.Anthropic, request: dict[str, Any]) -> None:
+        self._client = client
+        self._request = request
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._stream: Any = None
+        self._aborted = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="claude-stream", daemon=True)
+        self._thread.start()
+
+    def _produce(self) -> None:
+        put = self._queue.put
+        try:
+            self._stream = self._client.messages.create(**self._request, stream=True)
+            if self._aborted.is_set():
+                return
+            for event in self._stream:
+                put(event)
+                if self._aborted.is_set():
+                    return
+            put(_Finished())
+        except BaseException as exc:  # everything reaches the consumer, which decides
+            put(_Failed(exc))
+        finally:
+            if self._stream is not None:
+                try:
+                    self._stream.close()
+                except Exception:  # already broken: nothing left to release
+                    pass
+
+    def next(self, cancel: threading.Event) -> Any:
+        """The next event, `_Finished`, `_Failed`, or None once `cancel` is set."""
+        get = self._queue.get
+        while True:
+            if cancel.is_set():
+                self.abort()
+                return None
+            try:
+                return get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                continue
+
+    def abort(self) -> None:
+        """Stop the producer: shut the socket down under a blocked read."""
+        self._aborted.set()
+        stream = self._stream
+        if stream is None:
+            return  # still connecting: the producer sees `_aborted` when it returns
+        try:
+            network = stream.response.extensions.get("network_stream")
+            sock = network.get_extra_info("socket") if network is not None else None
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except Exception:  # already closed
+            pass
+
+
+class ClaudeBackend:
+    name = "claude"
+
+    def __init__(
+        self,
+        settings: ClaudeConfig,
+        *,
+        api_key: str | None,
+        system_prompt: str = "",
+        context_window: int = DEFAULT_CONTEXT_WINDOW,
+        calibration: TokenCalibration | None = None,
+    ) -> None:
+        self.settings = settings
+        self._api_key = api_key
+        self._system_prompt = system_prompt
+        self._context_window = context_window
+        self.calibration = calibration or TokenCalibration(None)
+        self.counter = TiktokenCounter()
+        self._client: anthropic.Anthropic | None = None
+        self._offline_until = 0.0
+        self.load_seconds: float | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> ClaudeBackend:
+        price = price_table(config.prices).lookup(config.claude.model)
+        window = price.context_window if price and price.context_window else DEFAULT_CONTEXT_WINDOW
+        return cls(
+            config.claude,
+            api_key=config.anthropic_api_key,
+            system_prompt=config.claude.system_prompt,
+            context_window=window,
+            calibration=TokenCalibration(Paths.resolve().data_dir / CALIBRATION_FILE),
+        )
+
+    # -- the Backend protocol ---------------------------------------------------
+
+    @property
+    def model_name(self) -> str:
+        return self.settings.model
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            context_size=self._context_window,
+            local=False,
+            tokenizer="anthropic",
+            max_concurrency=MAX_CONCURRENCY,
+        )
+
+    @property
+    def loaded(self) -> bool:
+        return self._client is not None
+
+    @property
+    def host(self) -> str:
+        client = self._client
+        return str(client.base_url).rstrip("/") if client is not None else (self.settings.base_url or "api.anthropic.com")
+
+    def load(self, progress: LoadProgress | None = None) -> None:
+        if self._client is not None:
+            return
+        if not self._api_key:
+            raise BackendUnavailable(
+                "Claude is unavailable: no API key. Set ANTHROPIC_API_KEY "
+                "(or run `assistant config --set-key`), or use /model local.",
+                kind="unavailable",
+            )
+        started = time.monotonic()
+        import anthropic
+        import httpx2
+
+        s = self.settings
+        timeout = httpx2.Timeout(s.read_timeout, connect=s.connect_timeout)
+        self._client = anthropic.Anthropic(
+            api_key=self._api_key,
+            base_url=s.base_url or None,  # None: ANTHROPIC_BASE_URL, else Anthropic's
+            max_retries=0,  # retries are ours: never after text has arrived
+            timeout=timeout,
+        )
+        self.counter.load()
+        if progress is not None:
+            progress(1.0)
+        self.load_seconds = time.monotonic() - started
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
+        """The API's count when it answers; otherwise tiktoken scaled by the learned ratio."""
+        request = build_request(self.settings, messages, self._system_prompt)
+        raw = self._raw_count(request)
+        client = self._client
+        if client is not None and time.monotonic() >= self._offline_until:
+            try:
+                result = client.messages.count_tokens(
+                    **count_tokens_request(request), timeout=self.settings.count_tokens_timeout
+                )
+            except Exception as exc:  # offline, rate-limited, old server: estimate instead
+                log.info("count_tokens failed, estimating offline: %s", type(exc).__name__)
+                self._offline_until = time.monotonic() + OFFLINE_BACKOFF_SECONDS
+            else:
+                self.calibration.learn(self.settings.model, result.input_tokens, raw)
+                return TokenCount(result.input_tokens)
+        return self.calibration.estimate(self.settings.model, raw)
+
+    def _raw_count(self, request: dict[str, Any]) -> int:
+        texts = prompt_text(request)
+        return sum(self.counter.count_text(t) for t in texts) + MESSAGE_OVERHEAD * len(texts)
+
+    # -- streaming ----------------------------------------------------------------
+
+    def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
+        if (failure := load_failure(self)) is not None:
+            yield failure
+            return
+        from assistant.backends.claude_errors import classify
+
+        assert self._client is not None
+        request = build_request(self.settings, messages, self._system_prompt)
+        raw = self._raw_count(request)
+        estimate = self.calibration.estimate(self.settings.model, raw).tokens
+        yield Usage(prompt_tokens=estimate, completion_tokens=0, estimated=True, model=self.settings.model)
+        budget = RetryBudget(self.settings.max_retries, self.settings.retry_max_seconds)
+        while True:
+            turn = _TurnReader(self, raw)
+            yield from turn.read(_Attempt(self._client, request), cancel)
+            if turn.failure is None:
+                return
+            failure = classify(turn.failure, self.host)
+            log.info("claude request failed (%s): %s", failure.kind, failure.message)
+            if turn.text_seen:
+                # Text was shown: never replay it. The partial answer stands, marked interrupted.
+                yield turn.final_usage(estimated=True)
+                yield BackendError(f"Interrupted after {turn.output_tokens:,} tokens: {failure.message}", failure.kind)
+                return
+            wait = budget.next_wait(failure.headers) if failure.retryable else None
+            if wait is None:
+                tries = budget.retries_done + 1
+                spent = f" (gave up after {tries} tries)" if tries > 1 else ""
+                yield BackendError(failure.message + spent, failure.kind)
+                return
+            budget.spend(wait)
+            yield Retrying(budget.retries_done, wait, failure.message)
+            if cancel.wait(wait):
+                yield TurnDone("cancelled")
+                return
+
+
+class _TurnReader:
+    """Turns one attempt's SSE events into stream events, and remembers how far it got."""
+
+    def __init__(self, backend: ClaudeBackend, raw_prompt_count: int) -> None:
+        self.backend = backend
+        self.raw = raw_prompt_count
+        self.start: Any = None  # message_start's usage
+        self.model = backend.settings.model
+        self.output_tokens = 0  # estimated while streaming, the API's at message_delta
+        self.final: Any = None  # message_delta's usage
+        self.stop_reason = "end_turn"
+        self.text_seen = False
+        self.failure: BaseException | None = None
+
+    def read(self, attempt: _Attempt, cancel: threading.Event) -> Iterator[StreamEvent]:
+        count = self.backend.counter.count_text
+        while True:
+            event = attempt.next(cancel)
+            if event is None:  # cancelled
+                if self.start is not None:
+                    yield self.final_usage(estimated=True)
+                yield TurnDone("cancelled")
+                return
+            kind = getattr(event, "type", None)
+            if kind == "content_block_delta":
+                delta = event.delta
+                if delta.type == "text_delta":
+                    tokens = count(delta.text) if delta.text else 0
+                    self.output_tokens += tokens
+                    self.text_seen = True
+                    yield TextDelta(delta.text, tokens)
+                elif delta.type == "thinking_delta":
+                    # Thinking is generated (and billed) output, never shown as the answer.
+                    tokens = count(delta.thinking)
+                    self.output_tokens += tokens
+                    yield TextDelta("", tokens)
+            elif kind == "message_start":
+                self.start = event.message.usage
+                self.model = event.message.model or self.model
+                usage = self.final_usage(estimated=False)
+                self.backend.calibration.learn(self.backend.settings.model, usage.prompt_tokens, self.raw)
+                yield Usage(
+                    usage.prompt_tokens,
+                    0,
+                    cache_read_tokens=usage.cache_read_tokens,
+                    cache_write_tokens=usage.cache_write_tokens,
+                    cache_write_1h_tokens=usage.cache_write_1h_tokens,
+                    model=self.model,
+                )
+            elif kind == "message_delta":
+                self.final = event.usage
+                self.output_tokens = event.usage.output_tokens
+                reason = event.delta.stop_reason or "end_turn"
+                self.stop_reason = _STOP_REASONS.get(reason, "end_turn")
+            elif kind == "message_stop":
+                yield self.final_usage(estimated=False)
+                yield TurnDone(self.stop_reason)  # type: ignore[arg-type]
+                attempt.abort()  # nothing more to read
+                return
+            elif kind == "content_block_start":
+                block = event.content_block
+                if block.type == "text" and block.text:
+                    self.text_seen = True
+                    tokens = count(block.text)
+                    self.output_tokens += tokens
+                    yield TextDelta(block.text, tokens)
+            elif isinstance(event, _Failed):
+                self.failure = event.exc
+                return
+            elif isinstance(event, _Finished):  # the body ended without message_stop
+                self.failure = StreamTruncated("the stream ended before message_stop")
+                return
+
+    def final_usage(self, *, estimated: bool) -> Usage:
+        """The turn's usage: message_start's prompt figures (the cumulative ones in
+        message_delta win when present) and the output count so far."""
+        start, final = self.start, self.final
+        if start is None:
+            return Usage(self.backend.calibration.estimate(self.model, self.raw).tokens, self.output_tokens, estimated=True)
+
+        def pick(name: str) -> int:
+            value = getattr(final, name, None) if final is not None else None
+            if value is None:
+                value = getattr(start, name, None)
+            return value or 0
+
+        read, write = pick("cache_read_input_tokens"), pick("cache_creation_input_tokens")
+        split = getattr(start, "cache_creation", None)
+        write_1h = (getattr(split, "ephemeral_1h_input_tokens", 0) or 0) if split is not None else 0
+        return Usage(
+            prompt_tokens=pick("input_tokens") + read + write,
+            completion_tokens=self.output_tokens,
+            cache_read_tokens=read,
+            cache_write_tokens=write,
+            cache_write_1h_tokens=write_1h,
+            estimated=estimated,
+            model=self.model,
+        )

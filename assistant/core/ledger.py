@@ -1,0 +1,417 @@
+"""The durable cost ledger: one SQLite row per turn, written as the turn ends.
+
+Every turn the app runs is recorded, cancelled and failed ones too, so that
+`assistant cost` adds up what was really spent. The file must survive crashes
+and several app instances writing at once:
+
+- WAL journal with `synchronous=NORMAL`: a committed transaction is in the WAL
+  file before COMMIT returns, so it survives the process being killed (even
+  SIGKILL); only a power cut or an OS crash can lose the last few commits.
+- Each write is one short `BEGIN IMMEDIATE ... COMMIT`: the write lock is taken
+  up front, so a writer waits (busy timeout) instead of failing half-way, and
+  `database is locked` after the timeout is retried a few times with backoff.
+- One connection per `Ledger`, shared by the threads that use it (workers write,
+  the UI reads) and guarded by a lock held for one statement or one short
+  transaction; the lock is let go between retries. One connection per thread
+  was tried: Textual starts a thread per worker, and each finished thread's
+  connection kept file descriptors open until garbage collection (SQLite
+  defers closing them while another connection of the process holds a lock).
+
+Everything that goes wrong becomes one `LedgerError` line naming the file; the
+caller decides what to show. The ledger has no column for the API key.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal, Self, TypeVar, get_args
+
+from assistant.core.paths import Paths
+
+LEDGER_FILE = "ledger.sqlite3"
+BUSY_TIMEOUT = 10.0  # seconds SQLite itself waits for another writer
+# Further waits, in seconds, when a write still finds the database locked.
+RETRY_DELAYS: tuple[float, ...] = (0.1, 0.5, 2.0)
+
+Outcome = Literal["ok", "cancelled", "interrupted", "error"]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
+
+T = TypeVar("T")
+
+
+class LedgerError(Exception):
+    """One line a person can act on (path + what went wrong)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One turn, as it ended. `None` means not known, which is never the same as 0."""
+
+    session_id: str
+    started_at: float  # Unix time (time.time()) the turn started
+    backend: str  # "claude", "local", ...
+    model: str
+    outcome: str  # one of OUTCOMES
+    route_reason: str = ""  # why the router chose this backend; empty without a router
+    prompt_tokens: int | None = None  # whole prompt, cache reads and writes included
+    completion_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0  # all cache writes (5-minute + 1-hour)
+    cache_write_1h_tokens: int = 0  # the part of cache_write_tokens with a 1-hour TTL
+    prompt_tokens_evaluated: int | None = None  # local: evaluated; the rest came from the KV cache
+    usage_estimated: bool = False  # token counts are an estimate, not the API's report
+    ttft: float | None = None  # seconds
+    generation_seconds: float | None = None  # first token -> last token
+    elapsed: float = 0.0  # whole turn, seconds
+    tokens_per_second: float | None = None
+    cost: float | None = None  # dollars; None = unknown (never treat as 0)
+    counterfactual_cost: float | None = None  # the same tokens on the reference Claude model
+    reference_model: str = ""
+    error: str = ""  # one-line error message when outcome is error/interrupted
+    id: int | None = None  # row id, set when read back
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A session and, when listed, the sum of its turns."""
+
+    id: str
+    started_at: float
+    title: str = ""
+    cwd: str = ""
+    turns: int = 0
+    cost: float | None = 0.0  # None when any turn's cost is unknown
+    last_at: float | None = None  # start of the latest turn; None without turns
+
+
+# The turn columns are the record's fields, in order; `id` is the row id.
+_TURN_COLUMNS = tuple(f.name for f in fields(TurnRecord) if f.name != "id")
+_INSERT_TURN = (
+    f"INSERT INTO turns ({', '.join(_TURN_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_TURN_COLUMNS))})"
+)
+_SELECT_TURNS = f"SELECT id, {', '.join(_TURN_COLUMNS)} FROM turns"
+
+
+def _migration_1(conn: sqlite3.Connection) -> None:
+    # Literal SQL, never derived from code that may change: a migration is frozen once shipped.
+    # Plain CREATE (no IF NOT EXISTS): a foreign database with a `turns` table fails loudly.
+    for statement in (
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            started_at REAL NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            cwd TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE turns (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            started_at REAL NOT NULL,
+            backend TEXT NOT NULL,
+            model TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'cancelled', 'interrupted', 'error')),
+            route_reason TEXT NOT NULL DEFAULT '',
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0,
+            prompt_tokens_evaluated INTEGER,
+            usage_estimated INTEGER NOT NULL DEFAULT 0,
+            ttft REAL,
+            generation_seconds REAL,
+            elapsed REAL NOT NULL DEFAULT 0,
+            tokens_per_second REAL,
+            cost REAL,
+            counterfactual_cost REAL,
+            reference_model TEXT NOT NULL DEFAULT '',
+            error TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX turns_session_id ON turns (session_id)",
+        "CREATE INDEX turns_started_at ON turns (started_at)",
+    ):
+        conn.execute(statement)
+
+
+# Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
+# Never edit or reorder one that has shipped; add the next one instead.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1]
+
+
+def new_session_id(*, now: float | None = None) -> str:
+    """Sortable by start time (UTC, to the second) and unique across processes:
+    32 random bits tell apart sessions started in the same second."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.time() if now is None else now))
+    return f"{stamp}-{secrets.token_hex(4)}"
+
+
+_HINTS = {
+    sqlite3.SQLITE_NOTADB: "move it aside to start a new ledger",
+    sqlite3.SQLITE_CORRUPT: "move it aside to start a new ledger",
+    sqlite3.SQLITE_READONLY: "check the permissions of the file and its directory",
+    sqlite3.SQLITE_PERM: "check the permissions of the file and its directory",
+    sqlite3.SQLITE_CANTOPEN: "check that its directory exists and is writable",
+    sqlite3.SQLITE_IOERR: "check the disk and the permissions of the file and its directory",
+    sqlite3.SQLITE_FULL: "free some disk space",
+    sqlite3.SQLITE_BUSY: "another assistant keeps it locked; try again",
+}
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc)
+
+
+def _error(path: Path, doing: str, exc: BaseException) -> LedgerError:
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    code = getattr(exc, "sqlite_errorcode", None)
+    hint = _HINTS.get(code & 0xFF) if code is not None else None
+    if isinstance(exc, OSError) and exc.strerror:
+        detail = exc.strerror
+    return LedgerError(f"cost ledger {path}: {doing}: {detail}" + (f"; {hint}" if hint else ""))
+
+
+class Ledger:
+    """The ledger file, safe to share between threads and processes."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock = threading.Lock()  # one statement or transaction at a time
+        self._closed = False
+
+    @classmethod
+    def open(cls, path: Path | None = None, *, busy_timeout: float = BUSY_TIMEOUT) -> Ledger:
+        """Open (creating and upgrading as needed) the ledger at `path`, by default
+        `<data dir>/ledger.sqlite3`; `busy_timeout` is how long SQLite waits for
+        another writer before a retry."""
+        path = path if path is not None else Paths.resolve().data_dir / LEDGER_FILE
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _error(path, f"cannot create {path.parent}", exc) from None
+        try:
+            # check_same_thread=False: the lock, not the creating thread, owns it.
+            conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _error(path, "cannot open", exc) from None
+        ledger = cls(path, conn)
+        try:
+            ledger._retrying("cannot open", ledger._setup)
+        except BaseException:
+            ledger.close()
+            raise
+        return ledger
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file (waiting for a write in progress). Committed data is already on disk."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    # -- writing -------------------------------------------------------------
+
+    def start_session(self, session_id: str, *, started_at: float, cwd: str, title: str = "") -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR IGNORE INTO sessions (id, started_at, title, cwd) VALUES (?, ?, ?, ?)",
+                (session_id, started_at, title, cwd),
+            )
+
+        self._write("cannot record the session", write)
+
+    def set_title(self, session_id: str, title: str) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE sessions SET title = ? WHERE id = ?", (title, session_id))
+
+        self._write("cannot set the session title", write)
+
+    def record_turn(self, record: TurnRecord) -> int:
+        """Write one turn in its own transaction; return its row id."""
+        values = tuple(getattr(record, name) for name in _TURN_COLUMNS)
+
+        def write(conn: sqlite3.Connection) -> int:
+            # The session row may not exist yet (the app may record before it starts one).
+            conn.execute(
+                "INSERT OR IGNORE INTO sessions (id, started_at) VALUES (?, ?)",
+                (record.session_id, record.started_at),
+            )
+            row_id = conn.execute(_INSERT_TURN, values).lastrowid
+            assert row_id is not None
+            return row_id
+
+        return self._write("cannot record the turn", write)
+
+    # -- reading -------------------------------------------------------------
+
+    def turns(
+        self,
+        *,
+        session_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[TurnRecord]:
+        """Turns started in `[since, until)`, oldest first."""
+        filters = [("session_id = ?", session_id), ("started_at >= ?", since), ("started_at < ?", until)]
+        where = [clause for clause, value in filters if value is not None]
+        args: list[object] = [value for _, value in filters if value is not None]
+        sql = _SELECT_TURNS + (f" WHERE {' AND '.join(where)}" if where else "")
+        rows = self._read("cannot read turns", sql + " ORDER BY started_at, id", args)
+        return [_turn_from_row(row) for row in rows]
+
+    def sessions(self, *, limit: int | None = None) -> list[SessionRecord]:
+        """Sessions, newest first, with their turn counts and costs."""
+        sql = (
+            "SELECT s.id, s.started_at, s.title, s.cwd, COUNT(t.id), TOTAL(t.cost),"
+            " COUNT(t.id) - COUNT(t.cost), MAX(t.started_at)"
+            " FROM sessions s LEFT JOIN turns t ON t.session_id = s.id"
+            " GROUP BY s.id ORDER BY s.started_at DESC, s.id DESC LIMIT ?"
+        )
+        rows = self._read("cannot read sessions", sql, [-1 if limit is None else limit])
+        return [
+            SessionRecord(
+                id=sid, started_at=started, title=title, cwd=cwd, turns=n,
+                cost=None if unknown else cost, last_at=last,
+            )
+            for sid, started, title, cwd, n, cost, unknown, last in rows
+        ]
+
+    def last_session_id(self, *, with_turns: bool = True) -> str | None:
+        """The session used last: the one with the latest turn (or, for sessions
+        without turns when `with_turns` is false, the latest start)."""
+        sql = (
+            "SELECT s.id FROM sessions s LEFT JOIN turns t ON t.session_id = s.id"
+            " GROUP BY s.id" + (" HAVING COUNT(t.id) > 0" if with_turns else "") +
+            " ORDER BY COALESCE(MAX(t.started_at), s.started_at) DESC, s.id DESC LIMIT 1"
+        )
+        rows = self._read("cannot read sessions", sql, [])
+        return rows[0][0] if rows else None
+
+    # -- connection and transactions ------------------------------------------
+
+    def _live(self) -> sqlite3.Connection:
+        """The connection; call with the lock held."""
+        if self._closed:
+            raise LedgerError(f"cost ledger {self.path}: already closed")
+        return self._conn
+
+    def _setup(self) -> None:
+        with self._lock:
+            conn = self._live()
+            # Persistent in the file: the first open switches it, later ones find it set.
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise sqlite3.OperationalError(f"cannot switch to WAL journal (got {mode})")
+            # In WAL mode NORMAL syncs only at checkpoints: a committed transaction is
+            # in the WAL file when COMMIT returns and survives the process being
+            # killed (even SIGKILL); only a power cut can lose the latest commits.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate(conn)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        # Each migration in its own transaction; the version is re-read under the
+        # write lock, so two processes opening a new file never both run one.
+        while True:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise LedgerError(
+                        f"cost ledger {self.path}: made by a newer version of assistant "
+                        f"(schema {version}, this one knows {len(MIGRATIONS)}); upgrade assistant"
+                    )
+                if version == len(MIGRATIONS):
+                    # A write that is rolled back: a read-only file fails here,
+                    # when the app starts, not when the first turn ends.
+                    conn.execute(f"PRAGMA user_version = {version}")
+                    conn.execute("ROLLBACK")
+                    return
+                MIGRATIONS[version](conn)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+
+    def _write(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        def transaction() -> T:
+            with self._lock:
+                conn = self._live()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    _rollback(conn)
+                    raise
+                return result
+
+        return self._retrying(doing, transaction)
+
+    def _retrying(self, doing: str, work: Callable[[], T]) -> T:
+        """Run `work`, again after each of RETRY_DELAYS while the database is locked
+        (SQLite has already waited `busy_timeout` each time)."""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                return work()
+            except sqlite3.Error as exc:
+                if delay is None or not _is_busy(exc):
+                    raise _error(self.path, doing, exc) from None
+            except OSError as exc:
+                raise _error(self.path, doing, exc) from None
+            time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _read(self, doing: str, sql: str, args: list[object]) -> list[tuple]:
+        try:
+            with self._lock:
+                return self._live().execute(sql, args).fetchall()
+        except (sqlite3.Error, OSError) as exc:
+            raise _error(self.path, doing, exc) from None
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite rolls back by itself when a statement fails hard
+
+
+def _turn_from_row(row: tuple) -> TurnRecord:
+    values = dict(zip(("id", *_TURN_COLUMNS), row))
+    values["usage_estimated"] = bool(values["usage_estimated"])
+    return TurnRecord(**values)
+
+
+__all__ = [
+    "LEDGER_FILE",
+    "MIGRATIONS",
+    "OUTCOMES",
+    "Ledger",
+    "LedgerError",
+    "Outcome",
+    "SessionRecord",
+    "TurnRecord",
+    "new_session_id",
+]
