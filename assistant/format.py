@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from assistant.core.chat import TurnResult
 
 DASH = "–"
+ABOUT = "≈"  # marks an estimate (before the API's own usage report arrives)
 
 
 def rate(tokens_per_second: float | None) -> str:
@@ -26,16 +27,20 @@ def seconds(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def count(value: int | None) -> str:
-    return DASH if value is None else f"{value:,}"
+def count(value: int | None, estimated: bool = False) -> str:
+    if value is None:
+        return DASH
+    return f"{ABOUT}{value:,}" if estimated else f"{value:,}"
 
 
-def cost(dollars: float | None, known: bool = True) -> str:
+def cost(dollars: float | None, known: bool = True, estimated: bool = False) -> str:
     """Unknown cost is shown as unknown, never as $0."""
     if dollars is None:
         return "unknown"
     text = f"${dollars:.4f}" if dollars < 1 else f"${dollars:,.2f}"
-    return text if known else f"≥{text}"
+    if not known:
+        return f"≥{text}"
+    return f"{ABOUT}{text}" if estimated else text
 
 
 def percent(share: float | None) -> str:
@@ -44,16 +49,19 @@ def percent(share: float | None) -> str:
 
 def turn_summary(result: TurnResult) -> str:
     """One line of a finished turn's figures (the TUI's answer footer, `ask`'s stderr line)."""
-    s = result.stats
+    s, usage = result.stats, result.usage
+    estimated = s.usage_estimated
     parts = [
         rate(s.generation_tps),
         f"TTFT {seconds(s.ttft)}",
         f"prompt {rate(s.prompt_eval_tps)}",
-        f"{count(s.tokens_in)} in / {count(s.tokens_out)} out",
-        cost(result.cost),
+        f"{count(s.tokens_in, estimated)} in / {count(s.tokens_out, estimated)} out",
+        cost(result.cost, estimated=estimated),
     ]
     if s.prompt_tokens_evaluated is not None and s.tokens_in:
         parts.insert(3, f"{count(s.prompt_tokens_evaluated)} evaluated")
+    if usage is not None and (usage.cache_read_tokens or usage.cache_write_tokens):
+        parts.insert(3, f"cache {count(usage.cache_read_tokens)} read / {count(usage.cache_write_tokens)} written")
     if result.stop_reason == "max_tokens":
         parts.append("stopped at max_tokens")
     return " · ".join(parts)

@@ -34,7 +34,7 @@ class Failure:
 
 def _status_failure(exc: anthropic.APIStatusError) -> Failure:
     error_type = exc.type or ""
-    detail = (exc.api_message or "").strip().rstrip(".")
+    detail = " ".join((exc.api_message or "").split()).rstrip(".")  # one line, whatever the API sent
     headers = {k.lower(): v for k, v in exc.response.headers.items()}
     status = exc.status_code
     # An `error` event inside a stream arrives on a 200 response; its type says what it is.
@@ -102,7 +102,8 @@ def classify(exc: BaseException, host: str) -> Failure:
         return Failure("network", True, f"Cannot reach the Claude API at {host}: {cause}. Check the network, or {SWITCH}.")
     if isinstance(exc, anthropic.APIResponseValidationError | ValueError):
         return Failure("server", True, f"The Claude API sent something unreadable ({type(exc).__name__}). Retry, or {SWITCH}.")
-    return Failure("network", False, f"The Claude request failed: {type(exc).__name__}: {exc}")
+    first_line = " ".join(str(exc).split())[:200]
+    return Failure("request", False, f"The Claude request failed: {type(exc).__name__}: {first_line}")
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -60,13 +60,15 @@ def build_request(settings: ClaudeConfig, messages: Sequence[Message], system_pr
             block["cache_control"] = marker
         request["system"] = [block]
     if settings.temperature >= 0:
-        request["temperature"] = settings.temperature
+        # The SDK's `create()` has no `temperature` argument any more; the API still
+        # takes the field (older models), so it goes into the body as is.
+        request["extra_body"] = {"temperature": settings.temperature}
     return request
 
 
 def count_tokens_request(request: dict[str, Any]) -> dict[str, Any]:
     """The same prompt for `messages.count_tokens` (which takes no output settings)."""
-    keep = ("messages", "model", "system")
+    keep = ("messages", "model", "system")  # never extra_body: count_tokens takes no sampling
     return {k: v for k, v in request.items() if k in keep}
 
 

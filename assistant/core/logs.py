@@ -2,8 +2,10 @@
 
 Every record, exception text included, passes through `RedactingFormatter`,
 which replaces the API keys in use and anything shaped like an Anthropic key.
-With `general.debug_log`, the Anthropic SDK's and httpx's debug records go to
-the same file, redacted the same way.
+The Anthropic SDK's and httpx's records go to the same file (warnings, or
+everything with `general.debug_log`), redacted the same way, and never to the
+terminal: the TUI owns it, and `ANTHROPIC_LOG=debug` would otherwise make the
+SDK print records (tracebacks included) through the root logger onto it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from assistant.core.paths import Paths
 
 REDACTED = "[redacted]"
 _KEY_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
-DEBUG_LOGGERS = ("anthropic", "httpx2", "httpcore2", "httpx", "httpcore")
+LIBRARY_LOGGERS = ("anthropic", "httpx2", "httpcore2", "httpx", "httpcore")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -40,11 +42,12 @@ def setup_logging(paths: Paths, *, debug: bool = False, secrets: Iterable[str | 
     except OSError:
         handler = logging.NullHandler()  # an unwritable log dir must not stop the app
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
-    root = logging.getLogger("assistant")
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    if debug:
-        for name in DEBUG_LOGGERS:
-            other = logging.getLogger(name)
-            other.addHandler(handler)
-            other.setLevel(logging.DEBUG)
+    ours = logging.getLogger("assistant")
+    ours.addHandler(handler)
+    ours.setLevel(logging.DEBUG)
+    ours.propagate = False
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.addHandler(handler)
+        library.setLevel(logging.DEBUG if debug else logging.WARNING)
+        library.propagate = False

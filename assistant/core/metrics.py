@@ -47,7 +47,8 @@ class TurnMetrics:
       the first token to the last one (to *now* while streaming, so the live
       figure falls when the stream stalls);
     - prompt-eval rate: the engine's own timing when the backend reports it,
-      otherwise prompt tokens evaluated over the time to first token.
+      otherwise prompt tokens evaluated (when the backend reports them) over
+      the time to first token.
     """
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
@@ -114,11 +115,10 @@ class TurnMetrics:
         return None
 
     def _prompt_evaluated(self) -> int | None:
-        if self.usage is None:
-            return None
-        if self.usage.prompt_tokens_evaluated is not None:
-            return self.usage.prompt_tokens_evaluated
-        return self.usage.prompt_tokens
+        """Prompt tokens the model evaluated, when the backend knows them. A remote
+        API's time to first token is mostly network and queueing, and its cache
+        reads are not evaluated at all: no prompt rate is made up for it."""
+        return self.usage.prompt_tokens_evaluated if self.usage is not None else None
 
     def elapsed(self, now: float | None = None) -> float:
         until = self.end if self.end is not None else (now if now is not None else self._clock())

@@ -10,6 +10,7 @@ import asyncio
 import gc
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -58,6 +59,7 @@ class AssistantApp(App[None]):
         clock: Clock = time.monotonic,
         preload: bool = True,
         ledger: bool = True,
+        fallback: Callable[[], Backend] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -68,7 +70,7 @@ class AssistantApp(App[None]):
             backend or create_backend(config),
             clock=clock,
             ledger=_open_ledger if ledger else None,
-            fallback=lambda: create_backend(config, "local"),
+            fallback=fallback or (lambda: create_backend(config, "local")),
         )
         self.deltas = DeltaBuffer()
         self._answer: AssistantMessage | None = None
@@ -420,10 +422,20 @@ def make_app(
     clock: Clock = time.monotonic,
     preload: bool = True,
     ledger: bool = True,
+    fallback: Callable[[], Backend] | None = None,
 ) -> AssistantApp:
-    """The one app factory, shared by the CLI, the tests and the benchmarks."""
+    """The one app factory, shared by the CLI, the tests and the benchmarks.
+
+    `fallback` makes the backend that answers when a remote one cannot
+    (default: the configured local model)."""
     return AssistantApp(
-        config, backend=backend, config_error=config_error, clock=clock, preload=preload, ledger=ledger
+        config,
+        backend=backend,
+        config_error=config_error,
+        clock=clock,
+        preload=preload,
+        ledger=ledger,
+        fallback=fallback,
     )
 
 

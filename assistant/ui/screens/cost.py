@@ -41,6 +41,8 @@ class CostScreen(ModalScreen[None]):
     def __init__(self, session: ChatSession) -> None:
         super().__init__()
         self.session = session
+        #: What the screen shows once the ledger is read (None until then).
+        self.body: RenderableType | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -54,7 +56,11 @@ class CostScreen(ModalScreen[None]):
     @work(thread=True, exit_on_error=False)
     def load(self) -> None:
         body = summary_renderable(self.session, width=max(self.app.size.width - 8, 60))
-        self.app.call_from_thread(self.query_one("#cost-body", Static).update, body)
+        self.app.call_from_thread(self._show, body)
+
+    def _show(self, body: RenderableType) -> None:
+        self.body = body
+        self.query_one("#cost-body", Static).update(body)
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

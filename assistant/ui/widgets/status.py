@@ -46,6 +46,7 @@ class StatusBar(Static):
         if v is None:
             return Text("starting…")
         s = v.stats
+        estimated = bool(s and s.usage_estimated)
         line1 = Text.assemble(
             (f"{v.backend}", "bold"),
             " · ",
@@ -61,10 +62,10 @@ class StatusBar(Static):
             ("gen", fmt.rate(s.generation_tps if s else None)),
             ("TTFT", fmt.seconds(s.ttft if s else None)),
             ("prompt", fmt.rate(s.prompt_eval_tps if s else None)),
-            ("in", fmt.count(s.tokens_in if s else None)),
-            ("out", fmt.count(s.tokens_out if s else None)),
+            ("in", fmt.count(s.tokens_in if s else None, estimated)),
+            ("out", fmt.count(s.tokens_out if s else None, estimated)),
             ("ctx", fmt.percent(v.context_fill)),
-            ("turn", fmt.cost(v.turn_cost) if s else fmt.DASH),
+            ("turn", fmt.cost(v.turn_cost, estimated=estimated) if s else fmt.DASH),
         ]
         line2 = Text()
         for i, (label, value) in enumerate(parts):

@@ -1,0 +1,423 @@
+"""ClaudeBackend under every fault of the Messages API, over real HTTP to the loopback fake.
+
+The rule under test: a request is sent again only while no text has arrived
+(within the retry count and the total waiting budget); once text has been shown,
+a failure ends the turn as "Interrupted after N tokens" and nothing is replayed.
+Cancelling returns within about 0.1 s, even during a stalled read or a retry wait.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from assistant.backends.claude import ClaudeBackend
+from assistant.core.conversation import Message
+from assistant.core.events import (
+    BackendError,
+    Retrying,
+    StreamEvent,
+    TextDelta,
+    TurnDone,
+    Usage,
+)
+from tests.claude.conftest import TEST_KEY, claude_backend
+from tests.fake_anthropic import (
+    DEFAULT_FAULT_TEXT,
+    OVERLOADED,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    SPEND_LIMIT,
+    UNAUTHORIZED,
+    Answer,
+    Drop,
+    ErrorEvent,
+    FakeAnthropic,
+    NoMessageStop,
+    Stall,
+    Status,
+    closed_port_url,
+    fake_token_count,
+)
+
+MESSAGES = [Message("system", "You are terse."), Message("user", "Say something about foxes.")]
+ANSWER = "Foxes are small, clever canids."
+PIECES = re.findall(r"\w+|[^\w\s]|\s+", DEFAULT_FAULT_TEXT)  # the fake's deltas of a fault's text
+WRONG_KEY = "sk-ant-wrong-9876543210fedcba"
+
+
+@dataclass
+class Turn:
+    events: list[StreamEvent]
+    times: list[float] = field(default_factory=list)
+    started: float = 0.0
+    ended: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return self.ended - self.started
+
+    @property
+    def deltas(self) -> list[TextDelta]:
+        return [e for e in self.events if isinstance(e, TextDelta) and e.text]
+
+    @property
+    def text(self) -> str:
+        return "".join(d.text for d in self.deltas)
+
+    @property
+    def retries(self) -> list[Retrying]:
+        return [e for e in self.events if isinstance(e, Retrying)]
+
+    @property
+    def last(self) -> StreamEvent:
+        return self.events[-1]
+
+    @property
+    def error(self) -> BackendError:
+        assert isinstance(self.last, BackendError), f"expected a BackendError, got {self.last!r}"
+        return self.last
+
+
+def check_contract(turn: Turn) -> None:
+    events = turn.events
+    assert events, "stream() yielded nothing"
+    ends = [e for e in events if isinstance(e, TurnDone | BackendError)]
+    assert len(ends) == 1 and events[-1] is ends[0], f"not exactly one final event: {events[-3:]}"
+    assert isinstance(events[0], Usage) and events[0].estimated, f"first event: {events[0]!r}"
+    text_seen = False
+    for event in events:
+        if isinstance(event, TextDelta) and event.text:
+            text_seen = True
+        if isinstance(event, Retrying):
+            assert not text_seen, "a request was retried after text had arrived"
+            assert "\n" not in event.reason and TEST_KEY not in event.reason
+        if isinstance(event, BackendError):
+            assert "\n" not in event.message, f"BackendError message is not one line: {event.message!r}"
+            assert TEST_KEY not in event.message and WRONG_KEY not in event.message
+    if text_seen and not (isinstance(events[-1], TurnDone) and events[-1].stop_reason == "end_turn"):
+        # Text arrived, then the turn ended early: the final Usage is an estimate.
+        final = events[-2]
+        assert isinstance(final, Usage) and final.estimated, f"before the end: {final!r}"
+
+
+def run(
+    backend: ClaudeBackend,
+    cancel: threading.Event | None = None,
+    on_event=None,
+) -> Turn:
+    turn = Turn([], started=time.monotonic())
+    for event in backend.stream(MESSAGES, cancel or threading.Event()):
+        turn.events.append(event)
+        turn.times.append(time.monotonic())
+        if on_event is not None:
+            on_event(event)
+    turn.ended = time.monotonic()
+    check_contract(turn)
+    return turn
+
+
+def assert_answered(turn: Turn, text: str = ANSWER) -> None:
+    assert turn.text == text  # exactly once: nothing replayed or lost
+    final = turn.events[-2]
+    assert isinstance(final, Usage) and not final.estimated
+    assert final.completion_tokens == fake_token_count(text)
+    assert turn.last == TurnDone("end_turn")
+
+
+def assert_interrupted(turn: Turn, deltas: int, kind: str) -> None:
+    assert turn.text == "".join(PIECES[:deltas])
+    assert len(turn.deltas) == deltas
+    assert turn.retries == []
+    final = turn.events[-2]
+    assert isinstance(final, Usage) and final.estimated
+    assert turn.error.kind == kind
+    assert turn.error.message.startswith(f"Interrupted after {final.completion_tokens:,} tokens"), turn.error.message
+
+
+def sdk_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "claude-stream"]
+
+
+@pytest.fixture
+def backend(fake: FakeAnthropic) -> Iterator[ClaudeBackend]:
+    b = claude_backend(fake.base_url)
+    yield b
+    b.close()
+
+
+# -- retried before any text ------------------------------------------------------------
+
+
+def test_rate_limited_then_answer(fake: FakeAnthropic, backend: ClaudeBackend) -> None:
+    fake.enqueue(RATE_LIMITED(0.1), Answer(ANSWER))
+    turn = run(backend)
+
+    (retry,) = turn.retries
+    assert retry.attempt == 1
+    assert retry.wait_seconds == 0.1  # the server's retry-after, exactly
+    assert re.search(r"rate[- ]limit", retry.reason, re.IGNORECASE)
+    assert_answered(turn)
+    requests = fake.message_requests()
+    assert len(requests) == 2
+    assert requests[1].at - requests[0].at >= 0.1
+    assert turn.elapsed >= 0.1
+    assert requests[0].json == requests[1].json  # the same request, sent again
+
+
+@pytest.mark.parametrize(("reply", "words"), [(OVERLOADED, "overloaded"), (SERVER_ERROR, "failed")])
+def test_overloaded_or_server_error_then_answer(
+    fake: FakeAnthropic, backend: ClaudeBackend, reply: Status, words: str
+) -> None:
+    fake.enqueue(reply, Answer(ANSWER))
+    turn = run(backend)
+    (retry,) = turn.retries
+    assert words in retry.reason.lower()
+    assert 0 < retry.wait_seconds <= 0.5  # the SDK's first backoff: 0.5 s less up to 25% jitter
+    assert turn.events.index(retry) < turn.events.index(turn.deltas[0])
+    assert_answered(turn)
+    assert len(fake.message_requests()) == 2
+
+
+def test_retry_after_ms_header(fake: FakeAnthropic, backend: ClaudeBackend) -> None:
+    fake.enqueue(Status(529, "overloaded_error", "Overloaded", headers={"retry-after-ms": "50"}), Answer(ANSWER))
+    turn = run(backend)
+    assert [r.wait_seconds for r in turn.retries] == [0.05]
+    assert_answered(turn)
+
+
+def test_connection_refused(fake: FakeAnthropic) -> None:
+    backend = claude_backend(closed_port_url(), max_retries=2, retry_max_seconds=2)
+    turn = run(backend)
+    assert [r.attempt for r in turn.retries] == [1, 2]
+    assert all("connection refused" in r.reason for r in turn.retries)
+    assert turn.error.kind == "network"
+    assert "connection refused" in turn.error.message
+    assert "gave up after 3 tries" in turn.error.message
+    assert sum(r.wait_seconds for r in turn.retries) <= 2
+    assert turn.elapsed < 5
+    assert fake.requests == []
+
+
+def test_stall_before_text_is_retried(fake: FakeAnthropic) -> None:
+    backend = claude_backend(fake.base_url, read_timeout=0.3)
+    fake.enqueue(Stall(after_tokens=0, seconds=2), Answer(ANSWER))
+    turn = run(backend)
+    (retry,) = turn.retries
+    assert "timed out" in retry.reason
+    assert_answered(turn)
+    assert len(fake.message_requests()) == 2
+    assert turn.elapsed < 1.5  # the stall was cut at the read timeout, not waited out
+
+
+def test_error_event_before_text_is_retried(fake: FakeAnthropic, backend: ClaudeBackend) -> None:
+    fake.enqueue(ErrorEvent(after_tokens=0), Answer(ANSWER))
+    turn = run(backend)
+    (retry,) = turn.retries
+    assert "overloaded" in retry.reason.lower()
+    assert_answered(turn)
+    assert len(fake.message_requests()) == 2
+
+
+def test_drop_before_text_is_retried(fake: FakeAnthropic, backend: ClaudeBackend) -> None:
+    fake.enqueue(Drop(after_tokens=0), Answer(ANSWER))
+    turn = run(backend)
+    (retry,) = turn.retries
+    assert "dropped" in retry.reason
+    assert_answered(turn)
+    assert len(fake.message_requests()) == 2
+
+
+# -- never replayed after text ------------------------------------------------------------
+
+
+def test_stall_after_text_is_interrupted(fake: FakeAnthropic) -> None:
+    backend = claude_backend(fake.base_url, read_timeout=0.3)
+    fake.enqueue(Stall(after_tokens=3, seconds=2), Answer(ANSWER))
+    turn = run(backend)
+    assert_interrupted(turn, 3, "timeout")
+    assert "timed out" in turn.error.message
+    assert len(fake.message_requests()) == 1
+    assert fake.pending == 1  # the Answer was never asked for
+    assert 0.25 <= turn.elapsed < 1.5
+
+
+def test_error_event_after_text_is_interrupted(fake: FakeAnthropic, backend: ClaudeBackend) -> None:
+    fake.enqueue(ErrorEvent(after_tokens=4), Answer(ANSWER))
+    turn = run(backend)
+    assert_interrupted(turn, 4, "overloaded")
+    assert len(fake.message_requests()) == 1
+
+
+def test_drop_after_text_is_interrupted(fake: FakeAnthropic, backend: ClaudeBackend) -> None:
+    fake.enqueue(Drop(after_tokens=5), Answer(ANSWER))
+    turn = run(backend)
+    assert_interrupted(turn, 5, "network")
+    assert "dropped" in turn.error.message
+    assert len(fake.message_requests()) == 1
+
+
+def test_no_message_stop_is_interrupted(fake: FakeAnthropic, backend: ClaudeBackend) -> None:
+    fake.enqueue(NoMessageStop(), Answer(ANSWER))
+    turn = run(backend)
+    assert turn.text == DEFAULT_FAULT_TEXT  # all of it, once
+    assert turn.retries == []
+    assert turn.events[-2].estimated
+    assert turn.error.message.startswith("Interrupted after")
+    assert turn.error.kind == "network"
+    assert len(fake.message_requests()) == 1
+
+
+# -- never retried -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind", "words"),
+    [
+        (UNAUTHORIZED, "auth", "ANTHROPIC_API_KEY"),
+        (SPEND_LIMIT, "billing", "spend limit"),
+        (Status(402, "billing_error", "Your credit balance is too low."), "billing", "spend limit"),
+        (Status(403, "permission_error", "Not allowed to use this model."), "auth", "may not use this model"),
+        (Status(404, "not_found_error", "model: claude-nope"), "request", "claude.model"),
+        (Status(400, "invalid_request_error", "messages: roles must alternate"), "request", "roles must alternate"),
+        (Status(413, "request_too_large", "Request exceeds the maximum size"), "context", "too large"),
+        (Status(529, "overloaded_error", "Overloaded", headers={"x-should-retry": "false"}), "overloaded", "overloaded"),
+    ],
+    ids=["401", "spend-limit-429", "402", "403", "404", "400", "413", "529-should-retry-false"],
+)
+def test_not_retried(fake: FakeAnthropic, backend: ClaudeBackend, reply: Status, kind: str, words: str) -> None:
+    fake.enqueue(reply, Answer(ANSWER))
+    turn = run(backend)
+    assert turn.retries == []
+    assert turn.text == ""
+    assert turn.error.kind == kind
+    assert words.lower() in turn.error.message.lower()
+    assert "gave up" not in turn.error.message
+    assert len(fake.message_requests()) == 1
+    assert fake.pending == 1
+
+
+def test_wrong_key(fake: FakeAnthropic) -> None:
+    backend = claude_backend(fake.base_url, api_key=WRONG_KEY)
+    turn = run(backend)
+    assert turn.retries == []
+    assert turn.error.kind == "auth"
+    assert "ANTHROPIC_API_KEY" in turn.error.message
+    assert len(fake.message_requests()) == 1
+
+
+def test_multiline_api_message_stays_one_line(fake: FakeAnthropic, backend: ClaudeBackend) -> None:
+    """The API's own error text is quoted in the message; the message must still be one line."""
+    fake.enqueue(Status(400, "invalid_request_error", "messages.0.content: Field required\nmessages.1: bad role"))
+    turn = run(backend)  # check_contract: one line
+    assert turn.error.kind == "request"
+
+
+# -- the retry budget ---------------------------------------------------------------------------
+
+
+def test_retry_after_beyond_the_budget_is_not_waited(fake: FakeAnthropic) -> None:
+    backend = claude_backend(fake.base_url, retry_max_seconds=1)
+    fake.enqueue(RATE_LIMITED(10), Answer(ANSWER))
+    turn = run(backend)
+    assert turn.retries == []
+    assert turn.error.kind == "rate_limit"
+    assert turn.elapsed < 1
+    assert len(fake.message_requests()) == 1
+
+
+def test_retry_count_exhausted(fake: FakeAnthropic) -> None:
+    backend = claude_backend(fake.base_url, max_retries=2)
+    quick_500 = Status(500, "api_error", "Internal server error", headers={"retry-after-ms": "50"})
+    fake.enqueue(quick_500, quick_500, quick_500, Answer(ANSWER))
+    turn = run(backend)
+    assert [r.attempt for r in turn.retries] == [1, 2]
+    assert turn.error.kind == "server"
+    assert "gave up after 3 tries" in turn.error.message
+    assert len(fake.message_requests()) == 3
+    assert fake.pending == 1
+
+
+def test_total_wait_budget(fake: FakeAnthropic) -> None:
+    # Waits of 0.1 s: two fit in 0.25 s, a third would not, so it is not started.
+    backend = claude_backend(fake.base_url, max_retries=10, retry_max_seconds=0.25)
+    fake.enqueue(RATE_LIMITED(0.1), RATE_LIMITED(0.1), RATE_LIMITED(0.1), Answer(ANSWER))
+    turn = run(backend)
+    assert [r.wait_seconds for r in turn.retries] == [0.1, 0.1]
+    assert turn.error.kind == "rate_limit"
+    assert "gave up after 3 tries" in turn.error.message
+    assert len(fake.message_requests()) == 3
+    assert turn.elapsed < 1
+
+
+# -- cancelling ------------------------------------------------------------------------------------
+
+
+def test_cancel_during_retry_wait(fake: FakeAnthropic) -> None:
+    backend = claude_backend(fake.base_url, retry_max_seconds=10)
+    fake.enqueue(RATE_LIMITED(5), Answer(ANSWER))
+    cancel = threading.Event()
+    timer = threading.Timer(0.2, cancel.set)
+    timer.start()
+    try:
+        turn = run(backend, cancel)
+    finally:
+        timer.cancel()
+    assert [r.wait_seconds for r in turn.retries] == [5]
+    assert turn.last == TurnDone("cancelled")
+    assert turn.elapsed < 0.5
+    assert len(fake.message_requests()) == 1
+
+
+def test_cancel_during_stalled_read_after_text(fake: FakeAnthropic, backend: ClaudeBackend) -> None:
+    fake.enqueue(Stall(after_tokens=2, seconds=5))
+    earlier = set(sdk_threads())
+    cancel = threading.Event()
+    cancelled_at: list[float] = []
+
+    def cancel_soon(event: StreamEvent) -> None:
+        if isinstance(event, TextDelta) and event.text and not cancelled_at:
+            def fire() -> None:
+                cancelled_at.append(time.monotonic())
+                cancel.set()
+
+            threading.Timer(0.2, fire).start()
+
+    turn = run(backend, cancel, on_event=cancel_soon)
+    assert turn.last == TurnDone("cancelled")
+    assert turn.ended - cancelled_at[0] < 0.3
+    assert turn.text == "".join(PIECES[:2])
+    final = turn.events[-2]
+    assert isinstance(final, Usage) and final.estimated
+    assert final.completion_tokens == sum(d.tokens for d in turn.deltas)
+    assert len(fake.message_requests()) == 1
+    # The socket was shut under the producer: it stops too, long before the 5 s stall ends.
+    deadline = time.monotonic() + 1
+    while set(sdk_threads()) - earlier and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert set(sdk_threads()) - earlier == set()
+
+
+def test_cancel_before_the_response_headers(fake: FakeAnthropic) -> None:
+    """A server that accepts the connection and never answers: cancel still returns at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        backend = claude_backend(f"http://127.0.0.1:{port}", read_timeout=2)
+        cancel = threading.Event()
+        timer = threading.Timer(0.15, cancel.set)
+        timer.start()
+        try:
+            turn = run(backend, cancel)
+        finally:
+            timer.cancel()
+    assert turn.last == TurnDone("cancelled")
+    assert turn.elapsed < 0.4
+    assert not any(isinstance(e, Usage) and not e.estimated for e in turn.events)
