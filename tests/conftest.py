@@ -20,6 +20,18 @@ def assistant_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+TEST_KEY = "sk-ant-test-0123456789abcdef"
+
+
+@pytest.fixture
+def fake():
+    """A loopback fake of Anthropic's Messages API (tests/fake_anthropic.py), accepting TEST_KEY."""
+    from tests.fake_anthropic import FakeAnthropic
+
+    with FakeAnthropic(api_key=TEST_KEY) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def smollm_path() -> Path:
     from assistant.backends.llama_cpp import embedded_model_path

@@ -28,10 +28,10 @@ from assistant.core.events import (
     Usage,
 )
 from assistant.core.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
-from assistant.core.pricing import PriceTable, price_table, turn_costs
 
-if TYPE_CHECKING:  # sqlite3 is imported only when the first turn is recorded
+if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
     from assistant.core.ledger import Ledger, TurnRecord
+    from assistant.core.pricing import PriceTable
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class ChatSession:
         self.wall_clock = wall_clock
         self.conversation = Conversation(system_prompt=config.general.system_prompt)
         self.totals = SessionTotals()
-        self.prices: PriceTable = price_table(config.prices)
+        self._prices: PriceTable | None = None
         #: The turn in progress, for live figures; read from other threads.
         self.current: TurnMetrics | None = None
         self.current_backend: Backend = backend
@@ -127,10 +127,20 @@ class ChatSession:
 
     # -- figures -----------------------------------------------------------------
 
+    @property
+    def prices(self) -> PriceTable:
+        if self._prices is None:
+            from assistant.core.pricing import price_table
+
+            self._prices = price_table(self.config.prices)
+        return self._prices
+
     def costs(
         self, backend: Backend, usage: Usage | None, elapsed: float, billed: bool
     ) -> tuple[float | None, float | None]:
         """(cost, counterfactual cost on the reference Claude model) of a turn."""
+        from assistant.core.pricing import turn_costs
+
         return turn_costs(
             self.prices,
             local=backend.capabilities.local,

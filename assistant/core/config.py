@@ -205,7 +205,8 @@ def parse(text: str, where: str) -> Config:
         raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
     flat: dict[str, Any] = {}
     prices = data.pop("prices", {})
-    _check_prices(prices, where)
+    if prices:
+        _check_prices(prices, where)
     for section, table in data.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: {section}: expected a [{section}] table, got {table!r}")

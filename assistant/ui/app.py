@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -36,6 +37,9 @@ from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.rendered import Entry
 from assistant.ui.widgets.status import StatusBar, StatusView
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
+
+if TYPE_CHECKING:
+    from assistant.core.ledger import Ledger
 
 QUIT_WAIT_SECONDS = 10.0
 GC_YOUNG_THRESHOLD = 10_000  # CPython's default is 700
@@ -439,7 +443,7 @@ def make_app(
     )
 
 
-def _open_ledger():  # noqa: ANN202 - imported lazily: sqlite3 is not needed to start
+def _open_ledger() -> Ledger:  # imported here: sqlite3 is not needed to start
     from assistant.core.ledger import Ledger
 
     return Ledger.open()

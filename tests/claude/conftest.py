@@ -1,24 +1,16 @@
-"""Claude tests: the real `anthropic` SDK against the loopback fake Messages API."""
+"""Claude tests: the real `anthropic` SDK against the loopback fake Messages API
+(the `fake` fixture is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import pytest
-
 from assistant.backends.claude import ClaudeBackend
 from assistant.core.config import Config
-from tests.fake_anthropic import FakeAnthropic
+from tests.conftest import TEST_KEY
 
-TEST_KEY = "sk-ant-test-0123456789abcdef"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(api_key=TEST_KEY) as server:
-        yield server
+__all__ = ["TEST_KEY", "claude_backend", "claude_config"]
 
 
 def claude_config(base_url: str, config: Config | None = None, **claude: Any) -> Config:

@@ -12,8 +12,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 from assistant.core.ledger import LEDGER_FILE, Ledger
 from tests.fake_anthropic import (
     SERVER_ERROR,

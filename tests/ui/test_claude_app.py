@@ -8,7 +8,7 @@ from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
 from assistant.ui.app import make_app
 from assistant.ui.messages import TurnFinished, TurnNotice
-from tests.claude.conftest import claude_config, fake  # noqa: F401 - the fixture
+from tests.claude.conftest import claude_config
 from tests.fake_anthropic import OVERLOADED, RATE_LIMITED, Answer, Drop, FakeAnthropic
 from tests.ui.helpers import entries, send, status_text, transcript_text, wait_for
 
