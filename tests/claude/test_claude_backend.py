@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -21,12 +19,12 @@ from assistant.core.conversation import Message
 from assistant.core.events import (
     BackendError,
     Retrying,
-    StreamEvent,
     TextDelta,
     TurnDone,
     Usage,
 )
 from tests.claude.conftest import TEST_KEY, claude_backend, claude_config
+from tests.claude.turns import Turn, record
 from tests.fake_anthropic import Answer, FakeAnthropic, fake_token_count
 
 MODEL = "claude-sonnet-5-5"  # the default claude.model
@@ -38,66 +36,8 @@ MESSAGES = [Message("system", SYSTEM), Message("user", USER)]
 PROMPT_TOKENS = fake_token_count(SYSTEM) + fake_token_count(USER) + 3
 
 
-@dataclass
-class Turn:
-    events: list[StreamEvent]
-    times: list[float] = field(default_factory=list)  # monotonic time each event arrived
-    started: float = 0.0
-    ended: float = 0.0
-
-    @property
-    def elapsed(self) -> float:
-        return self.ended - self.started
-
-    @property
-    def deltas(self) -> list[TextDelta]:
-        return [e for e in self.events if isinstance(e, TextDelta)]
-
-    @property
-    def text(self) -> str:
-        return "".join(d.text for d in self.deltas)
-
-    @property
-    def usages(self) -> list[Usage]:
-        return [e for e in self.events if isinstance(e, Usage)]
-
-    @property
-    def api_usages(self) -> list[Usage]:
-        return [u for u in self.usages if not u.estimated]
-
-    @property
-    def last(self) -> StreamEvent:
-        return self.events[-1]
-
-
-def check_contract(turn: Turn) -> None:
-    """What every turn must satisfy, whatever happened."""
-    events = turn.events
-    assert events, "stream() yielded nothing"
-    ends = [e for e in events if isinstance(e, TurnDone | BackendError)]
-    assert len(ends) == 1 and events[-1] is ends[0], f"not exactly one final event, last: {events[-3:]}"
-    if not (isinstance(events[0], BackendError) and len(events) == 1):  # an unloadable backend says only that
-        assert isinstance(events[0], Usage) and events[0].estimated, f"first event: {events[0]!r}"
-    text_seen = False
-    for event in events:
-        if isinstance(event, TextDelta) and event.text:
-            text_seen = True
-        if isinstance(event, Retrying):
-            assert not text_seen, "a request was retried after text had arrived"
-            assert "\n" not in event.reason and TEST_KEY not in event.reason
-        if isinstance(event, BackendError):
-            assert "\n" not in event.message, f"BackendError message is not one line: {event.message!r}"
-            assert TEST_KEY not in event.message
-
-
 def run(backend: ClaudeBackend, messages: list[Message] = MESSAGES, cancel: threading.Event | None = None) -> Turn:
-    turn = Turn([], started=time.monotonic())
-    for event in backend.stream(messages, cancel or threading.Event()):
-        turn.events.append(event)
-        turn.times.append(time.monotonic())
-    turn.ended = time.monotonic()
-    check_contract(turn)
-    return turn
+    return record(backend, messages, cancel)
 
 
 @pytest.fixture

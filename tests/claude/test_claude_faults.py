@@ -13,21 +13,19 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 
 from assistant.backends.claude import ClaudeBackend
 from assistant.core.conversation import Message
 from assistant.core.events import (
-    BackendError,
-    Retrying,
     StreamEvent,
     TextDelta,
     TurnDone,
     Usage,
 )
-from tests.claude.conftest import TEST_KEY, claude_backend
+from tests.claude.conftest import claude_backend
+from tests.claude.turns import WRONG_KEY, Turn, record
 from tests.fake_anthropic import (
     DEFAULT_FAULT_TEXT,
     OVERLOADED,
@@ -49,78 +47,10 @@ from tests.fake_anthropic import (
 MESSAGES = [Message("system", "You are terse."), Message("user", "Say something about foxes.")]
 ANSWER = "Foxes are small, clever canids."
 PIECES = re.findall(r"\w+|[^\w\s]|\s+", DEFAULT_FAULT_TEXT)  # the fake's deltas of a fault's text
-WRONG_KEY = "sk-ant-wrong-9876543210fedcba"
 
 
-@dataclass
-class Turn:
-    events: list[StreamEvent]
-    times: list[float] = field(default_factory=list)
-    started: float = 0.0
-    ended: float = 0.0
-
-    @property
-    def elapsed(self) -> float:
-        return self.ended - self.started
-
-    @property
-    def deltas(self) -> list[TextDelta]:
-        return [e for e in self.events if isinstance(e, TextDelta) and e.text]
-
-    @property
-    def text(self) -> str:
-        return "".join(d.text for d in self.deltas)
-
-    @property
-    def retries(self) -> list[Retrying]:
-        return [e for e in self.events if isinstance(e, Retrying)]
-
-    @property
-    def last(self) -> StreamEvent:
-        return self.events[-1]
-
-    @property
-    def error(self) -> BackendError:
-        assert isinstance(self.last, BackendError), f"expected a BackendError, got {self.last!r}"
-        return self.last
-
-
-def check_contract(turn: Turn) -> None:
-    events = turn.events
-    assert events, "stream() yielded nothing"
-    ends = [e for e in events if isinstance(e, TurnDone | BackendError)]
-    assert len(ends) == 1 and events[-1] is ends[0], f"not exactly one final event: {events[-3:]}"
-    assert isinstance(events[0], Usage) and events[0].estimated, f"first event: {events[0]!r}"
-    text_seen = False
-    for event in events:
-        if isinstance(event, TextDelta) and event.text:
-            text_seen = True
-        if isinstance(event, Retrying):
-            assert not text_seen, "a request was retried after text had arrived"
-            assert "\n" not in event.reason and TEST_KEY not in event.reason
-        if isinstance(event, BackendError):
-            assert "\n" not in event.message, f"BackendError message is not one line: {event.message!r}"
-            assert TEST_KEY not in event.message and WRONG_KEY not in event.message
-    if text_seen and not (isinstance(events[-1], TurnDone) and events[-1].stop_reason == "end_turn"):
-        # Text arrived, then the turn ended early: the final Usage is an estimate.
-        final = events[-2]
-        assert isinstance(final, Usage) and final.estimated, f"before the end: {final!r}"
-
-
-def run(
-    backend: ClaudeBackend,
-    cancel: threading.Event | None = None,
-    on_event=None,
-) -> Turn:
-    turn = Turn([], started=time.monotonic())
-    for event in backend.stream(MESSAGES, cancel or threading.Event()):
-        turn.events.append(event)
-        turn.times.append(time.monotonic())
-        if on_event is not None:
-            on_event(event)
-    turn.ended = time.monotonic()
-    check_contract(turn)
-    return turn
+def run(backend: ClaudeBackend, cancel: threading.Event | None = None, on_event=None) -> Turn:
+    return record(backend, MESSAGES, cancel, on_event)
 
 
 def assert_answered(turn: Turn, text: str = ANSWER) -> None:
@@ -133,7 +63,7 @@ def assert_answered(turn: Turn, text: str = ANSWER) -> None:
 
 def assert_interrupted(turn: Turn, deltas: int, kind: str) -> None:
     assert turn.text == "".join(PIECES[:deltas])
-    assert len(turn.deltas) == deltas
+    assert len(turn.text_deltas) == deltas
     assert turn.retries == []
     final = turn.events[-2]
     assert isinstance(final, Usage) and final.estimated
@@ -180,7 +110,7 @@ def test_overloaded_or_server_error_then_answer(
     (retry,) = turn.retries
     assert words in retry.reason.lower()
     assert 0 < retry.wait_seconds <= 0.5  # the SDK's first backoff: 0.5 s less up to 25% jitter
-    assert turn.events.index(retry) < turn.events.index(turn.deltas[0])
+    assert turn.events.index(retry) < turn.events.index(turn.text_deltas[0])
     assert_answered(turn)
     assert len(fake.message_requests()) == 2
 
@@ -395,7 +325,7 @@ def test_cancel_during_stalled_read_after_text(fake: FakeAnthropic, backend: Cla
     assert turn.text == "".join(PIECES[:2])
     final = turn.events[-2]
     assert isinstance(final, Usage) and final.estimated
-    assert final.completion_tokens == sum(d.tokens for d in turn.deltas)
+    assert final.completion_tokens == sum(d.tokens for d in turn.text_deltas)
     assert len(fake.message_requests()) == 1
     # The socket was shut under the producer: it stops too, long before the 5 s stall ends.
     deadline = time.monotonic() + 1
