@@ -85,6 +85,7 @@ class ChatSession:
         self.started_at = wall_clock()
         self._ledger_factory = ledger
         self._ledger: Ledger | None = None
+        self._ledger_lock = threading.Lock()  # the turn's worker and the /cost screen both open it
         self._session_written = False
         #: Why the last ledger write failed (None when it worked); the UI says it once.
         self.ledger_error: str | None = None
@@ -300,15 +301,16 @@ class ChatSession:
 
     def ledger(self) -> Ledger | None:
         """The ledger, opened on first use (off the UI thread); None when it cannot be."""
-        if self._ledger is None and self._ledger_factory is not None:
-            from assistant.core.ledger import LedgerError
+        with self._ledger_lock:
+            if self._ledger is None and self._ledger_factory is not None:
+                from assistant.core.ledger import LedgerError
 
-            try:
-                self._ledger = self._ledger_factory()
-            except LedgerError as exc:
-                self.ledger_error = str(exc)
-                self._ledger_factory = None  # say it once, do not retry every turn
-        return self._ledger
+                try:
+                    self._ledger = self._ledger_factory()
+                except LedgerError as exc:
+                    self.ledger_error = str(exc)
+                    self._ledger_factory = None  # said once; not tried again every turn
+            return self._ledger
 
     def _record(self, result: TurnResult, started_at: float, route_reason: str) -> None:
         ledger = self.ledger()

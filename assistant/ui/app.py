@@ -122,7 +122,7 @@ class AssistantApp(App[None]):
         live = session.live()
         stats, turn_cost = live if live is not None else (None, None)
         per_hour = self.config.cost.local_machine_per_hour
-        note = f"local machine ${per_hour:g}/h" if backend.capabilities.local else ""
+        note = f"local machine ${per_hour:g}/h" if backend.capabilities.local else self._price_note()
         generating = session.current is not None and not self._state.startswith("retrying")
         return StatusView(
             backend=backend.name,
@@ -135,6 +135,12 @@ class AssistantApp(App[None]):
             session_cost_known=session.totals.cost_known,
             cost_note=note,
         )
+
+    def _price_note(self) -> str:
+        """Where a remote backend's prices come from."""
+        prices = self.session.prices
+        found = prices.lookup(self.session.backend.model_name)
+        return f"prices of {prices.updated}" if found else "no price for this model: cost unknown"
 
     def refresh_status(self) -> None:
         self.query_one(StatusBar).view = self.status_view()

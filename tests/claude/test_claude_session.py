@@ -148,3 +148,19 @@ def test_unknown_model_cost_is_unknown(fake: FakeAnthropic) -> None:
     (row,) = Ledger.open().turns(session_id=session.session_id)
     assert row.cost is None
     assert isinstance(result.usage, Usage)
+
+
+def test_a_ledger_that_cannot_be_written_costs_no_answer(fake: FakeAnthropic, tmp_path) -> None:
+    from assistant.core.ledger import LedgerError
+
+    def broken() -> Ledger:
+        raise LedgerError(f"cost ledger {tmp_path}/ledger.sqlite3: cannot open: disk I/O error")
+
+    fake.enqueue(Answer("Still answered."), Answer("Again."))
+    config = claude_config(fake.base_url)
+    backend = ClaudeBackend.from_config(config)
+    session = ChatSession(config, backend, ledger=broken)
+    assert session.run_turn("q", threading.Event()).text == "Still answered."
+    assert "disk I/O error" in session.ledger_error
+    assert session.run_turn("q2", threading.Event()).text == "Again."
+    assert session.totals.turns == 2

@@ -177,3 +177,20 @@ async def test_quit_mid_stream_exits_cleanly() -> None:
         await pilot.pause(0.3)
     assert app.return_code == 0
     assert not app._turn_worker.is_running
+
+
+async def test_an_unwritable_ledger_is_said_once_and_answers_go_on(assistant_home: Path) -> None:
+    assistant_home.mkdir(parents=True)
+    (assistant_home / "data").write_text("not a directory")  # the ledger cannot be created
+    seen = []
+    app = make_app(Config(), backend=ScriptedBackend(["One.", "Two."]))
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        for question in ("a", "b"):
+            await send(pilot, question)
+            await wait_for(pilot, lambda: app.session.last is not None and not app.busy)
+        await wait_for(pilot, lambda: len([m for m in seen if isinstance(m, TurnFinished)]) == 2)
+        await pilot.pause()
+        ledger_notes = [n for n in app._notifications if n.title == "Cost ledger"]
+        assert len(ledger_notes) == 1 and "not being saved" in ledger_notes[0].message
+        assert [e.text for e in entries(app) if e.kind == "answer"] == ["One.", "Two."]
