@@ -424,6 +424,8 @@ class FakeAnthropic:
         self._counter = 0
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
+        #: TCP connections accepted so far (a client that keeps its connection alive opens one).
+        self.connections_accepted = 0
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -603,6 +605,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         with self.server.fake._lock:
             self.server.fake._connections.add(self.request)
+            self.server.fake.connections_accepted += 1
 
     def finish(self) -> None:
         with self.server.fake._lock:

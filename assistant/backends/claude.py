@@ -50,6 +50,7 @@ DEFAULT_CONTEXT_WINDOW = 200_000
 POLL_SECONDS = 0.05  # how often a waiting consumer looks at `cancel`
 OFFLINE_BACKOFF_SECONDS = 60.0  # after a failed count_tokens, estimate for this long
 MAX_CONCURRENCY = 4
+DRAIN_SECONDS = 1.0  # after message_stop, for the body's terminating bytes
 _STOP_REASONS = {"max_tokens": "max_tokens", "model_context_window_exceeded": "max_tokens"}
 
 
@@ -77,23 +78,24 @@ class _Attempt:
 
     def _produce(self) -> None:
         put = self._queue.put
+        outcome: _Finished | _Failed = _Finished()
         try:
             self._stream = self._client.messages.create(**self._request, stream=True)
-            if self._aborted.is_set():
+            if self._aborted.is_set():  # cancelled while connecting
                 return
             for event in self._stream:
-                put(event)
                 if self._aborted.is_set():
                     return
-            put(_Finished())
+                put(event)
         except BaseException as exc:  # everything reaches the consumer, which decides
-            put(_Failed(exc))
+            outcome = _Failed(exc)
         finally:
             if self._stream is not None:
                 try:
-                    self._stream.close()
+                    self._stream.close()  # before the outcome: the connection is back in the pool
                 except Exception:  # already broken: nothing left to release
                     pass
+            put(outcome)
 
     def next(self, cancel: threading.Event) -> Any:
         """The next event, `_Finished`, `_Failed`, or None once `cancel` is set."""
@@ -106,6 +108,18 @@ class _Attempt:
                 return get(timeout=POLL_SECONDS)
             except queue.Empty:
                 continue
+
+    def finish(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Wait for the producer to read the rest of a finished stream; abort it if it lingers."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if isinstance(item, _Finished | _Failed):
+                return
+        self.abort()
 
     def abort(self) -> None:
         """Stop the producer: shut the socket down under a blocked read."""
@@ -329,7 +343,9 @@ class _TurnReader:
             elif kind == "message_stop":
                 yield self.final_usage(estimated=False)
                 yield TurnDone(self.stop_reason)  # type: ignore[arg-type]
-                attempt.abort()  # nothing more to read
+                # Let the producer read the body's last bytes, so the connection goes
+                # back to the SDK's pool: the next turn then skips the TCP/TLS handshake.
+                attempt.finish()
                 return
             elif kind == "content_block_start":
                 block = event.content_block

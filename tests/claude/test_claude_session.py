@@ -164,3 +164,13 @@ def test_a_ledger_that_cannot_be_written_costs_no_answer(fake: FakeAnthropic, tm
     assert "disk I/O error" in session.ledger_error
     assert session.run_turn("q2", threading.Event()).text == "Again."
     assert session.totals.turns == 2
+
+
+def test_turns_reuse_one_connection(fake: FakeAnthropic) -> None:
+    """A finished stream is read to its end, so the SDK's pool keeps the connection:
+    no new TCP (and, against the real API, TLS) handshake before each turn."""
+    fake.enqueue(*(Answer(a) for a in ANSWERS))
+    session = session_on(fake)
+    for q in ("one?", "two?", "three?"):
+        assert session.run_turn(q, threading.Event()).outcome == "ok"
+    assert fake.connections_accepted == 1
