@@ -22,17 +22,23 @@ def finished(seen: list) -> list:
     return [m.result for m in seen if isinstance(m, TurnFinished)]
 
 
+async def ask(pilot, seen: list, *questions: str) -> None:
+    """Wait for the backend, then send each question and wait for its answer."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.session.backend.loaded or "unavailable" in status_text(app))
+    for question in questions:
+        done = len(finished(seen)) + 1
+        await send(pilot, question)
+        await wait_for(pilot, lambda: len(finished(seen)) >= done)
+    await pilot.pause()
+
+
 async def test_a_claude_turn_shows_the_apis_figures_and_cost(fake: FakeAnthropic) -> None:
     fake.enqueue(Answer("Hello from the fake Claude."), Answer("A second answer."))
     seen: list = []
     app = make_app(claude_app_config(fake))
     async with app.run_test(size=(130, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "hi")
-        await wait_for(pilot, lambda: len(finished(seen)) == 1)
-        await send(pilot, "again")
-        await wait_for(pilot, lambda: len(finished(seen)) == 2)
-        await pilot.pause()
+        await ask(pilot, seen, "hi", "again")
         first, second = finished(seen)
         assert first.backend == "claude" and first.cost is not None and first.cost > 0
         answers = [e for e in entries(app) if e.kind == "answer"]
@@ -50,9 +56,7 @@ async def test_retries_are_announced_and_the_answer_follows(fake: FakeAnthropic)
     seen: list = []
     app = make_app(claude_app_config(fake))
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "hi")
-        await wait_for(pilot, lambda: len(finished(seen)) == 1)
+        await ask(pilot, seen, "hi")
         notices = [m.event for m in seen if isinstance(m, TurnNotice)]
         assert len(notices) == 1 and notices[0].wait_seconds == 0.2
         assert finished(seen)[0].text == "Finally."
@@ -63,10 +67,7 @@ async def test_an_interrupted_answer_is_kept_and_explained(fake: FakeAnthropic) 
     seen: list = []
     app = make_app(claude_app_config(fake))
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "hi")
-        await wait_for(pilot, lambda: len(finished(seen)) == 1)
-        await pilot.pause()
+        await ask(pilot, seen, "hi")
         (answer,) = [e for e in entries(app) if e.kind == "answer"]
         assert answer.text == "Part one of "  # six fake tokens: words and spaces
         assert "Interrupted after 6 tokens" in answer.note and "partial answer is kept" in answer.note
@@ -79,10 +80,7 @@ async def test_claude_overloaded_falls_back_to_local_and_the_transcript_says_so(
     local = ScriptedBackend(["Local answer."])
     app = make_app(claude_app_config(fake, max_retries=1), fallback=lambda: local)
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "hi")
-        await wait_for(pilot, lambda: len(finished(seen)) == 1)
-        await pilot.pause()
+        await ask(pilot, seen, "hi")
         (answer,) = [e for e in entries(app) if e.kind == "answer"]
         assert answer.text == "Local answer."
         assert answer.label == "scripted · scripted-model (fallback from claude)"
@@ -95,8 +93,7 @@ async def test_without_a_key_claude_is_unavailable_with_the_reason(fake: FakeAnt
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await wait_for(pilot, lambda: "unavailable" in status_text(app))
         assert "ANTHROPIC_API_KEY" in transcript_text(app)
-        await send(pilot, "hi")
-        await wait_for(pilot, lambda: len(finished(seen)) == 1)
+        await ask(pilot, seen, "hi")
         assert finished(seen)[0].error.kind == "unavailable"
         assert fake.message_requests() == []
 
@@ -106,11 +103,7 @@ async def test_cost_screen_shows_the_sessions_ledger(fake: FakeAnthropic) -> Non
     seen: list = []
     app = make_app(claude_app_config(fake))
     async with app.run_test(size=(150, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        for q in ("a", "b"):
-            await send(pilot, q)
-            await wait_for(pilot, lambda: app.session.last is not None and not app.busy)
-        await wait_for(pilot, lambda: len(finished(seen)) == 2)
+        await ask(pilot, seen, "a", "b")
         await send(pilot, "/cost")
         from assistant.ui.screens.cost import CostScreen
 
