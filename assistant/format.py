@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from assistant.core.chat import TurnResult
+    from assistant.core.routing import Estimate, RouteDecision
 
 DASH = "–"
 ABOUT = "≈"  # marks an estimate (before the API's own usage report arrives)
@@ -47,6 +48,21 @@ def percent(share: float | None) -> str:
     return DASH if share is None else f"{share * 100:.0f}%"
 
 
+def estimate(est: Estimate | None) -> str:
+    """`est. $0.0040 · 3.10 s`, with "?" for what could not be estimated."""
+    if est is None:
+        return "no estimate"
+    dollars = cost(est.cost) if est.cost is not None else "$?"
+    time = seconds(est.seconds) if est.seconds is not None else "? s"
+    return f"est. {dollars} · {time}"
+
+
+def route_badge(decision: RouteDecision) -> str:
+    """Who decided, why, and what the chosen backend was expected to cost and take."""
+    by = f"{decision.decided_by}: " if decision.decided_by else ""
+    return f"{by}{decision.reason} ({estimate(decision.estimate_for(decision.backend))})"
+
+
 def turn_summary(result: TurnResult) -> str:
     """One line of a finished turn's figures (the TUI's answer footer, `ask`'s stderr line)."""
     s, usage = result.stats, result.usage
@@ -62,6 +78,11 @@ def turn_summary(result: TurnResult) -> str:
         parts.insert(3, f"{count(s.prompt_tokens_evaluated)} evaluated")
     if usage is not None and (usage.cache_read_tokens or usage.cache_write_tokens):
         parts.insert(3, f"cache {count(usage.cache_read_tokens)} read / {count(usage.cache_write_tokens)} written")
+    parts.append(f"took {seconds(s.elapsed)}")
+    if result.decision is not None and result.routed_to:
+        est = result.decision.estimate_for(result.routed_to)
+        if est is not None and (est.cost is not None or est.seconds is not None):
+            parts.append(estimate(est))
     if result.stop_reason == "max_tokens":
         parts.append("stopped at max_tokens")
     return " · ".join(parts)

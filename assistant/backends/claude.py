@@ -243,6 +243,9 @@ class ClaudeBackend:
                 return TokenCount(result.input_tokens)
         return self.calibration.estimate(self.settings.model, raw)
 
+    def window_counter(self) -> ClaudeCounter:
+        return ClaudeCounter(self)
+
     def _raw_count(self, request: dict[str, Any]) -> int:
         texts = prompt_text(request)
         return sum(self.counter.count_text(t) for t in texts) + MESSAGE_OVERHEAD * len(texts)
@@ -386,3 +389,21 @@ class _TurnReader:
             estimated=estimated,
             model=self.model,
         )
+
+
+class ClaudeCounter:
+    """The sliding window's counter for Claude: per message, tiktoken scaled by the
+    learned ratio (no network); a whole prompt, the API's count when online. The
+    window asks for the whole count only near its budget, as it is a round trip."""
+
+    exact_is_cheap = False
+
+    def __init__(self, backend: ClaudeBackend) -> None:
+        self.backend = backend
+
+    def message_tokens(self, message: Message) -> int:
+        raw = self.backend.counter.count_text(message.content) + MESSAGE_OVERHEAD
+        return self.backend.calibration.estimate(self.backend.settings.model, raw).tokens
+
+    def prompt_tokens(self, messages: Sequence[Message]) -> TokenCount:
+        return self.backend.count_tokens(messages)

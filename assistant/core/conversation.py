@@ -1,8 +1,8 @@
-"""The conversation handed to a backend: plain, ordered chat messages."""
+"""The conversation's pieces: chat messages, and exchanges (a question and its answer)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Role = Literal["system", "user", "assistant"]
@@ -14,22 +14,10 @@ class Message:
     content: str
 
 
-@dataclass(slots=True)
-class Conversation:
-    """A system prompt plus alternating user/assistant messages."""
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One turn of the history: the user's message and its answer."""
 
-    system_prompt: str = ""
-    messages: list[Message] = field(default_factory=list)
-
-    def add(self, role: Role, content: str) -> Message:
-        message = Message(role, content)
-        self.messages.append(message)
-        return message
-
-    def clear(self) -> None:
-        self.messages.clear()
-
-    def for_backend(self) -> list[Message]:
-        """The messages to send, system prompt first when there is one."""
-        head = [Message("system", self.system_prompt)] if self.system_prompt else []
-        return head + list(self.messages)
+    user: Message
+    # None for a turn that failed but stays in the history.
+    answer: Message | None = None

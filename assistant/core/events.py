@@ -9,7 +9,10 @@ with exactly one `TurnDone` or `BackendError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from assistant.core.routing import RouteDecision
 
 StopReason = Literal["end_turn", "max_tokens", "cancelled"]
 ErrorKind = Literal[
@@ -108,4 +111,19 @@ class FallbackStarted:
     reason: str  # the first backend's error, one line
 
 
-SessionEvent = FallbackStarted
+@dataclass(frozen=True, slots=True)
+class RouteDecided:
+    """The router chose the backend for this turn (the answer's badge)."""
+
+    decision: RouteDecision
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should hear about that is not an error of the turn
+    (a router plugin that failed and was skipped, …)."""
+
+    text: str
+
+
+SessionEvent = FallbackStarted | RouteDecided | Notice

@@ -74,6 +74,10 @@ class TurnRecord:
     counterfactual_cost: float | None = None  # the same tokens on the reference Claude model
     reference_model: str = ""
     error: str = ""  # one-line error message when outcome is error/interrupted
+    # The route decision (migration 2): which router decided, and what it expected.
+    decided_by: str = ""
+    estimated_cost: float | None = None
+    estimated_seconds: float | None = None
     id: int | None = None  # row id, set when read back
 
     def __post_init__(self) -> None:
@@ -143,9 +147,20 @@ def _migration_1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migration_2(conn: sqlite3.Connection) -> None:
+    """The router's decision: who decided, and the estimate it chose on."""
+    for statement in (
+        "ALTER TABLE turns ADD COLUMN decided_by TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE turns ADD COLUMN estimated_cost REAL",
+        "ALTER TABLE turns ADD COLUMN estimated_seconds REAL",
+        "CREATE INDEX turns_backend_model ON turns (backend, model, started_at)",
+    ):
+        conn.execute(statement)
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
 
 
 def new_session_id(*, now: float | None = None) -> str:
@@ -277,6 +292,19 @@ class Ledger:
         sql = _SELECT_TURNS + (f" WHERE {' AND '.join(where)}" if where else "")
         rows = self._read("cannot read turns", sql + " ORDER BY started_at, id", args)
         return [_turn_from_row(row) for row in rows]
+
+    def recent(self, backend: str, model: str, *, limit: int) -> list[TurnRecord]:
+        """The latest `limit` finished ("ok") turns of one backend and model, newest first:
+        what the router's measured speed rests on."""
+        sql = _SELECT_TURNS + (
+            " WHERE backend = ? AND model = ? AND outcome = 'ok' ORDER BY started_at DESC, id DESC LIMIT ?"
+        )
+        return [_turn_from_row(row) for row in self._read("cannot read turns", sql, [backend, model, limit])]
+
+    def spent_since(self, since: float) -> float:
+        """Dollars of the known costs of turns started since `since` (all sessions)."""
+        rows = self._read("cannot read turns", "SELECT TOTAL(cost) FROM turns WHERE started_at >= ?", [since])
+        return float(rows[0][0])
 
     def sessions(self, *, limit: int | None = None) -> list[SessionRecord]:
         """Sessions, newest first, with their turn counts and costs."""

@@ -11,8 +11,6 @@ import gc
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -26,11 +24,19 @@ from assistant import format as fmt
 from assistant.core.backend import Backend
 from assistant.core.chat import ChatSession, TurnResult
 from assistant.core.config import Config
-from assistant.core.events import FallbackStarted, Retrying, SessionEvent, StreamEvent, TextDelta
+from assistant.core.events import (
+    FallbackStarted,
+    Notice,
+    Retrying,
+    RouteDecided,
+    SessionEvent,
+    StreamEvent,
+    TextDelta,
+)
 from assistant.core.metrics import Clock
-from assistant.core.plugins import create_backend, list_backends
-from assistant.core.unavailable import UnavailableBackend
-from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider, help_text
+from assistant.core.chat import AUTO
+from assistant.core.plugins import create_backend
+from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider
 from assistant.ui.deltas import DeltaBuffer
 from assistant.ui.messages import AnswerDelta, LoadFinished, LoadProgressed, TurnFinished, TurnNotice
 from assistant.ui.widgets.prompt import PromptInput
@@ -109,6 +115,8 @@ class AssistantApp(App[None]):
         self.refresh_status()
         if self.preload and not self.session.backend.loaded:
             self.load_backend()
+        if self.preload:
+            self.warm_backends()
 
     # -- status ---------------------------------------------------------------
 
@@ -125,7 +133,7 @@ class AssistantApp(App[None]):
         note = f"local machine ${per_hour:g}/h" if backend.capabilities.local else self._price_note()
         generating = session.current is not None and not self._state.startswith("retrying")
         return StatusView(
-            backend=backend.name,
+            backend=f"auto → {backend.name}" if session.mode == AUTO else backend.name,
             model=backend.model_name,
             state="generating" if generating else self._state,
             stats=stats,
@@ -168,6 +176,24 @@ class AssistantApp(App[None]):
             return
         seconds = getattr(backend, "load_seconds", None)
         self.post_message(LoadFinished(backend.model_name, seconds, candidate=candidate))
+
+    @work(thread=True, group="warm", exit_on_error=False)
+    def warm_backends(self) -> None:
+        """Make the other candidates ready (a remote client costs no network), and
+        say what to configure when nothing at all can answer."""
+        from assistant.core.chat import unavailable_reason
+
+        session = self.session
+        reasons = {}
+        for name in session.candidates():
+            backend = session.pool.get(name)
+            if backend is session.backend and session.backend.capabilities.local:
+                continue  # load_backend() has it, with a progress bar
+            reasons[name] = unavailable_reason(backend, load=True)
+        missing = {n: r for n, r in reasons.items() if r}
+        if missing and session.mode == AUTO:
+            said = "; ".join(f"{n}: {r}" for n, r in missing.items())
+            self.post_message(TurnNotice(Notice(f"Not available: {said}")))
 
     def on_load_progressed(self, message: LoadProgressed) -> None:
         bar = self.query_one("#load-progress", ProgressBar)
@@ -235,32 +261,48 @@ class AssistantApp(App[None]):
             return
         await self.start_turn(text)
 
-    async def start_turn(self, text: str) -> None:
+    async def start_turn(self, text: str, *, retry_on: str | None = None) -> None:
+        """Send `text`; with `retry_on`, the last question again on that backend."""
         transcript = self.query_one(Transcript)
         backend = self.session.backend
-        self._answer = AssistantMessage(f"{backend.name} · {backend.model_name}")
-        await transcript.mount_all([user_message(text), self._answer])
+        self._answer = AssistantMessage(f"{backend.name} · {backend.model_name}", "routing…")
+        shown = f"↻ {text}  (again, on {retry_on})" if retry_on else text
+        await transcript.mount_all([user_message(shown), self._answer])
         transcript.anchor()
         self._cancel = threading.Event()
         self._status_timer = self.set_interval(1 / self.config.ui.status_refresh_hz, self.refresh_status)
-        self._turn_worker = self.run_turn(text, self._cancel)
+        self._turn_worker = self.run_turn(text, self._cancel, retry_on)
 
     @work(thread=True, group="turn", exit_on_error=False)
-    def run_turn(self, text: str, cancel: threading.Event) -> None:
+    def run_turn(self, text: str, cancel: threading.Event, retry_on: str | None = None) -> None:
         deltas = self.deltas
 
         def on_event(event: StreamEvent | SessionEvent) -> None:
             if isinstance(event, TextDelta):
                 if event.text and deltas.push(event.text, cancel):
                     self.post_message(AnswerDelta())
-            elif isinstance(event, Retrying | FallbackStarted):
+            elif isinstance(event, Retrying | FallbackStarted | RouteDecided | Notice):
                 self.post_message(TurnNotice(event))
 
-        result = self.session.run_turn(text, cancel, on_event)
-        self.post_message(TurnFinished(result))
+        if retry_on is not None:
+            result = self.session.retry_other(cancel, on_event)
+        else:
+            result = self.session.run_turn(text, cancel, on_event)
+        if result is not None:
+            self.post_message(TurnFinished(result))
 
     def on_turn_notice(self, message: TurnNotice) -> None:
         event = message.event
+        if isinstance(event, RouteDecided):
+            decision = event.decision
+            backend = self.session.pool.get(decision.backend)
+            if self._answer is not None:
+                self._answer.relabel(f"{backend.name} · {backend.model_name}", fmt.route_badge(decision))
+            self.refresh_status()
+            return
+        if isinstance(event, Notice):
+            self.notify(event.text, severity="warning", timeout=10)
+            return
         if isinstance(event, Retrying):
             self._state = f"retrying in {event.wait_seconds:.1f} s"
             self.notify(
@@ -331,60 +373,25 @@ class AssistantApp(App[None]):
     # -- commands -------------------------------------------------------------
 
     async def run_slash_command(self, line: str) -> None:
-        name, _, arg = line.strip().partition(" ")
-        arg = arg.strip()
-        if name == "/help":
-            await self.add_note(help_text())
-        elif name == "/clear":
-            if self.busy:
-                self.notify("Wait for the answer or cancel it (Esc) first.", severity="warning")
-                return
-            self.session.clear()
-            await self.query_one(Transcript).clear()
-            self.notify("New conversation.")
-        elif name == "/model":
-            await self.model_command(arg)
-        elif name == "/cost":
-            self.show_cost()
-        elif name == "/quit":
-            await self.action_quit()
-        else:
-            known = ", ".join(c.name for c in SLASH_COMMANDS)
-            await self.add_note(f"Unknown command {name} (commands: {known})", error=True)
+        from assistant.ui.slash import run_slash_command
 
-    async def model_command(self, arg: str) -> None:
-        backend = self.session.backend
-        if not arg:
-            names = ", ".join(p.name for p in list_backends()) or "none"
-            ctx = backend.capabilities.context_size
-            await self.add_note(
-                f"Backend: {backend.name} · model: {backend.model_name} · context {ctx:,} tokens "
-                f"· {self._state}\nInstalled backends: {names}\n"
-                "Switch with /model BACKEND, or load a GGUF file with /model PATH.gguf"
-            )
-            return
-        if self.busy:
-            self.notify("Wait for the answer or cancel it (Esc) first.", severity="warning")
-            return
-        if arg.endswith(".gguf") or "/" in arg:
-            path = Path(arg).expanduser()
-            if not path.is_file():
-                await self.add_note(f"No such model file: {path}", error=True)
-                return
-            config = replace(self.config, local=replace(self.config.local, model_path=str(path)))
-            new = create_backend(config, "local")
-        else:
-            new = create_backend(self.config, arg)
-        if isinstance(new, UnavailableBackend):
-            await self.add_note(f"Not switched: {new.reason}", error=True)
-            return
-        await self.add_note(f"Loading {new.name} · {new.model_name}…")
-        self.load_backend(new)
+        await run_slash_command(self, line)
 
-    def show_cost(self) -> None:
-        from assistant.ui.screens.cost import CostScreen
+    @property
+    def state(self) -> str:
+        return self._state
 
-        self.push_screen(CostScreen(self.session))
+    @work(thread=True, group="turn", exit_on_error=False)
+    def compact_history(self) -> None:
+        from assistant.core.compaction import CompactionError
+
+        cancel = self._cancel = threading.Event()
+        try:
+            text = self.session.compact(cancel)
+        except CompactionError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.call_from_thread(self.run_worker, self.add_note(text))
 
     def on_unmount(self) -> None:
         # However the app ends, a worker blocked on the screen must not wait forever.

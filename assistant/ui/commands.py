@@ -24,11 +24,19 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/clear", "/clear", "Start a new conversation (the session's costs are kept)."),
     SlashCommand(
         "/model",
-        "/model [BACKEND | PATH.gguf]",
-        "Show the backend and model; switch backend, or load another GGUF file.",
+        "/model [auto | BACKEND | PATH.gguf]",
+        "Show the backend and model; let the router choose, fix a backend, or load a GGUF file.",
     ),
+    SlashCommand("/retry", "/retry other", "Ask the last question again on the other backend (both answers kept)."),
+    SlashCommand("/context", "/context", "What the window sent last: each item and its tokens."),
+    SlashCommand("/compact", "/compact", "Summarise the turns the window dropped into one pinned message."),
     SlashCommand("/cost", "/cost", "What this session cost, per backend, from the ledger."),
     SlashCommand("/quit", "/quit", "Leave (a running answer is cancelled first)."),
+)
+
+PREFIX_HELP = (
+    "Start a message with @claude or @local to send it there, @auto to let the router choose, "
+    "@quality for the best answer, @batch for bulk work."
 )
 
 KEYS_HELP = (
@@ -40,7 +48,7 @@ KEYS_HELP = (
 def help_text() -> str:
     width = max(len(c.usage) for c in SLASH_COMMANDS)
     lines = [f"{c.usage.ljust(width)}  {c.help}" for c in SLASH_COMMANDS]
-    return "\n".join(lines + ["", KEYS_HELP])
+    return "\n".join(lines + ["", PREFIX_HELP, KEYS_HELP])
 
 
 class SlashCommandProvider(Provider):

@@ -8,7 +8,7 @@ from textual.message import Message
 
 from assistant.core.backend import Backend
 from assistant.core.chat import TurnResult
-from assistant.core.events import FallbackStarted, Retrying
+from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
 
 
 @dataclass
@@ -38,6 +38,6 @@ class TurnFinished(Message):
 
 @dataclass
 class TurnNotice(Message):
-    """Something the user should know while the turn runs: a retry, a fallback."""
+    """Something the user should know while the turn runs: the route, a retry, a fallback."""
 
-    event: Retrying | FallbackStarted
+    event: Retrying | FallbackStarted | RouteDecided | Notice

@@ -92,7 +92,7 @@ def test_an_interrupted_turn_is_recorded_as_such_and_keeps_its_text(fake: FakeAn
     result = session.run_turn("q", threading.Event())
     assert result.outcome == "interrupted"
     assert result.text == "one two "
-    assert session.conversation.messages[-1].content == "one two "
+    assert session.exchanges[-1].answer.content == "one two "
     (row,) = Ledger.open().turns(session_id=session.session_id)
     assert row.outcome == "interrupted" and row.usage_estimated and "dropped" in row.error
     assert row.cost is not None and row.cost > 0  # the prompt was billed; output is an estimate
@@ -122,7 +122,7 @@ def test_no_fallback_when_switched_off_or_after_text(fake: FakeAnthropic) -> Non
     session = session_on(fake, fallback=lambda: local, fallback_to_local=False)
     result = session.run_turn("hello", threading.Event())
     assert result.outcome == "error" and result.error.kind == "billing" and result.backend == "claude"
-    assert session.conversation.messages == []  # nothing came back: the question is forgotten
+    assert session.exchanges == []  # nothing came back: the question is forgotten
 
     fake.enqueue(Drop(after_tokens=2))
     session = session_on(fake, fallback=lambda: local)
@@ -135,7 +135,9 @@ def test_without_a_key_claude_turns_fall_back(fake: FakeAnthropic) -> None:
     backend = ClaudeBackend.from_config(config)
     session = ChatSession(config, backend, fallback=lambda: ScriptedBackend(["Local."]))
     result = session.run_turn("hello", threading.Event())
-    assert result.text == "Local." and "ANTHROPIC_API_KEY" in result.fallback_reason
+    assert result.text == "Local."
+    # The router saw Claude could not start and chose the next backend, saying why.
+    assert result.decision.backend == "local" and "ANTHROPIC_API_KEY" in result.decision.reason
     assert fake.message_requests() == []
 
 

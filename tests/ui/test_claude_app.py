@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
+from assistant.core.events import Retrying
 from assistant.ui.app import make_app
 from assistant.ui.messages import TurnFinished, TurnNotice
 from tests.claude.conftest import claude_config
@@ -57,7 +58,7 @@ async def test_retries_are_announced_and_the_answer_follows(fake: FakeAnthropic)
     app = make_app(claude_app_config(fake))
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await ask(pilot, seen, "hi")
-        notices = [m.event for m in seen if isinstance(m, TurnNotice)]
+        notices = [m.event for m in seen if isinstance(m, TurnNotice) and isinstance(m.event, Retrying)]
         assert len(notices) == 1 and notices[0].wait_seconds == 0.2
         assert finished(seen)[0].text == "Finally."
 

@@ -77,17 +77,16 @@ def test_local_cost_spreads_the_hourly_rate_over_measured_time() -> None:
     assert local_turn_cost(0.0, 10.0) == 0.0
 
 
-def test_context_fill_follows_the_turn_in_progress() -> None:
+def test_context_fill_is_the_prompt_over_the_window_budget() -> None:
     import threading
 
     from assistant.backends.scripted import ScriptedBackend
     from assistant.core.chat import ChatSession
     from assistant.core.config import Config
 
-    backend = ScriptedBackend(["one two three"], context_size=100)
+    backend = ScriptedBackend(["one two three"], context_size=2024)  # window: 2,024 - 1,024 reserved
     session = ChatSession(Config(), backend)
     fills = []
     session.run_turn("hi", threading.Event(), lambda event: fills.append(session.context_fill()))
     assert fills[0] is None  # nothing measured before the usage arrives
-    final = session.context_fill()
-    assert final == (session.last.stats.tokens_in + session.last.stats.tokens_out) / 100
+    assert session.context_fill() == session.last.stats.tokens_in / 1000

@@ -70,6 +70,11 @@ def label_part(label: str, style: StyleFor) -> RenderedPart:
     return text_part(label, lambda: style("accent") + Style(bold=True))
 
 
+def badge_part(badge: str, style: StyleFor) -> RenderedPart:
+    """The line under the label that says why this backend answered."""
+    return text_part(badge, lambda: style("muted"))
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A finished item of the transcript, as data (what tests and exports read)."""
@@ -79,6 +84,7 @@ class Entry:
     label: str = ""
     footer: str = ""
     note: str | None = None
+    badge: str = ""  # an answer's route: who decided, why, and the estimate
 
 
 def entry_parts(entry: Entry, style: StyleFor, segments: list[RenderedPart] | None = None) -> list[RenderedPart]:
@@ -95,6 +101,7 @@ def entry_parts(entry: Entry, style: StyleFor, segments: list[RenderedPart] | No
         spaced += [BLANK, part] if i else [part]
     return [
         label_part(entry.label, style),
+        *([badge_part(entry.badge, style)] if entry.badge else []),
         *spaced,
         *([text_part(entry.note, lambda: style("error"))] if entry.note else []),
         text_part(entry.footer, lambda: Style(dim=True)),

@@ -21,6 +21,7 @@ from assistant.ui.widgets.rendered import (
     History,
     RenderedLines,
     RenderedPart,
+    badge_part,
     entry_parts,
     label_part,
     markdown_part,
@@ -60,19 +61,24 @@ class AssistantMessage(RenderedLines):
     AssistantMessage { margin: 1 0 0 0; padding: 0 1; }
     """
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, badge: str = "") -> None:
         super().__init__()
         self.label = label
+        self.badge = badge
         self.text = ""
         self._tail_text = ""
         self._segments: list[RenderedPart] = []
         self.result: tuple[Entry, list[RenderedPart]] | None = None  # set when finished
-        self._parts = [label_part(label, self.theme_style)]
+        self._parts = [label_part(label, self.theme_style), badge_part(badge, self.theme_style)]
 
-    def relabel(self, label: str) -> None:
-        """Name another backend (a fallback); happens before any text, so re-rendering is cheap."""
+    def relabel(self, label: str, badge: str | None = None) -> None:
+        """Name the backend that answers (routed, or a fallback) and why; this happens
+        before any text, so rendering every part again is cheap."""
         self.label = label
         self._parts[0] = label_part(label, self.theme_style)
+        if badge is not None:
+            self.badge = badge
+            self._parts[1] = badge_part(badge, self.theme_style)
         self._key = None  # render every part again
         self.refresh(layout=True)
 
@@ -109,7 +115,7 @@ class AssistantMessage(RenderedLines):
         segments = list(self._segments)
         if self._tail_text:
             segments.append(markdown_part(self._tail_text))
-        self.result = (Entry("answer", self.text, self.label, footer, note), segments)
+        self.result = (Entry("answer", self.text, self.label, footer, note, self.badge), segments)
 
 
 _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)

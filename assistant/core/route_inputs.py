@@ -1,0 +1,85 @@
+"""What the router is given: each backend's profile, from measured figures only.
+
+Speeds come from the ledger's recent finished turns of that backend and model
+(medians, with how many turns they rest on); prices from the price table; the
+context size from the backend's own window assembly of this very turn.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterable
+
+from assistant.core.backend import Backend
+from assistant.core.config import Config
+from assistant.core.ledger import TurnRecord
+from assistant.core.pricing import PER_MILLION, SECONDS_PER_HOUR, PriceTable
+from assistant.core.routing import BackendProfile, BudgetState, Measured
+from assistant.core.window import Assembly, ContextTooLarge
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def measured(records: Iterable[TurnRecord]) -> Measured:
+    records = [r for r in records if r.outcome == "ok"]
+    return Measured(
+        turns=len(records),
+        tokens_per_second=_median(r.tokens_per_second for r in records),
+        ttft=_median(r.ttft for r in records),
+        completion_tokens=_median(float(r.completion_tokens) for r in records if r.completion_tokens),
+    )
+
+
+def profile(
+    backend: Backend,
+    window: Assembly | ContextTooLarge | None,
+    figures: Measured,
+    prices: PriceTable,
+    config: Config,
+    *,
+    unavailable: str = "",
+) -> BackendProfile:
+    """`unavailable`: why this backend cannot take a turn now ("" when it can)."""
+    local = backend.capabilities.local
+    if isinstance(window, ContextTooLarge):
+        unavailable = unavailable or str(window)
+    input_price = output_price = None
+    if local:
+        input_price = output_price = 0.0
+    elif (price := prices.lookup(backend.model_name)) is not None:
+        input_price, output_price = price.rates.input / PER_MILLION, price.rates.output / PER_MILLION
+    assembled = window if isinstance(window, Assembly) else None
+    return BackendProfile(
+        name=backend.name,
+        model=backend.model_name,
+        available=not unavailable,
+        unavailable_reason=unavailable,
+        local=local,
+        context_tokens=assembled.tokens if assembled else (window.needed if isinstance(window, ContextTooLarge) else 0),
+        context_estimated=assembled.estimated if assembled else True,
+        window_tokens=assembled.budget if assembled else (window.budget if isinstance(window, ContextTooLarge) else 0),
+        measured=figures,
+        input_price=input_price,
+        output_price=output_price,
+        machine_per_second=config.cost.local_machine_per_hour / SECONDS_PER_HOUR if local else 0.0,
+    )
+
+
+def local_midnight(now: float) -> float:
+    day = time.localtime(now)
+    return time.mktime((day.tm_year, day.tm_mon, day.tm_mday, 0, 0, 0, 0, 0, -1))
+
+
+def budget_state(config: Config, session_spent: float, day_spent: float) -> BudgetState:
+    b = config.budget
+    return BudgetState(
+        session_spent=session_spent,
+        day_spent=day_spent,
+        session_cap=b.session_dollars or None,
+        day_cap=b.daily_dollars or None,
+        near=b.near,
+    )

@@ -1,0 +1,175 @@
+"""Routers found through the `assistant.routers` entry-point group and plugin files.
+
+Two ways to add a router, neither needing a change here:
+
+* an installable package that declares
+  `[project.entry-points."assistant.routers"] name = "package.module:Factory"`
+  (the built-ins are registered this way in our own pyproject.toml);
+* a single file `name.py` in a plugins folder: the user's (`[router]
+  plugins_dir`, else `plugins/` in the config directory) or the app checkout's
+  top-level `plugins/` (worked examples), in that order. It must define a
+  module-level `ROUTER`: a router instance, or a class or factory called with
+  the `Config`.
+
+A class's `from_config(config)` is preferred over calling it; a factory that
+takes a `project_root` keyword is given the project's root when there is one.
+
+The list is read without importing anything (entry points from package
+metadata, files by name); only the routers a chain names are imported. Anything
+that fails is one `RouterError` line naming the router, where it comes from and
+what went wrong.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
+
+from assistant.core.config import Config
+from assistant.core.paths import Paths
+from assistant.core.routing import Router, RouterError
+
+ROUTERS_GROUP = "assistant.routers"
+PLUGIN_ATTR = "ROUTER"
+
+
+@dataclass(frozen=True, slots=True)
+class RouterInfo:
+    name: str
+    source: str  # "entry point <distribution>", or the plugin file's path
+    target: str  # "module:attr" as declared, or "<file>:ROUTER"
+
+
+def plugin_dirs(config: Config) -> list[Path]:
+    """The folders searched for plugin files, in order: the user's (which may
+    not exist yet), then the app checkout's `plugins/` when there is one. The
+    user's comes first so that a copied and edited example replaces the original."""
+    import assistant
+
+    user = (
+        Path(config.router.plugins_dir).expanduser()
+        if config.router.plugins_dir
+        else Paths.resolve().config_dir / "plugins"
+    )
+    dirs = [user]
+    shipped = Path(assistant.__file__).resolve().parents[1] / "plugins"
+    if shipped.is_dir() and shipped.resolve() != user.resolve():
+        dirs.append(shipped)
+    return dirs
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=ROUTERS_GROUP):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def _plugin_files(config: Config) -> dict[str, Path]:
+    """`name → file`; a name in an earlier folder hides the same name in a later one."""
+    found: dict[str, Path] = {}
+    for folder in plugin_dirs(config):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.py")):
+            if path.stem.startswith("_") or not path.stem.isidentifier() or not path.is_file():
+                continue
+            found.setdefault(path.stem, path)
+    return found
+
+
+def _shown(path: Path) -> str:
+    """A plugin file as a person would name it: relative to here or to home when inside."""
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        try:
+            return prefix + path.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return str(path)
+
+
+def list_routers(config: Config) -> list[RouterInfo]:
+    """Every router that `load_router` can load, entry points first; imports nothing."""
+    eps = _entry_points()
+    routers = [
+        RouterInfo(ep.name, f"entry point {ep.dist.name}" if ep.dist else "entry point", ep.value)
+        for ep in sorted(eps.values(), key=lambda e: e.name)
+    ]
+    routers += [
+        RouterInfo(name, str(path), f"{path}:{PLUGIN_ATTR}")
+        for name, path in _plugin_files(config).items()
+        if name not in eps
+    ]
+    return routers
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _accepts_project_root(factory: Any) -> bool:
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+    return "project_root" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def build_router(obj: Any, config: Config, project_root: Path | None = None) -> Router:
+    """A router from what a plugin exports: an instance as is; a class or a
+    factory called with the config (and the project root when it takes one)."""
+    if isinstance(obj, type) or not hasattr(obj, "route"):
+        factory = getattr(obj, "from_config", obj)
+        if not callable(factory):
+            raise TypeError(f"{PLUGIN_ATTR} is a {type(obj).__name__}, not a router, class or factory")
+        extra = {"project_root": project_root} if project_root is not None and _accepts_project_root(factory) else {}
+        obj = factory(config, **extra)
+    if not isinstance(obj, Router) or not callable(getattr(obj, "route", None)):
+        raise TypeError(f"{type(obj).__name__} is not a router (it needs a `name` and a `route` method)")
+    return obj
+
+
+def _import_file(name: str, path: Path) -> Any:
+    """The plugin file's `ROUTER`, imported under a private module name."""
+    module_name = f"_assistant_router_plugin_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses and pickling look a class's module up here
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    if not hasattr(module, PLUGIN_ATTR):
+        raise AttributeError(f"no module-level {PLUGIN_ATTR} (a router, or a class or factory taking the config)")
+    return getattr(module, PLUGIN_ATTR)
+
+
+def load_router(name: str, config: Config, *, project_root: Path | None = None) -> Router:
+    """Import and build the router `name`: an entry point first, then a plugin file.
+
+    Raises `RouterError` (one line) when there is no such router or it fails to
+    load; the message for an unknown name lists what is installed.
+    """
+    eps = _entry_points()
+    files = {} if name in eps else _plugin_files(config)
+    if name in eps:
+        where = eps[name].value
+    elif name in files:
+        where = _shown(files[name])
+    else:
+        installed = ", ".join(sorted({*eps, *files})) or "none"
+        raise RouterError(f"no router named {name!r} (installed: {installed})")
+    try:
+        obj = eps[name].load() if name in eps else _import_file(name, files[name])
+        return build_router(obj, config, project_root)
+    except (Exception, SystemExit) as exc:  # a broken plugin must not take the app down
+        raise RouterError(f"router {name!r} ({where}) failed to load: {_one_line(exc)}") from exc

@@ -1,0 +1,175 @@
+"""`privacy`: a turn with a secret file in its context never goes to the cloud.
+
+A file is secret when it matches one of `[privacy] patterns` or, with
+`git_ignored`, when git ignores it in the project (ignored files are where
+keys, `.env` files and local data usually live). Such a turn is decided for the
+local model with no fallback but other local backends; any other turn passes.
+
+Patterns are gitignore-style, but match at any depth unless they start with
+`/`: `*.pem` and `.env*` match a file (or folder) name anywhere, `secrets/**`
+everything under any `secrets` folder, `/build/` only the top-level one; a
+trailing `/` matches folders only; `!pattern` re-includes; the last match wins.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePath
+from typing import ClassVar
+
+from assistant.core.config import Config
+from assistant.core.routing import RouteContext, RouteDecision, TurnRequest, estimates
+from assistant.routers import local_only
+
+log = logging.getLogger(__name__)
+
+
+def _full_match(segments: Sequence[str], parts: Sequence[str]) -> bool:
+    if not segments:
+        return not parts
+    head, rest = segments[0], segments[1:]
+    if head == "**":
+        if not rest:  # a trailing `/**` is everything inside, not the folder itself
+            return len(parts) >= 1
+        return any(_full_match(rest, parts[i:]) for i in range(len(parts) + 1))
+    return bool(parts) and fnmatchcase(parts[0], head) and _full_match(rest, parts[1:])
+
+
+def matches(pattern: str, parts: Sequence[str]) -> bool:
+    """Whether the path `parts` (relative, split) matches one gitignore-style pattern.
+
+    A pattern that matches a folder matches everything inside it.
+    """
+    folders_only = pattern.endswith("/")
+    anchored = pattern.startswith("/")
+    segments = [s for s in pattern.strip("/").split("/") if s]
+    if not segments:
+        return False
+    # a match must end on a folder for `name/`, anywhere on the path otherwise
+    ends = range(1, len(parts)) if folders_only else range(1, len(parts) + 1)
+    starts = [0] if anchored else range(len(parts))
+    return any(_full_match(segments, parts[i:k]) for i in starts for k in ends if k > i)
+
+
+def matching_pattern(patterns: Iterable[str], parts: Sequence[str]) -> str | None:
+    """The pattern that makes the path secret (gitignore's rule: the last match wins), or None."""
+    decided: str | None = None
+    for raw in patterns:
+        pattern = raw.strip()
+        if not pattern or pattern.startswith("#"):
+            continue
+        negated = pattern.startswith("!")
+        if matches(pattern[1:] if negated else pattern, parts):
+            decided = None if negated else pattern
+    return decided
+
+
+def _parts(path: str, root: Path) -> tuple[str, ...]:
+    p = PurePath(path.replace("\\", "/"))
+    if p.is_absolute():
+        try:
+            p = p.relative_to(root)
+        except ValueError:
+            pass
+    return tuple(x for x in p.parts if x not in (p.anchor, "", "."))
+
+
+def _unquote(name: str) -> str:
+    """A path as git prints it: C-quoted when it holds `"`, `\\` or control characters."""
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        return codecs.escape_decode(name[1:-1].encode())[0].decode("utf-8", "replace")  # type: ignore[attr-defined]
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyRouter:
+    patterns: tuple[str, ...] = (".env*", "*.pem", "*.key", "id_*", "secrets/**")
+    git_ignored: bool = True
+    project_root: Path = field(default_factory=Path.cwd)
+    name: ClassVar[str] = "privacy"
+
+    @classmethod
+    def from_config(cls, config: Config, project_root: Path | None = None) -> PrivacyRouter:
+        return cls(
+            tuple(config.privacy.patterns),
+            config.privacy.git_ignored,
+            Path(project_root) if project_root is not None else Path.cwd(),
+        )
+
+    def route(self, turn: TurnRequest, context: RouteContext) -> RouteDecision | None:
+        secret = self.secret_files(turn.files)
+        if not secret:
+            return None
+        (first, why), more = secret[0], len(secret) - 1
+        also = f" (and {more} more file{'' if more == 1 else 's'})" if more else ""
+        backend, fallbacks, note = local_only(context)
+        return RouteDecision(
+            backend,
+            f"privacy: {first} {why}{also} → {backend} only{note}",
+            estimates=estimates(context),
+            fallbacks=fallbacks,
+            allow_any_fallback=False,
+        )
+
+    def secret_files(self, files: Sequence[str]) -> list[tuple[str, str]]:
+        """`(file, why)` for each secret file, in the turn's order."""
+        why: dict[str, str] = {}
+        for f in files:
+            pattern = matching_pattern(self.patterns, _parts(f, self.project_root))
+            if pattern is not None:
+                why[f] = f"matches {pattern}"
+        if self.git_ignored:
+            for f in self._ignored_by_git([f for f in files if f not in why]):
+                why[f] = "is ignored by git"
+        return [(f, why[f]) for f in dict.fromkeys(files) if f in why]
+
+    def _ignored_by_git(self, files: Sequence[str]) -> list[str]:
+        """The files git ignores in the repository holding the project root (none without one)."""
+        if not files:
+            return []
+        try:
+            from git import Repo
+            from git.exc import (
+                CommandError,
+                GitCommandError,
+                InvalidGitRepositoryError,
+                NoSuchPathError,
+            )
+        except ImportError:
+            return []
+        try:
+            repo = Repo(self.project_root, search_parent_directories=True)
+        except (InvalidGitRepositoryError, NoSuchPathError):
+            return []
+        try:
+            if repo.working_tree_dir is None:
+                return []
+            tree = Path(repo.working_tree_dir).resolve()
+            inside: dict[str, str] = {}  # path relative to the work tree → as the turn names it
+            for f in files:
+                path = Path(f).expanduser()
+                path = (path if path.is_absolute() else self.project_root / path).resolve()
+                try:
+                    inside[path.relative_to(tree).as_posix()] = f
+                except ValueError:
+                    continue  # outside the repository: git cannot say
+            if not inside:
+                return []
+            try:
+                # quotepath off: names with non-ASCII letters come back as given, not escaped
+                out = repo.git(c="core.quotepath=off").check_ignore("--", *inside)
+            except GitCommandError as exc:
+                if exc.status == 1:  # nothing ignored
+                    return []
+                raise
+            return [inside[p] for p in map(_unquote, out.splitlines()) if p in inside]
+        except (CommandError, OSError, ValueError) as exc:  # git missing or broken: the patterns still apply
+            why = " ".join(str(exc).split()) or type(exc).__name__
+            log.warning("privacy: cannot ask git which files it ignores: %s", why)
+            return []
+        finally:
+            repo.close()

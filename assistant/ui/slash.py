@@ -1,0 +1,154 @@
+"""What each slash command does. The list of commands (names, usage, help) is in
+`commands.py`; the blocking parts run in the app's thread workers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.core.chat import AUTO
+from assistant.core.plugins import create_backend, list_backends
+from assistant.core.unavailable import UnavailableBackend
+from assistant.ui.commands import SLASH_COMMANDS, help_text
+from assistant.ui.widgets.transcript import Transcript
+
+if TYPE_CHECKING:
+    from assistant.core.window import Assembly
+    from assistant.ui.app import AssistantApp
+
+BUSY = "Wait for the answer or cancel it (Esc) first."
+
+
+async def run_slash_command(app: AssistantApp, line: str) -> None:
+    name, _, arg = line.strip().partition(" ")
+    arg = arg.strip()
+    handler = HANDLERS.get(name)
+    if handler is None:
+        known = ", ".join(c.name for c in SLASH_COMMANDS)
+        await app.add_note(f"Unknown command {name} (commands: {known})", error=True)
+        return
+    await handler(app, arg)
+
+
+async def help_command(app: AssistantApp, arg: str) -> None:
+    await app.add_note(help_text())
+
+
+async def clear_command(app: AssistantApp, arg: str) -> None:
+    if app.busy:
+        app.notify(BUSY, severity="warning")
+        return
+    app.session.clear()
+    await app.query_one(Transcript).clear()
+    app.notify("New conversation.")
+
+
+async def model_command(app: AssistantApp, arg: str) -> None:
+    session = app.session
+    backend = session.backend
+    if not arg:
+        names = ", ".join(p.name for p in list_backends()) or "none"
+        mode = "auto (the router decides each turn)" if session.mode == AUTO else f"always {session.mode}"
+        ctx = backend.capabilities.context_size
+        await app.add_note(
+            f"Mode: {mode}\nBackend: {backend.name} · model: {backend.model_name} · context {ctx:,} tokens "
+            f"· {app.state}\nInstalled backends: {names}\n"
+            "Switch with /model auto, /model BACKEND, or load a GGUF file with /model PATH.gguf"
+        )
+        return
+    if app.busy:
+        app.notify(BUSY, severity="warning")
+        return
+    if arg == AUTO:
+        session.set_mode(AUTO)
+        await app.add_note("Auto: the router chooses the backend of each turn (its reason is under each answer).")
+        app.refresh_status()
+        return
+    if arg.endswith(".gguf") or "/" in arg:
+        path = Path(arg).expanduser()
+        if not path.is_file():
+            await app.add_note(f"No such model file: {path}", error=True)
+            return
+        config = replace(app.config, local=replace(app.config.local, model_path=str(path)))
+        new = create_backend(config, "local")
+    elif arg in session.pool.names():
+        new = session.pool.get(arg)
+    else:
+        new = create_backend(app.config, arg)
+    if isinstance(new, UnavailableBackend):
+        await app.add_note(f"Not switched: {new.reason}", error=True)
+        return
+    await app.add_note(f"Loading {new.name} · {new.model_name}…")
+    app.load_backend(new)
+
+
+async def cost_command(app: AssistantApp, arg: str) -> None:
+    from assistant.ui.screens.cost import CostScreen
+
+    app.push_screen(CostScreen(app.session))
+
+
+async def retry_command(app: AssistantApp, arg: str) -> None:
+    if arg not in ("", "other"):
+        await app.add_note("Usage: /retry other", error=True)
+        return
+    if app.busy:
+        app.notify(BUSY, severity="warning")
+        return
+    session = app.session
+    if session.last is None or not session.last.question:
+        await app.add_note("Nothing to retry yet.", error=True)
+        return
+    other = session.other_backend()
+    if other is None:
+        await app.add_note(f"No other backend can answer: only {session.last.routed_to} is available.", error=True)
+        return
+    await app.start_turn(session.last.question, retry_on=other)
+
+
+async def context_command(app: AssistantApp, arg: str) -> None:
+    session = app.session
+    name = session.last_backend or session.backend.name
+    assembly = session.assemblies.get(name)
+    if assembly is None:
+        await app.add_note("Nothing sent yet: the window fills as you chat.")
+        return
+    await app.add_note(context_report(name, assembly))
+
+
+def context_report(name: str, assembly: Assembly) -> str:
+    """`/context`: what the last prompt to `name` held, item by item, in its tokens."""
+    about = "≈" if assembly.estimated else ""
+    lines = [
+        f"Window of {name}: {about}{assembly.tokens:,} of {assembly.budget:,} tokens ({assembly.fill:.0%})"
+        + (f" · {assembly.dropped} older turn{'s' if assembly.dropped != 1 else ''} dropped (/compact keeps a summary)"
+           if assembly.dropped else ""),
+    ]
+    width = max((len(item.label) for item in assembly.items), default=0)
+    lines += [f"  {item.label.ljust(width)}  {item.tokens:>7,}" for item in assembly.items]
+    return "\n".join(lines)
+
+
+async def compact_command(app: AssistantApp, arg: str) -> None:
+    if app.busy:
+        app.notify(BUSY, severity="warning")
+        return
+    await app.add_note("Summarising the dropped turns with the local model…")
+    app.compact_history()
+
+
+async def quit_command(app: AssistantApp, arg: str) -> None:
+    await app.action_quit()
+
+
+HANDLERS = {
+    "/help": help_command,
+    "/clear": clear_command,
+    "/model": model_command,
+    "/retry": retry_command,
+    "/context": context_command,
+    "/compact": compact_command,
+    "/cost": cost_command,
+    "/quit": quit_command,
+}

@@ -1,0 +1,31 @@
+"""A ledger made by an older version is upgraded in place, its rows intact."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from assistant.core.ledger import MIGRATIONS, Ledger, TurnRecord
+
+
+def test_a_version_1_ledger_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    with sqlite3.connect(path) as conn:
+        MIGRATIONS[0](conn)
+        conn.execute("INSERT INTO sessions (id, started_at) VALUES ('s', 1.0)")
+        conn.execute(
+            "INSERT INTO turns (session_id, started_at, backend, model, outcome, cost) "
+            "VALUES ('s', 2.0, 'claude', 'm', 'ok', 0.5)"
+        )
+        conn.execute("PRAGMA user_version = 1")
+    with Ledger.open(path) as ledger:
+        (old,) = ledger.turns()
+        assert old.cost == 0.5 and old.decided_by == "" and old.estimated_cost is None
+        ledger.record_turn(TurnRecord("s", 3.0, "local", "m", "ok", decided_by="rules", estimated_cost=0.0,
+                                      estimated_seconds=1.5))
+        new = ledger.turns()[-1]
+        assert (new.decided_by, new.estimated_cost, new.estimated_seconds) == ("rules", 0.0, 1.5)
+        assert [t.backend for t in ledger.recent("local", "m", limit=5)] == ["local"]
+        assert ledger.spent_since(0.0) == 0.5
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
