@@ -179,20 +179,23 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     _setup_logging(paths, config)
 
     from assistant.core.backend import BackendUnavailable
-    from assistant.core.chat import ChatSession
-    from assistant.core.events import FallbackStarted, Retrying, SessionEvent, StreamEvent, TextDelta
+    from assistant.core.chat import AUTO, ChatSession
+    from assistant.core.events import FallbackStarted, Notice, Retrying, SessionEvent, StreamEvent, TextDelta
     from assistant.core.ledger import Ledger
     from assistant.core.plugins import create_backend
     from assistant.format import turn_summary
 
-    backend = create_backend(config)
-    try:
-        backend.load()
-    except BackendUnavailable as exc:
-        if backend.capabilities.local or not config.claude.fallback_to_local:
-            return _fail(str(exc))
-        # A remote backend that cannot start: the turn falls back to the local model.
-    session = ChatSession(config, backend, ledger=Ledger.open, fallback=lambda: create_backend(config, "local"))
+    if config.general.backend == AUTO:
+        backend = None  # the router chooses; the chosen backend loads before its turn starts
+    else:
+        backend = create_backend(config)
+        try:
+            backend.load()
+        except BackendUnavailable as exc:
+            if backend.capabilities.local or not config.claude.fallback_to_local:
+                return _fail(str(exc))
+            # A remote backend that cannot start: the turn falls back to the local model.
+    session = ChatSession(config, backend, ledger=Ledger.open)
     out = sys.stdout
 
     def on_event(event: StreamEvent | SessionEvent) -> None:
@@ -204,6 +207,8 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
             print(f"assistant: {event.reason} Retrying in {event.wait_seconds:.1f} s.", file=sys.stderr)
         elif isinstance(event, FallbackStarted):
             print(f"assistant: {event.reason} Answering with {event.to_backend} instead.", file=sys.stderr)
+        elif isinstance(event, Notice):
+            print(f"assistant: {event.text}", file=sys.stderr)
 
     cancel = threading.Event()
     try:
@@ -217,7 +222,8 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     if result.text and not result.text.endswith("\n"):
         out.write("\n")
         out.flush()
-    print(f"{result.backend} · {result.model} · {turn_summary(result)}", file=sys.stderr)
+    if result.text or result.error is None:  # a turn that never started has nothing to measure
+        print(f"{result.backend} · {result.model} · {turn_summary(result)}", file=sys.stderr)
     if session.ledger_error:
         print(f"assistant: cost not recorded: {session.ledger_error}", file=sys.stderr)
     if result.error is not None:

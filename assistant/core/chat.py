@@ -55,6 +55,8 @@ AUTO = "auto"
 Outcome = str  # "ok" | "cancelled" | "interrupted" | "error"
 # Failures another backend cannot do better on.
 NO_FALLBACK_KINDS = {"context"}
+# Failures that mean a backend is not set up (no key, no model file).
+SETUP_KINDS = {"unavailable", "model_file", "load"}
 TITLE_CHARS = 80
 OnEvent = Callable[[StreamEvent | SessionEvent], None]
 
@@ -417,15 +419,15 @@ class ChatSession:
         cancel: threading.Event,
         emit: OnEvent,
     ) -> TurnResult:
+        """The decided backend answers; when it fails before any text, the next
+        allowed candidate does. Every attempt is recorded."""
         first: TurnResult | None = None
-        estimate = decision.estimate_for(decision.backend)
+        result: TurnResult | None = None
         for name in self._order(decision, windows):
             backend = self.pool.get(name)
-            window = windows.get(name)
-            if window is None:
-                window = self.assemble(name, current)
+            window = windows.get(name) or self.assemble(name, current)
             if first is not None:
-                if isinstance(window, ContextTooLarge) or unavailable_reason(backend) or not self._may_fall_back(first, backend):
+                if isinstance(window, ContextTooLarge) or unavailable_reason(backend) or not self._may_fall_back(backend):
                     continue
                 emit(FallbackStarted(first.backend, backend.name, backend.model_name, first.error.message if first.error else ""))
             started = self.wall_clock()
@@ -433,26 +435,42 @@ class ChatSession:
                 result = self._refused(backend, BackendError(str(window), kind="context"))
             else:
                 result = self._attempt(name, backend, window.messages, cancel, emit)
-            reason = decision.reason if first is None else f"fallback from {first.backend}: {first.error.kind if first.error else 'error'}"
-            by = decision.decided_by if first is None else "fallback"
-            self._record(result, started, reason, by, estimate if first is None else decision.estimate_for(name))
-            if first is not None:
-                result = replace(
-                    result,
-                    fallback_from=first.backend,
-                    fallback_reason=first.error.message if first.error else None,
-                )
             if first is None:
+                self._record(result, started, decision.reason, decision.decided_by, decision.estimate_for(name))
                 first = result
-            if result.outcome != "error" or result.text or cancel.is_set() or (result.error and result.error.kind in NO_FALLBACK_KINDS):
+            else:
+                why = f"fallback from {first.backend}: {first.error.kind if first.error else 'error'}"
+                self._record(result, started, why, "fallback", decision.estimate_for(name))
+                result = replace(result, fallback_from=first.backend, fallback_reason=first.error.message if first.error else None)
+            if not self._should_fall_back(result, cancel):
                 return result
-            if not (self.config.claude.fallback_to_local or self.mode == AUTO):
-                return result
-        return result if first is None else (result if result is not first else first)
+        assert result is not None  # the decided backend always gets its attempt
+        if result.error is not None and result.error.kind in SETUP_KINDS and self.mode == AUTO:
+            return replace(result, error=BackendError(self._nothing_can_answer(windows), kind=result.error.kind))
+        return result
 
-    def _may_fall_back(self, first: TurnResult, backend: Backend) -> bool:
-        if self.mode != AUTO and not self.config.claude.fallback_to_local:
+    def _should_fall_back(self, result: TurnResult, cancel: threading.Event) -> bool:
+        if result.outcome != "error" or result.text or cancel.is_set():
             return False
+        if result.error is not None and result.error.kind in NO_FALLBACK_KINDS:
+            return False
+        return self.mode == AUTO or self.config.claude.fallback_to_local
+
+    def _nothing_can_answer(self, windows: Mapping[str, object]) -> str:
+        """One line: why each backend cannot answer, and what to configure."""
+        reasons = []
+        for name in windows:
+            backend = self.pool.get(name)
+            reason = unavailable_reason(backend, load=True)
+            if reason:
+                reasons.append(f"{name}: {reason.rstrip('.')}")
+        said = "; ".join(reasons) or "every backend failed"
+        return (
+            f"No backend can answer ({said}). Set ANTHROPIC_API_KEY for Claude, "
+            "or local.model_path to a GGUF file (`assistant config --init` writes a config to edit)."
+        )
+
+    def _may_fall_back(self, backend: Backend) -> bool:
         try:
             backend.load()
         except Exception as exc:  # noqa: BLE001 - any plugin failure: not a fallback
@@ -474,6 +492,10 @@ class ChatSession:
         cancel: threading.Event,
         emit: OnEvent,
     ) -> TurnResult:
+        if not backend.loaded:  # before the turn's clock starts: loading is not answering
+            from assistant.core.backend import load_failure
+
+            load_failure(backend)  # a failure is said again by the backend's own stream
         metrics = TurnMetrics(self.clock)
         self.current_backend, self._current_name = backend, name
         self.current = metrics

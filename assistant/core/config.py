@@ -37,7 +37,11 @@ def _f(
 
 @dataclass(frozen=True, slots=True)
 class GeneralConfig:
-    backend: str = _f("local", "Backend that answers: a name registered under `assistant.backends`.")
+    backend: str = _f(
+        "auto",
+        "Who answers: auto (the router chooses each turn, see [router]) or a backend's name "
+        "(registered under `assistant.backends`: local, claude, …).",
+    )
     system_prompt: str = _f(
         "You are a concise, expert coding assistant. Answer in Markdown.",
         "System prompt sent first in every conversation.",

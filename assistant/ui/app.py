@@ -77,7 +77,7 @@ class AssistantApp(App[None]):
         self.preload = preload
         self.session = ChatSession(
             config,
-            backend or create_backend(config),
+            backend or (None if config.general.backend == AUTO else create_backend(config)),
             clock=clock,
             ledger=_open_ledger if ledger else None,
             fallback=fallback or (lambda: create_backend(config, "local")),

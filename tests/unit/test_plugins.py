@@ -43,7 +43,7 @@ def test_creating_the_local_backend_does_not_load_llama_cpp() -> None:
         "import sys\n"
         "from assistant.core.config import Config\n"
         "from assistant.core.plugins import create_backend\n"
-        "b = create_backend(Config())\n"
+        "b = create_backend(Config(), 'local')\n"
         "print(b.name, b.loaded, 'llama_cpp' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
