@@ -21,7 +21,7 @@ from assistant.core.backend import (
     load_failure,
 )
 from assistant.core.conversation import Message
-from assistant.core.events import StreamEvent, TextDelta, TurnDone, Usage
+from assistant.core.events import BackendError, StreamEvent, TextDelta, TurnDone, Usage
 
 _TOKEN = re.compile(r"\s+|[^\s]+")
 
@@ -31,7 +31,6 @@ def split_tokens(text: str) -> list[str]:
 
 
 class ScriptedBackend:
-    name = "scripted"
 
     def __init__(
         self,
@@ -41,7 +40,15 @@ class ScriptedBackend:
         context_size: int = 4096,
         load_error: str | None = None,
         model_name: str = "scripted-model",
+        name: str = "scripted",
+        local: bool = True,
+        failures: Iterable[BackendError | None] = (),
     ) -> None:
+        """`local=False` plays a remote backend (for routing tests); `failures` makes
+        turns fail before any text, in order (None: that turn answers)."""
+        self.name = name
+        self.local = local
+        self.failures = list(failures)
         self.answers = list(answers)
         self.delay = delay
         self.load_error = load_error
@@ -57,7 +64,7 @@ class ScriptedBackend:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(context_size=self._context_size, local=True, tokenizer="words")
+        return Capabilities(context_size=self._context_size, local=self.local, tokenizer="words")
 
     @property
     def loaded(self) -> bool:
@@ -79,6 +86,12 @@ class ScriptedBackend:
             yield failure
             return
         self.seen.append(list(messages))
+        if self.failures:
+            failure = self.failures.pop(0)
+            if failure is not None:
+                yield Usage(prompt_tokens=self.count_tokens(messages).tokens, completion_tokens=0, estimated=True)
+                yield failure
+                return
         answer = self.answers[min(self._turn, len(self.answers) - 1)]
         self._turn += 1
         produced = 0
