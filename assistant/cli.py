@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="answer one question on stdout (stats on stderr)")
     ask.add_argument("question", nargs="*", help="the question (read from stdin when omitted)")
+    ask.add_argument("--quality", action="store_true", help="ask for the best answer there is (routes to Claude)")
+    ask.add_argument("--kind", choices=["chat", "refactor", "batch"], default=None, help="the kind of work")
+    ask.add_argument("--why", action="store_true", help="print the route decision on stderr")
     _add_setting_flags(ask)
 
     cfg = sub.add_parser("config", help="show the paths and effective settings")
@@ -67,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="store the Claude API key (read from stdin, or prompted) in the config file, mode 0600",
     )
     _add_setting_flags(cfg)
+
+    routers = sub.add_parser("routers", help="list the routers (installed and plugin files) and the chain in use")
+    _add_setting_flags(routers)
 
     cost = sub.add_parser("cost", help="what sessions cost and how fast they were, from the ledger")
     scope = cost.add_mutually_exclusive_group()
@@ -114,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_ask(paths, args)
         if args.command == "cost":
             return cmd_cost(paths, args)
+        if args.command == "routers":
+            return cmd_routers(paths, args)
         return cmd_tui(paths, args)
     except ConfigError as exc:
         return _fail(f"config error: {exc}", EXIT_USAGE)
@@ -180,10 +188,19 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
 
     from assistant.core.backend import BackendUnavailable
     from assistant.core.chat import AUTO, ChatSession
-    from assistant.core.events import FallbackStarted, Notice, Retrying, SessionEvent, StreamEvent, TextDelta
+    from assistant.core.events import (
+        FallbackStarted,
+        Notice,
+        Retrying,
+        RouteDecided,
+        SessionEvent,
+        StreamEvent,
+        TextDelta,
+    )
     from assistant.core.ledger import Ledger
     from assistant.core.plugins import create_backend
-    from assistant.format import turn_summary
+    from assistant.core.routing import QUALITY
+    from assistant.format import route_badge, turn_summary
 
     if config.general.backend == AUTO:
         backend = None  # the router chooses; the chosen backend loads before its turn starts
@@ -209,10 +226,13 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
             print(f"assistant: {event.reason} Answering with {event.to_backend} instead.", file=sys.stderr)
         elif isinstance(event, Notice):
             print(f"assistant: {event.text}", file=sys.stderr)
+        elif isinstance(event, RouteDecided) and args.why:
+            print(f"route: {route_badge(event.decision)}", file=sys.stderr)
 
     cancel = threading.Event()
+    flags = frozenset({QUALITY}) if args.quality else frozenset()
     try:
-        result = session.run_turn(question, cancel, on_event)
+        result = session.run_turn(question, cancel, on_event, kind=args.kind, flags=flags)
     except KeyboardInterrupt:
         cancel.set()
         out.write("\n")
@@ -267,6 +287,24 @@ def _print_exit_summary(session: Any) -> None:
         return
     if records:
         Console().print(one_screen_summary(summarize(records, by="backend"), session_id=session.session_id))
+
+
+def cmd_routers(paths: Paths, args: argparse.Namespace) -> int:
+    """The routers that can be named in [router] chain, without importing them."""
+    from assistant.core.router_plugins import list_routers, plugin_dirs
+
+    config = load_config(paths, args)
+    chain = config.router.chain
+    print(f"chain in use: {' → '.join(chain)} (then rules, when none decides)")
+    print()
+    routers = list_routers(config)
+    width = max((len(r.name) for r in routers), default=4)
+    for info in routers:
+        used = "*" if info.name in chain else " "
+        print(f"{used} {info.name.ljust(width)}  {info.source}")
+    print()
+    print("plugin folders: " + ", ".join(str(d) for d in plugin_dirs(config)))
+    return 0
 
 
 def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
