@@ -30,14 +30,17 @@ class BackendPool:
         self._made: dict[str, Backend] = {}
         self._factory = factory
         self._installed = installed
+        self._installed_names: list[str] | None = None
 
     def names(self) -> list[str]:
         """Every backend a turn could go to: the handed-in ones, then the installed ones."""
         names = list(self._sources)
         if self._installed:
-            from assistant.core.plugins import list_backends
+            if self._installed_names is None:  # read once: scanning package metadata takes ms
+                from assistant.core.plugins import list_backends
 
-            names += [p.name for p in list_backends() if p.name not in self._sources]
+                self._installed_names = [p.name for p in list_backends()]
+            names += [name for name in self._installed_names if name not in self._sources]
         return names
 
     def get(self, name: str) -> Backend:

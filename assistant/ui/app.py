@@ -10,7 +10,7 @@ import asyncio
 import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -22,6 +22,7 @@ from textual.worker import Worker
 
 from assistant import format as fmt
 from assistant.core.backend import Backend
+from assistant.core.backend_pool import BackendSource
 from assistant.core.chat import ChatSession, TurnResult
 from assistant.core.config import Config
 from assistant.core.events import (
@@ -70,6 +71,7 @@ class AssistantApp(App[None]):
         preload: bool = True,
         ledger: bool = True,
         fallback: Callable[[], Backend] | None = None,
+        backends: Mapping[str, BackendSource] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -81,6 +83,7 @@ class AssistantApp(App[None]):
             clock=clock,
             ledger=_open_ledger if ledger else None,
             fallback=fallback or (lambda: create_backend(config, "local")),
+            backends=backends,
         )
         self.deltas = DeltaBuffer()
         self._answer: AssistantMessage | None = None
@@ -440,11 +443,13 @@ def make_app(
     preload: bool = True,
     ledger: bool = True,
     fallback: Callable[[], Backend] | None = None,
+    backends: Mapping[str, BackendSource] | None = None,
 ) -> AssistantApp:
     """The one app factory, shared by the CLI, the tests and the benchmarks.
 
     `fallback` makes the backend that answers when a remote one cannot
-    (default: the configured local model)."""
+    (default: the configured local model); `backends` adds or replaces backends
+    by name (tests)."""
     return AssistantApp(
         config,
         backend=backend,
@@ -453,6 +458,7 @@ def make_app(
         preload=preload,
         ledger=ledger,
         fallback=fallback,
+        backends=backends,
     )
 
 

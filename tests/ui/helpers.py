@@ -13,7 +13,13 @@ async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 20.0) 
 
 
 async def send(pilot, text: str) -> None:
-    await pilot.press(*text)
+    """Put `text` in the prompt and press Enter (typing each key through Pilot costs
+    ~75 ms a key; tests of typing itself press the keys)."""
+    from assistant.ui.widgets.prompt import PromptInput
+
+    prompt = pilot.app.query_one(PromptInput)
+    prompt.text = text
+    prompt.move_cursor(prompt.document.end)
     await pilot.press("enter")
 
 
