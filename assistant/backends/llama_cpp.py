@@ -133,6 +133,11 @@ def _load_progress(low_level: Any, progress: LoadProgress | None) -> Iterator[No
         low_level.llama_model_default_params = original
 
 
+# Below this many tokens, evaluating them is as cheap as moving them in the cache.
+SHIFT_MIN_TOKENS = 32
+SHIFT_KEY_TOKENS = 8  # how many tokens locate the kept turns in the cache
+
+
 def _longest_prefix(cached: Sequence[int], tokens: Sequence[int]) -> int:
     n = 0
     for a, b in zip(cached, tokens):
@@ -315,6 +320,9 @@ class LlamaCppBackend:
     def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
         return TokenCount(len(self.prompt_tokens(messages)))
 
+    def window_counter(self) -> LlamaCounter:
+        return LlamaCounter(self)
+
     def _piece(self, token: int) -> bytes:
         buf = self._piece_buffer
         n = self._to_piece(self._vocab, token, buf, len(buf), 0, False)
@@ -331,6 +339,40 @@ class LlamaCppBackend:
             return
         with self._generate_lock:
             yield from self._stream_locked(messages, cancel)
+
+    def _reuse_after_slide(self, cached: list[int], tokens: list[int], prefix: int) -> int:
+        """When the window dropped whole turns, keep the rest of the KV cache anyway.
+
+        The new prompt is then the cached one with a stretch cut out after the
+        common `prefix` (the system prompt and pinned items): the kept turns are
+        still in the cache, only at later positions. They are moved down in place
+        (llama.cpp shifts their RoPE positions, as its own context shift does)
+        instead of being evaluated again. Returns how many tokens are now reused.
+        """
+        end = len(tokens) - 1  # the last prompt token is always evaluated (it gives the logits)
+        if end - prefix < SHIFT_MIN_TOKENS or len(cached) - prefix < SHIFT_MIN_TOKENS:
+            return prefix
+        key = tokens[prefix : prefix + SHIFT_KEY_TOKENS]
+        best_at, best_len = -1, 0
+        for at in range(prefix + 1, len(cached) - len(key) + 1):
+            if cached[at : at + len(key)] == key:
+                n = _longest_prefix(cached[at:], tokens[prefix:end])
+                if n > best_len:
+                    best_at, best_len = at, n
+        if best_len < SHIFT_MIN_TOKENS:
+            return prefix
+        llama, low = self.llama, self._low
+        memory = low.llama_get_memory(llama._ctx.ctx)
+        if memory is None or not low.llama_memory_can_shift(memory):
+            return prefix
+        if not llama._ctx.kv_cache_seq_rm(-1, prefix, best_at):
+            return prefix
+        llama._ctx.kv_cache_seq_shift(0, best_at, best_at + best_len, prefix - best_at)  # one sequence: 0
+        llama._ctx.kv_cache_seq_rm(-1, prefix + best_len, -1)
+        llama.input_ids[prefix : prefix + best_len] = cached[best_at : best_at + best_len]
+        llama.n_tokens = prefix + best_len
+        log.debug("window slid: %d cached tokens moved down by %d instead of evaluated", best_len, best_at - prefix)
+        return prefix + best_len
 
     def _evaluate_prompt(self, tokens: list[int], reused: int, sampler: Any) -> int:
         """Evaluate what the KV cache does not already hold of `tokens`; the first token.
@@ -370,7 +412,9 @@ class LlamaCppBackend:
             yield TurnDone("cancelled")
             return
         max_tokens = min(s.max_tokens, room)
-        reused = min(_longest_prefix(llama._input_ids.tolist(), tokens), len(tokens) - 1)
+        cached = llama._input_ids.tolist()
+        reused = min(_longest_prefix(cached, tokens), len(tokens) - 1)
+        reused = self._reuse_after_slide(cached, tokens, reused)
         evaluated = len(tokens) - reused
         ctx = llama._ctx.ctx
         self._low.llama_perf_context_reset(ctx)
@@ -432,3 +476,32 @@ class LlamaCppBackend:
             generated_tokens=perf.n_eval,
         )
         yield TurnDone(stop_reason)  # type: ignore[arg-type]
+
+
+class LlamaCounter:
+    """The sliding window's counter: the model's own tokenizer.
+
+    A message's share of a prompt is its content's tokens plus the chat
+    template's markup around one message, measured once on a sample pair (a
+    template may insert a default system prompt when a prompt has none, so
+    "a prompt of one message minus an empty prompt" would be wrong). The whole
+    prompt is then counted exactly, which is cheap in process.
+    """
+
+    exact_is_cheap = True
+
+    def __init__(self, backend: LlamaCppBackend) -> None:
+        self.backend = backend
+        sample = [Message("system", "s"), Message("user", "u")]
+        with_user = len(backend.prompt_tokens(sample))
+        without = len(backend.prompt_tokens(sample[:1]))
+        self.overhead = max(with_user - without - self._content_tokens("u"), 0)
+
+    def _content_tokens(self, text: str) -> int:
+        return len(self.backend.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def message_tokens(self, message: Message) -> int:
+        return self._content_tokens(message.content) + self.overhead
+
+    def prompt_tokens(self, messages: Sequence[Message]) -> TokenCount:
+        return self.backend.count_tokens(messages)
