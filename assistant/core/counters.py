@@ -53,9 +53,9 @@ class BackendCounter:
 
 def window_counter(backend: Backend) -> BackendCounter | EstimateCounter:
     """The counter the window uses for `backend` right now."""
+    if backend.capabilities.local and not backend.loaded:
+        return EstimateCounter()  # its tokenizer comes with the model
     own = getattr(backend, "window_counter", None)
     if own is not None:
         return own()
-    if backend.capabilities.local and not backend.loaded:
-        return EstimateCounter()
     return BackendCounter(backend)
