@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.backends.llama_tokens import PromptTokenizer
 from assistant.core.backend import (
     BackendUnavailable,
     Capabilities,
@@ -268,6 +269,7 @@ class LlamaCppBackend:
             )
             self._stop_strings = [eos] if eos else []
             vocab = self._vocab = llama._model.vocab
+            self._tokenize = PromptTokenizer(llama, llama_cpp, vocab)
             self._to_piece = llama_cpp.llama_token_to_piece
             self._is_eog = lambda tok: llama_cpp.llama_vocab_is_eog(vocab, tok)
             self._low = llama_cpp
@@ -311,11 +313,8 @@ class LlamaCppBackend:
 
     def prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
         """The exact tokens the model sees for `messages`, chat template included."""
-        llama = self.llama
         result = self._formatter(messages=_chat_messages(messages))
-        return llama.tokenize(
-            result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
-        )
+        return self._tokenize(result.prompt.encode("utf-8"), not result.added_special)
 
     def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
         return TokenCount(len(self.prompt_tokens(messages)))
