@@ -7,6 +7,7 @@ is cheap; loading it (a model, an API client) is left to the caller.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import Union
 
@@ -31,6 +32,7 @@ class BackendPool:
         self._factory = factory
         self._installed = installed
         self._installed_names: list[str] | None = None
+        self._lock = threading.RLock()
 
     def names(self) -> list[str]:
         """Every backend a turn could go to: the handed-in ones, then the installed ones."""
@@ -44,6 +46,10 @@ class BackendPool:
         return names
 
     def get(self, name: str) -> Backend:
+        with self._lock:  # the load worker and the warm-up worker may ask at once
+            return self._get(name)
+
+    def _get(self, name: str) -> Backend:
         backend = self._made.get(name)
         if backend is None:
             source = self._sources.get(name)
@@ -65,10 +71,15 @@ class BackendPool:
 
     def put(self, backend: Backend) -> Backend | None:
         """Use `backend` under its name from now on; the one it replaces is returned (to close)."""
-        old = self._made.get(backend.name)
-        self._sources[backend.name] = backend
-        self._made[backend.name] = backend
+        with self._lock:
+            old = self._made.get(backend.name)
+            self._sources[backend.name] = backend
+            self._made[backend.name] = backend
         return old if old is not backend else None
+
+    def made(self, name: str) -> Backend | None:
+        """The backend `name` if it has been created already (None: not yet)."""
+        return self._made.get(name)
 
     def created(self) -> list[Backend]:
         return list(self._made.values())

@@ -42,12 +42,12 @@ from assistant.core.events import (
     Usage,
 )
 from assistant.core.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
-from assistant.core.routing import RouteDecision, Router, TurnKind, TurnRequest
-from assistant.core.window import Assembly, ContextTooLarge, SlidingWindow
 
 if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
     from assistant.core.ledger import Ledger, TurnRecord
     from assistant.core.pricing import PriceTable
+    from assistant.core.routing import RouteDecision, Router, TurnKind, TurnRequest
+    from assistant.core.window import Assembly, ContextTooLarge, SlidingWindow
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,13 @@ class ChatSession:
         name = self.last_backend or ("local" if "local" in names else names[0])
         return self.pool.get(name)
 
+    def backend_if_created(self) -> Backend | None:
+        """The backend in charge, if it exists yet: creating one imports its module and
+        reads package metadata, which the first frame should not wait for."""
+        if self.mode != AUTO:
+            return self.pool.made(self.mode)
+        return self.pool.made(self.last_backend or "local")
+
     def switch_backend(self, backend: Backend) -> None:
         """Use `backend` for every turn (`/model NAME`, `/model PATH.gguf`)."""
         old = self.pool.put(backend)
@@ -251,6 +258,7 @@ class ChatSession:
         """The backend's sliding window; rebuilt (same start) when its counter
         changes kind (a local model that was not loaded is now)."""
         from assistant.core.counters import window_counter
+        from assistant.core.window import SlidingWindow
 
         backend = self.pool.get(name)
         exact = backend.loaded or not backend.capabilities.local
@@ -272,6 +280,8 @@ class ChatSession:
         return Message("system", self.system_prompt) if self.system_prompt else None
 
     def assemble(self, name: str, current: Message) -> Assembly | ContextTooLarge:
+        from assistant.core.window import ContextTooLarge
+
         try:
             assembly = self.window(name).assemble(self._system(), self.pinned, self.exchanges, current)
         except ContextTooLarge as exc:
@@ -378,6 +388,7 @@ class ChatSession:
         A backend that must be loaded first is loaded in this call (the UI and
         `ask` load ahead, so that the load is not counted in the turn's time).
         """
+        from assistant.core.routing import TurnRequest
         from assistant.core.turn_input import mentioned_files, parse_turn
 
         parsed = parse_turn(text, self.pool.names())
@@ -421,6 +432,7 @@ class ChatSession:
     ) -> TurnResult:
         """The decided backend answers; when it fails before any text, the next
         allowed candidate does. Every attempt is recorded."""
+        from assistant.core.window import ContextTooLarge
         first: TurnResult | None = None
         result: TurnResult | None = None
         for name in self._order(decision, windows):

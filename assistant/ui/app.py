@@ -116,9 +116,8 @@ class AssistantApp(App[None]):
         if self.config_error:
             self.notify(f"{self.config_error} — using defaults", severity="error", timeout=15)
         self.refresh_status()
-        if self.preload and not self.session.backend.loaded:
-            self.load_backend()
         if self.preload:
+            self.load_backend()
             self.warm_backends()
 
     # -- status ---------------------------------------------------------------
@@ -129,7 +128,9 @@ class AssistantApp(App[None]):
 
     def status_view(self) -> StatusView:
         session = self.session
-        backend = session.current_backend if session.current is not None else session.backend
+        backend = session.current_backend if session.current is not None else session.backend_if_created()
+        if backend is None:  # before the first frame nothing is created; the load worker does it
+            return StatusView(backend=session.mode, model="…", state=self._state)
         live = session.live()
         stats, turn_cost = live if live is not None else (None, None)
         per_hour = self.config.cost.local_machine_per_hour
@@ -161,7 +162,10 @@ class AssistantApp(App[None]):
     @work(thread=True, group="load", exit_on_error=False)
     def load_backend(self, candidate: Backend | None = None) -> None:
         """Load the session's backend, or `candidate`, which replaces it only once loaded."""
-        backend = candidate or self.session.backend
+        backend = candidate or self.session.backend  # created here, off the UI thread
+        if backend.loaded:
+            self.post_message(LoadFinished(backend.model_name, None, candidate=candidate, quiet=True))
+            return
 
         def progress(fraction: float) -> bool:
             percent = int(fraction * 100)
@@ -226,7 +230,8 @@ class AssistantApp(App[None]):
                 self.apply_pending_backend()
             self._state = "ready"
             took = f" in {fmt.seconds(message.seconds)}" if message.seconds is not None else ""
-            self.notify(f"{message.model_name} loaded{took}", timeout=3)
+            if not message.quiet:
+                self.notify(f"{message.model_name} loaded{took}", timeout=3)
         self.refresh_status()
 
     def apply_pending_backend(self) -> None:

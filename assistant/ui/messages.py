@@ -25,6 +25,7 @@ class LoadFinished(Message):
     error: str | None = None
     # Set when a /model switch loaded a new backend, which replaces the current one.
     candidate: Backend | None = None
+    quiet: bool = False  # it was loaded already: nothing to announce
 
 
 class AnswerDelta(Message):
