@@ -21,7 +21,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -458,7 +458,7 @@ class ChatSession:
                 return result
         assert result is not None  # the decided backend always gets its attempt
         if result.error is not None and result.error.kind in SETUP_KINDS and self.mode == AUTO:
-            return replace(result, error=BackendError(self._nothing_can_answer(windows), kind=result.error.kind))
+            return replace(result, error=BackendError(self.nothing_can_answer(windows), kind=result.error.kind))
         return result
 
     def _should_fall_back(self, result: TurnResult, cancel: threading.Event) -> bool:
@@ -468,10 +468,10 @@ class ChatSession:
             return False
         return self.mode == AUTO or self.config.claude.fallback_to_local
 
-    def _nothing_can_answer(self, windows: Mapping[str, object]) -> str:
+    def nothing_can_answer(self, names: Iterable[str] | None = None) -> str:
         """One line: why each backend cannot answer, and what to configure."""
         reasons = []
-        for name in windows:
+        for name in names if names is not None else self.candidates():
             backend = self.pool.get(name)
             reason = unavailable_reason(backend, load=True)
             if reason:

@@ -191,14 +191,13 @@ class AssistantApp(App[None]):
         from assistant.core.chat import unavailable_reason
 
         session = self.session
-        reasons = {}
-        for name in session.candidates():
-            backend = session.pool.get(name)
-            if backend is session.backend and session.backend.capabilities.local:
-                continue  # load_backend() has it, with a progress bar
-            reasons[name] = unavailable_reason(backend, load=True)
+        # The session's own backend is being loaded by load_backend() (with a progress
+        # bar); asking it here waits for that load and hears how it went.
+        reasons = {name: unavailable_reason(session.pool.get(name), load=True) for name in session.candidates()}
         missing = {n: r for n, r in reasons.items() if r}
-        if missing and session.mode == AUTO:
+        if missing and len(missing) == len(reasons):
+            self.call_from_thread(self.run_worker, self.add_note(session.nothing_can_answer(), error=True))
+        elif missing and session.mode == AUTO:
             said = "; ".join(f"{n}: {r}" for n, r in missing.items())
             self.post_message(TurnNotice(Notice(f"Not available: {said}")))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,18 @@ async def test_an_unwritable_ledger_is_said_once_and_answers_go_on(assistant_hom
         ledger_notes = [n for n in app._notifications if n.title == "Cost ledger"]
         assert len(ledger_notes) == 1 and "not being saved" in ledger_notes[0].message
         assert [e.text for e in entries(app) if e.kind == "answer"] == ["One.", "Two."]
+
+
+async def test_with_no_key_and_no_model_the_app_starts_and_says_what_to_configure(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00" * 10)
+    config = Config()
+    config = replace(config, local=replace(config.local, model_path=str(broken)))
+    app = make_app(config)  # auto: Claude (no ANTHROPIC_API_KEY in tests) and this local model
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "No backend can answer" in transcript_text(app))
+        text = transcript_text(app)
+        assert "claude: Claude is unavailable: no API key" in text and "broken.gguf" in text
+        assert "Set ANTHROPIC_API_KEY for Claude, or local.model_path" in text
+        await send(pilot, "hello?")  # still usable: the turn says the same, nothing crashes
+        await wait_for(pilot, lambda: transcript_text(app).count("No backend can answer") >= 2)
