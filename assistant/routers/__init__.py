@@ -9,7 +9,7 @@ importing one router imports no other.
 from __future__ import annotations
 
 from assistant import format as fmt
-from assistant.core.routing import BackendProfile, RouteContext
+from assistant.core.routing import BackendProfile, RouteContext, RouteDecision, estimates
 
 
 def money(dollars: float) -> str:
@@ -41,3 +41,16 @@ def local_only(context: RouteContext) -> tuple[str, tuple[str, ...], str]:
     if local:
         return local[0].name, (), f", but {unavailable(local[0])}"
     return "local", (), ", but there is no local backend"
+
+
+def local_only_decision(context: RouteContext, why: str, suffix: str = "") -> RouteDecision:
+    """A decision that keeps the turn on this machine: `why → local{suffix}`, falling
+    back only to other local backends."""
+    backend, fallbacks, note = local_only(context)
+    return RouteDecision(
+        backend,
+        f"{why} → {backend}{suffix}{note}",
+        estimates=estimates(context),
+        fallbacks=fallbacks,
+        allow_any_fallback=False,
+    )

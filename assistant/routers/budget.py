@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from assistant.core.config import Config
-from assistant.core.routing import RouteContext, RouteDecision, TurnRequest, estimates
-from assistant.routers import local_only
+from assistant.core.routing import RouteContext, RouteDecision, TurnRequest
+from assistant.routers import local_only_decision
 
 
 def _dollars(value: float) -> str:
@@ -33,12 +33,5 @@ class BudgetRouter:
             ("daily", budget.day_spent, budget.day_cap),
         ):
             if cap and spent >= budget.near * cap:
-                backend, fallbacks, note = local_only(context)
-                return RouteDecision(
-                    backend,
-                    f"budget: {_dollars(spent)} of the {_dollars(cap)} {label} cap spent → {backend}{note}",
-                    estimates=estimates(context),
-                    fallbacks=fallbacks,
-                    allow_any_fallback=False,
-                )
+                return local_only_decision(context, f"budget: {_dollars(spent)} of the {_dollars(cap)} {label} cap spent")
         return None

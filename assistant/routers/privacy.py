@@ -22,8 +22,8 @@ from pathlib import Path, PurePath
 from typing import ClassVar
 
 from assistant.core.config import Config
-from assistant.core.routing import RouteContext, RouteDecision, TurnRequest, estimates
-from assistant.routers import local_only
+from assistant.core.routing import RouteContext, RouteDecision, TurnRequest
+from assistant.routers import local_only_decision
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +106,7 @@ class PrivacyRouter:
             return None
         (first, why), more = secret[0], len(secret) - 1
         also = f" (and {more} more file{'' if more == 1 else 's'})" if more else ""
-        backend, fallbacks, note = local_only(context)
-        return RouteDecision(
-            backend,
-            f"privacy: {first} {why}{also} → {backend} only{note}",
-            estimates=estimates(context),
-            fallbacks=fallbacks,
-            allow_any_fallback=False,
-        )
+        return local_only_decision(context, f"privacy: {first} {why}{also}", " only")
 
     def secret_files(self, files: Sequence[str]) -> list[tuple[str, str]]:
         """`(file, why)` for each secret file, in the turn's order."""
