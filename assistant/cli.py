@@ -71,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_setting_flags(cfg)
 
+    refactor = sub.add_parser("refactor", help="ask for an edit of one or more files, review the diff, apply and commit")
+    refactor.add_argument("paths", nargs="+", metavar="PATH", help="files to refactor (several: a batch)")
+    refactor.add_argument("-m", "--message", required=True, help="the instruction, e.g. \"extract a function\"")
+    refactor.add_argument("--yes", action="store_true", help="apply without asking")
+    _add_setting_flags(refactor)  # --backend claude|local|auto: who proposes (default: the router decides)
+
+    sub.add_parser("undo", help="take back the app's last applied edit (its commit, or its backup outside git)")
+
     routers = sub.add_parser("routers", help="list the routers (installed and plugin files) and the chain in use")
     _add_setting_flags(routers)
 
@@ -122,6 +130,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_cost(paths, args)
         if args.command == "routers":
             return cmd_routers(paths, args)
+        if args.command in ("refactor", "undo"):
+            config = load_config(paths, args)
+            _setup_logging(paths, config)
+            from assistant import refactor_cli
+
+            if args.command == "undo":
+                return refactor_cli.cmd_undo(config)
+            return refactor_cli.cmd_refactor(config, args)
         return cmd_tui(paths, args)
     except ConfigError as exc:
         return _fail(f"config error: {exc}", EXIT_USAGE)

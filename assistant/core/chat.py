@@ -17,6 +17,7 @@ way. A turn goes:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -137,6 +138,10 @@ class ChatSession:
         #: Why the last ledger write failed (None when it worked); the UI says it once.
         self.ledger_error: str | None = None
         self._measured: dict[tuple[str, str], list[TurnRecord]] = {}
+        # Batch refactors run turns from several threads: totals and loads are guarded,
+        # and `limiter(name)` bounds how many turns a backend serves at once.
+        self._state_lock = threading.RLock()
+        self.limiter: Callable[[str], contextlib.AbstractContextManager[object]] = lambda name: contextlib.nullcontext()
         self._day_spent: float | None = None
 
     @property
@@ -337,8 +342,14 @@ class ChatSession:
                     self.ledger_error = str(exc)
         return budget_state(self.config, self.totals.cost, self._day_spent)
 
-    def route(self, request: TurnRequest, current: Message) -> tuple[RouteDecision, dict[str, Assembly | ContextTooLarge]]:
-        """Fit the turn into every candidate's window and ask the router."""
+    def route(
+        self,
+        request: TurnRequest,
+        current: Message,
+        fit: Callable[[str], Assembly | ContextTooLarge] | None = None,
+    ) -> tuple[RouteDecision, dict[str, Assembly | ContextTooLarge]]:
+        """Fit the turn into every candidate's window (or `fit` it: a one-off task)
+        and ask the router."""
         from assistant.core.route_inputs import profile
         from assistant.core.routing import RouteContext
         from assistant.routers.rules import RulesRouter
@@ -347,7 +358,7 @@ class ChatSession:
         profiles = []
         for name in self.candidates(request.forced):
             backend = self.pool.get(name)
-            windows[name] = window = self.assemble(name, current)
+            windows[name] = window = fit(name) if fit is not None else self.assemble(name, current)
             unavailable = unavailable_reason(backend)
             profiles.append(
                 replace(
@@ -416,6 +427,47 @@ class ChatSession:
         self.last = result
         return result
 
+    def run_task(
+        self,
+        messages: Sequence[Message] | Callable[[str], Sequence[Message]],
+        cancel: threading.Event,
+        on_event: OnEvent | None = None,
+        *,
+        kind: TurnKind = "refactor",
+        files: tuple[str, ...] = (),
+        forced: str | None = None,
+        forced_by: str = "",
+    ) -> TurnResult:
+        """One routed, measured and recorded turn on `messages`, outside the chat:
+        the conversation and its windows are left alone (a refactor prompt).
+        `messages` may depend on the backend (a callable of its name): a prompt
+        format some models handle better. The whole prompt must fit the backend's
+        context minus its answer's reserve."""
+        from assistant.core.routing import TurnRequest
+
+        build = messages if callable(messages) else (lambda name: messages)
+        last = build(self.candidates(forced)[0])[-1]
+        request = TurnRequest(last.content, kind, files, frozenset(), forced, forced_by=forced_by)
+        decision, windows = self.route(request, last, fit=lambda name: self._fit_task(name, build(name)))
+        emit = on_event or (lambda event: None)
+        for problem in self._new_router_problems():
+            emit(Notice(problem))
+        emit(RouteDecided(decision))
+        result = self._serve(decision, windows, last, cancel, emit)
+        return replace(result, decision=decision, question=last.content)
+
+    def _fit_task(self, name: str, messages: Sequence[Message]) -> Assembly | ContextTooLarge:
+        from assistant.core.counters import window_counter
+        from assistant.core.window import Assembly, ContextTooLarge
+
+        backend = self.pool.get(name)
+        count = window_counter(backend).prompt_tokens(messages)
+        reserved = self.config.local.max_tokens if backend.capabilities.local else self.config.claude.max_tokens
+        budget = max(backend.capabilities.context_size - reserved, 1)
+        if count.tokens > budget:
+            return ContextTooLarge(count.tokens, budget, name)
+        return Assembly(tuple(messages), count.tokens, count.estimated, budget, 0, 0, False, ())
+
     def _order(self, decision: RouteDecision, windows: Mapping[str, object]) -> list[str]:
         order = [decision.backend, *decision.fallbacks]
         if decision.allow_any_fallback:
@@ -437,7 +489,9 @@ class ChatSession:
         result: TurnResult | None = None
         for name in self._order(decision, windows):
             backend = self.pool.get(name)
-            window = windows.get(name) or self.assemble(name, current)
+            window = windows.get(name)
+            if window is None:
+                continue  # not a candidate of this turn
             if first is not None:
                 if isinstance(window, ContextTooLarge) or unavailable_reason(backend) or not self._may_fall_back(backend):
                     continue
@@ -507,7 +561,19 @@ class ChatSession:
         if not backend.loaded:  # before the turn's clock starts: loading is not answering
             from assistant.core.backend import load_failure
 
-            load_failure(backend)  # a failure is said again by the backend's own stream
+            with self._state_lock:  # two batch workers must not load one model twice
+                load_failure(backend)  # a failure is said again by the backend's own stream
+        with self.limiter(name):
+            return self._stream_attempt(name, backend, messages, cancel, emit)
+
+    def _stream_attempt(
+        self,
+        name: str,
+        backend: Backend,
+        messages: Sequence[Message],
+        cancel: threading.Event,
+        emit: OnEvent,
+    ) -> TurnResult:
         metrics = TurnMetrics(self.clock)
         self.current_backend, self._current_name = backend, name
         self.current = metrics
@@ -535,7 +601,8 @@ class ChatSession:
         # A request that failed before the API reported any usage was not billed.
         billed = not (outcome == "error" and metrics.usage is not None and metrics.usage.estimated)
         cost, counterfactual = self.costs(backend, metrics.usage, stats.elapsed, billed)
-        self.totals.add(stats, cost)
+        with self._state_lock:
+            self.totals.add(stats, cost)
         if self._day_spent is not None and cost:
             self._day_spent += cost
         self.current = None
@@ -556,8 +623,23 @@ class ChatSession:
         )
 
     def pinned_files(self) -> list[str]:
-        """Paths of pinned files (issue 5's /add fills these)."""
-        return [m.content.split("\n", 1)[0].removeprefix("File: ").strip() for m in self.pinned if m.content.startswith("File: ")]
+        """Paths of the pinned files (`/add`)."""
+        from assistant.core.pinned import path_of
+
+        return [path for m in self.pinned if (path := path_of(m)) is not None]
+
+    def pin(self, path: str, message: Message) -> None:
+        """Pin a file (again: its new content replaces the old)."""
+        self.unpin(path)
+        self.pinned.append(message)
+
+    def unpin(self, path: str) -> bool:
+        from assistant.core.pinned import path_of
+
+        kept = [m for m in self.pinned if path_of(m) != path]
+        found = len(kept) != len(self.pinned)
+        self.pinned = kept
+        return found
 
     # -- /retry other, /compact --------------------------------------------------
 

@@ -158,6 +158,22 @@ class WindowConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EditsConfig:
+    whole_file_backends: StrList = _f(
+        ("local",),
+        "Backends asked for whole new files instead of SEARCH/REPLACE blocks (small models handle blocks badly).",
+    )
+    dirty: str = _f(
+        "snapshot",
+        "Uncommitted changes in a file about to be edited: snapshot (commit them first, separately) or refuse.",
+        choices=("snapshot", "refuse"),
+    )
+    max_file_bytes: int = _f(200_000, "Largest file that may be pinned (/add) or edited.", minimum=1)
+    claude_concurrency: int = _f(4, "Batch refactors: Claude requests at once.", minimum=1)
+    claude_requests_per_second: float = _f(2.0, "Batch refactors: most Claude requests started per second.", minimum=0.01)
+
+
+@dataclass(frozen=True, slots=True)
 class CostConfig:
     local_machine_per_hour: float = _f(
         0.0,
@@ -186,6 +202,7 @@ class Config:
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     window: WindowConfig = field(default_factory=WindowConfig)
+    edits: EditsConfig = field(default_factory=EditsConfig)
     cost: CostConfig = field(default_factory=CostConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     # `[prices."MODEL"]` tables from the file: overrides of the shipped prices.
@@ -377,6 +394,7 @@ __all__ = [
     "BudgetConfig",
     "ClaudeConfig",
     "CostConfig",
+    "EditsConfig",
     "PrivacyConfig",
     "RouterConfig",
     "WindowConfig",

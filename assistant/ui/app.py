@@ -11,6 +11,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -39,7 +40,14 @@ from assistant.core.chat import AUTO
 from assistant.core.plugins import create_backend
 from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider
 from assistant.ui.deltas import DeltaBuffer
-from assistant.ui.messages import AnswerDelta, LoadFinished, LoadProgressed, TurnFinished, TurnNotice
+from assistant.ui.messages import (
+    AnswerDelta,
+    LoadFinished,
+    LoadProgressed,
+    ProposalReady,
+    TurnFinished,
+    TurnNotice,
+)
 from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.rendered import Entry
 from assistant.ui.widgets.status import StatusBar, StatusView
@@ -47,6 +55,7 @@ from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_m
 
 if TYPE_CHECKING:
     from assistant.core.ledger import Ledger
+    from assistant.core.refactor import Proposal, Refactorer
 
 QUIT_WAIT_SECONDS = 10.0
 GC_YOUNG_THRESHOLD = 10_000  # CPython's default is 700
@@ -96,6 +105,7 @@ class AssistantApp(App[None]):
         self._last_reported_percent = -1
         self._gc_tuned: tuple[int, ...] | None = None  # the thresholds to restore
         self._ledger_error_shown: str | None = None
+        self._refactorer: Refactorer | None = None  # made on the first /refactor or /undo
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
 
@@ -387,6 +397,65 @@ class AssistantApp(App[None]):
     @property
     def state(self) -> str:
         return self._state
+
+    @property
+    def project_root(self) -> Path:
+        return self.session.project_root
+
+    def refactorer(self) -> Refactorer:
+        from assistant.core.refactor import Refactorer
+
+        if self._refactorer is None:
+            self._refactorer = Refactorer(self.session, self.project_root)
+        return self._refactorer
+
+    @work(thread=True, group="turn", exit_on_error=False)
+    def propose_refactor(self, path: str, instruction: str) -> None:
+        cancel = self._cancel = threading.Event()
+        proposal = self.refactorer().propose(path, instruction, cancel)
+        self.post_message(ProposalReady(proposal))
+
+    async def on_proposal_ready(self, message: ProposalReady) -> None:
+        from assistant.ui.screens.review import ReviewScreen
+
+        proposal = message.proposal
+        if not proposal.ok:
+            await self.add_note(f"Refactor of {proposal.path}: nothing applied: {proposal.error}", error=True)
+            return
+
+        def reviewed(paths: tuple[str, ...] | None) -> None:
+            if paths:
+                self.apply_refactor(proposal, paths)
+            else:
+                self.run_worker(self.add_note(f"Refactor of {proposal.path}: rejected; nothing was written."))
+
+        self.push_screen(ReviewScreen(proposal), reviewed)
+
+    @work(thread=True, group="turn", exit_on_error=False)
+    def apply_refactor(self, proposal: Proposal, paths: tuple[str, ...]) -> None:
+        from assistant.core.edits.types import EditError
+
+        try:
+            committed = self.refactorer().apply(proposal, paths)
+        except EditError as exc:
+            self.call_from_thread(self.run_worker, self.add_note(f"Not applied: {exc}", error=True))
+            return
+        where = f"commit {committed.commit[:10]}" if committed.commit else f"backup {committed.backup_id}"
+        last = proposal.result
+        who = f"{last.backend} · {last.model} · {fmt.cost(proposal.cost)}" if last else ""
+        text = f"Applied to {', '.join(paths)} · {where} ({who}). /undo takes it back."
+        self.call_from_thread(self.run_worker, self.add_note(text))
+
+    @work(thread=True, group="turn", exit_on_error=False)
+    def undo_edit(self) -> None:
+        from assistant.core.edits.types import EditError
+
+        try:
+            said = self.refactorer().undo()
+        except EditError as exc:
+            self.call_from_thread(self.run_worker, self.add_note(f"Nothing undone: {exc}", error=True))
+            return
+        self.call_from_thread(self.run_worker, self.add_note(said))
 
     @work(thread=True, group="turn", exit_on_error=False)
     def compact_history(self) -> None:

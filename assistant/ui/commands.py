@@ -30,6 +30,11 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/retry", "/retry other", "Ask the last question again on the other backend (both answers kept)."),
     SlashCommand("/context", "/context", "What the window sent last: each item and its tokens."),
     SlashCommand("/compact", "/compact", "Summarise the turns the window dropped into one pinned message."),
+    SlashCommand("/add", "/add PATH…", "Pin files (globs allowed) into every prompt."),
+    SlashCommand("/drop", "/drop PATH…", "Unpin files."),
+    SlashCommand("/files", "/files", "The pinned files and their tokens."),
+    SlashCommand("/refactor", "/refactor PATH [instruction]", "Ask for an edit of a file, review the diff, apply and commit."),
+    SlashCommand("/undo", "/undo", "Take back the last applied edit (its commit, or its backup outside git)."),
     SlashCommand("/cost", "/cost", "What this session cost, per backend, from the ledger."),
     SlashCommand("/quit", "/quit", "Leave (a running answer is cancelled first)."),
 )

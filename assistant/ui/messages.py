@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from assistant.core.backend import Backend
 from assistant.core.chat import TurnResult
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
+
+if TYPE_CHECKING:
+    from assistant.core.refactor import Proposal
 
 
 @dataclass
@@ -42,3 +46,10 @@ class TurnNotice(Message):
     """Something the user should know while the turn runs: the route, a retry, a fallback."""
 
     event: Retrying | FallbackStarted | RouteDecided | Notice
+
+
+@dataclass
+class ProposalReady(Message):
+    """A /refactor proposal came back (applicable, or with the reason it is not)."""
+
+    proposal: Proposal

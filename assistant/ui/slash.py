@@ -138,6 +138,66 @@ async def compact_command(app: AssistantApp, arg: str) -> None:
     app.compact_history()
 
 
+async def add_command(app: AssistantApp, arg: str) -> None:
+    from assistant.core.pinned import load
+
+    if not arg:
+        await app.add_note("Usage: /add PATH… (globs allowed, e.g. src/**/*.py)", error=True)
+        return
+    session = app.session
+    pinned, refused = load(app.project_root, arg.split(), app.config.edits.max_file_bytes)
+    for item in pinned:
+        session.pin(item.path, item.message)
+    lines = [f"Pinned {item.path}" for item in pinned]
+    lines += [f"Not pinned: {why}" if path in why else f"Not pinned: {path}: {why}" for path, why in refused]
+    await app.add_note("\n".join(lines), error=bool(refused) and not pinned)
+
+
+async def drop_command(app: AssistantApp, arg: str) -> None:
+    if not arg:
+        await app.add_note("Usage: /drop PATH…", error=True)
+        return
+    session = app.session
+    lines = [f"Unpinned {p}" if session.unpin(p) else f"{p} was not pinned" for p in arg.split()]
+    await app.add_note("\n".join(lines))
+
+
+async def files_command(app: AssistantApp, arg: str) -> None:
+    from assistant.core.counters import window_counter
+    from assistant.core.pinned import path_of
+
+    session = app.session
+    if not session.pinned:
+        await app.add_note("No pinned files: /add PATH pins one into every prompt.")
+        return
+    backend = session.backend
+    counter = window_counter(backend)
+    lines = [f"Pinned files (tokens of {backend.name}):"]
+    for message in session.pinned:
+        lines.append(f"  {path_of(message) or 'summary'}  {counter.message_tokens(message):,}")
+    await app.add_note("\n".join(lines))
+
+
+async def refactor_command(app: AssistantApp, arg: str) -> None:
+    path, _, instruction = arg.partition(" ")
+    if not path:
+        await app.add_note("Usage: /refactor PATH [instruction]", error=True)
+        return
+    if app.busy:
+        app.notify(BUSY, severity="warning")
+        return
+    instruction = instruction.strip() or "Refactor this file for clarity without changing its behaviour."
+    await app.add_note(f"Asking for an edit of {path}: {instruction}")
+    app.propose_refactor(path, instruction)
+
+
+async def undo_command(app: AssistantApp, arg: str) -> None:
+    if app.busy:
+        app.notify(BUSY, severity="warning")
+        return
+    app.undo_edit()
+
+
 async def quit_command(app: AssistantApp, arg: str) -> None:
     await app.action_quit()
 
@@ -149,6 +209,11 @@ HANDLERS = {
     "/retry": retry_command,
     "/context": context_command,
     "/compact": compact_command,
+    "/add": add_command,
+    "/drop": drop_command,
+    "/files": files_command,
+    "/refactor": refactor_command,
+    "/undo": undo_command,
     "/cost": cost_command,
     "/quit": quit_command,
 }

@@ -1,0 +1,9 @@
+"""Edits a model proposes to files: parsed from its text, planned in memory,
+reviewed as a diff, applied atomically with byte fidelity, committed with git.
+
+- `types`: the typed edits and errors every part shares;
+- `parse`: model text → edits (pure);
+- `plan`: edits + current file texts → new file texts, all or nothing (pure);
+- `files`: safe paths, faithful reading and atomic writing;
+- `vcs`: git snapshot / commit with provenance / undo (GitPython), or backups outside git.
+"""

@@ -1,0 +1,208 @@
+"""Model text → typed edits. Pure: no file is read here; `plan` decides whether
+the edits fit the files.
+
+The SEARCH/REPLACE format (Aider's), which `prompts` teaches the model::
+
+    path/to/file.py
+    <<<<<<< SEARCH
+    exact lines to find
+    =======
+    lines to put instead
+    >>>>>>> REPLACE
+
+Tolerant of how models actually write it:
+- prose around the blocks, code fences around a block or a file name, a
+  language tag line (```python), CRLF line endings;
+- the file name as `path`, `` `path` ``, `**path**`, `# path`, `File: path`,
+  `- path`, or on the fence line (```python path/to/file.py), found on one of
+  the three non-blank lines before the SEARCH marker;
+- several blocks in a row for one file, naming it only once (a block with no
+  name of its own edits the file named last);
+- markers of 5 to 9 `<`/`=`/`>` characters, surrounded by spaces or tabs
+  (and Aider's old ORIGINAL/UPDATED words for SEARCH/REPLACE).
+
+Strict about meaning: a block that cannot be tied to a file, a SEARCH without
+its ======= or REPLACE, a REPLACE without its SEARCH, and an answer with no
+block at all are `ParseError`s naming the block, so the model can be told.
+
+The texts are kept exactly: each section is its lines joined by "\\n" with a
+final "\\n" (the newline before a marker belongs to the marker line), so an
+empty section is "" and a section of one blank line is "\\n". An empty SEARCH
+creates the file. The model's CRLF become LF; `plan` converts to the file's.
+
+The whole-file format, for models that handle SEARCH/REPLACE badly: a file
+name line (or the name on the fence line), then a fenced block holding the
+whole content, once per file. A fence closes with a bare fence of the same
+character at least as long as the opening one; fences with an info string
+inside the content (a Markdown file's own ```python examples) nest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.core.edits.types import Edit, ParseError, SearchReplace, WholeFile
+
+_HEAD = re.compile(r"^[ \t]*<{5,9}[ \t]*(?:SEARCH|ORIGINAL)[ \t]*$")
+_DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
+_TAIL = re.compile(r"^[ \t]*>{5,9}[ \t]*(?:REPLACE|UPDATED)[ \t]*$")
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^`]*?)[ \t]*$")
+
+# Decorations around a file name line: a list bullet, a heading, a label.
+_BULLET = re.compile(r"^(?:[-+]|\*(?!\*)|\d+[.)])\s+")
+_LABEL = re.compile(r"^(?:file(?:name)?|path)\s*:\s*", re.IGNORECASE)
+_PATH = re.compile(r"^[\w.\-/\\~+@]+$")
+_EXTENSION = re.compile(r"\w\.\w+$")
+# Names that are files though they have no extension or folder.
+_BARE_NAMES = frozenset(
+    {"Makefile", "Dockerfile", "Containerfile", "Justfile", "Procfile", "Gemfile", "Rakefile",
+     "Vagrantfile", "LICENSE", "README", "CODEOWNERS", "Pipfile", "Brewfile"}
+)
+# How many non-blank lines before a block may hold its file name.
+_LOOKBACK = 3
+
+_FORMAT = (
+    "give the file's path on its own line, then <<<<<<< SEARCH, the lines to find, "
+    "=======, the new lines, >>>>>>> REPLACE"
+)
+_WHOLE_FORMAT = "give the file's path on its own line, then the whole content in a fenced block"
+
+
+def parse_edits(text: str, *, whole_file: bool = False) -> tuple[Edit, ...]:
+    """The edits in a model's answer, in the order written, in the format it was asked for."""
+    if whole_file:
+        return parse_whole_files(text)
+    return parse_search_replace(text)
+
+
+def parse_search_replace(text: str) -> tuple[SearchReplace, ...]:
+    lines = _model_lines(text)
+    edits: list[SearchReplace] = []
+    name: str | None = None
+    since = 0  # the lookback for a file name never reaches into the previous block
+    i = 0
+    while i < len(lines):
+        if _TAIL.match(lines[i]):
+            raise ParseError(
+                f"block {len(edits) + 1} has a >>>>>>> REPLACE with no <<<<<<< SEARCH before it: {_FORMAT}"
+            )
+        if not _HEAD.match(lines[i]):
+            i += 1
+            continue
+        block = len(edits) + 1
+        name = _name_before(lines, since, i) or name
+        if name is None:
+            raise ParseError(f"block {block} has no file name: {_FORMAT}")
+        search, i = _section(lines, i + 1, block, searching=True)
+        replace, i = _section(lines, i + 1, block, searching=False)
+        edits.append(SearchReplace(name, search, replace))
+        i += 1
+        since = i
+    if not edits:
+        raise ParseError(f"no SEARCH/REPLACE block found: {_FORMAT}")
+    return tuple(edits)
+
+
+def parse_whole_files(text: str) -> tuple[WholeFile, ...]:
+    lines = _model_lines(text)
+    files: list[WholeFile] = []
+    since = 0
+    i = 0
+    while i < len(lines):
+        opening = _FENCE.match(lines[i])
+        if opening is None:
+            i += 1
+            continue
+        block = len(files) + 1
+        fence, info = opening.group(1), opening.group(2).split()
+        name = (_path_or_none(info[-1]) if info else None) or _name_before(lines, since, i)
+        end = _fence_end(lines, i + 1, fence)
+        if end is None:
+            raise ParseError(f"block {block} is not closed: its content must end with a line {fence}")
+        if name is None:
+            raise ParseError(f"block {block} has no file name: {_WHOLE_FORMAT}")
+        files.append(WholeFile(name, _join(lines[i + 1 : end])))
+        i = end + 1
+        since = i
+    if not files:
+        raise ParseError(f"no file found: {_WHOLE_FORMAT}")
+    return tuple(files)
+
+
+def _model_lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").split("\n")
+
+
+def _join(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
+def _section(lines: list[str], start: int, block: int, *, searching: bool) -> tuple[str, int]:
+    """The text from `start` to the marker that ends this section, and that marker's index."""
+    end_marker = _DIVIDER if searching else _TAIL
+    for k in range(start, len(lines)):
+        line = lines[k]
+        if end_marker.match(line):
+            return _join(lines[start:k]), k
+        if _HEAD.match(line):
+            missing = "=======" if searching else ">>>>>>> REPLACE"
+            raise ParseError(f"block {block} has no {missing} before the next <<<<<<< SEARCH: {_FORMAT}")
+        if searching and _TAIL.match(line):
+            raise ParseError(f"block {block} has no ======= between SEARCH and REPLACE: {_FORMAT}")
+    missing = "=======" if searching else ">>>>>>> REPLACE"
+    raise ParseError(f"block {block} is not closed: the text ends before its {missing}")
+
+
+def _name_before(lines: list[str], since: int, at: int) -> str | None:
+    seen = 0
+    for k in range(at - 1, since - 1, -1):
+        if not lines[k].strip():
+            continue
+        name = _file_name(lines[k])
+        if name is not None:
+            return name
+        seen += 1
+        if seen == _LOOKBACK:
+            break
+    return None
+
+
+def _file_name(line: str) -> str | None:
+    """The path a line names, if that is all it says."""
+    fence = _FENCE.match(line)
+    if fence is not None:
+        info = fence.group(2).split()
+        return _path_or_none(info[-1]) if info else None
+    text = _BULLET.sub("", line.strip())
+    text = text.lstrip("#").strip().strip("*`").strip()
+    text = _LABEL.sub("", text)
+    text = text.strip(" \t*`'\":").strip()
+    return _path_or_none(text)
+
+
+def _path_or_none(text: str) -> str | None:
+    if not _PATH.match(text):
+        return None
+    if "/" in text or "\\" in text or _EXTENSION.search(text) or text in _BARE_NAMES:
+        return text
+    return None
+
+
+def _fence_end(lines: list[str], start: int, fence: str) -> int | None:
+    """The index of the line closing a fence opened by `fence`; inner fences with an
+    info string nest. Falls back to the first bare closing fence when they do not balance."""
+    first_bare: int | None = None
+    depth = 0
+    for k in range(start, len(lines)):
+        match = _FENCE.match(lines[k])
+        if match is None or match.group(1)[0] != fence[0] or len(match.group(1)) < len(fence):
+            continue
+        if match.group(2):
+            depth += 1
+            continue
+        if first_bare is None:
+            first_bare = k
+        if depth == 0:
+            return k
+        depth -= 1
+    return first_bare

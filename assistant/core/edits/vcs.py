@@ -1,0 +1,546 @@
+"""Committing applied edits with their provenance, and undoing them.
+
+In a git work tree an edit becomes one commit of exactly its files, whose trailers say
+which backend and model wrote it and what it cost. The user's own uncommitted work in
+those files is committed alone first ("snapshot before edit"), so no undo can lose it;
+every other file, and its staged state, is left exactly as it was (`git commit --only`).
+
+Undo makes a new commit ("undo: …") instead of moving the branch back: history that may
+have been pushed is never rewritten, and the log keeps what was tried. It can be
+repeated: it walks back from HEAD over undo commits, the edits they undid and snapshots,
+to the latest edit not yet undone — and refuses at anything someone else committed.
+
+Outside git, the old bytes of the files go to a backup folder before writing; undo puts
+them back while the files still hold what the edit wrote.
+
+GitPython is imported inside functions, so importing this module costs start-up nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Literal
+
+from assistant.core.edits.types import EditError, FileChange
+
+if TYPE_CHECKING:
+    from git import Commit, Repo
+
+SUBJECT_MAX = 72  # the first line of a commit message, as `git log --oneline` shows it
+SCOPE_MAX = 40  # what the file names inside "refactor(…)" may take of it
+BODY_MAX = 4000  # a long instruction kept in full below the subject, within reason
+SNAPSHOT_SUBJECT = "snapshot before edit: "
+UNDO_SUBJECT = "undo: "
+TRAILER_BACKEND = "Assistant-Backend"
+TRAILER_MODEL = "Assistant-Model"
+TRAILER_COST = "Assistant-Cost"
+TRAILER_UNDO = "Assistant-Undo"
+MANIFEST = "manifest.json"
+# Files git leaves in its directory while an operation waits for the user.
+IN_PROGRESS = {
+    "MERGE_HEAD": "a merge",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or am",
+}
+WALK_LIMIT = 1000  # how far undo looks back through undo/undone pairs
+
+Write = Callable[[Sequence[FileChange]], object]
+DirtyPolicy = Literal["snapshot", "refuse"]
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Who wrote an edit, for the commit trailers."""
+
+    backend: str
+    model: str
+    cost: float | None  # dollars; None when the backend cannot say ("unknown")
+    instruction: str
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """Where an applied edit was recorded."""
+
+    kind: Literal["git", "backup"]
+    commit: str | None  # the edit's commit (git); None when the edit changed nothing
+    snapshot: str | None  # the "snapshot before edit" commit, when one was needed
+    backup_id: str | None  # outside git: the backup to undo from
+    paths: tuple[str, ...]
+
+
+class VcsError(EditError):
+    """Git or the backups refused; the message is one line a person can act on."""
+
+
+# -- messages -------------------------------------------------------------------------
+
+
+def commit_message(paths: Sequence[str], instruction: str, p: Provenance) -> str:
+    """`refactor(a.py): instruction`, then the provenance trailers.
+
+    The subject stays within 72 characters; when the instruction had to be shortened
+    (or spans lines) it is kept whole in a paragraph between subject and trailers."""
+    head = f"refactor({_scope(paths)}): "
+    flat = " ".join(instruction.split()) or "edit"
+    subject = head + _shorten(flat, SUBJECT_MAX - len(head))
+    whole = instruction.strip()
+    body = None
+    if whole and (subject != head + flat or "\n" in whole):
+        body = _shorten(whole, BODY_MAX)
+    return _message(subject, body, _provenance_trailers(p))
+
+
+def _snapshot_message(paths: Sequence[str], p: Provenance) -> str:
+    subject = _shorten(SNAPSHOT_SUBJECT + ", ".join(paths), SUBJECT_MAX)
+    return _message(subject, None, _provenance_trailers(p))
+
+
+def _undo_message(undone: Commit) -> str:
+    subject = _shorten(UNDO_SUBJECT + _subject(undone), SUBJECT_MAX)
+    return _message(subject, None, {TRAILER_UNDO: undone.hexsha})
+
+
+def _provenance_trailers(p: Provenance) -> dict[str, str]:
+    cost = "unknown" if p.cost is None else f"${p.cost:.4f}"
+    return {TRAILER_BACKEND: p.backend, TRAILER_MODEL: p.model, TRAILER_COST: cost}
+
+
+def _message(subject: str, body: str | None, trailers: dict[str, str]) -> str:
+    lines = "\n".join(f"{k}: {' '.join(v.split()) or 'unknown'}" for k, v in trailers.items())
+    return "\n\n".join(part for part in (subject, body, lines) if part) + "\n"
+
+
+def _scope(paths: Sequence[str]) -> str:
+    """One or two files by name (their paths when those fit), more by their count."""
+    unique = list(dict.fromkeys(paths))
+    if len(unique) > 2:
+        return f"{len(unique)} files"
+    names = [PurePosixPath(p).name for p in unique]
+    for candidate in (", ".join(unique), ", ".join(names)):
+        if len(candidate) <= SCOPE_MAX:
+            return candidate
+    return f"{len(unique)} files" if len(unique) > 1 else _shorten(names[0], SCOPE_MAX)
+
+
+def _shorten(text: str, room: int) -> str:
+    if len(text) <= room:
+        return text
+    cut = text[: room - 1]
+    space = cut.rfind(" ")
+    if space >= room // 2:  # end on a word when that does not waste half the room
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def _trailers(message: str) -> dict[str, str]:
+    paragraphs = message.strip().split("\n\n")
+    if len(paragraphs) < 2:
+        return {}
+    found = {}
+    for line in paragraphs[-1].splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key and " " not in key:
+            found[key] = value.strip()
+    return found
+
+
+def _subject(commit: Commit) -> str:
+    text = commit.message if isinstance(commit.message, str) else commit.message.decode()
+    return text.strip().split("\n", 1)[0]
+
+
+def _describe(commit: Commit) -> str:
+    return f'{commit.hexsha[:7]} "{_subject(commit)}"'
+
+
+# -- the workspace --------------------------------------------------------------------
+
+
+class Workspace:
+    """The project the edits go to: a git work tree, or a plain folder (backups)."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        dirty: DirtyPolicy = "snapshot",
+        backups_dir: Path | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.dirty = dirty
+        self._backups_dir = backups_dir
+        # Found the way git finds it, without loading GitPython.
+        here = self.root.resolve()
+        self.is_git = any((d / ".git").exists() for d in (here, *here.parents))
+
+    @property
+    def backups_dir(self) -> Path:
+        if self._backups_dir is None:
+            from assistant.core.paths import Paths
+
+            self._backups_dir = Paths.resolve().data_dir / "backups"
+        return self._backups_dir
+
+    def apply(self, changes: Sequence[FileChange], provenance: Provenance, write: Write) -> Committed:
+        """Record the files' state, `write(changes)`, then record the edit.
+        If `write` raises, nothing of the edit is committed and the error propagates."""
+        paths = tuple(dict.fromkeys(_relative(c.path) for c in changes))
+        if not paths:
+            raise VcsError("the edit changes no file")
+        if self.is_git:
+            with _open(self.root) as git:
+                return git.apply(paths, changes, provenance, write, self.dirty)
+        return _Backups(self.root, self.backups_dir).apply(paths, changes, write)
+
+    def undo(self) -> str:
+        """Take back the latest edit not yet undone; one line says what was undone."""
+        if self.is_git:
+            with _open(self.root) as git:
+                return git.undo()
+        return _Backups(self.root, self.backups_dir).undo()
+
+
+def _relative(path: str) -> str:
+    p = PurePosixPath(path)
+    if p.is_absolute() or not p.parts or ".." in p.parts or p.parts[0] == ".git":
+        raise VcsError(f"{path}: not a path inside the project")
+    return p.as_posix()
+
+
+# -- git ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _open(root: Path) -> Iterator[_Git]:
+    try:
+        from git import Repo
+        from git.exc import GitError
+    except ImportError as e:  # pragma: no cover - a declared dependency
+        raise VcsError(f"GitPython is not installed ({e}): pip install gitpython") from e
+    try:
+        repo = Repo(root, search_parent_directories=True)
+    except GitError as e:
+        raise VcsError(f"{root} is not in a usable git repository ({type(e).__name__}: {e})") from e
+    if repo.working_tree_dir is None:
+        raise VcsError(f"{root} is in a bare git repository: there is no work tree to edit")
+    # Paths are names, never patterns: `*.py` or `:x` must not match other files.
+    repo.git.update_environment(GIT_LITERAL_PATHSPECS="1")
+    try:
+        yield _Git(repo, root)
+    finally:
+        repo.close()
+
+
+class _Git:
+    def __init__(self, repo: Repo, root: Path) -> None:
+        self.repo = repo
+        top = Path(repo.working_tree_dir or ".").resolve()
+        prefix = Path(root).resolve().relative_to(top).as_posix()
+        self.prefix = "" if prefix == "." else prefix + "/"
+
+    def run(
+        self, *args: str, ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        from git.exc import GitCommandNotFound
+
+        try:
+            status, out, err = getattr(self.repo.git, args[0].replace("-", "_"))(
+                *args[1:],
+                with_extended_output=True,
+                with_exceptions=False,
+                env=env,
+            )
+        except GitCommandNotFound as e:
+            raise VcsError("git is not installed or not on PATH") from e
+        if status not in ok:
+            line = next((s.strip() for s in err.splitlines() if s.strip()), "")
+            line = line.removeprefix("fatal: ").removeprefix("error: ")
+            raise VcsError(f"git {args[0]} failed: {line or out.strip() or f'exit {status}'}")
+        return status, out
+
+    def names(self, *args: str) -> list[str]:
+        """The NUL-separated names a command prints (`--name-only -z`, `ls-files -z`…)."""
+        return [n for n in self.run(*args)[1].split("\0") if n]
+
+    def born(self) -> bool:
+        return self.repo.head.is_valid()
+
+    def top(self, path: str) -> str:
+        return self.prefix + path
+
+    def check_ready(self) -> None:
+        git_dir = Path(self.repo.git_dir)
+        for name, what in IN_PROGRESS.items():
+            if (git_dir / name).exists():
+                raise VcsError(f"{what} is in progress in this repository: finish or abort it first")
+
+    # -- apply --
+
+    def apply(
+        self,
+        paths: tuple[str, ...],
+        changes: Sequence[FileChange],
+        provenance: Provenance,
+        write: Write,
+        dirty_policy: DirtyPolicy,
+    ) -> Committed:
+        self.check_ready()
+        targets = [self.top(p) for p in paths]
+        # It takes paths, never patterns, and refuses the literal flag; -z needs --stdin
+        # (so a name with odd characters is only shown quoted in the message).
+        literal_off = {"GIT_LITERAL_PATHSPECS": "0"}
+        ignored = self.run("check-ignore", "--", *targets, ok=(0, 1), env=literal_off)[1].splitlines()
+        if ignored:
+            raise VcsError(
+                f"{self.local(ignored[0])} is ignored by git, so the edit could not be committed: "
+                "un-ignore it or edit it yourself"
+            )
+        self.run("var", "GIT_COMMITTER_IDENT")  # fails before writing when no identity is set
+        dirty = self.dirty(targets)
+        snapshot = None
+        if dirty and dirty_policy == "refuse":
+            more = f" (and {len(dirty) - 1} more)" if len(dirty) > 1 else ""
+            raise VcsError(
+                f"{self.local(dirty[0])}{more} has uncommitted changes: commit or stash them, "
+                'or set edits.dirty = "snapshot"'
+            )
+        if dirty:
+            snapshot = self.commit(dirty, _snapshot_message([self.local(t) for t in dirty], provenance))
+        write(changes)
+        try:
+            commit = self.commit(targets, commit_message(paths, provenance.instruction, provenance))
+        except VcsError as e:
+            raise VcsError(f"the edit was written but not committed: {e}") from e
+        return Committed("git", commit, snapshot, None, paths)
+
+    def local(self, top_path: str) -> str:
+        return top_path.removeprefix(self.prefix)
+
+    def dirty(self, targets: list[str]) -> list[str]:
+        """Targets whose work tree or index differs from HEAD (untracked ones included)."""
+        out = self.run("status", "--porcelain", "-z", "--untracked-files=all", "--", *targets)[1]
+        fields, found, i = out.split("\0"), set[str](), 0
+        while i < len(fields):
+            entry, i = fields[i], i + 1
+            if entry:
+                found.add(entry[3:])
+                if entry[0] in "RC":  # a staged rename or copy: its origin follows
+                    i += 1
+        return [t for t in targets if t in found]
+
+    def commit(self, targets: list[str], message: str) -> str | None:
+        """Commit the work tree's version of exactly `targets`; None when nothing changed.
+        `--only` leaves every other path's index entry as the user staged it; hooks are
+        skipped, as the user did not ask for this commit and a hook must not reformat it."""
+        self.run("add", "-A", "--", *targets)
+        if self.born():
+            changed = self.names("diff", "--cached", "--name-only", "-z", "HEAD", "--", *targets)
+        else:
+            changed = self.names("ls-files", "-z", "--", *targets)
+        if not changed:
+            return None
+        self.run("commit", "--only", "--no-verify", "--quiet", "-m", message, "--", *changed)
+        return self.repo.head.commit.hexsha
+
+    # -- undo --
+
+    def undo(self) -> str:
+        self.check_ready()
+        if not self.born():
+            raise VcsError("nothing to undo: the repository has no commits yet")
+        target = self.last_edit()
+        parent = target.parents[0] if target.parents else None
+        diff = ["diff-tree", "-r", "--no-commit-id", "--name-only", "-z"]
+        paths = self.names(*diff, *(["--root"] if parent is None else []), target.hexsha)
+        changed = self.names("diff", "--name-only", "-z", target.hexsha, "--", *paths)
+        changed += self.names("diff", "--cached", "--name-only", "-z", target.hexsha, "--", *paths)
+        if changed:
+            raise VcsError(f"{self.local(changed[0])} changed since the edit: commit or discard that first")
+        before: set[str] = set()
+        if parent is not None:
+            before = set(self.names("ls-tree", "-r", "--name-only", "-z", parent.hexsha, "--", *paths))
+        restore = [p for p in paths if p in before]
+        remove = [p for p in paths if p not in before]  # files the edit created
+        if parent is not None and restore:
+            self.run("checkout", parent.hexsha, "--", *restore)
+        if remove:
+            self.run("rm", "-q", "-f", "--", *remove)  # checked above: nothing of the user's
+        self.run("commit", "--only", "--no-verify", "--quiet", "-m", _undo_message(target), "--", *paths)
+        return f"undid {_describe(target)}: {', '.join(self.local(p) for p in paths)}"
+
+    def last_edit(self) -> Commit:
+        """The latest assistant edit not undone yet, walking back from HEAD over undo
+        commits, the edits they undid, and snapshots (the user's work, which undoing an
+        older edit keeps: that edit's files are checked unchanged before anything)."""
+        head = commit = self.repo.head.commit
+        undone: list[str] = []  # edits whose undo commits were passed, latest last
+        for _ in range(WALK_LIMIT):
+            trailers = _trailers(str(commit.message))
+            kind = _kind(commit, trailers)
+            if kind == "foreign" and commit == head:
+                raise VcsError(
+                    f"HEAD is not an assistant commit (someone committed since: {_describe(commit)})"
+                )
+            if kind == "foreign":
+                raise VcsError(f"nothing left to undo: {_describe(commit)} is not an assistant edit")
+            if kind == "edit" and not undone:
+                return commit
+            if kind == "edit" and undone.pop() != commit.hexsha:
+                raise VcsError(f"undo history is out of order at {_describe(commit)}: use git revert")
+            if kind == "undo":
+                undone.append(trailers[TRAILER_UNDO])
+            if len(commit.parents) != 1:
+                break
+            commit = commit.parents[0]
+        raise VcsError(f"nothing left to undo: no assistant edit before {_describe(commit)}")
+
+
+def _kind(commit: Commit, trailers: dict[str, str]) -> Literal["edit", "snapshot", "undo", "foreign"]:
+    if TRAILER_UNDO in trailers:
+        return "undo"
+    if TRAILER_BACKEND not in trailers:
+        return "foreign"
+    return "snapshot" if _subject(commit).startswith(SNAPSHOT_SUBJECT) else "edit"
+
+
+# -- backups outside git --------------------------------------------------------------
+
+
+class _Backups:
+    """backups_dir/<id>/manifest.json and backups_dir/<id>/files/<path>: the old bytes."""
+
+    def __init__(self, root: Path, backups_dir: Path) -> None:
+        self.root = Path(root).resolve()
+        self.dir = backups_dir
+
+    def apply(self, paths: tuple[str, ...], changes: Sequence[FileChange], write: Write) -> Committed:
+        now = datetime.now(UTC)
+        backup_id = f"{now:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
+        folder = self.dir / backup_id
+        existed: dict[str, bool] = {}
+        modes: dict[str, int] = {}  # of the files that existed
+        new_dirs: dict[str, str] = {}
+        for path in paths:
+            source = self.root / path
+            existed[path] = source.is_file()
+            if existed[path]:
+                copy = folder / "files" / path
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.write_bytes(source.read_bytes())
+                modes[path] = stat.S_IMODE(source.stat().st_mode)
+            else:
+                missing = [
+                    d for d in source.parents if d != self.root and self.root in d.parents and not d.exists()
+                ]
+                if missing:  # the top folder the edit creates, to remove it again on undo
+                    new_dirs[path] = missing[-1].relative_to(self.root).as_posix()
+        manifest: dict[str, Any] = {
+            "version": 1,
+            "root": str(self.root),
+            "time": now.isoformat(),
+            "paths": list(paths),
+            "existed": existed,
+            "modes": modes,
+            "new_dirs": new_dirs,
+            "sha256": None,  # filled in once written: until then undo ignores this backup
+        }
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1).encode(), 0o644)
+        try:
+            write(changes)
+        except BaseException:
+            after = {p: _sha256(self.root / p) for p in paths}
+            before = {p: _sha256(folder / "files" / p) if existed[p] else None for p in paths}
+            if after == before:
+                shutil.rmtree(folder, ignore_errors=True)  # nothing was written
+            else:  # a partial write: keep what undo needs to take it back
+                _atomic_write(
+                    folder / MANIFEST, json.dumps({**manifest, "sha256": after}, indent=1).encode(), 0o644
+                )
+            raise
+        manifest["sha256"] = {p: _sha256(self.root / p) for p in paths}
+        _atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1).encode(), 0o644)
+        return Committed("backup", None, None, backup_id, paths)
+
+    def latest(self) -> tuple[Path, dict[str, Any]] | None:
+        found: list[tuple[str, Path, dict[str, Any]]] = []
+        if self.dir.is_dir():
+            for folder in self.dir.iterdir():
+                try:
+                    manifest = json.loads((folder / MANIFEST).read_text())
+                except (OSError, ValueError):
+                    continue
+                if manifest.get("root") == str(self.root) and manifest.get("sha256"):
+                    found.append((folder.name, folder, manifest))
+        return max(found, key=lambda f: f[0])[1:] if found else None
+
+    def undo(self) -> str:
+        latest = self.latest()
+        if latest is None:
+            raise VcsError(f"nothing to undo: no backup of an edit in {self.root}")
+        folder, manifest = latest
+        paths: list[str] = manifest["paths"]
+        for path in paths:
+            if _sha256(self.root / path) != manifest["sha256"].get(path):
+                raise VcsError(f"{path} changed since the edit: save that elsewhere or discard it first")
+        for path in paths:
+            target = self.root / path
+            if manifest["existed"][path]:
+                data = (folder / "files" / path).read_bytes()
+                _atomic_write(target, data, manifest["modes"][path])
+            else:
+                target.unlink(missing_ok=True)
+                top = manifest["new_dirs"].get(path)
+                if top:
+                    _remove_empty(target.parent, self.root / top)
+        shutil.rmtree(folder, ignore_errors=True)
+        return f"restored {', '.join(paths)} from backup {folder.name}"
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _remove_empty(folder: Path, top: Path) -> None:
+    """Remove `folder` and its parents up to `top` while they are empty."""
+    while True:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (someone put a file there) or already gone
+            return
+        if folder == top:
+            return
+        folder = folder.parent
+
+
+def _atomic_write(path: Path, data: bytes, mode: int) -> None:
+    """A reader sees the old bytes or the new ones, never a mix."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

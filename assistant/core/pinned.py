@@ -1,0 +1,65 @@
+"""Files pinned into the conversation (`/add`, `/drop`, `/files`).
+
+A pinned file is kept in every prompt (it is never slid out of the window), as
+a system message after the system prompt, so it sits in the cached prefix.
+Files are refused, each with its reason: outside the project, under .git,
+binary, over `edits.max_file_bytes`, or not valid text in their encoding.
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.core.conversation import Message
+from assistant.core.edits.types import EditError
+
+HEADER = "File: "
+
+
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    path: str
+    message: Message
+
+
+def pinned_message(path: str, text: str) -> Message:
+    return Message("system", f"{HEADER}{path}\n```\n{text}{'' if text.endswith(chr(10)) else chr(10)}```")
+
+
+def path_of(message: Message) -> str | None:
+    if message.role != "system" or not message.content.startswith(HEADER):
+        return None
+    return message.content[len(HEADER) :].split("\n", 1)[0]
+
+
+def expand(root: Path, patterns: list[str]) -> list[str]:
+    """Paths relative to `root` for each pattern (globs, ** included); a pattern that
+    matches nothing is kept as is, so that it is refused with a reason."""
+    found: list[str] = []
+    for pattern in patterns:
+        if any(ch in pattern for ch in "*?["):
+            matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
+            found += [m for m in matches if (root / m).is_file()] or [pattern]
+        else:
+            found.append(pattern)
+    return list(dict.fromkeys(found))
+
+
+def load(root: Path, patterns: list[str], max_bytes: int) -> tuple[list[Pinned], list[tuple[str, str]]]:
+    """(files to pin, (path, why refused) for the others)."""
+    from assistant.core.edits.files import read_file
+
+    pinned, refused = [], []
+    for path in expand(root, patterns):
+        try:
+            current = read_file(root, path, max_bytes=max_bytes)
+        except EditError as exc:
+            refused.append((path, str(exc)))
+            continue
+        if current is None:
+            refused.append((path, "no such file"))
+            continue
+        pinned.append(Pinned(current.relative, pinned_message(current.relative, current.text)))
+    return pinned, refused

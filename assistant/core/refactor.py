@@ -1,0 +1,173 @@
+"""Refactor-this-file: ask the routed model for an edit, check it, show it, apply it.
+
+A proposal is made by one routed, recorded model turn on a prompt that holds
+the file and the instruction (SEARCH/REPLACE blocks, or the whole new file for
+backends that handle blocks badly). Its text is parsed and planned in memory,
+all or nothing. A proposal whose blocks do not apply is sent back to the same
+model once with the reasons; if it still fails, nothing is applied and the
+user is told why. Applying writes atomically with byte fidelity and commits
+with provenance (or keeps a backup outside git), so `/undo` can take it back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.core.chat import ChatSession, OnEvent, TurnResult
+from assistant.core.conversation import Message
+from assistant.core.edits.types import EditError, FileChange
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    path: str
+    instruction: str
+    changes: tuple[FileChange, ...] = ()
+    error: str | None = None  # one line: why nothing can be applied
+    results: tuple[TurnResult, ...] = ()  # every model turn it took (a retry makes two)
+    retried: bool = False
+    fuzzy: int = field(default=0)  # SEARCH blocks that matched only ignoring whitespace
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.changes)
+
+    @property
+    def result(self) -> TurnResult | None:
+        return self.results[-1] if self.results else None
+
+    @property
+    def cost(self) -> float | None:
+        """What every turn of it cost; None when one cost is unknown."""
+        costs = [r.cost for r in self.results]
+        return None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
+
+    @property
+    def seconds(self) -> float:
+        return sum(r.stats.elapsed for r in self.results)
+
+
+def unified_diff(change: FileChange) -> str:
+    before = (change.before or "").splitlines(keepends=True)
+    after = change.after.splitlines(keepends=True)
+    old = f"a/{change.path}" if change.before is not None else "/dev/null"
+    return "".join(difflib.unified_diff(before, after, old, f"b/{change.path}"))
+
+
+def diff_stats(changes: Sequence[FileChange]) -> tuple[int, int]:
+    """(lines added, lines removed) over `changes`."""
+    added = removed = 0
+    for change in changes:
+        for line in unified_diff(change).splitlines():
+            if line.startswith("+") and not line.startswith("+++"):
+                added += 1
+            elif line.startswith("-") and not line.startswith("---"):
+                removed += 1
+    return added, removed
+
+
+class Refactorer:
+    def __init__(self, session: ChatSession, root: Path) -> None:
+        self.session = session
+        self.root = root
+        self.config = session.config
+
+    def _read(self, path: str) -> str | None:
+        from assistant.core.edits.files import read_file
+
+        current = read_file(self.root, path, max_bytes=self.config.edits.max_file_bytes)
+        return current.text if current is not None else None
+
+    def whole_file(self, backend: str) -> bool:
+        return backend in self.config.edits.whole_file_backends
+
+    def propose(
+        self,
+        path: str,
+        instruction: str,
+        cancel: threading.Event,
+        on_event: OnEvent | None = None,
+        *,
+        forced: str | None = None,
+    ) -> Proposal:
+        """Ask for an edit of `path`; never raises for what the model or the file does."""
+        from assistant.core.edits.parse import parse_edits
+        from assistant.core.edits.plan import plan_changes, retry_message
+        from assistant.core.edits.prompts import refactor_prompt
+
+        try:
+            content = self._read(path)
+        except EditError as exc:
+            return Proposal(path, instruction, error=str(exc))
+        if content is None:
+            return Proposal(path, instruction, error=f"{path}: no such file")
+
+        prompts = {}
+
+        def messages_for(name: str) -> list[Message]:
+            if name not in prompts:
+                prompts[name] = refactor_prompt(path, content, instruction, whole_file=self.whole_file(name))
+            return prompts[name]
+
+        result = self.session.run_task(
+            messages_for, cancel, on_event, kind="refactor", files=(path,),
+            forced=forced, forced_by=f"@{forced}" if forced else "",
+        )
+        results = [result]
+        error: EditError | None = None
+        for attempt in range(2):
+            last = results[-1]
+            if last.outcome != "ok":
+                reason = last.error.message if last.error else last.outcome
+                return Proposal(path, instruction, error=f"the model did not answer: {reason}", results=tuple(results),
+                                retried=attempt > 0)
+            try:
+                edits = parse_edits(last.text, whole_file=self.whole_file(last.routed_to))
+                changes = plan_changes(edits, self._read)
+            except EditError as exc:
+                error = exc
+            else:
+                changes = tuple(c for c in changes if c.after != c.before)
+                if not changes:
+                    return Proposal(path, instruction, error="the proposal changes nothing",
+                                    results=tuple(results), retried=attempt > 0)
+                return Proposal(path, instruction, changes, results=tuple(results), retried=attempt > 0,
+                                fuzzy=sum(c.fuzzy_matches for c in changes))
+            if attempt == 0 and not cancel.is_set():
+                # Once: the same model hears what was wrong and tries again.
+                whole = self.whole_file(last.routed_to)
+                retry = [*prompts[last.routed_to], Message("assistant", last.text),
+                         Message("user", retry_message(error, whole_file=whole))]
+                results.append(
+                    self.session.run_task(lambda name: retry, cancel, on_event, kind="refactor", files=(path,),
+                                          forced=last.routed_to, forced_by="a retry of its own edit")
+                )
+        return Proposal(path, instruction, error=str(error), results=tuple(results), retried=True)
+
+    def apply(self, proposal: Proposal, paths: Sequence[str] | None = None):  # noqa: ANN201 - vcs.Committed
+        """Write the accepted files (all when `paths` is None) and commit them."""
+        from assistant.core.edits.files import apply_changes
+        from assistant.core.edits.vcs import Provenance, Workspace
+
+        changes = [c for c in proposal.changes if paths is None or c.path in paths]
+        if not changes:
+            raise EditError("nothing accepted: no file was changed")
+        last = proposal.result
+        provenance = Provenance(
+            backend=last.backend if last else "",
+            model=last.model if last else "",
+            cost=proposal.cost,
+            instruction=proposal.instruction,
+        )
+        workspace = Workspace(self.root, dirty=self.config.edits.dirty)  # type: ignore[arg-type]
+        max_bytes = self.config.edits.max_file_bytes
+        return workspace.apply(changes, provenance, lambda ch: apply_changes(self.root, ch, max_bytes=max_bytes))
+
+    def undo(self) -> str:
+        from assistant.core.edits.vcs import Workspace
+
+        return Workspace(self.root, dirty=self.config.edits.dirty).undo()  # type: ignore[arg-type]
