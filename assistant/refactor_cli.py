@@ -76,12 +76,15 @@ def _confirm(question: str) -> bool:
     return line.strip().lower() in ("y", "yes")
 
 
-def cmd_refactor(config: Config, args: argparse.Namespace) -> int:
+def cmd_refactor(
+    config: Config, args: argparse.Namespace, *, session: ChatSession | None = None, console: Console | None = None
+) -> int:
+    """`session` and `console`: tests hand in scripted backends and a recording console."""
     from assistant.core.edits.files import cleanup_pending
     from assistant.core.limits import BackendLimits
 
-    console = Console(stderr=False)
-    session = _session(config)
+    console = console or Console(stderr=False)
+    session = session or _session(config)
     root = session.project_root
     cleanup_pending(root)
     refactorer = Refactorer(session, root)

@@ -126,7 +126,7 @@ class Refactorer:
                 return Proposal(path, instruction, error=f"the model did not answer: {reason}", results=tuple(results),
                                 retried=attempt > 0)
             try:
-                edits = parse_edits(last.text, whole_file=self.whole_file(last.routed_to))
+                edits = parse_edits(last.text, whole_file=self.whole_file(last.routed_to), default_path=path)
                 changes = plan_changes(edits, self._read)
             except EditError as exc:
                 error = exc

@@ -102,3 +102,18 @@ def test_outside_git_a_backup_is_kept_and_undo_restores_it(tmp_path: Path) -> No
     assert committed.kind == "backup" and (root / "calc.py").read_text() != CALC
     r.undo()
     assert (root / "calc.py").read_text() == CALC
+
+
+def test_an_unnamed_whole_file_answer_is_the_file_asked_about(repo: Path) -> None:
+    from assistant.core.edits.parse import parse_edits
+    from assistant.core.edits.types import ParseError, WholeFile
+
+    answer = "```python\ndef add(a: int, b: int) -> int:\n    return a + b\n```"
+    assert parse_edits(answer, whole_file=True, default_path="calc.py") == (
+        WholeFile("calc.py", "def add(a: int, b: int) -> int:\n    return a + b\n"),
+    )
+    with pytest.raises(ParseError, match="no file name"):
+        parse_edits(answer, whole_file=True)
+    truncated = "```python\ndef add(a: int, b: int) -> int:\n    return a +"
+    with pytest.raises(ParseError, match="not closed"):  # a cut-off answer is never applied
+        parse_edits(truncated, whole_file=True, default_path="calc.py")

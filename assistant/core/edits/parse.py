@@ -68,10 +68,14 @@ _FORMAT = (
 _WHOLE_FORMAT = "give the file's path on its own line, then the whole content in a fenced block"
 
 
-def parse_edits(text: str, *, whole_file: bool = False) -> tuple[Edit, ...]:
-    """The edits in a model's answer, in the order written, in the format it was asked for."""
+def parse_edits(text: str, *, whole_file: bool = False, default_path: str | None = None) -> tuple[Edit, ...]:
+    """The edits in a model's answer, in the order written, in the format it was asked for.
+
+    `default_path`: the one file the model was asked about; a whole-file answer
+    that is a single unnamed fenced block is taken as that file (small models
+    often leave the name out)."""
     if whole_file:
-        return parse_whole_files(text)
+        return parse_whole_files(text, default_path=default_path)
     return parse_search_replace(text)
 
 
@@ -103,7 +107,7 @@ def parse_search_replace(text: str) -> tuple[SearchReplace, ...]:
     return tuple(edits)
 
 
-def parse_whole_files(text: str) -> tuple[WholeFile, ...]:
+def parse_whole_files(text: str, *, default_path: str | None = None) -> tuple[WholeFile, ...]:
     lines = _model_lines(text)
     files: list[WholeFile] = []
     since = 0
@@ -119,6 +123,8 @@ def parse_whole_files(text: str) -> tuple[WholeFile, ...]:
         end = _fence_end(lines, i + 1, fence)
         if end is None:
             raise ParseError(f"block {block} is not closed: its content must end with a line {fence}")
+        if name is None and default_path is not None and block == 1 and _fences_after(lines, end + 1) == 0:
+            name = default_path
         if name is None:
             raise ParseError(f"block {block} has no file name: {_WHOLE_FORMAT}")
         files.append(WholeFile(name, _join(lines[i + 1 : end])))
@@ -127,6 +133,11 @@ def parse_whole_files(text: str) -> tuple[WholeFile, ...]:
     if not files:
         raise ParseError(f"no file found: {_WHOLE_FORMAT}")
     return tuple(files)
+
+
+def _fences_after(lines: list[str], start: int) -> int:
+    """How many fences open after `start` (0: the block was the answer's only one)."""
+    return sum(1 for line in lines[start:] if _FENCE.match(line))
 
 
 def _model_lines(text: str) -> list[str]:

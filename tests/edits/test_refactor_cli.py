@@ -1,0 +1,73 @@
+"""`assistant refactor` on several files at once (a batch) with scripted backends,
+and `assistant undo`, in a real git repository."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import subprocess
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+
+from assistant.backends.scripted import ScriptedBackend
+from assistant.core.chat import ChatSession
+from assistant.core.config import Config
+from assistant.core.ledger import Ledger
+from assistant.refactor_cli import cmd_refactor, cmd_undo
+from tests.edits.test_refactor_flow import git
+
+FILES = {f"m{i}.py": f"def f{i}(x):\n    return x+{i}\n" for i in range(4)}
+
+
+def block(name: str, i: int) -> str:
+    return (f"{name}\n<<<<<<< SEARCH\n    return x+{i}\n=======\n    return x + {i}\n>>>>>>> REPLACE\n")
+
+
+class PerFile(ScriptedBackend):
+    """Answers with the block for whichever file the prompt is about; one file fails."""
+
+    def stream(self, messages, cancel):
+        prompt = messages[-1].content
+        name = next(n for n in FILES if n in prompt)
+        i = int(name[1])
+        self.answers = ["no edit here, sorry"] if i == 2 else [block(name, i)]
+        self._turn = 0
+        yield from super().stream(messages, cancel)
+
+
+def test_a_batch_applies_each_file_in_its_own_commit_and_reports_a_table(tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    git(root, "init", "-q")
+    git(root, "config", "user.email", "t@example.com")
+    git(root, "config", "user.name", "Tester")
+    for name, text in FILES.items():
+        (root / name).write_text(text)
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "init")
+    monkeypatch.chdir(root)
+
+    config = Config()
+    config = replace(config, edits=replace(config.edits, whole_file_backends=()))
+    backend = PerFile(name="local", delay=0.001)
+    session = ChatSession(config, backend, ledger=Ledger.open, project_root=root)
+    out = io.StringIO()
+    args = argparse.Namespace(paths=list(FILES), message="add spaces around +", yes=True)
+    code = cmd_refactor(config, args, session=session, console=Console(file=out, width=160))
+    text = out.getvalue()
+    assert code == 1  # one file failed; the others were applied
+    for name, original in FILES.items():
+        now = (root / name).read_text()
+        if name == "m2.py":
+            assert now == original
+        else:
+            assert now == original.replace("+", " + ")
+    subjects = git(root, "log", "--format=%s").splitlines()
+    assert len(subjects) == 1 + 3 and all(s.startswith("refactor(m") for s in subjects[:3])
+    assert "Refactor" in text and "m2.py" in text and "failed" in text and text.count("applied") >= 3
+
+    assert cmd_undo(config) == 0  # the last commit only
+    assert len(git(root, "log", "--format=%s").splitlines()) == 5

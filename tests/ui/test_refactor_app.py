@@ -1,0 +1,99 @@
+"""The refactor workflow in the app through Pilot: /refactor, the review screen
+(accept, reject), /undo; and pinned files (/add, /files, /drop)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant.backends.scripted import ScriptedBackend
+from assistant.core.config import Config
+from assistant.ui.app import make_app
+from tests.edits.test_refactor_flow import CALC, GOOD, git
+from tests.ui.helpers import send, transcript_text, wait_for
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    git(root, "init", "-q")
+    git(root, "config", "user.email", "t@example.com")
+    git(root, "config", "user.name", "Tester")
+    (root / "calc.py").write_text(CALC)
+    (root / ".env").write_text("TOKEN=x\n")
+    (root / "blob.bin").write_bytes(b"\x00\x01\x02")
+    git(root, "add", "calc.py")
+    git(root, "commit", "-qm", "init")
+    monkeypatch.chdir(root)  # the app's project is the current directory
+    return root
+
+
+def config() -> Config:
+    c = Config()
+    return replace(c, edits=replace(c.edits, whole_file_backends=()))
+
+
+async def test_review_then_accept_applies_and_commits_then_undo(repo: Path) -> None:
+    from assistant.ui.screens.review import ReviewScreen
+
+    app = make_app(config(), backend=ScriptedBackend([GOOD], name="local"))
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/refactor calc.py add type hints")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        screen = app.screen
+        assert screen.selected() == ("calc.py",)
+        assert (repo / "calc.py").read_text() == CALC  # nothing written while reviewing
+        await pilot.press("a")  # accept all
+        await wait_for(pilot, lambda: "Applied to calc.py" in transcript_text(app))
+        assert "def add(a: int, b: int) -> int:" in (repo / "calc.py").read_text()
+        assert git(repo, "log", "-1", "--format=%s").startswith("refactor(calc.py): add type hints")
+        await send(pilot, "/undo")
+        await wait_for(pilot, lambda: (repo / "calc.py").read_text() == CALC)
+
+
+async def test_review_then_reject_writes_nothing(repo: Path) -> None:
+    from assistant.ui.screens.review import ReviewScreen
+
+    app = make_app(config(), backend=ScriptedBackend([GOOD], name="local"))
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/refactor calc.py add type hints")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "rejected; nothing was written" in transcript_text(app))
+        assert (repo / "calc.py").read_text() == CALC
+        assert git(repo, "rev-list", "--count", "HEAD").strip() == "1"
+
+
+async def test_a_proposal_that_does_not_apply_says_why(repo: Path) -> None:
+    app = make_app(config(), backend=ScriptedBackend(["no blocks at all"], name="local"))
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/refactor calc.py add type hints")
+        await wait_for(pilot, lambda: "nothing applied" in transcript_text(app))
+        assert (repo / "calc.py").read_text() == CALC
+
+
+async def test_pinned_files_add_files_drop(repo: Path) -> None:
+    backend = ScriptedBackend(["ok"], name="local")
+    app = make_app(config(), backend=backend)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: backend.loaded)
+        await send(pilot, "/add *.py blob.bin ../outside.py")
+        await wait_for(pilot, lambda: "Pinned calc.py" in transcript_text(app))
+        text = transcript_text(app)
+        assert "blob.bin" in text and "binary" in text.lower()
+        assert "outside.py" in text
+        assert app.session.pinned_files() == ["calc.py"]
+        await send(pilot, "/files")
+        await wait_for(pilot, lambda: "Pinned files (tokens of local)" in transcript_text(app))
+        await send(pilot, "what does it do?")
+        await wait_for(pilot, lambda: len(backend.seen) == 1)
+        assert any("File: calc.py" in m.content for m in backend.seen[0] if m.role == "system")
+        await send(pilot, "/drop calc.py")
+        await wait_for(pilot, lambda: "Unpinned calc.py" in transcript_text(app))
+        assert app.session.pinned_files() == []
