@@ -201,6 +201,9 @@ class AssistantApp(App[None]):
         from assistant.core.chat import unavailable_reason
 
         session = self.session
+        from assistant.core.edits.files import cleanup_pending
+
+        cleanup_pending(self.project_root)  # temp files of an edit a crash interrupted
         # The session's own backend is being loaded by load_backend() (with a progress
         # bar); asking it here waits for that load and hears how it went.
         reasons = {name: unavailable_reason(session.pool.get(name), load=True) for name in session.candidates()}

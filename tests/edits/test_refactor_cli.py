@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import subprocess
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from assistant.core.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.ledger import Ledger
 from assistant.refactor_cli import cmd_refactor, cmd_undo
-from tests.edits.test_refactor_flow import git
+from tests.edits.gitrepo import git, make_repo
 
 FILES = {f"m{i}.py": f"def f{i}(x):\n    return x+{i}\n" for i in range(4)}
 
@@ -39,15 +37,7 @@ class PerFile(ScriptedBackend):
 
 
 def test_a_batch_applies_each_file_in_its_own_commit_and_reports_a_table(tmp_path: Path, monkeypatch) -> None:
-    root = tmp_path / "proj"
-    root.mkdir()
-    git(root, "init", "-q")
-    git(root, "config", "user.email", "t@example.com")
-    git(root, "config", "user.name", "Tester")
-    for name, text in FILES.items():
-        (root / name).write_text(text)
-    git(root, "add", ".")
-    git(root, "commit", "-qm", "init")
+    root = make_repo(tmp_path / "proj", FILES)
     monkeypatch.chdir(root)
 
     config = Config()

@@ -4,7 +4,6 @@ commit, undo; and outside git, a backup."""
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +15,7 @@ from assistant.core.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.ledger import Ledger
 from assistant.core.refactor import Refactorer, diff_stats
+from tests.edits.gitrepo import git, make_repo
 
 CALC = "def add(a, b):\n    return a+b\n\n\ndef sub(a, b):\n    return a-b\n"
 GOOD = (
@@ -25,21 +25,9 @@ GOOD = (
 BAD = "calc.py\n<<<<<<< SEARCH\ndef mul(a, b):\n    return a*b\n=======\ndef mul(a, b):\n    return a * b\n>>>>>>> REPLACE\n"
 
 
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    git(root, "init", "-q")
-    git(root, "config", "user.email", "t@example.com")
-    git(root, "config", "user.name", "Tester")
-    (root / "calc.py").write_text(CALC)
-    git(root, "add", ".")
-    git(root, "commit", "-qm", "init")
-    return root
+    return make_repo(tmp_path / "proj", {"calc.py": CALC})
 
 
 def refactorer(root: Path, answers: list[str]) -> tuple[Refactorer, ScriptedBackend]:

@@ -3,7 +3,6 @@ outcome is an applied edit with its commit, or a clear error and the file unchan
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from pathlib import Path
 
@@ -13,7 +12,8 @@ from assistant.backends.llama_cpp import LlamaCppBackend
 from assistant.core.chat import ChatSession
 from assistant.core.refactor import Refactorer
 from tests.conftest import small_config
-from tests.edits.test_refactor_flow import CALC, git
+from tests.edits.gitrepo import git, make_repo
+from tests.edits.test_refactor_flow import CALC
 
 pytestmark = pytest.mark.model
 
@@ -21,14 +21,7 @@ pytestmark = pytest.mark.model
 @pytest.mark.parametrize("instruction", ["add type hints", "rename sub to subtract"])
 def test_whatever_the_model_writes_nothing_is_damaged(tmp_path: Path, local_backend: LlamaCppBackend,
                                                       instruction: str) -> None:
-    root = tmp_path / "proj"
-    root.mkdir()
-    git(root, "init", "-q")
-    git(root, "config", "user.email", "t@example.com")
-    git(root, "config", "user.name", "Tester")
-    (root / "calc.py").write_text(CALC)
-    git(root, "add", ".")
-    git(root, "commit", "-qm", "init")
+    root = make_repo(tmp_path / "proj", {"calc.py": CALC})
     config = small_config(max_tokens=96)
     session = ChatSession(config, local_backend, project_root=root)
     refactorer = Refactorer(session, root)

@@ -11,22 +11,14 @@ import pytest
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
 from assistant.ui.app import make_app
-from tests.edits.test_refactor_flow import CALC, GOOD, git
+from tests.edits.gitrepo import git, make_repo
+from tests.edits.test_refactor_flow import CALC, GOOD
 from tests.ui.helpers import send, transcript_text, wait_for
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    git(root, "init", "-q")
-    git(root, "config", "user.email", "t@example.com")
-    git(root, "config", "user.name", "Tester")
-    (root / "calc.py").write_text(CALC)
-    (root / ".env").write_text("TOKEN=x\n")
-    (root / "blob.bin").write_bytes(b"\x00\x01\x02")
-    git(root, "add", "calc.py")
-    git(root, "commit", "-qm", "init")
+    root = make_repo(tmp_path / "proj", {"calc.py": CALC}, untracked={".env": "TOKEN=x\n", "blob.bin": b"\x00\x01\x02"})
     monkeypatch.chdir(root)  # the app's project is the current directory
     return root
 
