@@ -37,7 +37,6 @@ from assistant.core.events import (
 )
 from assistant.core.metrics import Clock
 from assistant.core.chat import AUTO
-from assistant.core.plugins import create_backend
 from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider
 from assistant.ui.deltas import DeltaBuffer
 from assistant.ui.messages import (
@@ -88,10 +87,10 @@ class AssistantApp(App[None]):
         self.preload = preload
         self.session = ChatSession(
             config,
-            backend or (None if config.general.backend == AUTO else create_backend(config)),
+            backend or (None if config.general.backend == AUTO else _create_backend(config)),
             clock=clock,
             ledger=_open_ledger if ledger else None,
-            fallback=fallback or (lambda: create_backend(config, "local")),
+            fallback=fallback or (lambda: _create_backend(config, "local")),
             backends=backends,
         )
         self.deltas = DeltaBuffer()
@@ -536,6 +535,13 @@ def make_app(
         fallback=fallback,
         backends=backends,
     )
+
+
+def _create_backend(config: Config, name: str | None = None) -> Backend:
+    # Imported here: reading entry points pulls in importlib.metadata (~10 ms at start-up).
+    from assistant.core.plugins import create_backend
+
+    return create_backend(config, name)
 
 
 def _open_ledger() -> Ledger:  # imported here: sqlite3 is not needed to start
