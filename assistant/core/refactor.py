@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,12 +148,20 @@ class Refactorer:
                 )
         return Proposal(path, instruction, error=str(error), results=tuple(results), retried=True)
 
-    def apply(self, proposal: Proposal, paths: Sequence[str] | None = None):  # noqa: ANN201 - vcs.Committed
-        """Write the accepted files (all when `paths` is None) and commit them."""
+    def apply(self, proposal: Proposal, accepted: Sequence[str] | Mapping[str, frozenset[int]] | None = None):  # noqa: ANN201
+        """Write what was accepted and commit it (a `vcs.Committed`): every file when
+        `accepted` is None, the named files, or per file the chosen hunks."""
         from assistant.core.edits.files import apply_changes
+        from assistant.core.edits.hunks import select
         from assistant.core.edits.vcs import Provenance, Workspace
 
-        changes = [c for c in proposal.changes if paths is None or c.path in paths]
+        if accepted is None:
+            changes = list(proposal.changes)
+        elif isinstance(accepted, Mapping):
+            changes = [select(c, set(accepted[c.path])) for c in proposal.changes if accepted.get(c.path)]
+            changes = [c for c in changes if c.after != c.before]
+        else:
+            changes = [c for c in proposal.changes if c.path in accepted]
         if not changes:
             raise EditError("nothing accepted: no file was changed")
         last = proposal.result

@@ -425,20 +425,21 @@ class AssistantApp(App[None]):
             await self.add_note(f"Refactor of {proposal.path}: nothing applied: {proposal.error}", error=True)
             return
 
-        def reviewed(paths: tuple[str, ...] | None) -> None:
-            if paths:
-                self.apply_refactor(proposal, paths)
+        def reviewed(chosen: dict[str, frozenset[int]] | None) -> None:
+            if chosen:
+                self.apply_refactor(proposal, chosen)
             else:
                 self.run_worker(self.add_note(f"Refactor of {proposal.path}: rejected; nothing was written."))
 
         self.push_screen(ReviewScreen(proposal), reviewed)
 
     @work(thread=True, group="turn", exit_on_error=False)
-    def apply_refactor(self, proposal: Proposal, paths: tuple[str, ...]) -> None:
+    def apply_refactor(self, proposal: Proposal, chosen: dict[str, frozenset[int]]) -> None:
         from assistant.core.edits.types import EditError
 
+        paths = list(chosen)
         try:
-            committed = self.refactorer().apply(proposal, paths)
+            committed = self.refactorer().apply(proposal, chosen)
         except EditError as exc:
             self.call_from_thread(self.run_worker, self.add_note(f"Not applied: {exc}", error=True))
             return

@@ -37,7 +37,7 @@ async def test_review_then_accept_applies_and_commits_then_undo(repo: Path) -> N
         await send(pilot, "/refactor calc.py add type hints")
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
         screen = app.screen
-        assert screen.selected() == ("calc.py",)
+        assert screen.selected() == {"calc.py": frozenset({0})}
         assert (repo / "calc.py").read_text() == CALC  # nothing written while reviewing
         await pilot.press("a")  # accept all
         await wait_for(pilot, lambda: "Applied to calc.py" in transcript_text(app))
@@ -89,3 +89,31 @@ async def test_pinned_files_add_files_drop(repo: Path) -> None:
         await send(pilot, "/drop calc.py")
         await wait_for(pilot, lambda: "Unpinned calc.py" in transcript_text(app))
         assert app.session.pinned_files() == []
+
+
+TWO_HUNKS = (
+    "calc.py\n<<<<<<< SEARCH\ndef add(a, b):\n    return a+b\n=======\ndef add(a, b):\n    return a + b\n>>>>>>> REPLACE\n"
+    "calc.py\n<<<<<<< SEARCH\ndef sub(a, b):\n    return a-b\n=======\ndef sub(a, b):\n    return a - b\n>>>>>>> REPLACE\n"
+)
+LONG = "def add(a, b):\n    return a+b\n" + "\n# filler\n" * 8 + "\ndef sub(a, b):\n    return a-b\n"
+
+
+async def test_review_accepts_one_hunk_of_two(repo: Path) -> None:
+    from textual.widgets import Checkbox
+
+    from assistant.ui.screens.review import ReviewScreen
+
+    (repo / "calc.py").write_text(LONG)
+    git(repo, "commit", "-qam", "longer")
+    app = make_app(config(), backend=ScriptedBackend([TWO_HUNKS], name="local"))
+    async with app.run_test(size=(130, 50)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/refactor calc.py spaces around operators")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        screen = app.screen
+        assert len(screen.hunks[0]) == 2
+        screen.query_one("#hunk-0-1", Checkbox).value = False  # keep only the first hunk
+        await pilot.pause()
+        await pilot.click("#apply")
+        await wait_for(pilot, lambda: "Applied to calc.py" in transcript_text(app))
+        assert (repo / "calc.py").read_text() == LONG.replace("a+b", "a + b")  # sub() untouched

@@ -1,5 +1,6 @@
-"""The review of an edit proposal: a coloured diff per file, accept all, reject,
-or accept file by file. Nothing is written until the user says so."""
+"""The review of an edit proposal: a coloured diff per file and per hunk; accept
+all, reject, or choose file by file and hunk by hunk. Nothing is written until
+the user says so."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
 from assistant import format as fmt
-from assistant.core.refactor import Proposal, diff_stats, unified_diff
+from assistant.core.edits.hunks import hunks
+from assistant.core.refactor import Proposal, diff_stats
 
 
-class ReviewScreen(ModalScreen[tuple[str, ...] | None]):
-    """Dismisses with the paths to apply, or None (rejected)."""
+Selection = dict[str, frozenset[int]]
+
+
+class ReviewScreen(ModalScreen[Selection | None]):
+    """Dismisses with the hunks to apply per file, or None (rejected)."""
 
     DEFAULT_CSS = """
     ReviewScreen { align: center middle; }
@@ -27,7 +32,9 @@ class ReviewScreen(ModalScreen[tuple[str, ...] | None]):
     }
     ReviewScreen #review-summary { height: auto; margin-bottom: 1; }
     ReviewScreen #review-diffs { height: 1fr; }
-    ReviewScreen .file-diff { height: auto; margin-bottom: 1; }
+    ReviewScreen .file-box { text-style: bold; }
+    ReviewScreen .hunk-box { margin-left: 2; }
+    ReviewScreen .hunk-diff { height: auto; margin: 0 0 1 4; }
     ReviewScreen #review-buttons { height: auto; align-horizontal: right; }
     ReviewScreen Button { margin-left: 1; }
     """
@@ -41,6 +48,7 @@ class ReviewScreen(ModalScreen[tuple[str, ...] | None]):
     def __init__(self, proposal: Proposal) -> None:
         super().__init__()
         self.proposal = proposal
+        self.hunks = [hunks(change) for change in proposal.changes]
 
     def compose(self) -> ComposeResult:
         p = self.proposal
@@ -65,9 +73,11 @@ class ReviewScreen(ModalScreen[tuple[str, ...] | None]):
             yield Static(summary, id="review-summary")
             with VerticalScroll(id="review-diffs"):
                 for i, change in enumerate(p.changes):
-                    yield Checkbox(change.path, value=True, id=f"file-{i}")
-                    diff = Syntax(unified_diff(change), "diff", theme="ansi_dark", background_color="default")
-                    yield Static(diff, classes="file-diff")
+                    yield Checkbox(change.path, value=True, id=f"file-{i}", classes="file-box")
+                    for hunk in self.hunks[i]:
+                        yield Checkbox(hunk.header, value=True, id=f"hunk-{i}-{hunk.index}", classes="hunk-box")
+                        diff = Syntax(hunk.diff, "diff", theme="ansi_dark", background_color="default")
+                        yield Static(diff, classes="hunk-diff")
             with Horizontal(id="review-buttons"):
                 yield Button("Apply selected", id="apply", variant="primary")
                 yield Button("Accept all", id="accept-all", variant="success")
@@ -78,21 +88,31 @@ class ReviewScreen(ModalScreen[tuple[str, ...] | None]):
         self.query_one(Vertical).border_subtitle = "a accept all · r reject · Enter apply selected"
         self.query_one("#apply", Button).focus()
 
-    def selected(self) -> tuple[str, ...]:
-        return tuple(
-            change.path
-            for i, change in enumerate(self.proposal.changes)
-            if self.query_one(f"#file-{i}", Checkbox).value
-        )
+    def selected(self) -> Selection:
+        """The checked hunks of each file that has any."""
+        chosen: Selection = {}
+        for i, change in enumerate(self.proposal.changes):
+            picked = frozenset(
+                h.index for h in self.hunks[i] if self.query_one(f"#hunk-{i}-{h.index}", Checkbox).value
+            )
+            if picked:
+                chosen[change.path] = picked
+        return chosen
+
+    @on(Checkbox.Changed, ".file-box")
+    def toggle_file(self, event: Checkbox.Changed) -> None:
+        """A file's box checks or clears all its hunks."""
+        i = int((event.checkbox.id or "file-0").removeprefix("file-"))
+        for hunk in self.hunks[i]:
+            self.query_one(f"#hunk-{i}-{hunk.index}", Checkbox).value = event.value
 
     @on(Button.Pressed, "#apply")
     def action_apply_selected(self) -> None:
-        chosen = self.selected()
-        self.dismiss(chosen or None)
+        self.dismiss(self.selected() or None)
 
     @on(Button.Pressed, "#accept-all")
     def action_accept_all(self) -> None:
-        self.dismiss(tuple(c.path for c in self.proposal.changes))
+        self.dismiss({c.path: frozenset(h.index for h in self.hunks[i]) for i, c in enumerate(self.proposal.changes)})
 
     @on(Button.Pressed, "#reject")
     def action_reject(self) -> None:
