@@ -416,6 +416,7 @@ class AssistantApp(App[None]):
         cancel = self._cancel = threading.Event()
         proposal = self.refactorer().propose(path, instruction, cancel)
         self.post_message(ProposalReady(proposal))
+        self.call_from_thread(self.refresh_status)  # the session's cost includes the proposal
 
     async def on_proposal_ready(self, message: ProposalReady) -> None:
         from assistant.ui.screens.review import ReviewScreen

@@ -76,7 +76,8 @@ class ReviewScreen(ModalScreen[Selection | None]):
                     yield Checkbox(change.path, value=True, id=f"file-{i}", classes="file-box")
                     for hunk in self.hunks[i]:
                         yield Checkbox(hunk.header, value=True, id=f"hunk-{i}-{hunk.index}", classes="hunk-box")
-                        diff = Syntax(hunk.diff, "diff", theme="ansi_dark", background_color="default")
+                        lines = hunk.diff.split("\n", 1)[1]  # the header is the box's label
+                        diff = Syntax(lines, "diff", theme="ansi_dark", background_color="default")
                         yield Static(diff, classes="hunk-diff")
             with Horizontal(id="review-buttons"):
                 yield Button("Apply selected", id="apply", variant="primary")
