@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(or Claude) and see what every answer really cost and how fast it was.",
     )
     parser.add_argument("--version", action="version", version=f"assistant {__version__}")
+    parser.add_argument(
+        "--resume", nargs="?", const="last", default=None, metavar="ID",
+        help="reopen the last chat of this folder, or session ID (see `assistant sessions`)",
+    )
     _add_setting_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -78,6 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setting_flags(refactor)  # --backend claude|local|auto: who proposes (default: the router decides)
 
     sub.add_parser("undo", help="take back the app's last applied edit (its commit, or its backup outside git)")
+
+    sessions = sub.add_parser("sessions", help="list the stored chats (resume one with --resume ID)")
+    sessions.add_argument("--search", default="", help="only chats whose title, questions or answers contain this")
+    export = sub.add_parser("export", help="write a stored chat as Markdown")
+    export.add_argument("session", metavar="ID", help="the session (a unique prefix is enough)")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    from assistant import report_cli
+
+    report_cli.add_parsers(sub, _add_setting_flags)
+    from assistant import bench_cli
+
+    bench_cli.add_parser(sub)  # its own setting flags: its --backend is repeatable
 
     routers = sub.add_parser("routers", help="list the routers (installed and plugin files) and the chain in use")
     _add_setting_flags(routers)
@@ -130,6 +147,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_cost(paths, args)
         if args.command == "routers":
             return cmd_routers(paths, args)
+        if args.command == "sessions":
+            return cmd_sessions(paths, args)
+        if args.command == "bench":
+            from assistant import bench_cli
+
+            config = load_config(paths, args)
+            _setup_logging(paths, config)
+            return bench_cli.cmd_bench(config, paths, args)
+        if args.command in ("report", "plan"):
+            from assistant import report_cli
+
+            config = load_config(paths, args)
+            command = report_cli.cmd_report if args.command == "report" else report_cli.cmd_plan
+            return command(config, paths, args)
+        if args.command == "export":
+            return cmd_export(paths, args)
         if args.command in ("refactor", "undo"):
             config = load_config(paths, args)
             _setup_logging(paths, config)
@@ -277,7 +310,7 @@ def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
     _setup_logging(paths, config)
     from assistant.ui.app import make_app
 
-    app = make_app(config, config_error=config_error)
+    app = make_app(config, config_error=config_error, resume=args.resume)
     app.run()
     _print_exit_summary(app.session)
     return 0
@@ -303,6 +336,57 @@ def _print_exit_summary(session: Any) -> None:
         return
     if records:
         Console().print(one_screen_summary(summarize(records, by="backend"), session_id=session.session_id))
+
+
+def _stored_sessions_ledger(paths: Paths):  # noqa: ANN202 - a Ledger, or None
+    from assistant.core.ledger import LEDGER_FILE, Ledger
+
+    path = paths.data_dir / LEDGER_FILE
+    return Ledger.open(path) if path.exists() else None
+
+
+def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
+    import time
+
+    from assistant.core import session_store
+    from assistant.core.ledger import LedgerError
+    from assistant.format import cost
+
+    try:
+        ledger = _stored_sessions_ledger(paths)
+        found = session_store.listing(ledger, args.search) if ledger is not None else []
+    except LedgerError as exc:
+        return _fail(str(exc))
+    if not found:
+        print("no stored chats yet" + (f" matching {args.search!r}" if args.search else ""))
+        return 0
+    for record, count in found:
+        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started_at))
+        print(f"{record.id}  {started}  {count:>3} exchanges  {cost(record.cost):>9}  {record.title or '–'}  ({record.cwd})")
+    return 0
+
+
+def cmd_export(paths: Paths, args: argparse.Namespace) -> int:
+    from assistant.core import session_store
+    from assistant.core.ledger import LedgerError
+
+    try:
+        ledger = _stored_sessions_ledger(paths)
+        if ledger is None:
+            return _fail("no stored chats yet")
+        text = session_store.export_markdown(session_store.load(ledger, args.session))
+    except LedgerError as exc:
+        return _fail(str(exc))
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:
+            return _fail(f"cannot write {args.output}: {exc.strerror}")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def cmd_routers(paths: Paths, args: argparse.Namespace) -> int:

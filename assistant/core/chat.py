@@ -138,6 +138,11 @@ class ChatSession:
         #: Why the last ledger write failed (None when it worked); the UI says it once.
         self.ledger_error: str | None = None
         self._measured: dict[tuple[str, str], list[TurnRecord]] = {}
+        #: Store exchanges and window state so the session can be resumed (TUI chats).
+        self.persist = False
+        self._stored_items: list = []
+        self._resume_starts: dict[str, int] = {}
+        self._title_hint = ""  # the first question: the session's title
         # Batch refactors run turns from several threads: totals and loads are guarded,
         # and `limiter(name)` bounds how many turns a backend serves at once.
         self._state_lock = threading.RLock()
@@ -206,6 +211,89 @@ class ChatSession:
         for window in self.windows.values():
             window.reset()
         self.assemblies.clear()
+        self.persist_history()
+
+    # -- sessions that resume ----------------------------------------------------
+
+    def _store(self):  # noqa: ANN202 - the session_store module, or None without a ledger
+        if not self.persist or self.ledger() is None:
+            return None
+        from assistant.core import session_store
+
+        return session_store
+
+    def _ensure_session_row(self, first: str = "") -> None:
+        ledger = self.ledger()
+        if ledger is not None and not self._session_written:
+            first = first or self._title_hint or (self.exchanges[0].user.content if self.exchanges else "")
+            title = " ".join(first.split())[:TITLE_CHARS]
+            ledger.start_session(self.session_id, started_at=self.started_at, cwd=os.getcwd(), title=title)
+            self._session_written = True
+
+    def _stored(self, exchange: Exchange, result: TurnResult | None):  # noqa: ANN202 - StoredExchange
+        from assistant import format as fmt
+        from assistant.core.session_store import StoredExchange
+
+        if result is None:
+            return StoredExchange(exchange)
+        badge = fmt.route_badge(result.decision) if result.decision is not None else ""
+        return StoredExchange(exchange, f"{result.backend} · {result.model}", badge, fmt.turn_summary(result))
+
+    def _persist_exchange(self, result: TurnResult) -> None:
+        store = self._store()
+        if store is None:
+            return
+        from assistant.core.ledger import LedgerError
+
+        try:
+            self._ensure_session_row()
+            item = self._stored(self.exchanges[-1], result)
+            self._stored_items.append(item)
+            store.append_exchange(self.ledger(), self.session_id, item)
+            self._persist_state(store)
+        except LedgerError as exc:
+            self.ledger_error = str(exc)
+
+    def _persist_state(self, store) -> None:  # noqa: ANN001
+        store.save_state(
+            self.ledger(),
+            self.session_id,
+            mode=self.mode,
+            system_prompt=self.system_prompt,
+            pinned=self.pinned,
+            window_starts={name: w.start for name, w in self.windows.items()},
+        )
+
+    def persist_history(self) -> None:
+        """Store the whole history again (after /clear, /compact, /retry, a pin)."""
+        store = self._store()
+        if store is None or not self._session_written:
+            return
+        from assistant.core.ledger import LedgerError
+
+        kept = {id(item.exchange): item for item in self._stored_items}
+        try:
+            store.replace_exchanges(
+                self.ledger(), self.session_id, [kept.get(id(e)) or self._stored(e, None) for e in self.exchanges]
+            )
+            self._persist_state(store)
+        except LedgerError as exc:
+            self.ledger_error = str(exc)
+
+    def resume(self, stored) -> None:  # noqa: ANN001 - a session_store.StoredSession
+        """Continue a stored session: the same history, pins and window starts, so the
+        next prompt is the one it would have been."""
+        self._session_id = stored.id
+        self._session_written = True
+        self.started_at = stored.started_at
+        self.system_prompt = stored.system_prompt or self.system_prompt
+        self.pinned = list(stored.pinned)
+        self.exchanges = [item.exchange for item in stored.exchanges]
+        self._stored_items = list(stored.exchanges)
+        self.windows.clear()
+        self._resume_starts = dict(stored.window_starts)
+        if stored.mode:
+            self.mode = stored.mode
 
     # -- figures -----------------------------------------------------------------
 
@@ -277,6 +365,8 @@ class ChatSession:
             )
             if window is not None:
                 fresh.reset(window.start)
+            elif name in self._resume_starts:
+                fresh.reset(self._resume_starts.pop(name))
             self.windows[name], self._window_exact[name] = fresh, exact
             window = fresh
         return window
@@ -415,6 +505,7 @@ class ChatSession:
         if parsed.auto and self.mode != AUTO:
             request = replace(request, forced=None)
         current = Message("user", parsed.text)
+        self._title_hint = self._title_hint or parsed.text
         decision, windows = self.route(request, current)
         emit = on_event or (lambda event: None)
         for problem in self._new_router_problems():
@@ -424,6 +515,7 @@ class ChatSession:
         result = replace(result, decision=decision, question=parsed.text)
         if result.text or result.outcome == "ok":
             self.exchanges.append(Exchange(current, Message("assistant", result.text) if result.text else None))
+            self._persist_exchange(result)
         self.last = result
         return result
 
@@ -632,6 +724,7 @@ class ChatSession:
         """Pin a file (again: its new content replaces the old)."""
         self.unpin(path)
         self.pinned.append(message)
+        self.persist_history()
 
     def unpin(self, path: str) -> bool:
         from assistant.core.pinned import path_of
@@ -639,6 +732,8 @@ class ChatSession:
         kept = [m for m in self.pinned if path_of(m) != path]
         found = len(kept) != len(self.pinned)
         self.pinned = kept
+        if found:
+            self.persist_history()
         return found
 
     # -- /retry other, /compact --------------------------------------------------
@@ -660,6 +755,7 @@ class ChatSession:
             return None
         if self.exchanges and self.exchanges[-1].user.content == last.question:
             self.exchanges.pop()
+            self.persist_history()
         return self.run_turn(last.question, cancel, on_event, forced=other, forced_by="/retry other")
 
     def compact(self, cancel: threading.Event, summarizer: str = "local") -> str:
@@ -678,6 +774,7 @@ class ChatSession:
         del self.exchanges[:dropped]
         for w in self.windows.values():
             w.reset()
+        self.persist_history()
         return f"Compacted {dropped} turn{'s' if dropped != 1 else ''} into a pinned summary of {len(summary):,} characters."
 
     # -- the ledger --------------------------------------------------------------
@@ -708,10 +805,7 @@ class ChatSession:
         from assistant.core.ledger import LedgerError
 
         try:
-            if not self._session_written:
-                title = " ".join(result.question.split())[:TITLE_CHARS] if result.question else ""
-                ledger.start_session(self.session_id, started_at=self.started_at, cwd=os.getcwd(), title=title)
-                self._session_written = True
+            self._ensure_session_row(result.question)
             ledger.record_turn(record)
             self.ledger_error = None
         except LedgerError as exc:

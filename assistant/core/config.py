@@ -411,9 +411,7 @@ __all__ = [
 
 # -- writing the file ------------------------------------------------------------
 
-_CLAUDE_HEADER = re.compile(r"^\s*\[claude\]\s*(#.*)?$")
 _ANY_HEADER = re.compile(r"^\s*\[")
-_API_KEY_LINE = re.compile(r"^\s*api_key\s*=")
 
 
 def write_private(path: Path, text: str) -> None:
@@ -434,21 +432,48 @@ def write_private(path: Path, text: str) -> None:
         raise
 
 
-def with_api_key(text: str, key: str) -> str:
-    """`text` (a config file) with `[claude] api_key` set to `key`, comments kept."""
+def with_setting(text: str, section: str, key: str, value: Any) -> str:
+    """`text` (a config file) with `[section] key` set to `value`, comments and
+    every other line kept: the key's line is replaced, else added under the
+    section's header, else the section is appended."""
     lines = text.splitlines()
-    value = f"api_key = {toml_value(key)}"
-    start = next((i for i, line in enumerate(lines) if _CLAUDE_HEADER.match(line)), None)
+    line = f"{key} = {toml_value(value)}"
+    header = re.compile(rf"^\s*\[\s*{re.escape(section)}\s*\]\s*(#.*)?$")
+    key_line = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    start = next((i for i, row in enumerate(lines) if header.match(row)), None)
     if start is None:
-        lines += ["", "[claude]", value]
+        lines += ["", f"[{section}]", line]
     else:
         end = next((i for i in range(start + 1, len(lines)) if _ANY_HEADER.match(lines[i])), len(lines))
-        existing = next((i for i in range(start + 1, end) if _API_KEY_LINE.match(lines[i])), None)
+        existing = next((i for i in range(start + 1, end) if key_line.match(lines[i])), None)
         if existing is None:
-            lines.insert(start + 1, value)
+            lines.insert(start + 1, line)
         else:
-            lines[existing] = value
+            lines[existing] = line
     return "\n".join(lines) + "\n"
+
+
+def with_api_key(text: str, key: str) -> str:
+    """`text` (a config file) with `[claude] api_key` set to `key`, comments kept."""
+    return with_setting(text, "claude", "api_key", key)
+
+
+def store_setting(path: Path, section: str, key: str, value: Any) -> None:
+    """Set `[section] key = value` in the config file, keeping its other lines and
+    comments; the file is created from the defaults when missing, and written
+    with mode 0600. A result that would not load is not written (`ConfigError`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = default_file_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    updated = with_setting(text, section, key, value)
+    parse(updated, str(path))  # never write a file that would not load
+    try:
+        write_private(path, updated)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None
 
 
 def store_api_key(path: Path, key: str) -> None:
@@ -456,15 +481,4 @@ def store_api_key(path: Path, key: str) -> None:
     key = key.strip()
     if not key or any(c.isspace() for c in key):
         raise ConfigError("the API key is empty or contains spaces")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = default_file_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    updated = with_api_key(text, key)
-    parse(updated, str(path))  # never write a file that would not load
-    try:
-        write_private(path, updated)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None
+    store_setting(path, "claude", "api_key", key)

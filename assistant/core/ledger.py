@@ -27,11 +27,12 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal, Self, TypeVar, get_args
 
+from assistant.core.bench_types import BenchResult
 from assistant.core.paths import Paths
 
 LEDGER_FILE = "ledger.sqlite3"
@@ -106,6 +107,12 @@ _INSERT_TURN = (
 )
 _SELECT_TURNS = f"SELECT id, {', '.join(_TURN_COLUMNS)} FROM turns"
 
+# The bench columns are BenchResult's fields, quoted: "case" is an SQL keyword.
+_BENCH_COLUMNS = tuple(f.name for f in fields(BenchResult) if f.name != "id")
+_QUOTED_BENCH = ", ".join(f'"{name}"' for name in _BENCH_COLUMNS)
+_INSERT_BENCH = f"INSERT INTO bench_runs ({_QUOTED_BENCH}) VALUES ({', '.join('?' * len(_BENCH_COLUMNS))})"
+_SELECT_BENCH = f"SELECT id, {_QUOTED_BENCH} FROM bench_runs"
+
 
 def _migration_1(conn: sqlite3.Connection) -> None:
     # Literal SQL, never derived from code that may change: a migration is frozen once shipped.
@@ -158,9 +165,58 @@ def _migration_2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migration_3(conn: sqlite3.Connection) -> None:
+    """`assistant bench`: one row per case of a backend and model on a machine."""
+    for statement in (
+        """CREATE TABLE bench_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            machine TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            model TEXT NOT NULL,
+            "case" TEXT NOT NULL,
+            runs INTEGER NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            prompt_tps REAL,
+            generation_tps REAL,
+            ttft REAL,
+            ttft_spread REAL,
+            peak_memory_bytes INTEGER
+        )""",
+        "CREATE INDEX bench_runs_backend_model ON bench_runs (backend, model, at)",
+    ):
+        conn.execute(statement)
+
+
+def _migration_4(conn: sqlite3.Connection) -> None:
+    """Stored chats (`assistant --resume`): each session's exchanges and its state
+    (mode, system prompt, pinned items, window starts); see core/session_store.py."""
+    for statement in (
+        """CREATE TABLE session_exchanges (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            seq INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT,
+            label TEXT NOT NULL DEFAULT '',
+            badge TEXT NOT NULL DEFAULT '',
+            footer TEXT NOT NULL DEFAULT '',
+            at REAL NOT NULL
+        )""",
+        "CREATE INDEX session_exchanges_session ON session_exchanges (session_id, seq)",
+        """CREATE TABLE session_state (
+            session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+            state TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+    ):
+        conn.execute(statement)
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2, _migration_3, _migration_4]
 
 
 def new_session_id(*, now: float | None = None) -> str:
@@ -276,6 +332,15 @@ class Ledger:
 
         return self._write("cannot record the turn", write)
 
+    def record_bench(self, results: Sequence[BenchResult]) -> None:
+        """Write one benchmark's results, all or none, in one transaction."""
+        rows = [tuple(getattr(result, name) for name in _BENCH_COLUMNS) for result in results]
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.executemany(_INSERT_BENCH, rows)
+
+        self._write("cannot record the benchmark", write)
+
     # -- reading -------------------------------------------------------------
 
     def turns(
@@ -300,6 +365,24 @@ class Ledger:
             " WHERE backend = ? AND model = ? AND outcome = 'ok' ORDER BY started_at DESC, id DESC LIMIT ?"
         )
         return [_turn_from_row(row) for row in self._read("cannot read turns", sql, [backend, model, limit])]
+
+    def bench_results(
+        self, *, backend: str | None = None, model: str | None = None, limit: int | None = None
+    ) -> list[BenchResult]:
+        """Benchmark results, newest first. `model` matches the stored model exactly
+        or by its name alone (a local file's is stored as "name · size · hash")."""
+        where: list[str] = []
+        args: list[object] = []
+        if backend is not None:
+            where.append("backend = ?")
+            args.append(backend)
+        if model is not None:
+            where.append("(model = ? OR substr(model, 1, ?) = ?)")
+            args += [model, len(model) + 3, f"{model} · "]
+        sql = _SELECT_BENCH + (f" WHERE {' AND '.join(where)}" if where else "")
+        rows = self._read("cannot read benchmarks", sql + " ORDER BY at DESC, id DESC LIMIT ?",
+                          [*args, -1 if limit is None else limit])
+        return [BenchResult(**dict(zip(("id", *_BENCH_COLUMNS), row))) for row in rows]
 
     def spent_since(self, since: float) -> float:
         """Dollars of the known costs of turns started since `since` (all sessions)."""

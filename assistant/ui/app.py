@@ -44,6 +44,7 @@ from assistant.ui.messages import (
     LoadFinished,
     LoadProgressed,
     ProposalReady,
+    SessionLoaded,
     TurnFinished,
     TurnNotice,
 )
@@ -80,8 +81,10 @@ class AssistantApp(App[None]):
         ledger: bool = True,
         fallback: Callable[[], Backend] | None = None,
         backends: Mapping[str, BackendSource] | None = None,
+        resume: str | None = None,
     ) -> None:
         super().__init__()
+        self.resume_id = resume  # "last" (this folder's latest) or a session id
         self.config = config
         self.config_error = config_error
         self.preload = preload
@@ -105,8 +108,25 @@ class AssistantApp(App[None]):
         self._gc_tuned: tuple[int, ...] | None = None  # the thresholds to restore
         self._ledger_error_shown: str | None = None
         self._refactorer: Refactorer | None = None  # made on the first /refactor or /undo
-        if config.ui.theme in self.available_themes:
-            self.theme = config.ui.theme
+        self.session.persist = ledger  # a TUI chat is stored, so that it can be resumed
+        self._register_themes(config.ui.theme)
+
+    def _register_themes(self, chosen: str) -> None:
+        """Register the shipped and the user's themes, then apply `chosen`;
+        a skipped theme file or an unknown name is shown once the app runs."""
+        from assistant.core.paths import Paths
+        from assistant.ui.themes import load_themes
+
+        themes, problems = load_themes(Paths.resolve().config_dir / "themes")
+        for theme in themes:
+            self.register_theme(theme)
+        self.own_themes = [theme.name for theme in themes]  # shipped and the user's: /theme lists them first
+        if chosen in self.available_themes:
+            self.theme = chosen
+        else:
+            problems.append(f"ui.theme: no theme named {chosen!r} (see /theme)")
+        if problems:
+            self.notify("\n".join(problems), title="Theme problems", severity="warning", timeout=15, markup=False)
 
     # -- layout ---------------------------------------------------------------
 
@@ -128,6 +148,8 @@ class AssistantApp(App[None]):
         if self.preload:
             self.load_backend()
             self.warm_backends()
+        if self.resume_id:
+            self.load_session(self.resume_id)
 
     # -- status ---------------------------------------------------------------
 
@@ -400,6 +422,48 @@ class AssistantApp(App[None]):
     def state(self) -> str:
         return self._state
 
+    @work(thread=True, group="session", exit_on_error=False)
+    def load_session(self, which: str) -> None:
+        """Read a stored session (off the UI thread); the UI then shows it."""
+        import os
+
+        from assistant.core import session_store
+        from assistant.core.ledger import LedgerError
+
+        ledger = self.session.ledger()
+        if ledger is None:
+            self.post_message(SessionLoaded(None, f"cannot resume: {self.session.ledger_error}"))
+            return
+        try:
+            session_id = session_store.last_session_in(ledger, os.getcwd()) if which == "last" else which
+            if session_id is None:
+                self.post_message(SessionLoaded(None, "no earlier session in this folder to resume"))
+                return
+            self.post_message(SessionLoaded(session_store.load(ledger, session_id)))
+        except LedgerError as exc:
+            self.post_message(SessionLoaded(None, f"cannot resume: {exc}"))
+
+    async def on_session_loaded(self, message: SessionLoaded) -> None:
+        if message.stored is None:
+            await self.add_note(message.error or "nothing to resume", error=True)
+            return
+        if self.busy:
+            self.notify("Wait for the answer or cancel it (Esc) first.", severity="warning")
+            return
+        stored = message.stored
+        self.session.resume(stored)
+        transcript = self.query_one(Transcript)
+        await transcript.clear()
+        for item in stored.exchanges:
+            transcript.history.add(Entry("user", item.exchange.user.content))
+            if item.exchange.answer is not None:
+                transcript.history.add(
+                    Entry("answer", item.exchange.answer.content, item.label, item.footer, None, item.badge)
+                )
+        title = f" “{stored.title}”" if stored.title else ""
+        await self.add_note(f"Resumed session {stored.id}{title}: {len(stored.exchanges)} exchange(s).")
+        self.refresh_status()
+
     @property
     def project_root(self) -> Path:
         return self.session.project_root
@@ -521,6 +585,7 @@ def make_app(
     ledger: bool = True,
     fallback: Callable[[], Backend] | None = None,
     backends: Mapping[str, BackendSource] | None = None,
+    resume: str | None = None,
 ) -> AssistantApp:
     """The one app factory, shared by the CLI, the tests and the benchmarks.
 
@@ -536,6 +601,7 @@ def make_app(
         ledger=ledger,
         fallback=fallback,
         backends=backends,
+        resume=resume,
     )
 
 

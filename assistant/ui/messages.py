@@ -13,6 +13,7 @@ from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecide
 
 if TYPE_CHECKING:
     from assistant.core.refactor import Proposal
+    from assistant.core.session_store import StoredSession
 
 
 @dataclass
@@ -53,3 +54,11 @@ class ProposalReady(Message):
     """A /refactor proposal came back (applicable, or with the reason it is not)."""
 
     proposal: Proposal
+
+
+@dataclass
+class SessionLoaded(Message):
+    """A stored session was read for resuming (or why it could not be)."""
+
+    stored: StoredSession | None
+    error: str | None = None

@@ -198,6 +198,46 @@ async def undo_command(app: AssistantApp, arg: str) -> None:
     app.undo_edit()
 
 
+async def sessions_command(app: AssistantApp, arg: str) -> None:
+    from assistant.ui.screens.sessions import SessionsScreen
+
+    def chosen(session_id: str | None) -> None:
+        if session_id and session_id != app.session.session_id:
+            app.load_session(session_id)
+
+    app.push_screen(SessionsScreen(app.session), chosen)
+
+
+async def theme_command(app: AssistantApp, arg: str) -> None:
+    from assistant.core import config as config_mod
+    from assistant.core.paths import Paths
+
+    paths = Paths.resolve()
+    own = app.own_themes
+    textuals = sorted(name for name in app.available_themes if name not in own)
+    if not arg:
+        def listed(names: list[str]) -> str:
+            return ", ".join(f"{name} (current)" if name == app.theme else name for name in names)
+
+        await app.add_note(
+            f"Theme: {app.theme}\nassistant's and yours: {listed(own)}\nTextual's: {listed(textuals)}\n"
+            f"Switch with /theme NAME (saved in the config file); add your own as TOML files in "
+            f"{paths.config_dir / 'themes'}"
+        )
+        return
+    if arg not in app.available_themes:
+        await app.add_note(f"No theme named {arg!r} (themes: {', '.join(own + textuals)})", error=True)
+        return
+    app.theme = arg
+    app.config = replace(app.config, ui=replace(app.config.ui, theme=arg))
+    try:
+        config_mod.store_setting(paths.config_file, "ui", "theme", arg)
+    except config_mod.ConfigError as exc:
+        await app.add_note(f"Theme {arg} for this session only, not saved: {exc}", error=True)
+        return
+    await app.add_note(f"Theme: {arg} (saved in {paths.config_file})")
+
+
 async def quit_command(app: AssistantApp, arg: str) -> None:
     await app.action_quit()
 
@@ -214,6 +254,8 @@ HANDLERS = {
     "/files": files_command,
     "/refactor": refactor_command,
     "/undo": undo_command,
+    "/sessions": sessions_command,
     "/cost": cost_command,
+    "/theme": theme_command,
     "/quit": quit_command,
 }

@@ -1,0 +1,220 @@
+"""`assistant bench`: measure every backend on this machine, show and store the figures.
+
+The measuring is `assistant.core.benchmark`'s, run in a worker thread so that
+Ctrl-C stops it between tokens; the cases finished by then are still shown and
+stored. Progress (per backend × case, and overall) goes to stderr, the tables or
+`--json` to stdout, and the results to the ledger's `bench_runs`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from assistant import format as fmt
+from assistant.core.backend import Backend
+from assistant.core.bench_types import BenchResult
+from assistant.core.benchmark import QUICK_RUNS, RUNS, BenchCase, bench, bench_cases
+from assistant.core.config import Config
+from assistant.core.paths import Paths
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+WARMUP = 1
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """The `bench` subcommand. Its `--backend` is repeatable and names what to measure,
+    so the shared settings flags are not added (their `--backend` would clash); the
+    ones that matter for a local model are."""
+    parser = sub.add_parser("bench", help="measure prompt and generation speed of each backend on this machine")
+    parser.add_argument(
+        "--runs", type=_positive, default=None, metavar="N",
+        help=f"measured runs per case, after one warm-up (default {RUNS}; {QUICK_RUNS} with --quick)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--backend", dest="bench_backends", action="append", metavar="NAME",
+        help="a backend to measure; repeat for several (default: every installed backend)",
+    )  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="shorter answers (16/64 tokens) and fewer runs")
+    parser.add_argument("--json", action="store_true", help="exact figures as JSON on stdout")
+    group = parser.add_argument_group("settings (override the config file)")
+    group.argument_default = argparse.SUPPRESS
+    group.add_argument("--model", dest="local.model_path", metavar="PATH", help="GGUF model file")
+    group.add_argument("--n-ctx", dest="local.n_ctx", type=int, metavar="N", help="context size")
+    group.add_argument("--n-gpu-layers", dest="local.n_gpu_layers", type=int, metavar="N")
+    group.add_argument("--n-threads", dest="local.n_threads", type=int, metavar="N")
+    group.add_argument(
+        "--set", dest="assignments", action="append", metavar="SECTION.KEY=VALUE",
+        help="any setting, e.g. --set claude.model=claude-haiku-4-5",
+    )  # fmt: skip
+
+
+def memory(n_bytes: int | None) -> str:
+    if n_bytes is None:
+        return fmt.DASH
+    return f"{n_bytes / 2**30:.2f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
+
+
+def _rate(tokens_per_second: float | None) -> str:
+    return fmt.rate(tokens_per_second).removesuffix(" tok/s")  # the column says tok/s
+
+
+def results_tables(results: Sequence[BenchResult]) -> list[Table]:
+    """One table per backend and model, in the order they were measured."""
+    groups: dict[tuple[str, str], list[BenchResult]] = {}
+    for result in results:
+        groups.setdefault((result.backend, result.model), []).append(result)
+    tables = []
+    for (backend, model), rows in groups.items():
+        table = Table(title=f"{backend} · {model}", caption=f"{rows[0].machine} · median of {rows[0].runs} run(s)")
+        table.add_column("prompt/\nanswer", no_wrap=True)
+        for header in ("prompt\ntokens", "answer\ntokens", "prompt\ntok/s", "gen\ntok/s", "TTFT", "TTFT\nspread", "peak\nmemory"):
+            table.add_column(header, justify="right", no_wrap=True)
+        for r in rows:
+            table.add_row(
+                r.case.replace("-prompt", "").replace("-answer", ""),  # "long-prompt/short-answer": "long/short"
+                fmt.count(r.prompt_tokens),
+                fmt.count(r.completion_tokens),
+                _rate(r.prompt_tps),
+                _rate(r.generation_tps),
+                fmt.seconds(r.ttft),
+                fmt.seconds(r.ttft_spread),
+                memory(r.peak_memory_bytes),
+            )
+        tables.append(table)
+    return tables
+
+
+def results_json(results: Sequence[BenchResult]) -> str:
+    return json.dumps([asdict(r) for r in results], indent=2)
+
+
+class _Display:
+    """The progress bars: one per backend × case as it starts, and one overall."""
+
+    def __init__(self, progress: Progress, backends: int, cases: int, runs_per_case: int) -> None:
+        self.progress = progress
+        self.per_backend = cases * runs_per_case
+        self.overall = progress.add_task("overall", total=backends * self.per_backend)
+        self._tasks: dict[tuple[str, str], TaskID] = {}
+        self._done: dict[tuple[str, str], int] = {}
+        self._backends_done = 0
+
+    def case_progress(self, backend: str, case: str, done: int, total: int) -> None:
+        key = (backend, case)
+        if key not in self._tasks:
+            self._tasks[key] = self.progress.add_task(f"{backend} · {case}", total=total)
+        self.progress.update(self._tasks[key], completed=done)
+        self._done[key] = done
+        finished = sum(n for (b, _), n in self._done.items() if b == backend)
+        self.progress.update(self.overall, completed=self._backends_done * self.per_backend + finished)
+
+    def backend_done(self) -> None:
+        self._backends_done += 1
+        self.progress.update(self.overall, completed=self._backends_done * self.per_backend)
+
+    def say(self, line: str) -> None:
+        self.progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _measure_all(
+    config: Config, names: Sequence[str], cases: Sequence[BenchCase], runs: int, display: _Display,
+    cancel: threading.Event,
+) -> list[BenchResult]:
+    """One backend at a time, closed after its cases: two local models are never loaded at once."""
+    from assistant.core.plugins import create_backend
+
+    results: list[BenchResult] = []
+    for name in names:
+        if cancel.is_set():
+            break
+        backend: Backend = create_backend(config, name)
+        try:
+            results += bench([backend], cases, runs, warmup=WARMUP, cancel=cancel,
+                             on_progress=display.case_progress, report=display.say)  # fmt: skip
+        finally:
+            backend.close()
+        display.backend_done()
+    return results
+
+
+def _run_interruptible(work: threading.Thread, cancel: threading.Event) -> bool:
+    """Wait for `work`; on Ctrl-C ask it to stop and wait again. True when interrupted."""
+    interrupted = False
+    while work.is_alive():
+        try:
+            work.join(0.2)
+        except KeyboardInterrupt:
+            interrupted = True
+            cancel.set()
+    return interrupted
+
+
+def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
+    from assistant.core.ledger import LEDGER_FILE, Ledger, LedgerError
+    from assistant.core.plugins import list_backends
+
+    names = list(dict.fromkeys(args.bench_backends or [p.name for p in list_backends()]))
+    if not names:
+        print("assistant: no backend is installed", file=sys.stderr)
+        return EXIT_ERROR
+    runs = args.runs if args.runs is not None else (QUICK_RUNS if args.quick else RUNS)
+    cases = bench_cases(quick=args.quick)
+    out, err = Console(), Console(stderr=True)
+    results: list[BenchResult] = []
+    failure: list[BaseException] = []
+    cancel = threading.Event()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as progress:
+        display = _Display(progress, len(names), len(cases), WARMUP + runs)
+
+        def work() -> None:
+            try:
+                results.extend(_measure_all(config, names, cases, runs, display, cancel))
+            except BaseException as exc:  # noqa: BLE001 - raised again by the main thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=work, name="bench", daemon=True)
+        worker.start()
+        interrupted = _run_interruptible(worker, cancel)
+    if failure:
+        raise failure[0]
+    if not results:
+        err.print("assistant: nothing was measured" + (" (interrupted)" if interrupted else ""), markup=False, soft_wrap=True)
+        return EXIT_INTERRUPTED if interrupted else EXIT_ERROR
+    if args.json:
+        sys.stdout.write(results_json(results) + "\n")
+    else:
+        for table in results_tables(results):
+            out.print(table)
+    code = EXIT_INTERRUPTED if interrupted else 0
+    try:
+        with Ledger.open(paths.data_dir / LEDGER_FILE) as ledger:
+            ledger.record_bench(results)
+    except LedgerError as exc:
+        err.print(f"assistant: not stored: {exc}", markup=False, soft_wrap=True)
+        return code or EXIT_ERROR
+    return code

@@ -1,0 +1,384 @@
+"""What a workload would take, in time and money, on Claude only, local only, or
+the hybrid split the router really used: `assistant plan`.
+
+Workloads are data (`assistant/data/workloads.toml`, or a file of the same
+shape); rates are passed in (measured, from the ledger through
+`rates_from_report`), so `plan` is a pure function. The time model:
+
+- one request takes its backend's median first-token latency plus its output
+  tokens at the backend's median generation rate (prompt evaluation is part of
+  the measured first-token latency);
+- Claude runs up to `claude_concurrency` requests at once and starts at most
+  `claude_requests_per_second` (as `core.limits` does for batch refactors);
+  the local model generates one sequence at a time;
+- in the hybrid both run side by side: the longer of the two is the time.
+
+Cost: Claude at its measured effective $ per million tokens (prompt and output,
+cache included, as the ledger's costs are); local at the machine's $/hour over
+its time. A missing rate makes that configuration name the figure, not guess it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, get_args
+
+from assistant.core.pricing import PER_MILLION, SECONDS_PER_HOUR
+from assistant.core.report import Figure, Report, main_row
+from assistant.core.routing import TurnKind
+
+DEFAULT_PROMPT_TOKENS = 1_000  # an item's prompt when its workload does not say
+KINDS: tuple[str, ...] = get_args(TurnKind)
+CONFIGURATIONS = ("claude", "local", "hybrid")
+
+# The figures a configuration may miss, as they are named to people.
+CLAUDE_TPS = "Claude tokens/s"
+CLAUDE_TTFT = "Claude first-token latency"
+CLAUDE_PRICE = "Claude $ per million tokens"
+LOCAL_TPS = "local tokens/s"
+LOCAL_TTFT = "local first-token latency"
+LOCAL_PRICE = "local machine $/hour"
+SPLIT = "measured hybrid split"
+
+
+class WorkloadError(Exception):
+    """A workload file that cannot be read or is malformed; one line naming where and what."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    name: str
+    kind: TurnKind
+    count: int
+    output_tokens: int  # per item
+    prompt_tokens: int = DEFAULT_PROMPT_TOKENS  # per item
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    name: str
+    title: str
+    items: tuple[WorkItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRates:
+    """Measured rates; None where not measured (`why` may say why, per figure name)."""
+
+    claude_tps: float | None = None
+    claude_ttft: float | None = None  # seconds
+    claude_per_million: float | None = None  # effective dollars per million (prompt + output) tokens
+    local_tps: float | None = None
+    local_ttft: float | None = None
+    local_per_hour: float | None = None  # the local machine's dollars per hour
+    local_share: float | None = None  # share of tokens the router sent to local backends
+    local_share_by_kind: tuple[tuple[str, float], ...] = ()  # per turn kind, where measured
+    why: tuple[tuple[str, str], ...] = ()  # (figure name, why it is missing)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLimits:
+    claude_concurrency: int = 4
+    claude_requests_per_second: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """What one backend does in a configuration."""
+
+    requests: int
+    prompt_tokens: int
+    output_tokens: int
+    seconds: float | None  # None when a rate is missing
+    cost: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MissingRate:
+    figure: str  # CLAUDE_TPS, …, SPLIT
+    why: str = ""  # why it was not measured, where known
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigurationPlan:
+    name: str  # one of CONFIGURATIONS
+    claude: Side
+    local: Side
+    seconds: float | None  # both sides running at once: the longer one
+    cost: float | None
+    missing: tuple[MissingRate, ...]  # the figures it would need and has not
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    workload: Workload
+    requests: int
+    prompt_tokens: int
+    output_tokens: int
+    configurations: tuple[ConfigurationPlan, ...]  # in CONFIGURATIONS order
+
+
+# -- workloads -------------------------------------------------------------------
+
+_ITEM_KEYS = {"name", "kind", "count", "output_tokens", "prompt_tokens"}
+_WORKLOAD_KEYS = {"title", "items"}
+
+
+def _integer(where: str, key: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise WorkloadError(f"{where}: {key}: expected an integer of at least {minimum}, got {value!r}")
+    return value
+
+
+def _item(where: str, table: Any) -> WorkItem:
+    if not isinstance(table, Mapping):
+        raise WorkloadError(f"{where}: expected a table, got {table!r}")
+    unknown = sorted(set(table) - _ITEM_KEYS)
+    if unknown:
+        raise WorkloadError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_ITEM_KEYS))})")
+    for key in ("name", "kind", "count", "output_tokens"):
+        if key not in table:
+            raise WorkloadError(f"{where}: missing {key}")
+    name, kind = table["name"], table["kind"]
+    if not isinstance(name, str) or not name.strip():
+        raise WorkloadError(f"{where}: name: expected a non-empty string, got {name!r}")
+    if kind not in KINDS:
+        raise WorkloadError(f"{where}: kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+    return WorkItem(
+        name=name,
+        kind=kind,
+        count=_integer(where, "count", table["count"], 1),
+        output_tokens=_integer(where, "output_tokens", table["output_tokens"], 1),
+        prompt_tokens=_integer(where, "prompt_tokens", table.get("prompt_tokens", DEFAULT_PROMPT_TOKENS), 0),
+    )
+
+
+def _workload(where: str, name: str, table: Any) -> Workload:
+    here = f"{where}: workloads.{name}"
+    if not isinstance(table, Mapping):
+        raise WorkloadError(f"{here}: expected a table, got {table!r}")
+    unknown = sorted(set(table) - _WORKLOAD_KEYS)
+    if unknown:
+        raise WorkloadError(f"{here}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_WORKLOAD_KEYS))})")
+    title, items = table.get("title", ""), table.get("items")
+    if not isinstance(title, str):
+        raise WorkloadError(f"{here}: title: expected a string, got {title!r}")
+    if not isinstance(items, list) or not items:
+        raise WorkloadError(f"{here}: expected at least one [[workloads.{name}.items]] table")
+    return Workload(name, title, tuple(_item(f"{here}.items[{i}]", t) for i, t in enumerate(items)))
+
+
+def parse_workloads(text: str, where: str) -> tuple[Workload, ...]:
+    """The workloads of a TOML text, in file order; `where` names it in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkloadError(f"{where}: TOML syntax error: {exc}") from None
+    unknown = sorted(set(data) - {"workloads"})
+    if unknown:
+        raise WorkloadError(f"{where}: unknown table {unknown[0]!r} (workloads go in [workloads.NAME])")
+    workloads = data.get("workloads")
+    if not isinstance(workloads, Mapping) or not workloads:
+        raise WorkloadError(f"{where}: no workload: expected at least one [workloads.NAME] table")
+    return tuple(_workload(where, name, table) for name, table in workloads.items())
+
+
+def read_workloads(path: Path) -> tuple[Workload, ...]:
+    """The workloads of a file; every failure is one `WorkloadError` line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise WorkloadError(f"{path}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise WorkloadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_workloads(text, str(path))
+
+
+@lru_cache(maxsize=1)
+def builtin_workloads() -> tuple[Workload, ...]:
+    """The scenarios shipped in the package."""
+    text = resources.files("assistant.data").joinpath("workloads.toml").read_text(encoding="utf-8")
+    return parse_workloads(text, "assistant/data/workloads.toml")
+
+
+# -- rates from the ledger ----------------------------------------------------------
+
+
+def rates_from_report(report: Report, *, machine_per_hour: float | None) -> PlanRates:
+    """The rates a plan rests on: the medians of the Claude and the local model
+    with the most measured turns, and the token split the router really used."""
+    why: list[tuple[str, str]] = []
+
+    def value(name: str, fig: Figure | None, side: str) -> float | None:
+        if fig is None:
+            why.append((name, f"no {side} turns in the ledger"))
+            return None
+        if fig.value is None:
+            why.append((name, fig.reason))
+        return fig.value
+
+    claude, local = main_row(report.rows, local=False), main_row(report.rows, local=True)
+    return PlanRates(
+        claude_tps=value(CLAUDE_TPS, claude and claude.generation_tps, "Claude"),
+        claude_ttft=value(CLAUDE_TTFT, claude and claude.ttft_median, "Claude"),
+        claude_per_million=value(CLAUDE_PRICE, claude and claude.cost_per_million, "Claude"),
+        local_tps=value(LOCAL_TPS, local and local.generation_tps, "local"),
+        local_ttft=value(LOCAL_TTFT, local and local.ttft_median, "local"),
+        local_per_hour=machine_per_hour,
+        local_share=value(SPLIT, report.local_token_share, "routed"),
+        why=tuple(why),
+    )
+
+
+# -- the plan -----------------------------------------------------------------------
+
+
+def claude_seconds(durations: Sequence[float], concurrency: int, requests_per_second: float) -> float:
+    """When the last of `durations` ends, started in order: each as soon as one of
+    `concurrency` slots is free and 1/`requests_per_second` after the previous start."""
+    if not durations:
+        return 0.0
+    gap = 1.0 / requests_per_second
+    free = [0.0] * min(concurrency, len(durations))  # when each slot is free again
+    last_start, end = -gap, 0.0
+    for duration in durations:
+        start = max(heapq.heappop(free), last_start + gap)
+        heapq.heappush(free, start + duration)
+        last_start, end = start, max(end, start + duration)
+    return end
+
+
+def _missing(rates: PlanRates, names: Sequence[str]) -> tuple[MissingRate, ...]:
+    why = dict(rates.why)
+    return tuple(MissingRate(name, why.get(name, "")) for name in names)
+
+
+def _claude_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates, limits: PlanLimits) -> tuple[Side, list[str]]:
+    requests = sum(n for _, n in items)
+    prompt = sum(item.prompt_tokens * n for item, n in items)
+    output = sum(item.output_tokens * n for item, n in items)
+    if not requests:
+        return Side(0, 0, 0, 0.0, 0.0), []
+    needed = {CLAUDE_TPS: rates.claude_tps, CLAUDE_TTFT: rates.claude_ttft, CLAUDE_PRICE: rates.claude_per_million}
+    missing = [name for name, v in needed.items() if v is None]
+    seconds = None
+    if rates.claude_tps is not None and rates.claude_ttft is not None:
+        tps, ttft = rates.claude_tps, rates.claude_ttft
+        durations = [ttft + item.output_tokens / tps for item, n in items for _ in range(n)]
+        seconds = claude_seconds(durations, limits.claude_concurrency, limits.claude_requests_per_second)
+    price = rates.claude_per_million
+    cost = (prompt + output) * price / PER_MILLION if price is not None else None
+    return Side(requests, prompt, output, seconds, cost), missing
+
+
+def _local_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates) -> tuple[Side, list[str]]:
+    requests = sum(n for _, n in items)
+    prompt = sum(item.prompt_tokens * n for item, n in items)
+    output = sum(item.output_tokens * n for item, n in items)
+    if not requests:
+        return Side(0, 0, 0, 0.0, 0.0), []
+    needed = {LOCAL_TPS: rates.local_tps, LOCAL_TTFT: rates.local_ttft, LOCAL_PRICE: rates.local_per_hour}
+    missing = [name for name, v in needed.items() if v is None]
+    seconds = None
+    if rates.local_tps is not None and rates.local_ttft is not None:
+        # One sequence at a time: the requests queue.
+        seconds = requests * rates.local_ttft + output / rates.local_tps
+    per_hour = rates.local_per_hour
+    if per_hour == 0:
+        cost: float | None = 0.0  # a machine that costs nothing costs nothing, however long it runs
+    else:
+        cost = per_hour * seconds / SECONDS_PER_HOUR if per_hour is not None and seconds is not None else None
+    return Side(requests, prompt, output, seconds, cost), missing
+
+
+def _configuration(
+    name: str,
+    split: Sequence[tuple[WorkItem, int, int]],  # (item, to Claude, to local)
+    rates: PlanRates,
+    limits: PlanLimits,
+    missing: Sequence[str] = (),
+    note: str = "",
+) -> ConfigurationPlan:
+    claude, claude_missing = _claude_side([(i, c) for i, c, _ in split], rates, limits)
+    local, local_missing = _local_side([(i, n) for i, _, n in split], rates)
+    times, costs = (claude.seconds, local.seconds), (claude.cost, local.cost)
+    return ConfigurationPlan(
+        name=name,
+        claude=claude,
+        local=local,
+        seconds=None if None in times or missing else max(times),  # type: ignore[type-var]
+        cost=None if None in costs or missing else sum(costs),  # type: ignore[arg-type]
+        missing=_missing(rates, [*missing, *claude_missing, *local_missing]),
+        note=note,
+    )
+
+
+def _hybrid(workload: Workload, rates: PlanRates, limits: PlanLimits) -> ConfigurationPlan:
+    """Each item's requests split by the measured share of tokens sent local (per kind
+    where measured): within an item all requests are the same size, so a share of
+    the requests is that share of its tokens (rounded to whole requests)."""
+    by_kind = dict(rates.local_share_by_kind)
+    shares = {item.kind: by_kind.get(item.kind, rates.local_share) for item in workload.items}
+    if None in shares.values():
+        empty = [(item, 0, 0) for item in workload.items]
+        return _configuration("hybrid", empty, rates, limits, missing=[SPLIT])
+    split = []
+    for item in workload.items:
+        to_local = int(item.count * shares[item.kind] + 0.5)  # type: ignore[operator]
+        split.append((item, item.count - to_local, to_local))
+    if by_kind:
+        note = "local share of tokens per kind: " + ", ".join(f"{k} {s:.0%}" for k, s in shares.items())  # type: ignore[str-format]
+    else:
+        note = f"{rates.local_share:.0%} of tokens local, as the router split them"
+    return _configuration("hybrid", split, rates, limits, note=note)
+
+
+def plan(workload: Workload, rates: PlanRates, limits: PlanLimits) -> PlanResult:
+    """The workload's time and cost on Claude only, local only, and the measured hybrid split."""
+    items = workload.items
+    return PlanResult(
+        workload=workload,
+        requests=sum(i.count for i in items),
+        prompt_tokens=sum(i.count * i.prompt_tokens for i in items),
+        output_tokens=sum(i.count * i.output_tokens for i in items),
+        configurations=(
+            _configuration("claude", [(i, i.count, 0) for i in items], rates, limits),
+            _configuration("local", [(i, 0, i.count) for i in items], rates, limits),
+            _hybrid(workload, rates, limits),
+        ),
+    )
+
+
+__all__ = [
+    "CLAUDE_PRICE",
+    "CLAUDE_TPS",
+    "CLAUDE_TTFT",
+    "CONFIGURATIONS",
+    "DEFAULT_PROMPT_TOKENS",
+    "LOCAL_PRICE",
+    "LOCAL_TPS",
+    "LOCAL_TTFT",
+    "SPLIT",
+    "ConfigurationPlan",
+    "MissingRate",
+    "PlanLimits",
+    "PlanRates",
+    "PlanResult",
+    "Side",
+    "WorkItem",
+    "Workload",
+    "WorkloadError",
+    "builtin_workloads",
+    "claude_seconds",
+    "parse_workloads",
+    "plan",
+    "rates_from_report",
+    "read_workloads",
+]

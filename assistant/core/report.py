@@ -1,0 +1,281 @@
+"""Measured throughput, latency, cost and capacity per backend and model, for `assistant report`.
+
+Pure: ledger turns and benchmark results in, typed figures out. Every figure is
+a `Figure`: its value and how many turns (or benchmark runs) it rests on. A
+figure resting on fewer than `MIN_SAMPLES` is `None` with the reason ("not
+enough data (2 turns)"), and so is one nothing measured: nothing here is
+assumed, and an unknown cost is never a $0.
+
+Sums, medians and shares come from `cost_summary.summarize`, so `assistant
+cost` and `assistant report` never disagree about the same turns.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from assistant.core.bench_types import BenchResult
+from assistant.core.cost_summary import summarize
+from assistant.core.ledger import TurnRecord
+from assistant.core.pricing import PER_MILLION, SECONDS_PER_HOUR
+
+MIN_SAMPLES = 3  # a figure resting on fewer turns (or bench runs) is not shown
+ACTIVE_HOURS = (2, 4, 8, 24)  # daily capacity at this many hours of generation a day
+CLAUDE_BACKENDS = frozenset({"claude"})  # the ledger's remote backends; every other one is local
+TURNS, BENCH_RUNS = "turns", "bench runs"
+# The ledger records the route of a refactor turn, not whether its proposal was
+# accepted, so there is no acceptance rate to show.
+NO_QUALITY_DATA = "no data: the ledger does not record whether refactor proposals were accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A measured value and what it rests on; `reason` says why `value` is None."""
+
+    value: float | None
+    basis: int  # how many turns (or bench runs) it rests on
+    unit: str = TURNS  # TURNS or BENCH_RUNS
+    reason: str = ""
+
+
+def count_text(n: int, unit: str = TURNS) -> str:
+    """`2 turns`, `1 turn`, `3 bench runs`."""
+    return f"{n} {unit if n != 1 else unit.removesuffix('s')}"
+
+
+def figure(value: float | None, basis: int, unit: str = TURNS, *, missing: str = "no data") -> Figure:
+    """`value`, unless it rests on too few samples (or is None: `missing` says why)."""
+    if basis == 0:
+        return Figure(None, 0, unit, f"no {unit}")
+    if basis < MIN_SAMPLES:
+        return Figure(None, basis, unit, f"not enough data ({count_text(basis, unit)})")
+    if value is None:
+        return Figure(None, basis, unit, missing)
+    return Figure(value, basis, unit)
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    hours: int  # active hours of generation a day
+    tokens: Figure  # output tokens: median tok/s × 3600 × hours
+
+
+@dataclass(frozen=True, slots=True)
+class BackendFigures:
+    """One backend and model: what its turns (and benchmark runs) measured."""
+
+    backend: str
+    model: str
+    local: bool
+    turns: int  # every outcome
+    tokens_in: int
+    tokens_out: int
+    generation_tps: Figure  # median over the turns that measured it
+    ttft_median: Figure
+    ttft_p95: Figure  # nearest rank
+    cost_per_million: Figure  # sum of costs / sum of (prompt + completion) tokens × 1e6, cache included
+    daily_capacity: tuple[Capacity, ...]  # one per ACTIVE_HOURS
+    quality: Figure  # share of refactor proposals accepted
+    prompt_tps: Figure  # prompt evaluation, median over benchmark results; basis = their runs
+
+
+@dataclass(frozen=True, slots=True)
+class BackendShare:
+    """The hybrid split actually used: one backend's part of the turns and tokens."""
+
+    backend: str
+    local: bool
+    turns: int
+    tokens: int  # prompt + completion
+    share_turns: float
+    share_tokens: float
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    turns: int
+    bench_runs: int
+    first_at: float | None
+    last_at: float | None
+    rows: tuple[BackendFigures, ...]  # sorted by backend, model
+    split: tuple[BackendShare, ...]  # sorted by backend
+    local_token_share: Figure  # share of all tokens served locally
+    cost_actual: Figure  # what the turns cost
+    cost_all_claude: Figure  # the same tokens on the reference Claude model (counterfactual costs)
+    cost_all_local: Figure  # the same turns on the local machine, at its measured speed
+    all_local_seconds: Figure  # the time that would take
+    all_local_method: str  # how the all-local figures were computed, in words
+    machine_per_hour: float
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _sum_figure(records: Sequence[TurnRecord], field: str, total: float, what: str) -> Figure:
+    """A sum of known dollars, or None naming how many turns' dollars are unknown."""
+    unknown = sum(getattr(r, field) is None for r in records)
+    missing = f"{what} unknown for {count_text(unknown)}"
+    return figure(None if unknown else total, len(records), missing=missing)
+
+
+def _same_model(turn_model: str, bench_model: str) -> bool:
+    """A benchmark names a local model file with its size and hash after the name."""
+    if bench_model == turn_model:
+        return True
+    rest = bench_model.removeprefix(turn_model)
+    return rest != bench_model and bool(turn_model) and rest[:1] in (" ", "(", "·", "[")
+
+
+def _row(
+    backend: str, model: str, records: Sequence[TurnRecord], bench: Sequence[BenchResult], local: bool
+) -> BackendFigures:
+    line = summarize(records).total
+    tps_n = sum(r.tokens_per_second is not None for r in records)
+    ttft_n = sum(r.ttft is not None for r in records)
+    tps = figure(line.tps_median, tps_n)
+    tokens = line.tokens_in + line.tokens_out
+    if not line.cost_known:
+        unknown = sum(r.cost is None for r in records)
+        per_million = figure(None, line.turns, missing=f"cost unknown for {count_text(unknown)}")
+    else:
+        per_million = figure(line.cost / tokens * PER_MILLION if tokens else None, line.turns, missing="no tokens")
+    measured_prompt = [b for b in bench if b.prompt_tps is not None]
+    return BackendFigures(
+        backend=backend,
+        model=model,
+        local=local,
+        turns=line.turns,
+        tokens_in=line.tokens_in,
+        tokens_out=line.tokens_out,
+        generation_tps=tps,
+        ttft_median=figure(line.ttft_median, ttft_n),
+        ttft_p95=figure(line.ttft_p95, ttft_n),
+        cost_per_million=per_million,
+        daily_capacity=tuple(
+            Capacity(h, Figure(tps.value * SECONDS_PER_HOUR * h, tps.basis) if tps.value is not None else tps)
+            for h in ACTIVE_HOURS
+        ),
+        quality=Figure(None, 0, reason=NO_QUALITY_DATA),
+        prompt_tps=figure(
+            _median([b.prompt_tps for b in measured_prompt if b.prompt_tps is not None]),
+            sum(b.runs for b in measured_prompt),
+            BENCH_RUNS,
+        ),
+    )
+
+
+def main_row(rows: Iterable[BackendFigures], *, local: bool) -> BackendFigures | None:
+    """The local (or remote) model that most turns measured: the one a plan or an
+    all-local estimate rests on. None without turns of that side."""
+    candidates = [r for r in rows if r.local == local and r.turns]
+    return max(candidates, key=lambda r: (r.generation_tps.basis, r.turns), default=None)
+
+
+def _all_local(
+    records: Sequence[TurnRecord], rows: Sequence[BackendFigures], machine_per_hour: float
+) -> tuple[Figure, Figure, str]:
+    """Every turn on the local machine: per turn the local model's median first-token
+    latency, plus all output tokens at its median generation rate; priced at the
+    machine's $/hour. At $0/hour that is $0 whatever the time."""
+    n = len(records)
+    out = sum(r.completion_tokens for r in records)
+    row = main_row(rows, local=True)
+    seconds: Figure
+    if row is None:
+        seconds = figure(None, n, missing="no local turns measured")
+        how = "no local model has measured turns"
+    elif row.generation_tps.value is None or row.ttft_median.value is None:
+        missing = row.generation_tps if row.generation_tps.value is None else row.ttft_median
+        seconds = figure(None, n, missing=f"{row.backend} · {row.model}: {missing.reason}")
+        how = f"{row.backend} · {row.model} has no measured speed ({missing.reason})"
+    else:
+        tps, ttft = row.generation_tps.value, row.ttft_median.value
+        seconds = figure(n * ttft + out / tps, n)
+        how = (
+            f"{count_text(n)} × {ttft:.3g} s first-token latency + {out:,} output tokens ÷ "
+            f"{tps:.3g} tok/s ({row.backend} · {row.model}, medians)"
+        )
+    if machine_per_hour == 0:
+        return figure(0.0, n), seconds, f"the local machine costs $0/hour, so $0 whatever the time; time: {how}"
+    cost = figure(
+        machine_per_hour * seconds.value / SECONDS_PER_HOUR if seconds.value is not None else None,
+        n,
+        missing=seconds.reason,
+    )
+    return cost, seconds, f"${machine_per_hour:g}/hour × time; time: {how}"
+
+
+def build_report(
+    records: Sequence[TurnRecord],
+    bench: Sequence[BenchResult] = (),
+    *,
+    machine_per_hour: float = 0.0,
+    claude_backends: frozenset[str] = CLAUDE_BACKENDS,
+) -> Report:
+    """Figures per backend and model, the split the router used, and what these
+    turns cost against all-Claude and all-local."""
+    groups: dict[tuple[str, str], list[TurnRecord]] = {}
+    for record in records:
+        groups.setdefault((record.backend, record.model), []).append(record)
+    benched: dict[tuple[str, str], list[BenchResult]] = {}
+    for result in bench:
+        key = next((k for k in groups if k[0] == result.backend and _same_model(k[1], result.model)), None)
+        benched.setdefault(key or (result.backend, result.model), []).append(result)
+    keys = sorted(set(groups) | set(benched))
+    rows = tuple(
+        _row(b, m, groups.get((b, m), ()), benched.get((b, m), ()), b not in claude_backends) for b, m in keys
+    )
+
+    by_backend = summarize(records, by="backend")
+    split = tuple(
+        BackendShare(
+            backend=line.key,
+            local=line.key not in claude_backends,
+            turns=line.turns,
+            tokens=line.tokens_in + line.tokens_out,
+            share_turns=line.share_turns,
+            share_tokens=line.share_tokens,
+        )
+        for line in by_backend.lines
+    )
+    total = by_backend.total
+    all_tokens = total.tokens_in + total.tokens_out
+    local_share = sum(s.share_tokens for s in split if s.local) if all_tokens else None
+    cost_all_local, all_local_seconds, method = _all_local(records, rows, machine_per_hour)
+    return Report(
+        turns=total.turns,
+        bench_runs=sum(b.runs for b in bench),
+        first_at=by_backend.first_at,
+        last_at=by_backend.last_at,
+        rows=rows,
+        split=split,
+        local_token_share=figure(local_share, total.turns, missing="no tokens"),
+        cost_actual=_sum_figure(records, "cost", total.cost, "cost"),
+        cost_all_claude=_sum_figure(records, "counterfactual_cost", total.counterfactual_cost, "all-Claude cost"),
+        cost_all_local=cost_all_local,
+        all_local_seconds=all_local_seconds,
+        all_local_method=method,
+        machine_per_hour=machine_per_hour,
+    )
+
+
+__all__ = [
+    "ACTIVE_HOURS",
+    "BENCH_RUNS",
+    "CLAUDE_BACKENDS",
+    "MIN_SAMPLES",
+    "NO_QUALITY_DATA",
+    "TURNS",
+    "BackendFigures",
+    "BackendShare",
+    "Capacity",
+    "Figure",
+    "Report",
+    "build_report",
+    "count_text",
+    "figure",
+    "main_row",
+]

@@ -1,0 +1,213 @@
+"""Chats that survive the app: every session's exchanges, pinned items and window
+state, stored in the ledger's database next to its turns.
+
+What is stored is what a resumed session needs to send the very same prompt as
+before the exit: the system prompt, the pinned messages, every exchange (with
+its route badge and figures for the transcript), and each backend's window
+start. The ledger's `sessions` table (start, title, cwd) is the index.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.core.conversation import Exchange, Message
+from assistant.core.ledger import Ledger, LedgerError, SessionRecord
+
+
+@dataclass(frozen=True, slots=True)
+class StoredExchange:
+    exchange: Exchange
+    label: str = ""  # "claude · claude-sonnet-5-5"
+    badge: str = ""  # the route badge
+    footer: str = ""  # the figures line
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    id: str
+    title: str
+    cwd: str
+    started_at: float
+    mode: str
+    system_prompt: str
+    pinned: tuple[Message, ...]
+    exchanges: tuple[StoredExchange, ...]
+    window_starts: dict[str, int] = field(default_factory=dict)
+
+
+def save_state(
+    ledger: Ledger,
+    session_id: str,
+    *,
+    mode: str,
+    system_prompt: str,
+    pinned: Sequence[Message],
+    window_starts: dict[str, int],
+) -> None:
+    state = json.dumps(
+        {
+            "mode": mode,
+            "system_prompt": system_prompt,
+            "pinned": [[m.role, m.content] for m in pinned],
+            "window_starts": window_starts,
+        }
+    )
+
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO session_state (session_id, state, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            (session_id, state, time.time()),
+        )
+
+    ledger._write("cannot save the session", write)
+
+
+def append_exchange(ledger: Ledger, session_id: str, item: StoredExchange) -> None:
+    answer = item.exchange.answer.content if item.exchange.answer is not None else None
+
+    def write(conn: sqlite3.Connection) -> None:
+        seq = conn.execute(
+            "SELECT COALESCE(MAX(seq), -1) + 1 FROM session_exchanges WHERE session_id = ?", (session_id,)
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO session_exchanges (session_id, seq, question, answer, label, badge, footer, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, seq, item.exchange.user.content, answer, item.label, item.badge, item.footer, time.time()),
+        )
+
+    ledger._write("cannot save the session", write)
+
+
+def replace_exchanges(ledger: Ledger, session_id: str, items: Sequence[StoredExchange]) -> None:
+    """After /clear, /compact or /retry: the stored history becomes `items`."""
+
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM session_exchanges WHERE session_id = ?", (session_id,))
+        for seq, item in enumerate(items):
+            answer = item.exchange.answer.content if item.exchange.answer is not None else None
+            conn.execute(
+                "INSERT INTO session_exchanges (session_id, seq, question, answer, label, badge, footer, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (session_id, seq, item.exchange.user.content, answer, item.label, item.badge, item.footer, time.time()),
+            )
+
+    ledger._write("cannot save the session", write)
+
+
+def load(ledger: Ledger, session_id: str) -> StoredSession:
+    """The stored session; LedgerError when there is no such session."""
+    found = [s for s in ledger.sessions() if s.id == session_id or s.id.startswith(session_id)]
+    if not found:
+        raise LedgerError(f"no session {session_id!r}: `assistant sessions` lists them")
+    if len(found) > 1:
+        raise LedgerError(f"{session_id!r} names {len(found)} sessions: give more of the id")
+    record = found[0]
+    rows = ledger._read(
+        "cannot read the session",
+        "SELECT question, answer, label, badge, footer FROM session_exchanges WHERE session_id = ? ORDER BY seq",
+        [record.id],
+    )
+    state_rows = ledger._read(
+        "cannot read the session", "SELECT state FROM session_state WHERE session_id = ?", [record.id]
+    )
+    if not rows and not state_rows:
+        raise LedgerError(f"session {record.id} has no stored conversation (deleted, or not a chat)")
+    state = json.loads(state_rows[0][0]) if state_rows else {}
+    exchanges = tuple(
+        StoredExchange(
+            Exchange(Message("user", q), Message("assistant", a) if a is not None else None), label, badge, footer
+        )
+        for q, a, label, badge, footer in rows
+    )
+    return StoredSession(
+        id=record.id,
+        title=record.title,
+        cwd=record.cwd,
+        started_at=record.started_at,
+        mode=state.get("mode", "auto"),
+        system_prompt=state.get("system_prompt", ""),
+        pinned=tuple(Message(role, content) for role, content in state.get("pinned", [])),
+        exchanges=exchanges,
+        window_starts={k: int(v) for k, v in state.get("window_starts", {}).items()},
+    )
+
+
+def last_session_in(ledger: Ledger, cwd: str) -> str | None:
+    """The most recently used session started in `cwd` that has any exchange."""
+    rows = ledger._read(
+        "cannot read sessions",
+        "SELECT s.id FROM sessions s JOIN session_exchanges e ON e.session_id = s.id "
+        "WHERE s.cwd = ? GROUP BY s.id ORDER BY MAX(e.at) DESC LIMIT 1",
+        [cwd],
+    )
+    return rows[0][0] if rows else None
+
+
+def rename(ledger: Ledger, session_id: str, title: str) -> None:
+    ledger.set_title(session_id, title)
+
+
+def delete(ledger: Ledger, session_id: str) -> None:
+    """Forget a session's conversation. Its turns stay in the ledger: what was spent was spent."""
+
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM session_exchanges WHERE session_id = ?", (session_id,))
+        conn.execute("DELETE FROM session_state WHERE session_id = ?", (session_id,))
+        conn.execute("UPDATE sessions SET title = '(deleted)' WHERE id = ?", (session_id,))
+
+    ledger._write("cannot delete the session", write)
+
+
+def listing(ledger: Ledger, search: str = "") -> list[tuple[SessionRecord, int]]:
+    """Sessions with a stored conversation (newest first) and how many exchanges each
+    holds; `search` matches the title or any question or answer."""
+    rows = ledger._read(
+        "cannot read sessions",
+        "SELECT session_id, COUNT(*) FROM session_exchanges GROUP BY session_id",
+        [],
+    )
+    counts = dict(rows)
+    matching: set[str] | None = None
+    if search:
+        like = f"%{search}%"
+        hits = ledger._read(
+            "cannot search sessions",
+            "SELECT DISTINCT session_id FROM session_exchanges WHERE question LIKE ? OR answer LIKE ?",
+            [like, like],
+        )
+        matching = {h[0] for h in hits}
+    found = []
+    for record in ledger.sessions():
+        if record.id not in counts:
+            continue
+        if matching is not None and record.id not in matching and search.lower() not in record.title.lower():
+            continue
+        found.append((record, counts[record.id]))
+    return found
+
+
+def export_markdown(session: StoredSession) -> str:
+    lines = [f"# {session.title or 'Session ' + session.id}", ""]
+    lines.append(f"Session `{session.id}` · started {time.strftime('%Y-%m-%d %H:%M', time.localtime(session.started_at))}"
+                 f" · {session.cwd}")
+    lines.append("")
+    for m in session.pinned:
+        first = m.content.splitlines()[0] if m.content else ""
+        lines += [f"> pinned: {first}", ""]
+    for item in session.exchanges:
+        lines += ["## You", "", item.exchange.user.content, ""]
+        if item.exchange.answer is not None:
+            lines += [f"## {item.label or 'Answer'}", ""]
+            if item.badge:
+                lines += [f"*{item.badge}*", ""]
+            lines += [item.exchange.answer.content, ""]
+            if item.footer:
+                lines += [f"<sub>{item.footer}</sub>", ""]
+    return "\n".join(lines).rstrip() + "\n"
+

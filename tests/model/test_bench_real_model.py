@@ -1,0 +1,54 @@
+"""`assistant bench` on the real SmolLM2: a `--quick`-sized case gives real figures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.backends.llama_cpp import LlamaCppBackend
+from assistant.core.benchmark import bench, bench_cases, run_case
+from assistant.core.events import Usage
+from tests.conftest import small_config
+
+pytestmark = pytest.mark.model
+
+# The short prompt: the long one takes seconds per run on one thread of a small CPU.
+CASE = bench_cases(quick=True)[0]
+
+
+def test_a_quick_case_on_smollm2(local_backend: LlamaCppBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = local_backend.settings
+    final: list[Usage] = []
+    stream = local_backend.stream
+
+    def watched(messages, cancel):
+        usages = []
+        for event in stream(messages, cancel):
+            if isinstance(event, Usage):
+                usages.append(event)
+            yield event
+        final.append(usages[-1])
+
+    monkeypatch.setattr(local_backend, "stream", watched)
+    result = run_case(local_backend, CASE, runs=2)
+    assert result.prompt_tokens == local_backend.count_tokens(CASE.messages).tokens
+    assert 0 < result.completion_tokens <= CASE.max_tokens
+    assert result.generation_tps > 0 and result.prompt_tps > 0
+    assert result.ttft > 0 and result.ttft_spread >= 0
+    # every run evaluated the whole prompt: no KV cache left from the run before
+    assert len(final) == 3 and all(u.prompt_tokens_evaluated == u.prompt_tokens for u in final)
+    assert local_backend.settings is settings  # the case's bound was put back
+    assert re.fullmatch(r".+ · \d+\.\d MiB · [0-9a-f]{12}", result.model)
+    assert result.peak_memory_bytes is None  # loaded before the benchmark: its load was not seen
+
+
+def test_a_fresh_load_reports_its_memory() -> None:
+    backend = LlamaCppBackend.from_config(small_config())
+    try:
+        (result,) = bench([backend], [CASE], runs=1)
+    finally:
+        backend.close()
+    # the weights (~90 MiB) and the KV cache of a 2,048-token context
+    assert result.peak_memory_bytes is not None and result.peak_memory_bytes > 50 << 20
+    assert result.generation_tps > 0
