@@ -92,9 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant import report_cli
 
     report_cli.add_parsers(sub, _add_setting_flags)
-    from assistant import bench_cli
+    from assistant.bench_args import add_parser as add_bench_parser
 
-    bench_cli.add_parser(sub)  # its own setting flags: its --backend is repeatable
+    add_bench_parser(sub)  # its own setting flags: its --backend is repeatable
 
     routers = sub.add_parser("routers", help="list the routers (installed and plugin files) and the chain in use")
     _add_setting_flags(routers)

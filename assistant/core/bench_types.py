@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Measured runs per case (after one warm-up): by default, and with --quick.
+RUNS, QUICK_RUNS = 3, 1
+
 
 @dataclass(frozen=True, slots=True)
 class BenchResult:

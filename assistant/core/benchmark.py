@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
 from assistant.core.backend import Backend, BackendUnavailable
-from assistant.core.bench_types import BenchResult
+from assistant.core.bench_types import QUICK_RUNS, RUNS, BenchResult  # noqa: F401 - RUNS, QUICK_RUNS re-exported
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError
 from assistant.core.hardware import physical_cores
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 SHORT_ANSWER, LONG_ANSWER = 32, 256  # max_tokens of an answer
 QUICK_SHORT_ANSWER, QUICK_LONG_ANSWER = 16, 64
-RUNS, QUICK_RUNS = 3, 1
 HEADER_BYTES = 1 << 20  # a model file's identity hashes this much of its start
 GPU_QUERY_SECONDS = 2.0
 
