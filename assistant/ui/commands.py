@@ -36,6 +36,7 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/refactor", "/refactor PATH [instruction]", "Ask for an edit of a file, review the diff, apply and commit."),
     SlashCommand("/undo", "/undo", "Take back the last applied edit (its commit, or its backup outside git)."),
     SlashCommand("/sessions", "/sessions", "Browse, search, resume, rename and delete stored chats."),
+    SlashCommand("/report", "/report", "Measured speed, latency, cost and capacity per backend, with a chart."),
     SlashCommand("/cost", "/cost", "What this session cost, per backend, from the ledger."),
     SlashCommand("/theme", "/theme [NAME]", "List the themes, or switch to one and save it in the config file."),
     SlashCommand("/quit", "/quit", "Leave (a running answer is cancelled first)."),

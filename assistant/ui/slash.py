@@ -198,6 +198,12 @@ async def undo_command(app: AssistantApp, arg: str) -> None:
     app.undo_edit()
 
 
+async def report_command(app: AssistantApp, arg: str) -> None:
+    from assistant.ui.screens.report import ReportScreen
+
+    app.push_screen(ReportScreen(app.session))
+
+
 async def sessions_command(app: AssistantApp, arg: str) -> None:
     from assistant.ui.screens.sessions import SessionsScreen
 
@@ -255,6 +261,7 @@ HANDLERS = {
     "/refactor": refactor_command,
     "/undo": undo_command,
     "/sessions": sessions_command,
+    "/report": report_command,
     "/cost": cost_command,
     "/theme": theme_command,
     "/quit": quit_command,

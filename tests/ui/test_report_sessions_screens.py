@@ -1,0 +1,50 @@
+"""/report and /sessions through Pilot."""
+
+from __future__ import annotations
+
+from assistant.backends.scripted import ScriptedBackend
+from assistant.core.config import Config
+from assistant.ui.app import make_app
+from tests.ui.helpers import send, wait_for
+from tests.ui.test_sessions import chat
+
+
+async def test_report_screen_shows_the_tables_and_a_chart_per_backend() -> None:
+    from textual.widgets import Sparkline
+
+    from assistant.ui.screens.report import ReportScreen
+
+    app = make_app(Config(), backend=ScriptedBackend(["one two three four five"] * 5, delay=0.001))
+    await chat(app, "a", "b", "c", "d")
+    second = make_app(Config(), backend=ScriptedBackend(["x"]))
+    async with second.run_test(size=(140, 50)) as pilot:
+        await wait_for(pilot, lambda: second.session.backend.loaded)
+        await send(pilot, "/report")
+        await wait_for(pilot, lambda: isinstance(second.screen, ReportScreen) and second.screen.rendered is not None)
+        screen = second.screen
+        assert "scripted · scripted-model" in screen.rendered
+        assert list(screen.series) == ["scripted · scripted-model"] and len(screen.series["scripted · scripted-model"]) == 4
+        await wait_for(pilot, lambda: len(screen.query(Sparkline)) == 1)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(second.screen, ReportScreen))
+
+
+async def test_sessions_screen_searches_and_resumes() -> None:
+    from assistant.ui.screens.sessions import SessionsScreen
+
+    first = make_app(Config(), backend=ScriptedBackend(["About lists."]))
+    await chat(first, "tell me about lists")
+    other = make_app(Config(), backend=ScriptedBackend(["About sets."]))
+    await chat(other, "and sets")
+    app = make_app(Config(), backend=ScriptedBackend(["x"]))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/sessions")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen) and len(app.screen.rows) == 2)
+        screen = app.screen
+        screen.query_one("#sessions-search").value = "lists"
+        await wait_for(pilot, lambda: screen.rows == [first.session.session_id])
+        screen.query_one("DataTable").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.session.session_id == first.session.session_id)
+        assert app.session.exchanges[0].user.content == "tell me about lists"
