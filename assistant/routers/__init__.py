@@ -24,6 +24,8 @@ def tokens(count: int) -> str:
 def unavailable(profile: BackendProfile) -> str:
     """`claude is unavailable (no API key)`."""
     why = profile.unavailable_reason.strip().splitlines()[0] if profile.unavailable_reason.strip() else ""
+    why = why.split(". ")[0].rstrip(".")  # the badge names the cause; the full advice is said elsewhere
+    why = why.removeprefix(f"{profile.name.capitalize()} is unavailable: ")
     return f"{profile.name} is unavailable" + (f" ({why})" if why else "")
 
 

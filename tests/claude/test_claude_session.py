@@ -137,7 +137,7 @@ def test_without_a_key_claude_turns_fall_back(fake: FakeAnthropic) -> None:
     result = session.run_turn("hello", threading.Event())
     assert result.text == "Local."
     # The router saw Claude could not start and chose the next backend, saying why.
-    assert result.decision.backend == "local" and "ANTHROPIC_API_KEY" in result.decision.reason
+    assert result.decision.backend == "local" and "claude is unavailable (no API key)" in result.decision.reason
     assert fake.message_requests() == []
 
 
