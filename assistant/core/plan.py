@@ -260,10 +260,17 @@ def _missing(rates: PlanRates, names: Sequence[str]) -> tuple[MissingRate, ...]:
     return tuple(MissingRate(name, why.get(name, "")) for name in names)
 
 
+def _totals(items: Sequence[tuple[WorkItem, int]]) -> tuple[int, int, int]:
+    """(requests, prompt tokens, output tokens) of `items`."""
+    return (
+        sum(n for _, n in items),
+        sum(item.prompt_tokens * n for item, n in items),
+        sum(item.output_tokens * n for item, n in items),
+    )
+
+
 def _claude_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates, limits: PlanLimits) -> tuple[Side, list[str]]:
-    requests = sum(n for _, n in items)
-    prompt = sum(item.prompt_tokens * n for item, n in items)
-    output = sum(item.output_tokens * n for item, n in items)
+    requests, prompt, output = _totals(items)
     if not requests:
         return Side(0, 0, 0, 0.0, 0.0), []
     needed = {CLAUDE_TPS: rates.claude_tps, CLAUDE_TTFT: rates.claude_ttft, CLAUDE_PRICE: rates.claude_per_million}
@@ -279,9 +286,7 @@ def _claude_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates, limits
 
 
 def _local_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates) -> tuple[Side, list[str]]:
-    requests = sum(n for _, n in items)
-    prompt = sum(item.prompt_tokens * n for item, n in items)
-    output = sum(item.output_tokens * n for item, n in items)
+    requests, prompt, output = _totals(items)
     if not requests:
         return Side(0, 0, 0, 0.0, 0.0), []
     needed = {LOCAL_TPS: rates.local_tps, LOCAL_TTFT: rates.local_ttft, LOCAL_PRICE: rates.local_per_hour}

@@ -8,7 +8,6 @@ Update the screenshots after an intended change with:
 from __future__ import annotations
 
 import stat
-import threading
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -23,29 +22,13 @@ from assistant.core.paths import Paths
 from assistant.ui.app import make_app
 from assistant.ui.themes import ThemeError, load_themes, parse_theme
 from tests.ui.helpers import send, transcript_text, wait_for
+from tests.ui.test_snapshots import ANSWER, WorkerClock
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ("assistant-dark", "assistant-light", "assistant-solarized", "assistant-high-contrast")
-ANSWER = (
-    "Use a **list comprehension**:\n\n"
-    "```python\nsquares = [n * n for n in range(10)]\n```\n\n"
-    "- it is shorter\n- it is faster than `append` in a loop\n"
-)
 GOOD = 'name = "mine"\ndark = true\nprimary = "#ff8800"\n'
 
 
-class WorkerClock:
-    """Time moves 50 ms per reading in the worker thread only, so the figures
-    a finished turn shows are the same on every run."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.main = threading.main_thread()
-
-    def __call__(self) -> float:
-        if threading.current_thread() is not self.main:
-            self.now += 0.05
-        return self.now
 
 
 def themed(name: str) -> Config:
