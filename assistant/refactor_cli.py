@@ -109,6 +109,7 @@ def cmd_refactor(
                 continue
             if not args.yes and not _confirm(f"Apply to {outcome.path}? [y/N] "):
                 outcome.status = "rejected"
+                refactorer.record_outcome(proposal, "rejected")
                 continue
             with apply_lock:
                 try:

@@ -80,9 +80,10 @@ def _load(paths: Paths, since: float | None, machine_per_hour: float) -> Report 
         with Ledger.open(path) as ledger:
             records = ledger.turns(since=since)
             bench = _bench_results(ledger, since)
+            proposals = ledger.proposals(since=since)
     except LedgerError as exc:
         return str(exc)
-    return build_report(records, bench, machine_per_hour=machine_per_hour)
+    return build_report(records, bench, machine_per_hour=machine_per_hour, proposals=proposals)
 
 
 def _json(data: Any) -> None:

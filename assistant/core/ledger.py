@@ -87,6 +87,18 @@ class TurnRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ProposalRecord:
+    """A refactor proposal and what became of it (applied, rejected by the user, failed to apply)."""
+
+    session_id: str
+    at: float
+    backend: str
+    model: str
+    path: str
+    outcome: str  # "applied" | "rejected" | "failed"
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRecord:
     """A session and, when listed, the sum of its turns."""
 
@@ -214,9 +226,32 @@ def _migration_4(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migration_5(conn: sqlite3.Connection) -> None:
+    """Refactor proposals and what became of them: the report's quality proxy."""
+    for statement in (
+        """CREATE TABLE proposals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            backend TEXT NOT NULL,
+            model TEXT NOT NULL,
+            path TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'rejected', 'failed'))
+        )""",
+        "CREATE INDEX proposals_backend_model ON proposals (backend, model, at)",
+    ):
+        conn.execute(statement)
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2, _migration_3, _migration_4]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+    _migration_4,
+    _migration_5,
+]
 
 
 def new_session_id(*, now: float | None = None) -> str:
@@ -389,6 +424,23 @@ class Ledger:
         rows = self._read("cannot read turns", "SELECT TOTAL(cost) FROM turns WHERE started_at >= ?", [since])
         return float(rows[0][0])
 
+    def record_proposal(self, record: ProposalRecord) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO proposals (session_id, at, backend, model, path, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+                (record.session_id, record.at, record.backend, record.model, record.path, record.outcome),
+            )
+
+        self._write("cannot record the proposal", write)
+
+    def proposals(self, *, since: float | None = None) -> list[ProposalRecord]:
+        sql = "SELECT session_id, at, backend, model, path, outcome FROM proposals"
+        args: list[object] = []
+        if since is not None:
+            sql += " WHERE at >= ?"
+            args.append(since)
+        return [ProposalRecord(*row) for row in self._read("cannot read proposals", sql + " ORDER BY at", args)]
+
     def sessions(self, *, limit: int | None = None) -> list[SessionRecord]:
         """Sessions, newest first, with their turn counts and costs."""
         sql = (
@@ -523,6 +575,7 @@ __all__ = [
     "LedgerError",
     "Outcome",
     "SessionRecord",
+    "ProposalRecord",
     "TurnRecord",
     "new_session_id",
 ]

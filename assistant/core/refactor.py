@@ -146,7 +146,27 @@ class Refactorer:
                     self.session.run_task(lambda name: retry, cancel, on_event, kind="refactor", files=(path,),
                                           forced=last.routed_to, forced_by="a retry of its own edit")
                 )
-        return Proposal(path, instruction, error=str(error), results=tuple(results), retried=True)
+        failed = Proposal(path, instruction, error=str(error), results=tuple(results), retried=True)
+        self.record_outcome(failed, "failed")
+        return failed
+
+    def record_outcome(self, proposal: Proposal, outcome: str) -> None:
+        """What became of a proposal ("applied", "rejected", "failed"), for the report's
+        quality proxy. A proposal no model made (an unreadable file) is not counted."""
+        last = proposal.result
+        ledger = self.session.ledger()
+        if last is None or ledger is None:
+            return
+        import time
+
+        from assistant.core.ledger import LedgerError, ProposalRecord
+
+        try:
+            ledger.record_proposal(
+                ProposalRecord(self.session.session_id, time.time(), last.backend, last.model, proposal.path, outcome)
+            )
+        except LedgerError as exc:
+            self.session.ledger_error = str(exc)
 
     def apply(self, proposal: Proposal, accepted: Sequence[str] | Mapping[str, frozenset[int]] | None = None):  # noqa: ANN201
         """Write what was accepted and commit it (a `vcs.Committed`): every file when
@@ -173,7 +193,9 @@ class Refactorer:
         )
         workspace = Workspace(self.root, dirty=self.config.edits.dirty)  # type: ignore[arg-type]
         max_bytes = self.config.edits.max_file_bytes
-        return workspace.apply(changes, provenance, lambda ch: apply_changes(self.root, ch, max_bytes=max_bytes))
+        committed = workspace.apply(changes, provenance, lambda ch: apply_changes(self.root, ch, max_bytes=max_bytes))
+        self.record_outcome(proposal, "applied")
+        return committed
 
     def undo(self) -> str:
         from assistant.core.edits.vcs import Workspace

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from assistant.core.bench_types import BenchResult
 from assistant.core.cost_summary import summarize
-from assistant.core.ledger import TurnRecord
+from assistant.core.ledger import ProposalRecord, TurnRecord
 from assistant.core.pricing import PER_MILLION, SECONDS_PER_HOUR
 
 MIN_SAMPLES = 3  # a figure resting on fewer turns (or bench runs) is not shown
@@ -27,7 +27,8 @@ CLAUDE_BACKENDS = frozenset({"claude"})  # the ledger's remote backends; every o
 TURNS, BENCH_RUNS = "turns", "bench runs"
 # The ledger records the route of a refactor turn, not whether its proposal was
 # accepted, so there is no acceptance rate to show.
-NO_QUALITY_DATA = "no data: the ledger does not record whether refactor proposals were accepted"
+NO_QUALITY_DATA = "no refactor proposals yet"
+PROPOSALS = "proposals"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +130,21 @@ def _same_model(turn_model: str, bench_model: str) -> bool:
     return rest != bench_model and bool(turn_model) and rest[:1] in (" ", "(", "·", "[")
 
 
+def _quality(proposals: Sequence[ProposalRecord]) -> Figure:
+    """The share of this model's refactor proposals the user applied (failed ones count as not)."""
+    if not proposals:
+        return Figure(None, 0, reason=NO_QUALITY_DATA)
+    applied = sum(p.outcome == "applied" for p in proposals)
+    return figure(applied / len(proposals), len(proposals), PROPOSALS)
+
+
 def _row(
-    backend: str, model: str, records: Sequence[TurnRecord], bench: Sequence[BenchResult], local: bool
+    backend: str,
+    model: str,
+    records: Sequence[TurnRecord],
+    bench: Sequence[BenchResult],
+    local: bool,
+    proposals: Sequence[ProposalRecord] = (),
 ) -> BackendFigures:
     line = summarize(records).total
     tps_n = sum(r.tokens_per_second is not None for r in records)
@@ -158,7 +172,7 @@ def _row(
             Capacity(h, Figure(tps.value * SECONDS_PER_HOUR * h, tps.basis) if tps.value is not None else tps)
             for h in ACTIVE_HOURS
         ),
-        quality=Figure(None, 0, reason=NO_QUALITY_DATA),
+        quality=_quality(proposals),
         prompt_tps=figure(
             _median([b.prompt_tps for b in measured_prompt if b.prompt_tps is not None]),
             sum(b.runs for b in measured_prompt),
@@ -214,6 +228,7 @@ def build_report(
     *,
     machine_per_hour: float = 0.0,
     claude_backends: frozenset[str] = CLAUDE_BACKENDS,
+    proposals: Sequence[ProposalRecord] = (),
 ) -> Report:
     """Figures per backend and model, the split the router used, and what these
     turns cost against all-Claude and all-local."""
@@ -225,8 +240,13 @@ def build_report(
         key = next((k for k in groups if k[0] == result.backend and _same_model(k[1], result.model)), None)
         benched.setdefault(key or (result.backend, result.model), []).append(result)
     keys = sorted(set(groups) | set(benched))
+    proposed: dict[tuple[str, str], list[ProposalRecord]] = {}
+    for p in proposals:
+        proposed.setdefault((p.backend, p.model), []).append(p)
+    keys = sorted(set(keys) | set(proposed))
     rows = tuple(
-        _row(b, m, groups.get((b, m), ()), benched.get((b, m), ()), b not in claude_backends) for b, m in keys
+        _row(b, m, groups.get((b, m), ()), benched.get((b, m), ()), b not in claude_backends, proposed.get((b, m), ()))
+        for b, m in keys
     )
 
     by_backend = summarize(records, by="backend")

@@ -494,6 +494,7 @@ class AssistantApp(App[None]):
             if chosen:
                 self.apply_refactor(proposal, chosen)
             else:
+                self.refactorer().record_outcome(proposal, "rejected")
                 self.run_worker(self.add_note(f"Refactor of {proposal.path}: rejected; nothing was written."))
 
         self.push_screen(ReviewScreen(proposal), reviewed)

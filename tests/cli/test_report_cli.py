@@ -51,7 +51,7 @@ def test_report_table(ledger, capsys) -> None:
     assert "claude · claude-sonnet-5-5" in out and "local · SmolLM2" in out
     assert "55.0 tok/s" in out and "1.75 s" in out and "$6.67" in out  # median speed, TTFT, $ per M tokens
     assert "396,000" in out and "4,752,000" in out  # 55 tok/s × 3600 × 2 h and × 24 h
-    assert "no data: the ledger does not record whether refactor proposals were accepted" in " ".join(out.split())
+    assert "refactors accepted: no refactor proposals yet" in " ".join(out.split())
 
 
 def test_report_json_has_the_exact_figures(ledger, capsys) -> None:

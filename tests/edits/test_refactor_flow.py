@@ -105,3 +105,19 @@ def test_an_unnamed_whole_file_answer_is_the_file_asked_about(repo: Path) -> Non
     truncated = "```python\ndef add(a: int, b: int) -> int:\n    return a +"
     with pytest.raises(ParseError, match="not closed"):  # a cut-off answer is never applied
         parse_edits(truncated, whole_file=True, default_path="calc.py")
+
+
+def test_what_became_of_each_proposal_feeds_the_reports_quality_proxy(repo: Path) -> None:
+    from assistant.core.report import build_report
+
+    r, _ = refactorer(repo, [GOOD, BAD, BAD, GOOD])
+    r.apply(r.propose("calc.py", "hints", threading.Event()))  # applied
+    r.propose("calc.py", "hints", threading.Event())  # failed twice: failed
+    r.undo()
+    rejected = r.propose("calc.py", "hints", threading.Event())
+    r.record_outcome(rejected, "rejected")
+    proposals = Ledger.open().proposals()
+    assert [p.outcome for p in proposals] == ["applied", "failed", "rejected"]
+    report = build_report(Ledger.open().turns(), proposals=proposals)
+    (row,) = report.rows
+    assert row.quality.value == 1 / 3 and row.quality.basis == 3  # 1 of 3 proposals applied

@@ -65,11 +65,14 @@ class ReportScreen(ModalScreen[None]):
             records = ledger.turns(since=since)
             read = getattr(ledger, "bench_results", None)
             bench = [b for b in (read() if read else []) if b.at >= since]
+            proposals = ledger.proposals(since=since)
         except LedgerError as exc:
             self.app.call_from_thread(self._show, str(exc), {})
             return
         config = self.session.config
-        report = build_report(records, bench, machine_per_hour=config.cost.local_machine_per_hour)
+        report = build_report(
+            records, bench, machine_per_hour=config.cost.local_machine_per_hour, proposals=proposals
+        )
         out = io.StringIO()
         console = Console(file=out, width=width, force_terminal=True, color_system="truecolor")
         print_report(console, report, scope=f"last {DAYS} days", reference_model=config.cost.reference_model)
