@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assistant.core.chat import TurnResult
+    from assistant.core.turns import TurnResult
     from assistant.core.routing import Estimate, RouteDecision
 
 DASH = "–"

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +42,8 @@ from assistant.core.events import (
     Usage,
 )
 from assistant.core.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
+from assistant.core.session_persistence import PersistenceMixin
+from assistant.core.turns import TurnResult, events, turn_record, unavailable_reason
 
 if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
     from assistant.core.ledger import Ledger, TurnRecord
@@ -53,36 +54,14 @@ if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
-Outcome = str  # "ok" | "cancelled" | "interrupted" | "error"
 # Failures another backend cannot do better on.
 NO_FALLBACK_KINDS = {"context"}
 # Failures that mean a backend is not set up (no key, no model file).
 SETUP_KINDS = {"unavailable", "model_file", "load"}
-TITLE_CHARS = 80
 OnEvent = Callable[[StreamEvent | SessionEvent], None]
 
 
-@dataclass(frozen=True, slots=True)
-class TurnResult:
-    text: str
-    stats: TurnStats
-    cost: float | None  # None: unknown (never shown as $0)
-    outcome: Outcome
-    stop_reason: str | None
-    error: BackendError | None
-    backend: str = ""  # the backend's own name (as shown and recorded)
-    model: str = ""
-    usage: Usage | None = None
-    counterfactual_cost: float | None = None
-    # Set when another backend answered because the chosen one could not.
-    fallback_from: str | None = None
-    fallback_reason: str | None = None
-    decision: RouteDecision | None = None
-    routed_to: str = ""  # the pool's name of the backend that answered (for /retry other)
-    question: str = ""  # what was sent, prefixes removed
-
-
-class ChatSession:
+class ChatSession(PersistenceMixin):
     def __init__(
         self,
         config: Config,
@@ -212,88 +191,6 @@ class ChatSession:
             window.reset()
         self.assemblies.clear()
         self.persist_history()
-
-    # -- sessions that resume ----------------------------------------------------
-
-    def _store(self):  # noqa: ANN202 - the session_store module, or None without a ledger
-        if not self.persist or self.ledger() is None:
-            return None
-        from assistant.core import session_store
-
-        return session_store
-
-    def _ensure_session_row(self, first: str = "") -> None:
-        ledger = self.ledger()
-        if ledger is not None and not self._session_written:
-            first = first or self._title_hint or (self.exchanges[0].user.content if self.exchanges else "")
-            title = " ".join(first.split())[:TITLE_CHARS]
-            ledger.start_session(self.session_id, started_at=self.started_at, cwd=os.getcwd(), title=title)
-            self._session_written = True
-
-    def _stored(self, exchange: Exchange, result: TurnResult | None):  # noqa: ANN202 - StoredExchange
-        from assistant import format as fmt
-        from assistant.core.session_store import StoredExchange
-
-        if result is None:
-            return StoredExchange(exchange)
-        badge = fmt.route_badge(result.decision) if result.decision is not None else ""
-        return StoredExchange(exchange, f"{result.backend} · {result.model}", badge, fmt.turn_summary(result))
-
-    def _persist_exchange(self, result: TurnResult) -> None:
-        store = self._store()
-        if store is None:
-            return
-        from assistant.core.ledger import LedgerError
-
-        try:
-            self._ensure_session_row()
-            item = self._stored(self.exchanges[-1], result)
-            self._stored_items.append(item)
-            store.append_exchange(self.ledger(), self.session_id, item)
-            self._persist_state(store)
-        except LedgerError as exc:
-            self.ledger_error = str(exc)
-
-    def _persist_state(self, store) -> None:  # noqa: ANN001
-        store.save_state(
-            self.ledger(),
-            self.session_id,
-            mode=self.mode,
-            system_prompt=self.system_prompt,
-            pinned=self.pinned,
-            window_starts={name: w.start for name, w in self.windows.items()},
-        )
-
-    def persist_history(self) -> None:
-        """Store the whole history again (after /clear, /compact, /retry, a pin)."""
-        store = self._store()
-        if store is None or not self._session_written:
-            return
-        from assistant.core.ledger import LedgerError
-
-        kept = {id(item.exchange): item for item in self._stored_items}
-        try:
-            store.replace_exchanges(
-                self.ledger(), self.session_id, [kept.get(id(e)) or self._stored(e, None) for e in self.exchanges]
-            )
-            self._persist_state(store)
-        except LedgerError as exc:
-            self.ledger_error = str(exc)
-
-    def resume(self, stored) -> None:  # noqa: ANN001 - a session_store.StoredSession
-        """Continue a stored session: the same history, pins and window starts, so the
-        next prompt is the one it would have been."""
-        self._session_id = stored.id
-        self._session_written = True
-        self.started_at = stored.started_at
-        self.system_prompt = stored.system_prompt or self.system_prompt
-        self.pinned = list(stored.pinned)
-        self.exchanges = [item.exchange for item in stored.exchanges]
-        self._stored_items = list(stored.exchanges)
-        self.windows.clear()
-        self._resume_starts = dict(stored.window_starts)
-        if stored.mode:
-            self.mode = stored.mode
 
     # -- figures -----------------------------------------------------------------
 
@@ -672,7 +569,7 @@ class ChatSession:
         parts: list[str] = []
         error: BackendError | None = None
         stop_reason: str | None = None
-        for event in _events(backend, messages, cancel):
+        for event in events(backend, messages, cancel):
             metrics.observe(event)
             if isinstance(event, TextDelta):
                 if event.text:
@@ -814,73 +711,3 @@ class ChatSession:
 
 
 SUMMARY_HEADER = "Summary of the earlier conversation:"
-
-
-def _events(backend: Backend, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
-    """The backend's events; a backend that raises becomes a `BackendError`."""
-    try:
-        yield from backend.stream(messages, cancel)
-    except Exception as exc:  # third-party backends must not take the app down
-        yield BackendError(f"{backend.name} failed: {type(exc).__name__}: {exc}")
-
-
-def unavailable_reason(backend: Backend, *, load: bool = False) -> str:
-    """Why `backend` cannot take a turn now ("" when it can). A local model that is
-    not loaded yet counts as available (it loads when chosen); a remote one is
-    loaded here, which costs no network."""
-    from assistant.core.backend import BackendUnavailable
-    from assistant.core.unavailable import UnavailableBackend
-
-    if isinstance(backend, UnavailableBackend):
-        return backend.reason
-    if backend.loaded:
-        return ""
-    if backend.capabilities.local and not load:
-        return getattr(backend, "load_error", "") or ""
-    try:
-        backend.load()
-    except BackendUnavailable as exc:
-        return str(exc)
-    except Exception as exc:  # noqa: BLE001 - a plugin's failure is a reason, not a crash
-        return f"{backend.name} failed to load: {type(exc).__name__}: {exc}"
-    return ""
-
-
-def turn_record(
-    session_id: str,
-    started_at: float,
-    result: TurnResult,
-    route_reason: str,
-    config: Config,
-    decided_by: str = "",
-    estimate=None,  # noqa: ANN001 - an Estimate or None
-) -> TurnRecord:
-    from assistant.core.ledger import TurnRecord
-
-    s, u = result.stats, result.usage
-    return TurnRecord(
-        session_id=session_id,
-        started_at=started_at,
-        backend=result.backend,
-        model=result.model,
-        outcome=result.outcome,
-        route_reason=route_reason,
-        prompt_tokens=u.prompt_tokens if u else None,
-        completion_tokens=s.tokens_out,
-        cache_read_tokens=u.cache_read_tokens if u else 0,
-        cache_write_tokens=u.cache_write_tokens if u else 0,
-        cache_write_1h_tokens=u.cache_write_1h_tokens if u else 0,
-        prompt_tokens_evaluated=u.prompt_tokens_evaluated if u else None,
-        usage_estimated=bool(u and u.estimated),
-        ttft=s.ttft,
-        generation_seconds=s.generation_seconds,
-        elapsed=s.elapsed,
-        tokens_per_second=s.generation_tps,
-        cost=result.cost,
-        counterfactual_cost=result.counterfactual_cost,
-        reference_model=config.cost.reference_model,
-        error=result.error.message if result.error else "",
-        decided_by=decided_by,
-        estimated_cost=estimate.cost if estimate is not None else None,
-        estimated_seconds=estimate.seconds if estimate is not None else None,
-    )

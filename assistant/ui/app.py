@@ -219,7 +219,7 @@ class AssistantApp(App[None]):
     def warm_backends(self) -> None:
         """Make the other candidates ready (a remote client costs no network), and
         say what to configure when nothing at all can answer."""
-        from assistant.core.chat import unavailable_reason
+        from assistant.core.turns import unavailable_reason
 
         session = self.session
         from assistant.core.edits.files import cleanup_pending

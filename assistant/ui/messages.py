@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from assistant.core.backend import Backend
-from assistant.core.chat import TurnResult
+from assistant.core.turns import TurnResult
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
 
 if TYPE_CHECKING:

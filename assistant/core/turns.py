@@ -1,0 +1,111 @@
+"""One turn's result, and the helpers every turn uses: reading a backend's events
+safely, telling whether a backend can take a turn, and the ledger row of a turn."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from assistant.core.backend import Backend
+from assistant.core.config import Config
+from assistant.core.conversation import Message
+from assistant.core.events import BackendError, StreamEvent, Usage
+from assistant.core.metrics import TurnStats
+
+if TYPE_CHECKING:
+    from assistant.core.ledger import TurnRecord
+    from assistant.core.routing import RouteDecision
+
+Outcome = str  # "ok" | "cancelled" | "interrupted" | "error"
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    text: str
+    stats: TurnStats
+    cost: float | None  # None: unknown (never shown as $0)
+    outcome: Outcome
+    stop_reason: str | None
+    error: BackendError | None
+    backend: str = ""  # the backend's own name (as shown and recorded)
+    model: str = ""
+    usage: Usage | None = None
+    counterfactual_cost: float | None = None
+    # Set when another backend answered because the chosen one could not.
+    fallback_from: str | None = None
+    fallback_reason: str | None = None
+    decision: RouteDecision | None = None
+    routed_to: str = ""  # the pool's name of the backend that answered (for /retry other)
+    question: str = ""  # what was sent, prefixes removed
+
+
+def events(backend: Backend, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
+    """The backend's events; a backend that raises becomes a `BackendError`."""
+    try:
+        yield from backend.stream(messages, cancel)
+    except Exception as exc:  # third-party backends must not take the app down
+        yield BackendError(f"{backend.name} failed: {type(exc).__name__}: {exc}")
+
+
+def unavailable_reason(backend: Backend, *, load: bool = False) -> str:
+    """Why `backend` cannot take a turn now ("" when it can). A local model that is
+    not loaded yet counts as available (it loads when chosen); a remote one is
+    loaded here, which costs no network."""
+    from assistant.core.backend import BackendUnavailable
+    from assistant.core.unavailable import UnavailableBackend
+
+    if isinstance(backend, UnavailableBackend):
+        return backend.reason
+    if backend.loaded:
+        return ""
+    if backend.capabilities.local and not load:
+        return getattr(backend, "load_error", "") or ""
+    try:
+        backend.load()
+    except BackendUnavailable as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - a plugin's failure is a reason, not a crash
+        return f"{backend.name} failed to load: {type(exc).__name__}: {exc}"
+    return ""
+
+
+def turn_record(
+    session_id: str,
+    started_at: float,
+    result: TurnResult,
+    route_reason: str,
+    config: Config,
+    decided_by: str = "",
+    estimate=None,  # noqa: ANN001 - an Estimate or None
+) -> TurnRecord:
+    from assistant.core.ledger import TurnRecord
+
+    s, u = result.stats, result.usage
+    return TurnRecord(
+        session_id=session_id,
+        started_at=started_at,
+        backend=result.backend,
+        model=result.model,
+        outcome=result.outcome,
+        route_reason=route_reason,
+        prompt_tokens=u.prompt_tokens if u else None,
+        completion_tokens=s.tokens_out,
+        cache_read_tokens=u.cache_read_tokens if u else 0,
+        cache_write_tokens=u.cache_write_tokens if u else 0,
+        cache_write_1h_tokens=u.cache_write_1h_tokens if u else 0,
+        prompt_tokens_evaluated=u.prompt_tokens_evaluated if u else None,
+        usage_estimated=bool(u and u.estimated),
+        ttft=s.ttft,
+        generation_seconds=s.generation_seconds,
+        elapsed=s.elapsed,
+        tokens_per_second=s.generation_tps,
+        cost=result.cost,
+        counterfactual_cost=result.counterfactual_cost,
+        reference_model=config.cost.reference_model,
+        error=result.error.message if result.error else "",
+        decided_by=decided_by,
+        estimated_cost=estimate.cost if estimate is not None else None,
+        estimated_seconds=estimate.seconds if estimate is not None else None,
+    )
