@@ -89,9 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("session", metavar="ID", help="the session (a unique prefix is enough)")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
-    from assistant import report_cli
+    from assistant.report_args import add_parsers as add_report_parsers
 
-    report_cli.add_parsers(sub, _add_setting_flags)
+    add_report_parsers(sub, _add_setting_flags)
     from assistant.bench_args import add_parser as add_bench_parser
 
     add_bench_parser(sub)  # its own setting flags: its --backend is repeatable

@@ -24,7 +24,7 @@ from textual.worker import Worker
 from assistant import format as fmt
 from assistant.core.backend import Backend
 from assistant.core.backend_pool import BackendSource
-from assistant.core.chat import ChatSession, TurnResult
+from assistant.core.chat import AUTO, ChatSession, TurnResult
 from assistant.core.config import Config
 from assistant.core.events import (
     FallbackStarted,
@@ -36,7 +36,6 @@ from assistant.core.events import (
     TextDelta,
 )
 from assistant.core.metrics import Clock
-from assistant.core.chat import AUTO
 from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider
 from assistant.ui.deltas import DeltaBuffer
 from assistant.ui.messages import (

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from assistant.core.backend import Backend
-from assistant.core.turns import TurnResult
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
+from assistant.core.turns import TurnResult
 
 if TYPE_CHECKING:
     from assistant.core.refactor import Proposal

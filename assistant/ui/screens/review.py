@@ -17,7 +17,6 @@ from assistant import format as fmt
 from assistant.core.edits.hunks import hunks
 from assistant.core.refactor import Proposal, diff_stats
 
-
 Selection = dict[str, frozenset[int]]
 
 
