@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker
@@ -48,7 +49,7 @@ from assistant.ui.messages import (
     TurnNotice,
 )
 from assistant.ui.widgets.prompt import PromptInput
-from assistant.ui.widgets.rendered import Entry
+from assistant.ui.widgets.rendered import Entry, use_code_theme
 from assistant.ui.widgets.status import StatusBar, StatusView
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
 
@@ -126,6 +127,11 @@ class AssistantApp(App[None]):
             problems.append(f"ui.theme: no theme named {chosen!r} (see /theme)")
         if problems:
             self.notify("\n".join(problems), title="Theme problems", severity="warning", timeout=15, markup=False)
+        use_code_theme(self.current_theme.dark)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        use_code_theme(theme.dark)
+        self.query_one(Transcript).render_again()
 
     # -- layout ---------------------------------------------------------------
 
@@ -137,6 +143,7 @@ class AssistantApp(App[None]):
         yield StatusBar(id="status")
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.call_after_refresh(self._tune_gc)  # after the first frame: it costs a full collection
         self.query_one("#load-progress").display = False
         self.query_one("#hints").display = False

@@ -260,3 +260,19 @@ def test_with_setting_changes_one_line(before: str, after: str) -> None:
 
 def test_with_api_key_is_with_setting_in_claude() -> None:
     assert config_mod.with_api_key("[claude]\nmodel = 'm'\n", "k") == '[claude]\napi_key = "k"\nmodel = \'m\'\n'
+
+
+async def test_code_colours_follow_a_live_theme_switch() -> None:
+    from assistant.ui.widgets import rendered
+
+    app = make_app(Config(), backend=ScriptedBackend([ANSWER]), ledger=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert rendered._code_theme == rendered.CODE_THEME
+        app.theme = "assistant-light"
+        await pilot.pause()
+        await pilot.pause()
+        assert rendered._code_theme == rendered.LIGHT_CODE_THEME
+        app.theme = "assistant-dark"
+        await pilot.pause()
+        await pilot.pause()
+        assert rendered._code_theme == rendered.CODE_THEME

@@ -21,7 +21,16 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-CODE_THEME = "monokai"
+CODE_THEME = "monokai"  # code blocks on a dark theme
+LIGHT_CODE_THEME = "friendly"  # and on a light one
+_code_theme = CODE_THEME
+
+
+def use_code_theme(dark: bool) -> None:
+    """Code blocks and inline code follow the app's theme (set when it changes;
+    parts render again, as their cache is keyed by the theme)."""
+    global _code_theme
+    _code_theme = CODE_THEME if dark else LIGHT_CODE_THEME
 StyleFor = Callable[[str], Style]  # theme colour name -> Rich style
 
 
@@ -55,7 +64,7 @@ def _rich_markdown(text: str) -> RenderableType:
     # Imported on first use: markdown-it and Pygments cost ~35 ms of start-up.
     from rich.markdown import Markdown
 
-    return Markdown(text, code_theme=CODE_THEME)
+    return Markdown(text, code_theme=_code_theme, inline_code_lexer="text", inline_code_theme=_code_theme)
 
 
 def text_part(text: str, style: Callable[[], Style] | None = None) -> RenderedPart:

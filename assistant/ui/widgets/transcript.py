@@ -164,6 +164,13 @@ class Transcript(VerticalScroll):
         if folded:
             await self.remove_children(folded)
 
+    def render_again(self) -> None:
+        """Render every part again (the code colours follow a theme change)."""
+        for widget in [self.history, *self.live()]:
+            if isinstance(widget, RenderedLines):
+                widget._key = None
+                widget.refresh(layout=True)
+
     async def clear(self) -> None:
         self.history.clear()
         await self.remove_children(self.live())
