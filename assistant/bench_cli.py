@@ -141,7 +141,7 @@ def _run_interruptible(work: threading.Thread, cancel: threading.Event) -> bool:
 
 
 def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
-    from assistant.core.ledger import LEDGER_FILE, Ledger, LedgerError
+    from assistant.core.ledger import Ledger, LedgerError
     from assistant.core.plugins import list_backends
 
     names = list(dict.fromkeys(args.bench_backends or [p.name for p in list_backends()]))
@@ -179,7 +179,7 @@ def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
             out.print(table)
     code = EXIT_INTERRUPTED if interrupted else 0
     try:
-        with Ledger.open(paths.data_dir / LEDGER_FILE) as ledger:
+        with Ledger.open(paths.ledger_file) as ledger:
             ledger.record_bench(results)
     except LedgerError as exc:
         err.print(f"assistant: not stored: {exc}", markup=False, soft_wrap=True)

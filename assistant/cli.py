@@ -339,9 +339,9 @@ def _print_exit_summary(session: Any) -> None:
 
 
 def _stored_sessions_ledger(paths: Paths):  # noqa: ANN202 - a Ledger, or None
-    from assistant.core.ledger import LEDGER_FILE, Ledger
+    from assistant.core.ledger import Ledger
 
-    path = paths.data_dir / LEDGER_FILE
+    path = paths.ledger_file
     return Ledger.open(path) if path.exists() else None
 
 
@@ -411,10 +411,10 @@ def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
     import time
 
     from assistant.core.cost_summary import parse_since, summarize
-    from assistant.core.ledger import LEDGER_FILE, Ledger, LedgerError
+    from assistant.core.ledger import Ledger, LedgerError
     from assistant.cost_render import cost_table, summary_csv, summary_json
 
-    path = paths.data_dir / LEDGER_FILE
+    path = paths.ledger_file
     if not path.exists():
         return _fail(f"no ledger yet at {path}: nothing has been recorded")
     try:

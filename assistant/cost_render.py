@@ -122,20 +122,13 @@ def cost_table(summary: CostSummary, *, title: str, width: int | None = None) ->
     return table
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return fmt.seconds(seconds)
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
-
-
 def _span(first_at: float, last_at: float) -> str:
     start, end = time.localtime(first_at), time.localtime(last_at)
     if start[:3] == end[:3]:
         since, until = time.strftime("%Y-%m-%d %H:%M", start), time.strftime("%H:%M", end)
     else:
         since, until = time.strftime("%m-%d %H:%M", start), time.strftime("%m-%d %H:%M", end)
-    return f"{since}–{until} ({_duration(last_at - first_at)})"
+    return f"{since}–{until} ({fmt.duration(last_at - first_at)})"
 
 
 class _ExitSummary:

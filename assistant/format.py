@@ -28,6 +28,16 @@ def seconds(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
+def duration(value: float | None) -> str:
+    """A span that may last minutes or hours: `850 ms`, `12.30 s`, `14 min`, `2 h 05 min`."""
+    if value is None:
+        return DASH
+    if value < 60:
+        return seconds(value)
+    minutes = round(value / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def count(value: int | None, estimated: bool = False) -> str:
     if value is None:
         return DASH

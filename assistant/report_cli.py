@@ -49,10 +49,10 @@ def _bench_results(ledger: Ledger, since: float | None) -> list[Any]:
 
 def _load(paths: Paths, since: float | None, machine_per_hour: float) -> Report | str:
     """The report of the ledger's turns since `since`, or why there is none."""
-    from assistant.core.ledger import LEDGER_FILE, Ledger, LedgerError
+    from assistant.core.ledger import Ledger, LedgerError
     from assistant.core.report import build_report
 
-    path = paths.data_dir / LEDGER_FILE
+    path = paths.ledger_file
     if not path.exists():
         return build_report([], machine_per_hour=machine_per_hour)
     try:
@@ -74,10 +74,8 @@ def _json(data: Any) -> None:
 
 def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     from assistant.core.cost_summary import parse_since
-    from assistant.core.ledger import LEDGER_FILE
-
-    if not (paths.data_dir / LEDGER_FILE).exists():
-        return _fail(f"no ledger yet at {paths.data_dir / LEDGER_FILE}: nothing has been recorded")
+    if not paths.ledger_file.exists():
+        return _fail(f"no ledger yet at {paths.ledger_file}: nothing has been recorded")
     since: float | None = None
     scope = "all turns"
     if not args.all:
@@ -254,13 +252,6 @@ def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     return 0
 
 
-def _duration(seconds: float | None) -> str:
-    from assistant import format as fmt
-    from assistant.cost_render import _duration as duration
-
-    return fmt.DASH if seconds is None else duration(seconds)
-
-
 def print_plans(console: Console, results: list[PlanResult], rates: PlanRates, limits: PlanLimits) -> None:
     from assistant import format as fmt
     from assistant.core.plan import SPLIT
@@ -291,7 +282,7 @@ def print_plans(console: Console, results: list[PlanResult], rates: PlanRates, l
                 {"claude": "Claude only", "local": "local only", "hybrid": "hybrid"}[c.name],
                 fmt.DASH if unsplit else fmt.count(c.claude.requests),
                 fmt.DASH if unsplit else fmt.count(c.local.requests),
-                _duration(c.seconds),
+                fmt.duration(c.seconds),
                 fmt.cost(c.cost) if c.cost is not None else fmt.DASH,
             )
         console.print(table)

@@ -102,6 +102,7 @@ class ChatSession(PersistenceMixin):
         self.totals = SessionTotals()
         self._prices: PriceTable | None = None
         self._router = router
+        self._router_problems: list[str] = []  # plugins that failed to load or raised
         self._router_problems_said = 0
         #: The turn in progress, for live figures; read from other threads.
         self.current: TurnMetrics | None = None
@@ -292,7 +293,7 @@ class ChatSession(PersistenceMixin):
         return self._router
 
     def _new_router_problems(self) -> list[str]:
-        problems = list(getattr(self, "_router_problems", [])) + list(getattr(self._router, "errors", []))
+        problems = self._router_problems + list(getattr(self._router, "errors", []))
         fresh = problems[self._router_problems_said :]
         self._router_problems_said = len(problems)
         return fresh
@@ -361,7 +362,7 @@ class ChatSession(PersistenceMixin):
             decision = self.router().route(request, context)
         except Exception as exc:  # a plugin router must not take the turn down
             log.exception("router failed")
-            self._router_problems = [*getattr(self, "_router_problems", []), f"router failed: {type(exc).__name__}: {exc}"]
+            self._router_problems.append(f"router failed: {type(exc).__name__}: {exc}")
             decision = None
         if decision is None:
             decision = RulesRouter.from_config(self.config).route(request, context)
@@ -552,33 +553,23 @@ class ChatSession(PersistenceMixin):
 
             with self._state_lock:  # two batch workers must not load one model twice
                 load_failure(backend)  # a failure is said again by the backend's own stream
-        with self.limiter(name):
-            return self._stream_attempt(name, backend, messages, cancel, emit)
-
-    def _stream_attempt(
-        self,
-        name: str,
-        backend: Backend,
-        messages: Sequence[Message],
-        cancel: threading.Event,
-        emit: OnEvent,
-    ) -> TurnResult:
-        metrics = TurnMetrics(self.clock)
-        self.current_backend, self._current_name = backend, name
-        self.current = metrics
         parts: list[str] = []
         error: BackendError | None = None
         stop_reason: str | None = None
-        for event in events(backend, messages, cancel):
-            metrics.observe(event)
-            if isinstance(event, TextDelta):
-                if event.text:
-                    parts.append(event.text)
-            elif isinstance(event, TurnDone):
-                stop_reason = event.stop_reason
-            elif isinstance(event, BackendError):
-                error = event
-            emit(event)
+        with self.limiter(name):  # a batch's per-backend limits; the turn's clock starts once admitted
+            metrics = TurnMetrics(self.clock)
+            self.current_backend, self._current_name = backend, name
+            self.current = metrics
+            for event in events(backend, messages, cancel):
+                metrics.observe(event)
+                if isinstance(event, TextDelta):
+                    if event.text:
+                        parts.append(event.text)
+                elif isinstance(event, TurnDone):
+                    stop_reason = event.stop_reason
+                elif isinstance(event, BackendError):
+                    error = event
+                emit(event)
         if metrics.end is None:  # a backend that ended without saying so
             error = BackendError("the backend ended the turn without finishing it")
             metrics.observe(error)
@@ -592,8 +583,8 @@ class ChatSession(PersistenceMixin):
         cost, counterfactual = self.costs(backend, metrics.usage, stats.elapsed, billed)
         with self._state_lock:
             self.totals.add(stats, cost)
-        if self._day_spent is not None and cost:
-            self._day_spent += cost
+            if self._day_spent is not None and cost:
+                self._day_spent += cost
         self.current = None
         if outcome in ("ok", "interrupted", "cancelled"):
             self.last_backend = name

@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import Literal, Self, TypeVar, get_args
 
 from assistant.core.bench_types import BenchResult
-from assistant.core.paths import Paths
+from assistant.core.paths import LEDGER_FILE, Paths
 
-LEDGER_FILE = "ledger.sqlite3"
 BUSY_TIMEOUT = 10.0  # seconds SQLite itself waits for another writer
 # Further waits, in seconds, when a write still finds the database locked.
 RETRY_DELAYS: tuple[float, ...] = (0.1, 0.5, 2.0)
@@ -303,7 +302,7 @@ class Ledger:
         """Open (creating and upgrading as needed) the ledger at `path`, by default
         `<data dir>/ledger.sqlite3`; `busy_timeout` is how long SQLite waits for
         another writer before a retry."""
-        path = path if path is not None else Paths.resolve().data_dir / LEDGER_FILE
+        path = path if path is not None else Paths.resolve().ledger_file
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 APP_NAME = "assistant"
 HOME_ENV = "ASSISTANT_HOME"
+LEDGER_FILE = "ledger.sqlite3"  # turns, sessions, benchmarks: see core/ledger.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,10 @@ class Paths:
     @property
     def config_file(self) -> Path:
         return self.config_dir / "config.toml"
+
+    @property
+    def ledger_file(self) -> Path:
+        return self.data_dir / LEDGER_FILE
 
     @property
     def log_file(self) -> Path:

@@ -25,7 +25,8 @@ class Pinned:
 
 
 def pinned_message(path: str, text: str) -> Message:
-    return Message("system", f"{HEADER}{path}\n```\n{text}{'' if text.endswith(chr(10)) else chr(10)}```")
+    body = text if text.endswith("\n") else text + "\n"
+    return Message("system", f"{HEADER}{path}\n```\n{body}```")
 
 
 def path_of(message: Message) -> str | None:
