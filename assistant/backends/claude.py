@@ -304,6 +304,16 @@ class _TurnReader:
         self.failure: BaseException | None = None
 
     def read(self, attempt: _Attempt, cancel: threading.Event) -> Iterator[StreamEvent]:
+        try:
+            yield from self._read(attempt, cancel)
+        finally:
+            # Learned (and saved to disk) once the turn's events are out, never between
+            # the prompt's usage and the first token.
+            if self.start is not None:
+                prompt = self.final_usage(estimated=False).prompt_tokens
+                self.backend.calibration.learn(self.backend.settings.model, prompt, self.raw)
+
+    def _read(self, attempt: _Attempt, cancel: threading.Event) -> Iterator[StreamEvent]:
         count = self.backend.counter.count_text
         while True:
             event = attempt.next(cancel)
@@ -329,7 +339,6 @@ class _TurnReader:
                 self.start = event.message.usage
                 self.model = event.message.model or self.model
                 usage = self.final_usage(estimated=False)
-                self.backend.calibration.learn(self.backend.settings.model, usage.prompt_tokens, self.raw)
                 yield Usage(
                     usage.prompt_tokens,
                     0,
