@@ -362,7 +362,7 @@ def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
         return 0
     for record, count in found:
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started_at))
-        print(f"{record.id}  {started}  {count:>3} exchanges  {cost(record.cost):>9}  {record.title or '–'}  ({record.cwd})")
+        print(f"{record.id}  {started}  {count:>3} exchange{'s' if count != 1 else ' '}  {cost(record.cost):>9}  {record.title or '–'}  ({record.cwd})")
     return 0
 
 
