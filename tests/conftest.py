@@ -3,13 +3,26 @@ hermetic and parallel-safe (pytest -n auto)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from assistant.core.config import Config
+
+# Generated inputs (hypothesis): a bounded number of examples in the default suite,
+# a deep run with HYPOTHESIS_PROFILE=deep (e.g. `pytest -m "slow or not slow"`).
+settings.register_profile(
+    "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True, database=None,
+)
+settings.register_profile(
+    "deep", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)

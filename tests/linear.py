@@ -1,0 +1,38 @@
+"""The property "time grows at most linearly with the input", checked by doubling.
+
+`assert_linear(work, make, sizes)` times `work(make(n))` for each size (best of a
+few runs, so a noisy machine does not fail it) and checks that each doubling of
+the input costs at most `factor` times as much (linear is 2; quadratic is 4).
+Inputs too small to time reliably are measured as at least `floor_s`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+
+def best_time(work: Callable[[Any], object], arg: Any, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work(arg)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def assert_linear(
+    work: Callable[[Any], object],
+    make: Callable[[int], Any],
+    sizes: Sequence[int] = (100_000, 200_000, 400_000),
+    *,
+    factor: float = 3.0,
+    floor_s: float = 0.002,
+    repeats: int = 3,
+) -> list[float]:
+    times = [max(best_time(work, make(n), repeats), floor_s) for n in sizes]
+    for (n1, t1), (n2, t2) in zip(zip(sizes, times), zip(sizes[1:], times[1:])):
+        allowed = factor * (n2 / n1) / 2  # `factor` per doubling
+        assert t2 / t1 <= allowed, f"size {n1} → {n2}: {t1 * 1e3:.1f} ms → {t2 * 1e3:.1f} ms (> {allowed:.1f}×)"
+    return times
