@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     refactor.add_argument("paths", nargs="+", metavar="PATH", help="files to refactor (several: a batch)")
     refactor.add_argument("-m", "--message", required=True, help="the instruction, e.g. \"extract a function\"")
     refactor.add_argument("--yes", action="store_true", help="apply without asking")
+    refactor.add_argument("--allow-new", action="store_true", help="let the edit create files you did not name")
     _add_setting_flags(refactor)  # --backend claude|local|auto: who proposes (default: the router decides)
 
     sub.add_parser("undo", help="take back the app's last applied edit (its commit, or its backup outside git)")

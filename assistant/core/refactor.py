@@ -52,10 +52,13 @@ class Proposal:
 
 
 def unified_diff(change: FileChange) -> str:
-    before = (change.before or "").splitlines(keepends=True)
-    after = change.after.splitlines(keepends=True)
+    """The change as `git diff` would print it (what `git apply` and `patch` read back),
+    the no-newline marker included."""
+    from assistant.core.edits.hunks import diff_line, split_lines
+
+    before, after = split_lines(change.before or ""), split_lines(change.after)
     old = f"a/{change.path}" if change.before is not None else "/dev/null"
-    return "".join(difflib.unified_diff(before, after, old, f"b/{change.path}"))
+    return "".join(diff_line(line) for line in difflib.unified_diff(before, after, old, f"b/{change.path}"))
 
 
 def diff_stats(changes: Sequence[FileChange]) -> tuple[int, int]:

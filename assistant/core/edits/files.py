@@ -573,7 +573,28 @@ def _locked(directory: Path, wait_s: float) -> Iterator[bool]:
     if fcntl is None:  # pragma: no cover
         yield True
         return
-    fd = os.open(directory, _DIR_FLAGS)
+    with _flocked(os.open(directory, _DIR_FLAGS), wait_s) as held:
+        yield held
+
+
+@contextmanager
+def locked_file(path: Path, wait_s: float) -> Iterator[bool]:
+    """An exclusive advisory lock on the file `path` (created if missing), waiting at
+    most `wait_s`; yields whether it is held. For a lock held longer than one write
+    (vcs holds one across snapshot, write and commit)."""
+    if fcntl is None:  # pragma: no cover
+        yield True
+        return
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    with _as_edit_error(str(path), "open the lock file"):
+        fd = os.open(path, flags, 0o600)
+    with _flocked(fd, wait_s) as held:
+        yield held
+
+
+@contextmanager
+def _flocked(fd: int, wait_s: float) -> Iterator[bool]:
+    """flock `fd` exclusively, polling until `wait_s` has passed; closes `fd` after."""
     try:
         deadline = time.monotonic() + wait_s
         while True:

@@ -7,6 +7,7 @@ The format taught here is the one `parse` reads; the rules are restated by
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from assistant.core.conversation import Message
@@ -69,6 +70,9 @@ _LANGUAGES = {
 }
 
 
+_PLAIN_NAME = re.compile(r"[\w.\-/]+")
+
+
 def edit_system_prompt(*, whole_file: bool) -> str:
     return WHOLE_FILE_SYSTEM_PROMPT if whole_file else EDIT_SYSTEM_PROMPT
 
@@ -81,9 +85,17 @@ def refactor_prompt(path: str, content: str, instruction: str, *, whole_file: bo
     answer = "the whole new file" if whole_file else "SEARCH/REPLACE blocks"
     user = (
         f"{path}\n{fence}{language}\n{body}{fence}\n\n"
-        f"{instruction.strip()}\n\nAnswer with {answer} for {path}."
+        f"{instruction.strip()}\n\nAnswer with {answer} for {path}.{_name_hint(path)}"
     )
     return [Message("system", edit_system_prompt(whole_file=whole_file)), Message("user", user)]
+
+
+def _name_hint(path: str) -> str:
+    """For a name with spaces or brackets, which a model tends to "fix": the parser
+    knows this name, so it only has to be repeated as it is."""
+    if _PLAIN_NAME.fullmatch(path):
+        return ""
+    return f"\nWrite the file's path exactly as given, on its own line: {path}"
 
 
 def fence_for(content: str) -> str:

@@ -10,6 +10,13 @@ have been pushed is never rewritten, and the log keeps what was tried. It can be
 repeated: it walks back from HEAD over undo commits, the edits they undid and snapshots,
 to the latest edit not yet undone — and refuses at anything someone else committed.
 
+A file reached through a symlink in the project is recorded under its real path (git
+tracks the link itself, which an edit never changes), and a write that git does not see
+as a change is an error: an edit that is on disk but in no commit would make undo take
+back an older one. One lock per repository (`.git/assistant-apply.lock`) is held from
+the checks to the commit, so two assistants never take each other's edit for the
+user's work; the second one waits, then finds its file changed since its proposal.
+
 Outside git, the old bytes of the files go to a backup folder before writing; undo puts
 them back while the files still hold what the edit wrote.
 
@@ -56,6 +63,8 @@ IN_PROGRESS = {
     "rebase-apply": "a rebase or am",
 }
 WALK_LIMIT = 1000  # how far undo looks back through undo/undone pairs
+APPLY_LOCK = "assistant-apply.lock"  # in the git directory; files.py locks the directory itself
+APPLY_WAIT_S = 30.0  # how long a second apply or undo waits for the first
 
 Write = Callable[[Sequence[FileChange]], object]
 DirtyPolicy = Literal["snapshot", "refuse"]
@@ -198,13 +207,21 @@ class Workspace:
     def apply(self, changes: Sequence[FileChange], provenance: Provenance, write: Write) -> Committed:
         """Record the files' state, `write(changes)`, then record the edit.
         If `write` raises, nothing of the edit is committed and the error propagates."""
-        paths = tuple(dict.fromkeys(_relative(c.path) for c in changes))
+        paths = tuple(dict.fromkeys(self.real_path(_relative(c.path)) for c in changes))
         if not paths:
             raise VcsError("the edit changes no file")
         if self.is_git:
             with _open(self.root) as git:
                 return git.apply(paths, changes, provenance, write, self.dirty)
         return _Backups(self.root, self.backups_dir).apply(paths, changes, write)
+
+    def real_path(self, path: str) -> str:
+        """`path` (relative to the root) with every symlink followed, relative to the root:
+        the file a write through `path` changes. UnsafePath when that is outside."""
+        from assistant.core.edits.files import resolve
+
+        real = resolve(self.root, path)
+        return real.relative_to(os.path.realpath(self.root)).as_posix()
 
     def undo(self) -> str:
         """Take back the latest edit not yet undone; one line says what was undone."""
@@ -248,6 +265,7 @@ def _open(root: Path) -> Iterator[_Git]:
 class _Git:
     def __init__(self, repo: Repo, root: Path) -> None:
         self.repo = repo
+        self.root = Path(root)
         top = Path(repo.working_tree_dir or ".").resolve()
         prefix = Path(root).resolve().relative_to(top).as_posix()
         self.prefix = "" if prefix == "." else prefix + "/"
@@ -283,14 +301,45 @@ class _Git:
         return self.prefix + path
 
     def check_ready(self) -> None:
+        """Refuse before anything is written what would stop the commit after it."""
         git_dir = Path(self.repo.git_dir)
         for name, what in IN_PROGRESS.items():
             if (git_dir / name).exists():
                 raise VcsError(f"{what} is in progress in this repository: finish or abort it first")
+        index_lock = git_dir / "index.lock"
+        if index_lock.exists():
+            raise VcsError(
+                f"git's index is locked: a git process may be running, or one was killed; "
+                f"if none is running, remove {index_lock}"
+            )
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """This repository's apply lock, held from the checks before an edit to its commit."""
+        from assistant.core.edits.files import locked_file
+
+        with locked_file(Path(self.repo.git_dir) / APPLY_LOCK, APPLY_WAIT_S) as held:
+            if not held:
+                raise VcsError(
+                    f"another assistant has been applying an edit in this repository for over "
+                    f"{APPLY_WAIT_S:.0f} s; try again"
+                )
+            yield
 
     # -- apply --
 
     def apply(
+        self,
+        paths: tuple[str, ...],
+        changes: Sequence[FileChange],
+        provenance: Provenance,
+        write: Write,
+        dirty_policy: DirtyPolicy,
+    ) -> Committed:
+        with self.exclusive():
+            return self._apply(paths, changes, provenance, write, dirty_policy)
+
+    def _apply(
         self,
         paths: tuple[str, ...],
         changes: Sequence[FileChange],
@@ -320,9 +369,11 @@ class _Git:
             )
         if dirty:
             snapshot = self.commit(dirty, _snapshot_message([self.local(t) for t in dirty], provenance))
+        old = {p: _sha256(self.root / p) for p in paths}
         write(changes)
+        written = [self.top(p) for p in paths if _sha256(self.root / p) != old[p]]
         try:
-            commit = self.commit(targets, commit_message(paths, provenance.instruction, provenance))
+            commit = self.commit(targets, commit_message(paths, provenance.instruction, provenance), must=written)
         except VcsError as e:
             raise VcsError(f"the edit was written but not committed: {e}") from e
         return Committed("git", commit, snapshot, None, paths)
@@ -342,15 +393,22 @@ class _Git:
                     i += 1
         return [t for t in targets if t in found]
 
-    def commit(self, targets: list[str], message: str) -> str | None:
+    def commit(self, targets: list[str], message: str, *, must: Sequence[str] = ()) -> str | None:
         """Commit the work tree's version of exactly `targets`; None when nothing changed.
         `--only` leaves every other path's index entry as the user staged it; hooks are
-        skipped, as the user did not ask for this commit and a hook must not reformat it."""
+        skipped, as the user did not ask for this commit and a hook must not reformat it.
+        A path of `must` (a file just written) that git sees unchanged is a VcsError."""
         self.run("add", "-A", "--", *targets)
         if self.born():
             changed = self.names("diff", "--cached", "--name-only", "-z", "HEAD", "--", *targets)
         else:
             changed = self.names("ls-files", "-z", "--", *targets)
+        unseen = [p for p in must if p not in changed]
+        if unseen:
+            raise VcsError(
+                f"git sees no change in {self.local(unseen[0])} although it was written, so undo "
+                "could not take it back; commit or restore it yourself"
+            )
         if not changed:
             return None
         self.run("commit", "--only", "--no-verify", "--quiet", "-m", message, "--", *changed)
@@ -359,6 +417,10 @@ class _Git:
     # -- undo --
 
     def undo(self) -> str:
+        with self.exclusive():
+            return self._undo()
+
+    def _undo(self) -> str:
         self.check_ready()
         if not self.born():
             raise VcsError("nothing to undo: the repository has no commits yet")
