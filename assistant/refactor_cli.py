@@ -5,6 +5,13 @@ Several files: they are proposed concurrently within each backend's limits,
 with a progress bar per file and overall, then reviewed one by one (or applied
 with `--yes`), each in its own commit; one file failing does not stop the
 others. A final table gives file, backend, outcome, tokens, cost and time.
+
+The project root is `core.project`'s (the git work tree's top, else the current
+folder); each PATH is typed relative to the current folder and known by its path
+relative to the root in every message, the table and the commit. Before writing,
+the files the edit will write are named; it writes only the files named on the
+command line, and a new file only with `--allow-new`. Nothing from outside (the
+model's text, an error, a file name) is ever read as Rich markup.
 """
 
 from __future__ import annotations
@@ -12,60 +19,88 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from assistant import format as fmt
 from assistant.core.chat import AUTO, ChatSession
 from assistant.core.config import Config
 from assistant.core.edits.types import EditError
+from assistant.core.project import OutsideProject, find_root, typed_path
 from assistant.core.events import RouteDecided, TextDelta
 from assistant.core.refactor import Proposal, Refactorer, diff_stats, unified_diff
 
 
-def project_root(start: Path) -> Path:
-    """The enclosing git work tree's root, else `start`."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return start
-
-
 @dataclass
 class Outcome:
-    path: str
+    path: str  # relative to the project root: how every message and the table name it
     proposal: Proposal | None = None
     status: str = "waiting"
     commit: str = ""
 
 
-def _session(config: Config) -> ChatSession:
+def _session(config: Config, root: Path) -> ChatSession:
     """`--backend NAME` fixes who proposes; the default (auto) lets the router decide."""
     from assistant.core.ledger import Ledger
 
-    return ChatSession(config, ledger=Ledger.open, project_root=project_root(Path.cwd()))
+    return ChatSession(config, ledger=Ledger.open, project_root=root)
 
 
-def show_proposal(console: Console, proposal: Proposal) -> None:
+def _fail(message: str, code: int = 1) -> int:
+    print(f"assistant: {message}", file=sys.stderr)
+    return code
+
+
+def project_paths(typed: Sequence[str], root: Path) -> list[str]:
+    """The root-relative paths of what the user typed, standing in the current folder;
+    `OutsideProject` for the first that leads out of the project."""
+    cwd = Path.cwd()
+    return list(dict.fromkeys(typed_path(t, root=root, cwd=cwd) for t in typed))
+
+
+def show_proposal(console: Console, proposal: Proposal, shown: Callable[[str], str] = str) -> None:
+    """The proposal's diffs and figures. Everything the model, a backend or a file name
+    brings is printed as text, never read as Rich markup."""
     result = proposal.result
     if result is not None and result.decision is not None:
-        console.print(f"[dim]{result.backend} · {result.model} — {fmt.route_badge(result.decision)}[/dim]")
+        console.print(Text(f"{result.backend} · {result.model} — {fmt.route_badge(result.decision)}", style="dim"))
     if not proposal.ok:
-        console.print(f"[bold red]{proposal.path}: not applied:[/] {proposal.error}")
+        console.print(Text.assemble((f"{proposal.path}: not applied: ", "bold red"), str(proposal.error)))
         return
     for change in proposal.changes:
+        new = " (new file)" if change.before is None else ""
+        console.print(Text(shown(change.path) + new, style="bold"))
         console.print(Syntax(unified_diff(change), "diff", theme="ansi_dark", background_color="default"))
     added, removed = diff_stats(proposal.changes)
     extra = f" · {proposal.fuzzy} block(s) matched ignoring whitespace" if proposal.fuzzy else ""
     retried = " · after one retry" if proposal.retried else ""
-    console.print(f"[bold]+{added} −{removed}[/] · {fmt.cost(proposal.cost)} · {fmt.seconds(proposal.seconds)}{extra}{retried}")
+    console.print(Text.assemble(
+        (f"+{added} −{removed}", "bold"), f" · {fmt.cost(proposal.cost)} · {fmt.seconds(proposal.seconds)}{extra}{retried}"
+    ))
+    for line in proposal.refused:
+        console.print(Text(f"not written: {line}", style="yellow"))
+
+
+def to_write(console: Console, proposal: Proposal, allow_new: bool) -> list[str]:
+    """The files of `proposal` that will be written: a new file nobody named only with
+    `--allow-new` (each one left out is said)."""
+    paths = []
+    for change in proposal.changes:
+        if change.path in proposal.unasked and not allow_new:
+            console.print(Text(f"not written: {change.path}: a new file you did not name (--allow-new allows it)",
+                               style="yellow"))
+        else:
+            paths.append(change.path)
+    return paths
 
 
 def _confirm(question: str) -> bool:
@@ -83,44 +118,26 @@ def cmd_refactor(
     from assistant.core.edits.files import cleanup_pending
     from assistant.core.limits import BackendLimits
 
+    root = session.project_root if session is not None else find_root()
+    try:
+        paths = project_paths(args.paths, root)
+    except OutsideProject as exc:  # before any model is asked
+        return _fail(str(exc), 2)
+    allow_new = bool(getattr(args, "allow_new", False))
     console = console or Console(stderr=False)
-    session = session or _session(config)
-    root = session.project_root
+    session = session or _session(config, root)
     cleanup_pending(root)
     refactorer = Refactorer(session, root)
     forced = None if config.general.backend == AUTO else config.general.backend
-    outcomes = [Outcome(p) for p in args.paths]
+    outcomes = [Outcome(p) for p in paths]
     cancel = threading.Event()
     if len(outcomes) > 1:
         local = {name for name in session.pool.names() if session.pool.get(name).capabilities.local}
         session.limiter = BackendLimits(session.config, local)
     try:
-        _propose_all(console, refactorer, outcomes, args.message, forced, cancel)
-        apply_lock = threading.Lock()
+        _propose_all(console, refactorer, outcomes, args.message, forced, cancel, named=paths)
         for outcome in outcomes:
-            proposal = outcome.proposal
-            if proposal is None:
-                continue
-            if len(outcomes) > 1:
-                console.rule(outcome.path)
-            show_proposal(console, proposal)
-            if not proposal.ok:
-                outcome.status = "failed"
-                continue
-            if not args.yes and not _confirm(f"Apply to {outcome.path}? [y/N] "):
-                outcome.status = "rejected"
-                refactorer.record_outcome(proposal, "rejected")
-                continue
-            with apply_lock:
-                try:
-                    committed = refactorer.apply(proposal)
-                except EditError as exc:
-                    console.print(f"[bold red]{outcome.path}: not applied:[/] {exc}")
-                    outcome.status = "failed"
-                    continue
-            outcome.status = "applied"
-            outcome.commit = (committed.commit or committed.backup_id or "")[:10]
-            console.print(f"applied {outcome.path}" + (f" · commit {outcome.commit}" if outcome.commit else ""))
+            _review(console, refactorer, outcome, yes=args.yes, allow_new=allow_new, batch=len(outcomes) > 1)
     except KeyboardInterrupt:
         cancel.set()
         console.print("cancelled")
@@ -132,17 +149,51 @@ def cmd_refactor(
     return 0 if all(o.status in ("applied", "rejected") for o in outcomes) else 1
 
 
+def _review(
+    console: Console, refactorer: Refactorer, outcome: Outcome, *, yes: bool, allow_new: bool, batch: bool
+) -> None:
+    """Show one file's proposal, say which files it will write, ask, apply and commit."""
+    proposal = outcome.proposal
+    if proposal is None:
+        return
+    if batch:
+        console.rule(Text(outcome.path))
+    show_proposal(console, proposal, refactorer.shown)
+    writing = to_write(console, proposal, allow_new) if proposal.ok else []
+    if not writing:
+        outcome.status = "failed"
+        return
+    new = {c.path for c in proposal.changes if c.before is None}
+    names = [refactorer.shown(p) + (" (new)" if p in new else "") for p in writing]
+    console.print(Text("will write: " + ", ".join(names)))
+    if not yes and not _confirm(f"Apply to {', '.join(names)}? [y/N] "):
+        outcome.status = "rejected"
+        refactorer.record_outcome(proposal, "rejected")
+        return
+    try:
+        committed = refactorer.apply(proposal, writing, allow_new=allow_new)
+    except EditError as exc:
+        console.print(Text.assemble((f"{outcome.path}: not applied: ", "bold red"), str(exc)))
+        outcome.status = "failed"
+        return
+    outcome.status = "applied"
+    outcome.commit = (committed.commit or committed.backup_id or "")[:10]
+    console.print(Text(f"applied {', '.join(names)}" + (f" · commit {outcome.commit}" if outcome.commit else "")))
+
+
 def _propose_all(
     console: Console, refactorer: Refactorer, outcomes: list[Outcome], instruction: str,
-    forced: str | None, cancel: threading.Event,
+    forced: str | None, cancel: threading.Event, *, named: Sequence[str] = (),
 ) -> None:
+    """Propose every file at once, within each backend's limits. The bars' texts are
+    markup templates, so the file names and states put in them are escaped."""
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"), TimeElapsedColumn(),
         console=console, transient=len(outcomes) == 1,
     )
     with progress:
         overall = progress.add_task("[bold]all files", total=len(outcomes), state="")
-        tasks = {o.path: progress.add_task(o.path, total=None, state="waiting") for o in outcomes}
+        tasks = {o.path: progress.add_task(escape(o.path), total=None, state="waiting") for o in outcomes}
 
         def work(outcome: Outcome) -> None:
             task: TaskID = tasks[outcome.path]
@@ -151,13 +202,16 @@ def _propose_all(
             def on_event(event: object) -> None:
                 nonlocal tokens
                 if isinstance(event, RouteDecided):
-                    progress.update(task, state=f"→ {event.decision.backend}")
+                    progress.update(task, state=escape(f"→ {event.decision.backend}"))
                 elif isinstance(event, TextDelta):
                     tokens += event.tokens
                     progress.update(task, state=f"{tokens} tokens")
 
             try:
-                outcome.proposal = refactorer.propose(outcome.path, instruction, cancel, on_event, forced=forced)
+                outcome.proposal = refactorer.propose(
+                    outcome.path, instruction, cancel, on_event, forced=forced,
+                    named=[p for p in named if p != outcome.path],
+                )
             except Exception as exc:  # one file failing does not stop the others
                 outcome.proposal = Proposal(outcome.path, instruction, error=f"{type(exc).__name__}: {exc}")
             done = "proposed" if outcome.proposal.ok else "failed"
@@ -180,10 +234,11 @@ def _table(outcomes: list[Outcome]) -> Table:
         tokens_out = sum(r.stats.tokens_out for r in results)
         backend = results[-1].backend if results else "–"
         why = f" ({p.error})" if p is not None and p.error and o.status == "failed" else ""
-        table.add_row(
+        cells = (
             o.path, backend, o.status + why, f"{tokens_in:,} / {tokens_out:,}",
             fmt.cost(p.cost if p else None), fmt.seconds(p.seconds if p else None), o.commit or "–",
         )
+        table.add_row(*(Text(cell) for cell in cells))  # a cell's str would be read as markup
     return table
 
 
@@ -191,9 +246,8 @@ def cmd_undo(config: Config) -> int:
     from assistant.core.edits.vcs import VcsError, Workspace
 
     try:
-        said = Workspace(project_root(Path.cwd()), dirty=config.edits.dirty).undo()  # type: ignore[arg-type]
+        said = Workspace(find_root(), dirty=config.edits.dirty).undo()  # type: ignore[arg-type]
     except VcsError as exc:
-        print(f"assistant: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc))
     print(said)
     return 0

@@ -7,6 +7,11 @@ all or nothing. A proposal whose blocks do not apply is sent back to the same
 model once with the reasons; if it still fails, nothing is applied and the
 user is told why. Applying writes atomically with byte fidelity and commits
 with provenance (or keeps a backup outside git), so `/undo` can take it back.
+
+A proposal writes only what the user named: the file asked about and the
+`named` ones (the CLI's other paths, the TUI's /add files). A change to any
+other existing file is left out with the reason; a new file nobody named is
+kept apart (`unasked`) and written only when the user allows it.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ class Proposal:
     results: tuple[TurnResult, ...] = ()  # every model turn it took (a retry makes two)
     retried: bool = False
     fuzzy: int = field(default=0)  # SEARCH blocks that matched only ignoring whitespace
+    refused: tuple[str, ...] = ()  # one line per file left out: changed but not named
+    unasked: tuple[str, ...] = ()  # of `changes`, the new files nobody named: written only if allowed
 
     @property
     def ok(self) -> bool:
@@ -96,8 +103,10 @@ class Refactorer:
         on_event: OnEvent | None = None,
         *,
         forced: str | None = None,
+        named: Sequence[str] = (),
     ) -> Proposal:
-        """Ask for an edit of `path`; never raises for what the model or the file does."""
+        """Ask for an edit of `path`; never raises for what the model or the file does.
+        `named`: other files the user named, which the edit may change too."""
         from assistant.core.edits.parse import parse_edits
         from assistant.core.edits.plan import plan_changes, retry_message
         from assistant.core.edits.prompts import refactor_prompt
@@ -129,17 +138,20 @@ class Refactorer:
                 return Proposal(path, instruction, error=f"the model did not answer: {reason}", results=tuple(results),
                                 retried=attempt > 0)
             try:
-                edits = parse_edits(last.text, whole_file=self.whole_file(last.routed_to), default_path=path)
+                edits = parse_edits(last.text, whole_file=self.whole_file(last.routed_to), default_path=path,
+                                    known_paths=(path, *named))
                 changes = plan_changes(edits, self._read)
             except EditError as exc:
                 error = exc
             else:
                 changes = tuple(c for c in changes if c.after != c.before)
-                if not changes:
-                    return Proposal(path, instruction, error="the proposal changes nothing",
-                                    results=tuple(results), retried=attempt > 0)
-                return Proposal(path, instruction, changes, results=tuple(results), retried=attempt > 0,
-                                fuzzy=sum(c.fuzzy_matches for c in changes))
+                kept, refused, unasked = self._scope(changes, (path, *named))
+                if not kept:
+                    why = f"the proposal changes only files you did not name: {'; '.join(refused)}" if refused \
+                        else "the proposal changes nothing"
+                    return Proposal(path, instruction, error=why, results=tuple(results), retried=attempt > 0)
+                return Proposal(path, instruction, kept, results=tuple(results), retried=attempt > 0,
+                                fuzzy=sum(c.fuzzy_matches for c in kept), refused=refused, unasked=unasked)
             if attempt == 0 and not cancel.is_set():
                 # Once: the same model hears what was wrong and tries again.
                 whole = self.whole_file(last.routed_to)
@@ -152,6 +164,41 @@ class Refactorer:
         failed = Proposal(path, instruction, error=str(error), results=tuple(results), retried=True)
         self.record_outcome(failed, "failed")
         return failed
+
+    def real_path(self, path: str) -> str:
+        """The root-relative file a write to `path` changes (a symlink's target), or
+        `path` itself when it cannot be resolved (the write will say why)."""
+        from assistant.core.edits.plan import normalise_path
+        from assistant.core.edits.vcs import Workspace
+
+        try:
+            return Workspace(self.root).real_path(normalise_path(path))
+        except EditError:
+            return path
+
+    def shown(self, path: str) -> str:
+        """`path` as the user sees it: "link.py → real/target.py" when it is a symlink."""
+        real = self.real_path(path)
+        return path if real == path else f"{path} → {real}"
+
+    def _scope(
+        self, changes: Sequence[FileChange], named: Sequence[str]
+    ) -> tuple[tuple[FileChange, ...], tuple[str, ...], tuple[str, ...]]:
+        """(the changes to named files and new files, why each other one is left out,
+        the new files nobody named). Names are compared as the real files they reach."""
+        wanted = {self.real_path(p) for p in named}
+        kept: list[FileChange] = []
+        refused: list[str] = []
+        unasked: list[str] = []
+        for change in changes:
+            if self.real_path(change.path) in wanted:
+                kept.append(change)
+            elif change.before is None:
+                kept.append(change)
+                unasked.append(change.path)
+            else:
+                refused.append(f"{change.path}: left as it is, since you did not name it")
+        return tuple(kept), tuple(refused), tuple(unasked)
 
     def record_outcome(self, proposal: Proposal, outcome: str) -> None:
         """What became of a proposal ("applied", "rejected", "failed"), for the report's
@@ -171,9 +218,16 @@ class Refactorer:
         except LedgerError as exc:
             self.session.ledger_error = str(exc)
 
-    def apply(self, proposal: Proposal, accepted: Sequence[str] | Mapping[str, frozenset[int]] | None = None):  # noqa: ANN201
+    def apply(  # noqa: ANN201
+        self,
+        proposal: Proposal,
+        accepted: Sequence[str] | Mapping[str, frozenset[int]] | None = None,
+        *,
+        allow_new: bool = False,
+    ):
         """Write what was accepted and commit it (a `vcs.Committed`): every file when
-        `accepted` is None, the named files, or per file the chosen hunks."""
+        `accepted` is None, the named files, or per file the chosen hunks. A new file
+        nobody named is written only when chosen by name or when `allow_new`."""
         from assistant.core.edits.files import apply_changes
         from assistant.core.edits.hunks import select
         from assistant.core.edits.vcs import Provenance, Workspace
@@ -185,6 +239,9 @@ class Refactorer:
             changes = [c for c in changes if c.after != c.before]
         else:
             changes = [c for c in proposal.changes if c.path in accepted]
+        unasked = [c.path for c in changes if c.path in proposal.unasked]
+        if accepted is None and unasked and not allow_new:
+            raise EditError(f"{unasked[0]} is a new file you did not ask for: allow new files to write it")
         if not changes:
             raise EditError("nothing accepted: no file was changed")
         last = proposal.result

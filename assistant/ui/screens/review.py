@@ -1,8 +1,16 @@
 """The review of an edit proposal: a coloured diff per file and per hunk; accept
 all, reject, or choose file by file and hunk by hunk. Nothing is written until
-the user says so."""
+the user says so.
+
+A new file that nobody named (not the /refactor target nor an /add file) starts
+unchecked and marked "new file, not asked for": it is written only when the user
+checks it; Accept all leaves it out unless checked. A file reached through a
+symlink is labelled "link.py → real/target.py". Labels are plain text, never
+markup, so `app/[id]/page.tsx` reads as it is."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -15,6 +23,7 @@ from textual.widgets import Button, Checkbox, Static
 
 from assistant import format as fmt
 from assistant.core.edits.hunks import hunks
+from assistant.core.edits.types import FileChange
 from assistant.core.refactor import Proposal, diff_stats
 
 Selection = dict[str, frozenset[int]]
@@ -44,10 +53,17 @@ class ReviewScreen(ModalScreen[Selection | None]):
         Binding("escape", "reject", "Reject", show=False),
     ]
 
-    def __init__(self, proposal: Proposal) -> None:
+    def __init__(self, proposal: Proposal, shown: Callable[[str], str] = str) -> None:
+        """`shown`: a path as the user should see it (the refactorer's, naming a symlink's target)."""
         super().__init__()
         self.proposal = proposal
+        self.shown = shown
         self.hunks = [hunks(change) for change in proposal.changes]
+
+    def label(self, change: FileChange) -> Text:
+        if change.path in self.proposal.unasked:
+            return Text.assemble(self.shown(change.path), (" — new file, not asked for", "bold yellow"))
+        return Text(self.shown(change.path) + (" (new file)" if change.before is None else ""))
 
     def compose(self) -> ComposeResult:
         p = self.proposal
@@ -67,14 +83,16 @@ class ReviewScreen(ModalScreen[Selection | None]):
             f" · {len(p.changes)} file(s) · {fmt.cost(p.cost)} · {fmt.seconds(p.seconds)}",
             (f" · {', '.join(notes)}" if notes else "", "yellow"),
             (f"\n{badge}" if badge else "", "dim"),
+            *((f"\nnot written: {line}", "yellow") for line in p.refused),
         )
         with Vertical():
             yield Static(summary, id="review-summary")
             with VerticalScroll(id="review-diffs"):
                 for i, change in enumerate(p.changes):
-                    yield Checkbox(change.path, value=True, id=f"file-{i}", classes="file-box")
+                    asked = change.path not in p.unasked
+                    yield Checkbox(self.label(change), value=asked, id=f"file-{i}", classes="file-box")
                     for hunk in self.hunks[i]:
-                        yield Checkbox(hunk.header, value=True, id=f"hunk-{i}-{hunk.index}", classes="hunk-box")
+                        yield Checkbox(Text(hunk.header), value=asked, id=f"hunk-{i}-{hunk.index}", classes="hunk-box")
                         lines = hunk.diff.split("\n", 1)[1]  # the header is the box's label
                         diff = Syntax(lines, "diff", theme="ansi_dark", background_color="default")
                         yield Static(diff, classes="hunk-diff")
@@ -112,7 +130,13 @@ class ReviewScreen(ModalScreen[Selection | None]):
 
     @on(Button.Pressed, "#accept-all")
     def action_accept_all(self) -> None:
-        self.dismiss({c.path: frozenset(h.index for h in self.hunks[i]) for i, c in enumerate(self.proposal.changes)})
+        """Every hunk of every file, but a new file nobody asked for only when checked."""
+        unasked = self.proposal.unasked
+        self.dismiss({
+            c.path: frozenset(h.index for h in self.hunks[i])
+            for i, c in enumerate(self.proposal.changes)
+            if c.path not in unasked or self.query_one(f"#file-{i}", Checkbox).value
+        } or None)
 
     @on(Button.Pressed, "#reject")
     def action_reject(self) -> None:
