@@ -8,14 +8,22 @@ file, the key and the problem.
 
 from __future__ import annotations
 
+import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from assistant.core.text import clean_text, named, shown
+from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
+
 SECRET_ENV = "ANTHROPIC_API_KEY"
+# Upper bounds of the numeric settings: far above any real use, low enough that
+# a typo (`n_ctx = 1e23`) is caught here rather than as a failed allocation.
+TOKENS_MAX = 2**24
+SECONDS_MAX = 86_400.0
+DOLLARS_MAX = 1_000_000.0
 
 
 class ConfigError(Exception):
@@ -27,11 +35,12 @@ def _f(
     help: str,
     *,
     minimum: float | None = None,
+    maximum: float | None = None,
     path: bool = False,
     choices: tuple[str, ...] = (),
     secret: bool = False,
 ) -> Any:
-    meta = {"help": help, "min": minimum, "path": path, "choices": choices, "secret": secret}
+    meta = {"help": help, "min": minimum, "max": maximum, "path": path, "choices": choices, "secret": secret}
     return field(default=default, metadata=meta)
 
 
@@ -61,28 +70,30 @@ class LocalConfig:
         "Empty: the embedded SmolLM2-135M-Instruct.",
         path=True,
     )
-    n_ctx: int = _f(4096, "Context size in tokens.", minimum=64)
-    n_gpu_layers: int = _f(0, "Layers offloaded to the GPU: 0 = CPU only, -1 = all.", minimum=-1)
-    n_threads: int = _f(0, "CPU threads for generation; 0 = the number of physical cores.", minimum=0)
-    n_batch: int = _f(512, "Prompt tokens evaluated per batch.", minimum=1)
+    n_ctx: int = _f(4096, "Context size in tokens.", minimum=64, maximum=TOKENS_MAX)
+    n_gpu_layers: int = _f(0, "Layers offloaded to the GPU: 0 = CPU only, -1 = all.", minimum=-1, maximum=100_000)
+    n_threads: int = _f(0, "CPU threads for generation; 0 = the number of physical cores.", minimum=0, maximum=4096)
+    n_batch: int = _f(512, "Prompt tokens evaluated per batch.", minimum=1, maximum=TOKENS_MAX)
     flash_attn: bool = _f(False, "Use flash attention (faster on GPUs that support it).")
-    max_tokens: int = _f(1024, "Most tokens generated per answer.", minimum=1)
-    temperature: float = _f(0.2, "Sampling temperature; 0 = greedy.", minimum=0)
-    top_p: float = _f(0.95, "Nucleus sampling threshold.", minimum=0)
-    top_k: int = _f(40, "Sample from the k most likely tokens; 0 = all.", minimum=0)
-    min_p: float = _f(0.05, "Drop tokens below this share of the top token's probability.", minimum=0)
-    repeat_penalty: float = _f(1.1, "Penalty for repeating recent tokens; 1.0 = none.", minimum=0)
-    seed: int = _f(-1, "Sampling seed; -1 = random.", minimum=-1)
+    max_tokens: int = _f(1024, "Most tokens generated per answer.", minimum=1, maximum=TOKENS_MAX)
+    temperature: float = _f(0.2, "Sampling temperature; 0 = greedy.", minimum=0, maximum=2)
+    top_p: float = _f(0.95, "Nucleus sampling threshold.", minimum=0, maximum=1)
+    top_k: int = _f(40, "Sample from the k most likely tokens; 0 = all.", minimum=0, maximum=TOKENS_MAX)
+    min_p: float = _f(0.05, "Drop tokens below this share of the top token's probability.", minimum=0, maximum=1)
+    repeat_penalty: float = _f(1.1, "Penalty for repeating recent tokens; 1.0 = none.", minimum=0, maximum=10)
+    seed: int = _f(-1, "Sampling seed; -1 = random.", minimum=-1, maximum=2**32 - 1)
 
 
 @dataclass(frozen=True, slots=True)
 class ClaudeConfig:
     model: str = _f("claude-sonnet-5-5", "Claude model id (the current Sonnet by default).")
-    max_tokens: int = _f(4096, "Most tokens generated per answer.", minimum=1)
+    max_tokens: int = _f(4096, "Most tokens generated per answer.", minimum=1, maximum=TOKENS_MAX)
     temperature: float = _f(
         -1.0,
         "Sampling temperature; negative = not sent (the API's default). "
         "Sonnet 5 and later reject non-default sampling settings.",
+        minimum=-1,
+        maximum=1,
     )
     system_prompt: str = _f("", "System prompt for Claude; empty = general.system_prompt.")
     base_url: str = _f("", "API base URL; empty = ANTHROPIC_BASE_URL, else Anthropic's.")
@@ -92,15 +103,17 @@ class ClaudeConfig:
         "`assistant config --set-key` stores it here in a file only you can read.",
         secret=True,
     )
-    connect_timeout: float = _f(10.0, "Seconds to connect to the API.", minimum=0.1)
+    connect_timeout: float = _f(10.0, "Seconds to connect to the API.", minimum=0.1, maximum=SECONDS_MAX)
     read_timeout: float = _f(
-        60.0, "Seconds without a byte from the API before the stream counts as stalled.", minimum=0.1
+        60.0, "Seconds without a byte from the API before the stream counts as stalled.",
+        minimum=0.1,
+        maximum=SECONDS_MAX,
     )
     max_retries: int = _f(
-        4, "Retries of a request that failed before any text arrived (429, 529, 5xx, network).", minimum=0
+        4, "Retries of a request that failed before any text arrived (429, 529, 5xx, network).", minimum=0, maximum=100
     )
     retry_max_seconds: float = _f(
-        60.0, "Most seconds spent waiting between retries of one turn.", minimum=0
+        60.0, "Most seconds spent waiting between retries of one turn.", minimum=0, maximum=SECONDS_MAX
     )
     prompt_caching: bool = _f(True, "Mark the stable prefix (system prompt, older history) for caching.")
     cache_ttl: str = _f("5m", "Prompt-cache lifetime: 5m or 1h (1h writes cost more).", choices=("5m", "1h"))
@@ -108,7 +121,7 @@ class ClaudeConfig:
         True, "When Claude cannot answer before any text arrived, answer with the local model."
     )
     count_tokens_timeout: float = _f(
-        5.0, "Seconds to wait for the API's token count before estimating offline.", minimum=0.1
+        5.0, "Seconds to wait for the API's token count before estimating offline.", minimum=0.1, maximum=SECONDS_MAX
     )
 
 
@@ -119,21 +132,25 @@ class RouterConfig:
         "Routers asked in order (names under `assistant.routers` or plugin files); the first that decides wins.",
     )
     quality_max_context: int = _f(
-        8000, "rules: a highest-quality turn whose context is under this many tokens goes to Claude.", minimum=0
+        8000, "rules: a highest-quality turn whose context is under this many tokens goes to Claude.",
+        minimum=0,
+        maximum=TOKENS_MAX,
     )
     local_min_context: int = _f(
-        10000, "rules: a context over this many tokens (or batch work) goes to the local model.", minimum=0
+        10000, "rules: a context over this many tokens (or batch work) goes to the local model.",
+        minimum=0,
+        maximum=TOKENS_MAX,
     )
     fixed_backend: str = _f("local", "fixed: the backend that takes every turn.")
     plugins_dir: str = _f("", "Folder of router plugin .py files; empty = plugins/ in the config directory.")
-    measured_turns: int = _f(50, "How many recent turns per backend the measured speed is taken over.", minimum=1)
+    measured_turns: int = _f(50, "How many recent turns per backend the measured speed is taken over.", minimum=1, maximum=100_000)
 
 
 @dataclass(frozen=True, slots=True)
 class BudgetConfig:
-    session_dollars: float = _f(0.0, "budget: spending cap per session in $; 0 = none.", minimum=0)
-    daily_dollars: float = _f(0.0, "budget: spending cap per day (local time) in $; 0 = none.", minimum=0)
-    near: float = _f(0.9, "budget: share of a cap from which turns go local.", minimum=0)
+    session_dollars: float = _f(0.0, "budget: spending cap per session in $; 0 = none.", minimum=0, maximum=DOLLARS_MAX)
+    daily_dollars: float = _f(0.0, "budget: spending cap per day (local time) in $; 0 = none.", minimum=0, maximum=DOLLARS_MAX)
+    near: float = _f(0.9, "budget: share of a cap from which turns go local.", minimum=0, maximum=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +164,14 @@ class PrivacyConfig:
 
 @dataclass(frozen=True, slots=True)
 class WindowConfig:
-    claude_tokens: int = _f(8000, "Context budget for Claude, in its tokens.", minimum=256)
-    local_tokens: int = _f(4000, "Context budget for the local model, in its tokens.", minimum=64)
+    claude_tokens: int = _f(8000, "Context budget for Claude, in its tokens.", minimum=256, maximum=TOKENS_MAX)
+    local_tokens: int = _f(4000, "Context budget for the local model, in its tokens.", minimum=64, maximum=TOKENS_MAX)
     slide_fraction: float = _f(
         0.25,
         "When the window is full, drop this share of the budget at once (whole oldest turns), "
         "so the prompt's prefix, and with it the KV and prompt caches, changes rarely.",
         minimum=0.01,
+        maximum=1,
     )
 
 
@@ -168,9 +186,9 @@ class EditsConfig:
         "Uncommitted changes in a file about to be edited: snapshot (commit them first, separately) or refuse.",
         choices=("snapshot", "refuse"),
     )
-    max_file_bytes: int = _f(200_000, "Largest file that may be pinned (/add) or edited.", minimum=1)
-    claude_concurrency: int = _f(4, "Batch refactors: Claude requests at once.", minimum=1)
-    claude_requests_per_second: float = _f(2.0, "Batch refactors: most Claude requests started per second.", minimum=0.01)
+    max_file_bytes: int = _f(200_000, "Largest file that may be pinned (/add) or edited.", minimum=1, maximum=2**31)
+    claude_concurrency: int = _f(4, "Batch refactors: Claude requests at once.", minimum=1, maximum=1000)
+    claude_requests_per_second: float = _f(2.0, "Batch refactors: most Claude requests started per second.", minimum=0.01, maximum=1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +198,7 @@ class CostConfig:
         "What the machine running the local model costs, in $/hour; "
         "a local turn costs this spread over its measured time.",
         minimum=0,
+        maximum=DOLLARS_MAX,
     )
     reference_model: str = _f(
         "claude-sonnet-5-5",
@@ -190,7 +209,7 @@ class CostConfig:
 @dataclass(frozen=True, slots=True)
 class UiConfig:
     theme: str = _f("textual-dark", "Textual theme name.")
-    status_refresh_hz: float = _f(8.0, "How often the status bar refreshes while streaming.", minimum=1)
+    status_refresh_hz: float = _f(8.0, "How often the status bar refreshes while streaming.", minimum=1, maximum=120)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,29 +250,67 @@ def _type_name(tp: Any) -> str:
     return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[tp]
 
 
+def _range(meta: dict[str, Any]) -> str:
+    """The allowed range of a numeric setting, as a person reads it."""
+    low, high = (_bound(meta.get(end)) for end in ("min", "max"))
+    if low is not None and high is not None:
+        return f"from {low} to {high}"
+    if low is not None:
+        return f"at least {low}"
+    return f"at most {high}" if high is not None else "finite"
+
+
+def _bound(value: float | None) -> str | None:
+    """16777216, not 1.67772e+07; 0.1 stays 0.1."""
+    if value is None:
+        return None
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _check_number(where: str, key: str, meta: dict[str, Any], value: float) -> None:
+    """Finite (no nan, no inf) and within the field's range."""
+    low, high = meta.get("min"), meta.get("max")
+    if (isinstance(value, float) and not math.isfinite(value)) or (low is not None and value < low) or (
+        high is not None and value > high
+    ):
+        raise ConfigError(f"{where}: {key}: must be {_range(meta)}, got {shown(value)}")
+
+
 def _check_value(where: str, key: str, tp: Any, meta: dict[str, Any], value: Any) -> Any:
     if tp == StrList:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where}: {key}: expected {_type_name(tp)}, got {value!r}")
+            raise ConfigError(f"{where}: {key}: expected {_type_name(tp)}, got {shown(value)}")
         bad = [v for v in value if meta.get("choices") and v not in meta["choices"]]
         if bad:
-            raise ConfigError(f"{where}: {key}: expected items among {', '.join(meta['choices'])}, got {bad[0]!r}")
-        return tuple(value)
+            raise ConfigError(f"{where}: {key}: expected items among {', '.join(meta['choices'])}, got {shown(bad[0])}")
+        return tuple(clean_text(v) for v in value)
     ok = isinstance(value, tp) and not (tp is not bool and isinstance(value, bool))
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        value, ok = float(value), True
+        try:
+            value, ok = float(value), True
+        except OverflowError:  # an integer beyond any float: out of every range
+            raise ConfigError(f"{where}: {key}: must be {_range(meta)}, got {shown(value)}") from None
     if not ok:
-        raise ConfigError(f"{where}: {key}: expected {_type_name(tp)}, got {value!r}")
+        expected = _type_name(tp) + (f" {_range(meta)}" if tp in (int, float) else "")
+        raise ConfigError(f"{where}: {key}: expected {expected}, got {shown(value)}")
     if meta.get("choices") and value not in meta["choices"]:
-        raise ConfigError(f"{where}: {key}: expected one of {', '.join(meta['choices'])}, got {value!r}")
-    if meta.get("min") is not None and value < meta["min"]:
-        raise ConfigError(f"{where}: {key}: must be at least {meta['min']}, got {value!r}")
+        raise ConfigError(f"{where}: {key}: expected one of {', '.join(meta['choices'])}, got {shown(value)}")
+    if tp in (int, float):
+        _check_number(where, key, meta, value)
+    if tp is str:
+        value = clean_text(value)
     if meta.get("path") and value:
-        p = Path(value).expanduser()
-        if not p.exists():
-            raise ConfigError(f"{where}: {key}: file does not exist: {p}")
-        if not p.is_file():
-            raise ConfigError(f"{where}: {key}: not a file: {p}")
+        try:
+            from assistant.core.project import expand_home
+
+            p = Path(expand_home(value))
+            exists, is_file = p.exists(), p.is_file()
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long
+            raise ConfigError(f"{where}: {key}: not a usable path: {shown(value)} ({exc})") from None
+        if not exists:
+            raise ConfigError(f"{where}: {key}: file does not exist: {named(str(p))}")
+        if not is_file:
+            raise ConfigError(f"{where}: {key}: not a file: {named(str(p))}")
         value = str(p)
     return value
 
@@ -265,13 +322,13 @@ def _merge(config: Config, flat: dict[str, Any], where: str) -> Config:
         section, _, key = dotted.partition(".")
         if section not in SECTIONS or not key:
             known = ", ".join(f"[{s}]" for s in SECTIONS)
-            raise ConfigError(f"{where}: {dotted}: unknown setting (sections: {known})")
+            raise ConfigError(f"{where}: {named(dotted)}: unknown setting (sections: {known})")
         cls = SECTIONS[section]
         hints = get_type_hints(cls)
         meta = {f.name: f.metadata for f in fields(cls)}
         if key not in meta:
             raise ConfigError(
-                f"{where}: {dotted}: unknown key (known in [{section}]: {', '.join(meta)})"
+                f"{where}: {named(dotted)}: unknown key (known in [{section}]: {', '.join(meta)})"
             )
         by_section.setdefault(section, {})[key] = _check_value(
             where, dotted, hints[key], meta[key], value
@@ -282,16 +339,15 @@ def _merge(config: Config, flat: dict[str, Any], where: str) -> Config:
 
 def parse(text: str, where: str) -> Config:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
+        data = parse_toml(text)
+    except TomlProblem as exc:
+        raise ConfigError(f"{where}: {exc}") from None
     flat: dict[str, Any] = {}
     prices = data.pop("prices", {})
-    if prices:
-        _check_prices(prices, where)
+    _check_prices(prices, where)
     for section, table in data.items():
         if not isinstance(table, dict):
-            raise ConfigError(f"{where}: {section}: expected a [{section}] table, got {table!r}")
+            raise ConfigError(f"{where}: {named(section)}: expected a [{named(section)}] table, got {shown(table)}")
         for key, value in table.items():
             flat[f"{section}.{key}"] = value
     return replace(_merge(Config(), flat, where), prices=prices)
@@ -312,22 +368,23 @@ def _check_prices(prices: Any, where: str) -> None:
 def load(path: Path) -> Config:
     """The config in `path`, or the defaults when there is no such file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_toml_text(path)
     except FileNotFoundError:
         return Config()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except TomlProblem as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     return parse(text, str(path))
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
-    """`section.key=value` from the command line; the value is read as TOML, else as a string."""
-    key, sep, raw = text.partition("=")
+    """`section.key=value` from the command line; the value is read as TOML, else as a
+    string (argv may carry bytes that are not UTF-8: they become U+FFFD)."""
+    key, sep, raw = clean_text(text).partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"--set {text}: expected SECTION.KEY=VALUE")
+        raise ConfigError(f"--set {shown(text)}: expected SECTION.KEY=VALUE")
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
+        value = parse_toml(f"v = {raw.strip()}")["v"]
+    except TomlProblem:
         value = raw.strip()
     return key.strip(), value
 

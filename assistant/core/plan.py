@@ -21,7 +21,6 @@ its time. A missing rate makes that configuration name the figure, not guess it.
 from __future__ import annotations
 
 import heapq
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,8 +31,13 @@ from typing import Any, get_args
 from assistant.core.pricing import PER_MILLION, SECONDS_PER_HOUR
 from assistant.core.report import Figure, Report, main_row
 from assistant.core.routing import TurnKind
+from assistant.core.text import named, shown
+from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
 
 DEFAULT_PROMPT_TOKENS = 1_000  # an item's prompt when its workload does not say
+# A plan simulates each request (Claude's slots): a workload holds at most this many.
+MAX_REQUESTS = 1_000_000
+MAX_TOKENS = 2**24  # per request, prompt or output
 KINDS: tuple[str, ...] = get_args(TurnKind)
 CONFIGURATIONS = ("claude", "local", "hybrid")
 
@@ -131,59 +135,63 @@ _ITEM_KEYS = {"name", "kind", "count", "output_tokens", "prompt_tokens"}
 _WORKLOAD_KEYS = {"title", "items"}
 
 
-def _integer(where: str, key: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise WorkloadError(f"{where}: {key}: expected an integer of at least {minimum}, got {value!r}")
+def _integer(where: str, key: str, value: Any, minimum: int, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise WorkloadError(f"{where}: {key}: expected an integer from {minimum} to {maximum}, got {shown(value)}")
     return value
 
 
 def _item(where: str, table: Any) -> WorkItem:
     if not isinstance(table, Mapping):
-        raise WorkloadError(f"{where}: expected a table, got {table!r}")
+        raise WorkloadError(f"{where}: expected a table, got {shown(table)}")
     unknown = sorted(set(table) - _ITEM_KEYS)
     if unknown:
-        raise WorkloadError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_ITEM_KEYS))})")
+        raise WorkloadError(f"{where}: unknown key {shown(unknown[0])} (known: {', '.join(sorted(_ITEM_KEYS))})")
     for key in ("name", "kind", "count", "output_tokens"):
         if key not in table:
             raise WorkloadError(f"{where}: missing {key}")
     name, kind = table["name"], table["kind"]
     if not isinstance(name, str) or not name.strip():
-        raise WorkloadError(f"{where}: name: expected a non-empty string, got {name!r}")
-    if kind not in KINDS:
-        raise WorkloadError(f"{where}: kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+        raise WorkloadError(f"{where}: name: expected a non-empty string, got {shown(name)}")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise WorkloadError(f"{where}: kind: expected one of {', '.join(KINDS)}, got {shown(kind)}")
     return WorkItem(
         name=name,
         kind=kind,
-        count=_integer(where, "count", table["count"], 1),
-        output_tokens=_integer(where, "output_tokens", table["output_tokens"], 1),
-        prompt_tokens=_integer(where, "prompt_tokens", table.get("prompt_tokens", DEFAULT_PROMPT_TOKENS), 0),
+        count=_integer(where, "count", table["count"], 1, MAX_REQUESTS),
+        output_tokens=_integer(where, "output_tokens", table["output_tokens"], 1, MAX_TOKENS),
+        prompt_tokens=_integer(where, "prompt_tokens", table.get("prompt_tokens", DEFAULT_PROMPT_TOKENS), 0, MAX_TOKENS),
     )
 
 
 def _workload(where: str, name: str, table: Any) -> Workload:
-    here = f"{where}: workloads.{name}"
+    here = f"{where}: workloads.{named(name)}"
     if not isinstance(table, Mapping):
-        raise WorkloadError(f"{here}: expected a table, got {table!r}")
+        raise WorkloadError(f"{here}: expected a table, got {shown(table)}")
     unknown = sorted(set(table) - _WORKLOAD_KEYS)
     if unknown:
-        raise WorkloadError(f"{here}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_WORKLOAD_KEYS))})")
+        raise WorkloadError(f"{here}: unknown key {shown(unknown[0])} (known: {', '.join(sorted(_WORKLOAD_KEYS))})")
     title, items = table.get("title", ""), table.get("items")
     if not isinstance(title, str):
-        raise WorkloadError(f"{here}: title: expected a string, got {title!r}")
+        raise WorkloadError(f"{here}: title: expected a string, got {shown(title)}")
     if not isinstance(items, list) or not items:
-        raise WorkloadError(f"{here}: expected at least one [[workloads.{name}.items]] table")
-    return Workload(name, title, tuple(_item(f"{here}.items[{i}]", t) for i, t in enumerate(items)))
+        raise WorkloadError(f"{here}: expected at least one [[workloads.{named(name)}.items]] table")
+    workload = Workload(name, title, tuple(_item(f"{here}.items[{i}]", t) for i, t in enumerate(items)))
+    requests = sum(item.count for item in workload.items)
+    if requests > MAX_REQUESTS:  # the plan simulates every request
+        raise WorkloadError(f"{here}: {requests} requests in all; at most {MAX_REQUESTS} are planned at once")
+    return workload
 
 
 def parse_workloads(text: str, where: str) -> tuple[Workload, ...]:
     """The workloads of a TOML text, in file order; `where` names it in errors."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise WorkloadError(f"{where}: TOML syntax error: {exc}") from None
+        data = parse_toml(text)
+    except TomlProblem as exc:
+        raise WorkloadError(f"{where}: {exc}") from None
     unknown = sorted(set(data) - {"workloads"})
     if unknown:
-        raise WorkloadError(f"{where}: unknown table {unknown[0]!r} (workloads go in [workloads.NAME])")
+        raise WorkloadError(f"{where}: unknown table {shown(unknown[0])} (workloads go in [workloads.NAME])")
     workloads = data.get("workloads")
     if not isinstance(workloads, Mapping) or not workloads:
         raise WorkloadError(f"{where}: no workload: expected at least one [workloads.NAME] table")
@@ -193,12 +201,12 @@ def parse_workloads(text: str, where: str) -> tuple[Workload, ...]:
 def read_workloads(path: Path) -> tuple[Workload, ...]:
     """The workloads of a file; every failure is one `WorkloadError` line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise WorkloadError(f"{path}: not a UTF-8 text file") from None
-    except OSError as exc:
-        raise WorkloadError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return parse_workloads(text, str(path))
+        text = read_toml_text(path)
+    except FileNotFoundError as exc:
+        raise WorkloadError(f"{named(str(path))}: cannot read: {exc.strerror}") from None
+    except TomlProblem as exc:
+        raise WorkloadError(f"{named(str(path))}: {exc}") from None
+    return parse_workloads(text, named(str(path)))
 
 
 @lru_cache(maxsize=1)

@@ -8,8 +8,8 @@ which the app shows as "unknown", never as $0.
 
 from __future__ import annotations
 
+import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -17,6 +17,8 @@ from importlib import resources
 from typing import Any
 
 from assistant.core.events import Usage
+from assistant.core.text import named, shown
+from assistant.core.tomlfile import TomlProblem, parse_toml
 
 SECONDS_PER_HOUR = 3600.0
 PER_MILLION = 1_000_000.0
@@ -84,9 +86,13 @@ def _aliases(model: str) -> list[str]:
 
 
 def _number(where: str, key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise PriceError(f"{where}: {key}: expected a price of at least 0, got {value!r}")
-    return float(value)
+    try:
+        number = float(value) if not isinstance(value, bool) and isinstance(value, int | float) else math.nan
+    except OverflowError:  # an integer beyond any float
+        number = math.inf
+    if not (math.isfinite(number) and number >= 0):
+        raise PriceError(f"{where}: {key}: expected a finite price of at least 0, got {shown(value)}")
+    return number
 
 
 def _rates(where: str, table: Mapping[str, Any], base: Rates | None = None) -> Rates:
@@ -107,16 +113,16 @@ def _model_price(model: str, table: Mapping[str, Any], where: str) -> ModelPrice
 
 
 def _override(base: ModelPrice | None, model: str, table: Mapping[str, Any], where: str) -> ModelPrice:
-    here = f'{where}."{model}"'
+    here = f'{where}."{named(model)}"'
     if not isinstance(table, Mapping):
-        raise PriceError(f"{here}: expected a table of prices, got {table!r}")
+        raise PriceError(f"{here}: expected a table of prices, got {shown(table)}")
     unknown = sorted(set(table) - _KNOWN)
     if unknown:
-        raise PriceError(f"{here}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KNOWN))})")
+        raise PriceError(f"{here}: unknown key {shown(unknown[0])} (known: {', '.join(sorted(_KNOWN))})")
     rates = _rates(here, table, base.rates if base else None)
     window = table.get("context_window", base.context_window if base else None)
-    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window <= 0):
-        raise PriceError(f"{here}: context_window: expected a positive integer, got {window!r}")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= 2**31):
+        raise PriceError(f"{here}: context_window: expected an integer from 1 to {2**31}, got {shown(window)}")
     long_rates, above = (base.long_prompt_rates, base.long_prompt_above) if base else (None, None)
     if "long_prompt" in table:
         long = table["long_prompt"]
@@ -129,9 +135,9 @@ def _override(base: ModelPrice | None, model: str, table: Mapping[str, Any], whe
 
 def parse_price_table(text: str, where: str) -> PriceTable:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PriceError(f"{where}: TOML syntax error: {exc}") from None
+        data = parse_toml(text)
+    except TomlProblem as exc:
+        raise PriceError(f"{where}: {exc}") from None
     models = data.get("models", {})
     if not isinstance(models, Mapping):
         raise PriceError(f"{where}: [models] must be a table")

@@ -33,10 +33,10 @@ def test_values_are_typed_and_ints_widen_to_floats() -> None:
     ("text", "expected"),
     [
         ("[local\nn_ctx = 1", "f.toml: TOML syntax error"),
-        ("[local]\nn_ctx = 'big'", "f.toml: local.n_ctx: expected an integer, got 'big'"),
-        ("[local]\nn_ctx = true", "f.toml: local.n_ctx: expected an integer, got True"),
+        ("[local]\nn_ctx = 'big'", "f.toml: local.n_ctx: expected an integer from 64 to 16777216, got 'big'"),
+        ("[local]\nn_ctx = true", "f.toml: local.n_ctx: expected an integer from 64 to 16777216, got True"),
         ("[local]\nflash_attn = 1", "f.toml: local.flash_attn: expected true or false"),
-        ("[local]\nn_ctx = 8", "f.toml: local.n_ctx: must be at least 64"),
+        ("[local]\nn_ctx = 8", "f.toml: local.n_ctx: must be from 64 to 16777216, got 8"),
         ("[local]\nbogus = 1", "f.toml: local.bogus: unknown key"),
         ("[nope]\nx = 1", "f.toml: nope.x: unknown setting"),
         ("local = 3", "f.toml: local: expected a [local] table"),
