@@ -9,17 +9,19 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from assistant import __version__
 from assistant.core import config as config_mod
 from assistant.core.config import Config, ConfigError
 from assistant.core.paths import Paths
+from assistant.core.text import clean_text, decode_bytes, one_line
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+T = TypeVar("T")
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -126,7 +128,7 @@ def load_config(paths: Paths, args: argparse.Namespace) -> Config:
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> int:
-    print(f"assistant: {message}", file=sys.stderr)
+    print(f"assistant: {one_line(message)}", file=sys.stderr)
     return code
 
 
@@ -138,6 +140,8 @@ def _setup_logging(paths: Paths, config: Config) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "message", None):  # an instruction for the model: text, never bytes
+        args.message = clean_text(args.message)
     paths = Paths.resolve()
     try:
         if args.command == "config":
@@ -222,11 +226,19 @@ def cmd_set_key(paths: Paths) -> int:
 
 
 def _read_question(args: argparse.Namespace) -> str:
+    """The question as text, whatever bytes it came as: argv words (decoded by
+    Python with surrogateescape) and piped stdin (read as bytes) both turn what is
+    not UTF-8 into U+FFFD, so nothing downstream (the ledger, the API) meets a
+    lone surrogate."""
     if args.question:
-        return " ".join(args.question)
-    if sys.stdin is None or sys.stdin.isatty():
+        return clean_text(" ".join(args.question))
+    stdin = sys.stdin
+    if stdin is None or stdin.isatty():
         return ""
-    return sys.stdin.read()
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:
+        return decode_bytes(buffer.read())
+    return clean_text(stdin.read())
 
 
 def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
@@ -262,7 +274,10 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
             if backend.capabilities.local or not config.claude.fallback_to_local:
                 return _fail(str(exc))
             # A remote backend that cannot start: the turn falls back to the local model.
-    session = ChatSession(config, backend, ledger=Ledger.open)
+    # A fixed remote backend falls back to the local model as in the TUI
+    # (`claude.fallback_to_local`): the session needs the local one to hand.
+    fallback = None if backend is None or backend.capabilities.local else (lambda: create_backend(config, "local"))
+    session = ChatSession(config, backend, ledger=Ledger.open, fallback=fallback)
     out = sys.stdout
 
     def on_event(event: StreamEvent | SessionEvent) -> None:
@@ -282,11 +297,9 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     cancel = threading.Event()
     flags = frozenset({QUALITY}) if args.quality else frozenset()
     try:
-        result = session.run_turn(question, cancel, on_event, kind=args.kind, flags=flags)
-    except KeyboardInterrupt:
-        cancel.set()
-        out.write("\n")
-        return _fail("cancelled", EXIT_INTERRUPTED)
+        result, interrupted = _run_interruptibly(
+            lambda: session.run_turn(question, cancel, on_event, kind=args.kind, flags=flags), cancel
+        )
     finally:
         session.close()
     if result.text and not result.text.endswith("\n"):
@@ -295,10 +308,44 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     if result.text or result.error is None:  # a turn that never started has nothing to measure
         print(f"{result.backend} · {result.model} · {turn_summary(result)}", file=sys.stderr)
     if session.ledger_error:
-        print(f"assistant: cost not recorded: {session.ledger_error}", file=sys.stderr)
+        print(f"assistant: cost not recorded: {one_line(session.ledger_error)}", file=sys.stderr)
+    if interrupted:
+        return _fail("cancelled (Ctrl+C); the partial answer is recorded", EXIT_INTERRUPTED)
     if result.error is not None:
         return _fail(result.error.message)
     return 0
+
+
+def _run_interruptibly(run: Callable[[], T], cancel: threading.Event) -> tuple[T, bool]:
+    """`run()` in a worker thread, and whether Ctrl+C stopped it.
+
+    Python raises KeyboardInterrupt in the main thread only; the turn runs in a
+    worker, so Ctrl+C lands here, sets `cancel`, and the turn ends the way the
+    TUI's Esc ends it (cancelled, the partial answer kept and recorded in the
+    ledger). A second Ctrl+C while it winds down leaves at once.
+    """
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = run()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="ask-turn", daemon=True)
+    worker.start()
+    interrupted = False
+    while worker.is_alive():
+        try:
+            worker.join(0.2)
+        except KeyboardInterrupt:
+            if interrupted:
+                raise
+            interrupted = True
+            cancel.set()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"], interrupted
 
 
 def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
@@ -340,10 +387,11 @@ def _print_exit_summary(session: Any) -> None:
 
 
 def _stored_sessions_ledger(paths: Paths):  # noqa: ANN202 - a Ledger, or None
+    """The ledger for reading stored chats: read-only (see `Ledger.open_to_read`)."""
     from assistant.core.ledger import Ledger
 
     path = paths.ledger_file
-    return Ledger.open(path) if path.exists() else None
+    return Ledger.open_to_read(path) if path.exists() else None
 
 
 def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
@@ -353,9 +401,14 @@ def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
     from assistant.core.ledger import LedgerError
     from assistant.format import cost
 
+    load_config(paths, args)  # a broken config is said here as by every other command
     try:
         ledger = _stored_sessions_ledger(paths)
-        found = session_store.listing(ledger, args.search) if ledger is not None else []
+        try:
+            found = session_store.listing(ledger, clean_text(args.search)) if ledger is not None else []
+        finally:
+            if ledger is not None:
+                ledger.close()
     except LedgerError as exc:
         return _fail(str(exc))
     if not found:
@@ -371,11 +424,13 @@ def cmd_export(paths: Paths, args: argparse.Namespace) -> int:
     from assistant.core import session_store
     from assistant.core.ledger import LedgerError
 
+    load_config(paths, args)
     try:
         ledger = _stored_sessions_ledger(paths)
         if ledger is None:
             return _fail("no stored chats yet")
-        text = session_store.export_markdown(session_store.load(ledger, args.session))
+        with ledger:
+            text = session_store.export_markdown(session_store.load(ledger, clean_text(args.session)))
     except LedgerError as exc:
         return _fail(str(exc))
     if args.output:
@@ -415,11 +470,12 @@ def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
     from assistant.core.ledger import Ledger, LedgerError
     from assistant.cost_render import cost_table, summary_csv, summary_json
 
+    load_config(paths, args)  # a broken config is said here as by every other command
     path = paths.ledger_file
     if not path.exists():
         return _fail(f"no ledger yet at {path}: nothing has been recorded")
     try:
-        with Ledger.open(path) as ledger:
+        with Ledger.open_to_read(path) as ledger:
             if args.all:
                 records, scope = ledger.turns(), "all turns"
             elif args.since:

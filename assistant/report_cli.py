@@ -36,7 +36,9 @@ EXIT_USAGE = 2
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> int:
-    print(f"assistant: {message}", file=sys.stderr)
+    from assistant.core.text import one_line
+
+    print(f"assistant: {one_line(message)}", file=sys.stderr)
     return code
 
 
@@ -56,7 +58,7 @@ def _load(paths: Paths, since: float | None, machine_per_hour: float) -> Report 
     if not path.exists():
         return build_report([], machine_per_hour=machine_per_hour)
     try:
-        with Ledger.open(path) as ledger:
+        with Ledger.open_to_read(path) as ledger:  # reading only: a read-only file will do
             records = ledger.turns(since=since)
             bench = _bench_results(ledger, since)
             proposals = ledger.proposals(since=since)

@@ -23,17 +23,22 @@ caller decides what to show. The ledger has no column for the API key.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+import types
+import urllib.parse
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
+from functools import cache
 from pathlib import Path
-from typing import Literal, Self, TypeVar, get_args
+from typing import Any, Literal, Protocol, Self, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from assistant.core.bench_types import BenchResult
 from assistant.core.paths import LEDGER_FILE, Paths
+from assistant.core.text import clean_text, one_line
 
 BUSY_TIMEOUT = 10.0  # seconds SQLite itself waits for another writer
 # Further waits, in seconds, when a write still finds the database locked.
@@ -47,6 +52,22 @@ T = TypeVar("T")
 
 class LedgerError(Exception):
     """One line a person can act on (path + what went wrong)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
+class LedgerOutdated(LedgerError):
+    """A ledger of an older schema, opened read-only: it must be upgraded (written) first."""
+
+
+class Writer(Protocol):
+    """What a write sees of the connection (`Ledger._write`): its text parameters
+    are cleaned of lone surrogates, which SQLite cannot encode."""
+
+    def execute(self, sql: str, parameters: Sequence[object] = ..., /) -> sqlite3.Cursor: ...
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[object]], /) -> sqlite3.Cursor: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +138,7 @@ _INSERT_TURN = (
     f"VALUES ({', '.join('?' * len(_TURN_COLUMNS))})"
 )
 _SELECT_TURNS = f"SELECT id, {', '.join(_TURN_COLUMNS)} FROM turns"
+_TURN_FIELDS = ("id", *_TURN_COLUMNS)
 
 # The bench columns are BenchResult's fields, quoted: "case" is an SQL keyword.
 _BENCH_COLUMNS = tuple(f.name for f in fields(BenchResult) if f.name != "id")
@@ -296,13 +318,19 @@ class Ledger:
         self._conn = conn
         self._lock = threading.Lock()  # one statement or transaction at a time
         self._closed = False
+        self.read_only = False  # opened with read_only=True: every write is refused
 
     @classmethod
-    def open(cls, path: Path | None = None, *, busy_timeout: float = BUSY_TIMEOUT) -> Ledger:
+    def open(
+        cls, path: Path | None = None, *, busy_timeout: float = BUSY_TIMEOUT, read_only: bool = False
+    ) -> Ledger:
         """Open (creating and upgrading as needed) the ledger at `path`, by default
         `<data dir>/ledger.sqlite3`; `busy_timeout` is how long SQLite waits for
-        another writer before a retry."""
+        another writer before a retry. `read_only`: open an existing ledger
+        without ever writing it (no migration; see `_open_read_only`)."""
         path = path if path is not None else Paths.resolve().ledger_file
+        if read_only:
+            return cls._open_read_only(path, busy_timeout)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -320,6 +348,55 @@ class Ledger:
             raise
         return ledger
 
+    @classmethod
+    def _open_read_only(cls, path: Path, busy_timeout: float) -> Ledger:
+        """SQLite's read-only mode; when even that cannot open the file (the WAL's
+        -wal or -shm file cannot be made beside it), `immutable=1`, which reads the
+        main file without any lock or side file. A ledger of an older schema is
+        `LedgerOutdated`: reading it would need a migration, which is a write."""
+        if not path.is_file():
+            raise LedgerError(f"cost ledger {path}: no such file")
+        conn: sqlite3.Connection | None = None
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(
+                    _uri(path, query), uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+                )
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                break
+            except sqlite3.Error as exc:
+                if conn is not None:
+                    conn.close()
+                    conn = None
+                code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+                if code != sqlite3.SQLITE_CANTOPEN or "immutable" in query:
+                    raise _error(path, "cannot open", exc) from None
+        assert conn is not None
+        ledger = cls(path, conn)
+        ledger.read_only = True
+        if version != len(MIGRATIONS):
+            ledger.close()
+            if version > len(MIGRATIONS):
+                raise _newer(path, version)
+            raise LedgerOutdated(
+                f"cost ledger {path}: made by an older version of assistant "
+                f"(schema {version}, this one reads {len(MIGRATIONS)}); it must be upgraded, which writes it"
+            )
+        return ledger
+
+    @classmethod
+    def open_to_read(cls, path: Path) -> Ledger:
+        """For the commands that only read (cost, report, sessions, export): the
+        ledger opened read-only, so a file that cannot be written is read all the
+        same; one of an older schema is upgraded first, when it can be written."""
+        try:
+            return cls.open(path, read_only=True)
+        except LedgerOutdated as outdated:
+            try:
+                return cls.open(path)
+            except LedgerError as exc:
+                raise LedgerError(f"{outdated}; upgrading it failed: {exc}") from None
+
     def __enter__(self) -> Self:
         return self
 
@@ -336,7 +413,7 @@ class Ledger:
     # -- writing -------------------------------------------------------------
 
     def start_session(self, session_id: str, *, started_at: float, cwd: str, title: str = "") -> None:
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: Writer) -> None:
             conn.execute(
                 "INSERT OR IGNORE INTO sessions (id, started_at, title, cwd) VALUES (?, ?, ?, ?)",
                 (session_id, started_at, title, cwd),
@@ -345,7 +422,7 @@ class Ledger:
         self._write("cannot record the session", write)
 
     def set_title(self, session_id: str, title: str) -> None:
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: Writer) -> None:
             conn.execute("UPDATE sessions SET title = ? WHERE id = ?", (title, session_id))
 
         self._write("cannot set the session title", write)
@@ -354,7 +431,7 @@ class Ledger:
         """Write one turn in its own transaction; return its row id."""
         values = tuple(getattr(record, name) for name in _TURN_COLUMNS)
 
-        def write(conn: sqlite3.Connection) -> int:
+        def write(conn: Writer) -> int:
             # The session row may not exist yet (the app may record before it starts one).
             conn.execute(
                 "INSERT OR IGNORE INTO sessions (id, started_at) VALUES (?, ?)",
@@ -370,7 +447,7 @@ class Ledger:
         """Write one benchmark's results, all or none, in one transaction."""
         rows = [tuple(getattr(result, name) for name in _BENCH_COLUMNS) for result in results]
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: Writer) -> None:
             conn.executemany(_INSERT_BENCH, rows)
 
         self._write("cannot record the benchmark", write)
@@ -390,7 +467,7 @@ class Ledger:
         args: list[object] = [value for _, value in filters if value is not None]
         sql = _SELECT_TURNS + (f" WHERE {' AND '.join(where)}" if where else "")
         rows = self._read("cannot read turns", sql + " ORDER BY started_at, id", args)
-        return [_turn_from_row(row) for row in rows]
+        return self._records(TurnRecord, _TURN_FIELDS, rows)
 
     def recent(self, backend: str, model: str, *, limit: int) -> list[TurnRecord]:
         """The latest `limit` finished ("ok") turns of one backend and model, newest first:
@@ -398,7 +475,7 @@ class Ledger:
         sql = _SELECT_TURNS + (
             " WHERE backend = ? AND model = ? AND outcome = 'ok' ORDER BY started_at DESC, id DESC LIMIT ?"
         )
-        return [_turn_from_row(row) for row in self._read("cannot read turns", sql, [backend, model, limit])]
+        return self._records(TurnRecord, _TURN_FIELDS, self._read("cannot read turns", sql, [backend, model, limit]))
 
     def bench_results(
         self, *, backend: str | None = None, model: str | None = None, limit: int | None = None
@@ -416,15 +493,16 @@ class Ledger:
         sql = _SELECT_BENCH + (f" WHERE {' AND '.join(where)}" if where else "")
         rows = self._read("cannot read benchmarks", sql + " ORDER BY at DESC, id DESC LIMIT ?",
                           [*args, -1 if limit is None else limit])
-        return [BenchResult(**dict(zip(("id", *_BENCH_COLUMNS), row))) for row in rows]
+        return self._records(BenchResult, ("id", *_BENCH_COLUMNS), rows)
 
     def spent_since(self, since: float) -> float:
         """Dollars of the known costs of turns started since `since` (all sessions)."""
         rows = self._read("cannot read turns", "SELECT TOTAL(cost) FROM turns WHERE started_at >= ?", [since])
-        return float(rows[0][0])
+        total = rows[0][0]
+        return float(total) if isinstance(total, int | float) else 0.0
 
     def record_proposal(self, record: ProposalRecord) -> None:
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: Writer) -> None:
             conn.execute(
                 "INSERT INTO proposals (session_id, at, backend, model, path, outcome) VALUES (?, ?, ?, ?, ?, ?)",
                 (record.session_id, record.at, record.backend, record.model, record.path, record.outcome),
@@ -438,7 +516,8 @@ class Ledger:
         if since is not None:
             sql += " WHERE at >= ?"
             args.append(since)
-        return [ProposalRecord(*row) for row in self._read("cannot read proposals", sql + " ORDER BY at", args)]
+        rows = self._read("cannot read proposals", sql + " ORDER BY at", args)
+        return self._records(ProposalRecord, ("session_id", "at", "backend", "model", "path", "outcome"), rows)
 
     def sessions(self, *, limit: int | None = None) -> list[SessionRecord]:
         """Sessions, newest first, with their turn counts and costs."""
@@ -449,13 +528,12 @@ class Ledger:
             " GROUP BY s.id ORDER BY s.started_at DESC, s.id DESC LIMIT ?"
         )
         rows = self._read("cannot read sessions", sql, [-1 if limit is None else limit])
-        return [
-            SessionRecord(
-                id=sid, started_at=started, title=title, cwd=cwd, turns=n,
-                cost=None if unknown else cost, last_at=last,
-            )
-            for sid, started, title, cwd, n, cost, unknown, last in rows
-        ]
+        return self._records(
+            SessionRecord,
+            ("id", "started_at", "title", "cwd", "turns", "cost", "last_at"),
+            ((sid, started, title, cwd, n, None if unknown else cost, last)
+             for sid, started, title, cwd, n, cost, unknown, last in rows),
+        )
 
     def last_session_id(self, *, with_turns: bool = True) -> str | None:
         """The session used last: the one with the latest turn (or, for sessions
@@ -498,10 +576,7 @@ class Ledger:
             try:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if version > len(MIGRATIONS):
-                    raise LedgerError(
-                        f"cost ledger {self.path}: made by a newer version of assistant "
-                        f"(schema {version}, this one knows {len(MIGRATIONS)}); upgrade assistant"
-                    )
+                    raise _newer(self.path, version)
                 if version == len(MIGRATIONS):
                     # A write that is rolled back: a read-only file fails here,
                     # when the app starts, not when the first turn ends.
@@ -515,13 +590,16 @@ class Ledger:
                 _rollback(conn)
                 raise
 
-    def _write(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _write(self, doing: str, work: Callable[[Writer], T]) -> T:
+        if self.read_only:
+            raise LedgerError(f"cost ledger {self.path}: {doing}: opened read-only")
+
         def transaction() -> T:
             with self._lock:
                 conn = self._live()
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    result = work(conn)
+                    result = work(_CleanWriter(conn))
                     conn.execute("COMMIT")
                 except BaseException:
                     _rollback(conn)
@@ -547,9 +625,89 @@ class Ledger:
     def _read(self, doing: str, sql: str, args: list[object]) -> list[tuple]:
         try:
             with self._lock:
-                return self._live().execute(sql, args).fetchall()
+                return self._live().execute(sql, _clean(args)).fetchall()
         except (sqlite3.Error, OSError) as exc:
             raise _error(self.path, doing, exc) from None
+
+    def _records(self, cls: type[R], names: Sequence[str], rows: Iterable[tuple]) -> list[R]:
+        """Rows as records, each value checked against the record's field types:
+        a damaged file (or another program's rows) is one LedgerError, not a
+        TypeError where a figure is computed later."""
+        records = []
+        for row in rows:
+            try:
+                records.append(cls(**_typed(cls, dict(zip(names, row)))))
+            except (TypeError, ValueError) as exc:
+                raise LedgerError(
+                    f"cost ledger {self.path}: a damaged {cls.__name__} row ({exc}); move the file aside to start a new ledger"
+                ) from None
+        return records
+
+
+class _CleanWriter:
+    """The connection as `Ledger._write` hands it to a write (see `Writer`)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Sequence[object] = (), /) -> sqlite3.Cursor:
+        return self._conn.execute(sql, _clean(parameters))
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[object]], /) -> sqlite3.Cursor:
+        return self._conn.executemany(sql, (_clean(row) for row in seq_of_parameters))
+
+
+def _clean(parameters: Sequence[object]) -> tuple[object, ...]:
+    return tuple(clean_text(v) if isinstance(v, str) else v for v in parameters)
+
+
+R = TypeVar("R")
+
+
+@cache
+def _field_types(cls: type) -> tuple[dict[str, tuple[type, ...]], frozenset[str]]:
+    """The Python types each field of a record class may hold as read from SQLite
+    (a float column may come back as an int), and the fields stored as 0/1 ints."""
+    allowed: dict[str, tuple[type, ...]] = {}
+    flags: set[str] = set()
+    for name, hint in get_type_hints(cls).items():
+        parts = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
+        kinds: list[type] = []
+        for part in parts:
+            if part is float:
+                kinds += [float, int]
+            elif part is bool:
+                kinds.append(int)
+                flags.add(name)
+            elif isinstance(part, type):
+                kinds.append(part)
+        allowed[name] = tuple(kinds)
+    return allowed, frozenset(flags)
+
+
+def _typed(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    allowed, flags = _field_types(cls)
+    for name, value in values.items():
+        kinds = allowed.get(name)
+        if kinds and not isinstance(value, kinds):
+            raise TypeError(f"{name} holds a {type(value).__name__}")
+    for name in flags & values.keys():
+        values[name] = bool(values[name])
+    return values
+
+
+def _uri(path: Path, query: str) -> str:
+    """An SQLite `file:` URI for `path` (any bytes in its name) with `query`."""
+    return "file:" + urllib.parse.quote(os.fsencode(path.absolute())) + "?" + query
+
+
+def _newer(path: Path, version: int) -> LedgerError:
+    return LedgerError(
+        f"cost ledger {path}: made by a newer version of assistant "
+        f"(schema {version}, this one knows {len(MIGRATIONS)}); upgrade assistant"
+    )
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -560,10 +718,6 @@ def _rollback(conn: sqlite3.Connection) -> None:
             pass  # SQLite rolls back by itself when a statement fails hard
 
 
-def _turn_from_row(row: tuple) -> TurnRecord:
-    values = dict(zip(("id", *_TURN_COLUMNS), row))
-    values["usage_estimated"] = bool(values["usage_estimated"])
-    return TurnRecord(**values)
 
 
 __all__ = [
@@ -572,6 +726,8 @@ __all__ = [
     "OUTCOMES",
     "Ledger",
     "LedgerError",
+    "LedgerOutdated",
+    "Writer",
     "Outcome",
     "SessionRecord",
     "ProposalRecord",

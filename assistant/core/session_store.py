@@ -10,13 +10,13 @@ start. The ledger's `sessions` table (start, title, cwd) is the index.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.core.conversation import Exchange, Message
-from assistant.core.ledger import Ledger, LedgerError, SessionRecord
+from assistant.core.ledger import Ledger, LedgerError, SessionRecord, Writer
+from assistant.core.text import clean_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +49,18 @@ def save_state(
     pinned: Sequence[Message],
     window_starts: dict[str, int],
 ) -> None:
+    # Cleaned here, not only by the ledger: JSON would keep a lone surrogate as an
+    # escape, which comes back as one when the session is resumed.
     state = json.dumps(
         {
-            "mode": mode,
-            "system_prompt": system_prompt,
-            "pinned": [[m.role, m.content] for m in pinned],
+            "mode": clean_text(mode),
+            "system_prompt": clean_text(system_prompt),
+            "pinned": [[m.role, clean_text(m.content)] for m in pinned],
             "window_starts": window_starts,
         }
     )
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Writer) -> None:
         conn.execute(
             "INSERT INTO session_state (session_id, state, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT(session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
@@ -71,7 +73,7 @@ def save_state(
 def append_exchange(ledger: Ledger, session_id: str, item: StoredExchange) -> None:
     answer = item.exchange.answer.content if item.exchange.answer is not None else None
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Writer) -> None:
         seq = conn.execute(
             "SELECT COALESCE(MAX(seq), -1) + 1 FROM session_exchanges WHERE session_id = ?", (session_id,)
         ).fetchone()[0]
@@ -87,7 +89,7 @@ def append_exchange(ledger: Ledger, session_id: str, item: StoredExchange) -> No
 def replace_exchanges(ledger: Ledger, session_id: str, items: Sequence[StoredExchange]) -> None:
     """After /clear, /compact or /retry: the stored history becomes `items`."""
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Writer) -> None:
         conn.execute("DELETE FROM session_exchanges WHERE session_id = ?", (session_id,))
         for seq, item in enumerate(items):
             answer = item.exchange.answer.content if item.exchange.answer is not None else None
@@ -118,23 +120,42 @@ def load(ledger: Ledger, session_id: str) -> StoredSession:
     )
     if not rows and not state_rows:
         raise LedgerError(f"session {record.id} has no stored conversation (deleted, or not a chat)")
-    state = json.loads(state_rows[0][0]) if state_rows else {}
-    exchanges = tuple(
-        StoredExchange(
-            Exchange(Message("user", q), Message("assistant", a) if a is not None else None), label, badge, footer
-        )
-        for q, a, label, badge, footer in rows
-    )
+    try:
+        return _stored(record, rows, state_rows[0][0] if state_rows else "{}")
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError, RecursionError) as exc:
+        raise LedgerError(
+            f"cost ledger {ledger.path}: session {record.id} is damaged ({type(exc).__name__}); it cannot be resumed"
+        ) from None
+
+
+def _stored(record: SessionRecord, rows: list[tuple], state_text: object) -> StoredSession:
+    """The session from its rows and state; any damage raises (TypeError, ValueError, …)."""
+    if not isinstance(state_text, str):
+        raise TypeError("state")
+    state = json.loads(state_text)
+    texts = (str,)
+    exchanges = []
+    for q, a, label, badge, footer in rows:
+        if not all(isinstance(v, texts) for v in (q, label, badge, footer)) or not isinstance(a, str | None):
+            raise TypeError("exchange")
+        answer = Message("assistant", clean_text(a)) if a is not None else None
+        exchanges.append(StoredExchange(Exchange(Message("user", clean_text(q)), answer), label, badge, footer))
+    mode, system_prompt = state.get("mode", "auto"), state.get("system_prompt", "")
+    pinned = [(role, content) for role, content in state.get("pinned", [])]
+    if not all(isinstance(v, str) for v in (mode, system_prompt, *(x for pair in pinned for x in pair))):
+        raise TypeError("state")
+    if any(role not in ("system", "user", "assistant") for role, _ in pinned):
+        raise ValueError("pinned role")
     return StoredSession(
         id=record.id,
         title=record.title,
         cwd=record.cwd,
         started_at=record.started_at,
-        mode=state.get("mode", "auto"),
-        system_prompt=state.get("system_prompt", ""),
-        pinned=tuple(Message(role, content) for role, content in state.get("pinned", [])),
-        exchanges=exchanges,
-        window_starts={k: int(v) for k, v in state.get("window_starts", {}).items()},
+        mode=mode,
+        system_prompt=clean_text(system_prompt),
+        pinned=tuple(Message(role, clean_text(content)) for role, content in pinned),
+        exchanges=tuple(exchanges),
+        window_starts={str(k): int(v) for k, v in state.get("window_starts", {}).items()},
     )
 
 
@@ -156,7 +177,7 @@ def rename(ledger: Ledger, session_id: str, title: str) -> None:
 def delete(ledger: Ledger, session_id: str) -> None:
     """Forget a session's conversation. Its turns stay in the ledger: what was spent was spent."""
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Writer) -> None:
         conn.execute("DELETE FROM session_exchanges WHERE session_id = ?", (session_id,))
         conn.execute("DELETE FROM session_state WHERE session_id = ?", (session_id,))
         conn.execute("UPDATE sessions SET title = '(deleted)' WHERE id = ?", (session_id,))

