@@ -4,23 +4,34 @@ Prefixes come first in a message and may be combined: `@claude` / `@local` (or
 any backend's name) sends this turn there; `@auto` lets the router decide;
 `@quality` asks for the best answer there is; `@batch` marks bulk work. An
 unknown `@word` is left in the text, untouched.
+
+Both readings take time linear in the message's length, whatever it holds (a
+megabyte pasted in one word, a flood of `@` or `~`): typed input must never be
+slower than the model that answers it.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.core.project import typed_path
 from assistant.core.routing import QUALITY, TurnKind
 
 _PREFIX = re.compile(r"@([A-Za-z][\w-]*)\s*")
 _FLAGS = {"quality": QUALITY, "best": QUALITY}
 _KINDS: dict[str, TurnKind] = {"batch": "batch", "refactor": "refactor"}
-# Words that may name a file: a path with a slash or a dot in it.
-_PATHISH = re.compile(r"[\w.~/-]*[./][\w./-]*\w")
+# A stretch of a word that may name a file: word characters, `.`, `~`, `/`, `-`.
+# One character class repeated: each match is maximal, so the scan is linear.
+_PATH_RUN = re.compile(r"[\w.~/-]+")
+# What may wrap a path in prose: quotes, brackets of a sentence, punctuation after it.
+_WRAPPING = "\"'`()<>{},;:!?*"
 MAX_MENTIONED = 20
+MAX_PATH_CHARS = 4096  # PATH_MAX: a longer word cannot name a file
+MAX_CHECKED = 200  # distinct path-like words looked up on disk, per message
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +44,17 @@ class TurnInput:
 
 
 def parse_turn(text: str, backends: Collection[str]) -> TurnInput:
+    """The prefixes at the start of `text`, and the text without them.
+
+    The prefixes are matched in place (by position, not by cutting the text
+    after each one), so a flood of them costs one pass."""
     forced: str | None = None
     auto = False
     flags: set[str] = set()
     kind: TurnKind = "chat"
     rest = text.lstrip()
-    while match := _PREFIX.match(rest):
+    pos = 0
+    while match := _PREFIX.match(rest, pos):
         word = match.group(1).lower()
         if word in backends:
             forced = word
@@ -50,28 +66,59 @@ def parse_turn(text: str, backends: Collection[str]) -> TurnInput:
             kind = _KINDS[word]
         else:
             break  # an unknown @word belongs to the message
-        rest = rest[match.end() :]
-    return TurnInput(rest if rest != text.lstrip() else text, forced, auto, frozenset(flags), kind)
+        pos = match.end()
+    return TurnInput(rest[pos:] if pos else text, forced, auto, frozenset(flags), kind)
 
 
-def mentioned_files(text: str, root: Path) -> tuple[str, ...]:
-    """Existing files under `root` that the message names, as paths relative to it.
+def path_words(text: str) -> Iterator[str]:
+    """Each distinct word of `text` that may name a file, in order.
 
-    Only files inside the project count: a path leading out of it is not this
-    project's file to route on."""
-    found: list[str] = []
-    try:
-        base = root.resolve()
-    except OSError:
-        return ()
-    for word in dict.fromkeys(_PATHISH.findall(text)):
-        candidate = (base / Path(word).expanduser()).resolve() if not word.startswith("~") else Path(word).expanduser().resolve()
-        try:
-            relative = candidate.relative_to(base)
-        except ValueError:
+    A word is split on whitespace; it counts whole (prose's quotes and trailing
+    punctuation taken off, so `app/[id]/page.tsx` and `my-file.py,` are found),
+    and so does each stretch of path characters in it (`(see src/x.py)`). Only
+    words with a `.` or `/` count, up to `MAX_PATH_CHARS` long."""
+    seen: set[str] = set()
+    for word in dict.fromkeys(text.split()):  # a repeated word is looked at once
+        if len(word) > MAX_PATH_CHARS or ("." not in word and "/" not in word):
             continue
-        if candidate.is_file():
-            found.append(relative.as_posix())
-            if len(found) >= MAX_MENTIONED:
-                break
+        whole = word.strip(_WRAPPING).rstrip(".")
+        runs = (run.rstrip(".~/-") for run in _PATH_RUN.findall(word))
+        for candidate in (whole, *runs):
+            if candidate and candidate not in seen and ("." in candidate or "/" in candidate):
+                seen.add(candidate)
+                yield candidate
+
+
+def mentioned_files(text: str, root: Path, cwd: Path | None = None) -> tuple[str, ...]:
+    """Existing files of the project at `root` that the message names, as paths
+    relative to `root`.
+
+    A name is read as a person typed it, relative to where they stand (`cwd`,
+    default the current folder; a session whose root does not hold that folder
+    reads names from its root); `~/` is their home. Only files inside the project
+    count: a path leading out of it is not this project's file to route on. At
+    most `MAX_CHECKED` distinct path-like words are looked up, so a message of
+    thousands of dotted words costs a bounded number of disk lookups."""
+    try:
+        base = Path(os.path.realpath(root))
+        here = _standing_in(base, cwd)
+    except (OSError, ValueError):
+        return ()
+    found: list[str] = []
+    for checked, word in enumerate(path_words(text)):
+        if checked >= MAX_CHECKED or len(found) >= MAX_MENTIONED:
+            break
+        try:
+            relative = typed_path(word, root=base, cwd=here)
+            if relative not in found and os.path.isfile(base / relative):
+                found.append(relative)
+        except (ValueError, OSError):  # outside the project, not a path, unencodable
+            continue
     return tuple(found)
+
+
+def _standing_in(root: Path, cwd: Path | None) -> Path:
+    """Where typed names start from: `cwd` (default the current folder) when it is
+    inside `root`, else `root` itself."""
+    here = Path(os.path.realpath(cwd if cwd is not None else os.getcwd()))
+    return here if here == root or root in here.parents else root

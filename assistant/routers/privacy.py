@@ -22,6 +22,7 @@ from pathlib import Path, PurePath
 from typing import ClassVar
 
 from assistant.core.config import Config
+from assistant.core.project import find_root
 from assistant.core.routing import RouteContext, RouteDecision, TurnRequest
 from assistant.routers import local_only_decision
 
@@ -89,7 +90,7 @@ def _unquote(name: str) -> str:
 class PrivacyRouter:
     patterns: tuple[str, ...] = (".env*", "*.pem", "*.key", "id_*", "secrets/**")
     git_ignored: bool = True
-    project_root: Path = field(default_factory=Path.cwd)
+    project_root: Path = field(default_factory=find_root)  # the session's, when it has one
     name: ClassVar[str] = "privacy"
 
     @classmethod
@@ -97,7 +98,7 @@ class PrivacyRouter:
         return cls(
             tuple(config.privacy.patterns),
             config.privacy.git_ignored,
-            Path(project_root) if project_root is not None else Path.cwd(),
+            Path(project_root) if project_root is not None else find_root(),
         )
 
     def route(self, turn: TurnRequest, context: RouteContext) -> RouteDecision | None:
@@ -144,8 +145,8 @@ class PrivacyRouter:
             tree = Path(repo.working_tree_dir).resolve()
             inside: dict[str, str] = {}  # path relative to the work tree → as the turn names it
             for f in files:
-                path = Path(f).expanduser()
-                path = (path if path.is_absolute() else self.project_root / path).resolve()
+                # A turn's files are named relative to the root (a leading `~` is a name).
+                path = (self.project_root / f).resolve()
                 try:
                     inside[path.relative_to(tree).as_posix()] = f
                 except ValueError:
