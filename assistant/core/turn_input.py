@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.core.project import typed_path
+from assistant.core.project import expand_home, typed_path
 from assistant.core.routing import QUALITY, TurnKind
 
 _PREFIX = re.compile(r"@([A-Za-z][\w-]*)\s*")
@@ -31,7 +31,7 @@ _PATH_RUN = re.compile(r"[\w.~/-]+")
 _WRAPPING = "\"'`()<>{},;:!?*"
 MAX_MENTIONED = 20
 MAX_PATH_CHARS = 4096  # PATH_MAX: a longer word cannot name a file
-MAX_CHECKED = 200  # distinct path-like words looked up on disk, per message
+MAX_CHECKED = 1000  # distinct path-like words looked up on disk, per message
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +108,13 @@ def mentioned_files(text: str, root: Path, cwd: Path | None = None) -> tuple[str
     for checked, word in enumerate(path_words(text)):
         if checked >= MAX_CHECKED or len(found) >= MAX_MENTIONED:
             break
+        # One lookup first (most words name nothing); then the typed path's rule,
+        # which resolves every folder on the way and so costs one lookup per folder.
+        if not os.path.isfile(os.path.join(here, expand_home(word))):
+            continue
         try:
             relative = typed_path(word, root=base, cwd=here)
-            if relative not in found and os.path.isfile(base / relative):
+            if relative not in found:
                 found.append(relative)
         except (ValueError, OSError):  # outside the project, not a path, unencodable
             continue
