@@ -60,7 +60,7 @@ _BULLET = re.compile(r"^(?:[-+]|\*(?!\*)|\d+[.)])\s+")
 _LABEL = re.compile(r"^(?:file(?:name)?|path)\s*:\s*", re.IGNORECASE)
 # No whitespace, no backtick (Markdown's), none of <>"|*?: (Windows refuses them; a colon is prose more often).
 _PATH = re.compile(r'[^\s`<>"|*?:\x00-\x1f\x7f]+')
-_EXTENSION = re.compile(r"\w\.\w+$")
+_EXTENSION = re.compile(r"[^./]\.\w+$")  # "x.py", "[id].tsx", "{c}.py"; not ".py" alone
 # Names that are files though they have no extension or folder.
 _BARE_NAMES = frozenset(
     {"Makefile", "Dockerfile", "Containerfile", "Justfile", "Procfile", "Gemfile", "Rakefile",

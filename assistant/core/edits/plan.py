@@ -37,6 +37,9 @@ from assistant.core.edits.types import (
 
 # The most lines of the file shown to the model as "the closest lines".
 _HINT_LINES = 20
+# The most failed SEARCHes given such a hint: a reply of thousands of bad blocks gets
+# a few (the search for the closest lines is the costly part of a failure).
+_HINTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +125,8 @@ def plan_changes(edits: Sequence[Edit], read: Callable[[str], str | None]) -> tu
         try:
             draft.text, fuzzy = _apply(edit, draft.text, path)
         except MatchError as error:
-            closest = _closest(draft.text or "", error.search) if error.kind == "none" else None
+            hinted = error.kind == "none" and len(failures) < _HINTS
+            closest = _closest(draft.text or "", error.search) if hinted else None
             failures.append(Failure(number, error, closest))
             continue
         except EditError as error:
