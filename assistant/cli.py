@@ -325,19 +325,21 @@ def _run_interruptibly(run: Callable[[], T], cancel: threading.Event) -> tuple[T
     ledger). A second Ctrl+C while it winds down leaves at once.
     """
     outcome: dict[str, Any] = {}
+    done = threading.Event()  # not Thread.join: an interrupted join can wrongly report the thread ended
 
     def work() -> None:
         try:
             outcome["result"] = run()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             outcome["error"] = exc
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=work, name="ask-turn", daemon=True)
-    worker.start()
+    threading.Thread(target=work, name="ask-turn", daemon=True).start()
     interrupted = False
-    while worker.is_alive():
+    while not done.is_set():
         try:
-            worker.join(0.2)
+            done.wait(0.2)
         except KeyboardInterrupt:
             if interrupted:
                 raise

@@ -306,7 +306,8 @@ def _check_value(where: str, key: str, tp: Any, meta: dict[str, Any], value: Any
             p = Path(expand_home(value))
             exists, is_file = p.exists(), p.is_file()
         except (OSError, ValueError) as exc:  # a NUL byte, a name too long
-            raise ConfigError(f"{where}: {key}: not a usable path: {shown(value)} ({exc})") from None
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a path"
+            raise ConfigError(f"{where}: {key}: not a usable path: {shown(value)} ({reason})") from None
         if not exists:
             raise ConfigError(f"{where}: {key}: file does not exist: {named(str(p))}")
         if not is_file:

@@ -302,6 +302,8 @@ def _is_busy(exc: sqlite3.Error) -> bool:
 
 
 def _error(path: Path, doing: str, exc: BaseException) -> LedgerError:
+    if isinstance(exc, UnicodeDecodeError):  # SQLite's own message quoted bytes of a damaged schema
+        return LedgerError(f"cost ledger {path}: {doing}: the file is damaged; move it aside to start a new ledger")
     detail = " ".join(str(exc).split()) or type(exc).__name__
     code = getattr(exc, "sqlite_errorcode", None)
     hint = _HINTS.get(code & 0xFF) if code is not None else None
@@ -340,6 +342,7 @@ class Ledger:
             conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise _error(path, "cannot open", exc) from None
+        conn.text_factory = _text
         ledger = cls(path, conn)
         try:
             ledger._retrying("cannot open", ledger._setup)
@@ -364,7 +367,7 @@ class Ledger:
                 )
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 break
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, UnicodeDecodeError) as exc:
                 if conn is not None:
                     conn.close()
                     conn = None
@@ -372,6 +375,7 @@ class Ledger:
                 if code != sqlite3.SQLITE_CANTOPEN or "immutable" in query:
                     raise _error(path, "cannot open", exc) from None
         assert conn is not None
+        conn.text_factory = _text
         ledger = cls(path, conn)
         ledger.read_only = True
         if version != len(MIGRATIONS):
@@ -617,7 +621,7 @@ class Ledger:
             except sqlite3.Error as exc:
                 if delay is None or not _is_busy(exc):
                     raise _error(self.path, doing, exc) from None
-            except OSError as exc:
+            except (OSError, UnicodeDecodeError) as exc:
                 raise _error(self.path, doing, exc) from None
             time.sleep(delay)
         raise AssertionError("unreachable")
@@ -626,7 +630,7 @@ class Ledger:
         try:
             with self._lock:
                 return self._live().execute(sql, _clean(args)).fetchall()
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, UnicodeDecodeError) as exc:
             raise _error(self.path, doing, exc) from None
 
     def _records(self, cls: type[R], names: Sequence[str], rows: Iterable[tuple]) -> list[R]:
@@ -696,6 +700,12 @@ def _typed(cls: type, values: dict[str, Any]) -> dict[str, Any]:
     for name in flags & values.keys():
         values[name] = bool(values[name])
     return values
+
+
+def _text(data: bytes) -> str:
+    """SQLite text as str: bytes a damaged file holds that are not UTF-8 become
+    U+FFFD instead of failing the whole read."""
+    return data.decode("utf-8", errors="replace")
 
 
 def _uri(path: Path, query: str) -> str:

@@ -29,6 +29,8 @@ def parse_toml(text: str) -> dict[str, Any]:
         raise TomlProblem(f"TOML syntax error: {exc}") from None
     except RecursionError:
         raise TomlProblem("TOML syntax error: values nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        raise TomlProblem("TOML syntax error: a number too long to read") from None
 
 
 def read_toml_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:

@@ -1,0 +1,352 @@
+"""What `assistant ask` and the reading commands do with whatever they are given:
+bytes that are not UTF-8, a megabyte on stdin, Ctrl+C mid-answer, a Claude that
+cannot answer, a broken config, a ledger that cannot be written, a full disk."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import assistant.core.plugins as plugins
+from assistant.backends.scripted import ScriptedBackend
+from assistant.cli import main
+from assistant.core.ledger import Ledger, TurnRecord
+from tests.conftest import TEST_KEY
+from tests.fake_anthropic import OVERLOADED, Answer, FakeAnthropic, closed_port_url
+from tests.linear import assert_linear
+
+REAL_CREATE = plugins.create_backend
+
+
+def scripted_local(backend: ScriptedBackend):  # noqa: ANN201 - a patch context
+    """`create_backend` with the local model replaced by `backend` (Claude stays real)."""
+
+    def create(config, name=None):  # noqa: ANN001, ANN202
+        name = name or config.general.backend
+        return backend if name == "local" else REAL_CREATE(config, name)
+
+    return mock.patch.object(plugins, "create_backend", create)
+
+
+def piped(data: bytes) -> io.TextIOWrapper:
+    """stdin as Python opens a pipe in a C locale: bytes decoded with surrogateescape."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="surrogateescape")
+
+
+def ask(*argv: str, stdin: bytes | None = None, backend: ScriptedBackend | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    local = backend if backend is not None else ScriptedBackend(["Fine."], name="local")
+    with scripted_local(local), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with mock.patch.object(sys, "stdin", piped(stdin if stdin is not None else b"")):
+            code = main(["ask", *argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def all_turns() -> list[TurnRecord]:
+    with Ledger.open() as ledger:
+        return ledger.turns()
+
+
+# -- item 7: bytes that are not UTF-8 ----------------------------------------------
+
+
+def test_a_byte_that_is_not_utf8_on_stdin_is_answered_and_recorded() -> None:
+    code, out, err = ask("--backend", "local", stdin=b"hi \xff there\n")
+    assert code == 0, err
+    assert out == "Fine.\n"
+    [turn] = all_turns()
+    assert turn.outcome == "ok"
+    with Ledger.open() as ledger:
+        [session] = ledger.sessions()
+    assert session.title.startswith("hi \ufffd there")
+
+
+def test_argv_words_decoded_with_surrogateescape_are_cleaned() -> None:
+    backend = ScriptedBackend(["Fine."], name="local")
+    code, _, err = ask("--backend", "local", "caf\udcc3 \udcff?", backend=backend)
+    assert code == 0, err
+    sent = backend.seen[0][-1].content
+    assert "\ufffd" in sent and not any("\ud800" <= c <= "\udfff" for c in sent)
+    assert len(all_turns()) == 1
+
+
+@given(st.binary(max_size=2000))
+def test_piped_stdin_of_any_bytes_is_an_answer_or_one_line(data: bytes) -> None:
+    code, out, err = ask("--backend", "local", stdin=data)
+    if code == 0:
+        assert out == "Fine.\n"
+    else:
+        assert code in (1, 2)
+        assert one_line(err).startswith("assistant: ")
+
+
+def test_a_megabyte_prompt_is_refused_quickly_before_any_model_call() -> None:
+    backend = ScriptedBackend(["Fine."], name="local")
+    start = time.perf_counter()
+    code, out, err = ask("--backend", "local", stdin=b"word " * 200_000, backend=backend)
+    elapsed = time.perf_counter() - start
+    assert code == 1 and out == ""
+    assert "window" in one_line(err)
+    assert backend.seen == []
+    assert elapsed < 5.0
+
+
+@pytest.mark.slow
+def test_refusing_a_long_prompt_takes_linear_time() -> None:
+    assert_linear(
+        lambda data: ask("--backend", "local", stdin=data),
+        lambda n: b"word " * n,
+        sizes=(50_000, 100_000, 200_000),
+        repeats=1,
+    )
+
+
+# -- item 11a: a fixed Claude falls back to local -----------------------------------
+
+
+def claude_flags(base_url: str) -> list[str]:
+    return [
+        "--backend", "claude",
+        "--set", f"claude.base_url={base_url}",
+        "--set", f"claude.api_key={TEST_KEY}",
+        "--set", "claude.max_retries=0",
+        "--set", "claude.connect_timeout=2",
+    ]
+
+
+def test_backend_claude_overloaded_is_answered_by_local(fake: FakeAnthropic) -> None:
+    fake.enqueue(OVERLOADED)
+    code, out, err = ask(*claude_flags(fake.base_url), "hello?")
+    assert code == 0, err
+    assert out == "Fine.\n"
+    notice = [line for line in err.splitlines() if "instead" in line]
+    assert len(notice) == 1 and notice[0].startswith("assistant: ")
+    assert [t.backend for t in all_turns()] == ["claude", "local"]
+
+
+def test_backend_claude_refused_connection_is_answered_by_local() -> None:
+    code, out, err = ask(*claude_flags(closed_port_url()), "hello?")
+    assert code == 0, err
+    assert out == "Fine.\n"
+    assert [t.backend for t in all_turns()][-1] == "local"
+
+
+def test_backend_claude_without_fallback_fails_in_one_line(fake: FakeAnthropic) -> None:
+    fake.enqueue(OVERLOADED)
+    code, out, err = ask(*claude_flags(fake.base_url), "--set", "claude.fallback_to_local=false", "hello?")
+    assert code == 1 and out == ""
+    assert [t.backend for t in all_turns()] == ["claude"]
+
+
+# -- item 11b: Ctrl+C -------------------------------------------------------------
+
+
+def test_ctrl_c_during_ask_ends_the_turn_as_esc_does_and_records_it(assistant_home: Path) -> None:
+    with FakeAnthropic(api_key=TEST_KEY, tokens_per_second=20) as slow:
+        slow.enqueue(Answer(" ".join(f"word{i}" for i in range(400))))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "ask", *claude_flags(slow.base_url), "tell me a long story"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "ASSISTANT_HOME": str(assistant_home)},
+        )
+        assert proc.stdout is not None
+        first = proc.stdout.read(10)  # the answer has started streaming
+        assert first
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    lines = err.decode().strip().splitlines()
+    assert lines[-1].startswith("assistant: cancelled")
+    assert "Traceback" not in err.decode()
+    [turn] = all_turns()
+    assert turn.outcome == "cancelled" and turn.backend == "claude"
+    assert 0 < turn.completion_tokens < 400
+    assert (first + rest).decode().startswith("word0 word")  # the partial answer stays on stdout
+
+
+# -- item 11e: every command reads the config ---------------------------------------
+
+
+@pytest.mark.parametrize("command", [["cost"], ["sessions"], ["export", "x"], ["report"]])
+def test_reading_commands_exit_2_on_a_broken_config(assistant_home: Path, command: list[str], capsys) -> None:
+    config = assistant_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[local]\ntemperature = nan\n")
+    assert main(command) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "local.temperature" in line and "nan" in line and "from 0 to 2" in line
+
+
+# -- item 11d: numbers in range, from every source ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--set", "local.n_ctx=1e23", "config"], "local.n_ctx"),
+        (["--n-ctx", "100000000000", "config"], "local.n_ctx"),
+        (["--temperature", "nan", "config"], "local.temperature"),
+        (["config", "--set", "claude.read_timeout=inf"], "claude.read_timeout"),
+        (["--set", "cost.local_machine_per_hour=-1", "config"], "cost.local_machine_per_hour"),
+        (["--max-tokens", "0", "config"], "local.max_tokens"),
+    ],
+)
+def test_a_number_out_of_range_is_a_usage_error_naming_key_value_and_range(argv, named, capsys) -> None:  # noqa: ANN001
+    assert main(argv) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith("assistant: config error: command line: " + named)
+    assert "got " in line and (" from " in line or "at least" in line)
+
+
+# -- item 11c: a ledger that cannot be written -----------------------------------------
+
+
+def ledger_with_a_turn() -> Path:
+    with Ledger.open() as ledger:
+        ledger.start_session("s1", started_at=1_796_000_000.0, cwd="/w", title="first")
+        ledger.record_turn(TurnRecord("s1", 1_796_000_000.0, "local", "SmolLM2", "ok", cost=0.0, prompt_tokens=10))
+        ledger.record_turn(TurnRecord("s1", 1_796_000_060.0, "claude", "claude-sonnet-5-5", "ok", cost=0.01))
+        from assistant.core import session_store
+        from assistant.core.conversation import Exchange, Message
+
+        session_store.append_exchange(ledger, "s1", session_store.StoredExchange(
+            Exchange(Message("user", "q"), Message("assistant", "a"))))
+        return ledger.path
+
+
+def read_only_disk():  # noqa: ANN201 - a patch context
+    """Every SQLite open behaves as on a file that cannot be written (root ignores
+    chmod, so the file is opened with SQLite's own read-only mode)."""
+    real = sqlite3.connect
+
+    def connect(database, *args, uri=False, **kwargs):  # noqa: ANN001, ANN202
+        if not uri:
+            database, uri = f"file:{Path(database).absolute()}?mode=ro", True
+        elif "mode=ro" not in str(database):
+            database = f"{database}&mode=ro" if "?" in str(database) else f"{database}?mode=ro"
+        return real(database, *args, uri=uri, **kwargs)
+
+    return mock.patch("assistant.core.ledger.sqlite3.connect", connect)
+
+
+@pytest.mark.parametrize("command", [["cost", "--all", "--json"], ["report", "--all", "--json"], ["sessions"]])
+def test_reading_commands_read_a_ledger_that_cannot_be_written(command: list[str], capsys) -> None:
+    path = ledger_with_a_turn()
+    before = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+    with read_only_disk():
+        code = main(command)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.strip()
+    assert (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns) == before
+
+
+def test_cost_reads_a_ledger_whose_wal_cannot_be_made(capsys) -> None:
+    path = ledger_with_a_turn()
+    Path(f"{path}-wal").mkdir()  # SQLite cannot create its -wal file: no normal open works
+    Path(f"{path}-shm").mkdir()
+    assert main(["cost", "--all", "--json"]) == 0, capsys.readouterr().err
+    assert '"turns": 2' in capsys.readouterr().out
+
+
+def test_a_garbage_ledger_is_one_line_and_exit_1(assistant_home: Path, capsys) -> None:
+    path = assistant_home / "data" / "ledger.sqlite3"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    for command in (["cost", "--all"], ["sessions"], ["report", "--all"]):
+        assert main(command) == 1
+        assert "ledger" in one_line(capsys.readouterr().err)
+
+
+# -- item 9: a full disk --------------------------------------------------------------
+
+
+def test_a_full_log_file_is_said_once_in_one_line(assistant_home: Path, capsys) -> None:
+    import logging
+
+    from assistant.core.logs import setup_logging
+    from assistant.core.paths import Paths
+
+    paths = Paths.resolve()
+    paths.log_dir.mkdir(parents=True)
+    paths.log_file.symlink_to("/dev/full")
+    setup_logging(paths)
+    for i in range(5):
+        logging.getLogger("assistant.x").warning("record %d", i)
+    err = capsys.readouterr().err
+    assert "Logging error" not in err
+    assert "No space left on device" in one_line(err)
+
+
+def test_a_log_folder_that_cannot_be_made_is_silent(assistant_home: Path, capsys) -> None:
+    import logging
+
+    from assistant.core.logs import setup_logging
+    from assistant.core.paths import Paths
+
+    blocker = assistant_home / "file"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file, not a folder")
+    setup_logging(Paths(assistant_home / "c", assistant_home / "d", blocker / "logs"))
+    logging.getLogger("assistant.x").warning("nowhere to go")
+    assert capsys.readouterr().err == ""
+
+
+def test_a_calibration_write_that_fails_leaves_no_temp_file(tmp_path: Path, monkeypatch, caplog) -> None:  # noqa: ANN001
+    from assistant.core import tokens
+
+    def full(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    calibration = tokens.TokenCalibration(tmp_path / tokens.CALIBRATION_FILE)
+    monkeypatch.setattr(tokens.json, "dump", full)
+    assert calibration.learn("m", 120, 100) is not None  # the turn goes on
+    assert calibration.learn("m", 130, 100) is not None
+    assert list(tmp_path.iterdir()) == []
+    assert calibration.estimate("m", 100).tokens >= 120  # still learned, in memory
+
+
+def test_stale_calibration_temps_are_removed_on_start(tmp_path: Path) -> None:
+    from assistant.core import tokens
+
+    stale, fresh = tmp_path / ".calibration-abc", tmp_path / ".calibration-def"
+    stale.write_text("")
+    fresh.write_text("")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    tokens.TokenCalibration(tmp_path / tokens.CALIBRATION_FILE)
+    assert not stale.exists() and fresh.exists()  # a fresh one may be another process's write
+
+
+def test_a_session_whose_turn_thread_raises_reports_it() -> None:
+    """The worker thread hands an unexpected failure back to the main thread."""
+    from assistant.cli import _run_interruptibly
+
+    def boom() -> None:
+        raise RuntimeError("in the worker")
+
+    with pytest.raises(RuntimeError, match="in the worker"):
+        _run_interruptibly(boom, threading.Event())
