@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -20,7 +21,7 @@ from textual.binding import Binding
 from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from assistant import format as fmt
 from assistant.core.backend import Backend
@@ -37,6 +38,7 @@ from assistant.core.events import (
     TextDelta,
 )
 from assistant.core.metrics import Clock
+from assistant.core.project import find_root
 from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider
 from assistant.ui.deltas import DeltaBuffer
 from assistant.ui.messages import (
@@ -54,8 +56,12 @@ from assistant.ui.widgets.status import StatusBar, StatusView
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from assistant.core.ledger import Ledger
     from assistant.core.refactor import Proposal, Refactorer
+
+log = logging.getLogger(__name__)
 
 QUIT_WAIT_SECONDS = 10.0
 GC_YOUNG_THRESHOLD = 10_000  # CPython's default is 700
@@ -95,6 +101,7 @@ class AssistantApp(App[None]):
             ledger=_open_ledger if ledger else None,
             fallback=fallback or (lambda: _create_backend(config, "local")),
             backends=backends,
+            project_root=find_root(),  # the one project root (core/project.py), as the CLI's
         )
         self.deltas = DeltaBuffer()
         self._answer: AssistantMessage | None = None
@@ -128,6 +135,20 @@ class AssistantApp(App[None]):
         if problems:
             self.notify("\n".join(problems), title="Theme problems", severity="warning", timeout=15, markup=False)
         use_code_theme(self.current_theme.dark)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast, shown literally by default: what it says comes from outside (an
+        API's `[overloaded_error]`, a file named `app/[id]/page.tsx`), and read as
+        markup it would vanish or raise `MarkupError`."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def _theme_changed(self, theme: Theme) -> None:
         use_code_theme(theme.dark)
@@ -373,24 +394,45 @@ class AssistantApp(App[None]):
         self.call_after_refresh(self.deltas.shown, text)
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
+        result = message.result
+        if await self._close_turn(fmt.turn_summary(result), self.turn_note(result)):
+            self.report_ledger_error()
+
+    async def _close_turn(self, footer: str, note: str | None) -> bool:
+        """End the turn on screen: its last text, its footer and note; the prompt is
+        free again. False when the app is quitting (nothing is shown then)."""
         if self._status_timer is not None:
             self._status_timer.stop()
             self._status_timer = None
-        result = message.result
         answer, self._answer = self._answer, None
         if self._quitting.is_set():
-            return  # the screen is going away; nothing to show
+            return False  # the screen is going away; nothing to show
         if answer is not None:
             rest = self.deltas.drain()
             await answer.write(rest)
             self.call_after_refresh(self.deltas.shown, rest)
-            answer.finish(fmt.turn_summary(result), self.turn_note(result))
+            answer.finish(footer, note)
             # Paint the last tokens first; folding the turn into the history can wait a frame.
             self.call_after_refresh(self._settle_transcript)
         self._state = "ready" if self.session.backend.loaded else "unavailable"
         self.apply_pending_backend()
         self.refresh_status()
-        self.report_ledger_error()
+        return True
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that raised (a bug here or in a plugin) ends what it was doing
+        with one line, and the app stays usable; the traceback goes to the log file."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        log.error("worker %s failed", event.worker.name, exc_info=error)
+        line = failure_line(error)
+        if event.worker is self._turn_worker and self._answer is not None:
+            self.session.current = None  # its live figures end with it
+            await self._close_turn("", f"Error: {line}")
+        else:
+            await self.add_note(f"Error: {line}", error=True)
+        self.notify(line, title="Something went wrong", severity="error", timeout=10)
 
     def report_ledger_error(self) -> None:
         """A ledger that cannot be written is said once per distinct error; answers go on."""
@@ -484,7 +526,7 @@ class AssistantApp(App[None]):
     @work(thread=True, group="turn", exit_on_error=False)
     def propose_refactor(self, path: str, instruction: str) -> None:
         cancel = self._cancel = threading.Event()
-        proposal = self.refactorer().propose(path, instruction, cancel)
+        proposal = self.refactorer().propose(path, instruction, cancel, named=self.session.pinned_files())
         self.post_message(ProposalReady(proposal))
         self.call_from_thread(self.refresh_status)  # the session's cost includes the proposal
 
@@ -503,7 +545,7 @@ class AssistantApp(App[None]):
                 self.refactorer().record_outcome(proposal, "rejected")
                 self.run_worker(self.add_note(f"Refactor of {proposal.path}: rejected; nothing was written."))
 
-        self.push_screen(ReviewScreen(proposal), reviewed)
+        self.push_screen(ReviewScreen(proposal, self.refactorer().shown), reviewed)
 
     @work(thread=True, group="turn", exit_on_error=False)
     def apply_refactor(self, proposal: Proposal, chosen: dict[str, frozenset[int]]) -> None:
@@ -580,6 +622,15 @@ class AssistantApp(App[None]):
             while worker.is_running and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
         self.exit()
+
+
+def failure_line(error: BaseException | None) -> str:
+    """An unexpected exception as one short line a person can read (and report)."""
+    if error is None:
+        return "an unknown error"
+    said = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {said[0]}" if said else type(error).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def make_app(

@@ -1,14 +1,22 @@
 """What each slash command does. The list of commands (names, usage, help) is in
-`commands.py`; the blocking parts run in the app's thread workers."""
+`commands.py`; the blocking parts run in the app's thread workers.
+
+Paths in arguments (`/refactor PATH`, `/add GLOB…`, `/drop PATH…`) are read as
+the CLI reads them (core/project.py): relative to where the person stands, and
+refused in one line when they lead outside the project. A name with spaces is
+quoted: `/refactor "docs/my notes.md" tidy`.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.core.chat import AUTO
 from assistant.core.plugins import create_backend, list_backends
+from assistant.core.project import OutsideProject, expand_home, typed_path
 from assistant.core.unavailable import UnavailableBackend
 from assistant.ui.commands import SLASH_COMMANDS, help_text
 from assistant.ui.widgets.transcript import Transcript
@@ -18,17 +26,46 @@ if TYPE_CHECKING:
     from assistant.ui.app import AssistantApp
 
 BUSY = "Wait for the answer or cancel it (Esc) first."
+MAX_PATH_CHARS = 4096  # PATH_MAX: a longer argument is not a path
+MAX_PATHS = 100  # paths one /add or /drop takes
+# A word of an argument: "quoted", 'quoted' (on one line), or up to the next space.
+_WORD = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'|(\S+)")
 
 
 async def run_slash_command(app: AssistantApp, line: str) -> None:
-    name, _, arg = line.strip().partition(" ")
+    name, arg = (line.strip().split(maxsplit=1) + [""])[:2]
     arg = arg.strip()
     handler = HANDLERS.get(name)
     if handler is None:
         known = ", ".join(c.name for c in SLASH_COMMANDS)
-        await app.add_note(f"Unknown command {name} (commands: {known})", error=True)
+        await app.add_note(f"Unknown command {_brief(name)} (commands: {known})", error=True)
         return
     await handler(app, arg)
+
+
+def _brief(text: str, limit: int = 60) -> str:
+    """Typed text to quote in a one-line answer: short, and on one line."""
+    text = text if text.isprintable() else ascii(text)[1:-1]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def typed_words(arg: str) -> list[str]:
+    """The words of an argument, a quoted one kept whole (one regex pass: linear)."""
+    return [m.group(1) if m.group(1) is not None else m.group(2) if m.group(2) is not None else m.group(3)
+            for m in _WORD.finditer(arg)]
+
+
+def project_path(app: AssistantApp, typed: str) -> str:
+    """A typed path as the project knows it (relative to its root), read from where
+    the person stands. Raises `OutsideProject` with a one-line reason."""
+    if len(typed) > MAX_PATH_CHARS:
+        raise OutsideProject(f"{_brief(typed)}: too long for a path")
+    try:
+        return typed_path(typed, root=app.project_root)
+    except OutsideProject as exc:
+        raise OutsideProject(_brief(str(exc), 300)) from None
+    except (ValueError, OSError) as exc:  # an unencodable name, a current folder that is gone
+        raise OutsideProject(f"{_brief(typed)}: not a path here ({type(exc).__name__})") from None
 
 
 async def help_command(app: AssistantApp, arg: str) -> None:
@@ -66,11 +103,11 @@ async def model_command(app: AssistantApp, arg: str) -> None:
         app.refresh_status()
         return
     if arg.endswith(".gguf") or "/" in arg:
-        path = Path(arg).expanduser()
-        if not path.is_file():
-            await app.add_note(f"No such model file: {path}", error=True)
+        path = expand_home(arg)
+        if len(path) > MAX_PATH_CHARS or not os.path.isfile(path):  # isfile: False for any unusable name
+            await app.add_note(f"No such model file: {_brief(path, 300)}", error=True)
             return
-        config = replace(app.config, local=replace(app.config.local, model_path=str(path)))
+        config = replace(app.config, local=replace(app.config.local, model_path=os.path.abspath(path)))
         new = create_backend(config, "local")
     elif arg in session.pool.names():
         new = session.pool.get(arg)
@@ -141,25 +178,51 @@ async def compact_command(app: AssistantApp, arg: str) -> None:
 async def add_command(app: AssistantApp, arg: str) -> None:
     from assistant.core.pinned import load
 
-    if not arg:
+    words = typed_words(arg)
+    if not words:
         await app.add_note("Usage: /add PATH… (globs allowed, e.g. src/**/*.py)", error=True)
         return
+    if len(words) > MAX_PATHS:
+        await app.add_note(f"Not pinned: {len(words):,} paths at once ({MAX_PATHS} at most)", error=True)
+        return
     session = app.session
-    pinned, refused = load(app.project_root, arg.split(), app.config.edits.max_file_bytes)
+    patterns, outside = _project_paths(app, words)
+    try:
+        pinned, refused = load(app.project_root, patterns, app.config.edits.max_file_bytes)
+    except (ValueError, OSError) as exc:  # a name the file system cannot take
+        pinned, refused = [], [("", f"{type(exc).__name__}: {_brief(str(exc), 200)}")]
+    refused = outside + refused
     for item in pinned:
         session.pin(item.path, item.message)
     lines = [f"Pinned {item.path}" for item in pinned]
-    lines += [f"Not pinned: {why}" if path in why else f"Not pinned: {path}: {why}" for path, why in refused]
+    lines += [f"Not pinned: {why}" if path in why else f"Not pinned: {_brief(path)}: {why}" for path, why in refused]
     await app.add_note("\n".join(lines), error=bool(refused) and not pinned)
 
 
+def _project_paths(app: AssistantApp, words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """(the words as project paths, (word, why refused) for those that are not)."""
+    paths, refused = [], []
+    for word in words:
+        try:
+            paths.append(project_path(app, word))
+        except OutsideProject as exc:
+            refused.append((word, str(exc)))
+    return paths, refused
+
+
 async def drop_command(app: AssistantApp, arg: str) -> None:
-    if not arg:
+    words = typed_words(arg)
+    if not words:
         await app.add_note("Usage: /drop PATH…", error=True)
         return
+    if len(words) > MAX_PATHS:
+        await app.add_note(f"Nothing unpinned: {len(words):,} paths at once ({MAX_PATHS} at most)", error=True)
+        return
     session = app.session
-    lines = [f"Unpinned {p}" if session.unpin(p) else f"{p} was not pinned" for p in arg.split()]
-    await app.add_note("\n".join(lines))
+    paths, refused = _project_paths(app, words)
+    lines = [f"Unpinned {p}" if session.unpin(p) else f"{p} was not pinned" for p in paths]
+    lines += [f"Not unpinned: {why}" for _, why in refused]
+    await app.add_note("\n".join(lines), error=bool(refused) and not paths)
 
 
 async def files_command(app: AssistantApp, arg: str) -> None:
@@ -179,14 +242,19 @@ async def files_command(app: AssistantApp, arg: str) -> None:
 
 
 async def refactor_command(app: AssistantApp, arg: str) -> None:
-    path, _, instruction = arg.partition(" ")
-    if not path:
+    first = _WORD.match(arg)
+    if first is None:
         await app.add_note("Usage: /refactor PATH [instruction]", error=True)
         return
     if app.busy:
         app.notify(BUSY, severity="warning")
         return
-    instruction = instruction.strip() or "Refactor this file for clarity without changing its behaviour."
+    try:
+        path = project_path(app, typed_words(first.group(0))[0])
+    except OutsideProject as exc:
+        await app.add_note(f"Not refactored: {exc}", error=True)
+        return
+    instruction = arg[first.end() :].strip() or "Refactor this file for clarity without changing its behaviour."
     await app.add_note(f"Asking for an edit of {path}: {instruction}")
     app.propose_refactor(path, instruction)
 

@@ -95,7 +95,7 @@ class ReportScreen(ModalScreen[None]):
                 f"{name}: tokens/sec over its last {len(values)} turns — "
                 f"min {min(values):,.1f} · median {statistics.median(values):,.1f} · max {max(values):,.1f}"
             )
-            body.mount(Static(label, classes="chart-label"))
+            body.mount(Static(label, classes="chart-label", markup=False))  # names come from the ledger
             body.mount(Sparkline(values, summary_function=max))
 
     def action_dismiss_none(self) -> None:

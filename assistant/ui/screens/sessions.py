@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -66,7 +67,9 @@ class SessionsScreen(ModalScreen[str | None]):
         self.rows = []
         for record, count in found:
             started = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started_at))
-            table.add_row(record.id, started, record.title or "–", str(count), fmt.cost(record.cost), record.cwd)
+            # Text, not str: a DataTable reads a str cell as markup, and titles are what people typed.
+            title, folder = Text(record.title or "–"), Text(record.cwd)
+            table.add_row(Text(record.id), started, title, str(count), fmt.cost(record.cost), folder)
             self.rows.append(record.id)
 
     @on(Input.Changed, "#sessions-search")

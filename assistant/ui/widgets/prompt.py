@@ -1,8 +1,15 @@
 """The multi-line prompt: Enter sends, Shift+Enter / Ctrl+J / Alt+Enter insert a newline,
-Up/Down walk the history from the first/last line, Tab completes a slash command."""
+Up/Down walk the history from the first/last line, Tab completes a slash command.
+
+A long paste (a log, a file) is kept aside and shown as one short marker, which
+is replaced by the pasted text when the message is sent: a `TextArea` holding a
+megabyte takes about a second to lay out on every change, and the app would
+freeze (Esc included) while a person edits around it.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from textual import events
@@ -10,6 +17,8 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 NEWLINE_KEYS = {"shift+enter", "ctrl+j", "alt+enter"}
+PASTE_INLINE_CHARS = 10_000  # a longer paste is kept aside, behind a marker
+_MARKER = re.compile(r"‹pasted #\d+: [^›]*›")
 
 
 class PromptInput(TextArea):
@@ -33,6 +42,7 @@ class PromptInput(TextArea):
         self.prompt_history: list[str] = []
         self._history_index: int | None = None
         self._draft = ""
+        self._pastes: dict[str, str] = {}  # marker -> the pasted text it stands for
 
     def completions(self) -> list[str]:
         text = self.text
@@ -43,6 +53,28 @@ class PromptInput(TextArea):
     def _set_text(self, text: str) -> None:
         self.text = text
         self.move_cursor(self.document.end)
+
+    def expanded(self, text: str) -> str:
+        """`text` with each paste marker it still holds replaced by what was pasted
+        (in one pass: a pasted text that holds a marker's words stays as it was)."""
+        if not self._pastes:
+            return text
+        return _MARKER.sub(lambda m: self._pastes.get(m.group(0), m.group(0)), text)
+
+    def _keep_paste(self, pasted: str) -> str:
+        lines = pasted.count("\n") + 1
+        marker = f"‹pasted #{len(self._pastes) + 1}: {len(pasted):,} characters, {lines:,} line{'s' if lines != 1 else ''}›"
+        self._pastes[marker] = pasted
+        return marker
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        if self.read_only or len(event.text) <= PASTE_INLINE_CHARS:
+            await super()._on_paste(event)
+            return
+        event.stop()
+        event.prevent_default()
+        self.insert(self._keep_paste(event.text))
+        self.focus()
 
     def remember(self, text: str) -> None:
         if text and (not self.prompt_history or self.prompt_history[-1] != text):
@@ -56,9 +88,9 @@ class PromptInput(TextArea):
             event.prevent_default()
             text = self.text.strip()
             if text:
-                self.remember(text)
+                self.remember(text)  # with its markers: recalled, it is sent in full again
                 self.clear()
-                self.post_message(self.Submitted(text))
+                self.post_message(self.Submitted(self.expanded(text)))
             return
         if key in NEWLINE_KEYS:
             event.stop()

@@ -32,6 +32,9 @@ def use_code_theme(dark: bool) -> None:
     global _code_theme
     _code_theme = CODE_THEME if dark else LIGHT_CODE_THEME
 StyleFor = Callable[[str], Style]  # theme colour name -> Rich style
+# A prompt or note longer than this is shown shortened (what was sent is not):
+# wrapping a megabyte of text takes Rich seconds, on the UI thread.
+SHOWN_CHARS = 4_000
 
 
 class RenderedPart:
@@ -96,14 +99,24 @@ class Entry:
     badge: str = ""  # an answer's route: who decided, why, and the estimate
 
 
+def shortened(text: str) -> str:
+    """`text`, or its start and how much more there is when it is too long to show."""
+    if len(text) <= SHOWN_CHARS:
+        return text
+    lines = text.count("\n") + 1
+    return f"{text[:SHOWN_CHARS]}…\n(shortened: {len(text):,} characters in all, {lines:,} line{'s' if lines != 1 else ''})"
+
+
 def entry_parts(entry: Entry, style: StyleFor, segments: list[RenderedPart] | None = None) -> list[RenderedPart]:
     """The parts that show `entry`; an answer may bring the segments it already rendered."""
     if entry.kind == "user":
-        return [RenderedPart(lambda: Text(entry.text, style=Style(bold=True)), bar=lambda: style("primary"))]
+        shown = shortened(entry.text)
+        return [RenderedPart(lambda: Text(shown, style=Style(bold=True)), bar=lambda: style("primary"))]
     if entry.kind in ("note", "error"):
+        shown = shortened(entry.text)
         if entry.kind == "error":
-            return [RenderedPart(lambda: Text(entry.text, style=style("error")), bar=lambda: style("error"))]
-        return [text_part(entry.text, lambda: style("muted"))]
+            return [RenderedPart(lambda: Text(shown, style=style("error")), bar=lambda: style("error"))]
+        return [text_part(shown, lambda: style("muted"))]
     body = segments if segments is not None else ([markdown_part(entry.text)] if entry.text else [])
     spaced: list[RenderedPart] = []
     for i, part in enumerate(body):
