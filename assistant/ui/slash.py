@@ -114,7 +114,7 @@ async def model_command(app: AssistantApp, arg: str) -> None:
     else:
         new = create_backend(app.config, arg)
     if isinstance(new, UnavailableBackend):
-        await app.add_note(f"Not switched: {new.reason}", error=True)
+        await app.add_note(f"Not switched: {_brief(new.reason, 300)}", error=True)
         return
     await app.add_note(f"Loading {new.name} · {new.model_name}…")
     app.load_backend(new)
@@ -300,7 +300,7 @@ async def theme_command(app: AssistantApp, arg: str) -> None:
         )
         return
     if arg not in app.available_themes:
-        await app.add_note(f"No theme named {arg!r} (themes: {', '.join(own + textuals)})", error=True)
+        await app.add_note(f"No theme named {_brief(repr(arg))} (themes: {', '.join(own + textuals)})", error=True)
         return
     app.theme = arg
     app.config = replace(app.config, ui=replace(app.config.ui, theme=arg))

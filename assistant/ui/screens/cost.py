@@ -59,6 +59,8 @@ class CostScreen(ModalScreen[None]):
         self.app.call_from_thread(self._show, body)
 
     def _show(self, body: RenderableType) -> None:
+        if not self.is_attached:  # closed while the ledger was read
+            return
         self.body = body
         self.query_one("#cost-body", Static).update(body)
 

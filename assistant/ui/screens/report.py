@@ -83,6 +83,8 @@ class ReportScreen(ModalScreen[None]):
         self.app.call_from_thread(self._show, out.getvalue(), {k: v[-POINTS:] for k, v in series.items()})
 
     def _show(self, text: str, series: dict[str, list[float]]) -> None:
+        if not self.is_attached:  # closed while the ledger was read
+            return
         self.rendered = Text.from_ansi(text).plain
         self.series = series
         self.query_one("#report-text", Static).update(Text.from_ansi(text))

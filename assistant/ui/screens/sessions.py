@@ -62,6 +62,8 @@ class SessionsScreen(ModalScreen[str | None]):
     def _show(self, found: list) -> None:
         from assistant import format as fmt
 
+        if not self.is_attached:  # closed while the ledger was read
+            return
         table = self.query_one(DataTable)
         table.clear()
         self.rows = []
