@@ -32,6 +32,7 @@ from typing import Any
 
 from assistant.core.config import Config
 from assistant.core.paths import Paths
+from assistant.core.project import expand_home
 from assistant.core.routing import Router, RouterError
 
 ROUTERS_GROUP = "assistant.routers"
@@ -85,7 +86,8 @@ def _plugin_files(config: Config) -> dict[str, Path]:
 
 def _shown(path: Path) -> str:
     """A plugin file as a person would name it: relative to here or to home when inside."""
-    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+    # expand_home: Path.home() raises when there is no home folder (no HOME, no passwd entry)
+    for base, prefix in ((Path.cwd(), ""), (Path(expand_home("~")), "~/")):
         try:
             return prefix + path.relative_to(base).as_posix()
         except ValueError:

@@ -7,6 +7,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.markup import escape
 
 if TYPE_CHECKING:
     from assistant.ui.app import AssistantApp
@@ -59,8 +62,20 @@ def help_text() -> str:
     return "\n".join(lines + ["", PREFIX_HELP, KEYS_HELP])
 
 
+def literal_highlight(matcher: Matcher, text: str) -> Content:
+    """`text` with the query's letters highlighted, read literally: `Matcher.highlight`
+    reads it as markup, and `/theme [NAME]` would show as `/theme `."""
+    content = Content(text)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
 class SlashCommandProvider(Provider):
-    """The slash commands in Textual's command palette."""
+    """The slash commands in Textual's command palette (their usage has brackets:
+    shown as `Content`, never as markup)."""
 
     @property
     def _app(self) -> AssistantApp:
@@ -69,7 +84,7 @@ class SlashCommandProvider(Provider):
     async def discover(self) -> Hits:
         for command in SLASH_COMMANDS:
             yield DiscoveryHit(
-                command.usage, partial(self._app.run_slash_command, command.name), help=command.help
+                Content(command.usage), partial(self._app.run_slash_command, command.name), help=escape(command.help)
             )
 
     async def search(self, query: str) -> Hits:
@@ -79,7 +94,7 @@ class SlashCommandProvider(Provider):
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(command.usage),
+                    literal_highlight(matcher, command.usage),
                     partial(self._app.run_slash_command, command.name),
-                    help=command.help,
+                    help=escape(command.help),
                 )

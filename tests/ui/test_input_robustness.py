@@ -167,3 +167,18 @@ async def test_a_session_titled_with_brackets_lists_literally(tmp_path: Path) ->
         await pilot.pause()
         cells = [str(c) for c in table.get_row_at(0)]
         assert any("[/oops]" in c and "[overloaded_error]" in c for c in cells)
+
+
+async def test_the_command_palette_shows_usages_with_their_brackets() -> None:
+    from textual.content import Content
+
+    from assistant.ui.commands import SlashCommandProvider
+
+    app = make_app(Config(), backend=ScriptedBackend(), preload=False, ledger=False)
+    async with app.run_test(size=(120, 40)):
+        provider = SlashCommandProvider(app.screen)
+        # As the palette draws a hit: Content.from_markup of its prompt (before: "/theme ").
+        found = [Content.from_markup(hit.prompt).plain async for hit in provider.search("theme")]
+        listed = [Content.from_markup(hit.prompt).plain async for hit in provider.discover()]
+        assert "/theme [NAME]" in found
+        assert {"/theme [NAME]", "/refactor PATH [instruction]"} <= set(listed)

@@ -142,3 +142,18 @@ def test_prefixes_are_read_and_removed() -> None:
     assert parse_turn("@nobody hi", BACKENDS).text == "@nobody hi"
     assert parse_turn("  plain", BACKENDS).text == "  plain"
     assert parse_turn("@local" * 1000 + " hi", BACKENDS).text == "hi"
+
+
+def test_a_router_plugin_is_named_even_with_no_home_folder(tmp_path: Path, no_home: None) -> None:
+    """The turn's router chain names a plugin file relative to home: with none, it was
+    `RuntimeError` from Path.home() on every turn's first routing."""
+    from assistant.core.router_plugins import load_router
+    from assistant.core.routing import RouterError
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "broken.py").write_text("raise ZeroDivisionError('division by zero')\n")
+    config = Config()
+    config = replace(config, router=replace(config.router, plugins_dir=str(plugins)))
+    with pytest.raises(RouterError, match="ZeroDivisionError"):
+        load_router("broken", config)
