@@ -84,7 +84,9 @@ class SlashCommandProvider(Provider):
     async def discover(self) -> Hits:
         for command in SLASH_COMMANDS:
             yield DiscoveryHit(
-                Content(command.usage), partial(self._app.run_slash_command, command.name), help=escape(command.help)
+                Content(command.usage),
+                partial(self._app.run_slash_command, command.name),
+                help=escape(command.help),
             )
 
     async def search(self, query: str) -> Hits:

@@ -63,7 +63,8 @@ class PromptInput(TextArea):
 
     def _keep_paste(self, pasted: str) -> str:
         lines = pasted.count("\n") + 1
-        marker = f"‹pasted #{len(self._pastes) + 1}: {len(pasted):,} characters, {lines:,} line{'s' if lines != 1 else ''}›"
+        plural = "s" if lines != 1 else ""
+        marker = f"‹pasted #{len(self._pastes) + 1}: {len(pasted):,} characters, {lines:,} line{plural}›"
         self._pastes[marker] = pasted
         return marker
 

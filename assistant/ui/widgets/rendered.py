@@ -104,7 +104,8 @@ def shortened(text: str) -> str:
     if len(text) <= SHOWN_CHARS:
         return text
     lines = text.count("\n") + 1
-    return f"{text[:SHOWN_CHARS]}…\n(shortened: {len(text):,} characters in all, {lines:,} line{'s' if lines != 1 else ''})"
+    plural = "s" if lines != 1 else ""
+    return f"{text[:SHOWN_CHARS]}…\n(shortened: {len(text):,} characters in all, {lines:,} line{plural})"
 
 
 def entry_parts(entry: Entry, style: StyleFor, segments: list[RenderedPart] | None = None) -> list[RenderedPart]:
