@@ -83,9 +83,8 @@ def show_proposal(console: Console, proposal: Proposal, shown: Callable[[str], s
     added, removed = diff_stats(proposal.changes)
     extra = f" · {proposal.fuzzy} block(s) matched ignoring whitespace" if proposal.fuzzy else ""
     retried = " · after one retry" if proposal.retried else ""
-    console.print(Text.assemble(
-        (f"+{added} −{removed}", "bold"), f" · {fmt.cost(proposal.cost)} · {fmt.seconds(proposal.seconds)}{extra}{retried}"
-    ))
+    figures = f" · {fmt.cost(proposal.cost)} · {fmt.seconds(proposal.seconds)}{extra}{retried}"
+    console.print(Text.assemble((f"+{added} −{removed}", "bold"), figures))
     for line in proposal.refused:
         console.print(Text(f"not written: {line}", style="yellow"))
 

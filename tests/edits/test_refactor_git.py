@@ -173,7 +173,9 @@ def test_two_refactorers_in_two_processes_apply_one_edit(tmp_path: Path) -> None
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(root), f"a = {n}\n"], stdout=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(root), f"a = {n}\n"], stdout=subprocess.PIPE, text=True, env=env
+        )
         for n in (2, 3)
     ]
     outs = sorted(p.communicate(timeout=60)[0].strip() for p in procs)

@@ -51,24 +51,35 @@ def commits(root: Path) -> list[str]:
 
 @pytest.fixture
 def nested(tmp_path: Path) -> Path:
-    root = make_repo(tmp_path / "proj", {"target.py": "x = 1\n"})
+    root = make_repo(tmp_path / "proj", {"target.py": "v = 1\n"})
     (root / "sub").mkdir()
-    (root / "sub" / "target.py").write_text("y = 1\n")
+    (root / "sub" / "target.py").write_text("v = 1\n")
     (root / "sub" / "inner.py").write_text("z = 1\n")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "sub")
     return root
 
 
+class Echo(ScriptedBackend):
+    """Edits the file the prompt shows, by the name the prompt gives it (as a model does)."""
+
+    def stream(self, messages, cancel):
+        name = messages[-1].content.split("\n", 1)[0]
+        self.answers, self._turn = [block(name, "v = 1\n", "v = 2\n")], 0
+        yield from super().stream(messages, cancel)
+
+
 def test_a_path_typed_in_a_subfolder_is_that_folders_file(nested: Path, monkeypatch) -> None:
     """Was: the root's target.py was edited and committed."""
     monkeypatch.chdir(nested / "sub")
-    code, out, _ = refactor(nested, [block("sub/target.py", "y = 1\n", "y = 2\n")], "target.py")
-    assert code == 0, out
-    assert (nested / "sub" / "target.py").read_text() == "y = 2\n"
-    assert (nested / "target.py").read_text() == "x = 1\n"
+    session = ChatSession(config(), Echo(name="local"), ledger=Ledger.open, project_root=nested)
+    out = io.StringIO()
+    args = argparse.Namespace(paths=["target.py"], message="tidy", yes=True, allow_new=False)
+    assert cmd_refactor(config(), args, session=session, console=Console(file=out, width=200)) == 0
+    assert (nested / "target.py").read_text() == "v = 1\n"
+    assert (nested / "sub" / "target.py").read_text() == "v = 2\n"
     assert commits(nested)[0].startswith("refactor(sub/target.py)")
-    assert "will write: sub/target.py" in out
+    assert "will write: sub/target.py" in out.getvalue()
 
 
 def test_a_file_of_the_current_folder_is_found(nested: Path, monkeypatch) -> None:

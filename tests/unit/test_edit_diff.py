@@ -18,7 +18,8 @@ from assistant.core.refactor import unified_diff
 # Lines from a small alphabet, so that before and after share lines; "\r", form feed and
 # U+2028 are inside lines (str.splitlines would cut there, git does not).
 _LINE = st.text(alphabet="ab \t\r\x0c\u2028", max_size=4)
-_TEXT = st.lists(_LINE, max_size=8).map("\n".join) | st.lists(_LINE, max_size=8).map(lambda ls: "".join(x + "\n" for x in ls))
+_LINES = st.lists(_LINE, max_size=8)
+_TEXT = _LINES.map("\n".join) | _LINES.map(lambda ls: "".join(x + "\n" for x in ls))
 
 
 def apply_unified(before: str, diff: str) -> str:

@@ -69,6 +69,9 @@ FLOODS = {
     "info fences": lambda n: "```python\n" * n,
     "unbalanced fences": lambda n: "```a\n```a\n```\n" * n,
     "fence then spaces": lambda n: "```" + " " * n + "x\n",
+    # Were quadratic (8 s at 2,000) and worse (a minute at 4,000):
+    "unbalanced named fences": lambda n: "```a x.py\n```a x.py\n```\n" * (n // 8),
+    "fence, spaces, backtick": lambda n: "```" + " " * n + "x`\n",
     "one long word": lambda n: "calc" * n + "\n" + HEAD + "\n",
     "brackets": lambda n: "[" * n + "\n" + HEAD + "\n",
     "a/": lambda n: "a/" * n + "x.py\n" + HEAD + "\n",
@@ -97,7 +100,8 @@ def without_gc(work):
 @pytest.mark.parametrize("flood", list(FLOODS))
 def test_floods_cost_linear_time(flood: str, whole_file: bool) -> None:
     make = FLOODS[flood]
-    assert_linear(without_gc(lambda text: parse_and_plan(text, whole_file)), make, sizes=(20_000, 40_000, 80_000), floor_s=0.01)
+    work = without_gc(lambda text: parse_and_plan(text, whole_file))
+    assert_linear(work, make, sizes=(20_000, 40_000, 80_000), floor_s=0.01)
 
 
 def test_a_huge_reply_is_read_quickly() -> None:
