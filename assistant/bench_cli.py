@@ -150,7 +150,7 @@ def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
         return EXIT_ERROR
     runs = args.runs if args.runs is not None else (QUICK_RUNS if args.quick else RUNS)
     cases = bench_cases(quick=args.quick)
-    out, err = Console(), Console(stderr=True)
+    out, err = Console(markup=False), Console(stderr=True, markup=False)
     results: list[BenchResult] = []
     failure: list[BaseException] = []
     cancel = threading.Event()

@@ -385,7 +385,7 @@ def _print_exit_summary(session: Any) -> None:
         print(f"assistant: {exc}", file=sys.stderr)
         return
     if records:
-        Console().print(one_screen_summary(summarize(records, by="backend"), session_id=session.session_id))
+        Console(markup=False).print(one_screen_summary(summarize(records, by="backend"), session_id=session.session_id))
 
 
 def _stored_sessions_ledger(paths: Paths):  # noqa: ANN202 - a Ledger, or None
@@ -503,6 +503,6 @@ def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        console = Console()
+        console = Console(markup=False)  # names and models are outside text, never markup
         console.print(cost_table(summary, title=f"Cost · {scope} · by {args.by}", width=console.width))
     return 0

@@ -115,10 +115,10 @@ def cost_table(summary: CostSummary, *, title: str, width: int | None = None) ->
     for column in columns:
         table.add_column(column.header, justify="right", overflow="fold")
     for line in summary.lines:
-        table.add_row(line.key, *(c.cell(line) for c in columns))
+        table.add_row(Text(line.key), *(c.cell(line) for c in columns))
     if len(summary.lines) > 1:
         table.add_section()
-        table.add_row(summary.total.key, *(c.cell(summary.total) for c in columns), style="bold")
+        table.add_row(Text(summary.total.key), *(c.cell(summary.total) for c in columns), style="bold")
     return table
 
 

@@ -98,7 +98,7 @@ def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
         return 0
     from rich.console import Console
 
-    print_report(Console(), report, scope=scope, reference_model=config.cost.reference_model)
+    print_report(Console(markup=False), report, scope=scope, reference_model=config.cost.reference_model)
     return 0
 
 
@@ -210,7 +210,7 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
     )
     console.print(f"all local: {report.all_local_method}", highlight=False)
     for note in _notes(report):
-        console.print(f"[dim]{fmt.DASH} {note}[/dim]", highlight=False, markup=True)
+        console.print(f"{fmt.DASH} {note}", style="dim", highlight=False, markup=False)
 
 
 # -- plan --------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
         return 0
     from rich.console import Console
 
-    print_plans(Console(), results, rates, limits)
+    print_plans(Console(markup=False), results, rates, limits)
     return 0
 
 

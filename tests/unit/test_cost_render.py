@@ -198,3 +198,13 @@ def test_csv_unknown_figures_are_empty_cells() -> None:
     for key in ("cache_hit_rate", "cost", "savings", "tps_median", "ttft_median", "ttft_p95"):
         assert only[key] == "", key
     assert only["tokens_in"] == "0" and only["share_tokens"] == "0.0"
+
+
+def test_model_names_that_look_like_markup_show_literally() -> None:
+    """A model or backend name is outside text: `[/oops]` must neither crash the
+    table nor vanish from it, in the TUI's console (markup on) as on the CLI's."""
+    odd = [TurnRecord("s1", DAY1, "local", "app/[id]/[bold]x[/oops]", "ok", prompt_tokens=10, completion_tokens=5,
+                      cost=0.0, counterfactual_cost=0.001, tokens_per_second=10.0, ttft=0.1, elapsed=1.0)]
+    for by in ("model", "backend"):
+        text = render(cost_table(summarize(odd, by=by), title="t"), width=200)
+        assert (by == "backend" and "local" in text) or "app/[id]/[bold]x[/oops]" in text

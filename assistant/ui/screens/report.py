@@ -74,7 +74,7 @@ class ReportScreen(ModalScreen[None]):
             records, bench, machine_per_hour=config.cost.local_machine_per_hour, proposals=proposals
         )
         out = io.StringIO()
-        console = Console(file=out, width=width, force_terminal=True, color_system="truecolor")
+        console = Console(file=out, width=width, force_terminal=True, color_system="truecolor", markup=False)
         print_report(console, report, scope=f"last {DAYS} days", reference_model=config.cost.reference_model)
         series: dict[str, list[float]] = {}
         for r in records:
