@@ -186,6 +186,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # noqa: BLE001 - a bug of ours is one line here, its traceback in the log
+        return _internal_error(paths, exc)
+
+
+def _internal_error(paths: Paths, exc: Exception) -> int:
+    """What a person sees of an error nothing else handled: one line that says where
+    the details went (the log file, when it can be written)."""
+    import logging
+
+    from assistant.core.text import one_line
+
+    logging.getLogger("assistant").error("unhandled error", exc_info=exc)
+    what = one_line(f"{type(exc).__name__}: {exc}")
+    what = what if len(what) <= 200 else what[:199] + "…"
+    return _fail(f"internal error: {what} (the details are in {paths.log_file})")
 
 
 def cmd_config(paths: Paths, args: argparse.Namespace) -> int:

@@ -350,3 +350,17 @@ def test_a_session_whose_turn_thread_raises_reports_it() -> None:
 
     with pytest.raises(RuntimeError, match="in the worker"):
         _run_interruptibly(boom, threading.Event())
+
+
+def test_an_error_nothing_handled_is_one_line_with_the_log_named(monkeypatch, capsys) -> None:
+    """A bug of ours must not greet a person with a traceback: one line, the details in the log."""
+    import assistant.cli as cli
+
+    def broken(paths, args):  # noqa: ANN001, ANN202
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(cli, "cmd_routers", broken)
+    assert cli.main(["routers"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("assistant: internal error: RuntimeError: boom second line") and "assistant.log" in err
