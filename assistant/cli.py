@@ -378,6 +378,8 @@ def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
     app = make_app(config, config_error=config_error, resume=args.resume)
     app.run()
     _print_exit_summary(app.session)
+    if app.fatal_error:
+        return _fail(app.fatal_error)
     return 0
 
 

@@ -93,6 +93,8 @@ class AssistantApp(App[None]):
         self.resume_id = resume  # "last" (this folder's latest) or a session id
         self.config = config
         self.config_error = config_error
+        #: One line when the app ended on an error nothing handled (see `_fatal_error`).
+        self.fatal_error: str | None = None
         self.preload = preload
         self.session = ChatSession(
             config,
@@ -149,6 +151,27 @@ class AssistantApp(App[None]):
         API's `[overloaded_error]`, a file named `app/[id]/page.tsx`), and read as
         markup it would vanish or raise `MarkupError`."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def _fatal_error(self) -> None:
+        """Textual ends on an unhandled error by printing a traceback with its locals;
+        a person gets one line instead (`fatal_error`, which `assistant` prints on
+        exit), and the traceback goes to the log file.
+        (Textual calls this from its exception handler, so `sys.exc_info()` holds the
+        error; tests/ui/test_input_robustness.py checks that the hook is still called.)"""
+        import sys
+
+        from assistant.core.paths import Paths
+        from assistant.core.text import one_line
+
+        error = sys.exc_info()[1] or self._exception
+        log.error("unhandled error in the TUI", exc_info=error)
+        what = one_line(f"{type(error).__name__}: {error}")
+        what = what if len(what) <= 200 else what[:199] + "…"
+        self.bell()
+        # Said by the CLI once the terminal is back (`fatal_error`), with a plain print:
+        # Rich would fold or crop it to the terminal's width.
+        self.fatal_error = f"internal error: {what} (the details are in {Paths.resolve().log_file})"
+        self._close_messages_no_wait()
 
     def _theme_changed(self, theme: Theme) -> None:
         use_code_theme(theme.dark)

@@ -182,3 +182,17 @@ async def test_the_command_palette_shows_usages_with_their_brackets() -> None:
         listed = [Content.from_markup(hit.prompt).plain async for hit in provider.discover()]
         assert "/theme [NAME]" in found
         assert {"/theme [NAME]", "/refactor PATH [instruction]"} <= set(listed)
+
+
+async def test_an_unhandled_error_ends_the_app_with_one_line_not_a_traceback() -> None:
+    """Textual's own end for an error in a handler prints a traceback with locals;
+    ours is one line naming the log file (and Textual still calls this hook)."""
+    app = make_app(Config(), backend=ScriptedBackend(["x"]), ledger=False)
+    with pytest.raises(ZeroDivisionError):
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.call_later(lambda: 1 / 0)
+            await pilot.pause()
+    assert not app._exit_renderables  # Textual would print a traceback from these
+    said = app.fatal_error
+    assert said.startswith("internal error: ZeroDivisionError: division by zero")
+    assert "\n" not in said and "assistant.log" in said
