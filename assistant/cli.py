@@ -410,7 +410,7 @@ def _stored_sessions_ledger(paths: Paths):  # noqa: ANN202 - a Ledger, or None
     from assistant.core.ledger import Ledger
 
     path = paths.ledger_file
-    return Ledger.open_to_read(path) if path.exists() else None
+    return Ledger.open_to_read(path) if Ledger.recorded(path) else None
 
 
 def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
@@ -491,7 +491,7 @@ def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
 
     load_config(paths, args)  # a broken config is said here as by every other command
     path = paths.ledger_file
-    if not path.exists():
+    if not Ledger.recorded(path):
         return _fail(f"no ledger yet at {path}: nothing has been recorded")
     try:
         with Ledger.open_to_read(path) as ledger:

@@ -55,7 +55,7 @@ def _load(paths: Paths, since: float | None, machine_per_hour: float) -> Report 
     from assistant.core.report import build_report
 
     path = paths.ledger_file
-    if not path.exists():
+    if not Ledger.recorded(path):
         return build_report([], machine_per_hour=machine_per_hour)
     try:
         with Ledger.open_to_read(path) as ledger:  # reading only: a read-only file will do
@@ -76,7 +76,9 @@ def _json(data: Any) -> None:
 
 def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     from assistant.core.cost_summary import parse_since
-    if not paths.ledger_file.exists():
+    from assistant.core.ledger import Ledger
+
+    if not Ledger.recorded(paths.ledger_file):
         return _fail(f"no ledger yet at {paths.ledger_file}: nothing has been recorded")
     since: float | None = None
     scope = "all turns"

@@ -388,6 +388,19 @@ class Ledger:
             )
         return ledger
 
+    @staticmethod
+    def recorded(path: Path) -> bool:
+        """Whether `path` may hold records: a file that is there and not empty. An
+        empty file is what a write that failed at once (a full disk) leaves; the
+        reading commands take it for "nothing recorded yet", as a missing one. A
+        file that cannot even be looked at counts, so that opening it says why."""
+        try:
+            return path.stat().st_size > 0
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True
+
     @classmethod
     def open_to_read(cls, path: Path) -> Ledger:
         """For the commands that only read (cost, report, sessions, export): the

@@ -284,6 +284,22 @@ def test_a_garbage_ledger_is_one_line_and_exit_1(assistant_home: Path, capsys) -
 # -- item 9: a full disk --------------------------------------------------------------
 
 
+def test_an_empty_ledger_file_left_by_a_full_disk_reads_as_nothing_recorded(assistant_home: Path, capsys) -> None:
+    """SQLite makes the file before it fails to write to it: a full disk leaves an
+    empty ledger, which is "nothing recorded yet", not "made by an older version"."""
+    path = assistant_home / "data" / "ledger.sqlite3"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"")
+    assert main(["sessions"]) == 0
+    assert "no stored chats yet" in capsys.readouterr().out
+    for command in (["cost"], ["report"]):
+        main(command)
+        said = one_line(capsys.readouterr().err)
+        assert "older version" not in said and ("nothing has been recorded" in said or not said)
+    assert path.read_bytes() == b""
+
+
+
 def test_a_full_log_file_is_said_once_in_one_line(assistant_home: Path, capsys) -> None:
     import logging
 
