@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assistant.core.edits.hunks import split_lines
 from assistant.core.edits.prompts import (
     SEARCH_REPLACE_RULES,
     WHOLE_FILE_RULES,
@@ -214,10 +215,10 @@ def _exact_starts(text: str, needle: str) -> list[int]:
 
 def _fuzzy_spans(text: str, search: str) -> list[tuple[int, int]]:
     """The spans of whole lines equal to the search's lines once each is stripped."""
-    wanted = [line.strip() for line in _lines(search)]
+    wanted = [line.strip() for line in split_lines(search)]
     if not any(wanted):
         return []
-    lines = _lines(text)
+    lines = split_lines(text)
     stripped = [line.strip() for line in lines]
     offsets = [0]
     for line in lines:
@@ -230,15 +231,6 @@ def _fuzzy_spans(text: str, search: str) -> list[tuple[int, int]]:
     ]
 
 
-def _lines(text: str) -> list[str]:
-    """Lines with their "\\n" kept; unlike `str.splitlines`, only "\\n" ends a line."""
-    parts = text.split("\n")
-    lines = [part + "\n" for part in parts[:-1]]
-    if parts[-1]:
-        lines.append(parts[-1])
-    return lines
-
-
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip(" \t"))]
 
@@ -246,7 +238,7 @@ def _indent(line: str) -> str:
 def _reindent(replace: str, search: str, matched: str) -> str:
     """`replace` shifted by the indentation the fuzzy match found between the SEARCH's
     first non-blank line and the file's line it matched."""
-    search_lines, matched_lines = _lines(search), _lines(matched)
+    search_lines, matched_lines = split_lines(search), split_lines(matched)
     first = next((k for k, line in enumerate(search_lines) if line.strip()), None)
     if first is None:
         return replace
@@ -254,7 +246,7 @@ def _reindent(replace: str, search: str, matched: str) -> str:
     if old == new:
         return replace
     out = []
-    for line in _lines(replace):
+    for line in split_lines(replace):
         if line.strip():
             if new.startswith(old):
                 line = new[len(old) :] + line
@@ -280,11 +272,11 @@ def _with_eol(text: str, eol: str) -> str:
 def _closest(text: str, search: str) -> str | None:
     """The file's lines most like a SEARCH that matched nothing: a window as long as
     the SEARCH, aligned on the line most like its first non-blank line."""
-    search_lines = _lines(search.replace("\r\n", "\n"))
+    search_lines = split_lines(search.replace("\r\n", "\n"))
     first = next((k for k, line in enumerate(search_lines) if line.strip()), None)
     if first is None:
         return None
-    lines = _lines(text.replace("\r\n", "\n"))
+    lines = split_lines(text.replace("\r\n", "\n"))
     stripped = [line.strip() for line in lines]
     best = difflib.get_close_matches(search_lines[first].strip(), stripped, n=1, cutoff=0.6)
     if not best:
