@@ -38,6 +38,7 @@ from assistant.core.events import BackendError, StreamEvent, TextDelta, Timings,
 from assistant.core.gguf import GGUFError, GGUFInfo, read_info
 from assistant.core.hardware import available_memory_bytes, physical_cores
 from assistant.core.stopwords import StopScanner
+from assistant.core.text import one_line
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -64,6 +65,18 @@ def _chat_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
     system = [m.content for m in messages if m.role == "system"]
     rest = [{"role": m.role, "content": m.content} for m in messages if m.role != "system"]
     return ([{"role": "system", "content": "\n\n".join(system)}] if system else []) + rest
+
+
+def _chat_formatter(llama_chat_format: Any, metadata: dict[str, str], eos: str, bos: str) -> Any:
+    """The model's chat template, compiled and tried on one message.
+
+    The template is text from the GGUF file: a broken one must fail the load
+    with a clear reason, not every turn (or the token counter) later.
+    """
+    template = metadata.get("tokenizer.chat_template") or CHATML_TEMPLATE
+    formatter = llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+    formatter(messages=[{"role": "user", "content": "hi"}])
+    return formatter
 
 
 def embedded_model_path() -> Path | None:
@@ -228,6 +241,7 @@ class LlamaCppBackend:
                 return
             info = self.check_model_file()
             try:
+                import jinja2
                 import llama_cpp
                 from llama_cpp import llama_chat_format
             except ImportError as exc:
@@ -255,18 +269,21 @@ class LlamaCppBackend:
                         )
             except (ValueError, RuntimeError, OSError) as exc:
                 raise BackendUnavailable(
-                    f"llama.cpp could not load {self.model_path.name}: {exc} "  # type: ignore[union-attr]
+                    f"llama.cpp could not load {self.model_path.name}: {one_line(str(exc))} "  # type: ignore[union-attr]
                     "(corrupt file, unsupported architecture, or not enough memory)",
                     kind="load",
                 ) from None
+            except jinja2.TemplateError as exc:  # `Llama` compiles every template in the file
+                raise self._broken_template(exc) from None
             llama.verbose = False  # no per-turn prints to stderr
-            template = llama.metadata.get("tokenizer.chat_template") or CHATML_TEMPLATE
             eos_id, bos_id = llama.token_eos(), llama.token_bos()
             eos = llama._model.token_get_text(eos_id) if eos_id != -1 else ""
             bos = llama._model.token_get_text(bos_id) if bos_id != -1 else ""
-            self._formatter = llama_chat_format.Jinja2ChatFormatter(
-                template=template, eos_token=eos, bos_token=bos
-            )
+            try:
+                self._formatter = _chat_formatter(llama_chat_format, llama.metadata, eos, bos)
+            except Exception as exc:  # jinja2's errors, or anything the template raises
+                llama.close()
+                raise self._broken_template(exc) from None
             self._stop_strings = [eos] if eos else []
             vocab = self._vocab = llama._model.vocab
             self._tokenize = PromptTokenizer(llama, llama_cpp, vocab)
@@ -281,6 +298,13 @@ class LlamaCppBackend:
                 "loaded %s in %.2fs (n_ctx=%d, n_threads=%d, n_gpu_layers=%d)",
                 info.name, self.load_seconds, s.n_ctx, self.n_threads, s.n_gpu_layers,
             )  # fmt: skip
+
+    def _broken_template(self, exc: Exception) -> BackendUnavailable:
+        name = self.model_path.name if self.model_path else "the model"
+        return BackendUnavailable(
+            f"the chat template in {name} is broken: {type(exc).__name__}: {one_line(str(exc))[:200]}",
+            kind="load",
+        )
 
     def _abort_requested(self, _data: ctypes.c_void_p) -> bool:
         abort = self._abort

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import os
+import struct
 from pathlib import Path
 
 import pytest
 
+from assistant.backends.llama_cpp import LlamaCppBackend
+from assistant.cli import main
+from assistant.core.backend import BackendUnavailable
 from assistant.core.gguf import GGUFError, read_info
+from tests.conftest import small_config
+from tests.unit.test_gguf_properties import TINY
 
 
 def test_reads_the_embedded_model_header(smollm_path: Path) -> None:
@@ -45,3 +52,79 @@ def test_missing_and_directory(tmp_path: Path) -> None:
         read_info(tmp_path / "none.gguf")
     with pytest.raises(GGUFError, match="directory"):
         read_info(tmp_path)
+
+
+# -- a corrupt model through the backend and the CLI: one line, never a traceback --
+
+
+def _load_error(path: Path) -> BackendUnavailable:
+    backend = LlamaCppBackend(small_config().local, model_path=path)
+    with pytest.raises(BackendUnavailable) as caught:
+        backend.load()
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 600, message
+    return caught.value
+
+
+def _with_chat_template(smollm_path: Path, target: Path, template: bytes) -> Path:
+    """A copy of SmolLM2 whose chat template is `template` (padded to the same length)."""
+    data = bytearray(smollm_path.read_bytes())
+    key = b"tokenizer.chat_template"
+    at = data.index(key) + len(key)
+    _vtype, length = struct.unpack_from("<IQ", data, at)
+    data[at + 12 : at + 12 + length] = template.ljust(length)
+    target.write_bytes(data)
+    return target
+
+
+@pytest.mark.parametrize(
+    "content", [os.urandom(4096), b"GGUF" + os.urandom(4096), b""], ids=["random", "gguf-random", "empty"]
+)
+def test_garbage_is_refused_before_llama_cpp(tmp_path: Path, content: bytes) -> None:
+    error = _load_error(write(tmp_path / "bad.gguf", content))
+    assert error.kind == "model_file" and "bad.gguf" in str(error)
+
+
+def test_a_header_llama_cpp_rejects_is_one_line(tmp_path: Path) -> None:
+    """A well-formed header without the model's tensors: llama-cpp-python raises
+    ValueError("Failed to load model from file"), which becomes BackendUnavailable."""
+    error = _load_error(write(tmp_path / "tiny.gguf", bytes(TINY.buf)))
+    assert error.kind == "load" and "could not load tiny.gguf" in str(error)
+
+
+def test_a_valid_header_with_truncated_tensors(smollm_path: Path, tmp_path: Path) -> None:
+    cut = write(tmp_path / "cut.gguf", smollm_path.read_bytes()[:-1000])
+    assert "truncated" in str(_load_error(cut))
+
+
+@pytest.mark.parametrize(
+    "template", [b"{% if %}{{ oops", b"{{ raise_exception('no users here') }}"], ids=["syntax", "raises"]
+)
+def test_a_broken_chat_template_fails_the_load(smollm_path: Path, tmp_path: Path, template: bytes) -> None:
+    """Regression: a template jinja cannot compile escaped load() as TemplateSyntaxError
+    (a traceback in `ask`); one that raises loaded, then failed every turn."""
+    path = _with_chat_template(smollm_path, tmp_path / "template.gguf", template)
+    error = _load_error(path)
+    assert error.kind == "load" and "chat template in template.gguf is broken" in str(error)
+
+
+@pytest.mark.parametrize("backend", ["local", "auto"])
+@pytest.mark.parametrize(
+    "content",
+    [b"GGUF\x03\x00\x00\x00" + struct.pack("<QQQ", 0, 1, 2**63), bytes(TINY.buf)],
+    ids=["key-length-2**63", "no-tensors"],
+)
+def test_ask_with_a_corrupt_model_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str, content: bytes
+) -> None:
+    bad = write(tmp_path / "BAD.gguf", content)
+    assert main(["ask", "--backend", backend, "--model", str(bad), "hello"]) == 1
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert lines and all(line.startswith("assistant: ") for line in lines), err
+    assert "BAD.gguf" in err and "Traceback" not in err
+
+
+def write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
