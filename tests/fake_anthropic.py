@@ -64,6 +64,9 @@ Scripted replies (one consumed per valid ``POST /v1/messages``, in enqueue order
 * :class:`ErrorEvent` – ``event: error`` after ``after_tokens`` deltas, then a clean end.
 * :class:`Drop` – the socket is closed after ``after_tokens`` deltas (no terminating chunk).
 * :class:`NoMessageStop` – everything but ``message_stop``, then a clean end.
+* :class:`Raw` – any response at all, sent byte for byte (a status, headers, body chunks,
+  optionally cut short): what a broken or hostile server might send. :func:`sse` builds
+  one event's bytes, valid or not.
 
 For the faults, ``after_tokens=0`` means "right after message_start". On a
 non-streaming request, a ``Stall`` delays the whole response, an ``ErrorEvent`` becomes
@@ -124,12 +127,14 @@ __all__ = [
     "ErrorEvent",
     "FakeAnthropic",
     "NoMessageStop",
+    "Raw",
     "RecordedRequest",
     "Reply",
     "Stall",
     "Status",
     "closed_port_url",
     "fake_token_count",
+    "sse",
 ]
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]|\s+")
@@ -236,7 +241,43 @@ class NoMessageStop:
     text: str = DEFAULT_FAULT_TEXT
 
 
-Reply = Answer | Status | Stall | ErrorEvent | Drop | NoMessageStop
+@dataclass(frozen=True)
+class Raw:
+    """A response sent exactly as given: for servers that break the protocol.
+
+    ``chunks`` go out as one HTTP chunk each (so an SSE stream can be split anywhere),
+    or, with ``chunked=False``, as a body with ``content-length``. ``cut`` closes the
+    socket after the chunks, before the body's end (a truncated stream).
+    ``content_type=None`` sends no content-type header. The connection is always
+    closed after a raw response, so nothing left of it can reach the next request.
+    """
+
+    status: int = 200
+    chunks: tuple[bytes, ...] = ()
+    content_type: str | None = "text/event-stream"
+    headers: dict[str, str] = field(default_factory=dict)
+    chunked: bool = True
+    cut: bool = False
+
+
+def sse(event: str | None, data: object) -> bytes:
+    """One server-sent event: ``event: NAME`` (unless None) and ``data:`` lines.
+
+    ``data`` that is bytes or str is sent as it is (invalid JSON included); anything
+    else as JSON.
+    """
+    if isinstance(data, bytes):
+        payload = data
+    elif isinstance(data, str):
+        payload = data.encode("utf-8", "surrogatepass")
+    else:
+        payload = json.dumps(data).encode()
+    head = b"event: %s\n" % event.encode("utf-8", "surrogatepass") if event is not None else b""
+    lines = b"".join(b"data: %s\n" % line for line in payload.split(b"\n"))
+    return head + lines + b"\n"
+
+
+Reply = Answer | Status | Stall | ErrorEvent | Drop | NoMessageStop | Raw
 
 
 def RATE_LIMITED(retry_after: float = 1) -> Status:
@@ -480,7 +521,7 @@ class FakeAnthropic:
     def enqueue_many(self, replies: Iterable[Reply]) -> None:
         replies = list(replies)
         for reply in replies:
-            if not isinstance(reply, (Answer, Status, Stall, ErrorEvent, Drop, NoMessageStop)):
+            if not isinstance(reply, (Answer, Status, Stall, ErrorEvent, Drop, NoMessageStop, Raw)):
                 raise TypeError(f"not a reply: {reply!r}")
         with self._lock:
             self._queue.extend(replies)
@@ -690,6 +731,8 @@ class _Handler(BaseHTTPRequestHandler):
         reply = fake._next_reply()
         if isinstance(reply, Status):
             return self._error(reply.code, reply.error_type, reply.message, reply.headers)
+        if isinstance(reply, Raw):
+            return self._raw(reply)
         usage = fake._input_usage(body, api_key)
         if body.get("stream") is True:
             return self._stream(reply, body, usage)
@@ -714,6 +757,35 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, code: int, error_type: str, message: str, extra: dict[str, str] | None = None) -> None:
         payload = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": self.request_id}
         self._json(code, payload, extra)
+
+    def _raw(self, reply: Raw) -> None:
+        self.close_connection = True
+        self.send_response(reply.status)
+        if reply.content_type is not None:
+            self.send_header("content-type", reply.content_type)
+        self.send_header("request-id", self.request_id)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("connection", "close")
+        if reply.chunked:
+            self.send_header("transfer-encoding", "chunked")
+        else:  # a cut body falls short of what it declares
+            self.send_header("content-length", str(sum(map(len, reply.chunks)) + reply.cut))
+        self.end_headers()
+        try:
+            for chunk in reply.chunks:
+                if not reply.chunked:
+                    self.wfile.write(chunk)
+                elif chunk:  # an empty chunk would end the body
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+            if reply.cut:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            elif reply.chunked:
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+        except _CONNECTION_ERRORS:
+            pass
 
     # message construction ------------------------------------------------------
 

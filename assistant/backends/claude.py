@@ -26,6 +26,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from assistant.backends.claude_events import (
+    MAX_TOKEN_FIGURE,
+    WRITE_1H,
+    MalformedEvent,
+    field,
+    figures,
+    kind_of,
+    model_name,
+    part,
+    stop_reason,
+    text_field,
+)
 from assistant.backends.claude_request import (
     StreamTruncated,
     build_request,
@@ -35,7 +47,7 @@ from assistant.backends.claude_request import (
 from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
 from assistant.core.config import ClaudeConfig, Config
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, Retrying, StreamEvent, TextDelta, TurnDone, Usage
+from assistant.core.events import BackendError, Retrying, StopReason, StreamEvent, TextDelta, TurnDone, Usage
 from assistant.core.paths import Paths
 from assistant.core.pricing import price_table
 from assistant.core.retry import RetryBudget
@@ -51,7 +63,9 @@ POLL_SECONDS = 0.05  # how often a waiting consumer looks at `cancel`
 OFFLINE_BACKOFF_SECONDS = 60.0  # after a failed count_tokens, estimate for this long
 MAX_CONCURRENCY = 4
 DRAIN_SECONDS = 1.0  # after message_stop, for the body's terminating bytes
-_STOP_REASONS = {"max_tokens": "max_tokens", "model_context_window_exceeded": "max_tokens"}
+# A prompt's API count over tiktoken's outside this range is a server's error, not
+# a tokenizer difference: it is not learned (it would skew every later estimate).
+PLAUSIBLE_RATIO = (0.1, 10.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,16 +304,24 @@ class ClaudeBackend:
 
 
 class _TurnReader:
-    """Turns one attempt's SSE events into stream events, and remembers how far it got."""
+    """Turns one attempt's SSE events into stream events, and remembers how far it got.
+
+    Events are read through `claude_events`, which trusts nothing the server sent: a
+    malformed event ends the attempt as a failure (`MalformedEvent`), never as an
+    exception out of `stream()`.
+    """
 
     def __init__(self, backend: ClaudeBackend, raw_prompt_count: int) -> None:
         self.backend = backend
         self.raw = raw_prompt_count
-        self.start: Any = None  # message_start's usage
+        self.count = backend.counter.count_text
+        self.started = False  # message_start arrived
+        self.start: dict[str, int] = {}  # message_start's usage figures
+        self.final: dict[str, int] = {}  # message_delta's (cumulative) usage figures
         self.model = backend.settings.model
         self.output_tokens = 0  # estimated while streaming, the API's at message_delta
-        self.final: Any = None  # message_delta's usage
-        self.stop_reason = "end_turn"
+        self.stop_reason: StopReason = "end_turn"
+        self.stopped = False  # message_stop arrived
         self.text_seen = False
         self.failure: BaseException | None = None
 
@@ -309,93 +331,108 @@ class _TurnReader:
         finally:
             # Learned (and saved to disk) once the turn's events are out, never between
             # the prompt's usage and the first token.
-            if self.start is not None:
-                prompt = self.final_usage(estimated=False).prompt_tokens
-                self.backend.calibration.learn(self.backend.settings.model, prompt, self.raw)
+            usage = self.final_usage(estimated=False)
+            low, high = PLAUSIBLE_RATIO
+            if not usage.estimated and low <= usage.prompt_tokens / max(self.raw, 1) <= high:
+                self.backend.calibration.learn(self.backend.settings.model, usage.prompt_tokens, self.raw)
 
     def _read(self, attempt: _Attempt, cancel: threading.Event) -> Iterator[StreamEvent]:
-        count = self.backend.counter.count_text
         while True:
             event = attempt.next(cancel)
             if event is None:  # cancelled
-                if self.start is not None:
+                if self.started:
                     yield self.final_usage(estimated=True)
                 yield TurnDone("cancelled")
                 return
-            kind = getattr(event, "type", None)
-            if kind == "content_block_delta":
-                delta = event.delta
-                if delta.type == "text_delta":
-                    tokens = count(delta.text) if delta.text else 0
-                    self.output_tokens += tokens
-                    self.text_seen = True
-                    yield TextDelta(delta.text, tokens)
-                elif delta.type == "thinking_delta":
-                    # Thinking is generated (and billed) output, never shown as the answer.
-                    tokens = count(delta.thinking)
-                    self.output_tokens += tokens
-                    yield TextDelta("", tokens)
-            elif kind == "message_start":
-                self.start = event.message.usage
-                self.model = event.message.model or self.model
-                usage = self.final_usage(estimated=False)
-                yield Usage(
-                    usage.prompt_tokens,
-                    0,
-                    cache_read_tokens=usage.cache_read_tokens,
-                    cache_write_tokens=usage.cache_write_tokens,
-                    cache_write_1h_tokens=usage.cache_write_1h_tokens,
-                    model=self.model,
-                )
-            elif kind == "message_delta":
-                self.final = event.usage
-                self.output_tokens = event.usage.output_tokens
-                reason = event.delta.stop_reason or "end_turn"
-                self.stop_reason = _STOP_REASONS.get(reason, "end_turn")
-            elif kind == "message_stop":
-                yield self.final_usage(estimated=False)
-                yield TurnDone(self.stop_reason)  # type: ignore[arg-type]
+            if isinstance(event, _Failed):
+                self.failure = event.exc
+                return
+            if isinstance(event, _Finished):  # the body ended without message_stop
+                self.failure = StreamTruncated("the stream ended before message_stop")
+                return
+            try:
+                yield from self._event(event)
+            except MalformedEvent as exc:
+                attempt.abort()
+                self.failure = exc
+                return
+            if self.stopped:
                 # Let the producer read the body's last bytes, so the connection goes
                 # back to the SDK's pool: the next turn then skips the TCP/TLS handshake.
                 attempt.finish()
                 return
-            elif kind == "content_block_start":
-                block = event.content_block
-                if block.type == "text" and block.text:
+
+    def _event(self, event: Any) -> Iterator[StreamEvent]:
+        """The stream events one SSE event gives; unknown event types give none."""
+        kind = kind_of(event)
+        if kind == "content_block_delta":
+            delta = part(event, "delta", kind)
+            delta_kind = kind_of(delta)
+            if delta_kind == "text_delta":
+                text = text_field(delta, "text", kind)
+                tokens = self.count(text) if text else 0
+                self.output_tokens += tokens
+                self.text_seen = True
+                yield TextDelta(text, tokens)
+            elif delta_kind == "thinking_delta":
+                # Thinking is generated (and billed) output, never shown as the answer.
+                tokens = self.count(text_field(delta, "thinking", kind))
+                self.output_tokens += tokens
+                yield TextDelta("", tokens)
+        elif kind == "message_start":
+            message = part(event, "message", kind)
+            self.started = True
+            self.start = figures(field(message, "usage"))
+            self.model = model_name(field(message, "model"), self.model)
+            usage = self.final_usage(estimated=False)
+            yield Usage(
+                usage.prompt_tokens,
+                0,
+                cache_read_tokens=usage.cache_read_tokens,
+                cache_write_tokens=usage.cache_write_tokens,
+                cache_write_1h_tokens=usage.cache_write_1h_tokens,
+                estimated=usage.estimated,
+                model=self.model,
+            )
+        elif kind == "message_delta":
+            self.final = figures(field(event, "usage"))
+            self.output_tokens = self.final.get("output_tokens", self.output_tokens)
+            self.stop_reason = stop_reason(field(field(event, "delta"), "stop_reason"))
+        elif kind == "message_stop":
+            yield self.final_usage(estimated=False)
+            yield TurnDone(self.stop_reason)
+            self.stopped = True
+        elif kind == "content_block_start":
+            block = part(event, "content_block", kind)
+            if kind_of(block) == "text":
+                text = text_field(block, "text", kind)
+                if text:
                     self.text_seen = True
-                    tokens = count(block.text)
+                    tokens = self.count(text)
                     self.output_tokens += tokens
-                    yield TextDelta(block.text, tokens)
-            elif isinstance(event, _Failed):
-                self.failure = event.exc
-                return
-            elif isinstance(event, _Finished):  # the body ended without message_stop
-                self.failure = StreamTruncated("the stream ended before message_stop")
-                return
+                    yield TextDelta(text, tokens)
 
     def final_usage(self, *, estimated: bool) -> Usage:
         """The turn's usage: message_start's prompt figures (the cumulative ones in
-        message_delta win when present) and the output count so far."""
-        start, final = self.start, self.final
-        if start is None:
-            return Usage(self.backend.calibration.estimate(self.model, self.raw).tokens, self.output_tokens, estimated=True)
+        message_delta win when present) and the output count so far. A prompt the
+        server gave no believable count of stays an estimate."""
+        estimate = self.backend.calibration.estimate(self.model, self.raw).tokens
+        if not self.started:
+            return Usage(estimate, self.output_tokens, estimated=True)
 
-        def pick(name: str) -> int:
-            value = getattr(final, name, None) if final is not None else None
-            if value is None:
-                value = getattr(start, name, None)
-            return value or 0
+        def pick(name: str) -> int | None:
+            return self.final.get(name, self.start.get(name))
 
-        read, write = pick("cache_read_input_tokens"), pick("cache_creation_input_tokens")
-        split = getattr(start, "cache_creation", None)
-        write_1h = (getattr(split, "ephemeral_1h_input_tokens", 0) or 0) if split is not None else 0
+        read, write = pick("cache_read_input_tokens") or 0, pick("cache_creation_input_tokens") or 0
+        uncached = pick("input_tokens")
+        prompt = estimate if uncached is None else min(uncached + read + write, MAX_TOKEN_FIGURE)
         return Usage(
-            prompt_tokens=pick("input_tokens") + read + write,
+            prompt_tokens=prompt,
             completion_tokens=self.output_tokens,
             cache_read_tokens=read,
             cache_write_tokens=write,
-            cache_write_1h_tokens=write_1h,
-            estimated=estimated,
+            cache_write_1h_tokens=min(self.start.get(WRITE_1H, 0), write),
+            estimated=estimated or uncached is None,
             model=self.model,
         )
 

@@ -3,7 +3,9 @@
 Every failure the SDK or the network can raise becomes a `Failure`: its kind,
 whether sending the request again can help, and the server's retry hints.
 Messages never contain the API key: they are built from status codes, error
-types and the API's own error message only.
+types and the API's own error message only. What the server sent is untrusted
+text (any JSON type, a megabyte, control characters, lone surrogates): it is
+shown only as `server_text`, one short printable line.
 """
 
 from __future__ import annotations
@@ -15,13 +17,27 @@ from dataclasses import dataclass, field
 import anthropic
 import httpx2
 
+from assistant.backends.claude_events import MalformedEvent
 from assistant.backends.claude_request import StreamTruncated
 from assistant.core.events import ErrorKind
+from assistant.core.text import clean_text
 
 SWITCH = "switch with /model local"
 DROPPED = "the connection dropped"
 # A 429 (or 400/402/403) that is about money, not rate: retrying cannot help.
 _SPEND = re.compile(r"usage limit|spend(ing)? limit|credit balance|billing|quota", re.I)
+MAX_DETAIL = 300  # characters of the server's own words in a message
+MAX_ERROR_TYPE = 60
+
+
+def server_text(value: object, limit: int = MAX_DETAIL) -> str:
+    """Text from the server as one printable line of at most `limit` characters
+    ("" for a value that is not text)."""
+    if not isinstance(value, str):
+        return ""
+    words = " ".join(clean_text(value).split())
+    line = "".join(c for c in words if c.isprintable())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +49,8 @@ class Failure:
 
 
 def _status_failure(exc: anthropic.APIStatusError) -> Failure:
-    error_type = exc.type or ""
-    detail = " ".join((exc.api_message or "").split()).rstrip(".")  # one line, whatever the API sent
+    error_type = server_text(exc.type, MAX_ERROR_TYPE)
+    detail = server_text(exc.api_message).rstrip(".")
     headers = {k.lower(): v for k, v in exc.response.headers.items()}
     status = exc.status_code
     # An `error` event inside a stream arrives on a 200 response; its type says what it is.
@@ -100,9 +116,11 @@ def classify(exc: BaseException, host: str) -> Failure:
         if cause == DROPPED:
             return Failure("network", True, f"The connection to the Claude API at {host} dropped. Retry, or {SWITCH}.")
         return Failure("network", True, f"Cannot reach the Claude API at {host}: {cause}. Check the network, or {SWITCH}.")
+    if isinstance(exc, MalformedEvent):
+        return Failure("server", True, f"The Claude API at {host} sent a malformed stream ({exc}). Retry, or {SWITCH}.")
     if isinstance(exc, anthropic.APIResponseValidationError | ValueError):
         return Failure("server", True, f"The Claude API sent something unreadable ({type(exc).__name__}). Retry, or {SWITCH}.")
-    first_line = " ".join(str(exc).split())[:200]
+    first_line = server_text(str(exc), 200)
     return Failure("request", False, f"The Claude request failed: {type(exc).__name__}: {first_line}")
 
 
@@ -116,4 +134,4 @@ def _root_cause(exc: BaseException) -> str:
         return "connection refused"
     if isinstance(exc, httpx2.RemoteProtocolError) or "peer closed" in text.lower():
         return DROPPED
-    return text.splitlines()[0][:200]
+    return server_text(text, 200) or type(seen).__name__

@@ -33,7 +33,10 @@ def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = t
     except ValueError:
         pass
     date = email.utils.parsedate_tz(value)
-    return None if date is None else float(email.utils.mktime_tz(date) - now())
+    try:
+        return None if date is None else float(email.utils.mktime_tz(date) - now())
+    except (ValueError, OverflowError):  # a date out of range (year 99999): no hint
+        return None
 
 
 def backoff_delay(retries_done: int, headers: Mapping[str, str], rand: Callable[[], float] = random.random) -> float:
