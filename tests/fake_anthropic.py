@@ -458,6 +458,8 @@ class FakeAnthropic:
         self.min_cache_tokens = min_cache_tokens
         #: When set to an HTTP status, count_tokens answers that error instead.
         self.count_tokens_fails: int | None = None
+        #: When set, count_tokens answers this raw response instead (every time).
+        self.count_tokens_raw: Raw | None = None
         self._lock = threading.Lock()
         self._queue: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
@@ -711,6 +713,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, "invalid_request_error", "The request body is not valid JSON.")
 
         if path == "/v1/messages/count_tokens":
+            if fake.count_tokens_raw is not None:
+                return self._raw(fake.count_tokens_raw)
             if fake.count_tokens_fails is not None:
                 code = fake.count_tokens_fails
                 return self._error(code, _TYPE_FOR_STATUS.get(code, "api_error"), "count_tokens failed (fake)")

@@ -31,6 +31,7 @@ from assistant.backends.claude_events import (
     WRITE_1H,
     MalformedEvent,
     field,
+    figure,
     figures,
     kind_of,
     model_name,
@@ -249,13 +250,22 @@ class ClaudeBackend:
                 result = client.messages.count_tokens(
                     **count_tokens_request(request), timeout=self.settings.count_tokens_timeout
                 )
+                tokens = figure(field(result, "input_tokens"))
+                if tokens is None:
+                    raise MalformedEvent("count_tokens answered without a believable input_tokens")
             except Exception as exc:  # offline, rate-limited, old server: estimate instead
                 log.info("count_tokens failed, estimating offline: %s", type(exc).__name__)
                 self._offline_until = time.monotonic() + OFFLINE_BACKOFF_SECONDS
             else:
-                self.calibration.learn(self.settings.model, result.input_tokens, raw)
-                return TokenCount(result.input_tokens)
+                self.learn(tokens, raw)
+                return TokenCount(tokens)
         return self.calibration.estimate(self.settings.model, raw)
+
+    def learn(self, api_tokens: int, raw_tokens: int) -> None:
+        """Learn the API's count of a prompt over tiktoken's, unless it is implausible."""
+        low, high = PLAUSIBLE_RATIO
+        if low <= api_tokens / max(raw_tokens, 1) <= high:
+            self.calibration.learn(self.settings.model, api_tokens, raw_tokens)
 
     def window_counter(self) -> ClaudeCounter:
         return ClaudeCounter(self)
@@ -332,9 +342,8 @@ class _TurnReader:
             # Learned (and saved to disk) once the turn's events are out, never between
             # the prompt's usage and the first token.
             usage = self.final_usage(estimated=False)
-            low, high = PLAUSIBLE_RATIO
-            if not usage.estimated and low <= usage.prompt_tokens / max(self.raw, 1) <= high:
-                self.backend.calibration.learn(self.backend.settings.model, usage.prompt_tokens, self.raw)
+            if not usage.estimated:
+                self.backend.learn(usage.prompt_tokens, self.raw)
 
     def _read(self, attempt: _Attempt, cancel: threading.Event) -> Iterator[StreamEvent]:
         while True:

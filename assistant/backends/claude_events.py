@@ -25,7 +25,7 @@ _SCALARS = (str, int, float, bool, list)
 
 
 class MalformedEvent(ValueError):
-    """An event of the Messages stream without the documented shape."""
+    """A response, or an event of the Messages stream, without the documented shape."""
 
 
 def field(obj: Any, name: str) -> Any:
@@ -59,7 +59,8 @@ def text_field(obj: Any, name: str, kind: str) -> str:
     return clean_text(value)
 
 
-def _figure(value: Any) -> int | None:
+def figure(value: Any) -> int | None:
+    """`value` when it is a believable token count, else None."""
     if type(value) is int and 0 <= value <= MAX_TOKEN_FIGURE:  # not bool, not float
         return value
     return None
@@ -67,8 +68,8 @@ def _figure(value: Any) -> int | None:
 
 def figures(usage: Any) -> dict[str, int]:
     """The believable figures of a `usage` object, by the API's names."""
-    found = {name: _figure(field(usage, name)) for name in USAGE_FIGURES}
-    found[WRITE_1H] = _figure(field(field(usage, "cache_creation"), WRITE_1H))
+    found = {name: figure(field(usage, name)) for name in USAGE_FIGURES}
+    found[WRITE_1H] = figure(field(field(usage, "cache_creation"), WRITE_1H))
     return {name: value for name, value in found.items() if value is not None}
 
 

@@ -325,3 +325,23 @@ def test_an_absurd_prompt_count_is_not_learned(server: FakeAnthropic, backend: C
     turn = hostile_turn(server, backend, Raw(200, (start, VALID_TEXT, VALID_END)))
     assert turn.api_usages[-1].prompt_tokens == 10**9
     assert backend.calibration.get(model) == before
+
+
+COUNT_BODY = st.builds(lambda value: _json({"input_tokens": value}), st.integers(0, 99) | FIGURE) | st.builds(
+    _json, JSON
+) | st.binary(max_size=100)
+
+
+@given(status=st.sampled_from([200, 400, 429, 500, 529]), body=COUNT_BODY)
+def test_a_hostile_count_tokens_answer(
+    server: FakeAnthropic, backend: ClaudeBackend, status: int, body: bytes
+) -> None:
+    """Regression: a body of `null` or `{}` raised AttributeError out of count_tokens(),
+    and `{"input_tokens": -1}` became the window's count."""
+    server.count_tokens_raw = Raw(status, (body,), "application/json")
+    backend._offline_until = 0.0  # a failed count sends the next ones offline for a minute
+    try:
+        count = backend.count_tokens(MESSAGES)
+    finally:
+        server.count_tokens_raw = None
+    assert type(count.tokens) is int and 0 <= count.tokens <= MAX_TOKEN_FIGURE
