@@ -54,7 +54,9 @@ def test_missing_and_directory(tmp_path: Path) -> None:
         read_info(tmp_path)
 
 
-# -- a corrupt model through the backend and the CLI: one line, never a traceback --
+# -- a corrupt model through the backend, the CLI and the TUI: one line, never a traceback --
+
+KEY_LENGTH_2_63 = b"GGUF\x03\x00\x00\x00" + struct.pack("<QQQ", 0, 1, 2**63)  # once an OverflowError
 
 
 def _load_error(path: Path) -> BackendUnavailable:
@@ -109,11 +111,7 @@ def test_a_broken_chat_template_fails_the_load(smollm_path: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize("backend", ["local", "auto"])
-@pytest.mark.parametrize(
-    "content",
-    [b"GGUF\x03\x00\x00\x00" + struct.pack("<QQQ", 0, 1, 2**63), bytes(TINY.buf)],
-    ids=["key-length-2**63", "no-tensors"],
-)
+@pytest.mark.parametrize("content", [KEY_LENGTH_2_63, bytes(TINY.buf)], ids=["key-length-2**63", "no-tensors"])
 def test_ask_with_a_corrupt_model_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str, content: bytes
 ) -> None:
@@ -128,3 +126,21 @@ def test_ask_with_a_corrupt_model_is_one_line(
 def write(path: Path, content: bytes) -> Path:
     path.write_bytes(content)
     return path
+
+
+@pytest.mark.parametrize("content", [KEY_LENGTH_2_63, bytes(TINY.buf)], ids=["key-length-2**63", "no-tensors"])
+async def test_the_tui_says_model_not_loaded_in_one_line(tmp_path: Path, content: bytes) -> None:
+    from assistant.core.config import Config
+    from assistant.ui.app import make_app
+    from assistant.ui.messages import LoadFinished
+    from tests.ui.helpers import transcript_text, wait_for
+
+    backend = LlamaCppBackend(small_config().local, model_path=write(tmp_path / "BAD.gguf", content))
+    seen: list[object] = []
+    app = make_app(Config(), backend=backend, ledger=False)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await wait_for(pilot, lambda: any(isinstance(m, LoadFinished) for m in seen))
+        await pilot.pause()
+        [finished] = [m for m in seen if isinstance(m, LoadFinished)]
+        assert finished.error and "\n" not in finished.error and "BAD.gguf" in finished.error
+        assert f"Model not loaded: {finished.error}" in " ".join(transcript_text(app).split())
