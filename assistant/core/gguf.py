@@ -45,6 +45,7 @@ MAX_KEY_BYTES = 65_535  # the GGUF spec's limit on a key (also used for tensor n
 MAX_STRING_BYTES = 16 * 2**20  # chat templates, the longest real strings, are ~100 KB
 MAX_ARRAY_DEPTH = 4  # llama.cpp reads no nested arrays at all
 MAX_DIMS = 4  # GGML_MAX_DIMS
+_SMALL_READ = 4096  # reads this small need no check first: nothing big is allocated
 
 
 class GGUFError(Exception):
@@ -117,7 +118,8 @@ class _Reader:
         length = self.uint("<Q")
         if length > cap:
             raise self.corrupt(f"a {what} of {length:,} bytes, more than {cap:,}")
-        self.fits(length, 1, f"bytes of a {what}")
+        if length > _SMALL_READ:  # a short read of a small string is caught below, cheaply
+            self.fits(length, 1, f"bytes of a {what}")
         data = self.f.read(length)
         if len(data) != length:
             raise GGUFError(self.cut_short)
