@@ -48,3 +48,35 @@ async def test_sessions_screen_searches_and_resumes() -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.session.session_id == first.session.session_id)
         assert app.session.exchanges[0].user.content == "tell me about lists"
+
+
+async def test_renaming_or_deleting_when_the_ledger_fails_is_one_line_and_the_screen_stays() -> None:
+    """Before: a LedgerError (or no ledger at all) from rename/delete ended the app with a traceback."""
+    from assistant.core.ledger import LedgerError
+    from assistant.ui.screens.sessions import SessionsScreen
+
+    first = make_app(Config(), backend=ScriptedBackend(["About lists."]))
+    await chat(first, "tell me about lists")
+    app = make_app(Config(), backend=ScriptedBackend(["x"]))
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/sessions")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen) and len(app.screen.rows) == 1)
+        screen = app.screen
+        ledger = app.session.ledger()
+
+        def failing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise LedgerError("cost ledger x: cannot write: disk I/O error")
+
+        ledger._write = failing  # type: ignore[method-assign]
+        screen.query_one("DataTable").focus()
+        await pilot.press("ctrl+r")
+        screen.query_one("#sessions-search").value = "new title"
+        await pilot.press("enter")
+        screen.query_one("DataTable").focus()
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert sum("cannot write: disk I/O error" in n for n in said) == 2, said
+        assert all("\n" not in n for n in said)
+        assert isinstance(app.screen, SessionsScreen) and app.return_code is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 
 if TYPE_CHECKING:
     from assistant.core.chat import ChatSession
+    from assistant.core.ledger import Ledger
 
 
 class SessionsScreen(ModalScreen[str | None]):
@@ -84,7 +86,8 @@ class SessionsScreen(ModalScreen[str | None]):
         if self._renaming is not None:
             from assistant.core import session_store
 
-            session_store.rename(self.session.ledger(), self._renaming, event.value.strip())
+            if self._change("rename", lambda ledger: session_store.rename(ledger, self._renaming, event.value.strip())):
+                self.app.notify(f"Renamed session {self._renaming}.")
             self._renaming = None
             event.input.placeholder = "search titles, questions and answers"
             event.input.value = ""
@@ -121,9 +124,25 @@ class SessionsScreen(ModalScreen[str | None]):
         if chosen is None or chosen == self.session.session_id:
             self.app.notify("This is the session in use: it cannot be deleted.", severity="warning")
             return
-        session_store.delete(self.session.ledger(), chosen)
-        self.app.notify(f"Deleted session {chosen} (its costs stay in the ledger).")
+        if self._change("delete", lambda ledger: session_store.delete(ledger, chosen)):
+            self.app.notify(f"Deleted session {chosen} (its costs stay in the ledger).")
         self.refresh_list(self.query_one("#sessions-search", Input).value)
+
+    def _change(self, doing: str, change: Callable[[Ledger], None]) -> bool:
+        """Apply `change` to the ledger; a ledger that cannot be opened or written is
+        one line in a toast, and the screen stays."""
+        from assistant.core.ledger import LedgerError
+
+        ledger = self.session.ledger()
+        if ledger is None:
+            self.app.notify(f"Cannot {doing} the session: {self.session.ledger_error or 'no ledger'}", severity="error")
+            return False
+        try:
+            change(ledger)
+        except LedgerError as exc:
+            self.app.notify(f"Cannot {doing} the session: {exc}", severity="error")
+            return False
+        return True
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
