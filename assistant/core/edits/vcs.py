@@ -211,7 +211,7 @@ class Workspace:
         if not paths:
             raise VcsError("the edit changes no file")
         if self.is_git:
-            with _open(self.root) as git:
+            with _open(self.root) as git, git.exclusive():
                 return git.apply(paths, changes, provenance, write, self.dirty)
         return _Backups(self.root, self.backups_dir).apply(paths, changes, write)
 
@@ -226,7 +226,7 @@ class Workspace:
     def undo(self) -> str:
         """Take back the latest edit not yet undone; one line says what was undone."""
         if self.is_git:
-            with _open(self.root) as git:
+            with _open(self.root) as git, git.exclusive():
                 return git.undo()
         return _Backups(self.root, self.backups_dir).undo()
 
@@ -315,7 +315,8 @@ class _Git:
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
-        """This repository's apply lock, held from the checks before an edit to its commit."""
+        """This repository's apply lock, held from the checks before an edit (or an undo)
+        to its commit: `Workspace` takes it around `apply` and `undo`."""
         from assistant.core.edits.files import locked_file
 
         with locked_file(Path(self.repo.git_dir) / APPLY_LOCK, APPLY_WAIT_S) as held:
@@ -329,17 +330,6 @@ class _Git:
     # -- apply --
 
     def apply(
-        self,
-        paths: tuple[str, ...],
-        changes: Sequence[FileChange],
-        provenance: Provenance,
-        write: Write,
-        dirty_policy: DirtyPolicy,
-    ) -> Committed:
-        with self.exclusive():
-            return self._apply(paths, changes, provenance, write, dirty_policy)
-
-    def _apply(
         self,
         paths: tuple[str, ...],
         changes: Sequence[FileChange],
@@ -417,10 +407,6 @@ class _Git:
     # -- undo --
 
     def undo(self) -> str:
-        with self.exclusive():
-            return self._undo()
-
-    def _undo(self) -> str:
         self.check_ready()
         if not self.born():
             raise VcsError("nothing to undo: the repository has no commits yet")
