@@ -101,9 +101,16 @@ def headless(config: Config, backend: LlamaCppBackend, timings: EngineTimings, e
     session = ChatSession(config, backend, ledger=None)
     session.exchanges = list(earlier)
     result = session.run_turn(PROMPT, threading.Event())
-    if result.outcome != "ok" or result.stats.generation_tps is None:
-        raise SystemExit(f"headless turn failed: {result.outcome} {result.error}")
-    return Run(result.stats.generation_tps, timings.rate(), result.stats.tokens_out)
+    return Run(measured_rate(result, "headless"), timings.rate(), result.stats.tokens_out)
+
+
+def measured_rate(result, side: str) -> float:  # noqa: ANN001 - a TurnResult
+    """Tokens after the first ÷ first-to-last token, as the turn measured them where
+    they arrived (the status bar shows the engine's own figure once a turn is over)."""
+    s = result.stats
+    if result.outcome != "ok" or not s.generation_seconds or s.tokens_out < 2:
+        raise SystemExit(f"{side} turn failed: {result.outcome} {result.error}")
+    return (s.tokens_out - 1) / s.generation_seconds
 
 
 async def press_and_time(app, prompt: PromptInput) -> float:
@@ -147,9 +154,7 @@ async def tui(
         ui_cpu = (time.thread_time() - cpu0) / (time.perf_counter() - wall0)
         result = finished[0].result
         await pilot.pause()
-    if result.outcome != "ok" or result.stats.generation_tps is None:
-        raise SystemExit(f"TUI turn failed: {result.outcome} {result.error}")
-    return Run(result.stats.generation_tps, timings.rate(), result.stats.tokens_out, tuple(keys), ui_cpu)
+    return Run(measured_rate(result, "TUI"), timings.rate(), result.stats.tokens_out, tuple(keys), ui_cpu)
 
 
 def main() -> int:

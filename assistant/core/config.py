@@ -209,9 +209,9 @@ class CostConfig:
 @dataclass(frozen=True, slots=True)
 class UiConfig:
     theme: str = _f("textual-dark", "Textual theme name.")
-    status_refresh_hz: float = _f(8.0, "How often the status bar refreshes while streaming.", minimum=1, maximum=120)
+    status_refresh_hz: float = _f(4.0, "How often the status bar refreshes while streaming.", minimum=1, maximum=120)
     answer_refresh_hz: float = _f(
-        15.0, "How often a streaming answer is painted (the first text at once); each paint costs CPU the "
+        10.0, "How often a streaming answer is painted (the first text at once); each paint costs CPU the "
         "model could use.", minimum=1, maximum=120,
     )
 

@@ -45,7 +45,8 @@ class TurnMetrics:
     - time to first token: from `start` to the first non-empty text;
     - generation rate: model tokens after the first one, over the time from
       the first token to the last one (to *now* while streaming, so the live
-      figure falls when the stream stalls);
+      figure falls when the stream stalls); once finished, the engine's own
+      rate when the backend reports its timings;
     - prompt-eval rate: the engine's own timing when the backend reports it,
       otherwise prompt tokens evaluated (when the backend reports them) over
       the time to first token.
@@ -100,6 +101,13 @@ class TurnMetrics:
         return (until or self.first_token_at) - self.first_token_at
 
     def generation_tps(self, now: float | None = None) -> float | None:
+        """Once the turn is over, the engine's own figure where it reports one
+        (llama.cpp's tokens ÷ decode time), so the number shown is the engine's
+        truth and not how fast anything downstream took the tokens; while it
+        streams, and for engines that report nothing, the measured rate."""
+        t = self.timings
+        if self.end is not None and t is not None and t.generation_seconds > 0 and t.generated_tokens > 0:
+            return t.generated_tokens / t.generation_seconds
         span = self.generation_seconds(now)
         after_first = self.tokens_out - self._first_delta_tokens
         if span is None or after_first <= 0 or span <= 0:

@@ -105,7 +105,7 @@ class AssistantApp(App[None]):
             backends=backends,
             project_root=find_root(),  # the one project root (core/project.py), as the CLI's
         )
-        self.deltas = DeltaBuffer()
+        self.deltas = DeltaBuffer(on_full=lambda: self.post_message(AnswerDelta()))
         self._answer: AssistantMessage | None = None
         self._cancel = threading.Event()
         self._quitting = threading.Event()

@@ -166,3 +166,26 @@ def test_cancel_interrupts_a_long_prompt_evaluation(local_backend: LlamaCppBacke
     # the backend is still usable afterwards, and answers as before
     after = collect(local_backend, QUESTION)
     assert isinstance(after[-1], TurnDone) and of(after, TextDelta)
+
+
+def test_every_decode_runs_on_the_engine_thread_whoever_streams(local_backend: LlamaCppBackend) -> None:
+    """llama.cpp's OpenMP team belongs to the calling thread; decodes from the
+    caller's threads (a worker per TUI turn, the CLI's main thread) would leave a
+    team per thread alive and oversubscribe the cores. All run on one thread."""
+    llama = local_backend.llama
+    seen: set[str] = set()
+    real = llama.eval
+
+    def recording(tokens):  # noqa: ANN001, ANN202
+        seen.add(threading.current_thread().name)
+        return real(tokens)
+
+    llama.eval = recording  # type: ignore[method-assign]
+    try:
+        collect(local_backend, QUESTION)
+        worker = threading.Thread(target=lambda: collect(local_backend, QUESTION), name="a-turn-worker")
+        worker.start()
+        worker.join()
+    finally:
+        del llama.eval
+    assert len(seen) == 1 and next(iter(seen)).startswith("llama-engine")

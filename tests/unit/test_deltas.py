@@ -42,3 +42,17 @@ def test_cancel_releases_a_waiting_producer() -> None:
     threading.Timer(0.1, cancel.set).start()
     buffer.push("y", cancel)  # would wait forever without the cancel
     assert time.monotonic() - started < 1.0
+
+
+def test_a_full_buffer_asks_for_a_paint_at_once_once_per_batch() -> None:
+    """The UI paints at its frame rate; a producer that fills the buffer first asks
+    for a paint right away (once), so a fast stream is not held to the frame rate."""
+    asked: list[int] = []
+    buffer = DeltaBuffer(limit=4, on_full=lambda: asked.append(1))
+    cancel = threading.Event()
+    buffer.push("abcd", cancel)
+    assert asked == []
+    threading.Timer(0.1, lambda: buffer.shown(buffer.drain())).start()
+    buffer.push("e", cancel)  # full: asks, then waits for the paint
+    assert asked == [1]
+    assert buffer.drain() == "e"

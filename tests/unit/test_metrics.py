@@ -90,3 +90,18 @@ def test_context_fill_is_the_prompt_over_the_window_budget() -> None:
     session.run_turn("hi", threading.Event(), lambda event: fills.append(session.context_fill()))
     assert fills[0] is None  # nothing measured before the usage arrives
     assert session.context_fill() == session.last.stats.tokens_in / 1000
+
+
+def test_a_finished_turn_shows_the_engines_own_generation_rate() -> None:
+    """The status bar's tokens/sec is the engine's truth (its tokens ÷ its decode
+    time), not how fast the tokens were taken downstream; live, the measured rate."""
+    clock = FakeClock()
+    m = TurnMetrics(clock)
+    m.observe(TextDelta("a", 1))
+    clock.now += 2.0
+    m.observe(TextDelta("b", 1))
+    assert m.generation_tps() == pytest.approx(0.5)  # streaming: measured
+    m.observe(Timings(prompt_eval_seconds=0.1, prompt_eval_tokens=10, generation_seconds=0.5, generated_tokens=4))
+    m.observe(TurnDone("end_turn"))
+    assert m.generation_tps() == pytest.approx(8.0)
+    assert m.snapshot().generation_seconds == pytest.approx(2.0)  # the measured span is kept

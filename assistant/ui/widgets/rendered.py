@@ -17,7 +17,7 @@ from rich.console import Console, RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -152,6 +152,7 @@ class RenderedLines(Widget):
         self._rendered = 0  # how many parts `_lines` holds, before the tail's lines
         self._fixed = 0  # how many of `_lines` belong to those parts
         self._tail_shown: RenderedPart | None = None  # the tail whose lines follow
+        self._pass_lines: list[Strip] | None = None  # the lines of the render pass under way
 
     def lines_at(self, width: int) -> list[Strip]:
         style = self.rich_style
@@ -177,16 +178,36 @@ class RenderedLines(Widget):
         self.refresh(layout=True)
 
     def set_tail(self, part: RenderedPart | None) -> None:
-        """Show `part` below all the others, in place of the previous tail."""
+        """Show `part` below all the others, in place of the previous tail.
+
+        While an answer streams this happens several times a second, and most
+        times the tail keeps its number of lines (the text grows along the last
+        line): then only this widget is painted again, without the layout of the
+        whole screen, which costs the model's threads CPU (bench/tui_local.py)."""
+        width = self.content_size.width
+        before = len(self._lines) if self._key is not None else -1
         self._tail = part
+        if width and before >= 0 and self._rendered == len(self._parts) and self._key[0] == width:
+            if len(self.lines_at(width)) == before:
+                self.refresh()
+                return
         self.refresh(layout=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.lines_at(width))
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Textual asks for each line of the crop in turn; the lines (and the style
+        # walk up the DOM that keys them) are looked up once for all of them.
+        self._pass_lines = self.lines_at(self.content_size.width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_lines = None
+
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
-        lines = self.lines_at(width)
+        lines = self._pass_lines if self._pass_lines is not None else self.lines_at(width)
         return lines[y] if 0 <= y < len(lines) else Strip.blank(width)
 
     def theme_style(self, name: str) -> Style:
