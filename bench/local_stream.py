@@ -134,7 +134,9 @@ def main() -> int:
         results: dict[str, list[Run]] = {name: [] for name in SIDES}
         for round_ in range(args.runs + 1):
             for name, side in SIDES.items():
-                run = side(backend, n)
+                # The baselines drive `llama` directly: on the backend's engine thread, as
+                # the app's own stream does, or they would start a second OpenMP team.
+                run = side(backend, n) if side is run_app else backend.on_engine(lambda: side(backend, n))
                 if run.tokens != n:
                     raise SystemExit(f"{name} generated {run.tokens} tokens, not {n}")
                 if round_:  # round 0 is the warm-up

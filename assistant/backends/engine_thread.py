@@ -74,7 +74,7 @@ class EngineThread:
             yield from make()
             return
         out: queue.SimpleQueue = queue.SimpleQueue()
-        taken = threading.Semaphore(0)  # the caller is done with the last item: go on
+        taken: queue.SimpleQueue[None] = queue.SimpleQueue()  # the caller is done with an item: go on
         stop = threading.Event()
 
         def task() -> None:
@@ -83,7 +83,7 @@ class EngineThread:
                 try:
                     for item in items:
                         out.put((True, item))
-                        taken.acquire()
+                        taken.get()
                         if stop.is_set():
                             break
                 finally:
@@ -105,12 +105,12 @@ class EngineThread:
                 yield value
                 # In step with the caller, as if it ran here: what it does with an
                 # item (set a cancel event, wait for the screen) happens before the next.
-                taken.release()
+                taken.put(None)
             finished = True
         finally:
             if not finished:
                 stop.set()
-                taken.release()
+                taken.put(None)
                 while out.get() is not _DONE:
                     pass
 
