@@ -195,12 +195,10 @@ def _internal_error(paths: Paths, exc: Exception) -> int:
     the details went (the log file, when it can be written)."""
     import logging
 
-    from assistant.core.text import one_line
+    from assistant.core.text import error_line
 
     logging.getLogger("assistant").error("unhandled error", exc_info=exc)
-    what = one_line(f"{type(exc).__name__}: {exc}")
-    what = what if len(what) <= 200 else what[:199] + "…"
-    return _fail(f"internal error: {what} (the details are in {paths.log_file})")
+    return _fail(f"internal error: {error_line(exc, 200, whole=True)} (the details are in {paths.log_file})")
 
 
 def cmd_config(paths: Paths, args: argparse.Namespace) -> int:

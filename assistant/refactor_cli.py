@@ -32,6 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from assistant import format as fmt
+from assistant.cli import _fail
 from assistant.core.chat import AUTO, ChatSession
 from assistant.core.config import Config
 from assistant.core.edits.types import EditError
@@ -53,11 +54,6 @@ def _session(config: Config, root: Path) -> ChatSession:
     from assistant.core.ledger import Ledger
 
     return ChatSession(config, ledger=Ledger.open, project_root=root)
-
-
-def _fail(message: str, code: int = 1) -> int:
-    print(f"assistant: {message}", file=sys.stderr)
-    return code
 
 
 def project_paths(typed: Sequence[str], root: Path) -> list[str]:

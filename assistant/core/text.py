@@ -51,9 +51,21 @@ def named(text: str) -> str:
     return text if len(text) <= 200 and text.isprintable() else shown(text)
 
 
+def error_line(error: BaseException | None, limit: int = 300, *, whole: bool = False) -> str:
+    """An exception nothing expected, as one short line a person can read (and
+    report): its type and its message's first line (`whole`: all its lines,
+    joined), at most `limit` characters."""
+    if error is None:
+        return "an unknown error"
+    said = str(error).strip().splitlines()
+    message = " ".join(said) if whole else (said[0] if said else "")
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def one_line(text: str) -> str:
     """`text` on one line: line breaks of any kind become spaces."""
     return " ".join(text.splitlines()) if text else text
 
 
-__all__ = ["REPLACEMENT", "clean_text", "decode_bytes", "named", "one_line", "shown"]
+__all__ = ["REPLACEMENT", "clean_text", "decode_bytes", "error_line", "named", "one_line", "shown"]

@@ -39,6 +39,7 @@ from assistant.core.events import (
 )
 from assistant.core.metrics import Clock
 from assistant.core.project import find_root
+from assistant.core.text import error_line
 from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider
 from assistant.ui.deltas import DeltaBuffer
 from assistant.ui.messages import (
@@ -162,12 +163,10 @@ class AssistantApp(App[None]):
         import sys
 
         from assistant.core.paths import Paths
-        from assistant.core.text import one_line
 
         error = sys.exc_info()[1] or self._exception
         log.error("unhandled error in the TUI", exc_info=error)
-        what = one_line(f"{type(error).__name__}: {error}")
-        what = what if len(what) <= 200 else what[:199] + "…"
+        what = error_line(error, 200, whole=True)
         self.bell()
         # Said by the CLI once the terminal is back (`fatal_error`), with a plain print:
         # Rich would fold or crop it to the terminal's width.
@@ -462,7 +461,7 @@ class AssistantApp(App[None]):
             return
         error = event.worker.error
         log.error("worker %s failed", event.worker.name, exc_info=error)
-        line = failure_line(error)
+        line = error_line(error)
         if event.worker is self._turn_worker and self._answer is not None:
             self.session.current = None  # its live figures end with it
             await self._close_turn("", f"Error: {line}")
@@ -658,15 +657,6 @@ class AssistantApp(App[None]):
             while worker.is_running and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
         self.exit()
-
-
-def failure_line(error: BaseException | None) -> str:
-    """An unexpected exception as one short line a person can read (and report)."""
-    if error is None:
-        return "an unknown error"
-    said = str(error).strip().splitlines()
-    text = f"{type(error).__name__}: {said[0]}" if said else type(error).__name__
-    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def make_app(
