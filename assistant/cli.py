@@ -420,12 +420,10 @@ def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
 
     load_config(paths, args)  # a broken config is said here as by every other command
     try:
-        ledger = _stored_sessions_ledger(paths)
-        try:
-            found = session_store.listing(ledger, clean_text(args.search)) if ledger is not None else []
-        finally:
-            if ledger is not None:
-                ledger.close()
+        found = []
+        if (ledger := _stored_sessions_ledger(paths)) is not None:
+            with ledger:
+                found = session_store.listing(ledger, clean_text(args.search))
     except LedgerError as exc:
         return _fail(str(exc))
     if not found:
