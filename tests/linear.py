@@ -3,7 +3,9 @@
 `assert_linear(work, make, sizes)` times `work(make(n))` for each size (best of a
 few runs, so a noisy machine does not fail it) and checks that each doubling of
 the input costs at most `factor` times as much (linear is 2; quadratic is 4).
-Inputs too small to time reliably are measured as at least `floor_s`.
+Inputs too small to time reliably are measured as at least `floor_s`. A check
+that fails is measured again (`attempts` in all, keeping each size's best), so
+a machine busy with other tests does not fail it; a quadratic cost still does.
 """
 
 from __future__ import annotations
@@ -30,9 +32,23 @@ def assert_linear(
     factor: float = 3.0,
     floor_s: float = 0.002,
     repeats: int = 3,
+    attempts: int = 3,
 ) -> list[float]:
-    times = [max(best_time(work, make(n), repeats), floor_s) for n in sizes]
+    inputs = [make(n) for n in sizes]
+    times = [float("inf")] * len(sizes)
+    for _ in range(attempts):
+        # Each size's best time over the attempts so far: a machine busy with other
+        # tests slows one measurement; a quadratic stays quadratic however often measured.
+        times = [min(t, max(best_time(work, arg, repeats), floor_s)) for t, arg in zip(times, inputs)]
+        if not _too_steep(sizes, times, factor):
+            return times
+    problem = _too_steep(sizes, times, factor)
+    raise AssertionError(problem)
+
+
+def _too_steep(sizes: Sequence[int], times: Sequence[float], factor: float) -> str | None:
     for (n1, t1), (n2, t2) in zip(zip(sizes, times), zip(sizes[1:], times[1:])):
         allowed = factor * (n2 / n1) / 2  # `factor` per doubling
-        assert t2 / t1 <= allowed, f"size {n1} → {n2}: {t1 * 1e3:.1f} ms → {t2 * 1e3:.1f} ms (> {allowed:.1f}×)"
-    return times
+        if t2 / t1 > allowed:
+            return f"size {n1} → {n2}: {t1 * 1e3:.1f} ms → {t2 * 1e3:.1f} ms (> {allowed:.1f}×)"
+    return None
