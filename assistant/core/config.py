@@ -209,7 +209,10 @@ class CostConfig:
 @dataclass(frozen=True, slots=True)
 class UiConfig:
     theme: str = _f("textual-dark", "Textual theme name.")
-    status_refresh_hz: float = _f(4.0, "How often the status bar refreshes while streaming.", minimum=1, maximum=120)
+    status_refresh_hz: float = _f(
+        5.0, "How often the status bar refreshes while streaming (on the answer's frames: a whole number of "
+        "them apart).", minimum=1, maximum=120,
+    )
     answer_refresh_hz: float = _f(
         10.0, "How often a streaming answer is painted (the first text at once); each paint costs CPU the "
         "model could use.", minimum=1, maximum=120,

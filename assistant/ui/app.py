@@ -52,7 +52,7 @@ from assistant.ui.messages import (
     TurnNotice,
 )
 from assistant.ui.widgets.prompt import PromptInput
-from assistant.ui.widgets.rendered import Entry, use_code_theme
+from assistant.ui.widgets.rendered import Entry, use_code_theme, warm_markdown
 from assistant.ui.widgets.status import StatusBar, StatusView
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
 
@@ -112,8 +112,8 @@ class AssistantApp(App[None]):
         self._quitting = threading.Event()
         self._turn_worker: Worker | None = None
         self._pending_backend: Backend | None = None  # loaded by /model, waiting for the turn to end
-        self._status_timer: Timer | None = None
-        self._paint_timer: Timer | None = None
+        self._frame_timer: Timer | None = None  # while an answer streams (_start_stream_frames)
+        self._frame = self._paint_every = self._status_every = 0
         self._state = "not loaded"
         self._last_reported_percent = -1
         self._gc_tuned: tuple[int, ...] | None = None  # the thresholds to restore
@@ -188,7 +188,7 @@ class AssistantApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self.call_after_refresh(self._tune_gc)  # after the first frame: it costs a full collection
+        self.call_after_refresh(self._after_first_frame)
         self.query_one("#load-progress").display = False
         self.query_one("#hints").display = False
         self.query_one(PromptInput).focus()
@@ -361,10 +361,7 @@ class AssistantApp(App[None]):
         await transcript.mount_all([user_message(shown), self._answer])
         transcript.anchor()
         self._cancel = threading.Event()
-        self._status_timer = self.set_interval(1 / self.config.ui.status_refresh_hz, self.refresh_status)
-        # The answer is painted at a frame rate, not per token: on a small machine every
-        # paint takes CPU from the model's threads (see bench/tui_local.py).
-        self._paint_timer = self.set_interval(1 / self.config.ui.answer_refresh_hz, self._paint_waiting)
+        self._start_stream_frames()
         self._turn_worker = self.run_turn(text, self._cancel, retry_on)
 
     @work(thread=True, group="turn", exit_on_error=False)
@@ -375,7 +372,7 @@ class AssistantApp(App[None]):
         def on_event(event: StreamEvent | SessionEvent) -> None:
             if isinstance(event, TextDelta):
                 # The first text is painted at once (time to first token); the rest
-                # waits for the next frame (`_paint_waiting`).
+                # waits for the next frame (`_stream_frame`).
                 if event.text and deltas.push(event.text, cancel) and first[0]:
                     first[0] = False
                     self.post_message(AnswerDelta())
@@ -416,9 +413,34 @@ class AssistantApp(App[None]):
             self.notify(f"{event.reason}\nAnswering with {event.to_backend} instead.", severity="warning")
         self.refresh_status()
 
-    async def _paint_waiting(self) -> None:
-        if self.deltas.waiting:
+    # -- frames while an answer streams -----------------------------------------
+    # On a small machine every screen update takes CPU from the model's threads, and
+    # the model slows by as much time as the screen takes (bench/tui_local.py). So
+    # while an answer streams, one timer paints it at a frame rate (not per token)
+    # and refreshes the status bar on some of the same frames, and the prompt's
+    # cursor holds still instead of blinking (a blink is a screen update of its own).
+
+    def _start_stream_frames(self) -> None:
+        ui = self.config.ui
+        rate = max(ui.answer_refresh_hz, ui.status_refresh_hz)
+        self._frame = 0
+        self._paint_every = max(1, round(rate / ui.answer_refresh_hz))
+        self._status_every = max(1, round(rate / ui.status_refresh_hz))
+        self.query_one(PromptInput).cursor_blink = False
+        self._frame_timer = self.set_interval(1 / rate, self._stream_frame)
+
+    def _stop_stream_frames(self) -> None:
+        if self._frame_timer is not None:
+            self._frame_timer.stop()
+            self._frame_timer = None
+        self.query_one(PromptInput).cursor_blink = True
+
+    async def _stream_frame(self) -> None:
+        self._frame += 1
+        if self._frame % self._paint_every == 0 and self.deltas.waiting:
             await self.on_answer_delta(None)
+        if self._frame % self._status_every == 0:
+            self.refresh_status()
 
     async def on_answer_delta(self, _: AnswerDelta | None) -> None:
         text = self.deltas.drain()
@@ -435,10 +457,7 @@ class AssistantApp(App[None]):
     async def _close_turn(self, footer: str, note: str | None) -> bool:
         """End the turn on screen: its last text, its footer and note; the prompt is
         free again. False when the app is quitting (nothing is shown then)."""
-        for timer in (self._status_timer, self._paint_timer):
-            if timer is not None:
-                timer.stop()
-        self._status_timer = self._paint_timer = None
+        self._stop_stream_frames()
         answer, self._answer = self._answer, None
         if self._quitting.is_set():
             return False  # the screen is going away; nothing to show
@@ -628,6 +647,12 @@ class AssistantApp(App[None]):
         if self._gc_tuned is not None:
             gc.unfreeze()
             gc.set_threshold(*self._gc_tuned)
+
+    def _after_first_frame(self) -> None:
+        # Markdown's modules now, not in the first answer's first paint (rendered.py);
+        # then the collection, which then freezes them too.
+        warm_markdown()
+        self._tune_gc()
 
     def _tune_gc(self) -> None:
         """Fewer, cheaper garbage collections while answers stream.

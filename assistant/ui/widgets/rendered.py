@@ -9,6 +9,7 @@ then costs the layout one widget, and the screen only the lines it shows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Literal
@@ -20,6 +21,22 @@ from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
+
+
+class LaidOutOnce(Widget):
+    """A widget whose change of size costs one layout of the screen, not two.
+
+    Textual lays the screen out, then sets each resized widget's `virtual_size`,
+    a reactive that asks for a layout again: a second full layout and repaint of
+    the screen, with nothing left to move. While an answer streams the
+    transcript and the answer grow by a line every few frames, and each frame
+    is CPU taken from the model's threads (bench/tui_local.py). The size is set
+    here without that request; the layout that measured it has already placed
+    everything (and scrollbars are updated all the same).
+    """
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
 
 CODE_THEME = "monokai"  # code blocks on a dark theme
 LIGHT_CODE_THEME = "friendly"  # and on a light one
@@ -64,10 +81,44 @@ def markdown_part(text: str) -> RenderedPart:
 
 
 def _rich_markdown(text: str) -> RenderableType:
-    # Imported on first use: markdown-it and Pygments cost ~35 ms of start-up.
+    return markdown_class()(text, code_theme=_code_theme, inline_code_lexer="text", inline_code_theme=_code_theme)
+
+
+@functools.cache
+def markdown_class() -> type:
+    """Rich's `Markdown`, parsing with one markdown-it parser for every render.
+
+    Rich builds a new parser for each `Markdown` (~0.2 ms, a fifth of the paint
+    of a streaming answer's tail, and every paint slows the model on a small
+    machine); a parser keeps no state between parses. Imported on first use,
+    or by `warm_markdown` once the app is up: markdown-it and Pygments cost
+    ~40 ms, which at start-up delay the first frame, and in the first answer's
+    first paint stall the model."""
+    from markdown_it import MarkdownIt
     from rich.markdown import Markdown
 
-    return Markdown(text, code_theme=_code_theme, inline_code_lexer="text", inline_code_theme=_code_theme)
+    parser = MarkdownIt().enable("strikethrough").enable("table")  # as Rich's own
+
+    class SharedParserMarkdown(Markdown):
+        # Rich's `__init__`, less the new parser (tests/ui/test_rendered.py checks
+        # that it renders as Rich's own).
+        def __init__(
+            self, markup: str, code_theme: str, inline_code_lexer: str, inline_code_theme: str
+        ) -> None:
+            self.markup = markup
+            self.parsed = parser.parse(markup)
+            self.code_theme = code_theme
+            self.justify = None
+            self.style = "none"
+            self.hyperlinks = True
+            self.inline_code_lexer = inline_code_lexer
+            self.inline_code_theme = inline_code_theme
+
+    return SharedParserMarkdown
+
+
+def warm_markdown() -> None:
+    markdown_class()
 
 
 def text_part(text: str, style: Callable[[], Style] | None = None) -> RenderedPart:
@@ -131,7 +182,7 @@ def entry_parts(entry: Entry, style: StyleFor, segments: list[RenderedPart] | No
     ]
 
 
-class RenderedLines(Widget):
+class RenderedLines(LaidOutOnce):
     """Shows its parts one below the other, each rendered once per width.
 
     Parts are only ever added, except the optional `tail`: the one part that may
@@ -182,14 +233,19 @@ class RenderedLines(Widget):
 
         While an answer streams this happens several times a second, and most
         times the tail keeps its number of lines (the text grows along the last
-        line): then only this widget is painted again, without the layout of the
-        whole screen, which costs the model's threads CPU (bench/tui_local.py)."""
+        line): then only the lines that changed are painted again, without the
+        layout of the whole screen, which costs the model's threads CPU
+        (bench/tui_local.py)."""
         width = self.content_size.width
         before = len(self._lines) if self._key is not None else -1
+        old_tail = self._lines[self._fixed :]
         self._tail = part
         if width and before >= 0 and self._rendered == len(self._parts) and self._key[0] == width:
-            if len(self.lines_at(width)) == before:
-                self.refresh()
+            lines = self.lines_at(width)
+            if len(lines) == before:
+                changed = [y for y, old in enumerate(old_tail, self._fixed) if lines[y] != old]
+                if changed:
+                    self.refresh(Region(0, changed[0], width, changed[-1] - changed[0] + 1))
                 return
         self.refresh(layout=True)
 

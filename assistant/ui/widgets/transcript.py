@@ -19,6 +19,7 @@ from assistant.ui.widgets.rendered import (
     BLANK,
     Entry,
     History,
+    LaidOutOnce,
     RenderedLines,
     RenderedPart,
     badge_part,
@@ -125,7 +126,7 @@ def _fence_count(text: str) -> int:
     return len(_FENCE.findall(text))
 
 
-class Transcript(VerticalScroll):
+class Transcript(LaidOutOnce, VerticalScroll):
     DEFAULT_CSS = """
     Transcript { height: 1fr; padding: 0 1; }
     """

@@ -1,0 +1,88 @@
+"""What the transcript's rendered widgets cost the screen while an answer streams
+(issue 11: on a small machine the model slows by as much time as the screen takes)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.markdown import Markdown
+from textual.app import App
+from textual.geometry import Region
+from textual.screen import Screen
+
+from assistant.ui.widgets.rendered import RenderedLines, markdown_class
+from assistant.ui.widgets.transcript import AssistantMessage, Transcript
+
+WIDTH = 60
+
+# Markdown-ish text: the characters that make blocks and inline styles, words, lines.
+MARKDOWN_BITS = st.sampled_from(
+    ["word ", "**bold** ", "_em_ ", "`code` ", "~~gone~~ ", "\n", "\n\n", "# ", "- ", "1. ", "> ",
+     "```python\nx = 1\n```\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "[link](http://x) ", "é ", "\t"]
+)
+
+
+@given(st.lists(MARKDOWN_BITS, max_size=40).map("".join))
+def test_the_shared_parser_markdown_renders_as_richs_own(text: str) -> None:
+    console = Console(width=WIDTH, file=open("/dev/null", "w"), color_system="truecolor")  # noqa: SIM115
+    options = console.options.update_width(WIDTH)
+    ours = markdown_class()(text, code_theme="monokai", inline_code_lexer="text", inline_code_theme="monokai")
+    rich = Markdown(text, code_theme="monokai", inline_code_lexer="text", inline_code_theme="monokai")
+    assert console.render_lines(ours, options) == console.render_lines(rich, options)
+
+
+class OneAnswer(App):
+    def compose(self):
+        yield Transcript()
+
+
+def line_of(words: int) -> str:
+    return " ".join(["word"] * words)
+
+
+async def test_an_answer_growing_by_a_line_costs_the_screen_one_layout(monkeypatch) -> None:
+    layouts = []
+    real = Screen._refresh_layout
+    monkeypatch.setattr(Screen, "_refresh_layout", lambda self, *a, **k: (layouts.append(1), real(self, *a, **k))[1])
+    app = OneAnswer()
+    async with app.run_test(size=(WIDTH, 20)) as pilot:
+        transcript = app.query_one(Transcript)
+        answer = AssistantMessage("local · model")
+        await transcript.mount(answer)
+        await pilot.pause()
+        for _ in range(5):
+            before = answer.size.height
+            layouts.clear()
+            await answer.write(line_of(10) + "\n\n")  # a paragraph more: the answer grows
+            await pilot.pause()
+            await pilot.pause()
+            assert answer.size.height > before
+            assert len(layouts) == 1  # Textual on its own lays the screen out twice
+
+
+async def test_text_growing_along_a_line_repaints_only_that_line(monkeypatch) -> None:
+    app = OneAnswer()
+    async with app.run_test(size=(WIDTH, 20)) as pilot:
+        answer = AssistantMessage("local · model")
+        await app.query_one(Transcript).mount(answer)
+        await answer.write(line_of(20) + "\n\n" + "start")
+        await pilot.pause()
+        repainted: list[tuple[Region, ...]] = []
+        real = RenderedLines.refresh
+
+        def spy(self, *regions, **kwargs):
+            repainted.append((regions, kwargs.get("layout", False)))
+            return real(self, *regions, **kwargs)
+
+        monkeypatch.setattr(RenderedLines, "refresh", spy)
+        height = answer.size.height
+        await answer.write(" more")  # the last line grows; nothing wraps
+        await pilot.pause()
+        assert answer.size.height == height
+        (regions, layout), = repainted
+        assert not layout
+        width = answer.content_size.width
+        last = len(answer.lines_at(width)) - 1
+        assert regions == (Region(0, last, width, 1),)
+        assert "start more" in answer.lines_at(width)[last].text
