@@ -26,7 +26,7 @@ async def send(pilot, text: str) -> None:
 def status_text(app) -> str:
     from assistant.ui.widgets.status import StatusBar
 
-    return str(app.query_one(StatusBar).render())
+    return str(app.query_one(StatusBar).text())
 
 
 def entries(app):

@@ -194,8 +194,8 @@ class RenderedLines(LaidOutOnce):
     RenderedLines { height: auto; }
     """
 
-    def __init__(self, *, classes: str = "") -> None:
-        super().__init__(classes=classes)
+    def __init__(self, *, id: str | None = None, classes: str = "") -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id, classes=classes)
         self._parts: list[RenderedPart] = []
         self._tail: RenderedPart | None = None
         self._key: Hashable = None
