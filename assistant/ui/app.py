@@ -649,10 +649,10 @@ class AssistantApp(App[None]):
             gc.set_threshold(*self._gc_tuned)
 
     def _after_first_frame(self) -> None:
-        # Markdown's modules now, not in the first answer's first paint (rendered.py);
-        # then the collection, which then freezes them too.
-        warm_markdown()
         self._tune_gc()
+        # Markdown's modules (~40 ms) off the UI thread, while the app waits for the
+        # first key, not in the first answer's first paint, where they stall the model.
+        self.run_worker(warm_markdown, thread=True, group="warm", exit_on_error=False)
 
     def _tune_gc(self) -> None:
         """Fewer, cheaper garbage collections while answers stream.
