@@ -37,6 +37,7 @@ SIZE = ("120", "36")
 SESSION = "assistant-bench"
 GEN = re.compile(r"\bgen ([0-9.]+) tok/s")
 ASK = re.compile(r"· ([0-9.]+) tok/s")
+FOOTER = re.compile(r"took [0-9.]+ s")
 
 
 def tmux(*args: str) -> str:
@@ -65,8 +66,8 @@ def tui_run(command: list[str]) -> float:
         wait_for(lambda s: " · ready" in s, 120, "the model ready")
         tmux("send-keys", "-t", SESSION, "-l", PROMPT)
         tmux("send-keys", "-t", SESSION, "Enter")
-        wait_for(lambda s: " · generating" in s, 60, "the turn starting")
-        shown = wait_for(lambda s: " · ready" in s and GEN.search(s), 300, "the turn finished")
+        # A finished turn's footer says how long it took; the bar is ready again.
+        shown = wait_for(lambda s: FOOTER.search(s) and " · ready" in s and GEN.search(s), 300, "the turn finished")
         return float(GEN.findall(shown)[-1])
     finally:
         subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)

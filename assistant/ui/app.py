@@ -52,7 +52,8 @@ from assistant.ui.messages import (
     TurnNotice,
 )
 from assistant.ui.widgets.prompt import PromptInput
-from assistant.ui.widgets.rendered import Entry, use_code_theme, warm_markdown
+from assistant.ui.widgets.markdown import warm_markdown
+from assistant.ui.widgets.rendered import Entry, use_code_theme
 from assistant.ui.widgets.status import StatusBar, StatusView
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
 

@@ -3,33 +3,63 @@
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.style import Style
 from textual.app import App
 from textual.geometry import Region
 from textual.screen import Screen
 
-from assistant.ui.widgets.rendered import RenderedLines, markdown_class
+from assistant.ui.widgets.markdown import markdown, render_lines
+from assistant.ui.widgets.rendered import RenderedLines
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript
 
 WIDTH = 60
 
 # Markdown-ish text: the characters that make blocks and inline styles, words, lines.
 MARKDOWN_BITS = st.sampled_from(
-    ["word ", "**bold** ", "_em_ ", "`code` ", "~~gone~~ ", "\n", "\n\n", "# ", "- ", "1. ", "> ",
-     "```python\nx = 1\n```\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "[link](http://x) ", "é ", "\t"]
+    ["word ", "**bold** ", "_em_ ", "`code` ", "~~gone~~ ", "\n", "\n\n", "# ", "- ", "1. ", "> ", "---\n",
+     "```python\nx = 1\n```\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "[link](http://x) ", "![img](x.png)", "[x][r] ", "\n[r]: http://y\n", "é ", "\t", "    "]
 )
 
 
+def _console() -> tuple[Console, object]:
+    console = Console(width=WIDTH, file=open(os.devnull, "w"), color_system="truecolor")  # noqa: SIM115
+    return console, console.options.update_width(WIDTH)
+
+
+def _shown(lines) -> list[list[tuple[str, str]]]:
+    # A link's style carries a random id per render; what it shows is its text and style.
+    return [[(segment.text, str(segment.style or Style())) for segment in line] for line in lines]
+
+
 @given(st.lists(MARKDOWN_BITS, max_size=40).map("".join))
-def test_the_shared_parser_markdown_renders_as_richs_own(text: str) -> None:
-    console = Console(width=WIDTH, file=open("/dev/null", "w"), color_system="truecolor")  # noqa: SIM115
-    options = console.options.update_width(WIDTH)
-    ours = markdown_class()(text, code_theme="monokai", inline_code_lexer="text", inline_code_theme="monokai")
+def test_markdown_renders_as_richs_own(text: str) -> None:
+    console, options = _console()
     rich = Markdown(text, code_theme="monokai", inline_code_lexer="text", inline_code_theme="monokai")
-    assert console.render_lines(ours, options) == console.render_lines(rich, options)
+    expected = _shown(console.render_lines(rich, options, pad=True))
+    assert _shown(console.render_lines(markdown(text, "monokai"), options, pad=True)) == expected
+    assert _shown(render_lines(text, console, options, Style(), "monokai", "k")) == expected
+
+
+@given(st.lists(MARKDOWN_BITS, max_size=40).map("".join), st.lists(st.integers(1, 30), max_size=30))
+def test_a_growing_text_rendered_block_by_block_shows_what_rendering_it_whole_shows(text, steps) -> None:
+    """The streaming tail keeps the lines of its unchanged blocks (markdown.py): at
+    every length it must show exactly what Rich shows for the whole text."""
+    console, options = _console()
+    style = Style(bgcolor="black")
+    cache: dict = {}
+    end = 0
+    for step in [*steps, len(text)]:
+        end = min(len(text), end + step)
+        prefix = text[:end]
+        whole = console.render_lines(markdown(prefix, "monokai"), options, style=style, pad=True)
+        blockwise = render_lines(prefix, console, options, style, "monokai", "k", cache)
+        assert _shown(blockwise) == _shown(whole), prefix
 
 
 class OneAnswer(App):

@@ -9,7 +9,6 @@ then costs the layout one widget, and the screen only the lines it shows.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Literal
@@ -21,6 +20,9 @@ from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
+
+from assistant.ui.widgets.markdown import BlockCache, markdown
+from assistant.ui.widgets.markdown import render_lines as render_markdown
 
 
 class LaidOutOnce(Widget):
@@ -76,49 +78,28 @@ class RenderedPart:
         return self._lines
 
 
-def markdown_part(text: str) -> RenderedPart:
-    return RenderedPart(lambda: _rich_markdown(text))
+class MarkdownPart(RenderedPart):
+    """Markdown, rendered block by block (markdown.py); parts made one after another
+    of a growing text (a streaming answer's tail) share `cache`, so each renders
+    only the blocks that changed."""
+
+    def __init__(self, text: str, cache: BlockCache | None = None) -> None:
+        super().__init__(lambda: markdown(text, _code_theme))
+        self.text = text
+        self.cache = cache
+
+    def lines(self, console: Console, width: int, style: Style, key: Hashable) -> list[Strip]:
+        if key != self._key:
+            options = console.options.update_width(max(width, 1))
+            rendered = render_markdown(self.text, console, options, style, _code_theme, key, self.cache)
+            self._lines = [Strip(line, width) for line in rendered]
+            self._key = key
+            self.cache = None  # the next text's blocks are there now; rendered again, this renders whole
+        return self._lines
 
 
-def _rich_markdown(text: str) -> RenderableType:
-    return markdown_class()(text, code_theme=_code_theme, inline_code_lexer="text", inline_code_theme=_code_theme)
-
-
-@functools.cache
-def markdown_class() -> type:
-    """Rich's `Markdown`, parsing with one markdown-it parser for every render.
-
-    Rich builds a new parser for each `Markdown` (~0.2 ms, a fifth of the paint
-    of a streaming answer's tail, and every paint slows the model on a small
-    machine); a parser keeps no state between parses. Imported on first use,
-    or by `warm_markdown` once the app is up: markdown-it and Pygments cost
-    ~40 ms, which at start-up delay the first frame, and in the first answer's
-    first paint stall the model."""
-    from markdown_it import MarkdownIt
-    from rich.markdown import Markdown
-
-    parser = MarkdownIt().enable("strikethrough").enable("table")  # as Rich's own
-
-    class SharedParserMarkdown(Markdown):
-        # Rich's `__init__`, less the new parser (tests/ui/test_rendered.py checks
-        # that it renders as Rich's own).
-        def __init__(
-            self, markup: str, code_theme: str, inline_code_lexer: str, inline_code_theme: str
-        ) -> None:
-            self.markup = markup
-            self.parsed = parser.parse(markup)
-            self.code_theme = code_theme
-            self.justify = None
-            self.style = "none"
-            self.hyperlinks = True
-            self.inline_code_lexer = inline_code_lexer
-            self.inline_code_theme = inline_code_theme
-
-    return SharedParserMarkdown
-
-
-def warm_markdown() -> None:
-    markdown_class()
+def markdown_part(text: str, cache: BlockCache | None = None) -> MarkdownPart:
+    return MarkdownPart(text, cache)
 
 
 def text_part(text: str, style: Callable[[], Style] | None = None) -> RenderedPart:

@@ -15,6 +15,8 @@ import re
 
 from textual.containers import VerticalScroll
 
+from assistant.ui.widgets.markdown import BlockCache
+
 from assistant.ui.widgets.rendered import (
     BLANK,
     Entry,
@@ -69,6 +71,7 @@ class AssistantMessage(RenderedLines):
         self.text = ""
         self._tail_text = ""
         self._segments: list[RenderedPart] = []
+        self._blocks: BlockCache = {}  # the tail's rendered blocks (markdown.py)
         self.result: tuple[Entry, list[RenderedPart]] | None = None  # set when finished
         self._parts = [label_part(label, self.theme_style), badge_part(badge, self.theme_style)]
 
@@ -91,10 +94,10 @@ class AssistantMessage(RenderedLines):
             self._commit(self._tail_text + fragment[:cut])
             fragment = fragment[cut:]
         self._tail_text += fragment
-        self.set_tail(markdown_part(self._tail_text) if self._tail_text else None)
+        self.set_tail(markdown_part(self._tail_text, self._blocks) if self._tail_text else None)
 
     def _commit(self, text: str) -> None:
-        segment = markdown_part(text)
+        segment = markdown_part(text, self._blocks)  # its blocks are rendered already, as the tail's
         self.extend([BLANK, segment] if self._segments else [segment])
         self._segments.append(segment)
         self._tail_text = ""
