@@ -15,7 +15,7 @@ Timings), the figure the product shows. The embedded model unless --model.
 Target: TUI ÷ ask >= 0.95 (the median of the rounds' ratios of sums).
 Exits 1 when missed, 2 when tmux or the command is missing.
 
-    python bench/tui_terminal.py [--runs 3] [--max-tokens 480] [--model PATH]
+    python bench/tui_terminal.py [--runs 3] [--max-tokens 480] [--model PATH] [--set SECTION.KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="rounds (each runs both sides twice)")
     parser.add_argument("--max-tokens", type=int, default=480)
     parser.add_argument("--model", default=None, help="a GGUF file (default: the embedded SmolLM2)")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="a setting for both sides (to measure one, e.g. ui.answer_refresh_hz=5)")
     args = parser.parse_args()
     exe = shutil.which("assistant", path=str(Path(sys.executable).parent)) or shutil.which("assistant")
     if shutil.which("tmux") is None or exe is None:
@@ -95,6 +97,8 @@ def main() -> int:
     options = ["--max-tokens", str(args.max_tokens), "--temperature", "0"]
     if args.model:
         options += ["--model", args.model]
+    for setting in args.set:
+        options += ["--set", setting]
     command = [exe, *options]
     print(f"{exe} {' '.join(options)} · tmux {SIZE[0]} x {SIZE[1]} · {os.cpu_count()} CPUs")
     ask_run(command)  # warm-up: page cache, first load
