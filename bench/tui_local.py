@@ -5,7 +5,9 @@ default thread setting, greedy sampling and one prompt, answers in turn:
 
   headless  a `ChatSession.run_turn` on this thread, as `assistant ask` runs it;
   TUI       the real app (`run_test`, headless terminal 120 x 36), the prompt typed
-            and sent, the answer streamed into the transcript;
+            and sent, the answer streamed into the transcript; each screen update
+            is encoded to escape sequences as for a real terminal (the headless
+            driver skips that; bench/tui_terminal.py runs a real one);
 
 with an empty transcript and with 200 earlier messages (the same 100 exchanges
 in the session's history on both sides, so the model sees the same prompt, and
@@ -132,11 +134,28 @@ async def press_and_time(app, prompt: PromptInput) -> float:
     return await shown - start
 
 
+def encode_updates(app) -> None:  # noqa: ANN001 - an App
+    """Turn each screen update into the escape sequences a terminal would be sent, as
+    the real driver does on the UI thread; the headless driver skips it (and they go
+    nowhere here)."""
+    from textual._compositor import CompositorUpdate
+
+    display = app._display
+
+    def encoding(screen, renderable):  # noqa: ANN001, ANN202
+        if isinstance(renderable, CompositorUpdate):
+            renderable.render_segments(app.console)
+        return display(screen, renderable)
+
+    app._display = encoding
+
+
 async def tui(
     config: Config, backend: LlamaCppBackend, timings: EngineTimings, earlier: list[Exchange], *, typing: bool = False
 ) -> Run:
     finished: list = []
     app = make_app(config, backend=backend, ledger=False)
+    encode_updates(app)
     async with app.run_test(size=SIZE, message_hook=lambda m: finished.append(m) if isinstance(m, TurnFinished) else None) as pilot:
         while not backend.loaded:
             await asyncio.sleep(0.01)
