@@ -57,8 +57,8 @@ def error_line(error: BaseException | None, limit: int = 300, *, whole: bool = F
     joined), at most `limit` characters."""
     if error is None:
         return "an unknown error"
-    said = str(error).strip().splitlines()
-    message = " ".join(said) if whole else (said[0] if said else "")
+    said = str(error).strip()
+    message = one_line(said) if whole else (said.splitlines()[0] if said else "")
     text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

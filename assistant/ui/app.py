@@ -51,8 +51,8 @@ from assistant.ui.messages import (
     TurnFinished,
     TurnNotice,
 )
-from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.markdown import warm_markdown
+from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.rendered import Entry, use_code_theme
 from assistant.ui.widgets.status import StatusBar, StatusView
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
@@ -368,14 +368,15 @@ class AssistantApp(App[None]):
     @work(thread=True, group="turn", exit_on_error=False)
     def run_turn(self, text: str, cancel: threading.Event, retry_on: str | None = None) -> None:
         deltas = self.deltas
-        first = [True]
+        painted_first = False
 
         def on_event(event: StreamEvent | SessionEvent) -> None:
+            nonlocal painted_first
             if isinstance(event, TextDelta):
                 # The first text is painted at once (time to first token); the rest
                 # waits for the next frame (`_stream_frame`).
-                if event.text and deltas.push(event.text, cancel) and first[0]:
-                    first[0] = False
+                if event.text and deltas.push(event.text, cancel) and not painted_first:
+                    painted_first = True
                     self.post_message(AnswerDelta())
             elif isinstance(event, Retrying | FallbackStarted | RouteDecided | Notice):
                 self.post_message(TurnNotice(event))

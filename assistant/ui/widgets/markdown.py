@@ -6,9 +6,9 @@ small machine every millisecond of it is taken from the model's threads
 paragraph, a list, a code block...) on its own, and puts a blank line after
 each block whose element asks for one. So a growing text's blocks that did not
 change keep their lines, found by their source, and only the last, growing
-block is rendered again (with the blank line Rich would put before it): the same lines as rendering the whole text at once
-(tests/ui/test_rendered.py checks it on generated Markdown), in a fraction of
-the time.
+block is rendered again (with the blank line Rich would put before it): the
+same lines as rendering the whole text at once (tests/ui/test_rendered.py
+checks it on generated Markdown), in a fraction of the time.
 
 Imported on first use, or by `warm_markdown` once the app is up: markdown-it
 and Pygments cost ~40 ms, which at start-up delay the first frame, and in the

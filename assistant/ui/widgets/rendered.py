@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Literal
 
-from rich.console import Console, RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -69,13 +69,16 @@ class RenderedPart:
         if key != self._key:
             inner = width - 2 if self.bar else width
             options = console.options.update_width(max(inner, 1))
-            rendered = console.render_lines(self.make(), options, style=style, pad=True)
+            rendered = self.render(console, options, style, key)
             if self.bar:
                 bar = [Segment("▌", style + self.bar()), Segment(" ", style)]
                 rendered = [bar + line for line in rendered]
             self._lines = [Strip(line, width) for line in rendered]
             self._key = key
         return self._lines
+
+    def render(self, console: Console, options: ConsoleOptions, style: Style, key: Hashable) -> list[list[Segment]]:
+        return console.render_lines(self.make(), options, style=style, pad=True)
 
 
 class MarkdownPart(RenderedPart):
@@ -88,14 +91,10 @@ class MarkdownPart(RenderedPart):
         self.text = text
         self.cache = cache
 
-    def lines(self, console: Console, width: int, style: Style, key: Hashable) -> list[Strip]:
-        if key != self._key:
-            options = console.options.update_width(max(width, 1))
-            rendered = render_markdown(self.text, console, options, style, _code_theme, key, self.cache)
-            self._lines = [Strip(line, width) for line in rendered]
-            self._key = key
-            self.cache = None  # the next text's blocks are there now; rendered again, this renders whole
-        return self._lines
+    def render(self, console: Console, options: ConsoleOptions, style: Style, key: Hashable) -> list[list[Segment]]:
+        lines = render_markdown(self.text, console, options, style, _code_theme, key, self.cache)
+        self.cache = None  # the next text's blocks are there now; rendered again, this renders whole
+        return lines
 
 
 def markdown_part(text: str, cache: BlockCache | None = None) -> MarkdownPart:

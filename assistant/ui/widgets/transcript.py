@@ -16,7 +16,6 @@ import re
 from textual.containers import VerticalScroll
 
 from assistant.ui.widgets.markdown import BlockCache
-
 from assistant.ui.widgets.rendered import (
     BLANK,
     Entry,
