@@ -210,12 +210,16 @@ class CostConfig:
 class UiConfig:
     theme: str = _f("textual-dark", "Textual theme name.")
     status_refresh_hz: float = _f(
-        5.0, "How often the status bar refreshes while streaming (on the answer's frames: a whole number of "
-        "them apart).", minimum=1, maximum=120,
+        2.0, "How often the status bar refreshes while streaming, at most (on the answer's frames).",
+        minimum=0.5, maximum=120,
     )
     answer_refresh_hz: float = _f(
-        10.0, "How often a streaming answer is painted (the first text at once); each paint costs CPU the "
-        "model could use.", minimum=1, maximum=120,
+        10.0, "How often a streaming answer is painted, at most (the first text at once).", minimum=1, maximum=120,
+    )
+    frame_cpu_share: float = _f(
+        0.03, "While a model on this machine answers, the share of one CPU core the screen may take: each "
+        "frame is CPU the model would use, so frames slow down (to no fewer than 2 a second) when they cost "
+        "more. 0 paints at answer_refresh_hz whatever it costs.", minimum=0, maximum=1,
     )
 
 

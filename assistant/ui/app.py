@@ -42,6 +42,7 @@ from assistant.core.project import find_root
 from assistant.core.text import error_line
 from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider
 from assistant.ui.deltas import DeltaBuffer
+from assistant.ui.frames import FramePacer
 from assistant.ui.messages import (
     AnswerDelta,
     LoadFinished,
@@ -114,7 +115,8 @@ class AssistantApp(App[None]):
         self._turn_worker: Worker | None = None
         self._pending_backend: Backend | None = None  # loaded by /model, waiting for the turn to end
         self._frame_timer: Timer | None = None  # while an answer streams (_start_stream_frames)
-        self._frame = self._paint_every = self._status_every = 0
+        self._pacer = FramePacer(1, 0)  # set for each answer (_start_stream_frames)
+        self._frame_cpu = self._status_at = 0.0
         self._state = "not loaded"
         self._last_reported_percent = -1
         self._gc_tuned: tuple[int, ...] | None = None  # the thresholds to restore
@@ -393,6 +395,7 @@ class AssistantApp(App[None]):
         if isinstance(event, RouteDecided):
             decision = event.decision
             backend = self.session.pool.get(decision.backend)
+            self._pacer.shares_cpu = self._shares_cpu(backend)
             if self._answer is not None:
                 self._answer.relabel(f"{backend.name} · {backend.model_name}", fmt.route_badge(decision))
             self.refresh_status()
@@ -410,6 +413,7 @@ class AssistantApp(App[None]):
             )
         else:
             self._state = "generating"
+            self._pacer.shares_cpu = self._shares_cpu(self.session.pool.get(event.to_backend))
             if self._answer is not None:
                 self._answer.relabel(f"{event.to_backend} · {event.to_model} (fallback from {event.from_backend})")
             self.notify(f"{event.reason}\nAnswering with {event.to_backend} instead.", severity="warning")
@@ -418,18 +422,18 @@ class AssistantApp(App[None]):
     # -- frames while an answer streams -----------------------------------------
     # On a small machine every screen update takes CPU from the model's threads, and
     # the model slows by as much time as the screen takes (bench/tui_local.py). So
-    # while an answer streams, one timer paints it at a frame rate (not per token)
-    # and refreshes the status bar on some of the same frames, and the prompt's
-    # cursor holds still instead of blinking (a blink is a screen update of its own).
+    # while an answer streams, one timer paints it at a frame rate (not per token),
+    # paced by what the frames cost when the model runs on this machine (frames.py),
+    # and refreshes the status bar on some of the same frames; the prompt's cursor
+    # holds still instead of blinking (a blink is a screen update of its own).
 
     def _start_stream_frames(self) -> None:
         ui = self.config.ui
-        rate = max(ui.answer_refresh_hz, ui.status_refresh_hz)
-        self._frame = 0
-        self._paint_every = max(1, round(rate / ui.answer_refresh_hz))
-        self._status_every = max(1, round(rate / ui.status_refresh_hz))
+        self._pacer = FramePacer(ui.answer_refresh_hz, ui.frame_cpu_share, self._shares_cpu(self.session.backend))
+        self._frame_cpu = time.thread_time()
+        self._status_at = time.monotonic()
         self.query_one(PromptInput).cursor_blink = False
-        self._frame_timer = self.set_interval(1 / rate, self._stream_frame)
+        self._frame_timer = self.set_timer(1 / ui.answer_refresh_hz, self._stream_frame)
 
     def _stop_stream_frames(self) -> None:
         if self._frame_timer is not None:
@@ -437,12 +441,22 @@ class AssistantApp(App[None]):
             self._frame_timer = None
         self.query_one(PromptInput).cursor_blink = True
 
+    @staticmethod
+    def _shares_cpu(backend: Backend) -> bool:
+        """Whether `backend`'s model runs on this machine (its frames are then paced)."""
+        return backend.capabilities.local
+
     async def _stream_frame(self) -> None:
-        self._frame += 1
-        if self._frame % self._paint_every == 0 and self.deltas.waiting:
+        if self.deltas.waiting:
             await self.on_answer_delta(None)
-        if self._frame % self._status_every == 0:
+        now = time.monotonic()
+        if now - self._status_at >= 1 / self.config.ui.status_refresh_hz:
+            self._status_at = now
             self.refresh_status()
+        cpu = time.thread_time()
+        spent, self._frame_cpu = cpu - self._frame_cpu, cpu
+        if self._frame_timer is not None:  # not stopped meanwhile
+            self._frame_timer = self.set_timer(self._pacer.delay(spent), self._stream_frame)
 
     async def on_answer_delta(self, _: AnswerDelta | None) -> None:
         text = self.deltas.drain()

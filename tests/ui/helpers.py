@@ -50,3 +50,70 @@ def transcript_text(app) -> str:
     for e in entries(app):
         parts += [e.label, e.text, e.note or "", e.footer]
     return "\n".join(p for p in parts if p)
+
+
+class TerminalMirror:
+    """What a terminal would show, as text: each screen update the app sends is
+    applied, in order, to a grid of cells (a partial update leaves the rest as it
+    was, as on a real screen). `stale_rows()` compares it with the screen drawn
+    whole from the app's present state, so a row the app forgot to repaint shows."""
+
+    def __init__(self, app) -> None:
+        from textual._compositor import CompositorUpdate
+
+        self.app = app
+        self.rows: list[list[str]] = []
+        display = app._display  # Textual's private hook between compositor and driver
+
+        def mirrored(screen, renderable):
+            if isinstance(renderable, CompositorUpdate):
+                self.apply(renderable, self.rows)
+            return display(screen, renderable)
+
+        app._display = mirrored
+
+    def apply(self, update, rows: list[list[str]]) -> None:
+        from rich.cells import cell_len
+        from rich.segment import ControlType
+
+        width, height = self.app.size
+        while len(rows) < height:
+            rows.append([" "] * width)
+        console = self.app.console
+        x = y = 0
+        for segment in update.__rich_console__(console, console.options):
+            if segment.control:
+                for control in segment.control:
+                    if control[0] == ControlType.CURSOR_MOVE_TO:
+                        x, y = control[1], control[2]
+                continue
+            if segment.text == "\n":
+                x, y = 0, y + 1
+                continue
+            for char in segment.text:
+                cells = cell_len(char)
+                for i in range(cells):  # a wide character takes two cells
+                    if 0 <= y < height and 0 <= x + i < width:
+                        rows[y][x + i] = "" if i else char
+                x += cells
+
+    def text(self) -> list[str]:
+        return ["".join(row) for row in self.rows]
+
+    def stale_rows(self, widget) -> list[tuple[int, str, str]]:
+        """(screen row, shown, truth) for each row of `widget` on screen that does not
+        show the widget's lines (`lines_at`: what it is, not what Textual cached of it)."""
+        region, clip = self.app.screen._compositor.visible_widgets[widget]
+        visible = region.intersection(clip)
+        left = region.x + widget.styles.gutter.left
+        width = widget.content_size.width
+        lines = widget.lines_at(width)
+        shown = self.text()
+        stale = []
+        for y in range(visible.y, visible.bottom):
+            i = y - region.y - widget.styles.gutter.top
+            truth = lines[i].text.rstrip() if 0 <= i < len(lines) else ""
+            row = shown[y][left : left + width].rstrip()
+            if row != truth:
+                stale.append((y, row, truth))
+        return stale

@@ -4,6 +4,7 @@ small machine every paint takes CPU from the model's threads."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
@@ -72,7 +73,8 @@ async def test_while_an_answer_streams_the_status_bar_refreshes_on_its_frames_an
     monkeypatch.setattr(AssistantApp, "refresh_status", status)
     seen: list = []
     blinking: list[bool] = []
-    app = make_app(Config(), backend=backend, ledger=False)
+    config = Config(ui=replace(Config().ui, status_refresh_hz=5, frame_cpu_share=0))  # frames at 10 a second
+    app = make_app(config, backend=backend, ledger=False)
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await wait_for(pilot, lambda: backend.loaded)
         prompt = app.query_one(PromptInput)
@@ -87,3 +89,48 @@ async def test_while_an_answer_streams_the_status_bar_refreshes_on_its_frames_an
     framed = [f for f in status_refreshes if f]
     assert len(framed) >= 3  # it does refresh while streaming, ~5 times a second
     assert len(framed) >= 0.8 * len(status_refreshes), status_refreshes  # others: a route, a notice
+
+
+async def _paints_per_second(monkeypatch, *, local: bool, frame_cost: float) -> float:
+    """Paints a second of a ~2 s stream whose every paint burns `frame_cost` s of CPU,
+    answered by a model on this machine (`local`) or one playing Claude."""
+    answer = " ".join(f"w{i}" for i in range(200))
+    backends = {
+        "local": ScriptedBackend([answer], delay=0.005, name="local"),
+        "claude": ScriptedBackend([answer], delay=0.005, name="claude", local=False,
+                                  model_name="claude-sonnet-5-5", context_size=200_000),
+    }
+    writes: list[float] = []
+    real = AssistantMessage.write
+
+    async def costly(self, fragment: str) -> None:
+        if fragment:
+            writes.append(time.perf_counter())
+            until = time.thread_time() + frame_cost
+            while time.thread_time() < until:
+                pass
+        await real(self, fragment)
+
+    monkeypatch.setattr(AssistantMessage, "write", costly)
+    seen: list = []
+    config = Config()
+    app = make_app(replace(config, general=replace(config.general, backend="auto")), backends=backends, ledger=False)
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
+        await send(pilot, "@local go" if local else "@claude go")
+        await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen), timeout=30)
+        assert backends["local" if local else "claude"].seen  # it answered
+    monkeypatch.undo()
+    streamed = writes[1:]  # after the first text, painted at once
+    return (len(streamed) - 1) / (streamed[-1] - streamed[0])
+
+
+async def test_a_local_models_answer_is_painted_less_often_when_frames_cost_more_cpu(monkeypatch) -> None:
+    """Each frame's CPU is taken from a model on this machine: frames that cost 8 ms
+    at a 3% share of a core come under 4 a second, not 10; a remote model's answer
+    is painted at the full rate whatever the frames cost."""
+    share = Config().ui.frame_cpu_share
+    local = await _paints_per_second(monkeypatch, local=True, frame_cost=0.008)
+    remote = await _paints_per_second(monkeypatch, local=False, frame_cost=0.008)
+    assert local <= share / 0.008 + 0.5, local  # the UI thread's share holds (8 ms a frame or more)
+    assert remote >= 6, remote  # ~10 a second

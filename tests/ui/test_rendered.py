@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
@@ -15,7 +16,7 @@ from textual.geometry import Region
 from textual.screen import Screen
 
 from assistant.ui.widgets.markdown import markdown, render_lines
-from assistant.ui.widgets.rendered import RenderedLines
+from assistant.ui.widgets.rendered import Entry, RenderedLines
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript
 
 WIDTH = 60
@@ -71,24 +72,71 @@ def line_of(words: int) -> str:
     return " ".join(["word"] * words)
 
 
-async def test_an_answer_growing_by_a_line_costs_the_screen_one_layout(monkeypatch) -> None:
+async def test_a_streaming_answer_takes_rows_in_steps_and_a_line_within_them_costs_no_layout(monkeypatch) -> None:
     layouts = []
     real = Screen._refresh_layout
     monkeypatch.setattr(Screen, "_refresh_layout", lambda self, *a, **k: (layouts.append(1), real(self, *a, **k))[1])
     app = OneAnswer()
     async with app.run_test(size=(WIDTH, 20)) as pilot:
+        step = int(20 * AssistantMessage.RESERVE_SHARE)
         transcript = app.query_one(Transcript)
         answer = AssistantMessage("local · model")
         await transcript.mount(answer)
         await pilot.pause()
-        for _ in range(5):
+        grew = kept = 0
+        for _ in range(8):
             before = answer.size.height
             layouts.clear()
-            await answer.write(line_of(10) + "\n\n")  # a paragraph more: the answer grows
+            await answer.write(line_of(10) + "\n\n")  # a paragraph more: two lines more
             await pilot.pause()
             await pilot.pause()
-            assert answer.size.height > before
-            assert len(layouts) == 1  # Textual on its own lays the screen out twice
+            lines = len(answer.lines_at(answer.content_size.width))
+            assert answer.size.height % step == 0 and lines <= answer.size.height < lines + step
+            if answer.size.height == before:
+                kept += 1
+                assert not layouts  # the new lines went onto reserved rows
+            else:
+                grew += 1
+                assert len(layouts) == 1  # Textual on its own lays the screen out twice
+        assert grew and kept
+        answer.finish("took 1 s")
+        answer.refresh(layout=True)
+        await pilot.pause()
+        assert answer.size.height == len(answer.lines_at(answer.content_size.width))  # no reserve once finished
+
+
+ANSWER_BITS = st.sampled_from(
+    ["word ", "wrapping words " * 6, "**bold** ", "`code` ", "\n", "\n\n", "# ", "- ", "> ", "---\n",
+     "```python\nx = 1\n```\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "é ", "日本 "]
+)
+
+
+@settings(max_examples=max(1, settings.default.max_examples // 4))
+@given(st.lists(ANSWER_BITS, min_size=1, max_size=50).map("".join), st.lists(st.integers(1, 60), min_size=1, max_size=25))
+def test_what_the_terminal_shows_of_a_streaming_answer_is_its_text_drawn_whole(text, steps) -> None:
+    """Frames paint only the rows that changed; a terminal that received them shows,
+    after each one, what drawing the whole screen anew shows (no row left stale)."""
+    from tests.ui.helpers import TerminalMirror
+
+    async def run() -> None:
+        app = OneAnswer()
+        mirror = TerminalMirror(app)
+        async with app.run_test(size=(WIDTH, 16)) as pilot:
+            transcript = app.query_one(Transcript)
+            transcript.history.add(Entry("answer", line_of(200), "earlier", "took 1 s"))  # a full screen
+            answer = AssistantMessage("local · model")
+            await transcript.mount(answer)
+            await pilot.pause()
+            at = 0
+            for size in [*steps, len(text)]:
+                await answer.write(text[at : at + size])
+                at += size
+                await pilot.pause()
+                assert not mirror.stale_rows(answer), text[:at]
+                if at >= len(text):
+                    break
+
+    asyncio.run(run())
 
 
 async def test_text_growing_along_a_line_repaints_only_that_line(monkeypatch) -> None:

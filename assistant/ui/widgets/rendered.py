@@ -186,6 +186,7 @@ class RenderedLines(LaidOutOnce):
         self._fixed = 0  # how many of `_lines` belong to those parts
         self._tail_shown: RenderedPart | None = None  # the tail whose lines follow
         self._pass_lines: list[Strip] | None = None  # the lines of the render pass under way
+        self._rows = -1  # the height the last layout gave the content
 
     def lines_at(self, width: int) -> list[Strip]:
         style = self.rich_style
@@ -207,32 +208,57 @@ class RenderedLines(LaidOutOnce):
 
     def extend(self, parts: list[RenderedPart]) -> None:
         """Show more parts below; only they are rendered."""
+        before = self._shown()
         self._parts += parts
-        self.refresh(layout=True)
+        self._show_change(before)
 
     def set_tail(self, part: RenderedPart | None) -> None:
-        """Show `part` below all the others, in place of the previous tail.
-
-        While an answer streams this happens several times a second, and most
-        times the tail keeps its number of lines (the text grows along the last
-        line): then only the lines that changed are painted again, without the
-        layout of the whole screen, which costs the model's threads CPU
-        (bench/tui_local.py)."""
-        width = self.content_size.width
-        before = len(self._lines) if self._key is not None else -1
-        old_tail = self._lines[self._fixed :]
+        """Show `part` below all the others, in place of the previous tail."""
+        before = self._shown()
         self._tail = part
-        if width and before >= 0 and self._rendered == len(self._parts) and self._key[0] == width:
-            lines = self.lines_at(width)
-            if len(lines) == before:
-                changed = [y for y, old in enumerate(old_tail, self._fixed) if lines[y] != old]
-                if changed:
-                    self.refresh(Region(0, changed[0], width, changed[-1] - changed[0] + 1))
-                return
-        self.refresh(layout=True)
+        self._show_change(before)
+
+    def rows_for(self, lines: int) -> int:
+        """How many rows the widget takes to show `lines` lines (a streaming answer takes
+        more: see AssistantMessage)."""
+        return lines
+
+    def _shown(self) -> tuple[int, list[Strip]] | None:
+        """Where the lines that may change start, and those lines, as now shown."""
+        if self._key is None:
+            return None
+        return self._fixed, self._lines[self._fixed :]
+
+    def _show_change(self, before: tuple[int, list[Strip]] | None) -> None:
+        """Paint what changed since `before`.
+
+        While an answer streams this happens several times a second, and each
+        layout of the screen (and the repaint of all it shows that follows) is
+        CPU taken from the model's threads (bench/tui_local.py). So while the
+        widget keeps its height, only the rows that changed are painted again:
+        most times the text grows along its last line, or onto a row the
+        widget holds in reserve (`rows_for`)."""
+        width = self.content_size.width
+        key = self._key
+        if before is None or not width or key[0] != width:
+            self.refresh(layout=True)
+            return
+        start, old = before
+        lines = self.lines_at(width)
+        if self._key != key or self.rows_for(len(lines)) != self._rows:  # rendered anew, or a new height
+            self.refresh(layout=True)
+            return
+        end = max(len(lines), start + len(old))
+        changed = [
+            y for y in range(start, end)
+            if y >= len(lines) or y - start >= len(old) or lines[y] != old[y - start]
+        ]
+        if changed:
+            self.refresh(Region(0, changed[0], width, changed[-1] - changed[0] + 1))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self.lines_at(width))
+        self._rows = self.rows_for(len(self.lines_at(width)))
+        return self._rows
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Textual asks for each line of the crop in turn; the lines (and the style

@@ -58,6 +58,11 @@ class AssistantMessage(RenderedLines):
     """
 
     SEGMENT_CHARS = 800
+    # While it streams, the answer takes rows in steps of this share of the screen's
+    # height, the last ones blank until text reaches them: a new line of text is
+    # then one row painted, where growing by a row would lay out the screen and
+    # scroll (repaint) the whole transcript, every line, on the model's CPU time.
+    RESERVE_SHARE = 1 / 5
 
     DEFAULT_CSS = """
     AssistantMessage { margin: 1 0 0 0; padding: 0 1; }
@@ -100,6 +105,12 @@ class AssistantMessage(RenderedLines):
         self.extend([BLANK, segment] if self._segments else [segment])
         self._segments.append(segment)
         self._tail_text = ""
+
+    def rows_for(self, lines: int) -> int:
+        if self.result is not None:
+            return lines  # finished: no more text to make room for
+        step = max(1, int(self.app.size.height * self.RESERVE_SHARE))
+        return -(-lines // step) * step
 
     def _segment_cut(self, fragment: str) -> int | None:
         """Where in `fragment` a new segment may start: after a blank line, outside a fence."""
