@@ -447,6 +447,7 @@ class AssistantApp(App[None]):
         return backend.capabilities.local
 
     async def _stream_frame(self) -> None:
+        timer = self._frame_timer
         if self.deltas.waiting:
             await self.on_answer_delta(None)
         now = time.monotonic()
@@ -455,7 +456,7 @@ class AssistantApp(App[None]):
             self.refresh_status()
         cpu = time.thread_time()
         spent, self._frame_cpu = cpu - self._frame_cpu, cpu
-        if self._frame_timer is not None:  # not stopped meanwhile
+        if self._frame_timer is timer:  # not stopped (or another answer's frames begun) meanwhile
             self._frame_timer = self.set_timer(self._pacer.delay(spent), self._stream_frame)
 
     async def on_answer_delta(self, _: AnswerDelta | None) -> None:
