@@ -269,6 +269,16 @@ class ChatSession(PersistenceMixin):
             window = fresh
         return window
 
+    def warm_counters(self) -> None:
+        """Ready every candidate's token counter now: the first turn counts its prompt
+        for each (to route it and price it), and loading tiktoken's tables alone took
+        0.4 s of that turn's time to first token."""
+        from assistant.core.counters import window_counter
+
+        probe = Message("user", "")
+        for name in self.candidates():  # the counters, not the windows: a turn may be making those
+            window_counter(self.pool.get(name)).message_tokens(probe)
+
     def _system(self) -> Message | None:
         return Message("system", self.system_prompt) if self.system_prompt else None
 

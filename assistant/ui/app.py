@@ -287,6 +287,10 @@ class AssistantApp(App[None]):
         elif missing and session.mode == AUTO:
             said = "; ".join(f"{n}: {r}" for n, r in missing.items())
             self.post_message(TurnNotice(Notice(f"Not available: {said}")))
+        try:
+            session.warm_counters()  # or the first turn waits for the tokenizers
+        except Exception:  # noqa: BLE001 - a plugin's counter: the turn will say what is wrong
+            log.warning("could not ready the token counters", exc_info=True)
 
     def on_load_progressed(self, message: LoadProgressed) -> None:
         bar = self.query_one("#load-progress", ProgressBar)

@@ -179,3 +179,17 @@ def test_a_broken_router_plugin_is_reported_and_rules_decide(tmp_path: Path) -> 
     assert result.outcome == "ok" and result.decision.decided_by == "rules"
     (notice,) = [e for e in seen if isinstance(e, Notice)]
     assert "broken" in notice.text and "ZeroDivisionError" in notice.text and "\n" not in notice.text
+
+
+def test_warming_the_counters_readies_each_candidates_tokenizer_and_changes_no_window(tmp_path) -> None:
+    """The TUI readies them while it waits for the first prompt (loading tiktoken's
+    tables took 0.4 s of the first answer's time to first token)."""
+    s, remote, here = session(tmp_path)
+    here.load()
+    asked: list[str] = []
+    for backend in (remote, here):
+        real = backend.count_tokens
+        backend.count_tokens = lambda messages, real=real, name=backend.name: (asked.append(name), real(messages))[1]
+    s.warm_counters()
+    assert sorted(set(asked)) == ["claude", "local"]
+    assert s.windows == {} and s.assemblies == {}  # the turn's own state is untouched
