@@ -450,8 +450,11 @@ def cmd_export(paths: Paths, args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if args.output:
         try:
-            with open(args.output, "w", encoding="utf-8") as f:
-                f.write(text)
+            from pathlib import Path
+
+            from assistant.core.atomic import write_atomic
+
+            write_atomic(Path(args.output), text.encode("utf-8"))  # a full disk leaves the old file
         except OSError as exc:
             return _fail(f"cannot write {args.output}: {exc.strerror}")
         print(f"wrote {args.output}")

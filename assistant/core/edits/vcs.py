@@ -32,13 +32,13 @@ import os
 import secrets
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
+from assistant.core.atomic import write_atomic
 from assistant.core.edits.types import EditError, FileChange
 
 if TYPE_CHECKING:
@@ -488,7 +488,7 @@ class _Backups:
             if existed[path]:
                 copy = folder / "files" / path
                 copy.parent.mkdir(parents=True, exist_ok=True)
-                copy.write_bytes(source.read_bytes())
+                write_atomic(copy, source.read_bytes())
                 modes[path] = stat.S_IMODE(source.stat().st_mode)
             else:
                 missing = [
@@ -507,7 +507,7 @@ class _Backups:
             "sha256": None,  # filled in once written: until then undo ignores this backup
         }
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1).encode(), 0o644)
+        write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1).encode(), mode=0o644)
         try:
             write(changes)
         except BaseException:
@@ -516,12 +516,12 @@ class _Backups:
             if after == before:
                 shutil.rmtree(folder, ignore_errors=True)  # nothing was written
             else:  # a partial write: keep what undo needs to take it back
-                _atomic_write(
-                    folder / MANIFEST, json.dumps({**manifest, "sha256": after}, indent=1).encode(), 0o644
+                write_atomic(
+                    folder / MANIFEST, json.dumps({**manifest, "sha256": after}, indent=1).encode(), mode=0o644
                 )
             raise
         manifest["sha256"] = {p: _sha256(self.root / p) for p in paths}
-        _atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1).encode(), 0o644)
+        write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1).encode(), mode=0o644)
         return Committed("backup", None, None, backup_id, paths)
 
     def latest(self) -> tuple[Path, dict[str, Any]] | None:
@@ -549,7 +549,7 @@ class _Backups:
             target = self.root / path
             if manifest["existed"][path]:
                 data = (folder / "files" / path).read_bytes()
-                _atomic_write(target, data, manifest["modes"][path])
+                write_atomic(target, data, mode=manifest["modes"][path])
             else:
                 target.unlink(missing_ok=True)
                 top = manifest["new_dirs"].get(path)
@@ -578,17 +578,3 @@ def _remove_empty(folder: Path, top: Path) -> None:
         folder = folder.parent
 
 
-def _atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """A reader sees the old bytes or the new ones, never a mix."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
