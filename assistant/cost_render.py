@@ -186,9 +186,11 @@ def _line_data(line: CostLine) -> dict[str, Any]:
     }
 
 
-def summary_json(summary: CostSummary) -> str:
-    """The summary as JSON: exact numbers (floats round-trip), null for unknown."""
+def summary_json(summary: CostSummary, reason: str | None = None) -> str:
+    """The summary as JSON: exact numbers (floats round-trip), null for unknown;
+    `reason` says why it is empty (null when it is not)."""
     data = {
+        "reason": reason,
         "by": summary.by,
         "first_at": summary.first_at,
         "last_at": summary.last_at,

@@ -42,7 +42,7 @@ Bare().run(headless=True, auto_pilot=first_frame)
 """,
     "assistant": """
 import sys, time
-from assistant.cli import build_parser, load_config
+from assistant.cli.commands import build_parser, load_config
 from assistant.core.paths import Paths
 from assistant.ui.app import make_app
 

@@ -96,6 +96,18 @@ def test_an_unknown_cost_stays_unknown(capsys) -> None:
     assert "unknown" in out and "$0.0000" not in out
 
 
-def test_no_ledger_yet_is_one_line(capsys) -> None:
+def test_nothing_recorded_yet_is_said_with_what_records_and_is_not_an_error(capsys) -> None:
+    """A new machine: no ledger at all. Every form says so and exits 0; JSON and
+    CSV stay valid (empty, JSON with the reason)."""
     code, out, err = run(capsys)
-    assert code == 1 and out == "" and err.startswith("assistant: no ledger yet")
+    assert code == 0 and err == "" and out.count("\n") <= 2
+    assert "no turns recorded" in out and "assistant bench" in out
+    code, out, _ = run(capsys, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["total"]["turns"] == 0 and data["lines"] == [] and "assistant bench" in data["reason"]
+    code, out, _ = run(capsys, "--csv")
+    assert code == 0 and out.splitlines()[0].startswith("key,turns")
+    code, out, _ = run(capsys, "--all")
+    assert code == 0 and "no turns recorded (all turns)" in out
+    code, _, err = run(capsys, "--session", "nope")  # a session named that has no turns: an error
+    assert code == 1 and "no turns recorded for session nope" in err

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import report_cli
+from assistant.cli import report as report_cli
 from assistant.core.config import Config
 from assistant.core.ledger import LEDGER_FILE, Ledger
 from assistant.core.paths import Paths
@@ -86,9 +86,21 @@ def test_report_bad_since_is_a_usage_error(ledger, capsys) -> None:
     assert err.count("\n") == 1 and "nonsense" in err
 
 
-def test_report_without_a_ledger(capsys) -> None:
-    code, _, err = run(capsys, "report")
-    assert code == 1 and err.startswith("assistant: no ledger yet") and err.count("\n") == 1
+def test_report_and_plan_on_a_machine_where_nothing_is_recorded_say_what_measures(capsys) -> None:
+    code, out, err = run(capsys, "report")
+    assert code == 0 and err == "" and "no turns recorded" in out and "assistant bench" in out
+    code, out, _ = run(capsys, "report", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["turns"] == 0 and data["rows"] == [] and "assistant bench" in data["reason"]
+    code, out, _ = run(capsys, "plan")
+    assert code == 0 and "Nothing measured" in out and "assistant bench" in out
+    code, out, _ = run(capsys, "plan", "--json")
+    assert code == 0 and "assistant bench" in json.loads(out)["reason"]
+
+
+def test_a_report_of_a_ledger_with_turns_has_no_reason(ledger, capsys) -> None:
+    code, out, _ = run(capsys, "report", "--json")
+    assert code == 0 and json.loads(out)["reason"] is None
 
 
 def test_report_with_benchmark_results(ledger, capsys, monkeypatch) -> None:

@@ -14,7 +14,7 @@ from assistant.backends.scripted import ScriptedBackend
 from assistant.core.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.ledger import Ledger
-from assistant.refactor_cli import cmd_refactor, cmd_undo
+from assistant.cli.refactor import cmd_refactor, cmd_undo
 from tests.edits.gitrepo import git, make_repo
 
 FILES = {f"m{i}.py": f"def f{i}(x):\n    return x+{i}\n" for i in range(4)}

@@ -25,7 +25,7 @@ from assistant.core.edits.types import EditError, FileChange
 from assistant.core.edits.vcs import Provenance, VcsError, Workspace
 from assistant.core.ledger import Ledger
 from assistant.core.refactor import Refactorer
-from assistant.refactor_cli import cmd_refactor, cmd_undo
+from assistant.cli.refactor import cmd_refactor, cmd_undo
 from tests.edits.gitrepo import git, make_repo
 
 PROV = Provenance("local", "scripted-model", 0.0, "tidy")

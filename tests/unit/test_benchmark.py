@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import bench_cli
+from assistant.cli import bench as bench_cli
 from assistant.backends.scripted import ScriptedBackend, split_tokens
 from assistant.core import benchmark
 from assistant.core.backend import Capabilities

@@ -18,9 +18,8 @@ from assistant.core.config import Config, ConfigError
 from assistant.core.paths import Paths
 from assistant.core.text import clean_text, decode_bytes, one_line
 
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+from assistant.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, HOW_TO_MEASURE, nothing_recorded
+from assistant.cli.exits import fail as _fail
 T = TypeVar("T")
 
 
@@ -92,10 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("session", metavar="ID", help="the session (a unique prefix is enough)")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
-    from assistant.report_args import add_parsers as add_report_parsers
+    from assistant.cli.report_args import add_parsers as add_report_parsers
 
     add_report_parsers(sub, _add_setting_flags)
-    from assistant.bench_args import add_parser as add_bench_parser
+    from assistant.cli.bench_args import add_parser as add_bench_parser
 
     add_bench_parser(sub)  # its own setting flags: its --backend is repeatable
 
@@ -127,11 +126,6 @@ def load_config(paths: Paths, args: argparse.Namespace) -> Config:
     return config_mod.load(paths.config_file).with_overrides(_overrides(args))
 
 
-def _fail(message: str, code: int = EXIT_ERROR) -> int:
-    print(f"assistant: {one_line(message)}", file=sys.stderr)
-    return code
-
-
 def _setup_logging(paths: Paths, config: Config) -> None:
     from assistant.core.logs import setup_logging
 
@@ -155,13 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sessions":
             return cmd_sessions(paths, args)
         if args.command == "bench":
-            from assistant import bench_cli
+            from assistant.cli import bench as bench_cli
 
             config = load_config(paths, args)
             _setup_logging(paths, config)
             return bench_cli.cmd_bench(config, paths, args)
         if args.command in ("report", "plan"):
-            from assistant import report_cli
+            from assistant.cli import report as report_cli
 
             config = load_config(paths, args)
             command = report_cli.cmd_report if args.command == "report" else report_cli.cmd_plan
@@ -171,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("refactor", "undo"):
             config = load_config(paths, args)
             _setup_logging(paths, config)
-            from assistant import refactor_cli
+            from assistant.cli import refactor as refactor_cli
 
             if args.command == "undo":
                 return refactor_cli.cmd_undo(config)
@@ -490,30 +484,33 @@ def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
 
     load_config(paths, args)  # a broken config is said here as by every other command
     path = paths.ledger_file
-    if not Ledger.recorded(path):
-        return _fail(f"no ledger yet at {path}: nothing has been recorded")
-    try:
-        with Ledger.open_to_read(path) as ledger:
-            if args.all:
-                records, scope = ledger.turns(), "all turns"
-            elif args.since:
-                try:
-                    since = parse_since(args.since, time.time())
-                except ValueError as exc:
-                    return _fail(str(exc), EXIT_USAGE)
-                records, scope = ledger.turns(since=since), f"since {args.since}"
-            else:
-                session_id = args.session or ledger.last_session_id()
-                if session_id is None:
-                    return _fail("no session has any turns yet")
-                records, scope = ledger.turns(session_id=session_id), f"session {session_id}"
-    except LedgerError as exc:
-        return _fail(str(exc))
-    if not records:
-        return _fail(f"no turns recorded for {scope}")
+    since: float | None = None
+    if args.since and not args.all:
+        try:
+            since = parse_since(args.since, time.time())
+        except ValueError as exc:
+            return _fail(str(exc), EXIT_USAGE)
+    records: list = []
+    scope = "all turns" if args.all else f"since {args.since}" if args.since else "the last session"
+    if Ledger.recorded(path):
+        try:
+            with Ledger.open_to_read(path) as ledger:
+                if args.all:
+                    records = ledger.turns()
+                elif args.since:
+                    records = ledger.turns(since=since)
+                elif (session_id := args.session or ledger.last_session_id()) is not None:
+                    records, scope = ledger.turns(session_id=session_id), f"session {session_id}"
+        except LedgerError as exc:
+            return _fail(str(exc))
+    if not records and args.session:
+        return _fail(f"no turns recorded for session {args.session}")  # a session named that has none
+    nothing = None if records else f"no turns recorded ({scope})"
     summary = summarize(records, by=args.by)
-    if args.json:
-        sys.stdout.write(summary_json(summary) + "\n")
+    if args.json:  # a valid summary, empty when nothing is recorded, with the reason
+        sys.stdout.write(summary_json(summary, reason=nothing and f"{nothing}: {HOW_TO_MEASURE}") + "\n")
+    elif nothing and not args.csv:
+        return nothing_recorded(nothing)
     elif args.csv:
         sys.stdout.write(summary_csv(summary))
     else:

@@ -19,7 +19,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.report_args import DEFAULT_SINCE, add_parsers  # noqa: F401 - add_parsers re-exported
+from assistant.cli.exits import EXIT_USAGE, HOW_TO_MEASURE, nothing_recorded
+from assistant.cli.exits import fail as _fail
+from assistant.cli.report_args import DEFAULT_SINCE, add_parsers  # noqa: F401 - add_parsers re-exported
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,15 +33,6 @@ if TYPE_CHECKING:
     from assistant.core.plan import PlanLimits, PlanRates, PlanResult
     from assistant.core.report import BackendFigures, Figure, Report
 
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-
-
-def _fail(message: str, code: int = EXIT_ERROR) -> int:
-    from assistant.core.text import one_line
-
-    print(f"assistant: {one_line(message)}", file=sys.stderr)
-    return code
 
 
 def _bench_results(ledger: Ledger, since: float | None) -> list[Any]:
@@ -78,8 +71,6 @@ def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     from assistant.core.cost_summary import parse_since
     from assistant.core.ledger import Ledger
 
-    if not Ledger.recorded(paths.ledger_file):
-        return _fail(f"no ledger yet at {paths.ledger_file}: nothing has been recorded")
     since: float | None = None
     scope = "all turns"
     if not args.all:
@@ -92,12 +83,16 @@ def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     report = _load(paths, since, config.cost.local_machine_per_hour)
     if isinstance(report, str):
         return _fail(report)
+    nothing = None
     if not report.turns and not report.bench_runs:
-        hint = "" if args.all else " (--all for every turn)"
-        return _fail(f"no turns recorded for {scope}{hint}")
-    if args.json:
-        _json({"scope": scope, "since": since, "reference_model": config.cost.reference_model, **asdict(report)})
+        recorded = Ledger.recorded(paths.ledger_file)
+        nothing = f"no turns recorded ({scope})" + ("" if args.all or not recorded else " (--all for every turn)")
+    if args.json:  # a valid report, empty when nothing is recorded, with the reason
+        _json({"scope": scope, "since": since, "reference_model": config.cost.reference_model,
+               "reason": nothing and f"{nothing}: {HOW_TO_MEASURE}", **asdict(report)})
         return 0
+    if nothing:
+        return nothing_recorded(nothing)
     from rich.console import Console
 
     print_report(Console(markup=False), report, scope=scope, reference_model=config.cost.reference_model)
@@ -247,12 +242,18 @@ def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     rates = rates_from_report(report, machine_per_hour=config.cost.local_machine_per_hour)
     limits = PlanLimits(config.edits.claude_concurrency, config.edits.claude_requests_per_second)
     results = [plan(w, rates, limits) for w in workloads]
+    measured = bool(report.turns or report.bench_runs)
+    nothing = None if measured else f"nothing measured in the last {DEFAULT_SINCE}: {HOW_TO_MEASURE}"
     if args.json:
-        _json({"rates": asdict(rates), "limits": asdict(limits), "plans": [asdict(r) for r in results]})
+        _json({"rates": asdict(rates), "limits": asdict(limits), "plans": [asdict(r) for r in results],
+               "reason": nothing})
         return 0
     from rich.console import Console
 
-    print_plans(Console(markup=False), results, rates, limits)
+    console = Console(markup=False)
+    print_plans(console, results, rates, limits)
+    if nothing:
+        console.print(f"{nothing[0].upper()}{nothing[1:]}.")
     return 0
 
 

@@ -32,7 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from assistant import format as fmt
-from assistant.cli import _fail
+from assistant.cli.exits import fail as _fail
 from assistant.core.chat import AUTO, ChatSession
 from assistant.core.config import Config
 from assistant.core.edits.types import EditError

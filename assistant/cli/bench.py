@@ -27,15 +27,14 @@ from rich.progress import (
 from rich.table import Table
 
 from assistant import format as fmt
-from assistant.bench_args import add_parser  # noqa: F401 - the subcommand's flags, kept light
+from assistant.cli.bench_args import add_parser  # noqa: F401 - the subcommand's flags, kept light
+from assistant.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
 from assistant.core.backend import Backend
 from assistant.core.bench_types import BenchResult
 from assistant.core.benchmark import QUICK_RUNS, RUNS, BenchCase, bench, bench_cases
 from assistant.core.config import Config
 from assistant.core.paths import Paths
 
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
 WARMUP = 1
 
 
