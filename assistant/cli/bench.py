@@ -26,7 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from assistant import format as fmt
+from assistant.render import format as fmt
 from assistant.cli.bench_args import add_parser  # noqa: F401 - the subcommand's flags, kept light
 from assistant.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
 from assistant.core.backend import Backend

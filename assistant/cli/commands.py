@@ -269,7 +269,7 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     from assistant.core.ledger import Ledger
     from assistant.core.plugins import create_backend
     from assistant.core.routing import QUALITY
-    from assistant.format import route_badge, turn_summary
+    from assistant.render.format import route_badge, turn_summary
 
     if config.general.backend == AUTO:
         backend = None  # the router chooses; the chosen backend loads before its turn starts
@@ -383,7 +383,7 @@ def _print_exit_summary(session: Any) -> None:
 
     from assistant.core.cost_summary import summarize
     from assistant.core.ledger import LedgerError
-    from assistant.cost_render import one_screen_summary
+    from assistant.render.cost import one_screen_summary
 
     ledger = session.ledger()
     if ledger is None:
@@ -410,7 +410,7 @@ def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
 
     from assistant.core import session_store
     from assistant.core.ledger import LedgerError
-    from assistant.format import cost
+    from assistant.render.format import cost
 
     load_config(paths, args)  # a broken config is said here as by every other command
     try:
@@ -480,7 +480,7 @@ def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
 
     from assistant.core.cost_summary import parse_since, summarize
     from assistant.core.ledger import Ledger, LedgerError
-    from assistant.cost_render import cost_table, summary_csv, summary_json
+    from assistant.render.cost import cost_table, summary_csv, summary_json
 
     load_config(paths, args)  # a broken config is said here as by every other command
     path = paths.ledger_file

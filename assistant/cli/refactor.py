@@ -31,7 +31,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from assistant import format as fmt
+from assistant.render import format as fmt
 from assistant.cli.exits import fail as _fail
 from assistant.core.chat import AUTO, ChatSession
 from assistant.core.config import Config

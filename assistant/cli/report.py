@@ -1,7 +1,7 @@
 """`assistant report` and `assistant plan` on the command line.
 
 Formatting only: every figure comes from `assistant.core.report` and
-`assistant.core.plan`. Tables round through `assistant.format`; `--json`
+`assistant.core.plan`. Tables round through `assistant.render.format`; `--json`
 carries the exact numbers, null where a figure is unknown, with its reason.
 
 `cli.build_parser` imports this module, so it imports nothing heavy at the top:
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.cli.exits import EXIT_USAGE, HOW_TO_MEASURE, nothing_recorded
 from assistant.cli.exits import fail as _fail
 from assistant.cli.report_args import DEFAULT_SINCE, add_parsers  # noqa: F401 - add_parsers re-exported
+from assistant.render.report import print_plans, print_report
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -99,120 +100,6 @@ def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cell(fig: Figure, show: Callable[[float], str]) -> str:
-    from assistant import format as fmt
-
-    return fmt.DASH if fig.value is None else show(fig.value)
-
-
-def _table(title: str, headers: list[str], labels: list[str]) -> Table:
-    from rich import box
-    from rich.cells import cell_len
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    # The row labels stay whole up to 40 cells; the figures fold instead, never cut.
-    table.add_column(headers[0], min_width=min(max(map(cell_len, [headers[0], *labels])), 40), overflow="fold")
-    for header in headers[1:]:
-        table.add_column(header, justify="right", overflow="fold")
-    return table
-
-
-def _notes(report: Report) -> list[str]:
-    """Why figures are missing: one line per row and reason, naming the figures."""
-    from assistant.core.report import BENCH_RUNS, NO_QUALITY_DATA
-
-    lines: list[str] = []
-    for row in report.rows:
-        reasons: dict[str, list[str]] = {}
-        named = [
-            ("tok/s", row.generation_tps),
-            ("TTFT", row.ttft_median),
-            ("TTFT p95", row.ttft_p95),
-            ("prompt tok/s", row.prompt_tps),
-            ("$/M tokens", row.cost_per_million),
-        ]
-        for name, fig in named:
-            if fig.value is None and not (fig.unit == BENCH_RUNS and not report.bench_runs):
-                reasons.setdefault(fig.reason, []).append(name)
-        lines += [f"{row.backend} · {row.model}: {', '.join(names)}: {why}" for why, names in reasons.items()]
-    if not report.bench_runs:
-        lines.append("prompt tok/s: no benchmark results in the ledger")
-    lines.append(f"refactors accepted: {NO_QUALITY_DATA}")
-    return lines
-
-
-def print_report(console: Console, report: Report, *, scope: str, reference_model: str) -> None:
-    from assistant import format as fmt
-    from assistant.core.report import ACTIVE_HOURS
-
-    def label(row: BackendFigures) -> str:
-        return f"{row.backend} · {row.model}"
-
-    labels = [label(row) for row in report.rows]
-
-    # Columns no row has a figure for (no benchmark run, no acceptance data) are
-    # left out of the table; the notes below say why.
-    columns: list[tuple[str, Callable[[BackendFigures], str]]] = [
-        ("turns", lambda row: fmt.count(row.turns)),
-        ("speed\nmedian", lambda row: _cell(row.generation_tps, fmt.rate)),
-        ("TTFT\nmedian", lambda row: _cell(row.ttft_median, fmt.seconds)),
-        ("TTFT\np95", lambda row: _cell(row.ttft_p95, fmt.seconds)),
-        ("$ per M\ntokens", lambda row: _cell(row.cost_per_million, fmt.cost)),
-    ]
-    if any(row.prompt_tps.value is not None for row in report.rows):
-        columns.insert(4, ("prompt\nspeed", lambda row: _cell(row.prompt_tps, fmt.rate)))
-    if any(row.quality.value is not None for row in report.rows):
-        columns.append(("refactors\naccepted", lambda row: _cell(row.quality, fmt.percent)))
-    speed = _table(
-        f"Measured · {scope} · {fmt.count(report.turns)} turns · {fmt.count(report.bench_runs)} bench runs",
-        ["backend · model", *(header for header, _ in columns)],
-        labels,
-    )
-    for row in report.rows:
-        speed.add_row(label(row), *(cell(row) for _, cell in columns))
-    console.print(speed)
-
-    capacity = _table(
-        "Daily capacity · output tokens at the median speed",
-        ["backend · model", *(f"{hours} h/day" for hours in ACTIVE_HOURS)],
-        labels,
-    )
-    for row in report.rows:
-        capacity.add_row(label(row), *(_cell(c.tokens, lambda v: fmt.count(round(v))) for c in row.daily_capacity))
-    console.print(capacity)
-
-    split = _table(
-        "Hybrid split used",
-        ["backend", "turns", "% of\nturns", "tokens", "% of\ntokens"],
-        [share.backend for share in report.split],
-    )
-    for share in report.split:
-        split.add_row(
-            share.backend,
-            fmt.count(share.turns),
-            fmt.percent(share.share_turns),
-            fmt.count(share.tokens),
-            fmt.percent(share.share_tokens),
-        )
-    console.print(split)
-
-    def dollars(fig: Figure) -> str:
-        return fmt.cost(fig.value) if fig.value is not None else f"{fmt.DASH} ({fig.reason})"
-
-    console.print(
-        f"These turns cost {dollars(report.cost_actual)} · all on Claude ({reference_model}): "
-        f"{dollars(report.cost_all_claude)} · all local: {dollars(report.cost_all_local)}",
-        highlight=False,
-    )
-    console.print(f"all local: {report.all_local_method}", highlight=False)
-    for note in _notes(report):
-        console.print(f"{fmt.DASH} {note}", style="dim", highlight=False, markup=False)
-
-
-# -- plan --------------------------------------------------------------------------
-
-
 def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     from assistant.core.plan import (
         PlanLimits,
@@ -251,54 +138,10 @@ def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console(markup=False)
-    print_plans(console, results, rates, limits)
+    print_plans(console, results, rates, limits, window=DEFAULT_SINCE)
     if nothing:
         console.print(f"{nothing[0].upper()}{nothing[1:]}.")
     return 0
 
 
-def print_plans(console: Console, results: list[PlanResult], rates: PlanRates, limits: PlanLimits) -> None:
-    from assistant import format as fmt
-    from assistant.core.plan import SPLIT
-
-    def rate_text(tps: float | None, ttft: float | None) -> str:
-        return f"{fmt.rate(tps)}, TTFT {fmt.seconds(ttft)}"
-
-    price = fmt.cost(rates.claude_per_million) if rates.claude_per_million is not None else fmt.DASH
-    per_hour = f"${rates.local_per_hour:g}/h" if rates.local_per_hour is not None else fmt.DASH
-    console.print(
-        f"Rates measured in the ledger over the last {DEFAULT_SINCE}: Claude {rate_text(rates.claude_tps, rates.claude_ttft)}, {price} per M tokens, "
-        f"{limits.claude_concurrency} at once, {limits.claude_requests_per_second:g} started/s · "
-        f"local {rate_text(rates.local_tps, rates.local_ttft)}, {per_hour}, one at a time",
-        highlight=False,
-    )
-    for result in results:
-        w = result.workload
-        table = _table(
-            f"{w.name} · {w.title} · {fmt.count(result.requests)} requests · "
-            f"{fmt.count(result.prompt_tokens)} prompt + {fmt.count(result.output_tokens)} output tokens",
-            ["", "Claude\nrequests", "local\nrequests", "time", "cost"],
-            ["Claude only"],
-        )
-        for c in result.configurations:
-            # Without a measured split the hybrid has no requests to count either.
-            unsplit = any(m.figure == SPLIT for m in c.missing)
-            table.add_row(
-                {"claude": "Claude only", "local": "local only", "hybrid": "hybrid"}[c.name],
-                fmt.DASH if unsplit else fmt.count(c.claude.requests),
-                fmt.DASH if unsplit else fmt.count(c.local.requests),
-                fmt.duration(c.seconds),
-                fmt.cost(c.cost) if c.cost is not None else fmt.DASH,
-            )
-        console.print(table)
-        for c in result.configurations:
-            if c.note:
-                console.print(f"{c.name}: {c.note}", highlight=False)
-            reasons: dict[str, list[str]] = {}
-            for m in c.missing:
-                reasons.setdefault(m.why, []).append(m.figure)
-            for why, figures in reasons.items():
-                console.print(f"{c.name}: no {', '.join(figures)}" + (f" ({why})" if why else ""), highlight=False)
-
-
-__all__ = ["add_parsers", "cmd_plan", "cmd_report", "print_plans", "print_report"]
+__all__ = ["add_parsers", "cmd_plan", "cmd_report"]

@@ -296,7 +296,7 @@ class ChatSession(PersistenceMixin):
 
     def router(self) -> Router:
         if self._router is None:
-            from assistant.routers.chain import build_chain
+            from assistant.core.router_chain import build_chain
 
             self._router, problems = build_chain(self.config, self.project_root)
             self._router_problems = list(problems)
@@ -350,7 +350,7 @@ class ChatSession(PersistenceMixin):
         and ask the router."""
         from assistant.core.route_inputs import profile
         from assistant.core.routing import RouteContext
-        from assistant.routers.rules import RulesRouter
+        from assistant.core.router_chain import default_router
 
         windows: dict[str, Assembly | ContextTooLarge] = {}
         profiles = []
@@ -375,7 +375,7 @@ class ChatSession(PersistenceMixin):
             self._router_problems.append(f"router failed: {type(exc).__name__}: {exc}")
             decision = None
         if decision is None:
-            decision = RulesRouter.from_config(self.config).route(request, context)
+            decision = default_router(self.config, self.project_root).route(request, context)
             decision = replace(decision, decided_by=decision.decided_by or "rules")
         return decision, windows
 

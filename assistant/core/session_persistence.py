@@ -42,7 +42,7 @@ class PersistenceMixin:
             self._session_written = True
 
     def _stored(self, exchange: Exchange, result: TurnResult | None):  # noqa: ANN202 - StoredExchange
-        from assistant import format as fmt
+        from assistant.render import format as fmt
         from assistant.core.session_store import StoredExchange
 
         if result is None:

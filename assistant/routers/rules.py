@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from assistant import format as fmt
+from assistant.render import format as fmt
 from assistant.core.config import Config
 from assistant.core.routing import (
     QUALITY,

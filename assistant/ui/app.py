@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from assistant import format as fmt
+from assistant.render import format as fmt
 from assistant.core.backend import Backend
 from assistant.core.backend_pool import BackendSource
 from assistant.core.chat import AUTO, ChatSession, TurnResult

@@ -8,7 +8,7 @@ from rich.console import Console, RenderableType
 
 from assistant.core.cost_summary import summarize
 from assistant.core.ledger import TurnRecord
-from assistant.cost_render import (
+from assistant.render.cost import (
     cost_table,
     one_screen_summary,
     summary_csv,

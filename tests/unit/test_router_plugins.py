@@ -24,7 +24,7 @@ from assistant.core.routing import (
     RouterError,
     TurnRequest,
 )
-from assistant.routers.chain import build_chain
+from assistant.core.router_chain import build_chain
 from assistant.routers.privacy import PrivacyRouter
 from assistant.routers.rules import RulesRouter
 

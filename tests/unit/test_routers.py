@@ -19,7 +19,7 @@ from assistant.core.routing import (
     estimate,
 )
 from assistant.routers.budget import BudgetRouter
-from assistant.routers.chain import RouterChain, build_chain
+from assistant.core.router_chain import RouterChain, build_chain
 from assistant.routers.fixed import FixedRouter
 from assistant.routers.privacy import PrivacyRouter
 from assistant.routers.rules import RulesRouter

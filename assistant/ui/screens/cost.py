@@ -71,7 +71,7 @@ class CostScreen(ModalScreen[None]):
 def summary_renderable(session: ChatSession, *, width: int) -> RenderableType:
     from assistant.core.cost_summary import summarize
     from assistant.core.ledger import LedgerError
-    from assistant.cost_render import cost_table
+    from assistant.render.cost import cost_table
 
     ledger = session.ledger()
     if ledger is None:

@@ -54,7 +54,7 @@ class ReportScreen(ModalScreen[None]):
     def load(self, width: int) -> None:
         from assistant.core.ledger import LedgerError
         from assistant.core.report import build_report
-        from assistant.cli.report import print_report
+        from assistant.render.report import print_report
 
         ledger = self.session.ledger()
         if ledger is None:

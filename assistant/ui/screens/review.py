@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
-from assistant import format as fmt
+from assistant.render import format as fmt
 from assistant.core.edits.hunks import hunks
 from assistant.core.edits.types import FileChange
 from assistant.core.refactor import Proposal, diff_stats

@@ -62,7 +62,7 @@ class SessionsScreen(ModalScreen[str | None]):
         self.app.call_from_thread(self._show, found)
 
     def _show(self, found: list) -> None:
-        from assistant import format as fmt
+        from assistant.render import format as fmt
 
         if not self.is_attached:  # closed while the ledger was read
             return

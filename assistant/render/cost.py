@@ -2,7 +2,7 @@
 (JSON, CSV).
 
 Formatting only: every figure comes from `assistant.core.cost_summary`. The
-table rounds through `assistant.format`; JSON and CSV carry the exact numbers,
+table rounds through `assistant.render.format`; JSON and CSV carry the exact numbers,
 with null / an empty cell where a figure is unknown.
 """
 
@@ -22,7 +22,7 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from assistant import format as fmt
+from assistant.render import format as fmt
 from assistant.core.cost_summary import CostLine, CostSummary
 from assistant.core.ledger import OUTCOMES
 

@@ -2,7 +2,9 @@
 
 A router that raises is reported in `errors` (and the log) and skipped, so a
 broken plugin costs a line, not the turn. When every router passes, the
-built-in `rules` decides.
+built-in `rules` decides. The chain is a mechanism of the core; the routers,
+`rules` too, are plugins it loads by name (core/router_plugins.py), so the core
+imports none of them.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from assistant.core.routing import (
     RouterError,
     TurnRequest,
 )
-from assistant.routers.rules import RulesRouter
 
 log = logging.getLogger(__name__)
+DEFAULT_ROUTER = "rules"  # decides when every router of the chain passes
 
 
 class RouterChain:
@@ -31,7 +33,7 @@ class RouterChain:
 
     def __init__(self, routers: Sequence[Router], default: Router | None = None) -> None:
         self.routers: list[Router] = list(routers)
-        self.default: Router = default if default is not None else RulesRouter()
+        self.default: Router = default if default is not None else default_router(Config())
         self.errors: list[str] = []  # one line per failure, oldest first
 
     @property
@@ -76,5 +78,10 @@ def build_chain(config: Config, project_root: Path | None = None) -> tuple[Route
         except RouterError as exc:
             problems.append(str(exc))
             log.warning("%s", exc)
-    rules = RulesRouter.from_config(config)
+    rules = default_router(config, project_root)
     return RouterChain(routers or [rules], default=rules), problems
+
+
+def default_router(config: Config, project_root: Path | None = None) -> Router:
+    """`rules`, as configured: the router that decides when no other does."""
+    return load_router(DEFAULT_ROUTER, config, project_root=project_root)
