@@ -42,6 +42,7 @@ from assistant.core.events import (
     Usage,
 )
 from assistant.core.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
+from assistant.core.project import find_root
 from assistant.core.session_persistence import PersistenceMixin
 from assistant.core.turns import TurnResult, events, turn_record, unavailable_reason
 
@@ -92,7 +93,7 @@ class ChatSession(PersistenceMixin):
         look = installed if installed is not None else backend is None or config.general.backend == AUTO
         self.pool = BackendPool(config, preset, installed=look)
         self.mode: str = backend.name if backend is not None else config.general.backend
-        self.project_root = project_root or Path.cwd()
+        self.project_root = project_root or find_root()  # the one rule (core/project.py)
         self.system_prompt = config.general.system_prompt
         self.pinned: list[Message] = []
         self.exchanges: list[Exchange] = []

@@ -1,14 +1,22 @@
-"""Backends found through the `assistant.backends` entry-point group.
+"""The one plugin loader: backends and routers, found by name.
 
-The list of names is read from package metadata without importing any
-backend; only the chosen one is imported. Built-ins are registered in our own
-pyproject.toml exactly as a third-party package would register its own.
+A plugin is an entry point of its group (`assistant.backends`,
+`assistant.routers`), declared by an installed package exactly as our own
+pyproject.toml declares the built-ins; routers may also be single files
+(core/router_plugins.py hands those in). Names are read from package metadata
+without importing anything; only the plugin asked for is imported. Whatever
+fails is one line, `PluginError` (`RouterError` for routers), naming the plugin,
+where it comes from and what went wrong; an unknown name lists what is
+installed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
 
 from assistant.core.backend import Backend, BackendFactory
 from assistant.core.config import Config
@@ -27,27 +35,60 @@ class PluginInfo:
     distribution: str | None
 
 
-def _entry_points(group: str) -> dict[str, EntryPoint]:
-    return {ep.name: ep for ep in entry_points(group=group)}
+def group_entry_points(group: str) -> dict[str, EntryPoint]:
+    """`name → entry point` of `group`; the first of a name wins."""
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=group):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def load_plugin(
+    kind: str,
+    group: str,
+    name: str,
+    *,
+    files: Callable[[], Mapping[str, Path]] | None = None,
+    import_file: Callable[[str, Path], Any] | None = None,
+    shown: Callable[[Path], str] = str,
+    error: type[PluginError] = PluginError,
+) -> tuple[Any, str]:
+    """What the plugin `name` of `group` exports, and where it comes from: its
+    entry point, else its file among `files()` (imported by `import_file`).
+    Raises `error`, one line."""
+    eps = group_entry_points(group)
+    found = {} if name in eps or files is None else files()
+    if name in eps:
+        where = eps[name].value
+    elif name in found:
+        where = shown(found[name])
+    else:
+        installed = ", ".join(sorted({*eps, *found})) or "none"
+        raise error(f"no {kind} named {name!r} (installed: {installed})")
+    try:
+        if name in eps:
+            return eps[name].load(), where
+        assert import_file is not None
+        return import_file(name, found[name]), where
+    except (Exception, SystemExit) as exc:  # a broken plugin must not take the app down
+        raise error(f"{kind} {name!r} ({where}) failed to load: {one_line(exc)}") from exc
 
 
 def list_backends() -> list[PluginInfo]:
     return [
         PluginInfo(ep.name, ep.value, ep.dist.name if ep.dist else None)
-        for ep in sorted(_entry_points(BACKENDS_GROUP).values(), key=lambda e: e.name)
+        for ep in sorted(group_entry_points(BACKENDS_GROUP).values(), key=lambda e: e.name)
     ]
 
 
 def load_backend_factory(name: str) -> BackendFactory:
     """Import the backend registered as `name`; errors list what is installed."""
-    eps = _entry_points(BACKENDS_GROUP)
-    if name not in eps:
-        installed = ", ".join(sorted(eps)) or "none"
-        raise PluginError(f"no backend named {name!r} (installed: {installed})")
-    try:
-        factory = eps[name].load()
-    except Exception as exc:  # a broken third-party plugin must not take the app down
-        raise PluginError(f"backend {name!r} failed to load: {type(exc).__name__}: {exc}") from exc
+    factory, _ = load_plugin("backend", BACKENDS_GROUP, name)
     return getattr(factory, "from_config", factory)
 
 

@@ -26,12 +26,13 @@ import importlib.util
 import inspect
 import sys
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
 from assistant.core.config import Config
 from assistant.core.paths import Paths
+from assistant.core.plugins import group_entry_points, load_plugin, one_line
 from assistant.core.project import expand_home
 from assistant.core.routing import Router, RouterError
 
@@ -65,10 +66,7 @@ def plugin_dirs(config: Config) -> list[Path]:
 
 
 def _entry_points() -> dict[str, EntryPoint]:
-    found: dict[str, EntryPoint] = {}
-    for ep in entry_points(group=ROUTERS_GROUP):
-        found.setdefault(ep.name, ep)
-    return found
+    return group_entry_points(ROUTERS_GROUP)
 
 
 def _plugin_files(config: Config) -> dict[str, Path]:
@@ -108,11 +106,6 @@ def list_routers(config: Config) -> list[RouterInfo]:
         if name not in eps
     ]
     return routers
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _accepts_project_root(factory: Any) -> bool:
@@ -161,17 +154,11 @@ def load_router(name: str, config: Config, *, project_root: Path | None = None) 
     Raises `RouterError` (one line) when there is no such router or it fails to
     load; the message for an unknown name lists what is installed.
     """
-    eps = _entry_points()
-    files = {} if name in eps else _plugin_files(config)
-    if name in eps:
-        where = eps[name].value
-    elif name in files:
-        where = _shown(files[name])
-    else:
-        installed = ", ".join(sorted({*eps, *files})) or "none"
-        raise RouterError(f"no router named {name!r} (installed: {installed})")
+    exported, where = load_plugin(
+        "router", ROUTERS_GROUP, name,
+        files=lambda: _plugin_files(config), import_file=_import_file, shown=_shown, error=RouterError,
+    )
     try:
-        obj = eps[name].load() if name in eps else _import_file(name, files[name])
-        return build_router(obj, config, project_root)
+        return build_router(exported, config, project_root)
     except (Exception, SystemExit) as exc:  # a broken plugin must not take the app down
-        raise RouterError(f"router {name!r} ({where}) failed to load: {_one_line(exc)}") from exc
+        raise RouterError(f"router {name!r} ({where}) failed to load: {one_line(exc)}") from exc

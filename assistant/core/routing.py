@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from assistant.core.plugins import PluginError
+
 TurnKind = Literal["chat", "refactor", "batch"]
 # A user flag: the turn needs the best answer there is.
 QUALITY = "quality"
@@ -126,7 +128,7 @@ class Router(Protocol):
         ...
 
 
-class RouterError(Exception):
+class RouterError(PluginError):
     """A router plugin is missing, failed to load, or raised; one line."""
 
 
