@@ -26,7 +26,7 @@ import importlib.util
 import inspect
 import sys
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint
+from importlib.metadata import EntryPoint  # noqa: TC003 - a type only
 from pathlib import Path
 from typing import Any
 

@@ -40,7 +40,7 @@ from assistant.core.events import (
 from assistant.core.metrics import Clock
 from assistant.core.project import find_root
 from assistant.core.text import error_line
-from assistant.ui.commands import SLASH_COMMANDS, SlashCommandProvider
+from assistant.ui.commands import SlashCommandProvider
 from assistant.ui.deltas import DeltaBuffer
 from assistant.ui.frames import FramePacer
 from assistant.ui.messages import (
@@ -52,6 +52,7 @@ from assistant.ui.messages import (
     TurnFinished,
     TurnNotice,
 )
+from assistant.ui.slash import SLASH_COMMANDS, run_slash_command
 from assistant.ui.widgets.markdown import warm_markdown
 from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.rendered import Entry, use_code_theme
@@ -537,8 +538,6 @@ class AssistantApp(App[None]):
     # -- commands -------------------------------------------------------------
 
     async def run_slash_command(self, line: str) -> None:
-        from assistant.ui.slash import run_slash_command
-
         await run_slash_command(self, line)
 
     @property

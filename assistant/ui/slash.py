@@ -1,5 +1,7 @@
-"""What each slash command does. The list of commands (names, usage, help) is in
-`commands.py`; the blocking parts run in the app's thread workers.
+"""The slash commands: one table (`SLASH_COMMANDS`, at the end) whose entries
+carry their name, usage, help and handler; it feeds the prompt's completion,
+/help and the command palette (commands.py). The blocking parts run in the
+app's thread workers.
 
 Paths in arguments (`/refactor PATH`, `/add GLOB…`, `/drop PATH…`) are read as
 the CLI reads them (core/project.py): relative to where the person stands, and
@@ -11,14 +13,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from assistant.core.chat import AUTO
 from assistant.core.plugins import create_backend, list_backends
 from assistant.core.project import OutsideProject, expand_home, typed_path
 from assistant.core.unavailable import UnavailableBackend
-from assistant.ui.commands import SLASH_COMMANDS, help_text
 from assistant.ui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -30,6 +32,31 @@ MAX_PATH_CHARS = 4096  # PATH_MAX: a longer argument is not a path
 MAX_PATHS = 100  # paths one /add or /drop takes
 # A word of an argument: "quoted", 'quoted' (on one line), or up to the next space.
 _WORD = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'|(\S+)")
+
+
+@dataclass(frozen=True, slots=True)
+class SlashCommand:
+    name: str
+    usage: str
+    run: Callable[[AssistantApp, str], Awaitable[None]]  # the handler: (app, the argument)
+    help: str
+
+
+PREFIX_HELP = (
+    "Start a message with @claude or @local to send it there, @auto to let the router choose, "
+    "@quality for the best answer, @batch for bulk work."
+)
+
+KEYS_HELP = (
+    "Enter send · Shift+Enter / Ctrl+J newline · ↑/↓ history · Tab complete /command · "
+    "Esc cancel the answer · Ctrl+P command palette · Ctrl+Q quit"
+)
+
+
+def help_text() -> str:
+    width = max(len(c.usage) for c in SLASH_COMMANDS)
+    lines = [f"{c.usage.ljust(width)}  {c.help}" for c in SLASH_COMMANDS]
+    return "\n".join(lines + ["", PREFIX_HELP, KEYS_HELP])
 
 
 async def run_slash_command(app: AssistantApp, line: str) -> None:
@@ -316,21 +343,40 @@ async def quit_command(app: AssistantApp, arg: str) -> None:
     await app.action_quit()
 
 
-HANDLERS = {
-    "/help": help_command,
-    "/clear": clear_command,
-    "/model": model_command,
-    "/retry": retry_command,
-    "/context": context_command,
-    "/compact": compact_command,
-    "/add": add_command,
-    "/drop": drop_command,
-    "/files": files_command,
-    "/refactor": refactor_command,
-    "/undo": undo_command,
-    "/sessions": sessions_command,
-    "/report": report_command,
-    "/cost": cost_command,
-    "/theme": theme_command,
-    "/quit": quit_command,
-}
+# The one table of slash commands: the prompt's completion, /help, the palette and
+# the dispatch below all read it.
+SLASH_COMMANDS: tuple[SlashCommand, ...] = (
+    SlashCommand("/help", "/help", help_command,
+                 "List commands and keys."),
+    SlashCommand("/clear", "/clear", clear_command,
+                 "Start a new conversation (the session's costs are kept)."),
+    SlashCommand("/model", "/model [auto | BACKEND | PATH.gguf]", model_command,
+                 "Show the backend and model; let the router choose, fix a backend, or load a GGUF file."),
+    SlashCommand("/retry", "/retry other", retry_command,
+                 "Ask the last question again on the other backend (both answers kept)."),
+    SlashCommand("/context", "/context", context_command,
+                 "What the window sent last: each item and its tokens."),
+    SlashCommand("/compact", "/compact", compact_command,
+                 "Summarise the turns the window dropped into one pinned message."),
+    SlashCommand("/add", "/add PATH…", add_command,
+                 "Pin files (globs allowed) into every prompt."),
+    SlashCommand("/drop", "/drop PATH…", drop_command,
+                 "Unpin files."),
+    SlashCommand("/files", "/files", files_command,
+                 "The pinned files and their tokens."),
+    SlashCommand("/refactor", "/refactor PATH [instruction]", refactor_command,
+                 "Ask for an edit of a file, review the diff, apply and commit."),
+    SlashCommand("/undo", "/undo", undo_command,
+                 "Take back the last applied edit (its commit, or its backup outside git)."),
+    SlashCommand("/sessions", "/sessions", sessions_command,
+                 "Browse, search, resume, rename and delete stored chats."),
+    SlashCommand("/report", "/report", report_command,
+                 "Measured speed, latency, cost and capacity per backend, with a chart."),
+    SlashCommand("/cost", "/cost", cost_command,
+                 "What this session cost, per backend, from the ledger."),
+    SlashCommand("/theme", "/theme [NAME]", theme_command,
+                 "List the themes, or switch to one and save it in the config file."),
+    SlashCommand("/quit", "/quit", quit_command,
+                 "Leave (a running answer is cancelled first)."),
+)
+HANDLERS = {c.name: c.run for c in SLASH_COMMANDS}

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
 from assistant.ui.app import make_app
-from assistant.ui.commands import SLASH_COMMANDS
+from assistant.ui.slash import SLASH_COMMANDS
 from tests.ui.helpers import entries, wait_for
 
 COMMANDS = [c.name for c in SLASH_COMMANDS if c.name != "/quit"]  # /quit ends the app: tested below
@@ -112,3 +112,15 @@ async def test_quit_with_any_argument_leaves() -> None:
     async with app.run_test(size=(100, 30)):
         await app.run_slash_command("/quit \ud800 ~/x [/oops]")
     assert app.return_code in (None, 0)
+
+
+def test_the_one_table_names_each_command_once_with_its_handler_and_help() -> None:
+    import inspect
+
+    from assistant.ui.slash import help_text
+
+    names = [c.name for c in SLASH_COMMANDS]
+    assert len(set(names)) == len(names)
+    assert all(inspect.iscoroutinefunction(c.run) for c in SLASH_COMMANDS)
+    shown = help_text()
+    assert all(c.usage in shown and c.help in shown for c in SLASH_COMMANDS)
