@@ -436,13 +436,13 @@ class Ledger:
                 (session_id, started_at, title, cwd),
             )
 
-        self._write("cannot record the session", write)
+        self.transaction("cannot record the session", write)
 
     def set_title(self, session_id: str, title: str) -> None:
         def write(conn: Writer) -> None:
             conn.execute("UPDATE sessions SET title = ? WHERE id = ?", (title, session_id))
 
-        self._write("cannot set the session title", write)
+        self.transaction("cannot set the session title", write)
 
     def record_turn(self, record: TurnRecord) -> int:
         """Write one turn in its own transaction; return its row id."""
@@ -458,7 +458,7 @@ class Ledger:
             assert row_id is not None
             return row_id
 
-        return self._write("cannot record the turn", write)
+        return self.transaction("cannot record the turn", write)
 
     def record_bench(self, results: Sequence[BenchResult]) -> None:
         """Write one benchmark's results, all or none, in one transaction."""
@@ -467,7 +467,7 @@ class Ledger:
         def write(conn: Writer) -> None:
             conn.executemany(_INSERT_BENCH, rows)
 
-        self._write("cannot record the benchmark", write)
+        self.transaction("cannot record the benchmark", write)
 
     # -- reading -------------------------------------------------------------
 
@@ -483,7 +483,7 @@ class Ledger:
         where = [clause for clause, value in filters if value is not None]
         args: list[object] = [value for _, value in filters if value is not None]
         sql = _SELECT_TURNS + (f" WHERE {' AND '.join(where)}" if where else "")
-        rows = self._read("cannot read turns", sql + " ORDER BY started_at, id", args)
+        rows = self.query("cannot read turns", sql + " ORDER BY started_at, id", args)
         return self._records(TurnRecord, _TURN_FIELDS, rows)
 
     def recent(self, backend: str, model: str, *, limit: int) -> list[TurnRecord]:
@@ -492,7 +492,7 @@ class Ledger:
         sql = _SELECT_TURNS + (
             " WHERE backend = ? AND model = ? AND outcome = 'ok' ORDER BY started_at DESC, id DESC LIMIT ?"
         )
-        return self._records(TurnRecord, _TURN_FIELDS, self._read("cannot read turns", sql, [backend, model, limit]))
+        return self._records(TurnRecord, _TURN_FIELDS, self.query("cannot read turns", sql, [backend, model, limit]))
 
     def bench_results(
         self, *, backend: str | None = None, model: str | None = None, limit: int | None = None
@@ -508,13 +508,13 @@ class Ledger:
             where.append("(model = ? OR substr(model, 1, ?) = ?)")
             args += [model, len(model) + 3, f"{model} · "]
         sql = _SELECT_BENCH + (f" WHERE {' AND '.join(where)}" if where else "")
-        rows = self._read("cannot read benchmarks", sql + " ORDER BY at DESC, id DESC LIMIT ?",
+        rows = self.query("cannot read benchmarks", sql + " ORDER BY at DESC, id DESC LIMIT ?",
                           [*args, -1 if limit is None else limit])
         return self._records(BenchResult, ("id", *_BENCH_COLUMNS), rows)
 
     def spent_since(self, since: float) -> float:
         """Dollars of the known costs of turns started since `since` (all sessions)."""
-        rows = self._read("cannot read turns", "SELECT TOTAL(cost) FROM turns WHERE started_at >= ?", [since])
+        rows = self.query("cannot read turns", "SELECT TOTAL(cost) FROM turns WHERE started_at >= ?", [since])
         total = rows[0][0]
         return float(total) if isinstance(total, int | float) else 0.0
 
@@ -525,7 +525,7 @@ class Ledger:
                 (record.session_id, record.at, record.backend, record.model, record.path, record.outcome),
             )
 
-        self._write("cannot record the proposal", write)
+        self.transaction("cannot record the proposal", write)
 
     def proposals(self, *, since: float | None = None) -> list[ProposalRecord]:
         sql = "SELECT session_id, at, backend, model, path, outcome FROM proposals"
@@ -533,7 +533,7 @@ class Ledger:
         if since is not None:
             sql += " WHERE at >= ?"
             args.append(since)
-        rows = self._read("cannot read proposals", sql + " ORDER BY at", args)
+        rows = self.query("cannot read proposals", sql + " ORDER BY at", args)
         return self._records(ProposalRecord, ("session_id", "at", "backend", "model", "path", "outcome"), rows)
 
     def sessions(self, *, limit: int | None = None) -> list[SessionRecord]:
@@ -544,7 +544,7 @@ class Ledger:
             " FROM sessions s LEFT JOIN turns t ON t.session_id = s.id"
             " GROUP BY s.id ORDER BY s.started_at DESC, s.id DESC LIMIT ?"
         )
-        rows = self._read("cannot read sessions", sql, [-1 if limit is None else limit])
+        rows = self.query("cannot read sessions", sql, [-1 if limit is None else limit])
         return self._records(
             SessionRecord,
             ("id", "started_at", "title", "cwd", "turns", "cost", "last_at"),
@@ -560,7 +560,7 @@ class Ledger:
             " GROUP BY s.id" + (" HAVING COUNT(t.id) > 0" if with_turns else "") +
             " ORDER BY COALESCE(MAX(t.started_at), s.started_at) DESC, s.id DESC LIMIT 1"
         )
-        rows = self._read("cannot read sessions", sql, [])
+        rows = self.query("cannot read sessions", sql, [])
         return rows[0][0] if rows else None
 
     # -- connection and transactions ------------------------------------------
@@ -607,7 +607,13 @@ class Ledger:
                 _rollback(conn)
                 raise
 
-    def _write(self, doing: str, work: Callable[[Writer], T]) -> T:
+    # -- the public transaction/query API: what a table family's module
+    # (core/session_store.py) builds on; `doing` names the action in the one-line
+    # LedgerError a failure becomes ("cannot save the session").
+
+    def transaction(self, doing: str, work: Callable[[Writer], T]) -> T:
+        """`work(writer)` in one write transaction (BEGIN IMMEDIATE … COMMIT; rolled
+        back on any error); what it returns."""
         if self.read_only:
             raise LedgerError(f"cost ledger {self.path}: {doing}: opened read-only")
 
@@ -639,7 +645,8 @@ class Ledger:
             time.sleep(delay)
         raise AssertionError("unreachable")
 
-    def _read(self, doing: str, sql: str, args: list[object]) -> list[tuple]:
+    def query(self, doing: str, sql: str, args: list[object]) -> list[tuple]:
+        """The rows of one read (`sql` with `args`, bound, never formatted in)."""
         try:
             with self._lock:
                 return self._live().execute(sql, _clean(args)).fetchall()

@@ -67,7 +67,7 @@ def save_state(
             (session_id, state, time.time()),
         )
 
-    ledger._write("cannot save the session", write)
+    ledger.transaction("cannot save the session", write)
 
 
 def append_exchange(ledger: Ledger, session_id: str, item: StoredExchange) -> None:
@@ -83,7 +83,7 @@ def append_exchange(ledger: Ledger, session_id: str, item: StoredExchange) -> No
             (session_id, seq, item.exchange.user.content, answer, item.label, item.badge, item.footer, time.time()),
         )
 
-    ledger._write("cannot save the session", write)
+    ledger.transaction("cannot save the session", write)
 
 
 def replace_exchanges(ledger: Ledger, session_id: str, items: Sequence[StoredExchange]) -> None:
@@ -99,7 +99,7 @@ def replace_exchanges(ledger: Ledger, session_id: str, items: Sequence[StoredExc
                 (session_id, seq, item.exchange.user.content, answer, item.label, item.badge, item.footer, time.time()),
             )
 
-    ledger._write("cannot save the session", write)
+    ledger.transaction("cannot save the session", write)
 
 
 def load(ledger: Ledger, session_id: str) -> StoredSession:
@@ -110,12 +110,12 @@ def load(ledger: Ledger, session_id: str) -> StoredSession:
     if len(found) > 1:
         raise LedgerError(f"{session_id!r} names {len(found)} sessions: give more of the id")
     record = found[0]
-    rows = ledger._read(
+    rows = ledger.query(
         "cannot read the session",
         "SELECT question, answer, label, badge, footer FROM session_exchanges WHERE session_id = ? ORDER BY seq",
         [record.id],
     )
-    state_rows = ledger._read(
+    state_rows = ledger.query(
         "cannot read the session", "SELECT state FROM session_state WHERE session_id = ?", [record.id]
     )
     if not rows and not state_rows:
@@ -161,7 +161,7 @@ def _stored(record: SessionRecord, rows: list[tuple], state_text: object) -> Sto
 
 def last_session_in(ledger: Ledger, cwd: str) -> str | None:
     """The most recently used session started in `cwd` that has any exchange."""
-    rows = ledger._read(
+    rows = ledger.query(
         "cannot read sessions",
         "SELECT s.id FROM sessions s JOIN session_exchanges e ON e.session_id = s.id "
         "WHERE s.cwd = ? GROUP BY s.id ORDER BY MAX(e.at) DESC LIMIT 1",
@@ -182,13 +182,13 @@ def delete(ledger: Ledger, session_id: str) -> None:
         conn.execute("DELETE FROM session_state WHERE session_id = ?", (session_id,))
         conn.execute("UPDATE sessions SET title = '(deleted)' WHERE id = ?", (session_id,))
 
-    ledger._write("cannot delete the session", write)
+    ledger.transaction("cannot delete the session", write)
 
 
 def listing(ledger: Ledger, search: str = "") -> list[tuple[SessionRecord, int]]:
     """Sessions with a stored conversation (newest first) and how many exchanges each
     holds; `search` matches the title or any question or answer."""
-    rows = ledger._read(
+    rows = ledger.query(
         "cannot read sessions",
         "SELECT session_id, COUNT(*) FROM session_exchanges GROUP BY session_id",
         [],
@@ -197,7 +197,7 @@ def listing(ledger: Ledger, search: str = "") -> list[tuple[SessionRecord, int]]
     matching: set[str] | None = None
     if search:
         like = f"%{search}%"
-        hits = ledger._read(
+        hits = ledger.query(
             "cannot search sessions",
             "SELECT DISTINCT session_id FROM session_exchanges WHERE question LIKE ? OR answer LIKE ?",
             [like, like],

@@ -68,7 +68,7 @@ async def test_renaming_or_deleting_when_the_ledger_fails_is_one_line_and_the_sc
         def failing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
             raise LedgerError("cost ledger x: cannot write: disk I/O error")
 
-        ledger._write = failing  # type: ignore[method-assign]
+        ledger.transaction = failing  # type: ignore[method-assign]
         screen.query_one("DataTable").focus()
         await pilot.press("ctrl+r")
         screen.query_one("#sessions-search").value = "new title"
