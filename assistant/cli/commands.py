@@ -18,7 +18,7 @@ from assistant.core.config import Config, ConfigError
 from assistant.core.paths import Paths
 from assistant.core.text import clean_text, decode_bytes, one_line
 
-from assistant.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, HOW_TO_MEASURE, nothing_recorded
+from assistant.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE, HOW_TO_MEASURE, nothing_recorded
 from assistant.cli.exits import fail as _fail
 T = TypeVar("T")
 

@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,14 +24,10 @@ from assistant.cli.report_args import DEFAULT_SINCE, add_parsers  # noqa: F401 -
 from assistant.render.report import print_plans, print_report
 
 if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.table import Table
-
     from assistant.core.config import Config
     from assistant.core.ledger import Ledger
     from assistant.core.paths import Paths
-    from assistant.core.plan import PlanLimits, PlanRates, PlanResult
-    from assistant.core.report import BackendFigures, Figure, Report
+    from assistant.core.report import Report
 
 
 

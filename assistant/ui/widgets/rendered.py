@@ -92,8 +92,6 @@ class MarkdownPart(RenderedPart):
         self.cache = cache
 
     def render(self, console: Console, options: ConsoleOptions, style: Style, key: Hashable) -> list[list[Segment]]:
-        if self.cache is None:
-            return super().render(console, options, style, key)  # the whole text, as one document
         lines = render_markdown(self.text, console, options, style, _code_theme, key, self.cache)
         self.cache = None  # the next text's blocks are there now; rendered again, this renders whole
         return lines
