@@ -54,8 +54,8 @@ def start_server(rate: float | None, text: str):
 
 
 def run_app(base_url: str, max_tokens: int) -> tuple[int, float]:
-    from assistant.backends.claude import ClaudeBackend
-    from assistant.core.chat import ChatSession
+    from assistant.backends.claude.backend import ClaudeBackend
+    from assistant.core.session.chat import ChatSession
     from assistant.core.config import Config
     from assistant.core.events import TextDelta
 

@@ -26,8 +26,8 @@ import threading
 import time
 from dataclasses import replace
 
-from assistant.backends.llama_cpp import LlamaCppBackend
-from assistant.core.chat import ChatSession
+from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.events import TextDelta
 

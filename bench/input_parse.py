@@ -32,10 +32,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.core.backend import TokenCount
-from assistant.core.chat import ChatSession
+from assistant.core.backends.protocol import TokenCount
+from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
-from assistant.core.turn_input import mentioned_files, parse_turn
+from assistant.core.session.user_input import mentioned_files, parse_turn
 
 TARGET_S = 0.100
 GROWTH_LIMIT = 3.0

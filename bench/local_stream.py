@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assistant.backends.llama_cpp import LlamaCppBackend
+from assistant.backends.llama.backend import LlamaCppBackend
 from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import TextDelta

@@ -22,7 +22,7 @@ import numpy as np
 from gguf import GGMLQuantizationType, GGUFReader, GGUFValueType, GGUFWriter
 from gguf.quants import quantize
 
-from assistant.backends.llama_cpp import embedded_model_path
+from assistant.backends.llama.backend import embedded_model_path
 
 # What is copied from SmolLM2: the tokenizer, so prompts render and count as for a real model.
 _COPIED_PREFIXES = ("tokenizer.",)

@@ -24,13 +24,13 @@ import threading
 import time
 from dataclasses import replace
 
-from assistant.backends.claude import ClaudeBackend
-from assistant.backends.llama_cpp import LlamaCppBackend
-from assistant.core.chat import AUTO, ChatSession
+from assistant.backends.claude.backend import ClaudeBackend
+from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.events import TextDelta
-from assistant.core.routing import TurnRequest
+from assistant.core.routing.protocol import TurnRequest
 
 TARGET_MS = 5.0
 

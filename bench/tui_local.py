@@ -46,8 +46,8 @@ from dataclasses import dataclass, replace
 
 from textual import events
 
-from assistant.backends.llama_cpp import LlamaCppBackend
-from assistant.core.chat import ChatSession
+from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.events import Timings

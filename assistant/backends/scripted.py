@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
-from assistant.core.backend import (
+from assistant.core.backends.protocol import (
     BackendUnavailable,
     Capabilities,
     LoadProgress,

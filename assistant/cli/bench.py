@@ -1,6 +1,6 @@
 """`assistant bench`: measure every backend on this machine, show and store the figures.
 
-The measuring is `assistant.core.benchmark`'s, run in a worker thread so that
+The measuring is `assistant.core.accounting.benchmark`'s, run in a worker thread so that
 Ctrl-C stops it between tokens; the cases finished by then are still shown and
 stored. Progress (per backend × case, and overall) goes to stderr, the tables or
 `--json` to stdout, and the results to the ledger's `bench_runs`.
@@ -29,9 +29,9 @@ from rich.table import Table
 from assistant.render import format as fmt
 from assistant.cli.bench_args import add_parser  # noqa: F401 - the subcommand's flags, kept light
 from assistant.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
-from assistant.core.backend import Backend
-from assistant.core.bench_types import BenchResult
-from assistant.core.benchmark import QUICK_RUNS, RUNS, BenchCase, bench, bench_cases
+from assistant.core.backends.protocol import Backend
+from assistant.core.accounting.bench_results import BenchResult
+from assistant.core.accounting.benchmark import QUICK_RUNS, RUNS, BenchCase, bench, bench_cases
 from assistant.core.config import Config
 from assistant.core.paths import Paths
 
@@ -140,7 +140,7 @@ def _run_interruptible(work: threading.Thread, cancel: threading.Event) -> bool:
 
 
 def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
-    from assistant.core.ledger import Ledger, LedgerError
+    from assistant.core.store.ledger import Ledger, LedgerError
     from assistant.core.plugins import list_backends
 
     names = list(dict.fromkeys(args.bench_backends or [p.name for p in list_backends()]))

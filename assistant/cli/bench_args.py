@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from assistant.core.bench_types import QUICK_RUNS, RUNS
+from assistant.core.accounting.bench_results import QUICK_RUNS, RUNS
 
 
 def _positive(text: str) -> int:

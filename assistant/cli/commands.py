@@ -255,8 +255,8 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
         return _fail("no question: pass it as an argument or pipe it on stdin", EXIT_USAGE)
     _setup_logging(paths, config)
 
-    from assistant.core.backend import BackendUnavailable
-    from assistant.core.chat import AUTO, ChatSession
+    from assistant.core.backends.protocol import BackendUnavailable
+    from assistant.core.session.chat import AUTO, ChatSession
     from assistant.core.events import (
         FallbackStarted,
         Notice,
@@ -266,9 +266,9 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
         StreamEvent,
         TextDelta,
     )
-    from assistant.core.ledger import Ledger
+    from assistant.core.store.ledger import Ledger
     from assistant.core.plugins import create_backend
-    from assistant.core.routing import QUALITY
+    from assistant.core.routing.protocol import QUALITY
     from assistant.render.format import route_badge, turn_summary
 
     if config.general.backend == AUTO:
@@ -381,8 +381,8 @@ def _print_exit_summary(session: Any) -> None:
         return
     from rich.console import Console
 
-    from assistant.core.cost_summary import summarize
-    from assistant.core.ledger import LedgerError
+    from assistant.core.accounting.cost_summary import summarize
+    from assistant.core.store.ledger import LedgerError
     from assistant.render.cost import one_screen_summary
 
     ledger = session.ledger()
@@ -399,7 +399,7 @@ def _print_exit_summary(session: Any) -> None:
 
 def _stored_sessions_ledger(paths: Paths):  # noqa: ANN202 - a Ledger, or None
     """The ledger for reading stored chats: read-only (see `Ledger.open_to_read`)."""
-    from assistant.core.ledger import Ledger
+    from assistant.core.store.ledger import Ledger
 
     path = paths.ledger_file
     return Ledger.open_to_read(path) if Ledger.recorded(path) else None
@@ -408,8 +408,8 @@ def _stored_sessions_ledger(paths: Paths):  # noqa: ANN202 - a Ledger, or None
 def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
     import time
 
-    from assistant.core import session_store
-    from assistant.core.ledger import LedgerError
+    from assistant.core.store import sessions as session_store
+    from assistant.core.store.ledger import LedgerError
     from assistant.render.format import cost
 
     load_config(paths, args)  # a broken config is said here as by every other command
@@ -430,8 +430,8 @@ def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_export(paths: Paths, args: argparse.Namespace) -> int:
-    from assistant.core import session_store
-    from assistant.core.ledger import LedgerError
+    from assistant.core.store import sessions as session_store
+    from assistant.core.store.ledger import LedgerError
 
     load_config(paths, args)
     try:
@@ -459,7 +459,7 @@ def cmd_export(paths: Paths, args: argparse.Namespace) -> int:
 
 def cmd_routers(paths: Paths, args: argparse.Namespace) -> int:
     """The routers that can be named in [router] chain, without importing them."""
-    from assistant.core.router_plugins import list_routers, plugin_dirs
+    from assistant.core.routing.discovery import list_routers, plugin_dirs
 
     config = load_config(paths, args)
     chain = config.router.chain
@@ -478,8 +478,8 @@ def cmd_routers(paths: Paths, args: argparse.Namespace) -> int:
 def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
     import time
 
-    from assistant.core.cost_summary import parse_since, summarize
-    from assistant.core.ledger import Ledger, LedgerError
+    from assistant.core.accounting.cost_summary import parse_since, summarize
+    from assistant.core.store.ledger import Ledger, LedgerError
     from assistant.render.cost import cost_table, summary_csv, summary_json
 
     load_config(paths, args)  # a broken config is said here as by every other command

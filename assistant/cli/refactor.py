@@ -33,12 +33,12 @@ from rich.text import Text
 
 from assistant.render import format as fmt
 from assistant.cli.exits import fail as _fail
-from assistant.core.chat import AUTO, ChatSession
+from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.config import Config
 from assistant.core.edits.types import EditError
 from assistant.core.project import OutsideProject, find_root, typed_path
 from assistant.core.events import RouteDecided, TextDelta
-from assistant.core.refactor import Proposal, Refactorer, diff_stats, unified_diff
+from assistant.core.edits.refactor import Proposal, Refactorer, diff_stats, unified_diff
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Outcome:
 
 def _session(config: Config, root: Path) -> ChatSession:
     """`--backend NAME` fixes who proposes; the default (auto) lets the router decide."""
-    from assistant.core.ledger import Ledger
+    from assistant.core.store.ledger import Ledger
 
     return ChatSession(config, ledger=Ledger.open, project_root=root)
 
@@ -111,7 +111,7 @@ def cmd_refactor(
 ) -> int:
     """`session` and `console`: tests hand in scripted backends and a recording console."""
     from assistant.core.edits.files import cleanup_pending
-    from assistant.core.limits import BackendLimits
+    from assistant.core.backends.limits import BackendLimits
 
     root = session.project_root if session is not None else find_root()
     try:

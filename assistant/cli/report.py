@@ -1,7 +1,7 @@
 """`assistant report` and `assistant plan` on the command line.
 
-Formatting only: every figure comes from `assistant.core.report` and
-`assistant.core.plan`. Tables round through `assistant.render.format`; `--json`
+Formatting only: every figure comes from `assistant.core.accounting.report` and
+`assistant.core.accounting.workloads`. Tables round through `assistant.render.format`; `--json`
 carries the exact numbers, null where a figure is unknown, with its reason.
 
 `cli.build_parser` imports this module, so it imports nothing heavy at the top:
@@ -25,9 +25,9 @@ from assistant.render.report import print_plans, print_report
 
 if TYPE_CHECKING:
     from assistant.core.config import Config
-    from assistant.core.ledger import Ledger
+    from assistant.core.store.ledger import Ledger
     from assistant.core.paths import Paths
-    from assistant.core.report import Report
+    from assistant.core.accounting.report import Report
 
 
 
@@ -40,8 +40,8 @@ def _bench_results(ledger: Ledger, since: float | None) -> list[Any]:
 
 def _load(paths: Paths, since: float | None, machine_per_hour: float) -> Report | str:
     """The report of the ledger's turns since `since`, or why there is none."""
-    from assistant.core.ledger import Ledger, LedgerError
-    from assistant.core.report import build_report
+    from assistant.core.store.ledger import Ledger, LedgerError
+    from assistant.core.accounting.report import build_report
 
     path = paths.ledger_file
     if not Ledger.recorded(path):
@@ -64,8 +64,8 @@ def _json(data: Any) -> None:
 
 
 def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
-    from assistant.core.cost_summary import parse_since
-    from assistant.core.ledger import Ledger
+    from assistant.core.accounting.cost_summary import parse_since
+    from assistant.core.store.ledger import Ledger
 
     since: float | None = None
     scope = "all turns"
@@ -96,7 +96,7 @@ def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
-    from assistant.core.plan import (
+    from assistant.core.accounting.workloads import (
         PlanLimits,
         WorkloadError,
         builtin_workloads,
@@ -116,7 +116,7 @@ def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
             return _fail(f"no workload named {args.scenario!r}: choose {names}", EXIT_USAGE)
         workloads = tuple(chosen)
     # The rates `assistant report` shows by default: those of the last 30 days.
-    from assistant.core.cost_summary import parse_since
+    from assistant.core.accounting.cost_summary import parse_since
 
     report = _load(paths, parse_since(DEFAULT_SINCE, time.time()), config.cost.local_machine_per_hour)
     if isinstance(report, str):

@@ -367,7 +367,7 @@ def parse(text: str, where: str) -> Config:
 
 def _check_prices(prices: Any, where: str) -> None:
     """Price overrides are checked when read, so a typo is reported at start-up."""
-    from assistant.core.pricing import PriceError, price_table
+    from assistant.core.accounting.pricing import PriceError, price_table
 
     if not isinstance(prices, dict):
         raise ConfigError(f"{where}: prices: expected [prices.\"MODEL\"] tables")

@@ -3,7 +3,7 @@
 A plugin is an entry point of its group (`assistant.backends`,
 `assistant.routers`), declared by an installed package exactly as our own
 pyproject.toml declares the built-ins; routers may also be single files
-(core/router_plugins.py hands those in). Names are read from package metadata
+(core/routing/discovery.py hands those in). Names are read from package metadata
 without importing anything; only the plugin asked for is imported. Whatever
 fails is one line, `PluginError` (`RouterError` for routers), naming the plugin,
 where it comes from and what went wrong; an unknown name lists what is
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.core.backend import Backend, BackendFactory
+from assistant.core.backends.protocol import Backend, BackendFactory
 from assistant.core.config import Config
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def create_backend(config: Config, name: str | None = None) -> Backend:
     Never raises: a backend that cannot be created becomes an `UnavailableBackend`
     whose turns say why, so the app still starts.
     """
-    from assistant.core.unavailable import UnavailableBackend
+    from assistant.core.backends.unavailable import UnavailableBackend
 
     name = name or config.general.backend
     try:

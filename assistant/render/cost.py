@@ -1,7 +1,7 @@
 """Cost summaries for people (a Rich table, the exit summary) and for machines
 (JSON, CSV).
 
-Formatting only: every figure comes from `assistant.core.cost_summary`. The
+Formatting only: every figure comes from `assistant.core.accounting.cost_summary`. The
 table rounds through `assistant.render.format`; JSON and CSV carry the exact numbers,
 with null / an empty cell where a figure is unknown.
 """
@@ -23,8 +23,8 @@ from rich.table import Table
 from rich.text import Text
 
 from assistant.render import format as fmt
-from assistant.core.cost_summary import CostLine, CostSummary
-from assistant.core.ledger import OUTCOMES
+from assistant.core.accounting.cost_summary import CostLine, CostSummary
+from assistant.core.store.ledger import OUTCOMES
 
 
 def _cost(dollars: float, known: bool) -> str:

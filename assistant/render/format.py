@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assistant.core.routing import Estimate, RouteDecision
-    from assistant.core.turns import TurnResult
+    from assistant.core.routing.protocol import Estimate, RouteDecision
+    from assistant.core.session.turns import TurnResult
 
 DASH = "–"
 ABOUT = "≈"  # marks an estimate (before the API's own usage report arrives)

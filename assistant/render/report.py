@@ -1,6 +1,6 @@
 """How `assistant report` and `assistant plan` look: the measured report's tables
 and notes, and the workload plans; for the CLI and the TUI's report screen alike.
-Computes nothing: the figures come from core/report.py and core/plan.py."""
+Computes nothing: the figures come from core/accounting/report.py and core/accounting/workloads.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from assistant.core.plan import PlanLimits, PlanRates, PlanResult
-    from assistant.core.report import BackendFigures, Figure, Report
+    from assistant.core.accounting.workloads import PlanLimits, PlanRates, PlanResult
+    from assistant.core.accounting.report import BackendFigures, Figure, Report
 
 
 def _cell(fig: Figure, show: Callable[[float], str]) -> str:
@@ -36,7 +36,7 @@ def _table(title: str, headers: list[str], labels: list[str]) -> Table:
 
 def _notes(report: Report) -> list[str]:
     """Why figures are missing: one line per row and reason, naming the figures."""
-    from assistant.core.report import BENCH_RUNS, NO_QUALITY_DATA
+    from assistant.core.accounting.report import BENCH_RUNS, NO_QUALITY_DATA
 
     lines: list[str] = []
     for row in report.rows:
@@ -60,7 +60,7 @@ def _notes(report: Report) -> list[str]:
 
 def print_report(console: Console, report: Report, *, scope: str, reference_model: str) -> None:
     from assistant.render import format as fmt
-    from assistant.core.report import ACTIVE_HOURS
+    from assistant.core.accounting.report import ACTIVE_HOURS
 
     def label(row: BackendFigures) -> str:
         return f"{row.backend} · {row.model}"
@@ -134,7 +134,7 @@ def print_plans(
 ) -> None:
     """The plans of `results`, with the rates (measured over the last `window`) they use."""
     from assistant.render import format as fmt
-    from assistant.core.plan import SPLIT
+    from assistant.core.accounting.workloads import SPLIT
 
     def rate_text(tps: float | None, ttft: float | None) -> str:
         return f"{fmt.rate(tps)}, TTFT {fmt.seconds(ttft)}"

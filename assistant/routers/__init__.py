@@ -1,4 +1,4 @@
-"""The built-in routers: `rules`, `budget`, `privacy`, `fixed` (the chain that asks them is core/router_chain.py).
+"""The built-in routers: `rules`, `budget`, `privacy`, `fixed` (the chain that asks them is core/routing/chain.py).
 
 Each is registered under the `assistant.routers` entry-point group in our own
 pyproject.toml, exactly as a third-party router would be, and imported only
@@ -9,7 +9,7 @@ importing one router imports no other.
 from __future__ import annotations
 
 from assistant.render import format as fmt
-from assistant.core.routing import BackendProfile, RouteContext, RouteDecision, estimates
+from assistant.core.routing.protocol import BackendProfile, RouteContext, RouteDecision, estimates
 
 
 def money(dollars: float) -> str:

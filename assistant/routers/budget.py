@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from assistant.core.config import Config
-from assistant.core.routing import RouteContext, RouteDecision, TurnRequest
+from assistant.core.routing.protocol import RouteContext, RouteDecision, TurnRequest
 from assistant.routers import local_only_decision
 
 

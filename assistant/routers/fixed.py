@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from assistant.core.config import Config
-from assistant.core.routing import RouteContext, RouteDecision, TurnRequest, estimates
+from assistant.core.routing.protocol import RouteContext, RouteDecision, TurnRequest, estimates
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from assistant.core.config import Config
 from assistant.core.project import find_root
-from assistant.core.routing import RouteContext, RouteDecision, TurnRequest
+from assistant.core.routing.protocol import RouteContext, RouteDecision, TurnRequest
 from assistant.routers import local_only_decision
 
 log = logging.getLogger(__name__)

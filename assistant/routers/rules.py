@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from assistant.render import format as fmt
 from assistant.core.config import Config
-from assistant.core.routing import (
+from assistant.core.routing.protocol import (
     QUALITY,
     BackendProfile,
     Estimate,

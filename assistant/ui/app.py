@@ -24,9 +24,9 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from assistant.render import format as fmt
-from assistant.core.backend import Backend
-from assistant.core.backend_pool import BackendSource
-from assistant.core.chat import AUTO, ChatSession, TurnResult
+from assistant.core.backends.protocol import Backend
+from assistant.core.backends.pool import BackendSource
+from assistant.core.session.chat import AUTO, ChatSession, TurnResult
 from assistant.core.config import Config
 from assistant.core.events import (
     FallbackStarted,
@@ -37,7 +37,7 @@ from assistant.core.events import (
     StreamEvent,
     TextDelta,
 )
-from assistant.core.metrics import Clock
+from assistant.core.accounting.metrics import Clock
 from assistant.core.project import find_root
 from assistant.core.text import error_line
 from assistant.ui.commands import SlashCommandProvider
@@ -62,8 +62,8 @@ from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_m
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
-    from assistant.core.ledger import Ledger
-    from assistant.core.refactor import Proposal, Refactorer
+    from assistant.core.store.ledger import Ledger
+    from assistant.core.edits.refactor import Proposal, Refactorer
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ class AssistantApp(App[None]):
     def warm_backends(self) -> None:
         """Make the other candidates ready (a remote client costs no network), and
         say what to configure when nothing at all can answer."""
-        from assistant.core.turns import unavailable_reason
+        from assistant.core.session.turns import unavailable_reason
 
         session = self.session
         from assistant.core.edits.files import cleanup_pending
@@ -549,8 +549,8 @@ class AssistantApp(App[None]):
         """Read a stored session (off the UI thread); the UI then shows it."""
         import os
 
-        from assistant.core import session_store
-        from assistant.core.ledger import LedgerError
+        from assistant.core.store import sessions as session_store
+        from assistant.core.store.ledger import LedgerError
 
         ledger = self.session.ledger()
         if ledger is None:
@@ -591,7 +591,7 @@ class AssistantApp(App[None]):
         return self.session.project_root
 
     def refactorer(self) -> Refactorer:
-        from assistant.core.refactor import Refactorer
+        from assistant.core.edits.refactor import Refactorer
 
         if self._refactorer is None:
             self._refactorer = Refactorer(self.session, self.project_root)
@@ -650,7 +650,7 @@ class AssistantApp(App[None]):
 
     @work(thread=True, group="turn", exit_on_error=False)
     def compact_history(self) -> None:
-        from assistant.core.compaction import CompactionError
+        from assistant.core.session.compaction import CompactionError
 
         cancel = self._cancel = threading.Event()
         try:
@@ -742,6 +742,6 @@ def _create_backend(config: Config, name: str | None = None) -> Backend:
 
 
 def _open_ledger() -> Ledger:  # imported here: sqlite3 is not needed to start
-    from assistant.core.ledger import Ledger
+    from assistant.core.store.ledger import Ledger
 
     return Ledger.open()

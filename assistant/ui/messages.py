@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from assistant.core.backend import Backend
+from assistant.core.backends.protocol import Backend
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
-from assistant.core.turns import TurnResult
+from assistant.core.session.turns import TurnResult
 
 if TYPE_CHECKING:
-    from assistant.core.refactor import Proposal
-    from assistant.core.session_store import StoredSession
+    from assistant.core.edits.refactor import Proposal
+    from assistant.core.store.sessions import StoredSession
 
 
 @dataclass

@@ -17,14 +17,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from assistant.core.chat import AUTO
+from assistant.core.session.chat import AUTO
 from assistant.core.plugins import create_backend, list_backends
 from assistant.core.project import OutsideProject, expand_home, typed_path
-from assistant.core.unavailable import UnavailableBackend
+from assistant.core.backends.unavailable import UnavailableBackend
 from assistant.ui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
-    from assistant.core.window import Assembly
+    from assistant.core.window.sliding import Assembly
     from assistant.ui.app import AssistantApp
 
 BUSY = "Wait for the answer or cancel it (Esc) first."
@@ -203,7 +203,7 @@ async def compact_command(app: AssistantApp, arg: str) -> None:
 
 
 async def add_command(app: AssistantApp, arg: str) -> None:
-    from assistant.core.pinned import load
+    from assistant.core.session.pinned import load
 
     words = typed_words(arg)
     if not words:
@@ -253,8 +253,8 @@ async def drop_command(app: AssistantApp, arg: str) -> None:
 
 
 async def files_command(app: AssistantApp, arg: str) -> None:
-    from assistant.core.counters import window_counter
-    from assistant.core.pinned import path_of
+    from assistant.core.window.counters import window_counter
+    from assistant.core.session.pinned import path_of
 
     session = app.session
     if not session.pinned:

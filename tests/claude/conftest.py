@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from assistant.backends.claude import ClaudeBackend
+from assistant.backends.claude.backend import ClaudeBackend
 from assistant.core.config import Config
 from tests.conftest import TEST_KEY
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.backends.claude import ClaudeBackend
-from assistant.core.backend import BackendUnavailable, TokenCount
+from assistant.backends.claude.backend import ClaudeBackend
+from assistant.core.backends.protocol import BackendUnavailable, TokenCount
 from assistant.core.conversation import Message
 from assistant.core.events import (
     BackendError,

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.backends.claude import ClaudeBackend
+from assistant.backends.claude.backend import ClaudeBackend
 from assistant.core.conversation import Message
 from assistant.core.events import (
     StreamEvent,

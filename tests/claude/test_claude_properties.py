@@ -22,12 +22,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.backends.claude import ClaudeBackend
-from assistant.backends.claude_events import MAX_TOKEN_FIGURE
+from assistant.backends.claude.backend import ClaudeBackend
+from assistant.backends.claude.events import MAX_TOKEN_FIGURE
 from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, TextDelta, TurnDone, Usage
-from assistant.core.tokens import TokenCalibration
+from assistant.core.window.offline_tokens import TokenCalibration
 from tests.claude.conftest import claude_config
 from tests.claude.turns import Turn, record
 from tests.conftest import TEST_KEY

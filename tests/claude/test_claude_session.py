@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
-from assistant.backends.claude import ClaudeBackend
+from assistant.backends.claude.backend import ClaudeBackend
 from assistant.backends.scripted import ScriptedBackend
-from assistant.core.chat import ChatSession
+from assistant.core.session.chat import ChatSession
 from assistant.core.events import FallbackStarted, Retrying, Usage
-from assistant.core.ledger import Ledger
-from assistant.core.pricing import claude_cost, price_table
+from assistant.core.store.ledger import Ledger
+from assistant.core.accounting.pricing import claude_cost, price_table
 from tests.claude.conftest import claude_config
 from tests.fake_anthropic import OVERLOADED, SPEND_LIMIT, Answer, Drop, FakeAnthropic, fake_token_count
 
@@ -153,7 +153,7 @@ def test_unknown_model_cost_is_unknown(fake: FakeAnthropic) -> None:
 
 
 def test_a_ledger_that_cannot_be_written_costs_no_answer(fake: FakeAnthropic, tmp_path) -> None:
-    from assistant.core.ledger import LedgerError
+    from assistant.core.store.ledger import LedgerError
 
     def broken() -> Ledger:
         raise LedgerError(f"cost ledger {tmp_path}/ledger.sqlite3: cannot open: disk I/O error")

@@ -12,7 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from assistant.core.ledger import LEDGER_FILE, Ledger
+from assistant.core.store.ledger import LEDGER_FILE, Ledger
 from tests.fake_anthropic import (
     SERVER_ERROR,
     SPEND_LIMIT,
@@ -104,10 +104,10 @@ CHILD = textwrap.dedent(
     """
     import sys, threading
     from dataclasses import replace
-    from assistant.backends.claude import ClaudeBackend
-    from assistant.core.chat import ChatSession
+    from assistant.backends.claude.backend import ClaudeBackend
+    from assistant.core.session.chat import ChatSession
     from assistant.core.config import Config
-    from assistant.core.ledger import Ledger
+    from assistant.core.store.ledger import Ledger
 
     config = Config()
     config = replace(config, claude=replace(config.claude, base_url=sys.argv[1], api_key="sk-ant-test-key-123456"))

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.backends.claude import ClaudeBackend
+from assistant.backends.claude.backend import ClaudeBackend
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, Retrying, StreamEvent, TextDelta, TurnDone, Usage
 from tests.conftest import TEST_KEY

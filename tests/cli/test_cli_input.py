@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import assistant.core.plugins as plugins
 from assistant.backends.scripted import ScriptedBackend
 from assistant.cli import main
-from assistant.core.ledger import Ledger, TurnRecord
+from assistant.core.store.ledger import Ledger, TurnRecord
 from tests.conftest import TEST_KEY
 from tests.fake_anthropic import OVERLOADED, Answer, FakeAnthropic, closed_port_url
 from tests.linear import assert_linear
@@ -229,7 +229,7 @@ def ledger_with_a_turn() -> Path:
         ledger.start_session("s1", started_at=1_796_000_000.0, cwd="/w", title="first")
         ledger.record_turn(TurnRecord("s1", 1_796_000_000.0, "local", "SmolLM2", "ok", cost=0.0, prompt_tokens=10))
         ledger.record_turn(TurnRecord("s1", 1_796_000_060.0, "claude", "claude-sonnet-5-5", "ok", cost=0.01))
-        from assistant.core import session_store
+        from assistant.core.store import sessions as session_store
         from assistant.core.conversation import Exchange, Message
 
         session_store.append_exchange(ledger, "s1", session_store.StoredExchange(
@@ -249,7 +249,7 @@ def read_only_disk():  # noqa: ANN201 - a patch context
             database = f"{database}&mode=ro" if "?" in str(database) else f"{database}?mode=ro"
         return real(database, *args, uri=uri, **kwargs)
 
-    return mock.patch("assistant.core.ledger.sqlite3.connect", connect)
+    return mock.patch("assistant.core.store.ledger.sqlite3.connect", connect)
 
 
 @pytest.mark.parametrize("command", [["cost", "--all", "--json"], ["report", "--all", "--json"], ["sessions"]])
@@ -332,7 +332,7 @@ def test_a_log_folder_that_cannot_be_made_is_silent(assistant_home: Path, capsys
 
 
 def test_a_calibration_write_that_fails_leaves_no_temp_file(tmp_path: Path, monkeypatch, caplog) -> None:  # noqa: ANN001
-    from assistant.core import tokens
+    from assistant.core.window import offline_tokens as tokens
 
     def full(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -348,7 +348,7 @@ def test_a_calibration_write_that_fails_leaves_no_temp_file(tmp_path: Path, monk
 
 
 def test_stale_calibration_temps_are_removed_on_start(tmp_path: Path) -> None:
-    from assistant.core import tokens
+    from assistant.core.window import offline_tokens as tokens
 
     from assistant.core.atomic import TEMP_PREFIX
 

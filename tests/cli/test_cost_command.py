@@ -9,7 +9,7 @@ import json
 import pytest
 
 from assistant.cli import main
-from assistant.core.ledger import Ledger, TurnRecord
+from assistant.core.store.ledger import Ledger, TurnRecord
 
 DAY = 86_400.0
 NOW = 1_796_000_000.0  # 2026-11-30

@@ -13,7 +13,7 @@ import pytest
 
 from assistant.cli import report as report_cli
 from assistant.core.config import Config
-from assistant.core.ledger import LEDGER_FILE, Ledger
+from assistant.core.store.ledger import LEDGER_FILE, Ledger
 from assistant.core.paths import Paths
 from tests.unit.test_report import RECORDS, bench
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.core.chat import ChatSession
+from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
-from assistant.core.ledger import Ledger
-from assistant.core.refactor import Refactorer, diff_stats
+from assistant.core.store.ledger import Ledger
+from assistant.core.edits.refactor import Refactorer, diff_stats
 from tests.edits.gitrepo import git, make_repo
 
 CALC = "def add(a, b):\n    return a+b\n\n\ndef sub(a, b):\n    return a-b\n"
@@ -108,7 +108,7 @@ def test_an_unnamed_whole_file_answer_is_the_file_asked_about(repo: Path) -> Non
 
 
 def test_what_became_of_each_proposal_feeds_the_reports_quality_proxy(repo: Path) -> None:
-    from assistant.core.report import build_report
+    from assistant.core.accounting.report import build_report
 
     r, _ = refactorer(repo, [GOOD, BAD, BAD, GOOD])
     r.apply(r.propose("calc.py", "hints", threading.Event()))  # applied

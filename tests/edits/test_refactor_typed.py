@@ -13,10 +13,10 @@ import pytest
 from rich.console import Console
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.core.chat import ChatSession
+from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.events import BackendError
-from assistant.core.ledger import Ledger
+from assistant.core.store.ledger import Ledger
 from assistant.cli.refactor import cmd_refactor, cmd_undo
 from tests.edits.gitrepo import git, make_repo
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from assistant.backends.llama_cpp import LlamaCppBackend
-from assistant.core.benchmark import bench, bench_cases, run_case
+from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core.accounting.benchmark import bench, bench_cases, run_case
 from assistant.core.events import Usage
 from tests.conftest import small_config
 

@@ -1,6 +1,6 @@
 """The parts of llama-cpp-python the local backend uses that are not its public API.
 
-assistant/backends/llama_cpp.py drives `Llama` below `create_chat_completion`
+assistant/backends/llama/backend.py drives `Llama` below `create_chat_completion`
 (the lean eval/sample loop, the KV-cache surgery of a sliding window, the load
 progress, the abort callback), and bench/probe times `LlamaContext.decode`.
 pyproject.toml pins llama-cpp-python to the release these are checked on; this
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.backends.llama_cpp import LlamaCppBackend
+from assistant.backends.llama.backend import LlamaCppBackend
 
 pytestmark = pytest.mark.model
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.backends.llama_cpp import LlamaCppBackend
+from assistant.backends.llama.backend import LlamaCppBackend
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, TextDelta, Timings, TurnDone, Usage
 from tests.conftest import collect, small_config
@@ -106,7 +106,7 @@ def test_bad_model_files_are_clear_errors(tmp_path: Path, smollm_path: Path, mak
 
 
 def test_model_too_large_for_memory(monkeypatch: pytest.MonkeyPatch, smollm_path: Path) -> None:
-    monkeypatch.setattr("assistant.backends.llama_cpp.available_memory_bytes", lambda: 10 * 2**20)
+    monkeypatch.setattr("assistant.backends.llama.backend.available_memory_bytes", lambda: 10 * 2**20)
     backend = LlamaCppBackend(small_config().local, model_path=smollm_path)
     [error] = collect(backend, QUESTION)
     assert "model too large for memory" in error.message and "n_gpu_layers" in error.message
@@ -131,7 +131,7 @@ def test_load_reports_progress_and_can_be_aborted(smollm_path: Path) -> None:
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
     backend.close()
 
-    from assistant.core.backend import BackendUnavailable
+    from assistant.core.backends.protocol import BackendUnavailable
 
     aborting = LlamaCppBackend(small_config().local, model_path=smollm_path)
     with pytest.raises(BackendUnavailable):

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from assistant.backends.llama_cpp import LlamaCppBackend, _chat_messages
-from assistant.backends.llama_tokens import common_prefix
+from assistant.backends.llama.backend import LlamaCppBackend, _chat_messages
+from assistant.backends.llama.prompt_tokens import common_prefix
 from assistant.core.conversation import Message
 
 pytestmark = pytest.mark.model

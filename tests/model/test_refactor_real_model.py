@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.backends.llama_cpp import LlamaCppBackend
-from assistant.core.chat import ChatSession
-from assistant.core.refactor import Refactorer
+from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core.session.chat import ChatSession
+from assistant.core.edits.refactor import Refactorer
 from tests.conftest import small_config
 from tests.edits.gitrepo import git, make_repo
 from tests.edits.test_refactor_flow import CALC

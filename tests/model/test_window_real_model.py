@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.backends.llama_cpp import LlamaCppBackend
-from assistant.core.chat import ChatSession
+from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core.session.chat import ChatSession
 from assistant.core.events import TextDelta
 from tests.conftest import small_config
 

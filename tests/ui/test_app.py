@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.backends.llama_cpp import LlamaCppBackend
+from assistant.backends.llama.backend import LlamaCppBackend
 from assistant.backends.scripted import ScriptedBackend, split_tokens
 from assistant.core.config import Config
 from assistant.ui.app import make_app

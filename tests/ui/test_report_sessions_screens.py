@@ -52,7 +52,7 @@ async def test_sessions_screen_searches_and_resumes() -> None:
 
 async def test_renaming_or_deleting_when_the_ledger_fails_is_one_line_and_the_screen_stays() -> None:
     """Before: a LedgerError (or no ledger at all) from rename/delete ended the app with a traceback."""
-    from assistant.core.ledger import LedgerError
+    from assistant.core.store.ledger import LedgerError
     from assistant.ui.screens.sessions import SessionsScreen
 
     first = make_app(Config(), backend=ScriptedBackend(["About lists."]))

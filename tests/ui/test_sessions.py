@@ -67,8 +67,8 @@ async def test_sessions_list_export_and_delete(tmp_path, capsys) -> None:
     assert main(["export", session_id[:15], "-o", str(target)]) == 0
     text = target.read_text()
     assert "## You" in text and "what is a list?" in text and "First answer about lists." in text
-    from assistant.core import session_store
-    from assistant.core.ledger import Ledger
+    from assistant.core.store import sessions as session_store
+    from assistant.core.store.ledger import Ledger
 
     with Ledger.open() as ledger:
         session_store.delete(ledger, session_id)

@@ -14,10 +14,10 @@ import pytest
 
 from assistant.cli import bench as bench_cli
 from assistant.backends.scripted import ScriptedBackend, split_tokens
-from assistant.core import benchmark
-from assistant.core.backend import Capabilities
-from assistant.core.bench_types import BenchResult
-from assistant.core.benchmark import (
+from assistant.core.accounting import benchmark
+from assistant.core.backends.protocol import Capabilities
+from assistant.core.accounting.bench_results import BenchResult
+from assistant.core.accounting.benchmark import (
     BenchCase,
     bench,
     bench_cases,
@@ -27,7 +27,7 @@ from assistant.core.benchmark import (
 )
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, TextDelta, Timings, TurnDone, Usage
-from assistant.core.ledger import MIGRATIONS, Ledger
+from assistant.core.store.ledger import MIGRATIONS, Ledger
 from assistant.core.paths import Paths
 
 CASE = BenchCase("tiny", (Message("user", "hi"),), max_tokens=8)
@@ -322,7 +322,7 @@ def test_a_version_2_ledger_gains_bench_runs_and_keeps_its_turns(tmp_path: Path)
 
 
 def test_a_ledger_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
-    from assistant.core.ledger import LedgerError
+    from assistant.core.store.ledger import LedgerError
 
     path = tmp_path / "l.sqlite3"
     Ledger.open(path).close()

@@ -6,8 +6,8 @@ import json
 
 from rich.console import Console, RenderableType
 
-from assistant.core.cost_summary import summarize
-from assistant.core.ledger import TurnRecord
+from assistant.core.accounting.cost_summary import summarize
+from assistant.core.store.ledger import TurnRecord
 from assistant.render.cost import (
     cost_table,
     one_screen_summary,

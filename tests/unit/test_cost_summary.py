@@ -5,8 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from assistant.core.cost_summary import CostLine, nearest_rank, parse_since, summarize
-from assistant.core.ledger import TurnRecord
+from assistant.core.accounting.cost_summary import CostLine, nearest_rank, parse_since, summarize
+from assistant.core.store.ledger import TurnRecord
 
 approx = pytest.approx
 

@@ -14,12 +14,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assistant.core import config as cfg
-from assistant.core import session_store
+from assistant.core.store import sessions as session_store
 from assistant.core.config import ConfigError
 from assistant.core.conversation import Exchange, Message
-from assistant.core.ledger import MIGRATIONS, Ledger, LedgerError, TurnRecord
-from assistant.core.plan import WorkloadError, parse_workloads, read_workloads
-from assistant.core.pricing import PriceError, parse_price_table
+from assistant.core.store.ledger import MIGRATIONS, Ledger, LedgerError, TurnRecord
+from assistant.core.accounting.workloads import WorkloadError, parse_workloads, read_workloads
+from assistant.core.accounting.pricing import PriceError, parse_price_table
 from tests.linear import assert_linear
 
 # Text a person or a program may put in a file: TOML-ish fragments, any Unicode,
@@ -291,7 +291,7 @@ def test_read_only_open_reads_everything_and_writes_nothing(tmp_path: Path) -> N
 
 
 def test_an_older_schema_read_only_is_outdated_and_upgraded_when_it_can_be(tmp_path: Path) -> None:
-    from assistant.core.ledger import LedgerOutdated
+    from assistant.core.store.ledger import LedgerOutdated
 
     path = tmp_path / "ledger.sqlite3"
     with sqlite3.connect(path) as conn:

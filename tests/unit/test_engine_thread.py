@@ -1,5 +1,5 @@
 """The local model's engine thread: one thread runs every decode, in step with
-whoever consumes the stream (see assistant/backends/engine_thread.py)."""
+whoever consumes the stream (see assistant/backends/llama/engine_thread.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from assistant.backends.engine_thread import EngineThread
+from assistant.backends.llama.engine_thread import EngineThread
 
 
 @pytest.fixture

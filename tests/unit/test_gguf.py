@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.backends.llama_cpp import LlamaCppBackend
+from assistant.backends.llama.backend import LlamaCppBackend
 from assistant.cli import main
-from assistant.core.backend import BackendUnavailable
-from assistant.core.gguf import GGUFError, read_info
+from assistant.core.backends.protocol import BackendUnavailable
+from assistant.backends.llama.gguf import GGUFError, read_info
 from tests.conftest import small_config
 from tests.unit.test_gguf_properties import TINY
 

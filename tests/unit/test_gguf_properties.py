@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.core.gguf import GGUFError, GGUFInfo, read_info
+from assistant.backends.llama.gguf import GGUFError, GGUFInfo, read_info
 
 U8, U32, U64, F32 = "<B", "<I", "<Q", "<f"
 STRING, ARRAY = 8, 9

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import assistant
-from assistant.core import ledger as ledger_module
-from assistant.core.ledger import (
+from assistant.core.store import ledger as ledger_module
+from assistant.core.store.ledger import (
     LEDGER_FILE,
     MIGRATIONS,
     Ledger,
@@ -266,7 +266,7 @@ def open_without_privileges(path: Path) -> subprocess.CompletedProcess[str]:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from assistant.core.ledger import Ledger, LedgerError, TurnRecord\n"
+        "from assistant.core.store.ledger import Ledger, LedgerError, TurnRecord\n"
         "try:\n"
         "    with Ledger.open(Path(sys.argv[1])) as ledger:\n"
         "        ledger.record_turn(TurnRecord('s', 1.0, 'local', 'm', 'ok'))\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from assistant.core.ledger import MIGRATIONS, Ledger, TurnRecord
+from assistant.core.store.ledger import MIGRATIONS, Ledger, TurnRecord
 
 
 def test_a_version_1_ledger_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:

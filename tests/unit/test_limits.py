@@ -7,7 +7,7 @@ import time
 from dataclasses import replace
 
 from assistant.core.config import Config
-from assistant.core.limits import BackendLimits
+from assistant.core.backends.limits import BackendLimits
 
 
 def test_local_turns_queue_and_claude_turns_overlap_up_to_the_limit() -> None:

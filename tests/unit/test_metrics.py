@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.core.events import BackendError, TextDelta, Timings, TurnDone, Usage
-from assistant.core.metrics import SessionTotals, TurnMetrics
-from assistant.core.pricing import local_turn_cost
+from assistant.core.accounting.metrics import SessionTotals, TurnMetrics
+from assistant.core.accounting.pricing import local_turn_cost
 
 
 class FakeClock:
@@ -81,7 +81,7 @@ def test_context_fill_is_the_prompt_over_the_window_budget() -> None:
     import threading
 
     from assistant.backends.scripted import ScriptedBackend
-    from assistant.core.chat import ChatSession
+    from assistant.core.session.chat import ChatSession
     from assistant.core.config import Config
 
     backend = ScriptedBackend(["one two three"], context_size=2024)  # window: 2,024 - 1,024 reserved

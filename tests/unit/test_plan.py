@@ -1,4 +1,4 @@
-"""`core.plan`: workloads as data, and the time and cost of each configuration
+"""`core.accounting.workloads`: workloads as data, and the time and cost of each configuration
 computed by hand from given rates."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core.plan import (
+from assistant.core.accounting.workloads import (
     CLAUDE_TPS,
     DEFAULT_PROMPT_TOKENS,
     LOCAL_TPS,
@@ -26,7 +26,7 @@ from assistant.core.plan import (
     rates_from_report,
     read_workloads,
 )
-from assistant.core.report import build_report
+from assistant.core.accounting.report import build_report
 from tests.unit.test_report import RECORDS
 
 approx = pytest.approx

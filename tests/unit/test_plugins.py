@@ -7,12 +7,12 @@ import pytest
 
 from assistant.core.config import Config
 from assistant.core.plugins import PluginError, create_backend, list_backends, load_backend_factory
-from assistant.core.unavailable import UnavailableBackend
+from assistant.core.backends.unavailable import UnavailableBackend
 
 
 def test_builtin_local_backend_is_an_entry_point() -> None:
     names = {p.name: p for p in list_backends()}
-    assert names["local"].target == "assistant.backends.llama_cpp:LlamaCppBackend"
+    assert names["local"].target == "assistant.backends.llama.backend:LlamaCppBackend"
     assert names["local"].distribution == "assistant"
 
 
@@ -21,7 +21,7 @@ def test_listing_imports_no_backend() -> None:
         "import sys\n"
         "from assistant.core.plugins import list_backends\n"
         "list_backends()\n"
-        "print('assistant.backends.llama_cpp' in sys.modules, 'llama_cpp' in sys.modules)\n"
+        "print('assistant.backends.llama.backend' in sys.modules, 'llama_cpp' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

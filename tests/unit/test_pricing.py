@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.core.events import Usage
-from assistant.core.pricing import (
+from assistant.core.accounting.pricing import (
     PriceError,
     claude_cost,
     local_turn_cost,

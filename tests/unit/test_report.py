@@ -1,4 +1,4 @@
-"""`core.report`: measured figures per backend and model, the hybrid split, and
+"""`core.accounting.report`: measured figures per backend and model, the hybrid split, and
 the cost against all-Claude and all-local, all equal to figures computed by hand."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core.bench_types import BenchResult
-from assistant.core.ledger import Ledger, TurnRecord
-from assistant.core.report import (
+from assistant.core.accounting.bench_results import BenchResult
+from assistant.core.store.ledger import Ledger, TurnRecord
+from assistant.core.accounting.report import (
     ACTIVE_HOURS,
     BENCH_RUNS,
     MIN_SAMPLES,

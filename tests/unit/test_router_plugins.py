@@ -11,20 +11,20 @@ import pytest
 
 import assistant
 from assistant.core.config import Config
-from assistant.core.router_plugins import (
+from assistant.core.routing.discovery import (
     RouterInfo,
     list_routers,
     load_router,
     plugin_dirs,
 )
-from assistant.core.routing import (
+from assistant.core.routing.protocol import (
     BackendProfile,
     Measured,
     RouteContext,
     RouterError,
     TurnRequest,
 )
-from assistant.core.router_chain import build_chain
+from assistant.core.routing.chain import build_chain
 from assistant.routers.privacy import PrivacyRouter
 from assistant.routers.rules import RulesRouter
 
@@ -32,7 +32,7 @@ REPO_PLUGINS = Path(assistant.__file__).resolve().parents[1] / "plugins"
 BUILT_INS = {"rules", "budget", "privacy", "fixed"}
 
 MINE = '''
-from assistant.core.routing import RouteDecision
+from assistant.core.routing.protocol import RouteDecision
 
 class Mine:
     name = "mine"
@@ -77,7 +77,7 @@ def test_listing_imports_no_router() -> None:
     code = (
         "import sys\n"
         "from assistant.core.config import Config\n"
-        "from assistant.core.router_plugins import list_routers\n"
+        "from assistant.core.routing.discovery import list_routers\n"
         "names = [r.name for r in list_routers(Config())]\n"
         "print('cheapest' in names, sorted(m for m in sys.modules if m.startswith(('assistant.routers', '_assistant_router'))))\n"
     )

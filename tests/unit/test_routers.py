@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.core.config import Config
-from assistant.core.routing import (
+from assistant.core.routing.protocol import (
     QUALITY,
     BackendProfile,
     BudgetState,
@@ -19,7 +19,7 @@ from assistant.core.routing import (
     estimate,
 )
 from assistant.routers.budget import BudgetRouter
-from assistant.core.router_chain import RouterChain, build_chain
+from assistant.core.routing.chain import RouterChain, build_chain
 from assistant.routers.fixed import FixedRouter
 from assistant.routers.privacy import PrivacyRouter
 from assistant.routers.rules import RulesRouter

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.core.chat import AUTO, ChatSession
+from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.config import Config
 from assistant.core.events import BackendError, FallbackStarted, Notice, RouteDecided
-from assistant.core.ledger import Ledger
+from assistant.core.store.ledger import Ledger
 
 SONNET = "claude-sonnet-5-5"
 

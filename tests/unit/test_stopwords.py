@@ -1,4 +1,4 @@
-from assistant.core.stopwords import StopScanner
+from assistant.backends.llama.stop_strings import StopScanner
 
 
 def feed_all(scanner: StopScanner, pieces: list[str]) -> tuple[str, bool]:

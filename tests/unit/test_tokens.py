@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from assistant.core.conversation import Message
-from assistant.core.tokens import MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
+from assistant.core.window.offline_tokens import MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
 
 
 def test_tiktoken_counts_offline() -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.core.chat import ChatSession
+from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
-from assistant.core.turn_input import mentioned_files, parse_turn
+from assistant.core.session.user_input import mentioned_files, parse_turn
 from tests.linear import assert_linear
 
 MEGABYTE = 1_000_000
@@ -147,8 +147,8 @@ def test_prefixes_are_read_and_removed() -> None:
 def test_a_router_plugin_is_named_even_with_no_home_folder(tmp_path: Path, no_home: None) -> None:
     """The turn's router chain names a plugin file relative to home: with none, it was
     `RuntimeError` from Path.home() on every turn's first routing."""
-    from assistant.core.router_plugins import load_router
-    from assistant.core.routing import RouterError
+    from assistant.core.routing.discovery import load_router
+    from assistant.core.routing.protocol import RouterError
 
     plugins = tmp_path / "plugins"
     plugins.mkdir()

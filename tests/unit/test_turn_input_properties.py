@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.core.turn_input import MAX_MENTIONED, mentioned_files, parse_turn
+from assistant.core.session.user_input import MAX_MENTIONED, mentioned_files, parse_turn
 
 BACKENDS = ("local", "claude")
 PREFIXES = ["@local", "@claude", "@auto", "@quality", "@best", "@batch", "@refactor", "@LOCAL", "@Claude"]

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from assistant.core.backend import TokenCount
+from assistant.core.backends.protocol import TokenCount
 from assistant.core.conversation import Message
-from assistant.core.window import (
+from assistant.core.window.sliding import (
     Assembly,
     ContextTooLarge,
     Exchange,

@@ -5,5 +5,6 @@ reviewed as a diff, applied atomically with byte fidelity, committed with git.
 - `parse`: model text → edits (pure);
 - `plan`: edits + current file texts → new file texts, all or nothing (pure);
 - `files`: safe paths, faithful reading and atomic writing;
-- `vcs`: git snapshot / commit with provenance / undo (GitPython), or backups outside git.
+- `vcs`: git snapshot / commit with provenance / undo (GitPython), or backups outside git;
+- `refactor`: refactor-this-file, from the routed model's proposal to the applied, committed edit.
 """

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from assistant.core.chat import ChatSession
+    from assistant.core.session.chat import ChatSession
 
 
 class CostScreen(ModalScreen[None]):
@@ -69,8 +69,8 @@ class CostScreen(ModalScreen[None]):
 
 
 def summary_renderable(session: ChatSession, *, width: int) -> RenderableType:
-    from assistant.core.cost_summary import summarize
-    from assistant.core.ledger import LedgerError
+    from assistant.core.accounting.cost_summary import summarize
+    from assistant.core.store.ledger import LedgerError
     from assistant.render.cost import cost_table
 
     ledger = session.ledger()

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Sparkline, Static
 
 if TYPE_CHECKING:
-    from assistant.core.chat import ChatSession
+    from assistant.core.session.chat import ChatSession
 
 DAYS = 30  # as `assistant report` by default
 POINTS = 120  # turns per chart
@@ -52,8 +52,8 @@ class ReportScreen(ModalScreen[None]):
 
     @work(thread=True, exit_on_error=False)
     def load(self, width: int) -> None:
-        from assistant.core.ledger import LedgerError
-        from assistant.core.report import build_report
+        from assistant.core.store.ledger import LedgerError
+        from assistant.core.accounting.report import build_report
         from assistant.render.report import print_report
 
         ledger = self.session.ledger()

@@ -24,7 +24,7 @@ from textual.widgets import Button, Checkbox, Static
 from assistant.render import format as fmt
 from assistant.core.edits.hunks import hunks
 from assistant.core.edits.types import FileChange
-from assistant.core.refactor import Proposal, diff_stats
+from assistant.core.edits.refactor import Proposal, diff_stats
 
 Selection = dict[str, frozenset[int]]
 

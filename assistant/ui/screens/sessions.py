@@ -15,8 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 if TYPE_CHECKING:
-    from assistant.core.chat import ChatSession
-    from assistant.core.ledger import Ledger
+    from assistant.core.session.chat import ChatSession
+    from assistant.core.store.ledger import Ledger
 
 
 class SessionsScreen(ModalScreen[str | None]):
@@ -55,7 +55,7 @@ class SessionsScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def refresh_list(self, search: str) -> None:
-        from assistant.core import session_store
+        from assistant.core.store import sessions as session_store
 
         ledger = self.session.ledger()
         found = session_store.listing(ledger, search) if ledger is not None else []
@@ -84,7 +84,7 @@ class SessionsScreen(ModalScreen[str | None]):
     @on(Input.Submitted, "#sessions-search")
     def submitted(self, event: Input.Submitted) -> None:
         if self._renaming is not None:
-            from assistant.core import session_store
+            from assistant.core.store import sessions as session_store
 
             if self._change("rename", lambda ledger: session_store.rename(ledger, self._renaming, event.value.strip())):
                 self.app.notify(f"Renamed session {self._renaming}.")
@@ -118,7 +118,7 @@ class SessionsScreen(ModalScreen[str | None]):
         field.focus()
 
     def action_delete(self) -> None:
-        from assistant.core import session_store
+        from assistant.core.store import sessions as session_store
 
         chosen = self.selected()
         if chosen is None or chosen == self.session.session_id:
@@ -131,7 +131,7 @@ class SessionsScreen(ModalScreen[str | None]):
     def _change(self, doing: str, change: Callable[[Ledger], None]) -> bool:
         """Apply `change` to the ledger; a ledger that cannot be opened or written is
         one line in a toast, and the screen stays."""
-        from assistant.core.ledger import LedgerError
+        from assistant.core.store.ledger import LedgerError
 
         ledger = self.session.ledger()
         if ledger is None:

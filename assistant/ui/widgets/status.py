@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from assistant.render import format as fmt
-from assistant.core.metrics import TurnStats
+from assistant.core.accounting.metrics import TurnStats
 from assistant.ui.widgets.rendered import RenderedLines, RenderedPart
 
 

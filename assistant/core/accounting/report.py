@@ -16,10 +16,10 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from assistant.core.bench_types import BenchResult
-from assistant.core.cost_summary import summarize
-from assistant.core.ledger import ProposalRecord, TurnRecord
-from assistant.core.pricing import PER_MILLION, SECONDS_PER_HOUR
+from assistant.core.accounting.bench_results import BenchResult
+from assistant.core.accounting.cost_summary import summarize
+from assistant.core.store.ledger import ProposalRecord, TurnRecord
+from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
 
 MIN_SAMPLES = 3  # a figure resting on fewer turns (or bench runs) is not shown
 ACTIVE_HOURS = (2, 4, 8, 24)  # daily capacity at this many hours of generation a day

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import anthropic
 import httpx2
 
-from assistant.backends.claude_events import MalformedEvent
-from assistant.backends.claude_request import StreamTruncated
+from assistant.backends.claude.events import MalformedEvent
+from assistant.backends.claude.request import StreamTruncated
 from assistant.core.events import ErrorKind
 from assistant.core.text import clean_text
 

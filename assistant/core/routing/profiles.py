@@ -11,12 +11,12 @@ import statistics
 import time
 from collections.abc import Iterable
 
-from assistant.core.backend import Backend
+from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
-from assistant.core.ledger import TurnRecord
-from assistant.core.pricing import PER_MILLION, SECONDS_PER_HOUR, PriceTable
-from assistant.core.routing import BackendProfile, BudgetState, Measured
-from assistant.core.window import Assembly, ContextTooLarge
+from assistant.core.store.ledger import TurnRecord
+from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR, PriceTable
+from assistant.core.routing.protocol import BackendProfile, BudgetState, Measured
+from assistant.core.window.sliding import Assembly, ContextTooLarge
 
 
 def _median(values: Iterable[float | None]) -> float | None:

@@ -8,15 +8,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.core.backend import Backend
+from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent, Usage
-from assistant.core.metrics import TurnStats
+from assistant.core.accounting.metrics import TurnStats
 
 if TYPE_CHECKING:
-    from assistant.core.ledger import TurnRecord
-    from assistant.core.routing import RouteDecision
+    from assistant.core.store.ledger import TurnRecord
+    from assistant.core.routing.protocol import RouteDecision
 
 Outcome = str  # "ok" | "cancelled" | "interrupted" | "error"
 
@@ -53,8 +53,8 @@ def unavailable_reason(backend: Backend, *, load: bool = False) -> str:
     """Why `backend` cannot take a turn now ("" when it can). A local model that is
     not loaded yet counts as available (it loads when chosen); a remote one is
     loaded here, which costs no network."""
-    from assistant.core.backend import BackendUnavailable
-    from assistant.core.unavailable import UnavailableBackend
+    from assistant.core.backends.protocol import BackendUnavailable
+    from assistant.core.backends.unavailable import UnavailableBackend
 
     if isinstance(backend, UnavailableBackend):
         return backend.reason
@@ -80,7 +80,7 @@ def turn_record(
     decided_by: str = "",
     estimate=None,  # noqa: ANN001 - an Estimate or None
 ) -> TurnRecord:
-    from assistant.core.ledger import TurnRecord
+    from assistant.core.store.ledger import TurnRecord
 
     s, u = result.stats, result.usage
     return TurnRecord(

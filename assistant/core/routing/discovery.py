@@ -34,7 +34,7 @@ from assistant.core.config import Config
 from assistant.core.paths import Paths
 from assistant.core.plugins import group_entry_points, load_plugin, one_line
 from assistant.core.project import expand_home
-from assistant.core.routing import Router, RouterError
+from assistant.core.routing.protocol import Router, RouterError
 
 ROUTERS_GROUP = "assistant.routers"
 PLUGIN_ATTR = "ROUTER"

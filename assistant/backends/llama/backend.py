@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from assistant.backends.engine_thread import EngineThread
-from assistant.backends.llama_tokens import PromptTokenizer
-from assistant.core.backend import (
+from assistant.backends.llama.engine_thread import EngineThread
+from assistant.backends.llama.prompt_tokens import PromptTokenizer
+from assistant.core.backends.protocol import (
     BackendUnavailable,
     Capabilities,
     LoadProgress,
@@ -36,9 +36,9 @@ from assistant.core.backend import (
 from assistant.core.config import Config, LocalConfig
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent, TextDelta, Timings, TurnDone, Usage
-from assistant.core.gguf import GGUFError, GGUFInfo, read_info
+from assistant.backends.llama.gguf import GGUFError, GGUFInfo, read_info
 from assistant.core.hardware import available_memory_bytes, physical_cores
-from assistant.core.stopwords import StopScanner
+from assistant.backends.llama.stop_strings import StopScanner
 from assistant.core.text import one_line
 
 if TYPE_CHECKING:

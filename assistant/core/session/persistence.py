@@ -1,5 +1,5 @@
 """Chats that resume: what a `ChatSession` stores after each change, and how it
-picks a stored session up again (see `session_store` for the tables).
+picks a stored session up again (see `core.store.sessions` for the tables).
 
 A mixin of `ChatSession`: it uses the session's ledger, history, pins and windows.
 """
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from assistant.core.conversation import Exchange
 
 if TYPE_CHECKING:
-    from assistant.core.turns import TurnResult
+    from assistant.core.session.turns import TurnResult
 
 TITLE_CHARS = 80
 
@@ -29,7 +29,7 @@ class PersistenceMixin:
     def _store(self):  # noqa: ANN202 - the session_store module, or None without a ledger
         if not self.persist or self.ledger() is None:
             return None
-        from assistant.core import session_store
+        from assistant.core.store import sessions as session_store
 
         return session_store
 
@@ -43,7 +43,7 @@ class PersistenceMixin:
 
     def _stored(self, exchange: Exchange, result: TurnResult | None):  # noqa: ANN202 - StoredExchange
         from assistant.render import format as fmt
-        from assistant.core.session_store import StoredExchange
+        from assistant.core.store.sessions import StoredExchange
 
         if result is None:
             return StoredExchange(exchange)
@@ -54,7 +54,7 @@ class PersistenceMixin:
         store = self._store()
         if store is None:
             return
-        from assistant.core.ledger import LedgerError
+        from assistant.core.store.ledger import LedgerError
 
         try:
             self._ensure_session_row()
@@ -80,7 +80,7 @@ class PersistenceMixin:
         store = self._store()
         if store is None or not self._session_written:
             return
-        from assistant.core.ledger import LedgerError
+        from assistant.core.store.ledger import LedgerError
 
         kept = {id(item.exchange): item for item in self._stored_items}
         try:

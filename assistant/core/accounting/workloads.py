@@ -9,7 +9,7 @@ shape); rates are passed in (measured, from the ledger through
   tokens at the backend's median generation rate (prompt evaluation is part of
   the measured first-token latency);
 - Claude runs up to `claude_concurrency` requests at once and starts at most
-  `claude_requests_per_second` (as `core.limits` does for batch refactors);
+  `claude_requests_per_second` (as `core.backends.limits` does for batch refactors);
   the local model generates one sequence at a time;
 - in the hybrid both run side by side: the longer of the two is the time.
 
@@ -28,9 +28,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, get_args
 
-from assistant.core.pricing import PER_MILLION, SECONDS_PER_HOUR
-from assistant.core.report import Figure, Report, main_row
-from assistant.core.routing import TurnKind
+from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
+from assistant.core.accounting.report import Figure, Report, main_row
+from assistant.core.routing.protocol import TurnKind
 from assistant.core.text import named, shown
 from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.atomic import TEMP_PREFIX, write_atomic
-from assistant.core.backend import TokenCount
+from assistant.core.backends.protocol import TokenCount
 from assistant.core.conversation import Message
 
 log = logging.getLogger(__name__)

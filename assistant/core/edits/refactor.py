@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.core.chat import ChatSession, OnEvent, TurnResult
+from assistant.core.session.chat import ChatSession, OnEvent, TurnResult
 from assistant.core.conversation import Message
 from assistant.core.edits.types import EditError, FileChange
 
@@ -209,7 +209,7 @@ class Refactorer:
             return
         import time
 
-        from assistant.core.ledger import LedgerError, ProposalRecord
+        from assistant.core.store.ledger import LedgerError, ProposalRecord
 
         try:
             ledger.record_proposal(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
-from assistant.core.ledger import OUTCOMES, TurnRecord
+from assistant.core.store.ledger import OUTCOMES, TurnRecord
 
 GroupBy = Literal["backend", "model", "day"]
 GROUP_BY: tuple[str, ...] = get_args(GroupBy)

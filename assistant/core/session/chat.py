@@ -26,8 +26,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.core.backend import Backend
-from assistant.core.backend_pool import BackendPool, BackendSource, window_budget
+from assistant.core.backends.protocol import Backend
+from assistant.core.backends.pool import BackendPool, BackendSource, window_budget
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.events import (
@@ -41,16 +41,16 @@ from assistant.core.events import (
     TurnDone,
     Usage,
 )
-from assistant.core.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
+from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
 from assistant.core.project import find_root
-from assistant.core.session_persistence import PersistenceMixin
-from assistant.core.turns import TurnResult, events, turn_record, unavailable_reason
+from assistant.core.session.persistence import PersistenceMixin
+from assistant.core.session.turns import TurnResult, events, turn_record, unavailable_reason
 
 if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
-    from assistant.core.ledger import Ledger, TurnRecord
-    from assistant.core.pricing import PriceTable
-    from assistant.core.routing import RouteDecision, Router, TurnKind, TurnRequest
-    from assistant.core.window import Assembly, ContextTooLarge, SlidingWindow
+    from assistant.core.store.ledger import Ledger, TurnRecord
+    from assistant.core.accounting.pricing import PriceTable
+    from assistant.core.routing.protocol import RouteDecision, Router, TurnKind, TurnRequest
+    from assistant.core.window.sliding import Assembly, ContextTooLarge, SlidingWindow
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class ChatSession(PersistenceMixin):
     @property
     def session_id(self) -> str:
         if self._session_id is None:
-            from assistant.core.ledger import new_session_id
+            from assistant.core.store.ledger import new_session_id
 
             self._session_id = new_session_id()
         return self._session_id
@@ -199,7 +199,7 @@ class ChatSession(PersistenceMixin):
     @property
     def prices(self) -> PriceTable:
         if self._prices is None:
-            from assistant.core.pricing import price_table
+            from assistant.core.accounting.pricing import price_table
 
             self._prices = price_table(self.config.prices)
         return self._prices
@@ -208,7 +208,7 @@ class ChatSession(PersistenceMixin):
         self, backend: Backend, usage: Usage | None, elapsed: float, billed: bool
     ) -> tuple[float | None, float | None]:
         """(cost, counterfactual cost on the reference Claude model) of a turn."""
-        from assistant.core.pricing import turn_costs
+        from assistant.core.accounting.pricing import turn_costs
 
         return turn_costs(
             self.prices,
@@ -249,8 +249,8 @@ class ChatSession(PersistenceMixin):
     def window(self, name: str) -> SlidingWindow:
         """The backend's sliding window; rebuilt (same start) when its counter
         changes kind (a local model that was not loaded is now)."""
-        from assistant.core.counters import window_counter
-        from assistant.core.window import SlidingWindow
+        from assistant.core.window.counters import window_counter
+        from assistant.core.window.sliding import SlidingWindow
 
         backend = self.pool.get(name)
         exact = backend.loaded or not backend.capabilities.local
@@ -274,7 +274,7 @@ class ChatSession(PersistenceMixin):
         """Ready every candidate's token counter now: the first turn counts its prompt
         for each (to route it and price it), and loading tiktoken's tables alone took
         0.4 s of that turn's time to first token."""
-        from assistant.core.counters import window_counter
+        from assistant.core.window.counters import window_counter
 
         probe = Message("user", "")
         for name in self.candidates():  # the counters, not the windows: a turn may be making those
@@ -284,7 +284,7 @@ class ChatSession(PersistenceMixin):
         return Message("system", self.system_prompt) if self.system_prompt else None
 
     def assemble(self, name: str, current: Message) -> Assembly | ContextTooLarge:
-        from assistant.core.window import ContextTooLarge
+        from assistant.core.window.sliding import ContextTooLarge
 
         try:
             assembly = self.window(name).assemble(self._system(), self.pinned, self.exchanges, current)
@@ -297,7 +297,7 @@ class ChatSession(PersistenceMixin):
 
     def router(self) -> Router:
         if self._router is None:
-            from assistant.core.router_chain import build_chain
+            from assistant.core.routing.chain import build_chain
 
             self._router, problems = build_chain(self.config, self.project_root)
             self._router_problems = list(problems)
@@ -310,14 +310,14 @@ class ChatSession(PersistenceMixin):
         return fresh
 
     def _measured_figures(self, name: str, backend: Backend):  # noqa: ANN202 - Measured, imported lazily
-        from assistant.core.route_inputs import measured
+        from assistant.core.routing.profiles import measured
 
         key = (backend.name, backend.model_name)
         if key not in self._measured:
             ledger = self.ledger()
             records: list[TurnRecord] = []
             if ledger is not None:
-                from assistant.core.ledger import LedgerError
+                from assistant.core.store.ledger import LedgerError
 
                 try:
                     records = ledger.recent(*key, limit=self.config.router.measured_turns)
@@ -327,13 +327,13 @@ class ChatSession(PersistenceMixin):
         return measured(self._measured[key])
 
     def _budget(self):  # noqa: ANN202 - BudgetState, imported lazily
-        from assistant.core.route_inputs import budget_state, local_midnight
+        from assistant.core.routing.profiles import budget_state, local_midnight
 
         if self._day_spent is None:
             self._day_spent = 0.0
             ledger = self.ledger()
             if ledger is not None:
-                from assistant.core.ledger import LedgerError
+                from assistant.core.store.ledger import LedgerError
 
                 try:
                     self._day_spent = ledger.spent_since(local_midnight(self.wall_clock()))
@@ -349,9 +349,9 @@ class ChatSession(PersistenceMixin):
     ) -> tuple[RouteDecision, dict[str, Assembly | ContextTooLarge]]:
         """Fit the turn into every candidate's window (or `fit` it: a one-off task)
         and ask the router."""
-        from assistant.core.route_inputs import profile
-        from assistant.core.routing import RouteContext
-        from assistant.core.router_chain import default_router
+        from assistant.core.routing.profiles import profile
+        from assistant.core.routing.protocol import RouteContext
+        from assistant.core.routing.chain import default_router
 
         windows: dict[str, Assembly | ContextTooLarge] = {}
         profiles = []
@@ -398,8 +398,8 @@ class ChatSession(PersistenceMixin):
         A backend that must be loaded first is loaded in this call (the UI and
         `ask` load ahead, so that the load is not counted in the turn's time).
         """
-        from assistant.core.routing import TurnRequest
-        from assistant.core.turn_input import mentioned_files, parse_turn
+        from assistant.core.routing.protocol import TurnRequest
+        from assistant.core.session.user_input import mentioned_files, parse_turn
 
         parsed = parse_turn(text, self.pool.names())
         files = tuple(dict.fromkeys([*self.pinned_files(), *mentioned_files(parsed.text, self.project_root)]))
@@ -444,7 +444,7 @@ class ChatSession(PersistenceMixin):
         `messages` may depend on the backend (a callable of its name): a prompt
         format some models handle better. The whole prompt must fit the backend's
         context minus its answer's reserve."""
-        from assistant.core.routing import TurnRequest
+        from assistant.core.routing.protocol import TurnRequest
 
         build = messages if callable(messages) else (lambda name: messages)
         last = build(self.candidates(forced)[0])[-1]
@@ -458,8 +458,8 @@ class ChatSession(PersistenceMixin):
         return replace(result, decision=decision, question=last.content)
 
     def _fit_task(self, name: str, messages: Sequence[Message]) -> Assembly | ContextTooLarge:
-        from assistant.core.counters import window_counter
-        from assistant.core.window import Assembly, ContextTooLarge
+        from assistant.core.window.counters import window_counter
+        from assistant.core.window.sliding import Assembly, ContextTooLarge
 
         backend = self.pool.get(name)
         count = window_counter(backend).prompt_tokens(messages)
@@ -485,7 +485,7 @@ class ChatSession(PersistenceMixin):
     ) -> TurnResult:
         """The decided backend answers; when it fails before any text, the next
         allowed candidate does. Every attempt is recorded."""
-        from assistant.core.window import ContextTooLarge
+        from assistant.core.window.sliding import ContextTooLarge
         first: TurnResult | None = None
         result: TurnResult | None = None
         for name in self._order(decision, windows):
@@ -560,7 +560,7 @@ class ChatSession(PersistenceMixin):
         emit: OnEvent,
     ) -> TurnResult:
         if not backend.loaded:  # before the turn's clock starts: loading is not answering
-            from assistant.core.backend import load_failure
+            from assistant.core.backends.protocol import load_failure
 
             with self._state_lock:  # two batch workers must not load one model twice
                 load_failure(backend)  # a failure is said again by the backend's own stream
@@ -615,7 +615,7 @@ class ChatSession(PersistenceMixin):
 
     def pinned_files(self) -> list[str]:
         """Paths of the pinned files (`/add`)."""
-        from assistant.core.pinned import path_of
+        from assistant.core.session.pinned import path_of
 
         return [path for m in self.pinned if (path := path_of(m)) is not None]
 
@@ -626,7 +626,7 @@ class ChatSession(PersistenceMixin):
         self.persist_history()
 
     def unpin(self, path: str) -> bool:
-        from assistant.core.pinned import path_of
+        from assistant.core.session.pinned import path_of
 
         kept = [m for m in self.pinned if path_of(m) != path]
         found = len(kept) != len(self.pinned)
@@ -659,7 +659,7 @@ class ChatSession(PersistenceMixin):
 
     def compact(self, cancel: threading.Event, summarizer: str = "local") -> str:
         """Summarise the turns the window dropped into one pinned message."""
-        from assistant.core.compaction import summarize_exchanges
+        from assistant.core.session.compaction import summarize_exchanges
 
         name = self.last_backend or self.backend.name
         window = self.windows.get(name)
@@ -682,7 +682,7 @@ class ChatSession(PersistenceMixin):
         """The ledger, opened on first use (off the UI thread); None when it cannot be."""
         with self._ledger_lock:
             if self._ledger is None and self._ledger_factory is not None:
-                from assistant.core.ledger import LedgerError
+                from assistant.core.store.ledger import LedgerError
 
                 try:
                     self._ledger = self._ledger_factory()
@@ -701,7 +701,7 @@ class ChatSession(PersistenceMixin):
             del kept[self.config.router.measured_turns :]
         if ledger is None:
             return
-        from assistant.core.ledger import LedgerError
+        from assistant.core.store.ledger import LedgerError
 
         try:
             self._ensure_session_row(result.question)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.core.conversation import Exchange, Message
-from assistant.core.ledger import Ledger, LedgerError, SessionRecord, Writer
+from assistant.core.store.ledger import Ledger, LedgerError, SessionRecord, Writer
 from assistant.core.text import clean_text
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 
-from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress, TokenCount
+from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent
 

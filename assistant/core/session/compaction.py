@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from assistant.core.backend import Backend, BackendUnavailable
+from assistant.core.backends.protocol import Backend, BackendUnavailable
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.events import BackendError, TextDelta

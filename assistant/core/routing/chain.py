@@ -3,7 +3,7 @@
 A router that raises is reported in `errors` (and the log) and skipped, so a
 broken plugin costs a line, not the turn. When every router passes, the
 built-in `rules` decides. The chain is a mechanism of the core; the routers,
-`rules` too, are plugins it loads by name (core/router_plugins.py), so the core
+`rules` too, are plugins it loads by name (core/routing/discovery.py), so the core
 imports none of them.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.core.config import Config
-from assistant.core.router_plugins import load_router
-from assistant.core.routing import (
+from assistant.core.routing.discovery import load_router
+from assistant.core.routing.protocol import (
     RouteContext,
     RouteDecision,
     Router,

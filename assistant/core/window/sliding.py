@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from assistant.core.backend import TokenCount
+from assistant.core.backends.protocol import TokenCount
 from assistant.core.conversation import Exchange, Message
 
 DEFAULT_SLIDE_FRACTION = 0.25

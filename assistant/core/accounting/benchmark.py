@@ -27,12 +27,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
-from assistant.core.backend import Backend, BackendUnavailable
-from assistant.core.bench_types import QUICK_RUNS, RUNS, BenchResult  # noqa: F401 - RUNS, QUICK_RUNS re-exported
+from assistant.core.backends.protocol import Backend, BackendUnavailable
+from assistant.core.accounting.bench_results import QUICK_RUNS, RUNS, BenchResult  # noqa: F401 - RUNS, QUICK_RUNS re-exported
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError
 from assistant.core.hardware import physical_cores
-from assistant.core.metrics import Clock, TurnMetrics
+from assistant.core.accounting.metrics import Clock, TurnMetrics
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.project import expand_home, typed_path
-from assistant.core.routing import QUALITY, TurnKind
+from assistant.core.routing.protocol import QUALITY, TurnKind
 
 _PREFIX = re.compile(r"@([A-Za-z][\w-]*)\s*")
 _FLAGS = {"quality": QUALITY, "best": QUALITY}

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.core.backend import Backend, TokenCount
+from assistant.core.backends.protocol import Backend, TokenCount
 from assistant.core.conversation import Message
-from assistant.core.tokens import MESSAGE_OVERHEAD, TiktokenCounter
+from assistant.core.window.offline_tokens import MESSAGE_OVERHEAD, TiktokenCounter
 
 _TIKTOKEN = TiktokenCounter()
 

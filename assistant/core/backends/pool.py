@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Union
 
-from assistant.core.backend import Backend
+from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 
 BackendSource = Union[Backend, Callable[[], Backend]]

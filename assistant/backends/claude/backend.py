@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from assistant.backends.claude_events import (
+from assistant.backends.claude.events import (
     MAX_TOKEN_FIGURE,
     WRITE_1H,
     MalformedEvent,
@@ -39,20 +39,20 @@ from assistant.backends.claude_events import (
     stop_reason,
     text_field,
 )
-from assistant.backends.claude_request import (
+from assistant.backends.claude.request import (
     StreamTruncated,
     build_request,
     count_tokens_request,
     prompt_text,
 )
-from assistant.core.backend import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
+from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
 from assistant.core.config import ClaudeConfig, Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, Retrying, StopReason, StreamEvent, TextDelta, TurnDone, Usage
 from assistant.core.paths import Paths
-from assistant.core.pricing import price_table
-from assistant.core.retry import RetryBudget
-from assistant.core.tokens import CALIBRATION_FILE, MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
+from assistant.core.accounting.pricing import price_table
+from assistant.backends.claude.retry import RetryBudget
+from assistant.core.window.offline_tokens import CALIBRATION_FILE, MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
 
 if TYPE_CHECKING:
     import anthropic
@@ -280,7 +280,7 @@ class ClaudeBackend:
         if (failure := load_failure(self)) is not None:
             yield failure
             return
-        from assistant.backends.claude_errors import classify
+        from assistant.backends.claude.errors import classify
 
         assert self._client is not None
         request = build_request(self.settings, messages, self._system_prompt)
@@ -316,7 +316,7 @@ class ClaudeBackend:
 class _TurnReader:
     """Turns one attempt's SSE events into stream events, and remembers how far it got.
 
-    Events are read through `claude_events`, which trusts nothing the server sent: a
+    Events are read through `claude.events`, which trusts nothing the server sent: a
     malformed event ends the attempt as a failure (`MalformedEvent`), never as an
     exception out of `stream()`.
     """

@@ -36,7 +36,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from assistant.core.bench_types import BenchResult
+from assistant.core.accounting.bench_results import BenchResult
 from assistant.core.paths import LEDGER_FILE, Paths
 from assistant.core.text import clean_text, one_line
 
@@ -224,7 +224,7 @@ def _migration_3(conn: sqlite3.Connection) -> None:
 
 def _migration_4(conn: sqlite3.Connection) -> None:
     """Stored chats (`assistant --resume`): each session's exchanges and its state
-    (mode, system prompt, pinned items, window starts); see core/session_store.py."""
+    (mode, system prompt, pinned items, window starts); see core/store/sessions.py."""
     for statement in (
         """CREATE TABLE session_exchanges (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -608,7 +608,7 @@ class Ledger:
                 raise
 
     # -- the public transaction/query API: what a table family's module
-    # (core/session_store.py) builds on; `doing` names the action in the one-line
+    # (core/store/sessions.py) builds on; `doing` names the action in the one-line
     # LedgerError a failure becomes ("cannot save the session").
 
     def transaction(self, doing: str, work: Callable[[Writer], T]) -> T:

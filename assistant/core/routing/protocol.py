@@ -6,7 +6,7 @@ and its prices) and the budget, and returns a `RouteDecision`: the backend, the
 reason in words, and the estimated cost and time of every candidate. A router
 may also pass (return None) so that the next router in a chain decides.
 
-Routers are plugins (see `assistant.core.router_plugins`); the built-in ones
+Routers are plugins (see `assistant.core.routing.discovery`); the built-in ones
 live in `assistant/routers/`. Everything here is pure data: no I/O.
 """
 

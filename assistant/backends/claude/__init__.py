@@ -1,0 +1,1 @@
+"""The Claude backend: Anthropic's Messages API through the `anthropic` SDK."""
