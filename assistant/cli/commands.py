@@ -432,6 +432,7 @@ def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
 def cmd_export(paths: Paths, args: argparse.Namespace) -> int:
     from assistant.core.store import sessions as session_store
     from assistant.core.store.ledger import LedgerError
+    from assistant.render.sessions import markdown
 
     load_config(paths, args)
     try:
@@ -439,7 +440,7 @@ def cmd_export(paths: Paths, args: argparse.Namespace) -> int:
         if ledger is None:
             return _fail("no stored chats yet")
         with ledger:
-            text = session_store.export_markdown(session_store.load(ledger, clean_text(args.session)))
+            text = markdown(session_store.load(ledger, clean_text(args.session)))
     except LedgerError as exc:
         return _fail(str(exc))
     if args.output:

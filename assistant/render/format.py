@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from assistant.core.routing.protocol import Estimate, RouteDecision
     from assistant.core.session.turns import TurnResult
+    from assistant.core.store.sessions import StoredExchange
 
 DASH = "–"
 ABOUT = "≈"  # marks an estimate (before the API's own usage report arrives)
@@ -65,6 +66,25 @@ def estimate(est: Estimate | None) -> str:
     dollars = cost(est.cost) if est.cost is not None else "$?"
     time = seconds(est.seconds) if est.seconds is not None else "? s"
     return f"est. {dollars} · {time}"
+
+
+def answer_label(backend: str, model: str, fallback_from: str | None = None) -> str:
+    """An answer's heading: who answered (`claude · claude-sonnet-5-5`), and whom it stood in for."""
+    label = f"{backend} · {model}"
+    return f"{label} (fallback from {fallback_from})" if fallback_from else label
+
+
+def stored_answer(item: StoredExchange) -> tuple[str, str, str]:
+    """A stored answer's heading, route badge and figures line, drawn from its
+    turn's figures as a live answer's are (or as shown when stored, for answers
+    stored before their figures were)."""
+    if item.result is not None:
+        r = item.result
+        badge = route_badge(r.decision) if r.decision is not None else ""
+        return answer_label(r.backend, r.model, r.fallback_from), badge, turn_summary(r)
+    if item.shown is not None:
+        return item.shown.label, item.shown.badge, item.shown.footer
+    return "", "", ""
 
 
 def route_badge(decision: RouteDecision) -> str:

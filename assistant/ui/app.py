@@ -364,7 +364,7 @@ class AssistantApp(App[None]):
         """Send `text`; with `retry_on`, the last question again on that backend."""
         transcript = self.query_one(Transcript)
         backend = self.session.backend
-        self._answer = AssistantMessage(f"{backend.name} · {backend.model_name}", "routing…")
+        self._answer = AssistantMessage(fmt.answer_label(backend.name, backend.model_name), "routing…")
         shown = f"↻ {text}  (again, on {retry_on})" if retry_on else text
         await transcript.mount_all([user_message(shown), self._answer])
         transcript.anchor()
@@ -402,7 +402,7 @@ class AssistantApp(App[None]):
             backend = self.session.pool.get(decision.backend)
             self._pacer.shares_cpu = self._shares_cpu(backend)
             if self._answer is not None:
-                self._answer.relabel(f"{backend.name} · {backend.model_name}", fmt.route_badge(decision))
+                self._answer.relabel(fmt.answer_label(backend.name, backend.model_name), fmt.route_badge(decision))
             self.refresh_status()
             return
         if isinstance(event, Notice):
@@ -420,7 +420,7 @@ class AssistantApp(App[None]):
             self._state = "generating"
             self._pacer.shares_cpu = self._shares_cpu(self.session.pool.get(event.to_backend))
             if self._answer is not None:
-                self._answer.relabel(f"{event.to_backend} · {event.to_model} (fallback from {event.from_backend})")
+                self._answer.relabel(fmt.answer_label(event.to_backend, event.to_model, event.from_backend))
             self.notify(f"{event.reason}\nAnswering with {event.to_backend} instead.", severity="warning")
         self.refresh_status()
 
@@ -579,9 +579,8 @@ class AssistantApp(App[None]):
         for item in stored.exchanges:
             transcript.history.add(Entry("user", item.exchange.user.content))
             if item.exchange.answer is not None:
-                transcript.history.add(
-                    Entry("answer", item.exchange.answer.content, item.label, item.footer, None, item.badge)
-                )
+                label, badge, footer = fmt.stored_answer(item)
+                transcript.history.add(Entry("answer", item.exchange.answer.content, label, footer, None, badge))
         title = f" “{stored.title}”" if stored.title else ""
         await self.add_note(f"Resumed session {stored.id}{title}: {len(stored.exchanges)} exchange(s).")
         self.refresh_status()

@@ -32,7 +32,12 @@ async def chat(app, *questions: str) -> list:
             await wait_for(pilot, lambda: len([m for m in seen if isinstance(m, TurnFinished)]) >= done)
         await pilot.pause()
         await wait_for(pilot, lambda: len(app.query_one("#transcript").children) == 1)  # settled
-        return [(e.kind, e.text) for e in entries(app) if e.kind in ("user", "answer")]
+        return shown(app)
+
+
+def shown(app) -> list:
+    """Each question and answer as the transcript shows it: text, heading, route badge, figures."""
+    return [(e.kind, e.text, e.label, e.badge, e.footer) for e in entries(app) if e.kind in ("user", "answer")]
 
 
 async def test_chat_quit_resume_gives_the_same_transcript_and_window() -> None:
@@ -47,13 +52,14 @@ async def test_chat_quit_resume_gives_the_same_transcript_and_window() -> None:
     second = make_app(small_window(), backend=ScriptedBackend(["After resume."]), resume="last")
     async with second.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: "Resumed session" in transcript_text(second))
-        after_entries = [(e.kind, e.text) for e in entries(second) if e.kind in ("user", "answer")]
-        assert after_entries == before_entries
+        after_entries = shown(second)
+        assert after_entries == before_entries  # figures drawn again from the stored raw figures
         assert second.session.session_id == first.session.session_id
         after = second.session.assemble("scripted", probe)
         assert after.messages == before.messages and after.tokens == before.tokens
         answers = [e for e in entries(second) if e.kind == "answer"]
-        assert answers[0].label == "scripted · scripted-model" and answers[0].badge  # route badge kept
+        assert answers[0].label == "scripted · scripted-model" and answers[0].badge.startswith("rules: /model scripted")
+        assert "tok/s" in answers[0].footer and "took" in answers[0].footer
 
 
 async def test_sessions_list_export_and_delete(tmp_path, capsys) -> None:

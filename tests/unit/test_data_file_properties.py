@@ -21,6 +21,7 @@ from assistant.core.store.ledger import MIGRATIONS, Ledger, LedgerError, TurnRec
 from assistant.core.accounting.workloads import WorkloadError, parse_workloads, read_workloads
 from assistant.core.accounting.pricing import PriceError, parse_price_table
 from tests.linear import assert_linear
+from tests.stored import answered_by
 
 # Text a person or a program may put in a file: TOML-ish fragments, any Unicode,
 # and the pathological repetitions that break recursive or backtracking parsers.
@@ -317,14 +318,16 @@ def test_the_ledger_and_session_store_keep_any_text(tmp_path_factory, title: str
         ledger.start_session("s1", started_at=1.0, cwd=title, title=title)
         ledger.set_title("s1", title)
         ledger.record_turn(TurnRecord("s1", 1.0, "local", error, "error", error=error, route_reason=error))
-        item = session_store.StoredExchange(Exchange(Message("user", title), Message("assistant", answer)), answer)
+        item = session_store.StoredExchange(Exchange(Message("user", title), Message("assistant", answer)),
+                                            answered_by(model=error, reason=answer, fallback_from=title))
         session_store.append_exchange(ledger, "s1", item)
         session_store.replace_exchanges(ledger, "s1", [item])
         session_store.save_state(ledger, "s1", mode="auto", system_prompt=answer,
                                  pinned=[Message("system", title)], window_starts={})
         stored = session_store.load(ledger, "s1")
         [turn] = ledger.turns()
+    result = stored.exchanges[0].result
     kept = [stored.title, stored.system_prompt, stored.pinned[0].content, stored.exchanges[0].exchange.user.content,
-            turn.error, turn.model]
+            turn.error, turn.model, result.model, result.decision.reason, result.fallback_from]
     for text in kept:
         text.encode("utf-8")  # no lone surrogate came back

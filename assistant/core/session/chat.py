@@ -17,8 +17,6 @@ way. A turn goes:
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,43 +24,34 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.core.backends.protocol import Backend
 from assistant.core.backends.pool import BackendPool, BackendSource, window_budget
+from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
-from assistant.core.events import (
-    BackendError,
-    FallbackStarted,
-    Notice,
-    RouteDecided,
-    SessionEvent,
-    StreamEvent,
-    TextDelta,
-    TurnDone,
-    Usage,
-)
+from assistant.core.events import Notice, RouteDecided, Usage
 from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
 from assistant.core.project import find_root
-from assistant.core.session.persistence import PersistenceMixin
-from assistant.core.session.turns import TurnResult, events, turn_record, unavailable_reason
+from assistant.core.session.persistence import ChatPersistence, ChatState
+from assistant.core.session.recorder import TurnRecorder
+from assistant.core.session.route import SessionRouter
+from assistant.core.session.runner import AUTO, OnEvent, TurnRunner
+from assistant.core.session.turns import TurnResult, unavailable_reason
 
 if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
-    from assistant.core.store.ledger import Ledger, TurnRecord
     from assistant.core.accounting.pricing import PriceTable
     from assistant.core.routing.protocol import RouteDecision, Router, TurnKind, TurnRequest
+    from assistant.core.store.ledger import Ledger
+    from assistant.core.store.sessions import StoredSession
     from assistant.core.window.sliding import Assembly, ContextTooLarge, SlidingWindow
 
-log = logging.getLogger(__name__)
-
-AUTO = "auto"
-# Failures another backend cannot do better on.
-NO_FALLBACK_KINDS = {"context"}
-# Failures that mean a backend is not set up (no key, no model file).
-SETUP_KINDS = {"unavailable", "model_file", "load"}
-OnEvent = Callable[[StreamEvent | SessionEvent], None]
+__all__ = ["AUTO", "SUMMARY_HEADER", "ChatSession", "OnEvent", "TurnResult"]
 
 
-class ChatSession(PersistenceMixin):
+class ChatSession:
+    """The conversation and its collaborators: the backend pool, the router
+    (`SessionRouter`), the turn runner (`TurnRunner`: attempt, fall back, cost),
+    the ledger (`TurnRecorder`) and the stored chat (`ChatPersistence`)."""
+
     def __init__(
         self,
         config: Config,
@@ -82,8 +71,6 @@ class ChatSession(PersistenceMixin):
         for the router); `backends` adds or replaces backends by name (tests);
         `fallback` is the backend named "local" (what a remote backend falls back to)."""
         self.config = config
-        self.clock = clock
-        self.wall_clock = wall_clock
         preset: dict[str, BackendSource] = dict(backends or {})
         if fallback is not None:
             preset.setdefault("local", fallback)
@@ -100,35 +87,15 @@ class ChatSession(PersistenceMixin):
         self.windows: dict[str, SlidingWindow] = {}
         self._window_exact: dict[str, bool] = {}
         self.assemblies: dict[str, Assembly] = {}  # each backend's last window, for /context
-        self.totals = SessionTotals()
-        self._prices: PriceTable | None = None
-        self._router = router
-        self._router_problems: list[str] = []  # plugins that failed to load or raised
-        self._router_problems_said = 0
-        #: The turn in progress, for live figures; read from other threads.
-        self.current: TurnMetrics | None = None
-        self.current_backend: Backend | None = None
-        self.last: TurnResult | None = None
-        self.last_backend: str | None = None  # pool name of the backend that answered last
-        self._session_id = session_id
-        self.started_at = wall_clock()
-        self._ledger_factory = ledger
-        self._ledger: Ledger | None = None
-        self._ledger_lock = threading.Lock()  # the turn's worker and the /cost screen both open it
-        self._session_written = False
-        #: Why the last ledger write failed (None when it worked); the UI says it once.
-        self.ledger_error: str | None = None
-        self._measured: dict[tuple[str, str], list[TurnRecord]] = {}
-        #: Store exchanges and window state so the session can be resumed (TUI chats).
-        self.persist = False
-        self._stored_items: list = []
         self._resume_starts: dict[str, int] = {}
-        self._title_hint = ""  # the first question: the session's title
-        # Batch refactors run turns from several threads: totals and loads are guarded,
-        # and `limiter(name)` bounds how many turns a backend serves at once.
-        self._state_lock = threading.RLock()
-        self.limiter: Callable[[str], contextlib.AbstractContextManager[object]] = lambda name: contextlib.nullcontext()
-        self._day_spent: float | None = None
+        self.last: TurnResult | None = None
+        self._session_id = session_id
+        self.recorder = TurnRecorder(config, ledger, wall_clock)
+        self.runner = TurnRunner(config, self.pool, self.recorder, lambda: self.session_id, lambda: self.mode,
+                                 clock, wall_clock)
+        self.routing = SessionRouter(config, self.pool, self.recorder, self.runner, self.project_root, router)
+        self.persistence = ChatPersistence(self.recorder, lambda: self.session_id, wall_clock())
+        self.recorder.before_first_record = lambda question: self.persistence.ensure_session_row(question, self.exchanges)
 
     @property
     def session_id(self) -> str:
@@ -137,6 +104,71 @@ class ChatSession(PersistenceMixin):
 
             self._session_id = new_session_id()
         return self._session_id
+
+    # -- what the UI and the CLI read (each collaborator owns its part) ----------------
+
+    @property
+    def started_at(self) -> float:
+        return self.persistence.started_at
+
+    @property
+    def persist(self) -> bool:
+        return self.persistence.enabled
+
+    @persist.setter
+    def persist(self, value: bool) -> None:
+        self.persistence.enabled = value
+
+    @property
+    def ledger_error(self) -> str | None:
+        """Why the last ledger write failed (None when it worked); the UI says it once."""
+        return self.recorder.error
+
+    @ledger_error.setter
+    def ledger_error(self, value: str | None) -> None:
+        self.recorder.error = value
+
+    def ledger(self) -> Ledger | None:
+        """The ledger, opened on first use (off the UI thread); None when it cannot be."""
+        return self.recorder.ledger()
+
+    @property
+    def totals(self) -> SessionTotals:
+        return self.runner.totals
+
+    @property
+    def prices(self) -> PriceTable:
+        return self.runner.prices
+
+    @property
+    def current(self) -> TurnMetrics | None:
+        """The turn in progress, for live figures; read from other threads."""
+        return self.runner.current
+
+    @current.setter
+    def current(self, value: TurnMetrics | None) -> None:
+        self.runner.current = value
+
+    @property
+    def current_backend(self) -> Backend | None:
+        return self.runner.current_backend
+
+    @property
+    def last_backend(self) -> str | None:
+        """Pool name of the backend that answered last."""
+        return self.runner.last_backend
+
+    @property
+    def limiter(self) -> Callable[[str], object]:
+        return self.runner.limiter
+
+    @limiter.setter
+    def limiter(self, value) -> None:  # noqa: ANN001 - a callable of a backend's name giving a context manager
+        """How many turns each backend serves at once (a batch's `BackendLimits`)."""
+        self.runner.limiter = value
+
+    def router(self) -> Router:
+        return self.routing.router()
 
     # -- backends ----------------------------------------------------------------
 
@@ -184,8 +216,7 @@ class ChatSession(PersistenceMixin):
 
     def close(self) -> None:
         self.pool.close()
-        if self._ledger is not None:
-            self._ledger.close()
+        self.recorder.close()
 
     def clear(self) -> None:
         self.exchanges.clear()
@@ -196,38 +227,11 @@ class ChatSession(PersistenceMixin):
 
     # -- figures -----------------------------------------------------------------
 
-    @property
-    def prices(self) -> PriceTable:
-        if self._prices is None:
-            from assistant.core.accounting.pricing import price_table
-
-            self._prices = price_table(self.config.prices)
-        return self._prices
-
-    def costs(
-        self, backend: Backend, usage: Usage | None, elapsed: float, billed: bool
-    ) -> tuple[float | None, float | None]:
-        """(cost, counterfactual cost on the reference Claude model) of a turn."""
-        from assistant.core.accounting.pricing import turn_costs
-
-        return turn_costs(
-            self.prices,
-            local=backend.capabilities.local,
-            model=(usage.model if usage and usage.model else backend.model_name),
-            usage=usage,
-            billed=billed,
-            elapsed=elapsed,
-            machine_per_hour=self.config.cost.local_machine_per_hour,
-            reference_model=self.config.cost.reference_model,
-        )
-
     def live(self) -> tuple[TurnStats, float | None] | None:
         """The turn in progress (or else the last one): its figures and its cost so far."""
-        current, backend = self.current, self.current_backend
-        if current is not None and backend is not None:
-            stats = current.snapshot()
-            cost, _ = self.costs(backend, current.usage, stats.elapsed, billed=True)
-            return stats, cost
+        live = self.runner.live()
+        if live is not None:
+            return live
         if self.last is not None:
             return self.last.stats, self.last.cost
         return None
@@ -238,7 +242,7 @@ class ChatSession(PersistenceMixin):
         if stats is None:
             live = self.live()
             stats = live[0] if live else None
-        name = self.last_backend if self.current is None else self._current_name
+        name = self.last_backend if self.current is None else self.runner.current_name
         assembly = self.assemblies.get(name or "")
         if stats is None or stats.tokens_in is None or assembly is None:
             return None
@@ -295,52 +299,6 @@ class ChatSession(PersistenceMixin):
 
     # -- routing -----------------------------------------------------------------
 
-    def router(self) -> Router:
-        if self._router is None:
-            from assistant.core.routing.chain import build_chain
-
-            self._router, problems = build_chain(self.config, self.project_root)
-            self._router_problems = list(problems)
-        return self._router
-
-    def _new_router_problems(self) -> list[str]:
-        problems = self._router_problems + list(getattr(self._router, "errors", []))
-        fresh = problems[self._router_problems_said :]
-        self._router_problems_said = len(problems)
-        return fresh
-
-    def _measured_figures(self, name: str, backend: Backend):  # noqa: ANN202 - Measured, imported lazily
-        from assistant.core.routing.profiles import measured
-
-        key = (backend.name, backend.model_name)
-        if key not in self._measured:
-            ledger = self.ledger()
-            records: list[TurnRecord] = []
-            if ledger is not None:
-                from assistant.core.store.ledger import LedgerError
-
-                try:
-                    records = ledger.recent(*key, limit=self.config.router.measured_turns)
-                except LedgerError as exc:
-                    self.ledger_error = str(exc)
-            self._measured[key] = records
-        return measured(self._measured[key])
-
-    def _budget(self):  # noqa: ANN202 - BudgetState, imported lazily
-        from assistant.core.routing.profiles import budget_state, local_midnight
-
-        if self._day_spent is None:
-            self._day_spent = 0.0
-            ledger = self.ledger()
-            if ledger is not None:
-                from assistant.core.store.ledger import LedgerError
-
-                try:
-                    self._day_spent = ledger.spent_since(local_midnight(self.wall_clock()))
-                except LedgerError as exc:
-                    self.ledger_error = str(exc)
-        return budget_state(self.config, self.totals.cost, self._day_spent)
-
     def route(
         self,
         request: TurnRequest,
@@ -349,36 +307,12 @@ class ChatSession(PersistenceMixin):
     ) -> tuple[RouteDecision, dict[str, Assembly | ContextTooLarge]]:
         """Fit the turn into every candidate's window (or `fit` it: a one-off task)
         and ask the router."""
-        from assistant.core.routing.profiles import profile
-        from assistant.core.routing.protocol import RouteContext
-        from assistant.core.routing.chain import default_router
+        fit = fit or (lambda name: self.assemble(name, current))
+        return self.routing.route(request, self.candidates(request.forced), self.mode, fit)
 
-        windows: dict[str, Assembly | ContextTooLarge] = {}
-        profiles = []
-        for name in self.candidates(request.forced):
-            backend = self.pool.get(name)
-            windows[name] = window = fit(name) if fit is not None else self.assemble(name, current)
-            unavailable = unavailable_reason(backend)
-            profiles.append(
-                replace(
-                    profile(backend, window, self._measured_figures(name, backend), self.prices, self.config,
-                            unavailable=unavailable),
-                    name=name,
-                )
-            )
-        context = RouteContext(tuple(profiles), self._budget())
-        if self.mode != AUTO and request.forced is None:
-            request = replace(request, forced=self.mode, forced_by=f"/model {self.mode}")
-        try:
-            decision = self.router().route(request, context)
-        except Exception as exc:  # a plugin router must not take the turn down
-            log.exception("router failed")
-            self._router_problems.append(f"router failed: {type(exc).__name__}: {exc}")
-            decision = None
-        if decision is None:
-            decision = default_router(self.config, self.project_root).route(request, context)
-            decision = replace(decision, decided_by=decision.decided_by or "rules")
-        return decision, windows
+    def _said_router_problems(self, emit: OnEvent) -> None:
+        for problem in self.routing.new_problems():
+            emit(Notice(problem))
 
     # -- turns -------------------------------------------------------------------
 
@@ -414,17 +348,16 @@ class ChatSession(PersistenceMixin):
         if parsed.auto and self.mode != AUTO:
             request = replace(request, forced=None)
         current = Message("user", parsed.text)
-        self._title_hint = self._title_hint or parsed.text
+        self.persistence.title_hint = self.persistence.title_hint or parsed.text
         decision, windows = self.route(request, current)
         emit = on_event or (lambda event: None)
-        for problem in self._new_router_problems():
-            emit(Notice(problem))
+        self._said_router_problems(emit)
         emit(RouteDecided(decision))
-        result = self._serve(decision, windows, current, cancel, emit)
+        result = self.runner.serve(decision, windows, cancel, emit)
         result = replace(result, decision=decision, question=parsed.text)
         if result.text or result.outcome == "ok":
             self.exchanges.append(Exchange(current, Message("assistant", result.text) if result.text else None))
-            self._persist_exchange(result)
+            self.persistence.save_exchange(self.exchanges, result, self._state())
         self.last = result
         return result
 
@@ -451,10 +384,9 @@ class ChatSession(PersistenceMixin):
         request = TurnRequest(last.content, kind, files, frozenset(), forced, forced_by=forced_by)
         decision, windows = self.route(request, last, fit=lambda name: self._fit_task(name, build(name)))
         emit = on_event or (lambda event: None)
-        for problem in self._new_router_problems():
-            emit(Notice(problem))
+        self._said_router_problems(emit)
         emit(RouteDecided(decision))
-        result = self._serve(decision, windows, last, cancel, emit)
+        result = self.runner.serve(decision, windows, cancel, emit)
         return replace(result, decision=decision, question=last.content)
 
     def _fit_task(self, name: str, messages: Sequence[Message]) -> Assembly | ContextTooLarge:
@@ -469,149 +401,9 @@ class ChatSession(PersistenceMixin):
             return ContextTooLarge(count.tokens, budget, name)
         return Assembly(tuple(messages), count.tokens, count.estimated, budget, 0, 0, False, ())
 
-    def _order(self, decision: RouteDecision, windows: Mapping[str, object]) -> list[str]:
-        order = [decision.backend, *decision.fallbacks]
-        if decision.allow_any_fallback:
-            order += [name for name in windows if name not in order]
-        return list(dict.fromkeys(order))
-
-    def _serve(
-        self,
-        decision: RouteDecision,
-        windows: Mapping[str, Assembly | ContextTooLarge],
-        current: Message,
-        cancel: threading.Event,
-        emit: OnEvent,
-    ) -> TurnResult:
-        """The decided backend answers; when it fails before any text, the next
-        allowed candidate does. Every attempt is recorded."""
-        from assistant.core.window.sliding import ContextTooLarge
-        first: TurnResult | None = None
-        result: TurnResult | None = None
-        for name in self._order(decision, windows):
-            backend = self.pool.get(name)
-            window = windows.get(name)
-            if window is None:
-                continue  # not a candidate of this turn
-            if first is not None:
-                if isinstance(window, ContextTooLarge) or unavailable_reason(backend) or not self._may_fall_back(backend):
-                    continue
-                emit(FallbackStarted(first.backend, backend.name, backend.model_name, first.error.message if first.error else ""))
-            started = self.wall_clock()
-            if isinstance(window, ContextTooLarge):
-                result = self._refused(backend, BackendError(str(window), kind="context"))
-            else:
-                result = self._attempt(name, backend, window.messages, cancel, emit)
-            if first is None:
-                self._record(result, started, decision.reason, decision.decided_by, decision.estimate_for(name))
-                first = result
-            else:
-                why = f"fallback from {first.backend}: {first.error.kind if first.error else 'error'}"
-                self._record(result, started, why, "fallback", decision.estimate_for(name))
-                result = replace(result, fallback_from=first.backend, fallback_reason=first.error.message if first.error else None)
-            if not self._should_fall_back(result, cancel):
-                return result
-        assert result is not None  # the decided backend always gets its attempt
-        if result.error is not None and result.error.kind in SETUP_KINDS and self.mode == AUTO:
-            return replace(result, error=BackendError(self.nothing_can_answer(windows), kind=result.error.kind))
-        return result
-
-    def _should_fall_back(self, result: TurnResult, cancel: threading.Event) -> bool:
-        if result.outcome != "error" or result.text or cancel.is_set():
-            return False
-        if result.error is not None and result.error.kind in NO_FALLBACK_KINDS:
-            return False
-        return self.mode == AUTO or self.config.claude.fallback_to_local
-
     def nothing_can_answer(self, names: Iterable[str] | None = None) -> str:
         """One line: why each backend cannot answer, and what to configure."""
-        reasons = []
-        for name in names if names is not None else self.candidates():
-            backend = self.pool.get(name)
-            reason = unavailable_reason(backend, load=True)
-            if reason:
-                reasons.append(f"{name}: {reason.rstrip('.')}")
-        said = "; ".join(reasons) or "every backend failed"
-        return (
-            f"No backend can answer ({said}). Set ANTHROPIC_API_KEY for Claude, "
-            "or local.model_path to a GGUF file (`assistant config --init` writes a config to edit)."
-        )
-
-    def _may_fall_back(self, backend: Backend) -> bool:
-        try:
-            backend.load()
-        except Exception as exc:  # noqa: BLE001 - any plugin failure: not a fallback
-            log.info("no fallback to %s: %s", backend.name, exc)
-            return False
-        return True
-
-    def _refused(self, backend: Backend, error: BackendError) -> TurnResult:
-        stats = TurnMetrics(self.clock)
-        stats.observe(error)
-        return TurnResult("", stats.snapshot(), 0.0, "error", None, error, backend=backend.name,
-                          model=backend.model_name, counterfactual_cost=0.0)
-
-    def _attempt(
-        self,
-        name: str,
-        backend: Backend,
-        messages: Sequence[Message],
-        cancel: threading.Event,
-        emit: OnEvent,
-    ) -> TurnResult:
-        if not backend.loaded:  # before the turn's clock starts: loading is not answering
-            from assistant.core.backends.protocol import load_failure
-
-            with self._state_lock:  # two batch workers must not load one model twice
-                load_failure(backend)  # a failure is said again by the backend's own stream
-        parts: list[str] = []
-        error: BackendError | None = None
-        stop_reason: str | None = None
-        with self.limiter(name):  # a batch's per-backend limits; the turn's clock starts once admitted
-            metrics = TurnMetrics(self.clock)
-            self.current_backend, self._current_name = backend, name
-            self.current = metrics
-            for event in events(backend, messages, cancel):
-                metrics.observe(event)
-                if isinstance(event, TextDelta):
-                    if event.text:
-                        parts.append(event.text)
-                elif isinstance(event, TurnDone):
-                    stop_reason = event.stop_reason
-                elif isinstance(event, BackendError):
-                    error = event
-                emit(event)
-        if metrics.end is None:  # a backend that ended without saying so
-            error = BackendError("the backend ended the turn without finishing it")
-            metrics.observe(error)
-        answer = "".join(parts)
-        stats = metrics.snapshot()
-        outcome = metrics.outcome or "error"
-        if outcome == "error" and answer:
-            outcome = "interrupted"
-        # A request that failed before the API reported any usage was not billed.
-        billed = not (outcome == "error" and metrics.usage is not None and metrics.usage.estimated)
-        cost, counterfactual = self.costs(backend, metrics.usage, stats.elapsed, billed)
-        with self._state_lock:
-            self.totals.add(stats, cost)
-            if self._day_spent is not None and cost:
-                self._day_spent += cost
-        self.current = None
-        if outcome in ("ok", "interrupted", "cancelled"):
-            self.last_backend = name
-        return TurnResult(
-            answer,
-            stats,
-            cost,
-            outcome,
-            stop_reason,
-            error,
-            backend=backend.name,
-            model=(metrics.usage.model if metrics.usage and metrics.usage.model else backend.model_name),
-            usage=metrics.usage if billed else None,
-            counterfactual_cost=counterfactual,
-            routed_to=name,
-        )
+        return self.runner.nothing_can_answer(names if names is not None else self.candidates())
 
     def pinned_files(self) -> list[str]:
         """Paths of the pinned files (`/add`)."""
@@ -676,40 +468,28 @@ class ChatSession(PersistenceMixin):
         self.persist_history()
         return f"Compacted {dropped} turn{'s' if dropped != 1 else ''} into a pinned summary of {len(summary):,} characters."
 
-    # -- the ledger --------------------------------------------------------------
+    # -- the stored chat -----------------------------------------------------------
 
-    def ledger(self) -> Ledger | None:
-        """The ledger, opened on first use (off the UI thread); None when it cannot be."""
-        with self._ledger_lock:
-            if self._ledger is None and self._ledger_factory is not None:
-                from assistant.core.store.ledger import LedgerError
+    def _state(self) -> ChatState:
+        return ChatState(self.mode, self.system_prompt, tuple(self.pinned),
+                         {name: w.start for name, w in self.windows.items()})
 
-                try:
-                    self._ledger = self._ledger_factory()
-                except LedgerError as exc:
-                    self.ledger_error = str(exc)
-                    self._ledger_factory = None  # said once; not tried again every turn
-            return self._ledger
+    def persist_history(self) -> None:
+        """Store the whole history again (after /clear, /compact, /retry, a pin)."""
+        self.persistence.save_history(self.exchanges, self._state())
 
-    def _record(self, result: TurnResult, started_at: float, route_reason: str, decided_by: str, estimate) -> None:  # noqa: ANN001
-        ledger = self.ledger()
-        record = turn_record(self.session_id, started_at, result, route_reason, self.config, decided_by, estimate)
-        if result.outcome == "ok":
-            key = (result.backend, result.model)
-            kept = self._measured.setdefault(key, [])
-            kept.insert(0, record)
-            del kept[self.config.router.measured_turns :]
-        if ledger is None:
-            return
-        from assistant.core.store.ledger import LedgerError
-
-        try:
-            self._ensure_session_row(result.question)
-            ledger.record_turn(record)
-            self.ledger_error = None
-        except LedgerError as exc:
-            log.warning("turn not recorded: %s", exc)
-            self.ledger_error = str(exc)
+    def resume(self, stored: StoredSession) -> None:
+        """Continue a stored session: the same history, pins and window starts, so the
+        next prompt is the one it would have been."""
+        self._session_id = stored.id
+        self.persistence.resumed(stored)
+        self.system_prompt = stored.system_prompt or self.system_prompt
+        self.pinned = list(stored.pinned)
+        self.exchanges = [item.exchange for item in stored.exchanges]
+        self.windows.clear()
+        self._resume_starts = dict(stored.window_starts)
+        if stored.mode:
+            self.mode = stored.mode
 
 
 SUMMARY_HEADER = "Summary of the earlier conversation:"

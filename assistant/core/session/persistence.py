@@ -1,108 +1,108 @@
-"""Chats that resume: what a `ChatSession` stores after each change, and how it
-picks a stored session up again (see `core.store.sessions` for the tables).
+"""Chats that resume: what a session stores after each change, and what it
+takes back from a stored one (see `core.store.sessions` for the tables).
 
-A mixin of `ChatSession`: it uses the session's ledger, history, pins and windows.
+A collaborator of `ChatSession`, which hands it the chat's state (`ChatState`)
+at each change: it keeps only what it stored, so that a history stored again
+(after /clear, /compact, /retry, a pin) keeps each answer's figures.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.core.conversation import Exchange
+from assistant.core.conversation import Exchange, Message
+from assistant.core.session.recorder import TurnRecorder
 
 if TYPE_CHECKING:
     from assistant.core.session.turns import TurnResult
+    from assistant.core.store.sessions import StoredExchange, StoredSession
 
 TITLE_CHARS = 80
 
 
-class PersistenceMixin:
-    # Provided by ChatSession.
-    persist: bool
-    session_id: str
-    _session_written: bool
-    _stored_items: list
-    _resume_starts: dict[str, int]
-    _title_hint: str
+@dataclass(frozen=True, slots=True)
+class ChatState:
+    """What a resumed session needs besides its exchanges to send the same prompt."""
 
-    def _store(self):  # noqa: ANN202 - the session_store module, or None without a ledger
-        if not self.persist or self.ledger() is None:
-            return None
-        from assistant.core.store import sessions as session_store
+    mode: str
+    system_prompt: str
+    pinned: Sequence[Message]
+    window_starts: dict[str, int]
 
-        return session_store
 
-    def _ensure_session_row(self, first: str = "") -> None:
-        ledger = self.ledger()
-        if ledger is not None and not self._session_written:
-            first = first or self._title_hint or (self.exchanges[0].user.content if self.exchanges else "")
+class ChatPersistence:
+    def __init__(self, recorder: TurnRecorder, session_id: Callable[[], str], started_at: float) -> None:
+        self.recorder = recorder
+        self._session_id = session_id
+        self.started_at = started_at
+        #: Store exchanges and window state so the session can be resumed (TUI chats).
+        self.enabled = False
+        self._row_written = False
+        self._stored: list[StoredExchange] = []
+        self.title_hint = ""  # the first question: the session's title
+
+    def ensure_session_row(self, first: str, exchanges: Sequence[Exchange]) -> None:
+        """The ledger's row of this session, written once, titled by its first question."""
+        ledger = self.recorder.ledger()
+        if ledger is not None and not self._row_written:
+            first = first or self.title_hint or (exchanges[0].user.content if exchanges else "")
             title = " ".join(first.split())[:TITLE_CHARS]
-            ledger.start_session(self.session_id, started_at=self.started_at, cwd=os.getcwd(), title=title)
-            self._session_written = True
+            ledger.start_session(self._session_id(), started_at=self.started_at, cwd=os.getcwd(), title=title)
+            self._row_written = True
 
-    def _stored(self, exchange: Exchange, result: TurnResult | None):  # noqa: ANN202 - StoredExchange
-        from assistant.render import format as fmt
-        from assistant.core.store.sessions import StoredExchange
-
-        if result is None:
-            return StoredExchange(exchange)
-        badge = fmt.route_badge(result.decision) if result.decision is not None else ""
-        return StoredExchange(exchange, f"{result.backend} · {result.model}", badge, fmt.turn_summary(result))
-
-    def _persist_exchange(self, result: TurnResult) -> None:
-        store = self._store()
-        if store is None:
+    def save_exchange(self, exchanges: Sequence[Exchange], result: TurnResult, state: ChatState) -> None:
+        """The last exchange (answered by `result`) and the state after it."""
+        sessions = self._sessions()
+        if sessions is None:
             return
         from assistant.core.store.ledger import LedgerError
 
         try:
-            self._ensure_session_row()
-            item = self._stored(self.exchanges[-1], result)
-            self._stored_items.append(item)
-            store.append_exchange(self.ledger(), self.session_id, item)
-            self._persist_state(store)
+            self.ensure_session_row("", exchanges)
+            item = sessions.StoredExchange(exchanges[-1], result)
+            self._stored.append(item)
+            sessions.append_exchange(self.recorder.ledger(), self._session_id(), item)
+            self._save_state(sessions, state)
         except LedgerError as exc:
-            self.ledger_error = str(exc)
+            self.recorder.error = str(exc)
 
-    def _persist_state(self, store) -> None:  # noqa: ANN001
-        store.save_state(
-            self.ledger(),
-            self.session_id,
-            mode=self.mode,
-            system_prompt=self.system_prompt,
-            pinned=self.pinned,
-            window_starts={name: w.start for name, w in self.windows.items()},
-        )
-
-    def persist_history(self) -> None:
+    def save_history(self, exchanges: Sequence[Exchange], state: ChatState) -> None:
         """Store the whole history again (after /clear, /compact, /retry, a pin)."""
-        store = self._store()
-        if store is None or not self._session_written:
+        sessions = self._sessions()
+        if sessions is None or not self._row_written:
             return
         from assistant.core.store.ledger import LedgerError
 
-        kept = {id(item.exchange): item for item in self._stored_items}
+        kept = {id(item.exchange): item for item in self._stored}
         try:
-            store.replace_exchanges(
-                self.ledger(), self.session_id, [kept.get(id(e)) or self._stored(e, None) for e in self.exchanges]
-            )
-            self._persist_state(store)
+            items = [kept.get(id(e)) or sessions.StoredExchange(e) for e in exchanges]
+            sessions.replace_exchanges(self.recorder.ledger(), self._session_id(), items)
+            self._save_state(sessions, state)
         except LedgerError as exc:
-            self.ledger_error = str(exc)
+            self.recorder.error = str(exc)
 
-    def resume(self, stored) -> None:  # noqa: ANN001 - a session_store.StoredSession
-        """Continue a stored session: the same history, pins and window starts, so the
-        next prompt is the one it would have been."""
-        self._session_id = stored.id
-        self._session_written = True
+    def resumed(self, stored: StoredSession) -> None:
+        """`stored` is this session now: its rows exist, its exchanges are kept."""
+        self._row_written = True
         self.started_at = stored.started_at
-        self.system_prompt = stored.system_prompt or self.system_prompt
-        self.pinned = list(stored.pinned)
-        self.exchanges = [item.exchange for item in stored.exchanges]
-        self._stored_items = list(stored.exchanges)
-        self.windows.clear()
-        self._resume_starts = dict(stored.window_starts)
-        if stored.mode:
-            self.mode = stored.mode
+        self._stored = list(stored.exchanges)
 
+    def _sessions(self):  # noqa: ANN202 - the store's sessions module, or None without a ledger
+        if not self.enabled or self.recorder.ledger() is None:
+            return None
+        from assistant.core.store import sessions
+
+        return sessions
+
+    def _save_state(self, sessions, state: ChatState) -> None:  # noqa: ANN001 - the store's sessions module
+        sessions.save_state(
+            self.recorder.ledger(),
+            self._session_id(),
+            mode=state.mode,
+            system_prompt=state.system_prompt,
+            pinned=state.pinned,
+            window_starts=state.window_starts,
+        )

@@ -23,6 +23,7 @@ caller decides what to show. The ledger has no column for the API key.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sqlite3
@@ -264,6 +265,37 @@ def _migration_5(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migration_6(conn: sqlite3.Connection) -> None:
+    """Stored exchanges keep the answering turn's raw figures (JSON in `figures`,
+    see core/store/sessions.py), which the UI renders, instead of the label, badge
+    and footer as they were rendered when stored. A row stored before keeps what
+    it showed, under "shown": the figures it was made from were not kept."""
+    rows = conn.execute("SELECT id, label, badge, footer FROM session_exchanges").fetchall()
+    for statement in (
+        """CREATE TABLE session_exchanges_6 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            seq INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT,
+            figures TEXT,
+            at REAL NOT NULL
+        )""",
+        "INSERT INTO session_exchanges_6 (id, session_id, seq, question, answer, at) "
+        "SELECT id, session_id, seq, question, answer, at FROM session_exchanges",
+        "DROP TABLE session_exchanges",
+        "ALTER TABLE session_exchanges_6 RENAME TO session_exchanges",
+        "CREATE INDEX session_exchanges_session ON session_exchanges (session_id, seq)",
+    ):
+        conn.execute(statement)
+    shown = [
+        (json.dumps({"shown": {"label": label, "badge": badge, "footer": footer}}), row_id)
+        for row_id, label, badge, footer in rows
+        if any(isinstance(v, str) and v for v in (label, badge, footer))
+    ]
+    conn.executemany("UPDATE session_exchanges SET figures = ? WHERE id = ?", shown)
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -272,6 +304,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 ]
 
 
@@ -660,7 +693,7 @@ class Ledger:
         records = []
         for row in rows:
             try:
-                records.append(cls(**_typed(cls, dict(zip(names, row)))))
+                records.append(cls(**typed_values(cls, dict(zip(names, row)))))
             except (TypeError, ValueError) as exc:
                 raise LedgerError(
                     f"cost ledger {self.path}: a damaged {cls.__name__} row ({exc}); move the file aside to start a new ledger"
@@ -711,7 +744,9 @@ def _field_types(cls: type) -> tuple[dict[str, tuple[type, ...]], frozenset[str]
     return allowed, frozenset(flags)
 
 
-def _typed(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+def typed_values(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` for `cls(**values)`, each checked against the field's type (as stored:
+    a float may be an int, a flag 0/1); TypeError names the first that is not."""
     allowed, flags = _field_types(cls)
     for name, value in values.items():
         kinds = allowed.get(name)

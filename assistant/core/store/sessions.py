@@ -3,8 +3,9 @@ state, stored in the ledger's database next to its turns.
 
 What is stored is what a resumed session needs to send the very same prompt as
 before the exit: the system prompt, the pinned messages, every exchange (with
-its route badge and figures for the transcript), and each backend's window
-start. The ledger's `sessions` table (start, title, cwd) is the index.
+the raw figures of the turn that answered it, which the UI renders as it renders
+a live one), and each backend's window start. The ledger's `sessions` table
+(start, title, cwd) is the index.
 """
 
 from __future__ import annotations
@@ -12,19 +13,33 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
+from assistant.core.accounting.metrics import TurnStats
 from assistant.core.conversation import Exchange, Message
-from assistant.core.store.ledger import Ledger, LedgerError, SessionRecord, Writer
+from assistant.core.events import Usage
+from assistant.core.routing.protocol import Estimate, RouteDecision
+from assistant.core.session.turns import TurnResult
+from assistant.core.store.ledger import Ledger, LedgerError, SessionRecord, Writer, typed_values
 from assistant.core.text import clean_text
+
+
+@dataclass(frozen=True, slots=True)
+class ShownAnswer:
+    """An answer's heading, route badge and figures line as a version before
+    ledger migration 6 rendered and stored them; its figures were not kept."""
+
+    label: str = ""
+    badge: str = ""
+    footer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class StoredExchange:
     exchange: Exchange
-    label: str = ""  # "claude · claude-sonnet-5-5"
-    badge: str = ""  # the route badge
-    footer: str = ""  # the figures line
+    result: TurnResult | None = None  # the turn that answered, its figures raw
+    shown: ShownAnswer | None = None  # stored before raw figures were (migration 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +53,82 @@ class StoredSession:
     pinned: tuple[Message, ...]
     exchanges: tuple[StoredExchange, ...]
     window_starts: dict[str, int] = field(default_factory=dict)
+
+
+# -- the figures column: a turn's raw figures as JSON -----------------------------
+
+_RESULT_FIGURES = ("backend", "model", "routed_to", "outcome", "stop_reason", "cost", "counterfactual_cost",
+                   "fallback_from", "fallback_reason")
+_FIGURES = {"cost", "counterfactual_cost"}  # dollars, or None: unknown
+_MAYBE_TEXT = {"stop_reason", "fallback_from", "fallback_reason"}
+
+
+def figures_json(item: StoredExchange) -> str | None:
+    """What the `figures` column holds for `item` (None: an exchange without figures)."""
+    if item.result is not None:
+        r = item.result
+        turn: dict[str, Any] = {name: getattr(r, name) for name in _RESULT_FIGURES}
+        turn["stats"] = asdict(r.stats)
+        turn["usage"] = asdict(r.usage) if r.usage is not None else None
+        turn["decision"] = asdict(r.decision) if r.decision is not None else None
+        return json.dumps({"turn": turn})
+    if item.shown is not None:
+        return json.dumps({"shown": asdict(item.shown)})
+    return None
+
+
+def _from_figures(exchange: Exchange, text: object) -> StoredExchange:
+    """The stored exchange from its `figures` column; damage raises (TypeError, ValueError, …)."""
+    if text is None:
+        return StoredExchange(exchange)
+    if not isinstance(text, str):
+        raise TypeError("figures")
+    data = _cleaned(json.loads(text))
+    if "shown" in data:
+        return StoredExchange(exchange, shown=_record(ShownAnswer, data["shown"]))
+    turn = dict(data["turn"])
+    stats = _record(TurnStats, turn.pop("stats"))
+    usage = turn.pop("usage", None)
+    usage = _record(Usage, usage) if usage is not None else None
+    decision = turn.pop("decision")
+    if decision is not None:
+        decision = dict(decision)
+        estimates = tuple(_record(Estimate, e) for e in decision.pop("estimates", ()))
+        fallbacks = tuple(decision.pop("fallbacks", ()))
+        if not all(isinstance(name, str) for name in fallbacks):
+            raise TypeError("fallbacks")
+        decision = _record(RouteDecision, {**decision, "estimates": estimates, "fallbacks": fallbacks})
+    for name in _RESULT_FIGURES:
+        value = turn.get(name)
+        kinds = (float, int, type(None)) if name in _FIGURES else (str, type(None)) if name in _MAYBE_TEXT else (str,)
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            raise TypeError(name)
+    answer = exchange.answer.content if exchange.answer is not None else ""
+    result = TurnResult(
+        answer, stats, turn["cost"], turn["outcome"], turn["stop_reason"], None,
+        backend=turn["backend"], model=turn["model"], usage=usage, counterfactual_cost=turn["counterfactual_cost"],
+        fallback_from=turn["fallback_from"], fallback_reason=turn["fallback_reason"], decision=decision,
+        routed_to=turn["routed_to"], question=exchange.user.content,
+    )
+    return StoredExchange(exchange, result)
+
+
+def _cleaned(value: Any) -> Any:  # noqa: ANN401 - JSON
+    """JSON as read, its strings made safe: JSON keeps a lone surrogate as an escape."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    return value
+
+
+def _record(cls: type, values: object) -> Any:  # noqa: ANN401 - an instance of `cls`
+    if not isinstance(values, dict):
+        raise TypeError(cls.__name__)
+    known = {f.name for f in fields(cls)}
+    return cls(**typed_values(cls, {k: v for k, v in values.items() if k in known}))
 
 
 def save_state(
@@ -78,9 +169,8 @@ def append_exchange(ledger: Ledger, session_id: str, item: StoredExchange) -> No
             "SELECT COALESCE(MAX(seq), -1) + 1 FROM session_exchanges WHERE session_id = ?", (session_id,)
         ).fetchone()[0]
         conn.execute(
-            "INSERT INTO session_exchanges (session_id, seq, question, answer, label, badge, footer, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (session_id, seq, item.exchange.user.content, answer, item.label, item.badge, item.footer, time.time()),
+            "INSERT INTO session_exchanges (session_id, seq, question, answer, figures, at) VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, seq, item.exchange.user.content, answer, figures_json(item), time.time()),
         )
 
     ledger.transaction("cannot save the session", write)
@@ -94,9 +184,8 @@ def replace_exchanges(ledger: Ledger, session_id: str, items: Sequence[StoredExc
         for seq, item in enumerate(items):
             answer = item.exchange.answer.content if item.exchange.answer is not None else None
             conn.execute(
-                "INSERT INTO session_exchanges (session_id, seq, question, answer, label, badge, footer, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (session_id, seq, item.exchange.user.content, answer, item.label, item.badge, item.footer, time.time()),
+                "INSERT INTO session_exchanges (session_id, seq, question, answer, figures, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (session_id, seq, item.exchange.user.content, answer, figures_json(item), time.time()),
             )
 
     ledger.transaction("cannot save the session", write)
@@ -112,7 +201,7 @@ def load(ledger: Ledger, session_id: str) -> StoredSession:
     record = found[0]
     rows = ledger.query(
         "cannot read the session",
-        "SELECT question, answer, label, badge, footer FROM session_exchanges WHERE session_id = ? ORDER BY seq",
+        "SELECT question, answer, figures FROM session_exchanges WHERE session_id = ? ORDER BY seq",
         [record.id],
     )
     state_rows = ledger.query(
@@ -135,11 +224,11 @@ def _stored(record: SessionRecord, rows: list[tuple], state_text: object) -> Sto
     state = json.loads(state_text)
     texts = (str,)
     exchanges = []
-    for q, a, label, badge, footer in rows:
-        if not all(isinstance(v, texts) for v in (q, label, badge, footer)) or not isinstance(a, str | None):
+    for q, a, figures in rows:
+        if not isinstance(q, texts) or not isinstance(a, str | None):
             raise TypeError("exchange")
         answer = Message("assistant", clean_text(a)) if a is not None else None
-        exchanges.append(StoredExchange(Exchange(Message("user", clean_text(q)), answer), label, badge, footer))
+        exchanges.append(_from_figures(Exchange(Message("user", clean_text(q)), answer), figures))
     mode, system_prompt = state.get("mode", "auto"), state.get("system_prompt", "")
     pinned = [(role, content) for role, content in state.get("pinned", [])]
     if not all(isinstance(v, str) for v in (mode, system_prompt, *(x for pair in pinned for x in pair))):
@@ -211,24 +300,3 @@ def listing(ledger: Ledger, search: str = "") -> list[tuple[SessionRecord, int]]
             continue
         found.append((record, counts[record.id]))
     return found
-
-
-def export_markdown(session: StoredSession) -> str:
-    lines = [f"# {session.title or 'Session ' + session.id}", ""]
-    lines.append(f"Session `{session.id}` · started {time.strftime('%Y-%m-%d %H:%M', time.localtime(session.started_at))}"
-                 f" · {session.cwd}")
-    lines.append("")
-    for m in session.pinned:
-        first = m.content.splitlines()[0] if m.content else ""
-        lines += [f"> pinned: {first}", ""]
-    for item in session.exchanges:
-        lines += ["## You", "", item.exchange.user.content, ""]
-        if item.exchange.answer is not None:
-            lines += [f"## {item.label or 'Answer'}", ""]
-            if item.badge:
-                lines += [f"*{item.badge}*", ""]
-            lines += [item.exchange.answer.content, ""]
-            if item.footer:
-                lines += [f"<sub>{item.footer}</sub>", ""]
-    return "\n".join(lines).rstrip() + "\n"
-
