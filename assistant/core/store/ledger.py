@@ -23,32 +23,29 @@ caller decides what to show. The ledger has no column for the API key.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sqlite3
 import threading
 import time
-import types
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
-from functools import cache
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, Literal, Protocol, Self, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Protocol, Self, TypeVar
 
 from assistant.core.accounting.bench_results import BenchResult
 from assistant.core.paths import LEDGER_FILE, Paths
+from assistant.core.store.migrations import MIGRATIONS
+from assistant.core.store.records import OUTCOMES, Outcome, ProposalRecord, SessionRecord, TurnRecord, typed_values
 from assistant.core.text import clean_text, one_line
 
 BUSY_TIMEOUT = 10.0  # seconds SQLite itself waits for another writer
 # Further waits, in seconds, when a write still finds the database locked.
 RETRY_DELAYS: tuple[float, ...] = (0.1, 0.5, 2.0)
 
-Outcome = Literal["ok", "cancelled", "interrupted", "error"]
-OUTCOMES: tuple[str, ...] = get_args(Outcome)
-
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class LedgerError(Exception):
@@ -71,67 +68,6 @@ class Writer(Protocol):
     def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[object]], /) -> sqlite3.Cursor: ...
 
 
-@dataclass(frozen=True, slots=True)
-class TurnRecord:
-    """One turn, as it ended. `None` means not known, which is never the same as 0."""
-
-    session_id: str
-    started_at: float  # Unix time (time.time()) the turn started
-    backend: str  # "claude", "local", ...
-    model: str
-    outcome: str  # one of OUTCOMES
-    route_reason: str = ""  # why the router chose this backend; empty without a router
-    prompt_tokens: int | None = None  # whole prompt, cache reads and writes included
-    completion_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0  # all cache writes (5-minute + 1-hour)
-    cache_write_1h_tokens: int = 0  # the part of cache_write_tokens with a 1-hour TTL
-    prompt_tokens_evaluated: int | None = None  # local: evaluated; the rest came from the KV cache
-    usage_estimated: bool = False  # token counts are an estimate, not the API's report
-    ttft: float | None = None  # seconds
-    generation_seconds: float | None = None  # first token -> last token
-    elapsed: float = 0.0  # whole turn, seconds
-    tokens_per_second: float | None = None
-    cost: float | None = None  # dollars; None = unknown (never treat as 0)
-    counterfactual_cost: float | None = None  # the same tokens on the reference Claude model
-    reference_model: str = ""
-    error: str = ""  # one-line error message when outcome is error/interrupted
-    # The route decision (migration 2): which router decided, and what it expected.
-    decided_by: str = ""
-    estimated_cost: float | None = None
-    estimated_seconds: float | None = None
-    id: int | None = None  # row id, set when read back
-
-    def __post_init__(self) -> None:
-        if self.outcome not in OUTCOMES:
-            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalRecord:
-    """A refactor proposal and what became of it (applied, rejected by the user, failed to apply)."""
-
-    session_id: str
-    at: float
-    backend: str
-    model: str
-    path: str
-    outcome: str  # "applied" | "rejected" | "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRecord:
-    """A session and, when listed, the sum of its turns."""
-
-    id: str
-    started_at: float
-    title: str = ""
-    cwd: str = ""
-    turns: int = 0
-    cost: float | None = 0.0  # None when any turn's cost is unknown
-    last_at: float | None = None  # start of the latest turn; None without turns
-
-
 # The turn columns are the record's fields, in order; `id` is the row id.
 _TURN_COLUMNS = tuple(f.name for f in fields(TurnRecord) if f.name != "id")
 _INSERT_TURN = (
@@ -146,166 +82,6 @@ _BENCH_COLUMNS = tuple(f.name for f in fields(BenchResult) if f.name != "id")
 _QUOTED_BENCH = ", ".join(f'"{name}"' for name in _BENCH_COLUMNS)
 _INSERT_BENCH = f"INSERT INTO bench_runs ({_QUOTED_BENCH}) VALUES ({', '.join('?' * len(_BENCH_COLUMNS))})"
 _SELECT_BENCH = f"SELECT id, {_QUOTED_BENCH} FROM bench_runs"
-
-
-def _migration_1(conn: sqlite3.Connection) -> None:
-    # Literal SQL, never derived from code that may change: a migration is frozen once shipped.
-    # Plain CREATE (no IF NOT EXISTS): a foreign database with a `turns` table fails loudly.
-    for statement in (
-        """CREATE TABLE sessions (
-            id TEXT PRIMARY KEY,
-            started_at REAL NOT NULL,
-            title TEXT NOT NULL DEFAULT '',
-            cwd TEXT NOT NULL DEFAULT ''
-        )""",
-        """CREATE TABLE turns (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            session_id TEXT NOT NULL REFERENCES sessions(id),
-            started_at REAL NOT NULL,
-            backend TEXT NOT NULL,
-            model TEXT NOT NULL,
-            outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'cancelled', 'interrupted', 'error')),
-            route_reason TEXT NOT NULL DEFAULT '',
-            prompt_tokens INTEGER,
-            completion_tokens INTEGER NOT NULL DEFAULT 0,
-            cache_read_tokens INTEGER NOT NULL DEFAULT 0,
-            cache_write_tokens INTEGER NOT NULL DEFAULT 0,
-            cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0,
-            prompt_tokens_evaluated INTEGER,
-            usage_estimated INTEGER NOT NULL DEFAULT 0,
-            ttft REAL,
-            generation_seconds REAL,
-            elapsed REAL NOT NULL DEFAULT 0,
-            tokens_per_second REAL,
-            cost REAL,
-            counterfactual_cost REAL,
-            reference_model TEXT NOT NULL DEFAULT '',
-            error TEXT NOT NULL DEFAULT ''
-        )""",
-        "CREATE INDEX turns_session_id ON turns (session_id)",
-        "CREATE INDEX turns_started_at ON turns (started_at)",
-    ):
-        conn.execute(statement)
-
-
-def _migration_2(conn: sqlite3.Connection) -> None:
-    """The router's decision: who decided, and the estimate it chose on."""
-    for statement in (
-        "ALTER TABLE turns ADD COLUMN decided_by TEXT NOT NULL DEFAULT ''",
-        "ALTER TABLE turns ADD COLUMN estimated_cost REAL",
-        "ALTER TABLE turns ADD COLUMN estimated_seconds REAL",
-        "CREATE INDEX turns_backend_model ON turns (backend, model, started_at)",
-    ):
-        conn.execute(statement)
-
-
-def _migration_3(conn: sqlite3.Connection) -> None:
-    """`assistant bench`: one row per case of a backend and model on a machine."""
-    for statement in (
-        """CREATE TABLE bench_runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            at REAL NOT NULL,
-            machine TEXT NOT NULL,
-            backend TEXT NOT NULL,
-            model TEXT NOT NULL,
-            "case" TEXT NOT NULL,
-            runs INTEGER NOT NULL,
-            prompt_tokens INTEGER NOT NULL,
-            completion_tokens INTEGER NOT NULL,
-            prompt_tps REAL,
-            generation_tps REAL,
-            ttft REAL,
-            ttft_spread REAL,
-            peak_memory_bytes INTEGER
-        )""",
-        "CREATE INDEX bench_runs_backend_model ON bench_runs (backend, model, at)",
-    ):
-        conn.execute(statement)
-
-
-def _migration_4(conn: sqlite3.Connection) -> None:
-    """Stored chats (`assistant --resume`): each session's exchanges and its state
-    (mode, system prompt, pinned items, window starts); see core/store/sessions.py."""
-    for statement in (
-        """CREATE TABLE session_exchanges (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            session_id TEXT NOT NULL REFERENCES sessions(id),
-            seq INTEGER NOT NULL,
-            question TEXT NOT NULL,
-            answer TEXT,
-            label TEXT NOT NULL DEFAULT '',
-            badge TEXT NOT NULL DEFAULT '',
-            footer TEXT NOT NULL DEFAULT '',
-            at REAL NOT NULL
-        )""",
-        "CREATE INDEX session_exchanges_session ON session_exchanges (session_id, seq)",
-        """CREATE TABLE session_state (
-            session_id TEXT PRIMARY KEY REFERENCES sessions(id),
-            state TEXT NOT NULL,
-            updated_at REAL NOT NULL
-        )""",
-    ):
-        conn.execute(statement)
-
-
-def _migration_5(conn: sqlite3.Connection) -> None:
-    """Refactor proposals and what became of them: the report's quality proxy."""
-    for statement in (
-        """CREATE TABLE proposals (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            session_id TEXT NOT NULL,
-            at REAL NOT NULL,
-            backend TEXT NOT NULL,
-            model TEXT NOT NULL,
-            path TEXT NOT NULL,
-            outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'rejected', 'failed'))
-        )""",
-        "CREATE INDEX proposals_backend_model ON proposals (backend, model, at)",
-    ):
-        conn.execute(statement)
-
-
-def _migration_6(conn: sqlite3.Connection) -> None:
-    """Stored exchanges keep the answering turn's raw figures (JSON in `figures`,
-    see core/store/sessions.py), which the UI renders, instead of the label, badge
-    and footer as they were rendered when stored. A row stored before keeps what
-    it showed, under "shown": the figures it was made from were not kept."""
-    rows = conn.execute("SELECT id, label, badge, footer FROM session_exchanges").fetchall()
-    for statement in (
-        """CREATE TABLE session_exchanges_6 (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            session_id TEXT NOT NULL REFERENCES sessions(id),
-            seq INTEGER NOT NULL,
-            question TEXT NOT NULL,
-            answer TEXT,
-            figures TEXT,
-            at REAL NOT NULL
-        )""",
-        "INSERT INTO session_exchanges_6 (id, session_id, seq, question, answer, at) "
-        "SELECT id, session_id, seq, question, answer, at FROM session_exchanges",
-        "DROP TABLE session_exchanges",
-        "ALTER TABLE session_exchanges_6 RENAME TO session_exchanges",
-        "CREATE INDEX session_exchanges_session ON session_exchanges (session_id, seq)",
-    ):
-        conn.execute(statement)
-    shown = [
-        (json.dumps({"shown": {"label": label, "badge": badge, "footer": footer}}), row_id)
-        for row_id, label, badge, footer in rows
-        if any(isinstance(v, str) and v for v in (label, badge, footer))
-    ]
-    conn.executemany("UPDATE session_exchanges SET figures = ? WHERE id = ?", shown)
-
-
-# Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
-# Never edit or reorder one that has shipped; add the next one instead.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migration_1,
-    _migration_2,
-    _migration_3,
-    _migration_4,
-    _migration_5,
-    _migration_6,
-]
 
 
 def new_session_id(*, now: float | None = None) -> str:
@@ -720,43 +496,6 @@ def _clean(parameters: Sequence[object]) -> tuple[object, ...]:
     return tuple(clean_text(v) if isinstance(v, str) else v for v in parameters)
 
 
-R = TypeVar("R")
-
-
-@cache
-def _field_types(cls: type) -> tuple[dict[str, tuple[type, ...]], frozenset[str]]:
-    """The Python types each field of a record class may hold as read from SQLite
-    (a float column may come back as an int), and the fields stored as 0/1 ints."""
-    allowed: dict[str, tuple[type, ...]] = {}
-    flags: set[str] = set()
-    for name, hint in get_type_hints(cls).items():
-        parts = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
-        kinds: list[type] = []
-        for part in parts:
-            if part is float:
-                kinds += [float, int]
-            elif part is bool:
-                kinds.append(int)
-                flags.add(name)
-            elif isinstance(part, type):
-                kinds.append(part)
-        allowed[name] = tuple(kinds)
-    return allowed, frozenset(flags)
-
-
-def typed_values(cls: type, values: dict[str, Any]) -> dict[str, Any]:
-    """`values` for `cls(**values)`, each checked against the field's type (as stored:
-    a float may be an int, a flag 0/1); TypeError names the first that is not."""
-    allowed, flags = _field_types(cls)
-    for name, value in values.items():
-        kinds = allowed.get(name)
-        if kinds and not isinstance(value, kinds):
-            raise TypeError(f"{name} holds a {type(value).__name__}")
-    for name in flags & values.keys():
-        values[name] = bool(values[name])
-    return values
-
-
 def _text(data: bytes) -> str:
     """SQLite text as str: bytes a damaged file holds that are not UTF-8 become
     U+FFFD instead of failing the whole read."""
@@ -798,4 +537,5 @@ __all__ = [
     "ProposalRecord",
     "TurnRecord",
     "new_session_id",
+    "typed_values",
 ]

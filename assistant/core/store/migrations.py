@@ -1,0 +1,168 @@
+"""The ledger's schema, as its history: migration i brings `PRAGMA user_version`
+from i to i + 1 (run by `Ledger.open`, each in its own transaction)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+
+
+def _migration_1(conn: sqlite3.Connection) -> None:
+    # Literal SQL, never derived from code that may change: a migration is frozen once shipped.
+    # Plain CREATE (no IF NOT EXISTS): a foreign database with a `turns` table fails loudly.
+    for statement in (
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            started_at REAL NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            cwd TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE turns (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            started_at REAL NOT NULL,
+            backend TEXT NOT NULL,
+            model TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'cancelled', 'interrupted', 'error')),
+            route_reason TEXT NOT NULL DEFAULT '',
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0,
+            prompt_tokens_evaluated INTEGER,
+            usage_estimated INTEGER NOT NULL DEFAULT 0,
+            ttft REAL,
+            generation_seconds REAL,
+            elapsed REAL NOT NULL DEFAULT 0,
+            tokens_per_second REAL,
+            cost REAL,
+            counterfactual_cost REAL,
+            reference_model TEXT NOT NULL DEFAULT '',
+            error TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX turns_session_id ON turns (session_id)",
+        "CREATE INDEX turns_started_at ON turns (started_at)",
+    ):
+        conn.execute(statement)
+
+
+def _migration_2(conn: sqlite3.Connection) -> None:
+    """The router's decision: who decided, and the estimate it chose on."""
+    for statement in (
+        "ALTER TABLE turns ADD COLUMN decided_by TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE turns ADD COLUMN estimated_cost REAL",
+        "ALTER TABLE turns ADD COLUMN estimated_seconds REAL",
+        "CREATE INDEX turns_backend_model ON turns (backend, model, started_at)",
+    ):
+        conn.execute(statement)
+
+
+def _migration_3(conn: sqlite3.Connection) -> None:
+    """`assistant bench`: one row per case of a backend and model on a machine."""
+    for statement in (
+        """CREATE TABLE bench_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            machine TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            model TEXT NOT NULL,
+            "case" TEXT NOT NULL,
+            runs INTEGER NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            prompt_tps REAL,
+            generation_tps REAL,
+            ttft REAL,
+            ttft_spread REAL,
+            peak_memory_bytes INTEGER
+        )""",
+        "CREATE INDEX bench_runs_backend_model ON bench_runs (backend, model, at)",
+    ):
+        conn.execute(statement)
+
+
+def _migration_4(conn: sqlite3.Connection) -> None:
+    """Stored chats (`assistant --resume`): each session's exchanges and its state
+    (mode, system prompt, pinned items, window starts); see core/store/sessions.py."""
+    for statement in (
+        """CREATE TABLE session_exchanges (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            seq INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT,
+            label TEXT NOT NULL DEFAULT '',
+            badge TEXT NOT NULL DEFAULT '',
+            footer TEXT NOT NULL DEFAULT '',
+            at REAL NOT NULL
+        )""",
+        "CREATE INDEX session_exchanges_session ON session_exchanges (session_id, seq)",
+        """CREATE TABLE session_state (
+            session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+            state TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+    ):
+        conn.execute(statement)
+
+
+def _migration_5(conn: sqlite3.Connection) -> None:
+    """Refactor proposals and what became of them: the report's quality proxy."""
+    for statement in (
+        """CREATE TABLE proposals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            backend TEXT NOT NULL,
+            model TEXT NOT NULL,
+            path TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'rejected', 'failed'))
+        )""",
+        "CREATE INDEX proposals_backend_model ON proposals (backend, model, at)",
+    ):
+        conn.execute(statement)
+
+
+def _migration_6(conn: sqlite3.Connection) -> None:
+    """Stored exchanges keep the answering turn's raw figures (JSON in `figures`,
+    see core/store/sessions.py), which the UI renders, instead of the label, badge
+    and footer as they were rendered when stored. A row stored before keeps what
+    it showed, under "shown": the figures it was made from were not kept."""
+    rows = conn.execute("SELECT id, label, badge, footer FROM session_exchanges").fetchall()
+    for statement in (
+        """CREATE TABLE session_exchanges_6 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            seq INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT,
+            figures TEXT,
+            at REAL NOT NULL
+        )""",
+        "INSERT INTO session_exchanges_6 (id, session_id, seq, question, answer, at) "
+        "SELECT id, session_id, seq, question, answer, at FROM session_exchanges",
+        "DROP TABLE session_exchanges",
+        "ALTER TABLE session_exchanges_6 RENAME TO session_exchanges",
+        "CREATE INDEX session_exchanges_session ON session_exchanges (session_id, seq)",
+    ):
+        conn.execute(statement)
+    shown = [
+        (json.dumps({"shown": {"label": label, "badge": badge, "footer": footer}}), row_id)
+        for row_id, label, badge, footer in rows
+        if any(isinstance(v, str) and v for v in (label, badge, footer))
+    ]
+    conn.executemany("UPDATE session_exchanges SET figures = ? WHERE id = ?", shown)
+
+
+# Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
+# Never edit or reorder one that has shipped; add the next one instead.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+    _migration_4,
+    _migration_5,
+    _migration_6,
+]

@@ -1,0 +1,107 @@
+"""The ledger's rows as typed records, and the check that a row read back holds
+what its record's fields say (a damaged file is one error, not a TypeError later)."""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+Outcome = Literal["ok", "cancelled", "interrupted", "error"]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One turn, as it ended. `None` means not known, which is never the same as 0."""
+
+    session_id: str
+    started_at: float  # Unix time (time.time()) the turn started
+    backend: str  # "claude", "local", ...
+    model: str
+    outcome: str  # one of OUTCOMES
+    route_reason: str = ""  # why the router chose this backend; empty without a router
+    prompt_tokens: int | None = None  # whole prompt, cache reads and writes included
+    completion_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0  # all cache writes (5-minute + 1-hour)
+    cache_write_1h_tokens: int = 0  # the part of cache_write_tokens with a 1-hour TTL
+    prompt_tokens_evaluated: int | None = None  # local: evaluated; the rest came from the KV cache
+    usage_estimated: bool = False  # token counts are an estimate, not the API's report
+    ttft: float | None = None  # seconds
+    generation_seconds: float | None = None  # first token -> last token
+    elapsed: float = 0.0  # whole turn, seconds
+    tokens_per_second: float | None = None
+    cost: float | None = None  # dollars; None = unknown (never treat as 0)
+    counterfactual_cost: float | None = None  # the same tokens on the reference Claude model
+    reference_model: str = ""
+    error: str = ""  # one-line error message when outcome is error/interrupted
+    # The route decision (migration 2): which router decided, and what it expected.
+    decided_by: str = ""
+    estimated_cost: float | None = None
+    estimated_seconds: float | None = None
+    id: int | None = None  # row id, set when read back
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalRecord:
+    """A refactor proposal and what became of it (applied, rejected by the user, failed to apply)."""
+
+    session_id: str
+    at: float
+    backend: str
+    model: str
+    path: str
+    outcome: str  # "applied" | "rejected" | "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A session and, when listed, the sum of its turns."""
+
+    id: str
+    started_at: float
+    title: str = ""
+    cwd: str = ""
+    turns: int = 0
+    cost: float | None = 0.0  # None when any turn's cost is unknown
+    last_at: float | None = None  # start of the latest turn; None without turns
+
+
+@cache
+def _field_types(cls: type) -> tuple[dict[str, tuple[type, ...]], frozenset[str]]:
+    """The Python types each field of a record class may hold as read from SQLite
+    (a float column may come back as an int), and the fields stored as 0/1 ints."""
+    allowed: dict[str, tuple[type, ...]] = {}
+    flags: set[str] = set()
+    for name, hint in get_type_hints(cls).items():
+        parts = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
+        kinds: list[type] = []
+        for part in parts:
+            if part is float:
+                kinds += [float, int]
+            elif part is bool:
+                kinds.append(int)
+                flags.add(name)
+            elif isinstance(part, type):
+                kinds.append(part)
+        allowed[name] = tuple(kinds)
+    return allowed, frozenset(flags)
+
+
+def typed_values(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` for `cls(**values)`, each checked against the field's type (as stored:
+    a float may be an int, a flag 0/1); TypeError names the first that is not."""
+    allowed, flags = _field_types(cls)
+    for name, value in values.items():
+        kinds = allowed.get(name)
+        if kinds and not isinstance(value, kinds):
+            raise TypeError(f"{name} holds a {type(value).__name__}")
+    for name in flags & values.keys():
+        values[name] = bool(values[name])
+    return values
