@@ -1,8 +1,10 @@
 """The parts of llama-cpp-python the local backend uses that are not its public API.
 
-assistant/backends/llama/backend.py drives `Llama` below `create_chat_completion`
-(the lean eval/sample loop, the KV-cache surgery of a sliding window, the load
-progress, the abort callback), and bench/probe times `LlamaContext.decode`.
+assistant/backends/llama/engine.py holds every one of them (the lean eval/sample
+loop, the KV-cache surgery of a sliding window, the load progress, the abort
+callback) and lists them by name beside the code; tests/unit/test_llama_one_house.py
+checks that the list is what engine.py uses and that no other module of the
+backend reaches past the public API. bench/probe times `LlamaContext.decode`.
 pyproject.toml pins llama-cpp-python to the release these are checked on; this
 test says which one broke, by name, when a new release is tried."""
 
@@ -14,18 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant.backends.llama import engine
 from assistant.backends.llama.backend import LlamaCppBackend
 
 pytestmark = pytest.mark.model
-
-LOW_LEVEL = [  # llama_cpp.llama_cpp: the C API's bindings
-    "llama_model_default_params", "llama_token_to_piece", "llama_set_abort_callback", "ggml_abort_callback",
-    "llama_vocab_get_attr", "llama_vocab_is_eog", "llama_perf_context_reset", "llama_perf_context",
-    "llama_get_memory", "llama_memory_can_shift",
-]
-ON_LLAMA = ["_ctx", "_model", "_input_ids", "_init_sampler", "eval", "reset", "n_tokens", "input_ids"]
-ON_CONTEXT = ["ctx", "kv_cache_seq_rm", "kv_cache_seq_shift", "decode"]
-ON_MODEL = ["token_get_text", "vocab"]
 
 
 def test_the_installed_release_is_the_pinned_one() -> None:
@@ -34,12 +28,22 @@ def test_the_installed_release_is_the_pinned_one() -> None:
     assert pin == f"llama-cpp-python=={version('llama-cpp-python')}", pin
 
 
-def test_every_private_part_the_backend_uses_is_there(local_backend: LlamaCppBackend) -> None:
+def test_every_private_part_the_engine_uses_is_there(local_backend: LlamaCppBackend) -> None:
     import llama_cpp.llama_cpp as low
 
     llama = local_backend.llama
-    missing = [f"llama_cpp.llama_cpp.{n}" for n in LOW_LEVEL if not hasattr(low, n)]
-    missing += [f"Llama.{n}" for n in ON_LLAMA if not hasattr(llama, n)]
-    missing += [f"Llama._ctx.{n}" for n in ON_CONTEXT if not hasattr(llama._ctx, n)]
-    missing += [f"Llama._model.{n}" for n in ON_MODEL if not hasattr(llama._model, n)]
+    sampler = local_backend.on_engine(lambda: llama._init_sampler())
+    missing = [f"llama_cpp.llama_cpp.{n}" for n in engine.LOW_LEVEL if not hasattr(low, n)]
+    missing += [f"Llama.{n}" for n in engine.PRIVATE_ON_LLAMA + engine.ON_LLAMA if not hasattr(llama, n)]
+    missing += [f"Llama._ctx.{n}" for n in engine.ON_CONTEXT if not hasattr(llama._ctx, n)]
+    missing += [f"Llama._model.{n}" for n in engine.ON_MODEL if not hasattr(llama._model, n)]
+    missing += [f"Llama._init_sampler().{n}" for n in engine.ON_SAMPLER if not hasattr(sampler, n)]
     assert not missing, f"llama-cpp-python {version('llama-cpp-python')} lacks {', '.join(missing)}"
+
+
+def test_the_decode_that_bench_probe_times_is_the_one_the_backend_runs(local_backend: LlamaCppBackend) -> None:
+    """bench/probe/sitecustomize.py wraps `llama_cpp._internals.LlamaContext.decode`."""
+    from llama_cpp import _internals
+
+    assert callable(getattr(_internals.LlamaContext, "decode", None))
+    assert type(local_backend.llama._ctx) is _internals.LlamaContext

@@ -5,7 +5,8 @@ re-detokenizes the whole completion on every token, so it slows down as the
 answer grows. This backend renders the chat template from the GGUF metadata
 itself, keeps the KV cache of the conversation's prefix from the turn before,
 runs a lean eval/sample loop on the `Llama` object, and detokenizes each token
-once, through an incremental UTF-8 decoder.
+once, through an incremental UTF-8 decoder. What that needs of llama-cpp-python
+below its public API goes through engine.py, and only there.
 
 `llama_cpp` is imported only in `load()`, so the app starts fast.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import ctypes
 import importlib.util
 import io
 import logging
@@ -24,21 +24,16 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from assistant.backends.llama import engine as llama_engine
 from assistant.backends.llama.engine_thread import EngineThread
+from assistant.backends.llama.gguf import GGUFError, GGUFInfo, read_info
 from assistant.backends.llama.prompt_tokens import PromptTokenizer
-from assistant.core.backends.protocol import (
-    BackendUnavailable,
-    Capabilities,
-    LoadProgress,
-    TokenCount,
-    load_failure,
-)
+from assistant.backends.llama.stop_strings import StopScanner
+from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
 from assistant.core.config import Config, LocalConfig
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, StreamEvent, TextDelta, Timings, TurnDone, Usage
-from assistant.backends.llama.gguf import GGUFError, GGUFInfo, read_info
+from assistant.core.events import BackendError, StreamEvent, TextDelta, TurnDone, Usage
 from assistant.core.hardware import available_memory_bytes, physical_cores
-from assistant.backends.llama.stop_strings import StopScanner
 from assistant.core.text import one_line
 
 if TYPE_CHECKING:
@@ -55,10 +50,6 @@ CHATML_TEMPLATE = (
     " + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}"
     "{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
-# llama-cpp-python builds its model params inside `Llama.__init__`; the only way
-# to get llama.cpp's load progress (and to cancel a load) is to hand it a
-# progress callback there. Loads are serialised so the swap cannot leak.
-_LOAD_LOCK = threading.Lock()
 
 
 def _chat_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
@@ -102,53 +93,6 @@ class _LogWriter(io.TextIOBase):
         return len(text)
 
 
-_log_callback: Any = None  # the ctypes callback must outlive every call into llama.cpp
-
-
-def _route_llama_logs(llama_cpp_module: Any) -> None:
-    """Send llama.cpp's C-level log to our logger instead of the terminal."""
-    global _log_callback
-    if _log_callback is not None:
-        return
-
-    @llama_cpp_module.llama_log_callback
-    def _callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-        message = text.decode("utf-8", errors="replace").rstrip()
-        if message:
-            log.log(logging.WARNING if level in (2, 3) else logging.DEBUG, "llama.cpp: %s", message)
-
-    _log_callback = _callback
-    llama_cpp_module.llama_log_set(_callback, ctypes.c_void_p(0))
-
-
-@contextlib.contextmanager
-def _load_progress(low_level: Any, progress: LoadProgress | None) -> Iterator[None]:
-    if progress is None:
-        yield
-        return
-    original = low_level.llama_model_default_params
-
-    def report(fraction: float, _user_data: ctypes.c_void_p) -> bool:
-        try:
-            return bool(progress(float(fraction)))
-        except Exception:  # a failing progress display must not abort the load
-            log.exception("progress callback failed")
-            return True
-
-    callback = low_level.llama_progress_callback(report)
-
-    def params_with_progress() -> Any:
-        params = original()
-        params.progress_callback = callback
-        return params
-
-    low_level.llama_model_default_params = params_with_progress
-    try:
-        yield
-    finally:
-        low_level.llama_model_default_params = original
-
-
 # Below this many tokens, evaluating them is as cheap as moving them in the cache.
 SHIFT_MIN_TOKENS = 32
 SHIFT_KEY_TOKENS = 8  # how many tokens locate the kept turns in the cache
@@ -174,19 +118,15 @@ class LlamaCppBackend:
             Path(settings.model_path) if settings.model_path else embedded_model_path()
         )
         self.n_threads = settings.n_threads or physical_cores()
-        self._llama: Llama | None = None
+        self._engine: llama_engine.Engine | None = None
         self._info: GGUFInfo | None = None
         self._formatter: Any = None
         self._stop_strings: list[str] = []
         self._generate_lock = threading.Lock()
         self._load_lock = threading.Lock()
-        self._piece_buffer = ctypes.create_string_buffer(256)
         self.load_seconds: float | None = None
-        # The cancel event of the turn whose prompt is being evaluated (see `_abort_prompt`).
-        self._abort: threading.Event | None = None
-        self._abort_callback: Any = None
         # Every decode runs on this one thread, whichever thread streams (see engine_thread).
-        self._engine: EngineThread | None = None
+        self._thread: EngineThread | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> LlamaCppBackend:
@@ -206,14 +146,19 @@ class LlamaCppBackend:
 
     @property
     def loaded(self) -> bool:
-        return self._llama is not None
+        return self._engine is not None
+
+    @property
+    def engine(self) -> llama_engine.Engine:
+        """The loaded model as engine.py drives it, below llama-cpp-python's public API."""
+        if self._engine is None:
+            raise BackendUnavailable("the local model is not loaded")
+        return self._engine
 
     @property
     def llama(self) -> Llama:
         """The loaded `llama_cpp.Llama` (benchmarks compare against it directly)."""
-        if self._llama is None:
-            raise BackendUnavailable("the local model is not loaded")
-        return self._llama
+        return self.engine.llama
 
     # -- loading -------------------------------------------------------------
 
@@ -241,7 +186,7 @@ class LlamaCppBackend:
 
     def load(self, progress: LoadProgress | None = None) -> None:
         with self._load_lock:
-            if self._llama is not None:
+            if self._engine is not None:
                 return
             info = self.check_model_file()
             try:
@@ -250,14 +195,14 @@ class LlamaCppBackend:
                 from llama_cpp import llama_chat_format
             except ImportError as exc:
                 raise BackendUnavailable(f"llama-cpp-python is not installed: {exc}") from None
-            _route_llama_logs(llama_cpp.llama_cpp)
+            llama_engine.route_logs()
             started = time.monotonic()
             s = self.settings
             try:
                 # verbose=True keeps llama-cpp-python from pointing file descriptors
                 # 1 and 2 at /dev/null while it loads, which would blank the TUI;
                 # its prints go to our log instead.
-                with _LOAD_LOCK, _load_progress(llama_cpp.llama_cpp, progress):
+                with llama_engine.loading(progress):
                     with contextlib.redirect_stderr(_LogWriter()):
                         llama = llama_cpp.Llama(
                             model_path=str(self.model_path),
@@ -280,23 +225,20 @@ class LlamaCppBackend:
             except jinja2.TemplateError as exc:  # `Llama` compiles every template in the file
                 raise self._broken_template(exc) from None
             llama.verbose = False  # no per-turn prints to stderr
+            engine = llama_engine.Engine(llama)
             eos_id, bos_id = llama.token_eos(), llama.token_bos()
-            eos = llama._model.token_get_text(eos_id) if eos_id != -1 else ""
-            bos = llama._model.token_get_text(bos_id) if bos_id != -1 else ""
+            eos = engine.token_text(eos_id) if eos_id != -1 else ""
+            bos = engine.token_text(bos_id) if bos_id != -1 else ""
             try:
                 self._formatter = _chat_formatter(llama_chat_format, llama.metadata, eos, bos)
             except Exception as exc:  # jinja2's errors, or anything the template raises
-                llama.close()
+                engine.close()
                 raise self._broken_template(exc) from None
             self._stop_strings = [eos] if eos else []
-            vocab = self._vocab = llama._model.vocab
-            self._tokenize = PromptTokenizer(llama, llama_cpp, vocab)
-            self._to_piece = llama_cpp.llama_token_to_piece
-            self._is_eog = lambda tok: llama_cpp.llama_vocab_is_eog(vocab, tok)
-            self._low = llama_cpp
-            self._abort_callback = llama_cpp.ggml_abort_callback(self._abort_requested)
+            self._tokenize = PromptTokenizer(engine)
+            self._piece = engine.piece_reader()  # the engine thread's own (the tokenizer has another)
             self._info = info
-            self._llama = llama
+            self._engine = engine
             self.load_seconds = time.monotonic() - started
             log.info(
                 "loaded %s in %.2fs (n_ctx=%d, n_threads=%d, n_gpu_layers=%d)",
@@ -310,35 +252,14 @@ class LlamaCppBackend:
             kind="load",
         )
 
-    def _abort_requested(self, _data: ctypes.c_void_p) -> bool:
-        abort = self._abort
-        return abort is not None and abort.is_set()
-
-    @contextlib.contextmanager
-    def _abortable(self, cancel: threading.Event) -> Iterator[None]:
-        """Let `cancel` stop llama.cpp inside a decode, not only between tokens.
-
-        Evaluating a long prompt on a big model takes seconds in one call. ggml asks
-        the abort callback between graph nodes (hundreds per decode), so it is set
-        only while the prompt is evaluated, never for the per-token decodes.
-        """
-        ctx = self.llama._ctx.ctx
-        self._abort = cancel
-        self._low.llama_set_abort_callback(ctx, self._abort_callback, None)
-        try:
-            yield
-        finally:
-            self._low.llama_set_abort_callback(ctx, self._low.ggml_abort_callback(0), None)
-            self._abort = None
-
     def close(self) -> None:
         with self._generate_lock:
-            if self._llama is not None:
-                self._llama.close()
-                self._llama = None
             if self._engine is not None:
                 self._engine.close()
                 self._engine = None
+            if self._thread is not None:
+                self._thread.close()
+                self._thread = None
 
     def on_engine(self, fn: Callable[[], T]) -> T:
         """`fn()` on the thread that runs this model's decodes: what benchmarks that
@@ -346,9 +267,9 @@ class LlamaCppBackend:
         return self._engine_thread().call(fn)
 
     def _engine_thread(self) -> EngineThread:
-        if self._engine is None:
-            self._engine = EngineThread(f"llama-engine-{self.model_name}")
-        return self._engine
+        if self._thread is None:
+            self._thread = EngineThread(f"llama-engine-{self.model_name}")
+        return self._thread
 
     # -- tokens --------------------------------------------------------------
 
@@ -362,14 +283,6 @@ class LlamaCppBackend:
 
     def window_counter(self) -> LlamaCounter:
         return LlamaCounter(self)
-
-    def _piece(self, token: int) -> bytes:
-        buf = self._piece_buffer
-        n = self._to_piece(self._vocab, token, buf, len(buf), 0, False)
-        if n < 0:  # piece longer than the buffer: grow once and retry
-            self._piece_buffer = buf = ctypes.create_string_buffer(-n)
-            n = self._to_piece(self._vocab, token, buf, len(buf), 0, False)
-        return buf.raw[:n]
 
     # -- generation ----------------------------------------------------------
 
@@ -401,16 +314,8 @@ class LlamaCppBackend:
                     best_at, best_len = at, n
         if best_len < SHIFT_MIN_TOKENS:
             return prefix
-        llama, low = self.llama, self._low
-        memory = low.llama_get_memory(llama._ctx.ctx)
-        if memory is None or not low.llama_memory_can_shift(memory):
+        if not self.engine.move_cached(best_at, best_at + best_len, prefix):
             return prefix
-        if not llama._ctx.kv_cache_seq_rm(-1, prefix, best_at):
-            return prefix
-        llama._ctx.kv_cache_seq_shift(0, best_at, best_at + best_len, prefix - best_at)  # one sequence: 0
-        llama._ctx.kv_cache_seq_rm(-1, prefix + best_len, -1)
-        llama.input_ids[prefix : prefix + best_len] = cached[best_at : best_at + best_len]
-        llama.n_tokens = prefix + best_len
         log.debug("window slid: %d cached tokens moved down by %d instead of evaluated", best_len, best_at - prefix)
         return prefix + best_len
 
@@ -421,19 +326,17 @@ class LlamaCppBackend:
         uses, without its per-token bookkeeping: keep the cached prefix (the
         conversation so far), evaluate the rest, sample.
         """
-        llama = self.llama
-        if reused and llama._ctx.kv_cache_seq_rm(-1, reused, -1):
-            llama.n_tokens = reused
-        else:  # nothing shared, or a model whose cache cannot be cut (recurrent)
-            llama.reset()
+        engine = self.engine
+        if not (reused and engine.keep_cached(reused)):  # nothing shared, or a recurrent model's cache
+            engine.reset()
             reused = 0
-        llama.eval(tokens[reused:])
-        return sampler.sample(llama._ctx, -1)
+        engine.eval(tokens[reused:])
+        return engine.sample(sampler)
 
     def _stream_locked(
         self, messages: Sequence[Message], cancel: threading.Event
     ) -> Iterator[StreamEvent]:
-        llama, s = self.llama, self.settings
+        engine, s = self.engine, self.settings
         try:
             tokens = self.prompt_tokens(messages)
         except Exception as exc:  # a template that rejects these messages
@@ -452,18 +355,17 @@ class LlamaCppBackend:
             yield TurnDone("cancelled")
             return
         max_tokens = min(s.max_tokens, room)
-        cached = llama._input_ids.tolist()
+        cached = engine.cached_tokens()
         reused = min(_longest_prefix(cached, tokens), len(tokens) - 1)
         reused = self._reuse_after_slide(cached, tokens, reused)
         evaluated = len(tokens) - reused
-        ctx = llama._ctx.ctx
-        self._low.llama_perf_context_reset(ctx)
+        engine.reset_timings()
 
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stops = StopScanner(self._stop_strings)
         generated = 0
         stop_reason = "max_tokens"
-        sampler = llama._init_sampler(
+        sampler = engine.sampler(
             temp=s.temperature,
             top_p=s.top_p,
             top_k=s.top_k,
@@ -471,13 +373,13 @@ class LlamaCppBackend:
             repeat_penalty=s.repeat_penalty,
         )
         try:
-            with self._abortable(cancel):
+            with engine.abortable(cancel):
                 token = self._evaluate_prompt(tokens, reused, sampler)
             # The prompt's figures are exact now: show them while the answer streams.
             yield Usage(prompt_tokens=len(tokens), completion_tokens=0, prompt_tokens_evaluated=evaluated)
             # Locals, not attribute lookups: this loop runs once per token.
-            is_eog, piece, decode, feed = self._is_eog, self._piece, decoder.decode, stops.feed
-            evaluate, sample, llama_ctx = llama.eval, sampler.sample, llama._ctx
+            is_eog, piece, decode, feed = engine.is_end_of_generation, self._piece, decoder.decode, stops.feed
+            evaluate, next_token = engine.token_loop(sampler)
             while True:
                 if is_eog(token):
                     stop_reason = "end_turn"
@@ -494,7 +396,7 @@ class LlamaCppBackend:
                 if generated >= max_tokens:
                     break
                 evaluate((token,))
-                token = sample(llama_ctx, -1)
+                token = next_token()
         except Exception as exc:  # llama.cpp failing mid-generation (e.g. decode error)
             if not cancel.is_set():
                 yield BackendError(f"llama.cpp failed while generating: {exc}", kind="generation")
@@ -503,18 +405,13 @@ class LlamaCppBackend:
         tail = stops.flush(decoder.decode(b"", final=True))
         if tail:
             yield TextDelta(tail, 0)
-        perf = self._low.llama_perf_context(ctx)
+        timings = engine.timings()
         yield Usage(
             prompt_tokens=len(tokens),
             completion_tokens=generated,
             prompt_tokens_evaluated=evaluated,
         )
-        yield Timings(
-            prompt_eval_seconds=perf.t_p_eval_ms / 1000.0,
-            prompt_eval_tokens=perf.n_p_eval,
-            generation_seconds=perf.t_eval_ms / 1000.0,
-            generated_tokens=perf.n_eval,
-        )
+        yield timings
         yield TurnDone(stop_reason)  # type: ignore[arg-type]
 
 

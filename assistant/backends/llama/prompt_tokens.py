@@ -15,9 +15,11 @@ added space) is tokenized whole every time.
 
 from __future__ import annotations
 
-import ctypes
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.backends.llama.engine import Engine
 
 _CHUNK = 4096
 _SPECIAL = (1 << 3) | (1 << 4)  # LLAMA_TOKEN_ATTR_CONTROL | LLAMA_TOKEN_ATTR_USER_DEFINED
@@ -36,12 +38,11 @@ def common_prefix(a: bytes, b: bytes) -> int:
 
 
 class PromptTokenizer:
-    def __init__(self, llama: Any, low: Any, vocab: Any) -> None:
-        self._llama = llama
-        self._low = low
-        self._vocab = vocab
+    def __init__(self, engine: Engine) -> None:
+        self._llama = engine.llama
+        self._token_attr = engine.token_attr
         self._lock = threading.Lock()
-        self._buf = ctypes.create_string_buffer(256)
+        self._piece = engine.piece_reader(special=True)  # its own buffer, used under the lock
         self._exact = True  # False once the tokens are found not to spell the text
         self._text = b""
         self._add_bos = False
@@ -73,21 +74,13 @@ class PromptTokenizer:
                 return k
         return 0
 
-    def _piece(self, token: int) -> bytes:
-        buf = self._buf
-        n = self._low.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, True)
-        if n < 0:
-            self._buf = buf = ctypes.create_string_buffer(-n)
-            n = self._low.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, True)
-        return buf.raw[:n]
-
     def _remember(self, text: bytes, add_bos: bool, tokens: list[int], keep: int) -> None:
         starts, special = self._starts[:keep], self._special[:keep]
         at = starts[-1] + len(self._piece(tokens[keep - 1])) if keep else 0
-        get_attr = self._low.llama_vocab_get_attr
+        get_attr = self._token_attr
         for i, token in enumerate(tokens[keep:], keep):
             starts.append(at)
-            attr = get_attr(self._vocab, token)
+            attr = get_attr(token)
             # A split point: a special token that takes no whitespace from the text before it.
             special.append(bool(attr & _SPECIAL) and not attr & _LSTRIP)
             if not (i == 0 and add_bos):
