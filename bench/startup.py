@@ -43,11 +43,12 @@ Bare().run(headless=True, auto_pilot=first_frame)
 """,
     "assistant": """
 import sys, time
-from assistant.cli.commands import build_parser, load_config
+from assistant.cli.commands import build_parser
+from assistant.cli.context import start
 from assistant.core.paths import Paths
 from assistant.ui.app import make_app
 
-config = load_config(Paths.resolve(), build_parser().parse_args([]))
+config = start(Paths.resolve(), build_parser().parse_args([]))  # as `assistant` does: config, log file
 
 async def first_frame(pilot):
     print(time.time(), flush=True)

@@ -26,14 +26,17 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from assistant.render import format as fmt
-from assistant.cli.bench_args import add_parser  # noqa: F401 - the subcommand's flags, kept light
+from assistant.cli.bench_args import add_parser
+from assistant.cli.context import start
 from assistant.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
-from assistant.core.backends.protocol import Backend
+from assistant.core import plugins
 from assistant.core.accounting.bench_results import BenchResult
 from assistant.core.accounting.benchmark import QUICK_RUNS, RUNS, BenchCase, bench, bench_cases
+from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.paths import Paths
+from assistant.core.store.ledger import Ledger, LedgerError
+from assistant.render import format as fmt
 
 WARMUP = 1
 
@@ -111,13 +114,11 @@ def _measure_all(
     cancel: threading.Event,
 ) -> list[BenchResult]:
     """One backend at a time, closed after its cases: two local models are never loaded at once."""
-    from assistant.core.plugins import create_backend
-
     results: list[BenchResult] = []
     for name in names:
         if cancel.is_set():
             break
-        backend: Backend = create_backend(config, name)
+        backend: Backend = plugins.create_backend(config, name)
         try:
             results += bench([backend], cases, runs, warmup=WARMUP, cancel=cancel,
                              on_progress=display.case_progress, report=display.say)  # fmt: skip
@@ -140,10 +141,7 @@ def _run_interruptible(work: threading.Thread, cancel: threading.Event) -> bool:
 
 
 def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
-    from assistant.core.store.ledger import Ledger, LedgerError
-    from assistant.core.plugins import list_backends
-
-    names = list(dict.fromkeys(args.bench_backends or [p.name for p in list_backends()]))
+    names = list(dict.fromkeys(args.bench_backends or [p.name for p in plugins.list_backends()]))
     if not names:
         print("assistant: no backend is installed", file=sys.stderr)
         return EXIT_ERROR
@@ -184,3 +182,8 @@ def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
         err.print(f"assistant: not stored: {exc}", markup=False, soft_wrap=True)
         return code or EXIT_ERROR
     return code
+
+
+def run(paths: Paths, args: argparse.Namespace) -> int:
+    """`assistant bench`, as the dispatch table runs it."""
+    return cmd_bench(start(paths, args), paths, args)

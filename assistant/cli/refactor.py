@@ -31,14 +31,20 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from assistant.render import format as fmt
+from assistant.cli.context import start
 from assistant.cli.exits import fail as _fail
-from assistant.core.session.chat import AUTO, ChatSession
+from assistant.core.backends.limits import BackendLimits
 from assistant.core.config import Config
-from assistant.core.edits.types import EditError
-from assistant.core.project import OutsideProject, find_root, typed_path
-from assistant.core.events import RouteDecided, TextDelta
+from assistant.core.edits.files import cleanup_pending
 from assistant.core.edits.refactor import Proposal, Refactorer, diff_stats, unified_diff
+from assistant.core.edits.types import EditError
+from assistant.core.edits.vcs import VcsError, Workspace
+from assistant.core.events import RouteDecided, TextDelta
+from assistant.core.paths import Paths
+from assistant.core.project import OutsideProject, find_root, typed_path
+from assistant.core.session.chat import AUTO, ChatSession
+from assistant.core.store.ledger import Ledger
+from assistant.render import format as fmt
 
 
 @dataclass
@@ -51,8 +57,6 @@ class Outcome:
 
 def _session(config: Config, root: Path) -> ChatSession:
     """`--backend NAME` fixes who proposes; the default (auto) lets the router decide."""
-    from assistant.core.store.ledger import Ledger
-
     return ChatSession(config, ledger=Ledger.open, project_root=root)
 
 
@@ -110,9 +114,6 @@ def cmd_refactor(
     config: Config, args: argparse.Namespace, *, session: ChatSession | None = None, console: Console | None = None
 ) -> int:
     """`session` and `console`: tests hand in scripted backends and a recording console."""
-    from assistant.core.edits.files import cleanup_pending
-    from assistant.core.backends.limits import BackendLimits
-
     root = session.project_root if session is not None else find_root()
     try:
         paths = project_paths(args.paths, root)
@@ -238,11 +239,19 @@ def _table(outcomes: list[Outcome]) -> Table:
 
 
 def cmd_undo(config: Config) -> int:
-    from assistant.core.edits.vcs import VcsError, Workspace
-
     try:
         said = Workspace(find_root(), dirty=config.edits.dirty).undo()  # type: ignore[arg-type]
     except VcsError as exc:
         return _fail(str(exc))
     print(said)
     return 0
+
+
+def run_refactor(paths: Paths, args: argparse.Namespace) -> int:
+    """`assistant refactor`, as the dispatch table runs it."""
+    return cmd_refactor(start(paths, args), args)
+
+
+def run_undo(paths: Paths, args: argparse.Namespace) -> int:
+    """`assistant undo`, as the dispatch table runs it."""
+    return cmd_undo(start(paths, args))

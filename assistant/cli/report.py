@@ -4,8 +4,7 @@ Formatting only: every figure comes from `assistant.core.accounting.report` and
 `assistant.core.accounting.workloads`. Tables round through `assistant.render.format`; `--json`
 carries the exact numbers, null where a figure is unknown, with its reason.
 
-`cli.build_parser` imports this module, so it imports nothing heavy at the top:
-the core and Rich are imported by the command that runs.
+Imported only when one of the two runs (see `cli.commands.COMMANDS`).
 """
 
 from __future__ import annotations
@@ -18,17 +17,25 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.cli.exits import EXIT_USAGE, HOW_TO_MEASURE, nothing_recorded
-from assistant.cli.exits import fail as _fail
-from assistant.cli.report_args import DEFAULT_SINCE, add_parsers  # noqa: F401 - add_parsers re-exported
+from assistant.cli.context import start
+from assistant.cli.exits import EXIT_USAGE, HOW_TO_MEASURE, fail as _fail, nothing_recorded
+from assistant.cli.report_args import DEFAULT_SINCE, add_parsers
+from assistant.core.accounting.cost_summary import parse_since
+from assistant.core.accounting.report import Report, build_report
+from assistant.core.accounting.workloads import (
+    PlanLimits,
+    WorkloadError,
+    builtin_workloads,
+    plan,
+    rates_from_report,
+    read_workloads,
+)
+from assistant.core.store.ledger import Ledger, LedgerError
 from assistant.render.report import print_plans, print_report
 
 if TYPE_CHECKING:
     from assistant.core.config import Config
-    from assistant.core.store.ledger import Ledger
     from assistant.core.paths import Paths
-    from assistant.core.accounting.report import Report
-
 
 
 def _bench_results(ledger: Ledger, since: float | None) -> list[Any]:
@@ -40,9 +47,6 @@ def _bench_results(ledger: Ledger, since: float | None) -> list[Any]:
 
 def _load(paths: Paths, since: float | None, machine_per_hour: float) -> Report | str:
     """The report of the ledger's turns since `since`, or why there is none."""
-    from assistant.core.store.ledger import Ledger, LedgerError
-    from assistant.core.accounting.report import build_report
-
     path = paths.ledger_file
     if not Ledger.recorded(path):
         return build_report([], machine_per_hour=machine_per_hour)
@@ -64,9 +68,6 @@ def _json(data: Any) -> None:
 
 
 def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
-    from assistant.core.accounting.cost_summary import parse_since
-    from assistant.core.store.ledger import Ledger
-
     since: float | None = None
     scope = "all turns"
     if not args.all:
@@ -96,15 +97,6 @@ def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
-    from assistant.core.accounting.workloads import (
-        PlanLimits,
-        WorkloadError,
-        builtin_workloads,
-        plan,
-        rates_from_report,
-        read_workloads,
-    )
-
     try:
         workloads = read_workloads(Path(args.workload)) if args.workload else builtin_workloads()
     except WorkloadError as exc:
@@ -116,7 +108,6 @@ def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
             return _fail(f"no workload named {args.scenario!r}: choose {names}", EXIT_USAGE)
         workloads = tuple(chosen)
     # The rates `assistant report` shows by default: those of the last 30 days.
-    from assistant.core.accounting.cost_summary import parse_since
 
     report = _load(paths, parse_since(DEFAULT_SINCE, time.time()), config.cost.local_machine_per_hour)
     if isinstance(report, str):
@@ -140,3 +131,13 @@ def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
 
 
 __all__ = ["add_parsers", "cmd_plan", "cmd_report"]
+
+
+def run_report(paths: Paths, args: argparse.Namespace) -> int:
+    """`assistant report`, as the dispatch table runs it."""
+    return cmd_report(start(paths, args), paths, args)
+
+
+def run_plan(paths: Paths, args: argparse.Namespace) -> int:
+    """`assistant plan`, as the dispatch table runs it."""
+    return cmd_plan(start(paths, args), paths, args)

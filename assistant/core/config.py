@@ -15,6 +15,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from assistant.core import accounting
+from assistant.core.atomic import write_atomic
+from assistant.core.project import expand_home
 from assistant.core.text import clean_text, named, shown
 from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
 
@@ -312,8 +315,6 @@ def _check_value(where: str, key: str, tp: Any, meta: dict[str, Any], value: Any
         value = clean_text(value)
     if meta.get("path") and value:
         try:
-            from assistant.core.project import expand_home
-
             p = Path(expand_home(value))
             exists, is_file = p.exists(), p.is_file()
         except (OSError, ValueError) as exc:  # a NUL byte, a name too long
@@ -367,13 +368,11 @@ def parse(text: str, where: str) -> Config:
 
 def _check_prices(prices: Any, where: str) -> None:
     """Price overrides are checked when read, so a typo is reported at start-up."""
-    from assistant.core.accounting.pricing import PriceError, price_table
-
     if not isinstance(prices, dict):
         raise ConfigError(f"{where}: prices: expected [prices.\"MODEL\"] tables")
     try:
-        price_table(prices, where)
-    except PriceError as exc:
+        accounting.price_table(prices, where)
+    except accounting.PriceError as exc:
         raise ConfigError(str(exc)) from None
 
 
@@ -486,8 +485,6 @@ _ANY_HEADER = re.compile(r"^\s*\[")
 def write_private(path: Path, text: str) -> None:
     """Write `text` atomically to a file only its owner can read (mode 0600):
     the config file may hold an API key."""
-    from assistant.core.atomic import write_atomic
-
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text.encode("utf-8"), mode=0o600)
 

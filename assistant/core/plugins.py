@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.core.backends.protocol import Backend, BackendFactory
+from assistant.core.backends.unavailable import UnavailableBackend
 from assistant.core.config import Config
 
 if TYPE_CHECKING:
@@ -104,8 +105,6 @@ def create_backend(config: Config, name: str | None = None) -> Backend:
     Never raises: a backend that cannot be created becomes an `UnavailableBackend`
     whose turns say why, so the app still starts.
     """
-    from assistant.core.backends.unavailable import UnavailableBackend
-
     name = name or config.general.backend
     try:
         return load_backend_factory(name)(config)

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from assistant.core.accounting.report import ACTIVE_HOURS, BENCH_RUNS, NO_QUALITY_DATA, BackendFigures, Figure, Report
+from assistant.core.accounting.workloads import SPLIT, PlanLimits, PlanRates, PlanResult
+from assistant.render import format as fmt
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from assistant.core.accounting.workloads import PlanLimits, PlanRates, PlanResult
-    from assistant.core.accounting.report import BackendFigures, Figure, Report
-
 
 def _cell(fig: Figure, show: Callable[[float], str]) -> str:
-    from assistant.render import format as fmt
-
     return fmt.DASH if fig.value is None else show(fig.value)
 
 
@@ -36,8 +34,6 @@ def _table(title: str, headers: list[str], labels: list[str]) -> Table:
 
 def _notes(report: Report) -> list[str]:
     """Why figures are missing: one line per row and reason, naming the figures."""
-    from assistant.core.accounting.report import BENCH_RUNS, NO_QUALITY_DATA
-
     lines: list[str] = []
     for row in report.rows:
         reasons: dict[str, list[str]] = {}
@@ -59,9 +55,6 @@ def _notes(report: Report) -> list[str]:
 
 
 def print_report(console: Console, report: Report, *, scope: str, reference_model: str) -> None:
-    from assistant.render import format as fmt
-    from assistant.core.accounting.report import ACTIVE_HOURS
-
     def label(row: BackendFigures) -> str:
         return f"{row.backend} · {row.model}"
 
@@ -133,9 +126,6 @@ def print_plans(
     console: Console, results: list[PlanResult], rates: PlanRates, limits: PlanLimits, *, window: str
 ) -> None:
     """The plans of `results`, with the rates (measured over the last `window`) they use."""
-    from assistant.render import format as fmt
-    from assistant.core.accounting.workloads import SPLIT
-
     def rate_text(tps: float | None, ttft: float | None) -> str:
         return f"{fmt.rate(tps)}, TTFT {fmt.seconds(ttft)}"
 

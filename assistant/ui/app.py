@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,23 +25,21 @@ from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from assistant.render import format as fmt
-from assistant.core.backends.protocol import Backend
-from assistant.core.backends.pool import BackendSource
-from assistant.core.session.chat import AUTO, ChatSession, TurnResult
-from assistant.core.config import Config
-from assistant.core.events import (
-    FallbackStarted,
-    Notice,
-    Retrying,
-    RouteDecided,
-    SessionEvent,
-    StreamEvent,
-    TextDelta,
-)
+from assistant.core import edits, plugins, store
 from assistant.core.accounting.metrics import Clock
+from assistant.core.backends.pool import BackendSource
+from assistant.core.backends.protocol import Backend
+from assistant.core.config import Config
+from assistant.core.edits.types import EditError
+from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
+from assistant.core.paths import Paths
 from assistant.core.project import find_root
+from assistant.core.session.chat import AUTO, ChatSession, TurnResult
+from assistant.core.session.compaction import CompactionError
+from assistant.core.session.turns import unavailable_reason
 from assistant.core.text import error_line
+from assistant.render import format as fmt
+from assistant.ui import screens
 from assistant.ui.commands import SlashCommandProvider
 from assistant.ui.deltas import DeltaBuffer
 from assistant.ui.frames import FramePacer
@@ -53,6 +53,7 @@ from assistant.ui.messages import (
     TurnNotice,
 )
 from assistant.ui.slash import SLASH_COMMANDS, run_slash_command
+from assistant.ui.themes import load_themes
 from assistant.ui.widgets.markdown import warm_markdown
 from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.rendered import Entry, use_code_theme
@@ -62,7 +63,6 @@ from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_m
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
-    from assistant.core.store.ledger import Ledger
     from assistant.core.edits.refactor import Proposal, Refactorer
 
 log = logging.getLogger(__name__)
@@ -129,9 +129,6 @@ class AssistantApp(App[None]):
     def _register_themes(self, chosen: str) -> None:
         """Register the shipped and the user's themes, then apply `chosen`;
         a skipped theme file or an unknown name is shown once the app runs."""
-        from assistant.core.paths import Paths
-        from assistant.ui.themes import load_themes
-
         themes, problems = load_themes(Paths.resolve().config_dir / "themes")
         for theme in themes:
             self.register_theme(theme)
@@ -164,10 +161,6 @@ class AssistantApp(App[None]):
         exit), and the traceback goes to the log file.
         (Textual calls this from its exception handler, so `sys.exc_info()` holds the
         error; tests/ui/test_input_robustness.py checks that the hook is still called.)"""
-        import sys
-
-        from assistant.core.paths import Paths
-
         error = sys.exc_info()[1] or self._exception
         log.error("unhandled error in the TUI", exc_info=error)
         what = error_line(error, 200, whole=True)
@@ -273,12 +266,8 @@ class AssistantApp(App[None]):
     def warm_backends(self) -> None:
         """Make the other candidates ready (a remote client costs no network), and
         say what to configure when nothing at all can answer."""
-        from assistant.core.session.turns import unavailable_reason
-
         session = self.session
-        from assistant.core.edits.files import cleanup_pending
-
-        cleanup_pending(self.project_root)  # temp files of an edit a crash interrupted
+        edits.cleanup_pending(self.project_root)  # temp files of an edit a crash interrupted
         # The session's own backend is being loaded by load_backend() (with a progress
         # bar); asking it here waits for that load and hears how it went.
         reasons = {name: unavailable_reason(session.pool.get(name), load=True) for name in session.candidates()}
@@ -547,22 +536,17 @@ class AssistantApp(App[None]):
     @work(thread=True, group="session", exit_on_error=False)
     def load_session(self, which: str) -> None:
         """Read a stored session (off the UI thread); the UI then shows it."""
-        import os
-
-        from assistant.core.store import sessions as session_store
-        from assistant.core.store.ledger import LedgerError
-
         ledger = self.session.ledger()
         if ledger is None:
             self.post_message(SessionLoaded(None, f"cannot resume: {self.session.ledger_error}"))
             return
         try:
-            session_id = session_store.last_session_in(ledger, os.getcwd()) if which == "last" else which
+            session_id = store.sessions.last_session_in(ledger, os.getcwd()) if which == "last" else which
             if session_id is None:
                 self.post_message(SessionLoaded(None, "no earlier session in this folder to resume"))
                 return
-            self.post_message(SessionLoaded(session_store.load(ledger, session_id)))
-        except LedgerError as exc:
+            self.post_message(SessionLoaded(store.sessions.load(ledger, session_id)))
+        except store.LedgerError as exc:
             self.post_message(SessionLoaded(None, f"cannot resume: {exc}"))
 
     async def on_session_loaded(self, message: SessionLoaded) -> None:
@@ -590,10 +574,8 @@ class AssistantApp(App[None]):
         return self.session.project_root
 
     def refactorer(self) -> Refactorer:
-        from assistant.core.edits.refactor import Refactorer
-
         if self._refactorer is None:
-            self._refactorer = Refactorer(self.session, self.project_root)
+            self._refactorer = edits.Refactorer(self.session, self.project_root)
         return self._refactorer
 
     @work(thread=True, group="turn", exit_on_error=False)
@@ -604,8 +586,6 @@ class AssistantApp(App[None]):
         self.call_from_thread(self.refresh_status)  # the session's cost includes the proposal
 
     async def on_proposal_ready(self, message: ProposalReady) -> None:
-        from assistant.ui.screens.review import ReviewScreen
-
         proposal = message.proposal
         if not proposal.ok:
             await self.add_note(f"Refactor of {proposal.path}: nothing applied: {proposal.error}", error=True)
@@ -618,12 +598,10 @@ class AssistantApp(App[None]):
                 self.refactorer().record_outcome(proposal, "rejected")
                 self.run_worker(self.add_note(f"Refactor of {proposal.path}: rejected; nothing was written."))
 
-        self.push_screen(ReviewScreen(proposal, self.refactorer().shown), reviewed)
+        self.push_screen(screens.ReviewScreen(proposal, self.refactorer().shown), reviewed)
 
     @work(thread=True, group="turn", exit_on_error=False)
     def apply_refactor(self, proposal: Proposal, chosen: dict[str, frozenset[int]]) -> None:
-        from assistant.core.edits.types import EditError
-
         paths = list(chosen)
         try:
             committed = self.refactorer().apply(proposal, chosen)
@@ -638,8 +616,6 @@ class AssistantApp(App[None]):
 
     @work(thread=True, group="turn", exit_on_error=False)
     def undo_edit(self) -> None:
-        from assistant.core.edits.types import EditError
-
         try:
             said = self.refactorer().undo()
         except EditError as exc:
@@ -649,8 +625,6 @@ class AssistantApp(App[None]):
 
     @work(thread=True, group="turn", exit_on_error=False)
     def compact_history(self) -> None:
-        from assistant.core.session.compaction import CompactionError
-
         cancel = self._cancel = threading.Event()
         try:
             text = self.session.compact(cancel)
@@ -734,13 +708,8 @@ def make_app(
 
 
 def _create_backend(config: Config, name: str | None = None) -> Backend:
-    # Imported here: reading entry points pulls in importlib.metadata (~10 ms at start-up).
-    from assistant.core.plugins import create_backend
-
-    return create_backend(config, name)
+    return plugins.create_backend(config, name)  # entry points are read when first asked for
 
 
-def _open_ledger() -> Ledger:  # imported here: sqlite3 is not needed to start
-    from assistant.core.store.ledger import Ledger
-
-    return Ledger.open()
+def _open_ledger() -> store.Ledger:
+    return store.Ledger.open()  # sqlite3 loads with the first turn, not before the first frame

@@ -17,10 +17,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from assistant.core.session.chat import AUTO
+from assistant.core import config as config_mod
+from assistant.core.backends.unavailable import UnavailableBackend
+from assistant.core.paths import Paths
 from assistant.core.plugins import create_backend, list_backends
 from assistant.core.project import OutsideProject, expand_home, typed_path
-from assistant.core.backends.unavailable import UnavailableBackend
+from assistant.core.session.chat import AUTO
+from assistant.core.session.pinned import load, path_of
+from assistant.core.window.counters import window_counter
+from assistant.ui import screens
 from assistant.ui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -148,9 +153,7 @@ async def model_command(app: AssistantApp, arg: str) -> None:
 
 
 async def cost_command(app: AssistantApp, arg: str) -> None:
-    from assistant.ui.screens.cost import CostScreen
-
-    app.push_screen(CostScreen(app.session))
+    app.push_screen(screens.CostScreen(app.session))
 
 
 async def retry_command(app: AssistantApp, arg: str) -> None:
@@ -203,8 +206,6 @@ async def compact_command(app: AssistantApp, arg: str) -> None:
 
 
 async def add_command(app: AssistantApp, arg: str) -> None:
-    from assistant.core.session.pinned import load
-
     words = typed_words(arg)
     if not words:
         await app.add_note("Usage: /add PATH… (globs allowed, e.g. src/**/*.py)", error=True)
@@ -253,9 +254,6 @@ async def drop_command(app: AssistantApp, arg: str) -> None:
 
 
 async def files_command(app: AssistantApp, arg: str) -> None:
-    from assistant.core.window.counters import window_counter
-    from assistant.core.session.pinned import path_of
-
     session = app.session
     if not session.pinned:
         await app.add_note("No pinned files: /add PATH pins one into every prompt.")
@@ -294,25 +292,18 @@ async def undo_command(app: AssistantApp, arg: str) -> None:
 
 
 async def report_command(app: AssistantApp, arg: str) -> None:
-    from assistant.ui.screens.report import ReportScreen
-
-    app.push_screen(ReportScreen(app.session))
+    app.push_screen(screens.ReportScreen(app.session))
 
 
 async def sessions_command(app: AssistantApp, arg: str) -> None:
-    from assistant.ui.screens.sessions import SessionsScreen
-
     def chosen(session_id: str | None) -> None:
         if session_id and session_id != app.session.session_id:
             app.load_session(session_id)
 
-    app.push_screen(SessionsScreen(app.session), chosen)
+    app.push_screen(screens.SessionsScreen(app.session), chosen)
 
 
 async def theme_command(app: AssistantApp, arg: str) -> None:
-    from assistant.core import config as config_mod
-    from assistant.core.paths import Paths
-
     paths = Paths.resolve()
     own = app.own_themes
     textuals = sorted(name for name in app.available_themes if name not in own)

@@ -25,6 +25,7 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+import assistant.themes as shipped
 from assistant.core.text import named, shown
 from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
 
@@ -70,8 +71,6 @@ def load_themes(user_dir: Path | None) -> tuple[list[Theme], list[str]]:
 
 
 def _shipped_files() -> list[tuple[str, Any]]:
-    import assistant.themes as shipped
-
     folder = Path(shipped.__file__).parent
     entries: Iterable[Any]
     if folder.is_dir():  # installed or editable: a plain folder, read directly, since

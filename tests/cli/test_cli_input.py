@@ -4,6 +4,7 @@ cannot answer, a broken config, a ledger that cannot be written, a full disk."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
 import hashlib
@@ -364,7 +365,7 @@ def test_stale_calibration_temps_are_removed_on_start(tmp_path: Path) -> None:
 
 def test_a_session_whose_turn_thread_raises_reports_it() -> None:
     """The worker thread hands an unexpected failure back to the main thread."""
-    from assistant.cli.commands import _run_interruptibly
+    from assistant.cli.ask import run_interruptibly as _run_interruptibly
 
     def boom() -> None:
         raise RuntimeError("in the worker")
@@ -376,12 +377,33 @@ def test_a_session_whose_turn_thread_raises_reports_it() -> None:
 def test_an_error_nothing_handled_is_one_line_with_the_log_named(monkeypatch, capsys) -> None:
     """A bug of ours must not greet a person with a traceback: one line, the details in the log."""
     import assistant.cli.commands as cli
+    import assistant.cli.routers as routers
 
     def broken(paths, args):  # noqa: ANN001, ANN202
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(cli, "cmd_routers", broken)
+    monkeypatch.setattr(routers, "cmd_routers", broken)
     assert cli.main(["routers"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("assistant: internal error: RuntimeError: boom second line") and "assistant.log" in err
+
+
+def test_every_subcommand_is_in_the_dispatch_table_and_resolves() -> None:
+    """One parser tree, one table: each subcommand the parser knows runs a function of its module."""
+    import assistant.cli.commands as cli
+
+    parser = cli.build_parser()
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
+    assert set(sub.choices) | {None} == set(cli.COMMANDS)
+    for name in cli.COMMANDS:
+        assert callable(cli.command(name))
+
+
+def test_the_command_line_imports_no_subcommand_for_help(tmp_path) -> None:  # noqa: ANN001
+    code = ("import sys, assistant.cli.commands as c\n"
+            "mods = [m for m in sys.modules if m.startswith('assistant.cli.') and m.split('.')[-1] not in "
+            "('commands', 'context', 'exits', 'bench_args', 'report_args')]\n"
+            "print(sorted(mods))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

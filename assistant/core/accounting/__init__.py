@@ -1,2 +1,11 @@
 """Measured figures and what they cost: pricing, per-turn metrics, cost summaries, the report,
-workload planning and the benchmark that feeds them."""
+workload planning and the benchmark that feeds them.
+
+Other packages read the prices' names from the package (`accounting.price_table`):
+the module loads when first used (see core/lazy.py)."""
+
+from assistant.core.lazy import exports
+
+__getattr__, __dir__ = exports(globals(), {
+    "PriceError": "pricing", "PriceTable": "pricing", "price_table": "pricing", "turn_costs": "pricing",
+})  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Union
 
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
+from assistant.core.plugins import create_backend, list_backends
 
 BackendSource = Union[Backend, Callable[[], Backend]]
 
@@ -39,7 +40,6 @@ class BackendPool:
         names = list(self._sources)
         if self._installed:
             if self._installed_names is None:  # read once: scanning package metadata takes ms
-                from assistant.core.plugins import list_backends
 
                 self._installed_names = [p.name for p in list_backends()]
             names += [name for name in self._installed_names if name not in self._sources]
@@ -65,7 +65,6 @@ class BackendPool:
     def _create(self, name: str) -> Backend:
         if self._factory is not None:
             return self._factory(self.config, name)
-        from assistant.core.plugins import create_backend
 
         return create_backend(self.config, name)
 

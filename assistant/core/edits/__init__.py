@@ -7,4 +7,13 @@ reviewed as a diff, applied atomically with byte fidelity, committed with git.
 - `files`: safe paths, faithful reading and atomic writing;
 - `vcs`: git snapshot / commit with provenance / undo (GitPython), or backups outside git;
 - `refactor`: refactor-this-file, from the routed model's proposal to the applied, committed edit.
+
+Other packages read these names from the package (`edits.Refactorer`): the
+modules load when first used (see core/lazy.py).
 """
+
+from assistant.core.lazy import exports
+
+__getattr__, __dir__ = exports(globals(), {
+    "Refactorer": "refactor", "cleanup_pending": "files", "read_file": "files",
+})  # fmt: skip

@@ -18,13 +18,21 @@ from __future__ import annotations
 
 import difflib
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.core.session.chat import ChatSession, OnEvent, TurnResult
 from assistant.core.conversation import Message
+from assistant.core.edits.files import apply_changes, read_file
+from assistant.core.edits.hunks import diff_line, select, split_lines
+from assistant.core.edits.parse import parse_edits
+from assistant.core.edits.plan import normalise_path, plan_changes, retry_message
+from assistant.core.edits.prompts import refactor_prompt
 from assistant.core.edits.types import EditError, FileChange
+from assistant.core.edits.vcs import Provenance, Workspace
+from assistant.core.session.chat import ChatSession, OnEvent, TurnResult
+from assistant.core.store.ledger import LedgerError, ProposalRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +69,6 @@ class Proposal:
 def unified_diff(change: FileChange) -> str:
     """The change as `git diff` would print it (what `git apply` and `patch` read back),
     the no-newline marker included."""
-    from assistant.core.edits.hunks import diff_line, split_lines
-
     before, after = split_lines(change.before or ""), split_lines(change.after)
     old = f"a/{change.path}" if change.before is not None else "/dev/null"
     return "".join(diff_line(line) for line in difflib.unified_diff(before, after, old, f"b/{change.path}"))
@@ -87,8 +93,6 @@ class Refactorer:
         self.config = session.config
 
     def _read(self, path: str) -> str | None:
-        from assistant.core.edits.files import read_file
-
         current = read_file(self.root, path, max_bytes=self.config.edits.max_file_bytes)
         return current.text if current is not None else None
 
@@ -107,10 +111,6 @@ class Refactorer:
     ) -> Proposal:
         """Ask for an edit of `path`; never raises for what the model or the file does.
         `named`: other files the user named, which the edit may change too."""
-        from assistant.core.edits.parse import parse_edits
-        from assistant.core.edits.plan import plan_changes, retry_message
-        from assistant.core.edits.prompts import refactor_prompt
-
         try:
             content = self._read(path)
         except EditError as exc:
@@ -168,9 +168,6 @@ class Refactorer:
     def real_path(self, path: str) -> str:
         """The root-relative file a write to `path` changes (a symlink's target), or
         `path` itself when it cannot be resolved (the write will say why)."""
-        from assistant.core.edits.plan import normalise_path
-        from assistant.core.edits.vcs import Workspace
-
         try:
             return Workspace(self.root).real_path(normalise_path(path))
         except EditError:
@@ -207,10 +204,6 @@ class Refactorer:
         ledger = self.session.ledger()
         if last is None or ledger is None:
             return
-        import time
-
-        from assistant.core.store.ledger import LedgerError, ProposalRecord
-
         try:
             ledger.record_proposal(
                 ProposalRecord(self.session.session_id, time.time(), last.backend, last.model, proposal.path, outcome)
@@ -228,10 +221,6 @@ class Refactorer:
         """Write what was accepted and commit it (a `vcs.Committed`): every file when
         `accepted` is None, the named files, or per file the chosen hunks. A new file
         nobody named is written only when chosen by name or when `allow_new`."""
-        from assistant.core.edits.files import apply_changes
-        from assistant.core.edits.hunks import select
-        from assistant.core.edits.vcs import Provenance, Workspace
-
         if accepted is None:
             changes = list(proposal.changes)
         elif isinstance(accepted, Mapping):
@@ -258,6 +247,4 @@ class Refactorer:
         return committed
 
     def undo(self) -> str:
-        from assistant.core.edits.vcs import Workspace
-
         return Workspace(self.root, dirty=self.config.edits.dirty).undo()  # type: ignore[arg-type]

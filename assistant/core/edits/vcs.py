@@ -39,7 +39,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.core.atomic import write_atomic
+from assistant.core.edits.files import locked_file, resolve
 from assistant.core.edits.types import EditError, FileChange
+from assistant.core.paths import Paths
 
 if TYPE_CHECKING:
     from git import Commit, Repo
@@ -199,8 +201,6 @@ class Workspace:
     @property
     def backups_dir(self) -> Path:
         if self._backups_dir is None:
-            from assistant.core.paths import Paths
-
             self._backups_dir = Paths.resolve().data_dir / "backups"
         return self._backups_dir
 
@@ -218,8 +218,6 @@ class Workspace:
     def real_path(self, path: str) -> str:
         """`path` (relative to the root) with every symlink followed, relative to the root:
         the file a write through `path` changes. UnsafePath when that is outside."""
-        from assistant.core.edits.files import resolve
-
         real = resolve(self.root, path)
         return real.relative_to(os.path.realpath(self.root)).as_posix()
 
@@ -317,8 +315,6 @@ class _Git:
     def exclusive(self) -> Iterator[None]:
         """This repository's apply lock, held from the checks before an edit (or an undo)
         to its commit: `Workspace` takes it around `apply` and `undo`."""
-        from assistant.core.edits.files import locked_file
-
         with locked_file(Path(self.repo.git_dir) / APPLY_LOCK, APPLY_WAIT_S) as held:
             if not held:
                 raise VcsError(

@@ -30,6 +30,7 @@ from importlib.metadata import EntryPoint  # noqa: TC003 - a type only
 from pathlib import Path
 from typing import Any
 
+import assistant
 from assistant.core.config import Config
 from assistant.core.paths import Paths
 from assistant.core.plugins import group_entry_points, load_plugin, one_line
@@ -51,8 +52,6 @@ def plugin_dirs(config: Config) -> list[Path]:
     """The folders searched for plugin files, in order: the user's (which may
     not exist yet), then the app checkout's `plugins/` when there is one. The
     user's comes first so that a copied and edited example replaces the original."""
-    import assistant
-
     user = (
         Path(config.router.plugins_dir).expanduser()
         if config.router.plugins_dir

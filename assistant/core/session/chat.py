@@ -24,25 +24,29 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.core import store
+from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
 from assistant.core.backends.pool import BackendPool, BackendSource, window_budget
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.events import Notice, RouteDecided, Usage
-from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
 from assistant.core.project import find_root
+from assistant.core.routing.protocol import RouteDecision, Router, TurnKind, TurnRequest
+from assistant.core.session.compaction import summarize_exchanges
 from assistant.core.session.persistence import ChatPersistence, ChatState
+from assistant.core.session.pinned import path_of
 from assistant.core.session.recorder import TurnRecorder
 from assistant.core.session.route import SessionRouter
 from assistant.core.session.runner import AUTO, OnEvent, TurnRunner
 from assistant.core.session.turns import TurnResult, unavailable_reason
+from assistant.core.session.user_input import mentioned_files, parse_turn
+from assistant.core.window.counters import window_counter
+from assistant.core.window.sliding import Assembly, ContextTooLarge, SlidingWindow
 
-if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
+if TYPE_CHECKING:
     from assistant.core.accounting.pricing import PriceTable
-    from assistant.core.routing.protocol import RouteDecision, Router, TurnKind, TurnRequest
-    from assistant.core.store.ledger import Ledger
     from assistant.core.store.sessions import StoredSession
-    from assistant.core.window.sliding import Assembly, ContextTooLarge, SlidingWindow
 
 __all__ = ["AUTO", "SUMMARY_HEADER", "ChatSession", "OnEvent", "TurnResult"]
 
@@ -58,7 +62,7 @@ class ChatSession:
         backend: Backend | None = None,
         clock: Clock = time.monotonic,
         *,
-        ledger: Callable[[], Ledger] | None = None,
+        ledger: Callable[[], store.Ledger] | None = None,
         backends: Mapping[str, BackendSource] | None = None,
         fallback: BackendSource | None = None,
         router: Router | None = None,
@@ -100,9 +104,7 @@ class ChatSession:
     @property
     def session_id(self) -> str:
         if self._session_id is None:
-            from assistant.core.store.ledger import new_session_id
-
-            self._session_id = new_session_id()
+            self._session_id = store.new_session_id()
         return self._session_id
 
     # -- what the UI and the CLI read (each collaborator owns its part) ----------------
@@ -128,7 +130,7 @@ class ChatSession:
     def ledger_error(self, value: str | None) -> None:
         self.recorder.error = value
 
-    def ledger(self) -> Ledger | None:
+    def ledger(self) -> store.Ledger | None:
         """The ledger, opened on first use (off the UI thread); None when it cannot be."""
         return self.recorder.ledger()
 
@@ -253,9 +255,6 @@ class ChatSession:
     def window(self, name: str) -> SlidingWindow:
         """The backend's sliding window; rebuilt (same start) when its counter
         changes kind (a local model that was not loaded is now)."""
-        from assistant.core.window.counters import window_counter
-        from assistant.core.window.sliding import SlidingWindow
-
         backend = self.pool.get(name)
         exact = backend.loaded or not backend.capabilities.local
         window = self.windows.get(name)
@@ -278,8 +277,6 @@ class ChatSession:
         """Ready every candidate's token counter now: the first turn counts its prompt
         for each (to route it and price it), and loading tiktoken's tables alone took
         0.4 s of that turn's time to first token."""
-        from assistant.core.window.counters import window_counter
-
         probe = Message("user", "")
         for name in self.candidates():  # the counters, not the windows: a turn may be making those
             window_counter(self.pool.get(name)).message_tokens(probe)
@@ -288,8 +285,6 @@ class ChatSession:
         return Message("system", self.system_prompt) if self.system_prompt else None
 
     def assemble(self, name: str, current: Message) -> Assembly | ContextTooLarge:
-        from assistant.core.window.sliding import ContextTooLarge
-
         try:
             assembly = self.window(name).assemble(self._system(), self.pinned, self.exchanges, current)
         except ContextTooLarge as exc:
@@ -332,9 +327,6 @@ class ChatSession:
         A backend that must be loaded first is loaded in this call (the UI and
         `ask` load ahead, so that the load is not counted in the turn's time).
         """
-        from assistant.core.routing.protocol import TurnRequest
-        from assistant.core.session.user_input import mentioned_files, parse_turn
-
         parsed = parse_turn(text, self.pool.names())
         files = tuple(dict.fromkeys([*self.pinned_files(), *mentioned_files(parsed.text, self.project_root)]))
         request = TurnRequest(
@@ -377,8 +369,6 @@ class ChatSession:
         `messages` may depend on the backend (a callable of its name): a prompt
         format some models handle better. The whole prompt must fit the backend's
         context minus its answer's reserve."""
-        from assistant.core.routing.protocol import TurnRequest
-
         build = messages if callable(messages) else (lambda name: messages)
         last = build(self.candidates(forced)[0])[-1]
         request = TurnRequest(last.content, kind, files, frozenset(), forced, forced_by=forced_by)
@@ -390,9 +380,6 @@ class ChatSession:
         return replace(result, decision=decision, question=last.content)
 
     def _fit_task(self, name: str, messages: Sequence[Message]) -> Assembly | ContextTooLarge:
-        from assistant.core.window.counters import window_counter
-        from assistant.core.window.sliding import Assembly, ContextTooLarge
-
         backend = self.pool.get(name)
         count = window_counter(backend).prompt_tokens(messages)
         reserved = self.config.local.max_tokens if backend.capabilities.local else self.config.claude.max_tokens
@@ -407,8 +394,6 @@ class ChatSession:
 
     def pinned_files(self) -> list[str]:
         """Paths of the pinned files (`/add`)."""
-        from assistant.core.session.pinned import path_of
-
         return [path for m in self.pinned if (path := path_of(m)) is not None]
 
     def pin(self, path: str, message: Message) -> None:
@@ -418,8 +403,6 @@ class ChatSession:
         self.persist_history()
 
     def unpin(self, path: str) -> bool:
-        from assistant.core.session.pinned import path_of
-
         kept = [m for m in self.pinned if path_of(m) != path]
         found = len(kept) != len(self.pinned)
         self.pinned = kept
@@ -451,8 +434,6 @@ class ChatSession:
 
     def compact(self, cancel: threading.Event, summarizer: str = "local") -> str:
         """Summarise the turns the window dropped into one pinned message."""
-        from assistant.core.session.compaction import summarize_exchanges
-
         name = self.last_backend or self.backend.name
         window = self.windows.get(name)
         dropped = window.start if window else 0

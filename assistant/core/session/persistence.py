@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assistant.core import store
 from assistant.core.conversation import Exchange, Message
 from assistant.core.session.recorder import TurnRecorder
 
@@ -58,7 +59,6 @@ class ChatPersistence:
         sessions = self._sessions()
         if sessions is None:
             return
-        from assistant.core.store.ledger import LedgerError
 
         try:
             self.ensure_session_row("", exchanges)
@@ -66,7 +66,7 @@ class ChatPersistence:
             self._stored.append(item)
             sessions.append_exchange(self.recorder.ledger(), self._session_id(), item)
             self._save_state(sessions, state)
-        except LedgerError as exc:
+        except store.LedgerError as exc:
             self.recorder.error = str(exc)
 
     def save_history(self, exchanges: Sequence[Exchange], state: ChatState) -> None:
@@ -74,14 +74,13 @@ class ChatPersistence:
         sessions = self._sessions()
         if sessions is None or not self._row_written:
             return
-        from assistant.core.store.ledger import LedgerError
 
         kept = {id(item.exchange): item for item in self._stored}
         try:
             items = [kept.get(id(e)) or sessions.StoredExchange(e) for e in exchanges]
             sessions.replace_exchanges(self.recorder.ledger(), self._session_id(), items)
             self._save_state(sessions, state)
-        except LedgerError as exc:
+        except store.LedgerError as exc:
             self.recorder.error = str(exc)
 
     def resumed(self, stored: StoredSession) -> None:
@@ -93,9 +92,8 @@ class ChatPersistence:
     def _sessions(self):  # noqa: ANN202 - the store's sessions module, or None without a ledger
         if not self.enabled or self.recorder.ledger() is None:
             return None
-        from assistant.core.store import sessions
 
-        return sessions
+        return store.sessions
 
     def _save_state(self, sessions, state: ChatState) -> None:  # noqa: ANN001 - the store's sessions module
         sessions.save_state(

@@ -12,6 +12,7 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.core import edits
 from assistant.core.conversation import Message
 from assistant.core.edits.types import EditError
 
@@ -50,12 +51,10 @@ def expand(root: Path, patterns: list[str]) -> list[str]:
 
 def load(root: Path, patterns: list[str], max_bytes: int) -> tuple[list[Pinned], list[tuple[str, str]]]:
     """(files to pin, (path, why refused) for the others)."""
-    from assistant.core.edits.files import read_file
-
     pinned, refused = [], []
     for path in expand(root, patterns):
         try:
-            current = read_file(root, path, max_bytes=max_bytes)
+            current = edits.read_file(root, path, max_bytes=max_bytes)
         except EditError as exc:
             refused.append((path, str(exc)))
             continue

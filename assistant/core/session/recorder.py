@@ -9,40 +9,38 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from assistant.core import routing, store
 from assistant.core.config import Config
 from assistant.core.session.turns import TurnResult, turn_record
 
-if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
+if TYPE_CHECKING:
     from assistant.core.backends.protocol import Backend
     from assistant.core.routing.protocol import Estimate, Measured
-    from assistant.core.store.ledger import Ledger, TurnRecord
 
 log = logging.getLogger(__name__)
 
 
 class TurnRecorder:
-    def __init__(self, config: Config, factory: Callable[[], Ledger] | None, wall_clock: Callable[[], float]) -> None:
+    def __init__(self, config: Config, factory: Callable[[], store.Ledger] | None, wall_clock: Callable[[], float]) -> None:
         self.config = config
         self.wall_clock = wall_clock
         self._factory = factory
-        self._ledger: Ledger | None = None
+        self._ledger: store.Ledger | None = None
         self._lock = threading.Lock()  # the turn's worker and the /cost screen both open it
         #: Why the last ledger write failed (None when it worked); the UI says it once.
         self.error: str | None = None
-        self._measured: dict[tuple[str, str], list[TurnRecord]] = {}
+        self._measured: dict[tuple[str, str], list[store.TurnRecord]] = {}
         self._day_spent: float | None = None
         #: Called before a turn is first recorded (the session's row must exist).
         self.before_first_record: Callable[[str], None] = lambda question: None
 
-    def ledger(self) -> Ledger | None:
+    def ledger(self) -> store.Ledger | None:
         """The ledger, opened on first use (off the UI thread); None when it cannot be."""
         with self._lock:
             if self._ledger is None and self._factory is not None:
-                from assistant.core.store.ledger import LedgerError
-
                 try:
                     self._ledger = self._factory()
-                except LedgerError as exc:
+                except store.LedgerError as exc:
                     self.error = str(exc)
                     self._factory = None  # said once; not tried again every turn
             return self._ledger
@@ -69,47 +67,38 @@ class TurnRecorder:
         ledger = self.ledger()
         if ledger is None:
             return
-        from assistant.core.store.ledger import LedgerError
 
         try:
             self.before_first_record(result.question)
             ledger.record_turn(record)
             self.error = None
-        except LedgerError as exc:
+        except store.LedgerError as exc:
             log.warning("turn not recorded: %s", exc)
             self.error = str(exc)
 
     def measured(self, backend: Backend) -> Measured:
         """The backend's model's recent measured turns (read from the ledger once)."""
-        from assistant.core.routing.profiles import measured
-
         key = (backend.name, backend.model_name)
         if key not in self._measured:
             ledger = self.ledger()
-            records: list[TurnRecord] = []
+            records: list[store.TurnRecord] = []
             if ledger is not None:
-                from assistant.core.store.ledger import LedgerError
-
                 try:
                     records = ledger.recent(*key, limit=self.config.router.measured_turns)
-                except LedgerError as exc:
+                except store.LedgerError as exc:
                     self.error = str(exc)
             self._measured[key] = records
-        return measured(self._measured[key])
+        return routing.measured(self._measured[key])
 
     def day_spent(self) -> float:
         """Dollars spent since local midnight: read from the ledger once, then kept up."""
         if self._day_spent is None:
-            from assistant.core.routing.profiles import local_midnight
-
             self._day_spent = 0.0
             ledger = self.ledger()
             if ledger is not None:
-                from assistant.core.store.ledger import LedgerError
-
                 try:
-                    self._day_spent = ledger.spent_since(local_midnight(self.wall_clock()))
-                except LedgerError as exc:
+                    self._day_spent = ledger.spent_since(routing.local_midnight(self.wall_clock()))
+                except store.LedgerError as exc:
                     self.error = str(exc)
         return self._day_spent
 

@@ -10,14 +10,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.core import routing
 from assistant.core.backends.pool import BackendPool
 from assistant.core.config import Config
+from assistant.core.routing.protocol import RouteContext, RouteDecision, Router, TurnRequest
 from assistant.core.session.recorder import TurnRecorder
 from assistant.core.session.runner import AUTO, TurnRunner
 from assistant.core.session.turns import unavailable_reason
 
-if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
-    from assistant.core.routing.protocol import RouteDecision, Router, TurnRequest
+if TYPE_CHECKING:
     from assistant.core.window.sliding import Assembly, ContextTooLarge
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,7 @@ class SessionRouter:
 
     def router(self) -> Router:
         if self._router is None:
-            from assistant.core.routing.chain import build_chain
-
-            self._router, problems = build_chain(self.config, self.project_root)
+            self._router, problems = routing.build_chain(self.config, self.project_root)
             self._problems = list(problems)
         return self._router
 
@@ -64,18 +63,15 @@ class SessionRouter:
         self, request: TurnRequest, candidates: list[str], mode: str, fit: Fit
     ) -> tuple[RouteDecision, dict[str, Assembly | ContextTooLarge]]:
         """Fit the turn into every candidate's window and ask the router."""
-        from assistant.core.routing.profiles import budget_state, profile
-        from assistant.core.routing.protocol import RouteContext
-
         windows: dict[str, Assembly | ContextTooLarge] = {}
         profiles = []
         for name in candidates:
             backend = self.pool.get(name)
             windows[name] = window = fit(name)
             measured = self.recorder.measured(backend)
-            found = profile(backend, window, measured, self.runner.prices, self.config, unavailable=unavailable_reason(backend))
+            found = routing.profile(backend, window, measured, self.runner.prices, self.config, unavailable=unavailable_reason(backend))
             profiles.append(replace(found, name=name))
-        budget = budget_state(self.config, self.runner.totals.cost, self.recorder.day_spent())
+        budget = routing.budget_state(self.config, self.runner.totals.cost, self.recorder.day_spent())
         context = RouteContext(tuple(profiles), budget)
         if mode != AUTO and request.forced is None:
             request = replace(request, forced=mode, forced_by=f"/model {mode}")
@@ -91,8 +87,6 @@ class SessionRouter:
         return decision, windows
 
     def _rules(self) -> Router:
-        from assistant.core.routing.chain import default_router
-
         if self._default is None:
-            self._default = default_router(self.config, self.project_root)
+            self._default = routing.default_router(self.config, self.project_root)
         return self._default

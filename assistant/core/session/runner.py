@@ -12,19 +12,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from assistant.core import accounting
+from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
 from assistant.core.backends.pool import BackendPool
-from assistant.core.backends.protocol import Backend
+from assistant.core.backends.protocol import Backend, load_failure
 from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, FallbackStarted, SessionEvent, StreamEvent, TextDelta, TurnDone, Usage
-from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
 from assistant.core.session.recorder import TurnRecorder
 from assistant.core.session.turns import TurnResult, events, unavailable_reason
+from assistant.core.window.sliding import Assembly, ContextTooLarge
 
-if TYPE_CHECKING:  # imported when the first turn needs them, not at start-up
-    from assistant.core.accounting.pricing import PriceTable
+if TYPE_CHECKING:
     from assistant.core.routing.protocol import RouteDecision
-    from assistant.core.window.sliding import Assembly, ContextTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class TurnRunner:
         self.clock = clock
         self.wall_clock = wall_clock
         self.totals = SessionTotals()
-        self._prices: PriceTable | None = None
+        self._prices: accounting.PriceTable | None = None
         #: The attempt in progress, for live figures; read from other threads.
         self.current: TurnMetrics | None = None
         self.current_backend: Backend | None = None
@@ -69,20 +69,16 @@ class TurnRunner:
     # -- what a turn costs ---------------------------------------------------------
 
     @property
-    def prices(self) -> PriceTable:
+    def prices(self) -> accounting.PriceTable:
         if self._prices is None:
-            from assistant.core.accounting.pricing import price_table
-
-            self._prices = price_table(self.config.prices)
+            self._prices = accounting.price_table(self.config.prices)
         return self._prices
 
     def costs(
         self, backend: Backend, usage: Usage | None, elapsed: float, billed: bool
     ) -> tuple[float | None, float | None]:
         """(cost, counterfactual cost on the reference Claude model) of a turn."""
-        from assistant.core.accounting.pricing import turn_costs
-
-        return turn_costs(
+        return accounting.turn_costs(
             self.prices,
             local=backend.capabilities.local,
             model=(usage.model if usage and usage.model else backend.model_name),
@@ -113,8 +109,6 @@ class TurnRunner:
     ) -> TurnResult:
         """The decided backend answers; when it fails before any text, the next
         allowed candidate does. Every attempt is recorded."""
-        from assistant.core.window.sliding import ContextTooLarge
-
         first: TurnResult | None = None
         result: TurnResult | None = None
         for name in self._order(decision, windows):
@@ -195,7 +189,6 @@ class TurnRunner:
         emit: OnEvent,
     ) -> TurnResult:
         if not backend.loaded:  # before the turn's clock starts: loading is not answering
-            from assistant.core.backends.protocol import load_failure
 
             with self.state_lock:  # two batch workers must not load one model twice
                 load_failure(backend)  # a failure is said again by the backend's own stream

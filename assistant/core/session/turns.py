@@ -8,14 +8,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.core.backends.protocol import Backend
+from assistant.core import store
+from assistant.core.accounting.metrics import TurnStats
+from assistant.core.backends.protocol import Backend, BackendUnavailable
+from assistant.core.backends.unavailable import UnavailableBackend
 from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent, Usage
-from assistant.core.accounting.metrics import TurnStats
 
 if TYPE_CHECKING:
-    from assistant.core.store.ledger import TurnRecord
     from assistant.core.routing.protocol import RouteDecision
 
 Outcome = str  # "ok" | "cancelled" | "interrupted" | "error"
@@ -53,9 +54,6 @@ def unavailable_reason(backend: Backend, *, load: bool = False) -> str:
     """Why `backend` cannot take a turn now ("" when it can). A local model that is
     not loaded yet counts as available (it loads when chosen); a remote one is
     loaded here, which costs no network."""
-    from assistant.core.backends.protocol import BackendUnavailable
-    from assistant.core.backends.unavailable import UnavailableBackend
-
     if isinstance(backend, UnavailableBackend):
         return backend.reason
     if backend.loaded:
@@ -79,11 +77,9 @@ def turn_record(
     config: Config,
     decided_by: str = "",
     estimate=None,  # noqa: ANN001 - an Estimate or None
-) -> TurnRecord:
-    from assistant.core.store.ledger import TurnRecord
-
+) -> store.TurnRecord:
     s, u = result.stats, result.usage
-    return TurnRecord(
+    return store.TurnRecord(
         session_id=session_id,
         started_at=started_at,
         backend=result.backend,

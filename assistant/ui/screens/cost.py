@@ -16,6 +16,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+from assistant.core.accounting.cost_summary import summarize
+from assistant.core.store.ledger import LedgerError
+from assistant.render.cost import cost_table
 
 if TYPE_CHECKING:
     from assistant.core.session.chat import ChatSession
@@ -69,10 +72,6 @@ class CostScreen(ModalScreen[None]):
 
 
 def summary_renderable(session: ChatSession, *, width: int) -> RenderableType:
-    from assistant.core.accounting.cost_summary import summarize
-    from assistant.core.store.ledger import LedgerError
-    from assistant.render.cost import cost_table
-
     ledger = session.ledger()
     if ledger is None:
         reason = session.ledger_error or "no ledger"

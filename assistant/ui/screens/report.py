@@ -16,6 +16,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Sparkline, Static
+from assistant.core.accounting.report import build_report
+from assistant.core.store.ledger import LedgerError
+from assistant.render.report import print_report
 
 if TYPE_CHECKING:
     from assistant.core.session.chat import ChatSession
@@ -52,10 +55,6 @@ class ReportScreen(ModalScreen[None]):
 
     @work(thread=True, exit_on_error=False)
     def load(self, width: int) -> None:
-        from assistant.core.store.ledger import LedgerError
-        from assistant.core.accounting.report import build_report
-        from assistant.render.report import print_report
-
         ledger = self.session.ledger()
         if ledger is None:
             self.app.call_from_thread(self._show, f"The ledger cannot be read: {self.session.ledger_error}", {})

@@ -13,10 +13,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
+from assistant.core.store import sessions as session_store
+from assistant.core.store.ledger import Ledger, LedgerError
+from assistant.render import format as fmt
 
 if TYPE_CHECKING:
     from assistant.core.session.chat import ChatSession
-    from assistant.core.store.ledger import Ledger
 
 
 class SessionsScreen(ModalScreen[str | None]):
@@ -55,15 +57,11 @@ class SessionsScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def refresh_list(self, search: str) -> None:
-        from assistant.core.store import sessions as session_store
-
         ledger = self.session.ledger()
         found = session_store.listing(ledger, search) if ledger is not None else []
         self.app.call_from_thread(self._show, found)
 
     def _show(self, found: list) -> None:
-        from assistant.render import format as fmt
-
         if not self.is_attached:  # closed while the ledger was read
             return
         table = self.query_one(DataTable)
@@ -84,8 +82,6 @@ class SessionsScreen(ModalScreen[str | None]):
     @on(Input.Submitted, "#sessions-search")
     def submitted(self, event: Input.Submitted) -> None:
         if self._renaming is not None:
-            from assistant.core.store import sessions as session_store
-
             if self._change("rename", lambda ledger: session_store.rename(ledger, self._renaming, event.value.strip())):
                 self.app.notify(f"Renamed session {self._renaming}.")
             self._renaming = None
@@ -118,8 +114,6 @@ class SessionsScreen(ModalScreen[str | None]):
         field.focus()
 
     def action_delete(self) -> None:
-        from assistant.core.store import sessions as session_store
-
         chosen = self.selected()
         if chosen is None or chosen == self.session.session_id:
             self.app.notify("This is the session in use: it cannot be deleted.", severity="warning")
@@ -131,8 +125,6 @@ class SessionsScreen(ModalScreen[str | None]):
     def _change(self, doing: str, change: Callable[[Ledger], None]) -> bool:
         """Apply `change` to the ledger; a ledger that cannot be opened or written is
         one line in a toast, and the screen stays."""
-        from assistant.core.store.ledger import LedgerError
-
         ledger = self.session.ledger()
         if ledger is None:
             self.app.notify(f"Cannot {doing} the session: {self.session.ledger_error or 'no ledger'}", severity="error")

@@ -1,0 +1,133 @@
+"""`assistant ask`: one question answered on stdout, its figures on stderr;
+Ctrl+C ends the turn as Esc does in the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from assistant.cli.context import start
+from assistant.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE, fail
+from assistant.core import plugins
+from assistant.core.backends.protocol import BackendUnavailable
+from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
+from assistant.core.paths import Paths
+from assistant.core.routing.protocol import QUALITY
+from assistant.core.session.chat import AUTO, ChatSession
+from assistant.core.store.ledger import Ledger
+from assistant.core.text import clean_text, decode_bytes, one_line
+from assistant.render.format import answer_label, route_badge, turn_summary
+
+T = TypeVar("T")
+
+
+def _read_question(args: argparse.Namespace) -> str:
+    """The question as text, whatever bytes it came as: argv words (decoded by
+    Python with surrogateescape) and piped stdin (read as bytes) both turn what is
+    not UTF-8 into U+FFFD, so nothing downstream (the ledger, the API) meets a
+    lone surrogate."""
+    if args.question:
+        return clean_text(" ".join(args.question))
+    stdin = sys.stdin
+    if stdin is None or stdin.isatty():
+        return ""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:
+        return decode_bytes(buffer.read())
+    return clean_text(stdin.read())
+
+
+def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
+    config = start(paths, args)
+    question = _read_question(args).strip()
+    if not question:
+        return fail("no question: pass it as an argument or pipe it on stdin", EXIT_USAGE)
+    
+
+    if config.general.backend == AUTO:
+        backend = None  # the router chooses; the chosen backend loads before its turn starts
+    else:
+        backend = plugins.create_backend(config)
+        try:
+            backend.load()
+        except BackendUnavailable as exc:
+            if backend.capabilities.local or not config.claude.fallback_to_local:
+                return fail(str(exc))
+            # A remote backend that cannot start: the turn falls back to the local model.
+    # A fixed remote backend falls back to the local model as in the TUI
+    # (`claude.fallback_to_local`): the session needs the local one to hand.
+    fallback = None if backend is None or backend.capabilities.local else (lambda: plugins.create_backend(config, "local"))
+    session = ChatSession(config, backend, ledger=Ledger.open, fallback=fallback)
+    out = sys.stdout
+
+    def on_event(event: StreamEvent | SessionEvent) -> None:
+        if isinstance(event, TextDelta):
+            if event.text:
+                out.write(event.text)
+                out.flush()
+        elif isinstance(event, Retrying):
+            print(f"assistant: {event.reason} Retrying in {event.wait_seconds:.1f} s.", file=sys.stderr)
+        elif isinstance(event, FallbackStarted):
+            print(f"assistant: {event.reason} Answering with {event.to_backend} instead.", file=sys.stderr)
+        elif isinstance(event, Notice):
+            print(f"assistant: {event.text}", file=sys.stderr)
+        elif isinstance(event, RouteDecided) and args.why:
+            print(f"route: {route_badge(event.decision)}", file=sys.stderr)
+
+    cancel = threading.Event()
+    flags = frozenset({QUALITY}) if args.quality else frozenset()
+    try:
+        result, interrupted = run_interruptibly(
+            lambda: session.run_turn(question, cancel, on_event, kind=args.kind, flags=flags), cancel
+        )
+    finally:
+        session.close()
+    if result.text and not result.text.endswith("\n"):
+        out.write("\n")
+        out.flush()
+    if result.text or result.error is None:  # a turn that never started has nothing to measure
+        print(f"{answer_label(result.backend, result.model, result.fallback_from)} · {turn_summary(result)}", file=sys.stderr)
+    if session.ledger_error:
+        print(f"assistant: cost not recorded: {one_line(session.ledger_error)}", file=sys.stderr)
+    if interrupted:
+        return fail("cancelled (Ctrl+C); the partial answer is recorded", EXIT_INTERRUPTED)
+    if result.error is not None:
+        return fail(result.error.message)
+    return 0
+
+
+def run_interruptibly(run: Callable[[], T], cancel: threading.Event) -> tuple[T, bool]:
+    """`run()` in a worker thread, and whether Ctrl+C stopped it.
+
+    Python raises KeyboardInterrupt in the main thread only; the turn runs in a
+    worker, so Ctrl+C lands here, sets `cancel`, and the turn ends the way the
+    TUI's Esc ends it (cancelled, the partial answer kept and recorded in the
+    ledger). A second Ctrl+C while it winds down leaves at once.
+    """
+    outcome: dict[str, Any] = {}
+    done = threading.Event()  # not Thread.join: an interrupted join can wrongly report the thread ended
+
+    def work() -> None:
+        try:
+            outcome["result"] = run()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="ask-turn", daemon=True).start()
+    interrupted = False
+    while not done.is_set():
+        try:
+            done.wait(0.2)
+        except KeyboardInterrupt:
+            if interrupted:
+                raise
+            interrupted = True
+            cancel.set()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"], interrupted
