@@ -73,7 +73,7 @@ non-streaming request, a ``Stall`` delays the whole response, an ``ErrorEvent`` 
 the matching HTTP error, a ``Drop`` closes the connection without a response, and
 ``NoMessageStop`` is a normal reply.
 
-What anthropic 2.14 (httpx2 transport) raises, as pinned by tests/unit/test_fake_anthropic.py:
+What anthropic 2.14 (httpx2 transport) raises, as pinned by tests/backends/claude/test_fake_anthropic.py:
 429 -> ``RateLimitError`` (``exc.response.headers["retry-after"]``), 529 -> ``OverloadedError``
 (a subclass of ``InternalServerError``), 500 -> ``InternalServerError``, 401 ->
 ``AuthenticationError``, closed port -> ``APIConnectionError``; while iterating a stream:

@@ -15,7 +15,7 @@ from assistant.cli import report as report_cli
 from assistant.core.config import Config
 from assistant.core.store.ledger import LEDGER_FILE, Ledger
 from assistant.core.paths import Paths
-from tests.unit.test_report import RECORDS, bench
+from tests.core.accounting.test_report import RECORDS, bench
 
 approx = pytest.approx
 NOW = time.time() - 3600  # within the default scope (the last 30 days)

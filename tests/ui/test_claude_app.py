@@ -9,7 +9,7 @@ from assistant.core.config import Config
 from assistant.core.events import Retrying
 from assistant.ui.app import make_app
 from assistant.ui.messages import TurnFinished, TurnNotice
-from tests.claude.conftest import claude_config
+from tests.backends.claude.conftest import claude_config
 from tests.fake_anthropic import OVERLOADED, RATE_LIMITED, Answer, Drop, FakeAnthropic
 from tests.ui.helpers import entries, send, status_text, transcript_text, wait_for
 

@@ -11,7 +11,7 @@ import pytest
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
 from assistant.ui.app import make_app
-from tests.edits.gitrepo import make_repo
+from tests.core.edits.gitrepo import make_repo
 from tests.ui.helpers import send, transcript_text, wait_for
 
 

@@ -11,8 +11,8 @@ import pytest
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
 from assistant.ui.app import make_app
-from tests.edits.gitrepo import git, make_repo
-from tests.edits.test_refactor_flow import CALC, GOOD
+from tests.core.edits.gitrepo import git, make_repo
+from tests.core.edits.test_refactor_flow import CALC, GOOD
 from tests.ui.helpers import send, transcript_text, wait_for
 
 

@@ -7,7 +7,7 @@ evaluation that a cancel stops inside its decode. All of that needs
 llama-cpp-python's private attributes and its C API's bindings
 (`llama_cpp.llama_cpp`); they are used here and nowhere else, so a new release
 that moves one breaks this module only. The names are listed below, and
-tests/model/test_llama_private_api.py checks each against the installed
+tests/backends/llama/test_private_api.py checks each against the installed
 release, and that this module uses no other.
 
 `llama_cpp` is imported inside the functions, never at import time, so the app

@@ -27,7 +27,7 @@ from assistant.core.accounting.workloads import (
     read_workloads,
 )
 from assistant.core.accounting.report import build_report
-from tests.unit.test_report import RECORDS
+from tests.core.accounting.test_report import RECORDS
 
 approx = pytest.approx
 

@@ -18,7 +18,7 @@ from assistant.core.config import Config
 from assistant.core.events import BackendError
 from assistant.core.store.ledger import Ledger
 from assistant.cli.refactor import cmd_refactor, cmd_undo
-from tests.edits.gitrepo import git, make_repo
+from tests.core.edits.gitrepo import git, make_repo
 
 
 def config() -> Config:

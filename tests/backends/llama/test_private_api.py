@@ -2,7 +2,7 @@
 
 assistant/backends/llama/engine.py holds every one of them (the lean eval/sample
 loop, the KV-cache surgery of a sliding window, the load progress, the abort
-callback) and lists them by name beside the code; tests/unit/test_llama_one_house.py
+callback) and lists them by name beside the code; tests/backends/llama/test_private_access.py
 checks that the list is what engine.py uses and that no other module of the
 backend reaches past the public API. bench/probe times `LlamaContext.decode`.
 pyproject.toml pins llama-cpp-python to the release these are checked on; this
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.model
 
 
 def test_the_installed_release_is_the_pinned_one() -> None:
-    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[3] / "pyproject.toml").read_text())
     [pin] = [d for d in pyproject["project"]["dependencies"] if d.startswith("llama-cpp-python")]
     assert pin == f"llama-cpp-python=={version('llama-cpp-python')}", pin
 

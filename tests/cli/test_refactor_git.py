@@ -26,7 +26,7 @@ from assistant.core.edits.vcs import Provenance, VcsError, Workspace
 from assistant.core.store.ledger import Ledger
 from assistant.core.edits.refactor import Refactorer
 from assistant.cli.refactor import cmd_refactor, cmd_undo
-from tests.edits.gitrepo import git, make_repo
+from tests.core.edits.gitrepo import git, make_repo
 
 PROV = Provenance("local", "scripted-model", 0.0, "tidy")
 

@@ -4,7 +4,7 @@ The fake Messages API (tests/fake_anthropic.py) sends `Raw` responses built here
 garbage and unknown SSE events, invalid JSON, truncated streams, usage figures
 that are negative, huge, NaN or not numbers, error bodies of any text or bytes,
 wrong content types, and statuses from a generated set. Whatever arrives, a turn
-keeps the stream contract (tests/claude/turns.py): it ends with a TurnDone or a
+keeps the stream contract (tests/backends/claude/turns.py): it ends with a TurnDone or a
 BackendError whose message is one short line, never another exception; every
 recorded figure is a non-negative integer within bounds; text is valid Unicode;
 and the turn takes bounded time. One server and one backend serve every example.
@@ -28,8 +28,8 @@ from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, TextDelta, TurnDone, Usage
 from assistant.core.window.offline_tokens import TokenCalibration
-from tests.claude.conftest import claude_config
-from tests.claude.turns import Turn, record
+from tests.backends.claude.conftest import claude_config
+from tests.backends.claude.turns import Turn, record
 from tests.conftest import TEST_KEY
 from tests.fake_anthropic import FakeAnthropic, Raw, sse
 

@@ -12,8 +12,8 @@ from assistant.backends.llama.backend import LlamaCppBackend
 from assistant.core.session.chat import ChatSession
 from assistant.core.edits.refactor import Refactorer
 from tests.conftest import small_config
-from tests.edits.gitrepo import git, make_repo
-from tests.edits.test_refactor_flow import CALC
+from tests.core.edits.gitrepo import git, make_repo
+from tests.core.edits.test_refactor_flow import CALC
 
 pytestmark = pytest.mark.model
 

@@ -23,8 +23,8 @@ from assistant.core.events import (
     TurnDone,
     Usage,
 )
-from tests.claude.conftest import TEST_KEY, claude_backend, claude_config
-from tests.claude.turns import Turn, record
+from tests.backends.claude.conftest import TEST_KEY, claude_backend, claude_config
+from tests.backends.claude.turns import Turn, record
 from tests.fake_anthropic import Answer, FakeAnthropic, fake_token_count
 
 MODEL = "claude-sonnet-5-5"  # the default claude.model

@@ -27,7 +27,7 @@ from tests.fake_anthropic import (
 )
 
 CANARY = "sk-ant-api03-CANARY-" + "7" * 40
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def run_assistant(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60):

@@ -1,6 +1,6 @@
 """llama-cpp-python below its public API is reached from one module only:
 assistant/backends/llama/engine.py, which lists what it uses
-(tests/model/test_llama_private_api.py checks that list against the installed
+(tests/backends/llama/test_private_api.py checks that list against the installed
 release). Read from the source with `ast`: no model, no llama_cpp import."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.store.ledger import Ledger
 from assistant.cli.refactor import cmd_refactor, cmd_undo
-from tests.edits.gitrepo import git, make_repo
+from tests.core.edits.gitrepo import git, make_repo
 
 FILES = {f"m{i}.py": f"def f{i}(x):\n    return x+{i}\n" for i in range(4)}
 

@@ -24,8 +24,8 @@ from assistant.core.events import (
     TurnDone,
     Usage,
 )
-from tests.claude.conftest import claude_backend
-from tests.claude.turns import WRONG_KEY, Turn, record
+from tests.backends.claude.conftest import claude_backend
+from tests.backends.claude.turns import WRONG_KEY, Turn, record
 from tests.fake_anthropic import (
     DEFAULT_FAULT_TEXT,
     OVERLOADED,

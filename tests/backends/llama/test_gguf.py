@@ -11,7 +11,7 @@ from assistant.cli import main
 from assistant.core.backends.protocol import BackendUnavailable
 from assistant.backends.llama.gguf import GGUFError, read_info
 from tests.conftest import small_config
-from tests.unit.test_gguf_properties import TINY
+from tests.backends.llama.test_gguf_properties import TINY
 
 
 def test_reads_the_embedded_model_header(smollm_path: Path) -> None:

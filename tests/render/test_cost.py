@@ -15,7 +15,7 @@ from assistant.render.cost import (
     summary_json,
 )
 
-from .test_cost_summary import DAY1, RECORDS
+from tests.core.accounting.test_cost_summary import DAY1, RECORDS
 
 
 def render(renderable: RenderableType, width: int = 120) -> str:

@@ -15,7 +15,7 @@ from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.store.ledger import Ledger
 from assistant.core.edits.refactor import Refactorer, diff_stats
-from tests.edits.gitrepo import git, make_repo
+from tests.core.edits.gitrepo import git, make_repo
 
 CALC = "def add(a, b):\n    return a+b\n\n\ndef sub(a, b):\n    return a-b\n"
 GOOD = (

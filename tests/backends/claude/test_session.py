@@ -13,7 +13,7 @@ from assistant.core.session.chat import ChatSession
 from assistant.core.events import FallbackStarted, Retrying, Usage
 from assistant.core.store.ledger import Ledger
 from assistant.core.accounting.pricing import claude_cost, price_table
-from tests.claude.conftest import claude_config
+from tests.backends.claude.conftest import claude_config
 from tests.fake_anthropic import OVERLOADED, SPEND_LIMIT, Answer, Drop, FakeAnthropic, fake_token_count
 
 ANSWERS = ["First answer, with some words.", "Second answer here.", "Third and last answer."]
@@ -79,7 +79,7 @@ def test_ledger_rows_equal_the_servers_usage(fake: FakeAnthropic) -> None:
 def count_prompt(fake: FakeAnthropic, body: dict) -> int:
     import anthropic
 
-    from tests.claude.conftest import TEST_KEY
+    from tests.backends.claude.conftest import TEST_KEY
 
     client = anthropic.Anthropic(api_key=TEST_KEY, base_url=fake.base_url, max_retries=0)
     keep = {k: body[k] for k in ("model", "messages", "system") if k in body}
