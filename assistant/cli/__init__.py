@@ -1,6 +1,8 @@
-"""The `assistant` command: its parser tree and dispatch (`commands`), a module
-per family of subcommands (`bench`, `report`, `refactor`), their light argument
-definitions (`*_args`), and how every command ends (`exits`).
+"""The `assistant` command: its parser tree and dispatch table (`commands`), what
+every command starts from (`context`: config, logging) and how it ends (`exits`),
+and a module per subcommand (`ask`, `tui`, `configure`, `sessions`, `routers`,
+`cost`, `bench`, `report`, `refactor`) with the light argument definitions of
+the larger ones (`*_args`).
 
 Start-up stays fast: importing this package imports no subcommand's module;
 Textual, llama.cpp and the Anthropic SDK come only with the subcommand that

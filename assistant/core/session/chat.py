@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from assistant.core import store
 from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
-from assistant.core.backends.pool import BackendPool, BackendSource, window_budget
+from assistant.core.backends.pool import BackendPool, BackendSource
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
@@ -38,10 +38,10 @@ from assistant.core.session.persistence import ChatPersistence, ChatState
 from assistant.core.session.pinned import path_of
 from assistant.core.session.recorder import TurnRecorder
 from assistant.core.session.route import SessionRouter
+from assistant.core.session.windows import SessionWindows
 from assistant.core.session.runner import AUTO, OnEvent, TurnRunner
 from assistant.core.session.turns import TurnResult, unavailable_reason
 from assistant.core.session.user_input import mentioned_files, parse_turn
-from assistant.core.window.counters import window_counter
 from assistant.core.window.sliding import Assembly, ContextTooLarge, SlidingWindow
 
 if TYPE_CHECKING:
@@ -88,10 +88,7 @@ class ChatSession:
         self.system_prompt = config.general.system_prompt
         self.pinned: list[Message] = []
         self.exchanges: list[Exchange] = []
-        self.windows: dict[str, SlidingWindow] = {}
-        self._window_exact: dict[str, bool] = {}
-        self.assemblies: dict[str, Assembly] = {}  # each backend's last window, for /context
-        self._resume_starts: dict[str, int] = {}
+        self.context = SessionWindows(config, self.pool)
         self.last: TurnResult | None = None
         self._session_id = session_id
         self.recorder = TurnRecorder(config, ledger, wall_clock)
@@ -197,7 +194,7 @@ class ChatSession:
         self.mode = backend.name
         if old is not None:
             old.close()
-            self.windows.pop(backend.name, None)
+            self.context.forget(backend.name)
 
     def set_mode(self, mode: str) -> None:
         """`auto` (the router decides) or a backend's name."""
@@ -222,8 +219,7 @@ class ChatSession:
 
     def clear(self) -> None:
         self.exchanges.clear()
-        for window in self.windows.values():
-            window.reset()
+        self.context.reset()
         self.assemblies.clear()
         self.persist_history()
 
@@ -245,52 +241,29 @@ class ChatSession:
             live = self.live()
             stats = live[0] if live else None
         name = self.last_backend if self.current is None else self.runner.current_name
-        assembly = self.assemblies.get(name or "")
-        if stats is None or stats.tokens_in is None or assembly is None:
-            return None
-        return stats.tokens_in / assembly.budget
+        return self.context.fill(name, stats)
 
     # -- the window --------------------------------------------------------------
 
+    @property
+    def windows(self) -> dict[str, SlidingWindow]:
+        return self.context.windows
+
+    @property
+    def assemblies(self) -> dict[str, Assembly]:
+        """Each backend's last window, for /context."""
+        return self.context.assemblies
+
     def window(self, name: str) -> SlidingWindow:
-        """The backend's sliding window; rebuilt (same start) when its counter
-        changes kind (a local model that was not loaded is now)."""
-        backend = self.pool.get(name)
-        exact = backend.loaded or not backend.capabilities.local
-        window = self.windows.get(name)
-        if window is None or self._window_exact.get(name) != exact:
-            fresh = SlidingWindow(
-                window_counter(backend),
-                window_budget(self.config, backend),
-                slide_fraction=self.config.window.slide_fraction,
-                name=name,
-            )
-            if window is not None:
-                fresh.reset(window.start)
-            elif name in self._resume_starts:
-                fresh.reset(self._resume_starts.pop(name))
-            self.windows[name], self._window_exact[name] = fresh, exact
-            window = fresh
-        return window
+        return self.context.window(name)
 
     def warm_counters(self) -> None:
-        """Ready every candidate's token counter now: the first turn counts its prompt
-        for each (to route it and price it), and loading tiktoken's tables alone took
-        0.4 s of that turn's time to first token."""
-        probe = Message("user", "")
-        for name in self.candidates():  # the counters, not the windows: a turn may be making those
-            window_counter(self.pool.get(name)).message_tokens(probe)
-
-    def _system(self) -> Message | None:
-        return Message("system", self.system_prompt) if self.system_prompt else None
+        """Ready every candidate's token counter now (see `SessionWindows.warm`)."""
+        self.context.warm(self.candidates())
 
     def assemble(self, name: str, current: Message) -> Assembly | ContextTooLarge:
-        try:
-            assembly = self.window(name).assemble(self._system(), self.pinned, self.exchanges, current)
-        except ContextTooLarge as exc:
-            return exc
-        self.assemblies[name] = assembly
-        return assembly
+        system = Message("system", self.system_prompt) if self.system_prompt else None
+        return self.context.assemble(name, system, self.pinned, self.exchanges, current)
 
     # -- routing -----------------------------------------------------------------
 
@@ -372,21 +345,12 @@ class ChatSession:
         build = messages if callable(messages) else (lambda name: messages)
         last = build(self.candidates(forced)[0])[-1]
         request = TurnRequest(last.content, kind, files, frozenset(), forced, forced_by=forced_by)
-        decision, windows = self.route(request, last, fit=lambda name: self._fit_task(name, build(name)))
+        decision, windows = self.route(request, last, fit=lambda name: self.context.fit_task(name, build(name)))
         emit = on_event or (lambda event: None)
         self._said_router_problems(emit)
         emit(RouteDecided(decision))
         result = self.runner.serve(decision, windows, cancel, emit)
         return replace(result, decision=decision, question=last.content)
-
-    def _fit_task(self, name: str, messages: Sequence[Message]) -> Assembly | ContextTooLarge:
-        backend = self.pool.get(name)
-        count = window_counter(backend).prompt_tokens(messages)
-        reserved = self.config.local.max_tokens if backend.capabilities.local else self.config.claude.max_tokens
-        budget = max(backend.capabilities.context_size - reserved, 1)
-        if count.tokens > budget:
-            return ContextTooLarge(count.tokens, budget, name)
-        return Assembly(tuple(messages), count.tokens, count.estimated, budget, 0, 0, False, ())
 
     def nothing_can_answer(self, names: Iterable[str] | None = None) -> str:
         """One line: why each backend cannot answer, and what to configure."""
@@ -435,8 +399,7 @@ class ChatSession:
     def compact(self, cancel: threading.Event, summarizer: str = "local") -> str:
         """Summarise the turns the window dropped into one pinned message."""
         name = self.last_backend or self.backend.name
-        window = self.windows.get(name)
-        dropped = window.start if window else 0
+        dropped = self.context.dropped(name)
         if dropped == 0:
             return "Nothing to compact: every turn still fits the window."
         backend = self.pool.get(summarizer)
@@ -444,8 +407,7 @@ class ChatSession:
         self.pinned = [m for m in self.pinned if not m.content.startswith(SUMMARY_HEADER)]
         self.pinned.append(Message("system", f"{SUMMARY_HEADER}\n{summary}"))
         del self.exchanges[:dropped]
-        for w in self.windows.values():
-            w.reset()
+        self.context.reset()
         self.persist_history()
         return f"Compacted {dropped} turn{'s' if dropped != 1 else ''} into a pinned summary of {len(summary):,} characters."
 
@@ -453,7 +415,7 @@ class ChatSession:
 
     def _state(self) -> ChatState:
         return ChatState(self.mode, self.system_prompt, tuple(self.pinned),
-                         {name: w.start for name, w in self.windows.items()})
+                         self.context.starts())
 
     def persist_history(self) -> None:
         """Store the whole history again (after /clear, /compact, /retry, a pin)."""
@@ -467,8 +429,7 @@ class ChatSession:
         self.system_prompt = stored.system_prompt or self.system_prompt
         self.pinned = list(stored.pinned)
         self.exchanges = [item.exchange for item in stored.exchanges]
-        self.windows.clear()
-        self._resume_starts = dict(stored.window_starts)
+        self.context.resume(stored.window_starts)
         if stored.mode:
             self.mode = stored.mode
 
