@@ -15,7 +15,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -27,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from assistant.cli.bench_args import add_parser
-from assistant.cli.context import start
+from assistant.cli.context import output, start
 from assistant.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
 from assistant.core import plugins
 from assistant.core.accounting.bench_results import BenchResult
@@ -147,7 +146,7 @@ def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
         return EXIT_ERROR
     runs = args.runs if args.runs is not None else (QUICK_RUNS if args.quick else RUNS)
     cases = bench_cases(quick=args.quick)
-    out, err = Console(markup=False), Console(stderr=True, markup=False)
+    out, err = output(), output(stderr=True)
     results: list[BenchResult] = []
     failure: list[BaseException] = []
     cancel = threading.Event()

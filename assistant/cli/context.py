@@ -1,16 +1,24 @@
 """What every command starts from: the setting flags (the same before or after a
 subcommand), the config with the command line's settings, and the log file.
-`start` is how a command gets its config; it sets up logging, once, for all."""
+`start` is how a command gets its config; it sets up logging, once, for all.
+`output` is the console a command prints its tables on."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from assistant.core import config as config_mod
 from assistant.core.config import Config
 from assistant.core.logs import setup_logging
 from assistant.core.paths import Paths
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# A pipe or a file holds every column: no terminal width cuts what is written there.
+UNCUT_WIDTH = 10_000
 
 
 def add_setting_flags(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -50,3 +58,14 @@ def start(paths: Paths, args: argparse.Namespace, config: Config | None = None) 
     config = base.with_overrides(overrides(args))
     setup_logging(paths, debug=config.general.debug_log, secrets=[config.anthropic_api_key])
     return config
+
+
+def output(*, stderr: bool = False) -> Console:
+    """The console a command prints on: no markup (names and models are outside
+    text); the terminal's width on a terminal, and every column in a pipe or a
+    file (`assistant report > r.txt`), where Rich would otherwise cut at 80."""
+    from rich.console import Console  # Rich only for the commands that print tables
+
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = stream is not None and stream.isatty()
+    return Console(markup=False, stderr=stderr, width=None if terminal else UNCUT_WIDTH)

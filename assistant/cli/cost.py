@@ -6,9 +6,7 @@ import argparse
 import sys
 import time
 
-from rich.console import Console
-
-from assistant.cli.context import start
+from assistant.cli.context import output, start
 from assistant.cli.exits import EXIT_USAGE, HOW_TO_MEASURE, fail, nothing_recorded
 from assistant.core.accounting.cost_summary import parse_since, summarize
 from assistant.core.paths import Paths
@@ -50,6 +48,7 @@ def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
     elif args.csv:
         sys.stdout.write(summary_csv(summary))
     else:
-        console = Console(markup=False)  # names and models are outside text, never markup
-        console.print(cost_table(summary, title=f"Cost · {scope} · by {args.by}", width=console.width))
+        console = output()  # a pipe or a file gets every column; a terminal, what fits
+        width = console.width if console.is_terminal else None
+        console.print(cost_table(summary, title=f"Cost · {scope} · by {args.by}", width=width))
     return 0

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.cli.context import start
+from assistant.cli.context import output, start
 from assistant.cli.exits import EXIT_USAGE, HOW_TO_MEASURE, fail as _fail, nothing_recorded
 from assistant.cli.report_args import DEFAULT_SINCE, add_parsers
 from assistant.core.accounting.cost_summary import parse_since
@@ -90,9 +90,7 @@ def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
         return 0
     if nothing:
         return nothing_recorded(nothing)
-    from rich.console import Console
-
-    print_report(Console(markup=False), report, scope=scope, reference_model=config.cost.reference_model)
+    print_report(output(), report, scope=scope, reference_model=config.cost.reference_model)
     return 0
 
 
@@ -121,9 +119,7 @@ def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
         _json({"rates": asdict(rates), "limits": asdict(limits), "plans": [asdict(r) for r in results],
                "reason": nothing})
         return 0
-    from rich.console import Console
-
-    console = Console(markup=False)
+    console = output()
     print_plans(console, results, rates, limits, window=DEFAULT_SINCE)
     if nothing:
         console.print(f"{nothing[0].upper()}{nothing[1:]}.")

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-from assistant.core.accounting.report import ACTIVE_HOURS, BENCH_RUNS, NO_QUALITY_DATA, BackendFigures, Figure, Report
+from assistant.core.accounting.report import (
+    ACTIVE_HOURS,
+    BENCH_RUNS,
+    NO_QUALITY_DATA,
+    BackendFigures,
+    Figure,
+    Report,
+    rests_on,
+)
 from assistant.core.accounting.workloads import SPLIT, PlanLimits, PlanRates, PlanResult
 from assistant.render import format as fmt
 
@@ -73,6 +81,7 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
         columns.insert(4, ("prompt\nspeed", lambda row: _cell(row.prompt_tps, fmt.rate)))
     if any(row.quality.value is not None for row in report.rows):
         columns.append(("refactors\naccepted", lambda row: _cell(row.quality, fmt.percent)))
+    columns.append(("speeds\nrest on", lambda row: rests_on(row.generation_tps)))
     speed = _table(
         f"Measured · {scope} · {fmt.count(report.turns)} turns · {fmt.count(report.bench_runs)} bench runs",
         ["backend · model", *(header for header, _ in columns)],
@@ -83,7 +92,7 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
     console.print(speed)
 
     capacity = _table(
-        "Daily capacity · output tokens at the median speed",
+        "Daily capacity · output tokens at the median speed (turns and bench runs)",
         ["backend · model", *(f"{hours} h/day" for hours in ACTIVE_HOURS)],
         labels,
     )
@@ -137,6 +146,9 @@ def print_plans(
         f"local {rate_text(rates.local_tps, rates.local_ttft)}, {per_hour}, one at a time",
         highlight=False,
     )
+    if rates.rests_on:
+        said = "; ".join(f"{side} on {basis}" for side, basis in rates.rests_on)
+        console.print(f"The speeds rest on: {said}.", highlight=False)
     for result in results:
         w = result.workload
         table = _table(

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 
 from assistant.cli import report as report_cli
 from assistant.core.config import Config
-from assistant.core.store.ledger import LEDGER_FILE, Ledger
+from assistant.core.store.ledger import LEDGER_FILE, Ledger, TurnRecord
 from assistant.core.paths import Paths
 from tests.core.accounting.test_report import RECORDS, bench
 
@@ -60,10 +63,10 @@ def test_report_json_has_the_exact_figures(ledger, capsys) -> None:
     data = json.loads(out)
     assert data["scope"] == "since 30d" and data["turns"] == 8  # the 40-day-old turn is out of scope
     row = {(r["backend"], r["model"]): r for r in data["rows"]}[("claude", "claude-sonnet-5-5")]
-    assert row["generation_tps"] == {"value": 55.0, "basis": 4, "unit": "turns", "reason": ""}
+    assert row["generation_tps"] == {"value": 55.0, "basis": 4, "unit": "turns", "reason": "", "bench_runs": 0}
     assert row["cost_per_million"]["value"] == approx(0.06 / 9000 * 1e6)
     assert row["daily_capacity"][3] == {"hours": 24, "tokens": {"value": 4_752_000.0, "basis": 4, "unit": "turns",
-                                                                  "reason": ""}}
+                                                                  "reason": "", "bench_runs": 0}}
     assert row["quality"]["value"] is None
     assert data["cost_all_claude"]["value"] == approx(0.078)
     assert data["cost_all_local"]["value"] == 0.0  # the default machine costs $0/hour
@@ -145,7 +148,7 @@ def test_plan_without_a_ledger_names_what_is_missing(capsys) -> None:
     assert code == 0
     c = {conf["name"]: conf for conf in json.loads(out)["plans"][0]["configurations"]}
     assert c["claude"]["seconds"] is None
-    assert {"figure": "Claude tokens/s", "why": "no Claude turns in the ledger"} in c["claude"]["missing"]
+    assert {"figure": "Claude tokens/s", "why": "nothing Claude measured (no turns or bench runs in the ledger)"} in c["claude"]["missing"]
     assert not (Paths.resolve().data_dir / LEDGER_FILE).exists()  # planning creates no ledger
 
 
@@ -186,4 +189,23 @@ def test_report_reads_benchmark_results_stored_in_the_ledger(ledger, capsys) -> 
     rows = {(r["backend"], r["model"]): r for r in json.loads(out)["rows"]}
     assert code == 0 and set(rows) == {("claude", "claude-sonnet-5-5"), ("local", "SmolLM2")}
     assert rows[("local", "SmolLM2")]["prompt_tps"] == {"value": 350.0, "basis": 3, "unit": "bench runs",
-                                                         "reason": ""}
+                                                         "reason": "", "bench_runs": 0}
+
+
+@pytest.mark.parametrize("columns", ["40", "80", "200"])
+def test_a_report_written_to_a_pipe_keeps_every_column_at_any_terminal_width(columns: str) -> None:
+    """`assistant report | cat` and `assistant cost > f`: no 80-column (or $COLUMNS) cut."""
+    model = "a-model-with-a-rather-long-name-q4"
+    with Ledger.open(Paths.resolve().ledger_file) as ledger:
+        ledger.start_session("s1", started_at=time.time(), cwd="/p")
+        for i in range(4):
+            ledger.record_turn(TurnRecord("s1", time.time() - 60 + i, "local", model, "ok", prompt_tokens=900,
+                                          completion_tokens=120, tokens_per_second=33.0, ttft=0.3, cost=0.0,
+                                          counterfactual_cost=0.002))
+    env = {**os.environ, "COLUMNS": columns}
+    for command, headers in ((["report"], ["TTFT", "p95", "$ per M"]), (["cost", "--all", "--by", "model"], ["saved vs", "TTFT"])):
+        out = subprocess.run([sys.executable, "-m", "assistant", *command], capture_output=True, text=True,
+                             env=env, check=True).stdout
+        assert "left out" not in out and "…" not in out
+        assert any(model in line for line in out.splitlines())  # whole, on one line
+        assert all(header in out for header in headers)

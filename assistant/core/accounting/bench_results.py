@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Measured runs per case (after one warm-up): by default, and with --quick.
@@ -26,3 +27,28 @@ class BenchResult:
     ttft_spread: float | None  # seconds: max - min over the runs
     peak_memory_bytes: int | None = None  # local: the process's peak RSS growth while loaded
     id: int | None = None
+
+
+def bench_samples(bench: Sequence[BenchResult], field: str, prompts: tuple[int, int] | None = None) -> list[float]:
+    """A bench figure (`generation_tps`, `ttft`) once per run it is the median of, to
+    count beside turns' figures. With `prompts` (`prompt_range` of the turns), only
+    cases whose prompt lies in that range: a first-token latency depends on the
+    prompt's length, so only comparable ones are counted together."""
+    samples: list[float] = []
+    for b in bench:
+        value = getattr(b, field)
+        if value is None or (prompts is not None and not prompts[0] <= b.prompt_tokens <= prompts[1]):
+            continue
+        samples += [value] * b.runs
+    return samples
+
+
+# A bench case's prompt is comparable to the turns' when within this factor of their
+# shortest and longest: the bench's short prompts (~40 tokens) stand beside chat turns.
+COMPARABLE_PROMPT = 2
+
+
+def prompt_range(prompt_tokens: Sequence[int | None]) -> tuple[int, int] | None:
+    """The prompt lengths comparable to the turns' known prompts (None without any)."""
+    known = [n for n in prompt_tokens if n is not None]
+    return (min(known) // COMPARABLE_PROMPT, max(known) * COMPARABLE_PROMPT) if known else None

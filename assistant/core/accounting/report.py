@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from assistant.core.accounting.bench_results import BenchResult
-from assistant.core.accounting.cost_summary import summarize
+from assistant.core.accounting.bench_results import BenchResult, bench_samples, prompt_range
+from assistant.core.accounting.cost_summary import nearest_rank, summarize
 from assistant.core.store.ledger import ProposalRecord, TurnRecord
 from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
 
@@ -39,6 +39,15 @@ class Figure:
     basis: int  # how many turns (or bench runs) it rests on
     unit: str = TURNS  # TURNS or BENCH_RUNS
     reason: str = ""
+    bench_runs: int = 0  # bench runs it rests on besides `basis` turns (a figure both measure)
+
+
+def rests_on(fig: Figure) -> str:
+    """What a figure rests on, in words: `3 bench runs + 12 turns`, `12 turns`, `no turns`."""
+    parts = [count_text(fig.bench_runs, BENCH_RUNS)] if fig.bench_runs else []
+    if fig.basis or not parts:
+        parts.append(count_text(fig.basis, fig.unit))
+    return " + ".join(parts)
 
 
 def count_text(n: int, unit: str = TURNS) -> str:
@@ -46,15 +55,19 @@ def count_text(n: int, unit: str = TURNS) -> str:
     return f"{n} {unit if n != 1 else unit.removesuffix('s')}"
 
 
-def figure(value: float | None, basis: int, unit: str = TURNS, *, missing: str = "no data") -> Figure:
-    """`value`, unless it rests on too few samples (or is None: `missing` says why)."""
-    if basis == 0:
+def figure(
+    value: float | None, basis: int, unit: str = TURNS, *, missing: str = "no data", bench_runs: int = 0
+) -> Figure:
+    """`value`, unless it rests on too few samples (or is None: `missing` says why);
+    `bench_runs` are samples besides the `basis` turns."""
+    if basis + bench_runs == 0:
         return Figure(None, 0, unit, f"no {unit}")
-    if basis < MIN_SAMPLES:
-        return Figure(None, basis, unit, f"not enough data ({count_text(basis, unit)})")
+    if basis + bench_runs < MIN_SAMPLES:
+        shown = rests_on(Figure(None, basis, unit, bench_runs=bench_runs))
+        return Figure(None, basis, unit, f"not enough data ({shown})", bench_runs)
     if value is None:
-        return Figure(None, basis, unit, missing)
-    return Figure(value, basis, unit)
+        return Figure(None, basis, unit, missing, bench_runs)
+    return Figure(value, basis, unit, bench_runs=bench_runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +93,9 @@ class BackendFigures:
     daily_capacity: tuple[Capacity, ...]  # one per ACTIVE_HOURS
     quality: Figure  # share of refactor proposals accepted
     prompt_tps: Figure  # prompt evaluation, median over benchmark results; basis = their runs
+    # (prompt tokens, median first-token latency) of the bench cases, by prompt length: what a
+    # plan interpolates a request's first-token latency on.
+    ttft_by_prompt: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +163,14 @@ def _row(
     proposals: Sequence[ProposalRecord] = (),
 ) -> BackendFigures:
     line = summarize(records).total
-    tps_n = sum(r.tokens_per_second is not None for r in records)
-    ttft_n = sum(r.ttft is not None for r in records)
-    tps = figure(line.tps_median, tps_n)
+    # Generation speed is the same measurement on a bench and in a turn: both count.
+    turn_tps = [r.tokens_per_second for r in records if r.tokens_per_second is not None]
+    bench_tps = bench_samples(bench, "generation_tps")
+    tps = figure(_median(turn_tps + bench_tps), len(turn_tps), bench_runs=len(bench_tps))
+    # A first token is: only bench cases of the turns' own prompt lengths (all of them without turns).
+    turn_ttft = [r.ttft for r in records if r.ttft is not None]
+    bench_ttft = bench_samples(bench, "ttft", prompt_range([r.prompt_tokens for r in records]))
+    ttfts = turn_ttft + bench_ttft
     tokens = line.tokens_in + line.tokens_out
     if not line.cost_known:
         unknown = sum(r.cost is None for r in records)
@@ -165,11 +186,11 @@ def _row(
         tokens_in=line.tokens_in,
         tokens_out=line.tokens_out,
         generation_tps=tps,
-        ttft_median=figure(line.ttft_median, ttft_n),
-        ttft_p95=figure(line.ttft_p95, ttft_n),
+        ttft_median=figure(_median(ttfts), len(turn_ttft), bench_runs=len(bench_ttft)),
+        ttft_p95=figure(nearest_rank(ttfts, 95), len(turn_ttft), bench_runs=len(bench_ttft)),
         cost_per_million=per_million,
         daily_capacity=tuple(
-            Capacity(h, Figure(tps.value * SECONDS_PER_HOUR * h, tps.basis) if tps.value is not None else tps)
+            Capacity(h, replace(tps, value=tps.value * SECONDS_PER_HOUR * h) if tps.value is not None else tps)
             for h in ACTIVE_HOURS
         ),
         quality=_quality(proposals),
@@ -178,14 +199,24 @@ def _row(
             sum(b.runs for b in measured_prompt),
             BENCH_RUNS,
         ),
+        ttft_by_prompt=_ttft_by_prompt(bench),
     )
 
 
+def _ttft_by_prompt(bench: Sequence[BenchResult]) -> tuple[tuple[int, float], ...]:
+    by_length: dict[int, list[float]] = {}
+    for b in bench:
+        if b.ttft is not None:
+            by_length.setdefault(b.prompt_tokens, []).extend([b.ttft] * b.runs)
+    return tuple((n, statistics.median(v)) for n, v in sorted(by_length.items()))
+
+
 def main_row(rows: Iterable[BackendFigures], *, local: bool) -> BackendFigures | None:
-    """The local (or remote) model that most turns measured: the one a plan or an
-    all-local estimate rests on. None without turns of that side."""
-    candidates = [r for r in rows if r.local == local and r.turns]
-    return max(candidates, key=lambda r: (r.generation_tps.basis, r.turns), default=None)
+    """The local (or remote) model measured most (turns and bench runs): the one a
+    plan or an all-local estimate rests on. None when nothing of that side is measured."""
+    candidates = [r for r in rows if r.local == local and (r.turns or r.generation_tps.bench_runs)]
+    measured = lambda r: (r.generation_tps.basis + r.generation_tps.bench_runs, r.turns)  # noqa: E731
+    return max(candidates, key=measured, default=None)
 
 
 def _all_local(
@@ -210,7 +241,7 @@ def _all_local(
         seconds = figure(n * ttft + out / tps, n)
         how = (
             f"{count_text(n)} × {ttft:.3g} s first-token latency + {out:,} output tokens ÷ "
-            f"{tps:.3g} tok/s ({row.backend} · {row.model}, medians)"
+            f"{tps:.3g} tok/s ({row.backend} · {row.model}, medians over {rests_on(row.generation_tps)})"
         )
     if machine_per_hour == 0:
         return figure(0.0, n), seconds, f"the local machine costs $0/hour, so $0 whatever the time; time: {how}"
@@ -298,4 +329,5 @@ __all__ = [
     "count_text",
     "figure",
     "main_row",
+    "rests_on",
 ]

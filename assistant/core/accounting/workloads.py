@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
-from assistant.core.accounting.report import Figure, Report, main_row
+from assistant.core.accounting.report import BackendFigures, Figure, Report, main_row, rests_on
 from assistant.core.routing.protocol import TurnKind
 from assistant.core.text import named, shown
 from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
@@ -84,6 +84,29 @@ class PlanRates:
     local_share: float | None = None  # share of tokens the router sent to local backends
     local_share_by_kind: tuple[tuple[str, float], ...] = ()  # per turn kind, where measured
     why: tuple[tuple[str, str], ...] = ()  # (figure name, why it is missing)
+    # What each side's speed rests on: ("Claude", "12 turns"), ("local", "6 bench runs + 3 turns").
+    rests_on: tuple[tuple[str, str], ...] = ()
+    # Bench cases' (prompt tokens, first-token latency): a request's latency is interpolated
+    # at its prompt's length; without them, the median latency (`*_ttft`) is used for all.
+    claude_ttft_by_prompt: tuple[tuple[int, float], ...] = ()
+    local_ttft_by_prompt: tuple[tuple[int, float], ...] = ()
+
+
+def first_token_seconds(points: Sequence[tuple[int, float]], prompt_tokens: int, median: float) -> float:
+    """A request's first-token latency at `prompt_tokens`: linear between the bench
+    cases' prompt lengths; beyond the longest, along the line from the shortest to
+    the longest case (prefill grows with the prompt; two neighbouring cases are too
+    noisy to extrapolate on); never below the shortest case's; `median` without
+    two lengths."""
+    if len(points) < 2:
+        return median
+    (x_first, y_first), (x_last, y_last) = points[0], points[-1]
+    if prompt_tokens >= x_last:
+        value = y_last + (y_last - y_first) / (x_last - x_first) * (prompt_tokens - x_last)
+    else:
+        (x0, y0), (x1, y1) = next((a, b) for a, b in zip(points, points[1:]) if prompt_tokens <= b[0])
+        value = y0 + (y1 - y0) * (prompt_tokens - x0) / (x1 - x0)
+    return max(value, min(y for _, y in points))
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +244,12 @@ def builtin_workloads() -> tuple[Workload, ...]:
 
 def rates_from_report(report: Report, *, machine_per_hour: float | None) -> PlanRates:
     """The rates a plan rests on: the medians of the Claude and the local model
-    with the most measured turns, and the token split the router really used."""
+    measured most (turns and bench runs), and the token split the router really used."""
     why: list[tuple[str, str]] = []
 
     def value(name: str, fig: Figure | None, side: str) -> float | None:
         if fig is None:
-            why.append((name, f"no {side} turns in the ledger"))
+            why.append((name, f"nothing {side} measured (no turns or bench runs in the ledger)"))
             return None
         if fig.value is None:
             why.append((name, fig.reason))
@@ -242,7 +265,20 @@ def rates_from_report(report: Report, *, machine_per_hour: float | None) -> Plan
         local_per_hour=machine_per_hour,
         local_share=value(SPLIT, report.local_token_share, "routed"),
         why=tuple(why),
+        rests_on=tuple(
+            (side, _basis(row)) for side, row in (("Claude", claude), ("local", local)) if row is not None
+        ),
+        claude_ttft_by_prompt=claude.ttft_by_prompt if claude else (),
+        local_ttft_by_prompt=local.ttft_by_prompt if local else (),
     )
+
+
+def _basis(row: BackendFigures) -> str:
+    said = f"{row.backend} · {row.model}, {rests_on(row.generation_tps)}"
+    if len(row.ttft_by_prompt) >= 2:
+        lengths = [n for n, _ in row.ttft_by_prompt]
+        said += f"; first-token latency by prompt length from bench cases of {lengths[0]:,}-{lengths[-1]:,} tokens"
+    return said
 
 
 # -- the plan -----------------------------------------------------------------------
@@ -281,12 +317,18 @@ def _claude_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates, limits
     requests, prompt, output = _totals(items)
     if not requests:
         return Side(0, 0, 0, 0.0, 0.0), []
-    needed = {CLAUDE_TPS: rates.claude_tps, CLAUDE_TTFT: rates.claude_ttft, CLAUDE_PRICE: rates.claude_per_million}
+    curve = rates.claude_ttft_by_prompt
+    ttft = rates.claude_ttft if rates.claude_ttft is not None or len(curve) < 2 else curve[0][1]
+    needed = {CLAUDE_TPS: rates.claude_tps, CLAUDE_TTFT: ttft, CLAUDE_PRICE: rates.claude_per_million}
     missing = [name for name, v in needed.items() if v is None]
     seconds = None
-    if rates.claude_tps is not None and rates.claude_ttft is not None:
-        tps, ttft = rates.claude_tps, rates.claude_ttft
-        durations = [ttft + item.output_tokens / tps for item, n in items for _ in range(n)]
+    if rates.claude_tps is not None and ttft is not None:
+        tps = rates.claude_tps
+        durations = [
+            first_token_seconds(curve, item.prompt_tokens, ttft) + item.output_tokens / tps
+            for item, n in items
+            for _ in range(n)
+        ]
         seconds = claude_seconds(durations, limits.claude_concurrency, limits.claude_requests_per_second)
     price = rates.claude_per_million
     cost = (prompt + output) * price / PER_MILLION if price is not None else None
@@ -297,12 +339,16 @@ def _local_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates) -> tupl
     requests, prompt, output = _totals(items)
     if not requests:
         return Side(0, 0, 0, 0.0, 0.0), []
-    needed = {LOCAL_TPS: rates.local_tps, LOCAL_TTFT: rates.local_ttft, LOCAL_PRICE: rates.local_per_hour}
+    # Bench cases at two prompt lengths or more measure the first-token latency by themselves.
+    curve = rates.local_ttft_by_prompt
+    ttft = rates.local_ttft if rates.local_ttft is not None or len(curve) < 2 else curve[0][1]
+    needed = {LOCAL_TPS: rates.local_tps, LOCAL_TTFT: ttft, LOCAL_PRICE: rates.local_per_hour}
     missing = [name for name, v in needed.items() if v is None]
     seconds = None
-    if rates.local_tps is not None and rates.local_ttft is not None:
+    if rates.local_tps is not None and ttft is not None:
         # One sequence at a time: the requests queue.
-        seconds = requests * rates.local_ttft + output / rates.local_tps
+        first = sum(n * first_token_seconds(curve, item.prompt_tokens, ttft) for item, n in items)
+        seconds = first + output / rates.local_tps
     per_hour = rates.local_per_hour
     if per_hour == 0:
         cost: float | None = 0.0  # a machine that costs nothing costs nothing, however long it runs

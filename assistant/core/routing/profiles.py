@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from assistant.core.accounting.bench_results import BenchResult, bench_samples, prompt_range
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.store.ledger import TurnRecord
@@ -24,12 +25,18 @@ def _median(values: Iterable[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
-def measured(records: Iterable[TurnRecord]) -> Measured:
+def measured(records: Iterable[TurnRecord], bench: Sequence[BenchResult] = ()) -> Measured:
+    """Medians over the finished turns and the bench runs of one backend and model:
+    generation speed from both, first-token latency from the bench cases of the
+    turns' prompt lengths (all of them without turns), answer length from turns."""
     records = [r for r in records if r.outcome == "ok"]
+    tps = bench_samples(bench, "generation_tps")
+    ttft = bench_samples(bench, "ttft", prompt_range([r.prompt_tokens for r in records]))
     return Measured(
         turns=len(records),
-        tokens_per_second=_median(r.tokens_per_second for r in records),
-        ttft=_median(r.ttft for r in records),
+        bench_runs=sum(b.runs for b in bench if b.generation_tps is not None),
+        tokens_per_second=_median([*(r.tokens_per_second for r in records), *tps]),
+        ttft=_median([*(r.ttft for r in records), *ttft]),
         completion_tokens=_median(float(r.completion_tokens) for r in records if r.completion_tokens),
     )
 

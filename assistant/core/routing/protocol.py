@@ -41,9 +41,10 @@ class TurnRequest:
 
 @dataclass(frozen=True, slots=True)
 class Measured:
-    """A backend's measured figures, from the ledger's recent turns (None: no data)."""
+    """A backend's measured figures, from the ledger's recent turns and bench runs (None: no data)."""
 
     turns: int = 0  # how many turns the figures rest on
+    bench_runs: int = 0  # and how many bench runs (`assistant bench`) besides them
     tokens_per_second: float | None = None  # median generation rate
     ttft: float | None = None  # median time to first token, seconds
     completion_tokens: float | None = None  # median answer length, tokens
@@ -163,7 +164,10 @@ def estimate(profile: BackendProfile, context: RouteContext) -> Estimate:
             notes.append("answer length from other backends")
     speed_known = m.tokens_per_second is not None and m.tokens_per_second > 0 and m.ttft is not None
     if speed_known:
-        notes.insert(0, f"measured over {m.turns} turn{'' if m.turns == 1 else 's'}")
+        turns = f"{m.turns} turn{'' if m.turns == 1 else 's'}"
+        runs = f"{m.bench_runs} bench run{'' if m.bench_runs == 1 else 's'}"
+        over = f"{runs} + {turns}" if m.bench_runs and m.turns else runs if m.bench_runs else turns
+        notes.insert(0, f"measured over {over}")
     else:
         notes.insert(0, "no measured speed yet")
     if out is None:

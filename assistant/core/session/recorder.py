@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from assistant.core import routing, store
+from assistant.core.accounting.bench_results import BenchResult
 from assistant.core.config import Config
 from assistant.core.session.turns import TurnResult, turn_record
 
@@ -30,6 +31,7 @@ class TurnRecorder:
         #: Why the last ledger write failed (None when it worked); the UI says it once.
         self.error: str | None = None
         self._measured: dict[tuple[str, str], list[store.TurnRecord]] = {}
+        self._benched: dict[tuple[str, str], list[BenchResult]] = {}
         self._day_spent: float | None = None
         #: Called before a turn is first recorded (the session's row must exist).
         self.before_first_record: Callable[[str], None] = lambda question: None
@@ -60,9 +62,8 @@ class TurnRecorder:
     ) -> None:
         """One attempt's ledger row; a measured one also feeds the router's figures."""
         record = turn_record(session_id, started_at, result, route_reason, self.config, decided_by, estimate)
-        if result.outcome == "ok":
-            kept = self._measured.setdefault((result.backend, result.model), [])
-            kept.insert(0, record)
+        if result.outcome == "ok" and (kept := self._measured.get((result.backend, result.model))) is not None:
+            kept.insert(0, record)  # once read from the ledger, kept up to date here
             del kept[self.config.router.measured_turns :]
         ledger = self.ledger()
         if ledger is None:
@@ -77,18 +78,22 @@ class TurnRecorder:
             self.error = str(exc)
 
     def measured(self, backend: Backend) -> Measured:
-        """The backend's model's recent measured turns (read from the ledger once)."""
+        """The backend's model's recent measured turns and its bench runs on this
+        machine (`assistant bench`), read from the ledger once."""
         key = (backend.name, backend.model_name)
         if key not in self._measured:
             ledger = self.ledger()
             records: list[store.TurnRecord] = []
+            benched: list[BenchResult] = []
             if ledger is not None:
+                limit = self.config.router.measured_turns
                 try:
-                    records = ledger.recent(*key, limit=self.config.router.measured_turns)
+                    records = ledger.recent(*key, limit=limit)
+                    benched = ledger.bench_results(backend=key[0], model=key[1], limit=limit)
                 except store.LedgerError as exc:
                     self.error = str(exc)
-            self._measured[key] = records
-        return routing.measured(self._measured[key])
+            self._measured[key], self._benched[key] = records, benched
+        return routing.measured(self._measured[key], self._benched.get(key, ()))
 
     def day_spent(self) -> float:
         """Dollars spent since local midnight: read from the ledger once, then kept up."""

@@ -3,6 +3,7 @@ the cost against all-Claude and all-local, all equal to figures computed by hand
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from assistant.core.accounting.report import (
     build_report,
     figure,
     main_row,
+    rests_on,
 )
 
 approx = pytest.approx
@@ -155,9 +157,9 @@ def test_prompt_speed_comes_from_benchmark_runs() -> None:
 def test_a_benchmarked_model_without_turns_gets_its_own_row() -> None:
     report = build_report(RECORDS, [bench("qwen-7b", 250.0, runs=2)])
     row = rows(report)[("local", "qwen-7b")]
-    assert row.turns == 0 and row.generation_tps.reason == "no turns"
+    assert row.turns == 0 and row.generation_tps.reason == "not enough data (2 bench runs)"
     assert row.prompt_tps == Figure(None, 2, BENCH_RUNS, "not enough data (2 bench runs)")
-    assert main_row(report.rows, local=True).model == SMOL  # rows without turns are never the main one
+    assert main_row(report.rows, local=True).model == SMOL  # measured most: 3 turns against 2 runs
 
 
 def test_no_turns_at_all() -> None:
@@ -179,3 +181,37 @@ def test_the_same_figures_from_a_ledger_file(tmp_path: Path) -> None:
             ledger.record_turn(record)
         read_back = ledger.turns()
     assert build_report(read_back, machine_per_hour=0.9) == build_report(RECORDS, machine_per_hour=0.9)
+
+
+def bench_case(model: str, prompt_tokens: int, tps: float, ttft: float, runs: int = 3) -> BenchResult:
+    return replace(bench(model, 300.0, runs=runs), prompt_tokens=prompt_tokens, generation_tps=tps, ttft=ttft,
+                   case=f"{prompt_tokens}-token prompt")
+
+
+def test_a_ledger_of_bench_runs_only_gives_speeds_latency_and_capacity_resting_on_them() -> None:
+    report = build_report([], [bench_case("qwen-7b", 100, 40.0, 0.2), bench_case("qwen-7b", 2000, 30.0, 1.0)])
+    row = rows(report)[("local", "qwen-7b")]
+    assert row.generation_tps == Figure(35.0, 0, bench_runs=6)  # the median of 3 x 40 and 3 x 30
+    assert row.ttft_median == Figure(0.6, 0, bench_runs=6) and row.ttft_p95.value == 1.0
+    assert row.daily_capacity[0].tokens == Figure(35.0 * 3600 * 2, 0, bench_runs=6)
+    assert rests_on(row.generation_tps) == "6 bench runs"
+    assert main_row(report.rows, local=True) is row  # the plan and the all-local estimate rest on it
+
+
+def test_turns_and_bench_runs_of_a_model_are_counted_together_as_hand_computed() -> None:
+    # SmolLM2's turns: tps 20, 25, 30; TTFT 0.2, 0.4, 0.3 at prompts of 500-1000 tokens.
+    results = [bench_case(SMOL, 800, 40.0, 0.5, runs=2), bench_case(SMOL, 4000, 10.0, 3.0, runs=2)]
+    row = rows(build_report(RECORDS, results))[("local", SMOL)]
+    # Speed: 20, 25, 30 + 40, 40 + 10, 10 -> median 25.
+    assert row.generation_tps == Figure(25.0, 3, bench_runs=4)
+    assert rests_on(row.generation_tps) == "4 bench runs + 3 turns"
+    # First token: only the bench case whose prompt (800) lies within the turns' (500-1000):
+    # 0.2, 0.4, 0.3, 0.5, 0.5 -> median 0.4, nearest-rank p95 0.5.
+    assert row.ttft_median == Figure(0.4, 3, bench_runs=2) and row.ttft_p95 == Figure(0.5, 3, bench_runs=2)
+
+
+def test_a_bench_of_one_model_never_fills_another_s_row() -> None:
+    report = build_report(RECORDS, [bench_case("qwen-7b", 100, 99.0, 0.1)])
+    smol, claude_row = rows(report)[("local", SMOL)], rows(report)[("claude", CLAUDE)]
+    assert smol.generation_tps == Figure(25.0, 3) and smol.generation_tps.bench_runs == 0
+    assert claude_row.generation_tps.bench_runs == 0 and claude_row.ttft_median.bench_runs == 0

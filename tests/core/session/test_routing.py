@@ -193,3 +193,28 @@ def test_warming_the_counters_readies_each_candidates_tokenizer_and_changes_no_w
     s.warm_counters()
     assert sorted(set(asked)) == ["claude", "local"]
     assert s.windows == {} and s.assemblies == {}  # the turn's own state is untouched
+
+
+def test_the_router_s_estimates_rest_on_bench_runs_before_any_turn(tmp_path: Path) -> None:
+    """`assistant bench` on a fresh machine: the first turn's estimate uses what it measured."""
+    from assistant.core.accounting.bench_results import BenchResult
+
+    with Ledger.open() as ledger:
+        ledger.record_bench([
+            BenchResult(at=1.0, machine="box", backend="local", model="scripted-model", case="short", runs=3,
+                        prompt_tokens=100, completion_tokens=50, prompt_tps=500.0, generation_tps=40.0, ttft=0.25,
+                        ttft_spread=0.01),
+            BenchResult(at=1.0, machine="box", backend="local", model="another-model", case="short", runs=3,
+                        prompt_tokens=100, completion_tokens=50, prompt_tps=500.0, generation_tps=999.0, ttft=0.01,
+                        ttft_spread=0.01),
+        ])
+    s, _, _ = session(tmp_path)
+    _, seen = ask(s, "hello")
+    (decided,) = [e for e in seen if isinstance(e, RouteDecided)]
+    local = decided.decision.estimate_for("local")
+    assert local.basis.startswith("measured over 3 bench runs")  # the other model's runs are not counted
+    claude = decided.decision.estimate_for("claude")
+    assert claude.basis.startswith("no measured speed yet")  # a bench of one backend never stands in for another
+    _, seen = ask(s, "hello again")
+    (decided,) = [e for e in seen if isinstance(e, RouteDecided)]
+    assert decided.decision.estimate_for("local").basis.startswith("measured over 3 bench runs + 1 turn")
