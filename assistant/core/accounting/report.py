@@ -93,9 +93,10 @@ class BackendFigures:
     daily_capacity: tuple[Capacity, ...]  # one per ACTIVE_HOURS
     quality: Figure  # share of refactor proposals accepted
     prompt_tps: Figure  # prompt evaluation, median over benchmark results; basis = their runs
-    # (prompt tokens, median first-token latency) of the bench cases, by prompt length: what a
-    # plan interpolates a request's first-token latency on.
+    # (prompt tokens, median first-token latency) and (prompt tokens, median generation rate)
+    # of the bench cases, by prompt length: what a plan interpolates a request's figures on.
     ttft_by_prompt: tuple[tuple[int, float], ...] = ()
+    tps_by_prompt: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,15 +200,17 @@ def _row(
             sum(b.runs for b in measured_prompt),
             BENCH_RUNS,
         ),
-        ttft_by_prompt=_ttft_by_prompt(bench),
+        ttft_by_prompt=_by_prompt(bench, "ttft"),
+        tps_by_prompt=_by_prompt(bench, "generation_tps"),
     )
 
 
-def _ttft_by_prompt(bench: Sequence[BenchResult]) -> tuple[tuple[int, float], ...]:
+def _by_prompt(bench: Sequence[BenchResult], field: str) -> tuple[tuple[int, float], ...]:
+    """(prompt tokens, the median of `field` over the runs at that length), by length."""
     by_length: dict[int, list[float]] = {}
     for b in bench:
-        if b.ttft is not None:
-            by_length.setdefault(b.prompt_tokens, []).extend([b.ttft] * b.runs)
+        if (value := getattr(b, field)) is not None:
+            by_length.setdefault(b.prompt_tokens, []).extend([value] * b.runs)
     return tuple((n, statistics.median(v)) for n, v in sorted(by_length.items()))
 
 

@@ -86,18 +86,21 @@ class PlanRates:
     why: tuple[tuple[str, str], ...] = ()  # (figure name, why it is missing)
     # What each side's speed rests on: ("Claude", "12 turns"), ("local", "6 bench runs + 3 turns").
     rests_on: tuple[tuple[str, str], ...] = ()
-    # Bench cases' (prompt tokens, first-token latency): a request's latency is interpolated
-    # at its prompt's length; without them, the median latency (`*_ttft`) is used for all.
+    # Bench cases' (prompt tokens, first-token latency) and (prompt tokens, generation rate):
+    # a request's figures are interpolated at its prompt's length; without two lengths, the
+    # medians (`*_ttft`, `*_tps`) are used for all.
     claude_ttft_by_prompt: tuple[tuple[int, float], ...] = ()
     local_ttft_by_prompt: tuple[tuple[int, float], ...] = ()
+    claude_tps_by_prompt: tuple[tuple[int, float], ...] = ()
+    local_tps_by_prompt: tuple[tuple[int, float], ...] = ()
 
 
-def first_token_seconds(points: Sequence[tuple[int, float]], prompt_tokens: int, median: float) -> float:
-    """A request's first-token latency at `prompt_tokens`: linear between the bench
-    cases' prompt lengths; beyond the longest, along the line from the shortest to
-    the longest case (prefill grows with the prompt; two neighbouring cases are too
-    noisy to extrapolate on); never below the shortest case's; `median` without
-    two lengths."""
+def at_prompt_length(points: Sequence[tuple[int, float]], prompt_tokens: int, median: float) -> float:
+    """A bench figure (first-token latency, generation rate) at `prompt_tokens`:
+    linear between the bench cases' prompt lengths; beyond the longest, along the
+    line from the shortest to the longest case (two neighbouring cases are too
+    noisy to extrapolate on); never below the smallest measured value; `median`
+    without two lengths."""
     if len(points) < 2:
         return median
     (x_first, y_first), (x_last, y_last) = points[0], points[-1]
@@ -270,6 +273,8 @@ def rates_from_report(report: Report, *, machine_per_hour: float | None) -> Plan
         ),
         claude_ttft_by_prompt=claude.ttft_by_prompt if claude else (),
         local_ttft_by_prompt=local.ttft_by_prompt if local else (),
+        claude_tps_by_prompt=claude.tps_by_prompt if claude else (),
+        local_tps_by_prompt=local.tps_by_prompt if local else (),
     )
 
 
@@ -277,7 +282,8 @@ def _basis(row: BackendFigures) -> str:
     said = f"{row.backend} · {row.model}, {rests_on(row.generation_tps)}"
     if len(row.ttft_by_prompt) >= 2:
         lengths = [n for n, _ in row.ttft_by_prompt]
-        said += f"; first-token latency by prompt length from bench cases of {lengths[0]:,}-{lengths[-1]:,} tokens"
+        said += (f"; first-token latency and generation rate by prompt length from bench cases of "
+                 f"{lengths[0]:,}-{lengths[-1]:,} tokens")
     return said
 
 
@@ -323,9 +329,10 @@ def _claude_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates, limits
     missing = [name for name, v in needed.items() if v is None]
     seconds = None
     if rates.claude_tps is not None and ttft is not None:
-        tps = rates.claude_tps
+        tps, rate = rates.claude_tps, rates.claude_tps_by_prompt
         durations = [
-            first_token_seconds(curve, item.prompt_tokens, ttft) + item.output_tokens / tps
+            at_prompt_length(curve, item.prompt_tokens, ttft)
+            + item.output_tokens / at_prompt_length(rate, item.prompt_tokens, tps)
             for item, n in items
             for _ in range(n)
         ]
@@ -347,8 +354,12 @@ def _local_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates) -> tupl
     seconds = None
     if rates.local_tps is not None and ttft is not None:
         # One sequence at a time: the requests queue.
-        first = sum(n * first_token_seconds(curve, item.prompt_tokens, ttft) for item, n in items)
-        seconds = first + output / rates.local_tps
+        rate = rates.local_tps_by_prompt
+        seconds = sum(
+            n * (at_prompt_length(curve, item.prompt_tokens, ttft)
+                 + item.output_tokens / at_prompt_length(rate, item.prompt_tokens, rates.local_tps))
+            for item, n in items
+        )
     per_hour = rates.local_per_hour
     if per_hour == 0:
         cost: float | None = 0.0  # a machine that costs nothing costs nothing, however long it runs

@@ -23,7 +23,7 @@ from assistant.core.accounting.workloads import (
     WorkloadError,
     builtin_workloads,
     claude_seconds,
-    first_token_seconds,
+    at_prompt_length,
     parse_workloads,
     plan,
     rates_from_report,
@@ -216,32 +216,35 @@ def test_a_ledger_of_bench_runs_only_gives_a_plan_with_times_resting_on_them() -
     report = build_report([], [bench_case("qwen-7b", 100, 40.0, 0.2), bench_case("qwen-7b", 2100, 30.0, 1.2)])
     rates = rates_from_report(report, machine_per_hour=0.0)
     assert rates.local_tps == 35.0 and rates.local_ttft_by_prompt == ((100, 0.2), (2100, 1.2))
-    assert rates.rests_on == (("local", "local · qwen-7b, 6 bench runs; first-token latency by prompt length "
-                                        "from bench cases of 100-2,100 tokens"),)
+    assert rates.rests_on == (("local", "local · qwen-7b, 6 bench runs; first-token latency and generation rate by prompt "
+                                        "length from bench cases of 100-2,100 tokens"),)
     one = Workload("one", "one request", (WorkItem("a", "chat", 1, 350, prompt_tokens=1100),))
     local_only = configs(plan(one, rates, SEQUENTIAL))["local"]
     # First token at 1,100 prompt tokens, halfway from 100 (0.2 s) to 2,100 (1.2 s): 0.7 s; 350 tokens at 35 tok/s: 10 s.
     assert local_only.seconds == approx(10.7) and local_only.cost == 0.0
+    # At the long case's prompt length, its own rates: 1.2 s, then 350 tokens at 30 tok/s.
+    long = Workload("long", "one long request", (WorkItem("a", "chat", 1, 350, prompt_tokens=2100),))
+    assert configs(plan(long, rates, SEQUENTIAL))["local"].seconds == approx(1.2 + 350 / 30)
 
 
 def test_first_token_latency_is_interpolated_between_bench_prompt_lengths() -> None:
     points = ((100, 0.2), (1000, 0.5), (4000, 2.0))
-    assert first_token_seconds(points, 100, 9.9) == approx(0.2)
-    assert first_token_seconds(points, 550, 9.9) == approx(0.35)
-    assert first_token_seconds(points, 2500, 9.9) == approx(1.25)
-    assert first_token_seconds(points, 8000, 9.9) == approx(2.0 + 1.8 / 3900 * 4000)  # beyond: shortest to longest
-    assert first_token_seconds(points, 0, 9.9) == approx(0.2)  # never below the shortest case
-    assert first_token_seconds(((100, 0.2),), 5000, 0.7) == 0.7  # one length: the median
+    assert at_prompt_length(points, 100, 9.9) == approx(0.2)
+    assert at_prompt_length(points, 550, 9.9) == approx(0.35)
+    assert at_prompt_length(points, 2500, 9.9) == approx(1.25)
+    assert at_prompt_length(points, 8000, 9.9) == approx(2.0 + 1.8 / 3900 * 4000)  # beyond: shortest to longest
+    assert at_prompt_length(points, 0, 9.9) == approx(0.2)  # never below the shortest case
+    assert at_prompt_length(((100, 0.2),), 5000, 0.7) == 0.7  # one length: the median
     # Two noisy long cases (7.5 s at 1,502 tokens, 6.8 s at 1,524) do not turn the trend negative:
     noisy = ((37, 0.13), (58, 0.23), (1502, 7.48), (1524, 6.83))
-    assert first_token_seconds(noisy, 10_500, 0.2) > 6.83
+    assert at_prompt_length(noisy, 10_500, 0.2) > 6.83
 
 
 @given(st.lists(st.tuples(st.integers(1, 100_000), st.floats(0.001, 100)), min_size=2, max_size=6, unique_by=lambda p: p[0]),
        st.integers(0, 200_000))
 def test_interpolated_latency_lies_within_the_measured_ones_between_them(raw, prompt) -> None:  # noqa: ANN001
     points = tuple(sorted(raw))
-    value = first_token_seconds(points, prompt, 1.0)
+    value = at_prompt_length(points, prompt, 1.0)
     if points[0][0] <= prompt <= points[-1][0]:
         assert min(y for _, y in points) - 1e-9 <= value <= max(y for _, y in points) + 1e-9
     assert value >= min(y for _, y in points) - 1e-9
