@@ -87,6 +87,10 @@ def show_proposal(console: Console, proposal: Proposal, shown: Callable[[str], s
     console.print(Text.assemble((f"+{added} −{removed}", "bold"), figures))
     for line in proposal.refused:
         console.print(Text(f"not written: {line}", style="yellow"))
+    if not proposal.parses:
+        console.print(Text("does not parse (after one repair round):", style="bold red"))
+        for line in proposal.syntax_lines():
+            console.print(Text(f"  {line}", style="red"))
 
 
 def to_write(console: Console, proposal: Proposal, allow_new: bool) -> list[str]:
@@ -159,6 +163,11 @@ def _review(
     if not writing:
         outcome.status = "failed"
         return
+    if yes and not proposal.parses:  # unattended, only code that parses is written
+        console.print(Text(f"{outcome.path}: not applied: the edit does not parse", style="bold red"))
+        outcome.status = "failed"
+        refactorer.record_outcome(proposal, "failed")
+        return
     new = {c.path for c in proposal.changes if c.before is None}
     names = [refactorer.shown(p) + (" (new)" if p in new else "") for p in writing]
     console.print(Text("will write: " + ", ".join(names)))
@@ -221,7 +230,7 @@ def _propose_all(
 
 def _table(outcomes: list[Outcome]) -> Table:
     table = Table(title="Refactor", title_justify="left")
-    for header in ("file", "backend", "outcome", "tokens in/out", "cost", "time", "commit"):
+    for header in ("file", "backend", "outcome", "checks", "tokens in/out", "cost", "time", "commit"):
         table.add_column(header, justify="right" if header in ("tokens in/out", "cost", "time") else "left")
     for o in outcomes:
         p = o.proposal
@@ -230,8 +239,9 @@ def _table(outcomes: list[Outcome]) -> Table:
         tokens_out = sum(r.stats.tokens_out for r in results)
         backend = results[-1].backend if results else "–"
         why = f" ({p.error})" if p is not None and p.error and o.status == "failed" else ""
+        checks = "–" if p is None or not p.changes else ", ".join(p.checks) if p.parses else "does not parse"
         cells = (
-            o.path, backend, o.status + why, f"{tokens_in:,} / {tokens_out:,}",
+            o.path, backend, o.status + why, checks, f"{tokens_in:,} / {tokens_out:,}",
             fmt.cost(p.cost if p else None), fmt.seconds(p.seconds if p else None), o.commit or "–",
         )
         table.add_row(*(Text(cell) for cell in cells))  # a cell's str would be read as markup

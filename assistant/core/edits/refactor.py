@@ -28,6 +28,7 @@ from assistant.core.edits.files import apply_changes, read_file
 from assistant.core.edits.hunks import diff_line, select, split_lines
 from assistant.core.edits.parse import parse_edits
 from assistant.core.edits.plan import normalise_path, plan_changes, retry_message
+from assistant.core.edits.syntax import SyntaxProblem, context_lines, introduced
 from assistant.core.edits.prompts import refactor_prompt
 from assistant.core.edits.types import EditError, FileChange
 from assistant.core.edits.vcs import Provenance, Workspace
@@ -46,6 +47,17 @@ class Proposal:
     fuzzy: int = field(default=0)  # SEARCH blocks that matched only ignoring whitespace
     refused: tuple[str, ...] = ()  # one line per file left out: changed but not named
     unasked: tuple[str, ...] = ()  # of `changes`, the new files nobody named: written only if allowed
+    # Per changed file that does not parse because of the edit (after its repair round): its problems.
+    syntax: tuple[tuple[str, tuple[SyntaxProblem, ...]], ...] = ()
+    checks: tuple[str, ...] = ()  # the checks it passed ("syntax" when every changed file parses)
+
+    @property
+    def parses(self) -> bool:
+        return not self.syntax
+
+    def syntax_lines(self) -> list[str]:
+        """`calc.py line 3:7: missing ')'`, one per problem: what the review shows."""
+        return [f"{path} {problem}" for path, found in self.syntax for problem in found]
 
     @property
     def ok(self) -> bool:
@@ -84,6 +96,17 @@ def diff_stats(changes: Sequence[FileChange]) -> tuple[int, int]:
             elif line.startswith("-") and not line.startswith("---"):
                 removed += 1
     return added, removed
+
+
+def syntax_repair_message(broken: Sequence[tuple[str, Sequence[SyntaxProblem]]], texts: Mapping[str, str]) -> str:
+    """What the model is told, once, when its edit leaves a file that does not parse:
+    each problem with the lines around it, as the file would be after the edit."""
+    parts = ["Your edit leaves code that does not parse:"]
+    for path, found in broken:
+        for problem in found:
+            parts.append(f"- {path} {problem}\n{context_lines(texts[path], problem.line)}")
+    parts.append("Send all the edits again, corrected, in the same format.")
+    return "\n\n".join(parts)
 
 
 class Refactorer:
@@ -150,13 +173,18 @@ class Refactorer:
                     why = f"the proposal changes only files you did not name: {'; '.join(refused)}" if refused \
                         else "the proposal changes nothing"
                     return Proposal(path, instruction, error=why, results=tuple(results), retried=attempt > 0)
-                return Proposal(path, instruction, kept, results=tuple(results), retried=attempt > 0,
-                                fuzzy=sum(c.fuzzy_matches for c in kept), refused=refused, unasked=unasked)
+                broken = tuple((c.path, found) for c in kept if (found := introduced(c.path, c.before, c.after)))
+                if not broken or attempt == 1 or cancel.is_set():
+                    return Proposal(path, instruction, kept, results=tuple(results), retried=attempt > 0,
+                                    fuzzy=sum(c.fuzzy_matches for c in kept), refused=refused, unasked=unasked,
+                                    syntax=broken, checks=() if broken else ("syntax",))
+                error = None
+                repair = syntax_repair_message(broken, {c.path: c.after for c in kept})
             if attempt == 0 and not cancel.is_set():
                 # Once: the same model hears what was wrong and tries again.
                 whole = self.whole_file(last.routed_to)
-                retry = [*prompts[last.routed_to], Message("assistant", last.text),
-                         Message("user", retry_message(error, whole_file=whole))]
+                said = retry_message(error, whole_file=whole) if error is not None else repair
+                retry = [*prompts[last.routed_to], Message("assistant", last.text), Message("user", said)]
                 results.append(
                     self.session.run_task(lambda name: retry, cancel, on_event, kind="refactor", files=(path,),
                                           forced=last.routed_to, forced_by="a retry of its own edit")
@@ -239,6 +267,7 @@ class Refactorer:
             model=last.model if last else "",
             cost=proposal.cost,
             instruction=proposal.instruction,
+            checks=proposal.checks,
         )
         workspace = Workspace(self.root, dirty=self.config.edits.dirty)  # type: ignore[arg-type]
         max_bytes = self.config.edits.max_file_bytes

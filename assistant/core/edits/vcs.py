@@ -55,6 +55,7 @@ TRAILER_BACKEND = "Assistant-Backend"
 TRAILER_MODEL = "Assistant-Model"
 TRAILER_COST = "Assistant-Cost"
 TRAILER_UNDO = "Assistant-Undo"
+TRAILER_CHECKS = "Assistant-Checks"
 MANIFEST = "manifest.json"
 # Files git leaves in its directory while an operation waits for the user.
 IN_PROGRESS = {
@@ -80,6 +81,7 @@ class Provenance:
     model: str
     cost: float | None  # dollars; None when the backend cannot say ("unknown")
     instruction: str
+    checks: tuple[str, ...] = ()  # the checks the edit passed ("syntax", …), for its trailer
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,10 @@ def _undo_message(undone: Commit) -> str:
 
 def _provenance_trailers(p: Provenance) -> dict[str, str]:
     cost = "unknown" if p.cost is None else f"${p.cost:.4f}"
-    return {TRAILER_BACKEND: p.backend, TRAILER_MODEL: p.model, TRAILER_COST: cost}
+    trailers = {TRAILER_BACKEND: p.backend, TRAILER_MODEL: p.model, TRAILER_COST: cost}
+    if p.checks:
+        trailers[TRAILER_CHECKS] = ", ".join(p.checks)
+    return trailers
 
 
 def _message(subject: str, body: str | None, trailers: dict[str, str]) -> str:

@@ -84,6 +84,9 @@ class ReviewScreen(ModalScreen[Selection | None]):
             (f" · {', '.join(notes)}" if notes else "", "yellow"),
             (f"\n{badge}" if badge else "", "dim"),
             *((f"\nnot written: {line}", "yellow") for line in p.refused),
+            ("\ndoes not parse (after one repair round):" if not p.parses else "", "bold red"),
+            *((f"\n  {line}", "red") for line in p.syntax_lines()),
+            ("\nchecks passed: " + ", ".join(p.checks) if p.checks else "", "green"),
         )
         with Vertical():
             yield Static(summary, id="review-summary")
