@@ -35,6 +35,7 @@ from assistant.cli.context import start
 from assistant.cli.exits import fail as _fail
 from assistant.core.backends.limits import BackendLimits
 from assistant.core.config import Config
+from assistant.core.edits.checks import cleanup_scratch
 from assistant.core.edits.files import cleanup_pending
 from assistant.core.edits.refactor import Proposal, Refactorer, diff_stats, unified_diff
 from assistant.core.edits.types import EditError
@@ -91,6 +92,10 @@ def show_proposal(console: Console, proposal: Proposal, shown: Callable[[str], s
         console.print(Text("does not parse (after one repair round):", style="bold red"))
         for line in proposal.syntax_lines():
             console.print(Text(f"  {line}", style="red"))
+    for outcome in proposal.outcomes:
+        console.print(Text(outcome.line(), style="green" if outcome.passed else "bold red"))
+        if outcome.output and not outcome.passed:
+            console.print(Text("\n".join("  " + line for line in outcome.output.splitlines()[:8]), style="red"))
 
 
 def to_write(console: Console, proposal: Proposal, allow_new: bool) -> list[str]:
@@ -127,6 +132,7 @@ def cmd_refactor(
     console = console or Console(stderr=False)
     session = session or _session(config, root)
     cleanup_pending(root)
+    cleanup_scratch(Paths.resolve())  # scratch copies of checks a killed run left
     refactorer = Refactorer(session, root)
     forced = None if config.general.backend == AUTO else config.general.backend
     outcomes = [Outcome(p) for p in paths]
@@ -163,8 +169,9 @@ def _review(
     if not writing:
         outcome.status = "failed"
         return
-    if yes and not proposal.parses:  # unattended, only code that parses is written
-        console.print(Text(f"{outcome.path}: not applied: the edit does not parse", style="bold red"))
+    if yes and not proposal.checks_pass:  # unattended, only what parses and passes its checks is written
+        why = "the edit does not parse" if not proposal.parses else "its checks do not pass"
+        console.print(Text(f"{outcome.path}: not applied: {why}", style="bold red"))
         outcome.status = "failed"
         refactorer.record_outcome(proposal, "failed")
         return
@@ -239,7 +246,8 @@ def _table(outcomes: list[Outcome]) -> Table:
         tokens_out = sum(r.stats.tokens_out for r in results)
         backend = results[-1].backend if results else "–"
         why = f" ({p.error})" if p is not None and p.error and o.status == "failed" else ""
-        checks = "–" if p is None or not p.changes else ", ".join(p.checks) if p.parses else "does not parse"
+        checks = "–" if p is None or not p.changes else "does not parse" if not p.parses else ", ".join(
+            [*p.checks[:1], *(f"{o.name} {o.status}" for o in p.outcomes)])
         cells = (
             o.path, backend, o.status + why, checks, f"{tokens_in:,} / {tokens_out:,}",
             fmt.cost(p.cost if p else None), fmt.seconds(p.seconds if p else None), o.commit or "–",

@@ -192,6 +192,16 @@ class EditsConfig:
     max_file_bytes: int = _f(200_000, "Largest file that may be pinned (/add) or edited.", minimum=1, maximum=2**31)
     claude_concurrency: int = _f(4, "Batch refactors: Claude requests at once.", minimum=1, maximum=1000)
     claude_requests_per_second: float = _f(2.0, "Batch refactors: most Claude requests started per second.", minimum=0.01, maximum=1000)
+    lint_cmd: str = _f(
+        "",
+        "A lint command run on a scratch copy with the edit applied, before you review it "
+        "({files}: the changed files), e.g. \"ruff check {files}\". Empty: none.",
+    )
+    test_cmd: str = _f(
+        "",
+        "The project's tests, run the same way, e.g. \"python -m pytest -x -q\". Empty: none.",
+    )
+    check_timeout: float = _f(300.0, "Seconds a lint or test run may take before it is stopped.", minimum=1, maximum=86_400)
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,6 +268,7 @@ class AssistantApp(App[None]):
         say what to configure when nothing at all can answer."""
         session = self.session
         edits.cleanup_pending(self.project_root)  # temp files of an edit a crash interrupted
+        edits.cleanup_scratch(Paths.resolve())  # and the scratch copies of its checks
         # The session's own backend is being loaded by load_backend() (with a progress
         # bar); asking it here waits for that load and hears how it went.
         reasons = {name: unavailable_reason(session.pool.get(name), load=True) for name in session.candidates()}

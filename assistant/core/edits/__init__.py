@@ -15,5 +15,5 @@ modules load when first used (see core/lazy.py).
 from assistant.core.lazy import exports
 
 __getattr__, __dir__ = exports(globals(), {
-    "Refactorer": "refactor", "cleanup_pending": "files", "read_file": "files",
+    "Refactorer": "refactor", "cleanup_pending": "files", "cleanup_scratch": "checks", "read_file": "files",
 })  # fmt: skip

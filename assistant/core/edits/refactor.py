@@ -28,6 +28,8 @@ from assistant.core.edits.files import apply_changes, read_file
 from assistant.core.edits.hunks import diff_line, select, split_lines
 from assistant.core.edits.parse import parse_edits
 from assistant.core.edits.plan import normalise_path, plan_changes, retry_message
+from assistant.core.edits.checks import CheckOutcome, run_checks
+from assistant.core.edits.checks import repair_message as checks_repair_message
 from assistant.core.edits.syntax import SyntaxProblem, context_lines, introduced
 from assistant.core.edits.prompts import refactor_prompt
 from assistant.core.edits.types import EditError, FileChange
@@ -49,7 +51,13 @@ class Proposal:
     unasked: tuple[str, ...] = ()  # of `changes`, the new files nobody named: written only if allowed
     # Per changed file that does not parse because of the edit (after its repair round): its problems.
     syntax: tuple[tuple[str, tuple[SyntaxProblem, ...]], ...] = ()
-    checks: tuple[str, ...] = ()  # the checks it passed ("syntax" when every changed file parses)
+    checks: tuple[str, ...] = ()  # the checks it passed: "syntax", then "lint", "tests" (for the trailer)
+    outcomes: tuple[CheckOutcome, ...] = ()  # each configured check's outcome, for the review
+
+    @property
+    def checks_pass(self) -> bool:
+        """It parses, and every configured check passed (or failed already before it)."""
+        return self.parses and all(o.passed for o in self.outcomes)
 
     @property
     def parses(self) -> bool:
@@ -174,12 +182,16 @@ class Refactorer:
                         else "the proposal changes nothing"
                     return Proposal(path, instruction, error=why, results=tuple(results), retried=attempt > 0)
                 broken = tuple((c.path, found) for c in kept if (found := introduced(c.path, c.before, c.after)))
-                if not broken or attempt == 1 or cancel.is_set():
+                outcomes = () if broken else run_checks(self.root, kept, self.config.edits, cancel)
+                blamed = [o for o in outcomes if o.status in ("failed", "timed out")]
+                if not (broken or blamed) or attempt == 1 or cancel.is_set():
+                    passed = () if broken else ("syntax", *(o.name for o in outcomes if o.status == "passed"))
                     return Proposal(path, instruction, kept, results=tuple(results), retried=attempt > 0,
                                     fuzzy=sum(c.fuzzy_matches for c in kept), refused=refused, unasked=unasked,
-                                    syntax=broken, checks=() if broken else ("syntax",))
+                                    syntax=broken, checks=passed, outcomes=outcomes)
                 error = None
-                repair = syntax_repair_message(broken, {c.path: c.after for c in kept})
+                texts = {c.path: c.after for c in kept}
+                repair = syntax_repair_message(broken, texts) if broken else checks_repair_message(blamed)
             if attempt == 0 and not cancel.is_set():
                 # Once: the same model hears what was wrong and tries again.
                 whole = self.whole_file(last.routed_to)

@@ -87,6 +87,8 @@ class ReviewScreen(ModalScreen[Selection | None]):
             ("\ndoes not parse (after one repair round):" if not p.parses else "", "bold red"),
             *((f"\n  {line}", "red") for line in p.syntax_lines()),
             ("\nchecks passed: " + ", ".join(p.checks) if p.checks else "", "green"),
+            *((f"\n{o.line()}" + (f"\n  {o.output.splitlines()[0]}" if o.output and not o.passed else ""),
+               "green" if o.passed else "bold red") for o in p.outcomes),
         )
         with Vertical():
             yield Static(summary, id="review-summary")
