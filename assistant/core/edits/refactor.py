@@ -17,6 +17,7 @@ kept apart (`unasked`) and written only when the user allows it.
 from __future__ import annotations
 
 import difflib
+import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -244,10 +245,18 @@ class Refactorer:
         ledger = self.session.ledger()
         if last is None or ledger is None:
             return
+        checks = [{"name": "syntax", "status": "passed" if proposal.parses else "failed", "seconds": None}]
+        checks = (checks if proposal.changes else []) + [
+            {"name": o.name, "status": o.status, "seconds": round(o.seconds, 3)} for o in proposal.outcomes
+        ]
+        record = ProposalRecord(
+            self.session.session_id, time.time(), last.backend, last.model, proposal.path, outcome,
+            edit_format="whole-file" if self.whole_file(last.routed_to) else "search-replace",
+            parsed=bool(proposal.changes), fuzzy=proposal.fuzzy, repairs=len(proposal.results) - 1,
+            checks=json.dumps(checks),
+        )
         try:
-            ledger.record_proposal(
-                ProposalRecord(self.session.session_id, time.time(), last.backend, last.model, proposal.path, outcome)
-            )
+            ledger.record_proposal(record)
         except LedgerError as exc:
             self.session.ledger_error = str(exc)
 

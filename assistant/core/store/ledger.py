@@ -77,6 +77,9 @@ _INSERT_TURN = (
 _SELECT_TURNS = f"SELECT id, {', '.join(_TURN_COLUMNS)} FROM turns"
 _TURN_FIELDS = ("id", *_TURN_COLUMNS)
 
+# The proposal columns are the record's fields, in order.
+_PROPOSAL_COLUMNS = tuple(f.name for f in fields(ProposalRecord))
+
 # The bench columns are BenchResult's fields, quoted: "case" is an SQL keyword.
 _BENCH_COLUMNS = tuple(f.name for f in fields(BenchResult) if f.name != "id")
 _QUOTED_BENCH = ", ".join(f'"{name}"' for name in _BENCH_COLUMNS)
@@ -330,20 +333,20 @@ class Ledger:
     def record_proposal(self, record: ProposalRecord) -> None:
         def write(conn: Writer) -> None:
             conn.execute(
-                "INSERT INTO proposals (session_id, at, backend, model, path, outcome) VALUES (?, ?, ?, ?, ?, ?)",
-                (record.session_id, record.at, record.backend, record.model, record.path, record.outcome),
+                f"INSERT INTO proposals ({', '.join(_PROPOSAL_COLUMNS)}) VALUES ({', '.join('?' * len(_PROPOSAL_COLUMNS))})",
+                tuple(getattr(record, name) for name in _PROPOSAL_COLUMNS),
             )
 
         self.transaction("cannot record the proposal", write)
 
     def proposals(self, *, since: float | None = None) -> list[ProposalRecord]:
-        sql = "SELECT session_id, at, backend, model, path, outcome FROM proposals"
+        sql = f"SELECT {', '.join(_PROPOSAL_COLUMNS)} FROM proposals"
         args: list[object] = []
         if since is not None:
             sql += " WHERE at >= ?"
             args.append(since)
         rows = self.query("cannot read proposals", sql + " ORDER BY at", args)
-        return self._records(ProposalRecord, ("session_id", "at", "backend", "model", "path", "outcome"), rows)
+        return self._records(ProposalRecord, _PROPOSAL_COLUMNS, rows)
 
     def sessions(self, *, limit: int | None = None) -> list[SessionRecord]:
         """Sessions, newest first, with their turn counts and costs."""

@@ -156,6 +156,19 @@ def _migration_6(conn: sqlite3.Connection) -> None:
     conn.executemany("UPDATE session_exchanges SET figures = ? WHERE id = ?", shown)
 
 
+def _migration_7(conn: sqlite3.Connection) -> None:
+    """How each refactor proposal went: its edit format, whether it parsed, fuzzy
+    matches, repair rounds and each check's outcome and time (JSON)."""
+    for statement in (
+        "ALTER TABLE proposals ADD COLUMN edit_format TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE proposals ADD COLUMN parsed INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE proposals ADD COLUMN fuzzy INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE proposals ADD COLUMN repairs INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE proposals ADD COLUMN checks TEXT NOT NULL DEFAULT '[]'",
+    ):
+        conn.execute(statement)
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -165,4 +178,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_4,
     _migration_5,
     _migration_6,
+    _migration_7,
 ]

@@ -58,6 +58,12 @@ class ProposalRecord:
     model: str
     path: str
     outcome: str  # "applied" | "rejected" | "failed"
+    # How it went (migration 7): what the next issue's quality routing reads.
+    edit_format: str = ""  # "whole-file" | "search-replace"; "" before migration 7
+    parsed: bool = True  # its answer parsed and its edits applied in memory
+    fuzzy: int = 0  # SEARCH blocks that matched only ignoring whitespace
+    repairs: int = 0  # rounds the model was sent back (a bad block, a syntax error, a failing check)
+    checks: str = "[]"  # JSON: [{"name": "syntax" | "lint" | "tests", "status": ..., "seconds": ...}]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ scratch copy is gone afterwards, and a killed process's copy at the next start."
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -138,6 +139,11 @@ def test_an_edit_that_breaks_a_test_is_repaired_on_the_second_answer_and_committ
     r.apply(proposal)
     assert "Assistant-Checks: syntax, tests" in git(repo, "log", "-1", "--format=%B")
     assert (repo / "calc.py").read_text() == CALC.replace("a + b", "b + a")
+    [record] = Ledger.open().proposals()  # what the next issue's quality routing reads
+    assert (record.outcome, record.edit_format, record.parsed, record.repairs) == ("applied", "search-replace", True, 1)
+    checks = json.loads(record.checks)
+    assert [(c["name"], c["status"]) for c in checks] == [("syntax", "passed"), ("tests", "passed")]
+    assert checks[1]["seconds"] > 0
 
 
 def test_an_edit_that_stays_broken_is_never_committed_in_batch_mode(repo: Path, monkeypatch) -> None:  # noqa: ANN001
