@@ -37,3 +37,34 @@ def test_whatever_the_model_writes_nothing_is_damaged(tmp_path: Path, local_back
         assert (root / "calc.py").read_text() == CALC
         assert commits == "1"
     assert proposal.results and proposal.results[0].backend == "local"
+
+
+def test_with_the_project_s_tests_set_the_outcome_is_a_passing_commit_or_a_clear_refusal(
+    tmp_path: Path, local_backend: LlamaCppBackend, monkeypatch  # noqa: ANN001
+) -> None:
+    """`assistant refactor --yes` with `test_cmd`: only an edit whose tests pass is written."""
+    import argparse
+    import io
+    import sys
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from assistant.cli.refactor import cmd_refactor
+
+    tests = "from calc import add, sub\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
+    root = make_repo(tmp_path / "proj", {"calc.py": CALC, "test_calc.py": tests})
+    config = small_config(max_tokens=96)
+    pytest_cmd = f"env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider"
+    config = replace(config, edits=replace(config.edits, test_cmd=pytest_cmd, check_timeout=60))
+    session = ChatSession(config, local_backend, project_root=root)
+    monkeypatch.chdir(root)
+    out = io.StringIO()
+    args = argparse.Namespace(paths=["calc.py"], message="add type hints", yes=True, allow_new=False)
+    code = cmd_refactor(config, args, session=session, console=Console(file=out, width=200))
+    message = git(root, "log", "-1", "--format=%B")
+    if code == 0:
+        assert "Assistant-Checks: syntax, tests" in message  # committed only with its tests passing
+    else:
+        assert (root / "calc.py").read_text() == CALC and "refactor(" not in message
+        assert "not applied" in out.getvalue()
