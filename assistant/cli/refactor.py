@@ -37,14 +37,14 @@ from assistant.core.backends.limits import BackendLimits
 from assistant.core.config import Config
 from assistant.core.edits.checks import cleanup_scratch
 from assistant.core.edits.files import cleanup_pending
-from assistant.core.edits.refactor import Proposal, Refactorer, diff_stats, unified_diff
+from assistant.core.edits.refactor import Proposal, Refactorer, diff_stats, undo_edit, unified_diff
 from assistant.core.edits.types import EditError
-from assistant.core.edits.vcs import VcsError, Workspace
+from assistant.core.edits.vcs import VcsError
 from assistant.core.events import RouteDecided, TextDelta
 from assistant.core.paths import Paths
 from assistant.core.project import OutsideProject, find_root, typed_path
 from assistant.core.session.chat import AUTO, ChatSession
-from assistant.core.store.ledger import Ledger
+from assistant.core.store.ledger import Ledger, LedgerError
 from assistant.render import format as fmt
 
 
@@ -258,7 +258,7 @@ def _table(outcomes: list[Outcome]) -> Table:
 
 def cmd_undo(config: Config) -> int:
     try:
-        said = Workspace(find_root(), dirty=config.edits.dirty).undo()  # type: ignore[arg-type]
+        said = undo_edit(find_root(), config.edits.dirty, _ledger)
     except VcsError as exc:
         return _fail(str(exc))
     print(said)
@@ -273,3 +273,11 @@ def run_refactor(paths: Paths, args: argparse.Namespace) -> int:
 def run_undo(paths: Paths, args: argparse.Namespace) -> int:
     """`assistant undo`, as the dispatch table runs it."""
     return cmd_undo(start(paths, args))
+
+
+def _ledger() -> Ledger | None:
+    """The ledger, for recording an undo; None when it cannot be opened (the undo goes on)."""
+    try:
+        return Ledger.open()
+    except LedgerError:
+        return None

@@ -16,27 +16,28 @@ kept apart (`unasked`) and written only when the user allows it.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.core.conversation import Message
+from assistant.core.edits.checks import CheckOutcome, run_checks
+from assistant.core.edits.checks import repair_message as checks_repair_message
 from assistant.core.edits.files import apply_changes, read_file
 from assistant.core.edits.hunks import diff_line, select, split_lines
 from assistant.core.edits.parse import parse_edits
 from assistant.core.edits.plan import normalise_path, plan_changes, retry_message
-from assistant.core.edits.checks import CheckOutcome, run_checks
-from assistant.core.edits.checks import repair_message as checks_repair_message
-from assistant.core.edits.syntax import SyntaxProblem, context_lines, introduced
 from assistant.core.edits.prompts import refactor_prompt
+from assistant.core.edits.syntax import SyntaxProblem, context_lines, introduced
 from assistant.core.edits.types import EditError, FileChange
 from assistant.core.edits.vcs import Provenance, Workspace
 from assistant.core.session.chat import ChatSession, OnEvent, TurnResult
-from assistant.core.store.ledger import LedgerError, ProposalRecord
+from assistant.core.store.ledger import Ledger, LedgerError, ProposalRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,7 @@ class Refactorer:
                 refused.append(f"{change.path}: left as it is, since you did not name it")
         return tuple(kept), tuple(refused), tuple(unasked)
 
-    def record_outcome(self, proposal: Proposal, outcome: str) -> None:
+    def record_outcome(self, proposal: Proposal, outcome: str, change_id: str = "") -> None:
         """What became of a proposal ("applied", "rejected", "failed"), for the report's
         quality proxy. A proposal no model made (an unreadable file) is not counted."""
         last = proposal.result
@@ -253,7 +254,7 @@ class Refactorer:
             self.session.session_id, time.time(), last.backend, last.model, proposal.path, outcome,
             edit_format="whole-file" if self.whole_file(last.routed_to) else "search-replace",
             parsed=bool(proposal.changes), fuzzy=proposal.fuzzy, repairs=len(proposal.results) - 1,
-            checks=json.dumps(checks),
+            checks=json.dumps(checks), change_id=change_id,
         )
         try:
             ledger.record_proposal(record)
@@ -293,8 +294,22 @@ class Refactorer:
         workspace = Workspace(self.root, dirty=self.config.edits.dirty)  # type: ignore[arg-type]
         max_bytes = self.config.edits.max_file_bytes
         committed = workspace.apply(changes, provenance, lambda ch: apply_changes(self.root, ch, max_bytes=max_bytes))
-        self.record_outcome(proposal, "applied")
+        self.record_outcome(proposal, "applied", committed.commit or committed.backup_id or "")
         return committed
 
     def undo(self) -> str:
-        return Workspace(self.root, dirty=self.config.edits.dirty).undo()  # type: ignore[arg-type]
+        return undo_edit(self.root, self.config.edits.dirty, self.session.ledger)
+
+
+def undo_edit(root: Path, dirty: str, ledger: Callable[[], Ledger | None]) -> str:
+    """Take back the app's last edit (its commit, or its backup outside git) and
+    record the undo against its proposal; a ledger that cannot be written does
+    not stop the undo."""
+    workspace = Workspace(root, dirty=dirty)  # type: ignore[arg-type]
+    target = workspace.last_edit_id()
+    said = workspace.undo()
+    if target is not None:
+        with contextlib.suppress(LedgerError):
+            if (opened := ledger()) is not None:
+                opened.mark_undone(target, time.time())
+    return said

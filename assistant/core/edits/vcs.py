@@ -226,6 +226,17 @@ class Workspace:
         real = resolve(self.root, path)
         return real.relative_to(os.path.realpath(self.root)).as_posix()
 
+    def last_edit_id(self) -> str | None:
+        """The commit (or backup) `undo` would take back; None when there is none."""
+        try:
+            if self.is_git:
+                with _open(self.root) as git:
+                    return git.last_edit().hexsha if git.born() else None
+            latest = _Backups(self.root, self.backups_dir).latest()
+        except VcsError:
+            return None
+        return latest[0].name if latest else None
+
     def undo(self) -> str:
         """Take back the latest edit not yet undone; one line says what was undone."""
         if self.is_git:

@@ -339,6 +339,14 @@ class Ledger:
 
         self.transaction("cannot record the proposal", write)
 
+    def mark_undone(self, change_id: str, at: float) -> None:
+        """The applied proposal whose commit (or backup) is `change_id` was taken back."""
+
+        def write(conn: Writer) -> None:
+            conn.execute("UPDATE proposals SET undone_at = ? WHERE change_id = ? AND undone_at IS NULL", (at, change_id))
+
+        self.transaction("cannot record the undo", write)
+
     def proposals(self, *, since: float | None = None) -> list[ProposalRecord]:
         sql = f"SELECT {', '.join(_PROPOSAL_COLUMNS)} FROM proposals"
         args: list[object] = []

@@ -158,13 +158,16 @@ def _migration_6(conn: sqlite3.Connection) -> None:
 
 def _migration_7(conn: sqlite3.Connection) -> None:
     """How each refactor proposal went: its edit format, whether it parsed, fuzzy
-    matches, repair rounds and each check's outcome and time (JSON)."""
+    matches, repair rounds, each check's outcome and time (JSON), and for an
+    applied one its commit (or backup) and when it was undone."""
     for statement in (
         "ALTER TABLE proposals ADD COLUMN edit_format TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE proposals ADD COLUMN parsed INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE proposals ADD COLUMN fuzzy INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE proposals ADD COLUMN repairs INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE proposals ADD COLUMN checks TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE proposals ADD COLUMN change_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE proposals ADD COLUMN undone_at REAL",
     ):
         conn.execute(statement)
 

@@ -64,6 +64,8 @@ class ProposalRecord:
     fuzzy: int = 0  # SEARCH blocks that matched only ignoring whitespace
     repairs: int = 0  # rounds the model was sent back (a bad block, a syntax error, a failing check)
     checks: str = "[]"  # JSON: [{"name": "syntax" | "lint" | "tests", "status": ..., "seconds": ...}]
+    change_id: str = ""  # applied: its commit, or its backup outside git
+    undone_at: float | None = None  # when /undo (or `assistant undo`) took it back
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,6 +144,10 @@ def test_an_edit_that_breaks_a_test_is_repaired_on_the_second_answer_and_committ
     checks = json.loads(record.checks)
     assert [(c["name"], c["status"]) for c in checks] == [("syntax", "passed"), ("tests", "passed")]
     assert checks[1]["seconds"] > 0
+    assert record.change_id == git(repo, "rev-parse", "HEAD").strip() and record.undone_at is None
+    r.undo()  # /undo is recorded against the edit it takes back
+    [record] = Ledger.open().proposals()
+    assert record.undone_at is not None and (repo / "calc.py").read_text() == CALC
 
 
 def test_an_edit_that_stays_broken_is_never_committed_in_batch_mode(repo: Path, monkeypatch) -> None:  # noqa: ANN001

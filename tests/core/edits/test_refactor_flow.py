@@ -88,8 +88,11 @@ def test_outside_git_a_backup_is_kept_and_undo_restores_it(tmp_path: Path) -> No
     r, _ = refactorer(root, [GOOD])
     committed = r.apply(r.propose("calc.py", "hints", threading.Event()))
     assert committed.kind == "backup" and (root / "calc.py").read_text() != CALC
+    [record] = Ledger.open().proposals()
+    assert record.change_id == committed.backup_id and record.undone_at is None
     r.undo()
     assert (root / "calc.py").read_text() == CALC
+    assert Ledger.open().proposals()[0].undone_at is not None  # the undo, recorded against the edit
 
 
 def test_an_unnamed_whole_file_answer_is_the_file_asked_about(repo: Path) -> None:
