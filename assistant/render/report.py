@@ -58,7 +58,8 @@ def _notes(report: Report) -> list[str]:
         lines += [f"{row.backend} · {row.model}: {', '.join(names)}: {why}" for why, names in reasons.items()]
     if not report.bench_runs:
         lines.append("prompt tok/s: no benchmark results in the ledger")
-    lines.append(f"refactors accepted: {NO_QUALITY_DATA}")
+    if not any(row.quality.value is not None for row in report.rows):
+        lines.append(f"refactors accepted: {NO_QUALITY_DATA}")
     return lines
 
 
@@ -114,6 +115,19 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
             fmt.percent(share.share_tokens),
         )
     console.print(split)
+
+    if report.edit_formats:
+        edits = _table(
+            "Refactor proposals · by backend, model and edit format",
+            ["backend · model · format", "proposals", "parsed", "checks\npassed", "applied\n(kept)", "worked"],
+            [f"{f.backend} · {f.model} · {f.edit_format}" for f in report.edit_formats],
+        )
+        for f in report.edit_formats:
+            edits.add_row(
+                f"{f.backend} · {f.model} · {f.edit_format}", fmt.count(f.proposals), fmt.count(f.parsed),
+                fmt.count(f.checks_passed), fmt.count(f.applied), fmt.percent(f.worked),
+            )
+        console.print(edits)
 
     def dollars(fig: Figure) -> str:
         return fmt.cost(fig.value) if fig.value is not None else f"{fmt.DASH} ({fig.reason})"

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.core.accounting.bench_results import BenchResult, bench_samples, prompt_range
+from assistant.core.accounting.edit_formats import FormatFigures, format_figures
 from assistant.core.accounting.cost_summary import nearest_rank, summarize
 from assistant.core.store.ledger import ProposalRecord, TurnRecord
 from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
@@ -126,6 +127,7 @@ class Report:
     all_local_seconds: Figure  # the time that would take
     all_local_method: str  # how the all-local figures were computed, in words
     machine_per_hour: float
+    edit_formats: tuple[FormatFigures, ...] = ()  # refactor proposals per backend, model and edit format
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -313,6 +315,7 @@ def build_report(
         all_local_seconds=all_local_seconds,
         all_local_method=method,
         machine_per_hour=machine_per_hour,
+        edit_formats=format_figures(proposals),
     )
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.core.accounting.edit_formats import BLOCKS, WHOLE, FormatFigures, chosen_format, format_figures
 from assistant.core.conversation import Message
 from assistant.core.edits.checks import CheckOutcome, run_checks
 from assistant.core.edits.checks import repair_message as checks_repair_message
@@ -124,13 +125,26 @@ class Refactorer:
         self.session = session
         self.root = root
         self.config = session.config
+        self._formats: tuple[FormatFigures, ...] | None = None  # read from the ledger on first use
 
     def _read(self, path: str) -> str | None:
         current = read_file(self.root, path, max_bytes=self.config.edits.max_file_bytes)
         return current.text if current is not None else None
 
     def whole_file(self, backend: str) -> bool:
-        return backend in self.config.edits.whole_file_backends
+        """Whether `backend` is asked for whole files: `[edits] whole_file_backends` to
+        start with, then whichever format its model's recorded proposals say works
+        better (`accounting.edit_formats`)."""
+        configured = WHOLE if backend in self.config.edits.whole_file_backends else BLOCKS
+        if self._formats is None:
+            ledger = self.session.ledger()
+            try:
+                self._formats = format_figures(ledger.proposals()) if ledger is not None else ()
+            except LedgerError as exc:
+                self.session.ledger_error = str(exc)
+                self._formats = ()
+        model = self.session.pool.get(backend).model_name
+        return chosen_format(self._formats, backend, model, configured) == WHOLE
 
     def propose(
         self,
