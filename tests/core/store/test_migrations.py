@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from assistant.core.store.ledger import MIGRATIONS, Ledger, TurnRecord
+from tests.core.store.old_ledgers import ledger_at
 
 
 def test_a_version_1_ledger_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -32,13 +33,8 @@ def test_a_version_1_ledger_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> No
 
 
 def test_a_version_6_ledger_keeps_its_proposals_with_what_was_not_recorded_then(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite3"
-    with sqlite3.connect(path) as conn:
-        for migration in MIGRATIONS[:6]:
-            migration(conn)
-        conn.execute("PRAGMA user_version = 6")
-        conn.execute("INSERT INTO proposals (session_id, at, backend, model, path, outcome) "
-                     "VALUES ('s', 1.0, 'local', 'm', 'a.py', 'applied')")
+    path = ledger_at(tmp_path / "ledger.sqlite3", 6, "INSERT INTO proposals (session_id, at, backend, model, path, "
+                     "outcome) VALUES ('s', 1.0, 'local', 'm', 'a.py', 'applied')")
     with Ledger.open(path) as ledger:
         [old] = ledger.proposals()
         assert (old.outcome, old.edit_format, old.parsed, old.repairs, old.checks) == ("applied", "", True, 0, "[]")

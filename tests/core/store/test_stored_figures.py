@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from assistant.core.conversation import Exchange, Message
 from assistant.core.store import sessions
-from assistant.core.store.ledger import MIGRATIONS, Ledger, LedgerError
+from assistant.core.store.ledger import Ledger, LedgerError
 from assistant.render import format as fmt
 from assistant.render.sessions import markdown
+from tests.core.store.old_ledgers import ledger_at
 from tests.stored import answered_by
 
 FIGURE = st.none() | st.floats(min_value=0, max_value=1e6, allow_nan=False)
@@ -43,18 +44,14 @@ def test_an_answer_s_figures_come_back_as_they_were_stored(tmp_path_factory, bac
 
 
 def test_a_chat_stored_before_raw_figures_reads_as_it_did(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite3"
-    with sqlite3.connect(path) as conn:
-        for migration in MIGRATIONS[:5]:
-            migration(conn)
-        conn.execute("PRAGMA user_version = 5")
-        conn.execute("INSERT INTO sessions (id, started_at, title, cwd) VALUES ('old', 1.0, 'an old chat', '/p')")
-        conn.execute(
-            "INSERT INTO session_exchanges (session_id, seq, question, answer, label, badge, footer, at) VALUES "
-            "('old', 0, 'q1', 'a1', 'claude · claude-sonnet-5-5', 'rules: long prompt (est. $0.0100 · 1.50 s)', "
-            "'48.5 tok/s · TTFT 250 ms · took 1.60 s', 2.0), ('old', 1, 'q2', NULL, '', '', '', 3.0)"
-        )
-        conn.execute("INSERT INTO session_state (session_id, state, updated_at) VALUES ('old', '{}', 3.0)")
+    path = ledger_at(
+        tmp_path / "ledger.sqlite3", 5,
+        "INSERT INTO sessions (id, started_at, title, cwd) VALUES ('old', 1.0, 'an old chat', '/p')",
+        "INSERT INTO session_exchanges (session_id, seq, question, answer, label, badge, footer, at) VALUES "
+        "('old', 0, 'q1', 'a1', 'claude · claude-sonnet-5-5', 'rules: long prompt (est. $0.0100 · 1.50 s)', "
+        "'48.5 tok/s · TTFT 250 ms · took 1.60 s', 2.0), ('old', 1, 'q2', NULL, '', '', '', 3.0)",
+        "INSERT INTO session_state (session_id, state, updated_at) VALUES ('old', '{}', 3.0)",
+    )
     with Ledger.open(path) as ledger:
         stored = sessions.load(ledger, "old")
     first, second = stored.exchanges
