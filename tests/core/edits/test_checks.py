@@ -173,3 +173,31 @@ def test_an_edit_that_stays_broken_is_never_committed_in_batch_mode(repo: Path, 
     text = out.getvalue()
     assert code == 1 and "tests: failed" in text and "not applied: its checks do not pass" in text
     assert (repo / "calc.py").read_text() == CALC and "refactor(" not in git(repo, "log", "--format=%s")
+
+
+def test_a_claude_proposal_that_breaks_a_test_is_repaired_on_its_second_answer(repo: Path, fake) -> None:  # noqa: ANN001
+    """Through the real anthropic SDK and the loopback Messages API: the repair round
+    goes to the same model, and only the answer whose tests pass is committed."""
+    from assistant.backends.claude.backend import ClaudeBackend
+    from assistant.core.edits.refactor import Refactorer
+    from assistant.core.session.chat import ChatSession
+    from assistant.core.store.ledger import Ledger
+    from tests.backends.claude.conftest import claude_config
+    from tests.core.edits.gitrepo import git
+    from tests.fake_anthropic import Answer
+
+    breaks = "calc.py\n<<<<<<< SEARCH\n    return a + b\n=======\n    return a - b\n>>>>>>> REPLACE\n"
+    keeps = "calc.py\n<<<<<<< SEARCH\n    return a + b\n=======\n    return b + a\n>>>>>>> REPLACE\n"
+    fake.enqueue(Answer(breaks), Answer(keeps))
+    config = claude_config(fake.base_url)
+    config = replace(config, edits=replace(config.edits, test_cmd=PYTEST, check_timeout=60))
+    backend = ClaudeBackend.from_config(config)
+    backend.load()
+    r = Refactorer(ChatSession(config, backend, ledger=Ledger.open, project_root=repo), repo)
+    proposal = r.propose("calc.py", "tidy add", threading.Event())
+    assert proposal.retried and proposal.checks == ("syntax", "tests")
+    second = fake.message_requests()[-1].body.decode()
+    assert "checks fail" in second and "tests: failed" in second  # the test's output went back to Claude
+    r.apply(proposal)
+    message = git(repo, "log", "-1", "--format=%B")
+    assert "Assistant-Backend: claude" in message and "Assistant-Checks: syntax, tests" in message
