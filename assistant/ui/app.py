@@ -663,7 +663,8 @@ class AssistantApp(App[None]):
         gc.set_threshold(GC_YOUNG_THRESHOLD, *self._gc_tuned[1:])
 
     def action_cancel(self) -> None:
-        if self.busy:
+        """Esc: stop the answer, or the refactor (its model turn or its checks) that runs."""
+        if self.busy or any(w.group == "turn" and w.is_running for w in self.workers):
             self._cancel.set()
 
     async def action_quit(self) -> None:

@@ -117,3 +117,44 @@ async def test_review_accepts_one_hunk_of_two(repo: Path) -> None:
         await pilot.click("#apply")
         await wait_for(pilot, lambda: "Applied to calc.py" in transcript_text(app))
         assert (repo / "calc.py").read_text() == LONG.replace("a+b", "a + b")  # sub() untouched
+
+
+TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+BREAKS = "calc.py\n<<<<<<< SEARCH\n    return a+b\n=======\n    return a-b\n>>>>>>> REPLACE\n"
+
+
+def checked(**edits: object) -> Config:
+    c = config()
+    return replace(c, edits=replace(c.edits, **edits))
+
+
+async def test_the_review_shows_a_check_the_edit_breaks_after_its_repair_round(repo: Path) -> None:
+    import sys
+
+    from assistant.ui.screens.review import ReviewScreen
+
+    (repo / "test_calc.py").write_text(TESTS)
+    git(repo, "add", "test_calc.py")
+    git(repo, "commit", "-qm", "tests")
+    pytest_cmd = f"env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider"
+    app = make_app(checked(test_cmd=pytest_cmd, check_timeout=60), backend=ScriptedBackend([BREAKS, BREAKS], name="local"))
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/refactor calc.py tidy add")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), timeout=30)
+        summary = str(app.screen.query_one("#review-summary").render())
+        assert "tests: failed" in summary and "after one retry" in summary
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "rejected; nothing was written" in transcript_text(app))
+    assert (repo / "calc.py").read_text() == CALC
+
+
+async def test_esc_stops_a_running_check_and_nothing_is_offered(repo: Path) -> None:
+    app = make_app(checked(lint_cmd="sleep 300", check_timeout=600), backend=ScriptedBackend([GOOD], name="local"))
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/refactor calc.py add type hints")
+        await pilot.pause(1.0)  # the model answered; its check runs
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "cancelled while its checks ran" in transcript_text(app), timeout=15)
+    assert (repo / "calc.py").read_text() == CALC

@@ -199,6 +199,9 @@ class Refactorer:
                     return Proposal(path, instruction, error=why, results=tuple(results), retried=attempt > 0)
                 broken = tuple((c.path, found) for c in kept if (found := introduced(c.path, c.before, c.after)))
                 outcomes = () if broken else run_checks(self.root, kept, self.config.edits, cancel)
+                if any(o.status == "cancelled" for o in outcomes):
+                    return Proposal(path, instruction, error="cancelled while its checks ran; nothing was written",
+                                    results=tuple(results), retried=attempt > 0)
                 blamed = [o for o in outcomes if o.status in ("failed", "timed out")]
                 if not (broken or blamed) or attempt == 1 or cancel.is_set():
                     passed = () if broken else ("syntax", *(o.name for o in outcomes if o.status == "passed"))
