@@ -122,7 +122,9 @@ def _confirm(question: str) -> bool:
 def cmd_refactor(
     config: Config, args: argparse.Namespace, *, session: ChatSession | None = None, console: Console | None = None
 ) -> int:
-    """`session` and `console`: tests hand in scripted backends and a recording console."""
+    """`session` and `console`: tests hand in scripted backends and a recording console.
+    A session handed in stays open: whoever made it closes it."""
+    owned = session is None
     root = session.project_root if session is not None else find_root()
     try:
         paths = project_paths(args.paths, root)
@@ -149,7 +151,8 @@ def cmd_refactor(
         console.print("cancelled")
         return 130
     finally:
-        session.close()
+        if owned:
+            session.close()
     if len(outcomes) > 1:
         console.print(_table(outcomes))
     return 0 if all(o.status in ("applied", "rejected") for o in outcomes) else 1

@@ -40,11 +40,9 @@ def test_whatever_the_model_writes_nothing_is_damaged(tmp_path: Path, local_back
 
 
 def test_with_the_project_s_tests_set_the_outcome_is_a_passing_commit_or_a_clear_refusal(
-    tmp_path: Path, monkeypatch  # noqa: ANN001
+    tmp_path: Path, local_backend: LlamaCppBackend, monkeypatch  # noqa: ANN001
 ) -> None:
-    """`assistant refactor --yes` with `test_cmd`: only an edit whose tests pass is written.
-    Its own model: the command closes its session's backends when it ends, and the
-    process-wide `local_backend` must stay loaded for the other tests."""
+    """`assistant refactor --yes` with `test_cmd`: only an edit whose tests pass is written."""
     import argparse
     import io
     import sys
@@ -59,12 +57,12 @@ def test_with_the_project_s_tests_set_the_outcome_is_a_passing_commit_or_a_clear
     config = small_config(max_tokens=96)
     pytest_cmd = f"env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider"
     config = replace(config, edits=replace(config.edits, test_cmd=pytest_cmd, check_timeout=60))
-    backend = LlamaCppBackend.from_config(config)
-    session = ChatSession(config, backend, project_root=root)
+    session = ChatSession(config, local_backend, project_root=root)
     monkeypatch.chdir(root)
     out = io.StringIO()
     args = argparse.Namespace(paths=["calc.py"], message="add type hints", yes=True, allow_new=False)
     code = cmd_refactor(config, args, session=session, console=Console(file=out, width=200))
+    assert local_backend.loaded  # a session handed in stays open: its maker closes it
     message = git(root, "log", "-1", "--format=%B")
     if code == 0:
         assert "Assistant-Checks: syntax, tests" in message  # committed only with its tests passing
