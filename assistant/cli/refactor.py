@@ -95,7 +95,7 @@ def show_proposal(console: Console, proposal: Proposal, shown: Callable[[str], s
     for outcome in proposal.outcomes:
         console.print(Text(outcome.line(), style="green" if outcome.passed else "bold red"))
         if outcome.output and not outcome.passed:
-            console.print(Text("\n".join("  " + line for line in outcome.output.splitlines()[:8]), style="red"))
+            console.print(Text("\n".join("  " + line for line in outcome.summary_lines(8)), style="red"))
 
 
 def to_write(console: Console, proposal: Proposal, allow_new: bool) -> list[str]:

@@ -144,6 +144,7 @@ async def test_the_review_shows_a_check_the_edit_breaks_after_its_repair_round(r
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), timeout=30)
         summary = str(app.screen.query_one("#review-summary").render())
         assert "tests: failed" in summary and "after one retry" in summary
+        assert "test_calc.py" in summary  # the first lines that say something of its output
         await pilot.press("r")
         await wait_for(pilot, lambda: "rejected; nothing was written" in transcript_text(app))
     assert (repo / "calc.py").read_text() == CALC

@@ -32,7 +32,8 @@ from assistant.core.edits.types import FileChange
 from assistant.core.paths import Paths
 
 Status = Literal["passed", "failed", "timed out", "could not run", "failed before", "cancelled"]
-OUTPUT_LINES = 20  # of a failing check's output, what the review shows and the model is told
+OUTPUT_LINES = 20  # of a failing check's output, the first lines (the model is told them)...
+TAIL_LINES = 5  # ... and the last ones (where pytest and linters sum up: the review shows them)
 SCRATCH = "scratch"
 SKIP = {".git", ".hg", ".svn", "__pycache__", ".venv", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 
@@ -42,7 +43,7 @@ class CheckOutcome:
     name: str  # "lint" or "tests"
     status: Status
     seconds: float
-    output: str = ""  # the first lines of its output (failed, timed out), or why it could not run
+    output: str = ""  # its output's first and last lines (failed, timed out), or why it could not run
 
     @property
     def passed(self) -> bool:
@@ -52,6 +53,11 @@ class CheckOutcome:
     def line(self) -> str:
         """One line for the review: `tests: failed (1.2 s)`."""
         return f"{self.name}: {self.status} ({self.seconds:.1f} s)"
+
+    def summary_lines(self, n: int) -> list[str]:
+        """The last `n` lines of its output that say something: where a test runner
+        or a linter sums up (`FAILED test_calc.py::test_add - assert 1 == 5`)."""
+        return [line for line in self.output.splitlines() if line.strip() and line != "…"][-n:]
 
 
 def configured(config: EditsConfig) -> list[tuple[str, str]]:
@@ -200,12 +206,15 @@ def _run(name: str, template: str, files: Sequence[str], cwd: Path, timeout: flo
     reader.join(timeout=5)
     seconds = time.monotonic() - start
     text = b"".join(output).decode("utf-8", "replace")
-    first = "\n".join(text.splitlines()[:OUTPUT_LINES])
+    lines = text.splitlines()
+    if len(lines) > OUTPUT_LINES + TAIL_LINES:
+        lines = [*lines[:OUTPUT_LINES], "…", *lines[-TAIL_LINES:]]
+    kept = "\n".join(lines)
     if status is not None:
-        return CheckOutcome(name, status, seconds, first)
+        return CheckOutcome(name, status, seconds, kept)
     if proc.returncode == 127:  # the shell found no such command
-        return CheckOutcome(name, "could not run", seconds, first.splitlines()[-1] if first else f"{command}: not found")
-    return CheckOutcome(name, "passed" if proc.returncode == 0 else "failed", seconds, "" if proc.returncode == 0 else first)
+        return CheckOutcome(name, "could not run", seconds, kept.splitlines()[-1] if kept else f"{command}: not found")
+    return CheckOutcome(name, "passed" if proc.returncode == 0 else "failed", seconds, "" if proc.returncode == 0 else kept)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -87,7 +87,7 @@ class ReviewScreen(ModalScreen[Selection | None]):
             ("\ndoes not parse (after one repair round):" if not p.parses else "", "bold red"),
             *((f"\n  {line}", "red") for line in p.syntax_lines()),
             ("\nchecks passed: " + ", ".join(p.checks) if p.checks else "", "green"),
-            *((f"\n{o.line()}" + (f"\n  {o.output.splitlines()[0]}" if o.output and not o.passed else ""),
+            *((f"\n{o.line()}" + ("".join(f"\n  {line}" for line in o.summary_lines(2)) if not o.passed else ""),
                "green" if o.passed else "bold red") for o in p.outcomes),
         )
         with Vertical():
