@@ -6,7 +6,10 @@ The configured `[edits] whole_file_backends` is the starting point. A format
 measured on at least `MIN_PROPOSALS` proposals of a model replaces it when its
 share of proposals that worked (parsed, passed every check, applied and not
 undone) is higher than the configured format's, or when the configured one
-has not been measured enough.
+has not been measured enough. A format nobody asked for is never measured, so
+while the one in use fails sometimes and the other has too few proposals, the
+other is tried in one proposal of `EXPLORE_EVERY` (counted, not random: the
+same ledger gives the same choice).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from assistant.core.store.records import ProposalRecord
 
 MIN_PROPOSALS = 3
+EXPLORE_EVERY = 4  # while the other format is unmeasured and the one in use fails: 1 proposal in 4 tries it
 WHOLE, BLOCKS = "whole-file", "search-replace"
 
 
@@ -68,10 +72,19 @@ def format_figures(records: Iterable[ProposalRecord]) -> tuple[FormatFigures, ..
 
 def chosen_format(figures: Sequence[FormatFigures], backend: str, model: str, configured: str) -> str:
     """The format to ask `backend`'s `model` for: the configured one, unless another
-    is measured (enough) to work better for this model."""
-    mine = {f.edit_format: f.worked for f in figures if f.backend == backend and f.model == model}
-    best = max(((share, fmt) for fmt, share in mine.items() if share is not None), default=None)
-    if best is None:
-        return configured
-    current = mine.get(configured)
-    return best[1] if current is None or best[0] > current else configured
+    is measured (enough) to work better for this model; and, while the other format
+    is not measured yet and the one in use fails sometimes, the other one in one
+    proposal of `EXPLORE_EVERY`, so that it ever gets measured."""
+    mine = {f.edit_format: f for f in figures if f.backend == backend and f.model == model}
+    shares = {fmt: f.worked for fmt, f in mine.items()}
+    best = max(((share, fmt) for fmt, share in shares.items() if share is not None), default=None)
+    current = shares.get(configured)
+    chosen = best[1] if best is not None and (current is None or best[0] > current) else configured
+    other = BLOCKS if chosen == WHOLE else WHOLE
+    used, tried = mine.get(chosen), mine.get(other)
+    unmeasured = tried is None or tried.proposals < MIN_PROPOSALS
+    failing = used is not None and used.worked is not None and used.worked < 1.0
+    total = sum(f.proposals for f in mine.values())
+    if unmeasured and failing and total % EXPLORE_EVERY == EXPLORE_EVERY - 1:
+        return other
+    return chosen

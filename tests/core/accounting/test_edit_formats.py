@@ -57,3 +57,14 @@ def test_the_refactorer_asks_for_the_format_that_works_for_its_model(tmp_path: P
 def test_the_report_shows_proposals_per_backend_model_and_format() -> None:
     report = build_report([], proposals=[proposal(BLOCKS)] * 3 + [proposal(WHOLE, "rejected")])
     assert [(f.edit_format, f.proposals, f.worked) for f in report.edit_formats] == [(BLOCKS, 3, 1.0), (WHOLE, 1, None)]
+
+
+def test_the_other_format_is_tried_one_time_in_four_while_the_one_in_use_fails_and_it_is_unmeasured() -> None:
+    failing = [proposal(WHOLE)] * 2 + [proposal(WHOLE, "failed", parsed=False, checks="[]")] * 1  # 3 proposals
+    assert chosen_format(format_figures(failing), "local", "m", WHOLE) == BLOCKS  # the 4th proposal explores
+    four = failing + [proposal(WHOLE)]
+    assert chosen_format(format_figures(four), "local", "m", WHOLE) == WHOLE  # the 5th does not
+    always = [proposal(WHOLE)] * 3  # never fails: nothing to find out
+    assert chosen_format(format_figures(always), "local", "m", WHOLE) == WHOLE
+    measured = failing + [proposal(BLOCKS, "failed", parsed=False, checks="[]")] * 3 + [proposal(WHOLE)] * 1
+    assert chosen_format(format_figures(measured), "local", "m", WHOLE) == WHOLE  # both measured: the better one
