@@ -235,7 +235,11 @@ def _propose_all(
 
         workers = max(1, min(len(outcomes), refactorer.config.edits.claude_concurrency + 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refactor") as pool:
-            list(pool.map(work, outcomes))
+            try:
+                list(pool.map(work, outcomes))
+            except BaseException:  # Ctrl+C: the workers stop (turns, checks) before the pool waits for them
+                cancel.set()
+                raise
 
 
 def _table(outcomes: list[Outcome]) -> Table:
