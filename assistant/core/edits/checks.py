@@ -35,6 +35,7 @@ Status = Literal["passed", "failed", "timed out", "could not run", "failed befor
 OUTPUT_LINES = 20  # of a failing check's output, the first lines (the model is told them)...
 TAIL_LINES = 5  # ... and the last ones (where pytest and linters sum up: the review shows them)
 SCRATCH = "scratch"
+RUNNING = "check.pgid"  # in a scratch copy's folder while a check runs: its process group
 SKIP = {".git", ".hg", ".svn", "__pycache__", ".venv", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 
 
@@ -137,9 +138,23 @@ def cleanup_scratch(paths: Paths) -> list[Path]:
     for entry in base.iterdir():
         pid = entry.name.split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
+            _kill_orphan(entry)
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
+
+
+def _kill_orphan(entry: Path) -> None:
+    """A check still running from a killed process (its own session survived it):
+    its process group is killed, if its leader still works inside this copy."""
+    try:
+        pgid = int((entry / RUNNING).read_text())
+        inside = os.path.realpath(f"/proc/{pgid}/cwd").startswith(os.path.realpath(entry))
+    except (OSError, ValueError):
+        return
+    if inside:  # a reused process id is someone else's: never killed
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
@@ -189,6 +204,19 @@ def _run(name: str, template: str, files: Sequence[str], cwd: Path, timeout: flo
         )
     except OSError as exc:
         return CheckOutcome(name, "could not run", 0.0, f"{command}: {exc.strerror or exc}")
+    running = cwd.parent / RUNNING  # for the next start, should this process be killed
+    with contextlib.suppress(OSError):
+        running.write_text(str(proc.pid))
+    try:
+        return _wait(name, command, proc, start, timeout, cancel)
+    finally:
+        with contextlib.suppress(OSError):
+            running.unlink()
+
+
+def _wait(
+    name: str, command: str, proc: subprocess.Popen[bytes], start: float, timeout: float, cancel: threading.Event
+) -> CheckOutcome:
     output: list[bytes] = []
     reader = threading.Thread(target=lambda: output.append(proc.stdout.read() if proc.stdout else b""), daemon=True)
     reader.start()

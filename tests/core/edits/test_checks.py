@@ -201,3 +201,45 @@ def test_a_claude_proposal_that_breaks_a_test_is_repaired_on_its_second_answer(r
     r.apply(proposal)
     message = git(repo, "log", "-1", "--format=%B")
     assert "Assistant-Backend: claude" in message and "Assistant-Checks: syntax, tests" in message
+
+
+def test_after_a_sigkill_mid_check_the_next_start_removes_the_copy_and_its_orphaned_check(repo: Path) -> None:
+    import signal
+    import subprocess
+
+    paths = Paths.resolve()
+    code = (
+        "import threading, sys\n"
+        "from pathlib import Path\n"
+        "from dataclasses import replace\n"
+        "from assistant.core.config import Config\n"
+        "from assistant.core.edits.checks import run_checks\n"
+        "from assistant.core.edits.types import FileChange\n"
+        "root = Path(sys.argv[1])\n"
+        "edits = replace(Config().edits, lint_cmd='sleep 300', check_timeout=600)\n"
+        "run_checks(root, [FileChange('calc.py', None, 'x = 1\\n')], edits, threading.Event())\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(repo)])
+    scratch = paths.data_dir / "scratch"
+    running = None
+    for _ in range(200):
+        found = list(scratch.glob("*/check.pgid")) if scratch.is_dir() else []
+        if found:
+            running = int(found[0].read_text())
+            break
+        time.sleep(0.05)
+    assert running is not None, "the check never started"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert list(scratch.iterdir())  # the copy is left behind, and its check still runs
+    os.kill(running, 0)
+    [removed] = cleanup_scratch(paths)  # the next start
+    assert not removed.exists() and list(scratch.iterdir()) == []
+    for _ in range(100):
+        try:
+            os.kill(running, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the orphaned check still runs")
