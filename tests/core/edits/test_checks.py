@@ -27,6 +27,18 @@ TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
 PYTEST = f"env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider"
 
 
+def gone(pid: int, within: float = 5.0) -> bool:
+    """Whether process `pid` ends within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def edits(**settings: object):
     config = Config()
     return replace(config.edits, **settings)
@@ -66,15 +78,7 @@ def test_a_hanging_check_is_killed_at_the_timeout_with_its_children(repo: Path, 
     edit = change(CALC, CALC + "\nHANG = 1\n")
     [outcome] = run_checks(repo, [edit], edits(lint_cmd=hang, check_timeout=1), threading.Event())
     assert outcome.status == "timed out" and time.monotonic() - start < 20
-    child = int(marker.read_text())
-    for _ in range(100):
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the check's child outlived it")
+    assert gone(int(marker.read_text())), "the check's child outlived it"
 
 
 def test_a_missing_lint_binary_is_one_clear_line(repo: Path) -> None:
@@ -235,11 +239,4 @@ def test_after_a_sigkill_mid_check_the_next_start_removes_the_copy_and_its_orpha
     os.kill(running, 0)
     [removed] = cleanup_scratch(paths)  # the next start
     assert not removed.exists() and list(scratch.iterdir()) == []
-    for _ in range(100):
-        try:
-            os.kill(running, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the orphaned check still runs")
+    assert gone(running), "the orphaned check still runs"
