@@ -25,12 +25,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from assistant.cli.bench_args import add_parser
+from assistant.cli.bench_args import add_parser  # noqa: F401 - the command's flags, beside it
 from assistant.cli.context import output, start
 from assistant.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
 from assistant.core import plugins
-from assistant.core.accounting.bench_results import BenchResult
-from assistant.core.accounting.benchmark import QUICK_RUNS, RUNS, BenchCase, bench, bench_cases
+from assistant.core.accounting.bench_results import QUICK_RUNS, RUNS, BenchResult
+from assistant.core.accounting.benchmark import BenchCase, bench, bench_cases
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.paths import Paths

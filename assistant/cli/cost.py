@@ -15,7 +15,6 @@ from assistant.render.cost import cost_table, summary_csv, summary_json
 
 
 def cmd_cost(paths: Paths, args: argparse.Namespace) -> int:
-
     start(paths, args)  # a broken config is said here as by every other command
     path = paths.ledger_file
     since: float | None = None

@@ -25,7 +25,6 @@ def _stored_sessions_ledger(paths: Paths):  # noqa: ANN202 - a Ledger, or None
 
 
 def cmd_sessions(paths: Paths, args: argparse.Namespace) -> int:
-
     start(paths, args)  # a broken config is said here as by every other command
     try:
         found = []
@@ -55,7 +54,6 @@ def cmd_export(paths: Paths, args: argparse.Namespace) -> int:
         return fail(str(exc))
     if args.output:
         try:
-
             write_atomic(Path(args.output), text.encode("utf-8"))  # a full disk leaves the old file
         except OSError as exc:
             return fail(f"cannot write {args.output}: {exc.strerror}")

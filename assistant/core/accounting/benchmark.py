@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
 from assistant.core.backends.protocol import Backend, BackendUnavailable
-from assistant.core.accounting.bench_results import QUICK_RUNS, RUNS, BenchResult  # noqa: F401 - RUNS, QUICK_RUNS re-exported
+from assistant.core.accounting.bench_results import BenchResult
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError
 from assistant.core.hardware import physical_cores

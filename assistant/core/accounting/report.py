@@ -209,11 +209,8 @@ def _row(
 
 def _by_prompt(bench: Sequence[BenchResult], field: str) -> tuple[tuple[int, float], ...]:
     """(prompt tokens, the median of `field` over the runs at that length), by length."""
-    by_length: dict[int, list[float]] = {}
-    for b in bench:
-        if (value := getattr(b, field)) is not None:
-            by_length.setdefault(b.prompt_tokens, []).extend([value] * b.runs)
-    return tuple((n, statistics.median(v)) for n, v in sorted(by_length.items()))
+    at = {n: bench_samples(bench, field, (n, n)) for n in sorted({b.prompt_tokens for b in bench})}
+    return tuple((n, statistics.median(samples)) for n, samples in at.items() if samples)
 
 
 def main_row(rows: Iterable[BackendFigures], *, local: bool) -> BackendFigures | None:

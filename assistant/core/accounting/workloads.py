@@ -319,23 +319,31 @@ def _totals(items: Sequence[tuple[WorkItem, int]]) -> tuple[int, int, int]:
     )
 
 
+def _first_token(median: float | None, curve: Sequence[tuple[int, float]]) -> float | None:
+    """The median first-token latency; bench cases at two prompt lengths or more
+    measure it by themselves (their shortest case stands in for the median)."""
+    return median if median is not None or len(curve) < 2 else curve[0][1]
+
+
+def _request_seconds(
+    item: WorkItem, ttft: float, ttfts: Sequence[tuple[int, float]], tps: float, rates: Sequence[tuple[int, float]]
+) -> float:
+    """One request of `item`: its first token, then its answer, each at its prompt's length."""
+    prompt = item.prompt_tokens
+    return at_prompt_length(ttfts, prompt, ttft) + item.output_tokens / at_prompt_length(rates, prompt, tps)
+
+
 def _claude_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates, limits: PlanLimits) -> tuple[Side, list[str]]:
     requests, prompt, output = _totals(items)
     if not requests:
         return Side(0, 0, 0, 0.0, 0.0), []
-    curve = rates.claude_ttft_by_prompt
-    ttft = rates.claude_ttft if rates.claude_ttft is not None or len(curve) < 2 else curve[0][1]
+    ttft = _first_token(rates.claude_ttft, rates.claude_ttft_by_prompt)
     needed = {CLAUDE_TPS: rates.claude_tps, CLAUDE_TTFT: ttft, CLAUDE_PRICE: rates.claude_per_million}
     missing = [name for name, v in needed.items() if v is None]
     seconds = None
     if rates.claude_tps is not None and ttft is not None:
-        tps, rate = rates.claude_tps, rates.claude_tps_by_prompt
-        durations = [
-            at_prompt_length(curve, item.prompt_tokens, ttft)
-            + item.output_tokens / at_prompt_length(rate, item.prompt_tokens, tps)
-            for item, n in items
-            for _ in range(n)
-        ]
+        tps, ttfts, rate = rates.claude_tps, rates.claude_ttft_by_prompt, rates.claude_tps_by_prompt
+        durations = [_request_seconds(item, ttft, ttfts, tps, rate) for item, n in items for _ in range(n)]
         seconds = claude_seconds(durations, limits.claude_concurrency, limits.claude_requests_per_second)
     price = rates.claude_per_million
     cost = (prompt + output) * price / PER_MILLION if price is not None else None
@@ -346,20 +354,14 @@ def _local_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates) -> tupl
     requests, prompt, output = _totals(items)
     if not requests:
         return Side(0, 0, 0, 0.0, 0.0), []
-    # Bench cases at two prompt lengths or more measure the first-token latency by themselves.
-    curve = rates.local_ttft_by_prompt
-    ttft = rates.local_ttft if rates.local_ttft is not None or len(curve) < 2 else curve[0][1]
+    ttft = _first_token(rates.local_ttft, rates.local_ttft_by_prompt)
     needed = {LOCAL_TPS: rates.local_tps, LOCAL_TTFT: ttft, LOCAL_PRICE: rates.local_per_hour}
     missing = [name for name, v in needed.items() if v is None]
     seconds = None
     if rates.local_tps is not None and ttft is not None:
         # One sequence at a time: the requests queue.
-        rate = rates.local_tps_by_prompt
-        seconds = sum(
-            n * (at_prompt_length(curve, item.prompt_tokens, ttft)
-                 + item.output_tokens / at_prompt_length(rate, item.prompt_tokens, rates.local_tps))
-            for item, n in items
-        )
+        tps, ttfts, rate = rates.local_tps, rates.local_ttft_by_prompt, rates.local_tps_by_prompt
+        seconds = sum(n * _request_seconds(item, ttft, ttfts, tps, rate) for item, n in items)
     per_hour = rates.local_per_hour
     if per_hour == 0:
         cost: float | None = 0.0  # a machine that costs nothing costs nothing, however long it runs

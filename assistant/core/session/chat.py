@@ -30,7 +30,7 @@ from assistant.core.backends.pool import BackendPool, BackendSource
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
-from assistant.core.events import Notice, RouteDecided, Usage
+from assistant.core.events import Notice, RouteDecided
 from assistant.core.project import find_root
 from assistant.core.routing.protocol import RouteDecision, Router, TurnKind, TurnRequest
 from assistant.core.session.compaction import summarize_exchanges

@@ -56,30 +56,28 @@ class ChatPersistence:
 
     def save_exchange(self, exchanges: Sequence[Exchange], result: TurnResult, state: ChatState) -> None:
         """The last exchange (answered by `result`) and the state after it."""
-        sessions = self._sessions()
-        if sessions is None:
+        ledger = self._ledger()
+        if ledger is None:
             return
-
         try:
             self.ensure_session_row("", exchanges)
-            item = sessions.StoredExchange(exchanges[-1], result)
+            item = store.sessions.StoredExchange(exchanges[-1], result)
             self._stored.append(item)
-            sessions.append_exchange(self.recorder.ledger(), self._session_id(), item)
-            self._save_state(sessions, state)
+            store.sessions.append_exchange(ledger, self._session_id(), item)
+            self._save_state(ledger, state)
         except store.LedgerError as exc:
             self.recorder.error = str(exc)
 
     def save_history(self, exchanges: Sequence[Exchange], state: ChatState) -> None:
         """Store the whole history again (after /clear, /compact, /retry, a pin)."""
-        sessions = self._sessions()
-        if sessions is None or not self._row_written:
+        ledger = self._ledger()
+        if ledger is None or not self._row_written:
             return
-
         kept = {id(item.exchange): item for item in self._stored}
         try:
-            items = [kept.get(id(e)) or sessions.StoredExchange(e) for e in exchanges]
-            sessions.replace_exchanges(self.recorder.ledger(), self._session_id(), items)
-            self._save_state(sessions, state)
+            items = [kept.get(id(e)) or store.sessions.StoredExchange(e) for e in exchanges]
+            store.sessions.replace_exchanges(ledger, self._session_id(), items)
+            self._save_state(ledger, state)
         except store.LedgerError as exc:
             self.recorder.error = str(exc)
 
@@ -89,15 +87,13 @@ class ChatPersistence:
         self.started_at = stored.started_at
         self._stored = list(stored.exchanges)
 
-    def _sessions(self):  # noqa: ANN202 - the store's sessions module, or None without a ledger
-        if not self.enabled or self.recorder.ledger() is None:
-            return None
+    def _ledger(self) -> store.Ledger | None:
+        """The ledger to store the chat in; None when storing is off or there is none."""
+        return self.recorder.ledger() if self.enabled else None
 
-        return store.sessions
-
-    def _save_state(self, sessions, state: ChatState) -> None:  # noqa: ANN001 - the store's sessions module
-        sessions.save_state(
-            self.recorder.ledger(),
+    def _save_state(self, ledger: store.Ledger, state: ChatState) -> None:
+        store.sessions.save_state(
+            ledger,
             self._session_id(),
             mode=state.mode,
             system_prompt=state.system_prompt,
