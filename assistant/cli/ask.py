@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from assistant.cli.context import start
 from assistant.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE, fail
+from assistant.cli.interrupt import run_interruptibly
 from assistant.core import plugins
 from assistant.core.backends.protocol import BackendUnavailable
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
@@ -20,8 +19,6 @@ from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.store.ledger import Ledger
 from assistant.core.text import clean_text, decode_bytes, one_line
 from assistant.render.format import answer_label, route_badge, turn_summary
-
-T = TypeVar("T")
 
 
 def _read_question(args: argparse.Namespace) -> str:
@@ -81,7 +78,7 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     flags = frozenset({QUALITY}) if args.quality else frozenset()
     try:
         result, interrupted = run_interruptibly(
-            lambda: session.run_turn(question, cancel, on_event, kind=args.kind, flags=flags), cancel
+            lambda: session.run_turn(question, cancel, on_event, kind=args.kind, flags=flags), cancel, name="ask-turn"
         )
     finally:
         session.close()
@@ -97,37 +94,3 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     if result.error is not None:
         return fail(result.error.message)
     return 0
-
-
-def run_interruptibly(run: Callable[[], T], cancel: threading.Event) -> tuple[T, bool]:
-    """`run()` in a worker thread, and whether Ctrl+C stopped it.
-
-    Python raises KeyboardInterrupt in the main thread only; the turn runs in a
-    worker, so Ctrl+C lands here, sets `cancel`, and the turn ends the way the
-    TUI's Esc ends it (cancelled, the partial answer kept and recorded in the
-    ledger). A second Ctrl+C while it winds down leaves at once.
-    """
-    outcome: dict[str, Any] = {}
-    done = threading.Event()  # not Thread.join: an interrupted join can wrongly report the thread ended
-
-    def work() -> None:
-        try:
-            outcome["result"] = run()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
-            outcome["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name="ask-turn", daemon=True).start()
-    interrupted = False
-    while not done.is_set():
-        try:
-            done.wait(0.2)
-        except KeyboardInterrupt:
-            if interrupted:
-                raise
-            interrupted = True
-            cancel.set()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"], interrupted

@@ -28,6 +28,7 @@ from rich.table import Table
 from assistant.cli.bench_args import add_parser  # noqa: F401 - the command's flags, beside it
 from assistant.cli.context import output, start
 from assistant.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
+from assistant.cli.interrupt import run_interruptibly
 from assistant.core import plugins
 from assistant.core.accounting.bench_results import QUICK_RUNS, RUNS, BenchResult
 from assistant.core.accounting.benchmark import BenchCase, bench, bench_cases
@@ -127,18 +128,6 @@ def _measure_all(
     return results
 
 
-def _run_interruptible(work: threading.Thread, cancel: threading.Event) -> bool:
-    """Wait for `work`; on Ctrl-C ask it to stop and wait again. True when interrupted."""
-    interrupted = False
-    while work.is_alive():
-        try:
-            work.join(0.2)
-        except KeyboardInterrupt:
-            interrupted = True
-            cancel.set()
-    return interrupted
-
-
 def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     names = list(dict.fromkeys(args.bench_backends or [p.name for p in plugins.list_backends()]))
     if not names:
@@ -147,24 +136,14 @@ def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     runs = args.runs if args.runs is not None else (QUICK_RUNS if args.quick else RUNS)
     cases = bench_cases(quick=args.quick)
     out, err = output(), output(stderr=True)
-    results: list[BenchResult] = []
-    failure: list[BaseException] = []
     cancel = threading.Event()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
         display = _Display(progress, len(names), len(cases), WARMUP + runs)
 
-        def work() -> None:
-            try:
-                results.extend(_measure_all(config, names, cases, runs, display, cancel))
-            except BaseException as exc:  # noqa: BLE001 - raised again by the main thread
-                failure.append(exc)
-
-        worker = threading.Thread(target=work, name="bench", daemon=True)
-        worker.start()
-        interrupted = _run_interruptible(worker, cancel)
-    if failure:
-        raise failure[0]
+        results, interrupted = run_interruptibly(
+            lambda: _measure_all(config, names, cases, runs, display, cancel), cancel, name="bench"
+        )
     if not results:
         err.print("assistant: nothing was measured" + (" (interrupted)" if interrupted else ""), markup=False, soft_wrap=True)
         return EXIT_INTERRUPTED if interrupted else EXIT_ERROR

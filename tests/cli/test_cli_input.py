@@ -365,13 +365,33 @@ def test_stale_calibration_temps_are_removed_on_start(tmp_path: Path) -> None:
 
 def test_a_session_whose_turn_thread_raises_reports_it() -> None:
     """The worker thread hands an unexpected failure back to the main thread."""
-    from assistant.cli.ask import run_interruptibly as _run_interruptibly
+    from assistant.cli.interrupt import run_interruptibly as _run_interruptibly
 
     def boom() -> None:
         raise RuntimeError("in the worker")
 
     with pytest.raises(RuntimeError, match="in the worker"):
         _run_interruptibly(boom, threading.Event())
+
+
+def test_ctrl_c_cancels_the_work_however_it_lands_and_the_old_handler_comes_back() -> None:
+    """Many runs, each with a SIGINT sent at a random moment of the waiting loop:
+    every one asks the work to stop and none escapes as a KeyboardInterrupt."""
+    import random
+
+    from assistant.cli.interrupt import run_interruptibly
+
+    before = signal.getsignal(signal.SIGINT)
+    for _ in range(20):
+        cancel = threading.Event()
+
+        def work() -> str:
+            time.sleep(random.uniform(0, 0.3))
+            os.kill(os.getpid(), signal.SIGINT)
+            return "stopped" if cancel.wait(5) else "never asked"
+
+        assert run_interruptibly(work, cancel) == ("stopped", True)
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_an_error_nothing_handled_is_one_line_with_the_log_named(monkeypatch, capsys) -> None:

@@ -57,8 +57,12 @@ class CheckOutcome:
 
     def summary_lines(self, n: int) -> list[str]:
         """The last `n` lines of its output that say something: where a test runner
-        or a linter sums up (`FAILED test_calc.py::test_add - assert 1 == 5`)."""
-        return [line for line in self.output.splitlines() if line.strip() and line != "…"][-n:]
+        or a linter sums up (`FAILED test_calc.py::test_add - assert 1 == 5`). An
+        indented line goes on the one above it (pytest under `CI=1` writes a failed
+        assertion's explanation below its summary line), so those come first."""
+        said = [line for line in self.output.splitlines() if line.strip() and line != "…"]
+        heads = [line for line in said if not line[0].isspace()]
+        return (heads or said)[-n:]
 
 
 def configured(config: EditsConfig) -> list[tuple[str, str]]:

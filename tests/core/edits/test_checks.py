@@ -63,6 +63,15 @@ def test_an_edit_that_breaks_a_test_fails_and_one_that_keeps_it_passes(repo: Pat
     assert (repo / "calc.py").read_text() == CALC  # the user's files are never touched
 
 
+@pytest.mark.parametrize("ci", ["-u CI -u BUILD_NUMBER", "CI=1"])
+def test_the_summary_lines_are_the_runners_own_summary_with_or_without_ci(repo: Path, ci: str) -> None:
+    # Under CI pytest writes the assertion's explanation, indented, below its FAILED line.
+    config = edits(test_cmd=f"env {ci} {PYTEST.removeprefix('env ')}", check_timeout=60)
+    [bad] = run_checks(repo, [change(CALC, CALC.replace("a + b", "a - b"))], config, threading.Event())
+    first, last = bad.summary_lines(2)
+    assert first.startswith("FAILED test_calc.py::test_add") and last.startswith("1 failed")
+
+
 def test_a_test_that_failed_before_is_not_blamed_on_the_edit(repo: Path) -> None:
     (repo / "test_other.py").write_text("def test_broken():\n    assert False\n")  # untracked, not ignored
     config = edits(test_cmd=PYTEST, check_timeout=60)
