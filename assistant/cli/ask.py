@@ -18,7 +18,7 @@ from assistant.core.routing.protocol import QUALITY
 from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.store.ledger import Ledger
 from assistant.core.text import clean_text, decode_bytes, one_line
-from assistant.render.format import answer_label, route_badge, turn_summary
+from assistant.render.format import answer_label, candidates_table, route_badge, turn_summary
 
 
 def _read_question(args: argparse.Namespace) -> str:
@@ -42,7 +42,6 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     question = _read_question(args).strip()
     if not question:
         return fail("no question: pass it as an argument or pipe it on stdin", EXIT_USAGE)
-    
 
     if config.general.backend == AUTO:
         backend = None  # the router chooses; the chosen backend loads before its turn starts
@@ -73,6 +72,8 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
             print(f"assistant: {event.text}", file=sys.stderr)
         elif isinstance(event, RouteDecided) and args.why:
             print(f"route: {route_badge(event.decision)}", file=sys.stderr)
+            for line in candidates_table(event.decision):
+                print(f"  {line}", file=sys.stderr)
 
     cancel = threading.Event()
     flags = frozenset({QUALITY}) if args.quality else frozenset()

@@ -26,6 +26,10 @@ from assistant.core.config import ConfigError
 from assistant.core.paths import Paths
 from assistant.core.text import clean_text, error_line
 
+# Written out, not imported: `--help` loads no subcommand (tests check them against the core's).
+KINDS = ("chat", "explain", "code", "edit", "batch")
+VERDICTS = ("good", "bad", "none")
+
 # Each subcommand's `run(paths, args) -> exit code`, as "module:function" of this package.
 COMMANDS: dict[str, str] = {
     "ask": "ask:cmd_ask",
@@ -34,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "cost": "cost:cmd_cost",
     "export": "sessions:cmd_export",
     "plan": "report:run_plan",
+    "rate": "rate:cmd_rate",
     "refactor": "refactor:run_refactor",
     "report": "report:run_report",
     "routers": "routers:cmd_routers",
@@ -60,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question on stdout (stats on stderr)")
     ask.add_argument("question", nargs="*", help="the question (read from stdin when omitted)")
     ask.add_argument("--quality", action="store_true", help="ask for the best answer there is (routes to Claude)")
-    ask.add_argument("--kind", choices=["chat", "refactor", "batch"], default=None, help="the kind of work")
+    ask.add_argument("--kind", choices=KINDS, default=None, help="the kind of turn (default: read from the question)")
     ask.add_argument("--why", action="store_true", help="print the route decision on stderr")
     add_setting_flags(ask)
 
@@ -88,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write a stored chat as Markdown")
     export.add_argument("session", metavar="ID", help="the session (a unique prefix is enough)")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    rate = sub.add_parser("rate", help="rate an answer good or bad (what the quality router learns from)")
+    rate.add_argument("session", metavar="SESSION", help="the session's id (a unique prefix is enough), or `last`")
+    rate.add_argument("turn", metavar="TURN", help="the answered turn's number in the session, from 1, or `last`")
+    rate.add_argument("verdict", choices=VERDICTS, help="good, bad, or none to take a rating back")
 
     add_report_parsers(sub, add_setting_flags)
     add_bench_parser(sub)  # its own setting flags: its --backend is repeatable

@@ -225,7 +225,7 @@ def _propose_all(
             try:
                 outcome.proposal = refactorer.propose(
                     outcome.path, instruction, cancel, on_event, forced=forced,
-                    named=[p for p in named if p != outcome.path],
+                    named=[p for p in named if p != outcome.path], kind="batch" if len(outcomes) > 1 else "edit",
                 )
             except Exception as exc:  # one file failing does not stop the others
                 outcome.proposal = Proposal(outcome.path, instruction, error=f"{type(exc).__name__}: {exc}")

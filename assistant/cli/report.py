@@ -21,7 +21,7 @@ from assistant.cli.context import output, start
 from assistant.cli.exits import EXIT_USAGE, HOW_TO_MEASURE, fail as _fail, nothing_recorded
 from assistant.cli.report_args import DEFAULT_SINCE, add_parsers
 from assistant.core.accounting.cost_summary import parse_since
-from assistant.core.accounting.report import Report, build_report
+from assistant.core.accounting.report import Report, build_report, read_report
 from assistant.core.accounting.workloads import (
     PlanLimits,
     WorkloadError,
@@ -38,13 +38,6 @@ if TYPE_CHECKING:
     from assistant.core.paths import Paths
 
 
-def _bench_results(ledger: Ledger, since: float | None) -> list[Any]:
-    # Benchmark results are read where the ledger has them (a newer ledger).
-    read = getattr(ledger, "bench_results", None)
-    results = list(read()) if read is not None else []
-    return [b for b in results if since is None or b.at >= since]
-
-
 def _load(paths: Paths, since: float | None, machine_per_hour: float) -> Report | str:
     """The report of the ledger's turns since `since`, or why there is none."""
     path = paths.ledger_file
@@ -52,12 +45,9 @@ def _load(paths: Paths, since: float | None, machine_per_hour: float) -> Report 
         return build_report([], machine_per_hour=machine_per_hour)
     try:
         with Ledger.open_to_read(path) as ledger:  # reading only: a read-only file will do
-            records = ledger.turns(since=since)
-            bench = _bench_results(ledger, since)
-            proposals = ledger.proposals(since=since)
+            return read_report(ledger, since=since, machine_per_hour=machine_per_hour)
     except LedgerError as exc:
         return str(exc)
-    return build_report(records, bench, machine_per_hour=machine_per_hour, proposals=proposals)
 
 
 def _json(data: Any) -> None:

@@ -131,7 +131,7 @@ class ClaudeConfig:
 @dataclass(frozen=True, slots=True)
 class RouterConfig:
     chain: StrList = _f(
-        ("privacy", "budget", "rules"),
+        ("privacy", "budget", "quality", "rules"),
         "Routers asked in order (names under `assistant.routers` or plugin files); the first that decides wins.",
     )
     quality_max_context: int = _f(
@@ -147,6 +147,18 @@ class RouterConfig:
     fixed_backend: str = _f("local", "fixed: the backend that takes every turn.")
     plugins_dir: str = _f("", "Folder of router plugin .py files; empty = plugins/ in the config directory.")
     measured_turns: int = _f(50, "How many recent turns per backend the measured speed is taken over.", minimum=1, maximum=100_000)
+    quality_floor: float = _f(
+        0.8, "quality: the share of good answers a backend must surely reach on a kind of turn to take it.",
+        minimum=0, maximum=1,
+    )
+    floor_chat: float = _f(-1.0, "quality: the floor for chat turns; negative = quality_floor.", minimum=-1, maximum=1)
+    floor_explain: float = _f(-1.0, "quality: the floor for questions (explain); negative = quality_floor.", minimum=-1, maximum=1)
+    floor_code: float = _f(-1.0, "quality: the floor for new code (code); negative = quality_floor.", minimum=-1, maximum=1)
+    floor_edit: float = _f(-1.0, "quality: the floor for edits of existing code; negative = quality_floor.", minimum=-1, maximum=1)
+    floor_batch: float = _f(-1.0, "quality: the floor for batch work; negative = quality_floor.", minimum=-1, maximum=1)
+    explore_share: float = _f(
+        0.1, "quality: at most this share of a kind's turns goes to a backend to measure it.", minimum=0, maximum=1
+    )
 
 
 @dataclass(frozen=True, slots=True)

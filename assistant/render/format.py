@@ -88,9 +88,23 @@ def stored_answer(item: StoredExchange) -> tuple[str, str, str]:
 
 
 def route_badge(decision: RouteDecision) -> str:
-    """Who decided, why, and what the chosen backend was expected to cost and take."""
+    """The turn's kind, who decided, why, and what the chosen backend was expected
+    to cost and take (`quality` names the kind in its reason already)."""
+    kind = f"{decision.kind} · " if decision.kind and not decision.reason.startswith(f"{decision.kind}:") else ""
     by = f"{decision.decided_by}: " if decision.decided_by else ""
-    return f"{by}{decision.reason} ({estimate(decision.estimate_for(decision.backend))})"
+    return f"{kind}{by}{decision.reason} ({estimate(decision.estimate_for(decision.backend))})"
+
+
+def candidates_table(decision: RouteDecision) -> list[str]:
+    """`--why`: one line per candidate, its estimated cost and time and its measured
+    quality on the turn's kind, the chosen one marked."""
+    lines = []
+    for e in decision.estimates:
+        q = e.quality
+        rated = f"{q.good}/{q.rated} good, ≥ {q.lower:.2f}" if q.enough else f"not enough data ({q.rated} rated)"
+        mark = "→" if e.backend == decision.backend else " "
+        lines.append(f"{mark} {e.backend}: {estimate(e)} · {decision.kind or 'turn'} quality {rated}")
+    return lines
 
 
 def turn_summary(result: TurnResult) -> str:

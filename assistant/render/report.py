@@ -129,6 +129,21 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
             )
         console.print(edits)
 
+    if report.quality:
+        quality = _table(
+            "Answer quality · rated answers per backend, model and kind of turn (/good, /bad, /retry other, edits)",
+            ["backend · model · kind", "rated", "good", "estimate", "at least\n(90% sure)"],
+            [f"{q.backend} · {q.model} · {q.kind}" for q in report.quality],
+        )
+        for q in report.quality:
+            est = q.quality
+            quality.add_row(
+                f"{q.backend} · {q.model} · {q.kind}", fmt.count(est.rated), fmt.count(est.good),
+                f"{est.mean:.2f}" if est.enough else f"{fmt.DASH} (not enough data)",
+                f"{est.lower:.2f}" if est.enough else fmt.DASH,
+            )
+        console.print(quality)
+
     def dollars(fig: Figure) -> str:
         return fmt.cost(fig.value) if fig.value is not None else f"{fmt.DASH} ({fig.reason})"
 

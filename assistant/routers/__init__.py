@@ -1,4 +1,4 @@
-"""The built-in routers: `rules`, `budget`, `privacy`, `fixed` (the chain that asks them is core/routing/chain.py).
+"""The built-in routers: `rules`, `budget`, `privacy`, `quality`, `fixed` (the chain that asks them is core/routing/chain.py).
 
 Each is registered under the `assistant.routers` entry-point group in our own
 pyproject.toml, exactly as a third-party router would be, and imported only

@@ -12,7 +12,7 @@ def test_lists_builtins_plugin_files_and_the_chain(capsys) -> None:
     (plugins / "mine.py").write_text("raise RuntimeError('never imported by a listing')\n")
     assert main(["routers"]) == 0
     out = capsys.readouterr().out
-    assert "chain in use: privacy → budget → rules" in out
+    assert "chain in use: privacy → budget → quality → rules" in out
     for name in ("rules", "budget", "privacy", "fixed", "cheapest", "mine"):
         assert f" {name} " in out
     assert str(plugins) in out

@@ -328,7 +328,7 @@ class Boom:
 def default_chain(tmp_path: Path) -> RouterChain:
     chain, problems = build_chain(Config(), project_root=tmp_path)
     assert problems == []
-    assert chain.names == ["privacy", "budget", "rules"]
+    assert chain.names == ["privacy", "budget", "quality", "rules"]
     return chain
 
 

@@ -40,7 +40,7 @@ async def test_each_answer_carries_its_route_badge() -> None:
         await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
         await turns(pilot, seen, "hello", "@claude and you?")
         first, second = [e for e in entries(app) if e.kind == "answer"]
-        assert first.label == "local · scripted-model" and first.badge.startswith("rules: ")
+        assert first.label == "local · scripted-model" and first.badge.startswith("chat · rules: ")
         assert "local costs $0" in first.badge and "est. $0.0000" in first.badge
         assert second.label == "claude · claude-sonnet-5-5" and "@claude → claude" in second.badge
         assert "took" in second.footer

@@ -58,7 +58,7 @@ async def test_chat_quit_resume_gives_the_same_transcript_and_window() -> None:
         after = second.session.assemble("scripted", probe)
         assert after.messages == before.messages and after.tokens == before.tokens
         answers = [e for e in entries(second) if e.kind == "answer"]
-        assert answers[0].label == "scripted · scripted-model" and answers[0].badge.startswith("rules: /model scripted")
+        assert answers[0].label == "scripted · scripted-model" and answers[0].badge.startswith("chat · rules: /model scripted")
         assert "tok/s" in answers[0].footer and "took" in answers[0].footer
 
 

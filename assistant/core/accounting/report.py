@@ -19,7 +19,11 @@ from dataclasses import dataclass, replace
 from assistant.core.accounting.bench_results import BenchResult, bench_samples, prompt_range
 from assistant.core.accounting.edit_formats import FormatFigures, format_figures
 from assistant.core.accounting.cost_summary import nearest_rank, summarize
-from assistant.core.store.ledger import ProposalRecord, TurnRecord
+from assistant.core.accounting.quality import quality_table
+from assistant.core.routing.protocol import Quality
+from assistant.core.store import ratings
+from assistant.core.store.ledger import Ledger, ProposalRecord, TurnRecord
+from assistant.core.store.ratings import Rated
 from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
 
 MIN_SAMPLES = 3  # a figure resting on fewer turns (or bench runs) is not shown
@@ -128,6 +132,36 @@ class Report:
     all_local_method: str  # how the all-local figures were computed, in words
     machine_per_hour: float
     edit_formats: tuple[FormatFigures, ...] = ()  # refactor proposals per backend, model and edit format
+    quality: tuple[QualityRow, ...] = ()  # rated answers per backend, model and kind of turn
+    # The share of each kind's tokens the router sent to local backends (turns with a kind).
+    local_share_by_kind: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QualityRow:
+    """How good one backend and model's answers were on one kind of turn."""
+
+    backend: str
+    model: str
+    kind: str
+    quality: Quality
+
+
+def quality_rows(rated: Iterable[Rated]) -> tuple[QualityRow, ...]:
+    """Rated answers as estimates, sorted by backend, model and kind."""
+    table = quality_table((r.backend, r.model, r.kind, r.good) for r in rated)
+    return tuple(QualityRow(b, m, k, q) for (b, m, k), q in sorted(table.items()))
+
+
+def local_share_by_kind(records: Iterable[TurnRecord], claude_backends: frozenset[str]) -> tuple[tuple[str, float], ...]:
+    """Per kind of turn, the share of its tokens served by local backends (kinds with tokens)."""
+    tokens: dict[str, list[int]] = {}
+    for r in records:
+        if r.kind:
+            n = (r.prompt_tokens or 0) + r.completion_tokens
+            local, total = tokens.setdefault(r.kind, [0, 0])
+            tokens[r.kind] = [local + (n if r.backend not in claude_backends else 0), total + n]
+    return tuple((kind, local / total) for kind, (local, total) in sorted(tokens.items()) if total)
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -262,9 +296,10 @@ def build_report(
     machine_per_hour: float = 0.0,
     claude_backends: frozenset[str] = CLAUDE_BACKENDS,
     proposals: Sequence[ProposalRecord] = (),
+    rated: Sequence[Rated] = (),
 ) -> Report:
-    """Figures per backend and model, the split the router used, and what these
-    turns cost against all-Claude and all-local."""
+    """Figures per backend and model, the split the router used (per kind too), how
+    good the rated answers were, and what these turns cost against all-Claude and all-local."""
     groups: dict[tuple[str, str], list[TurnRecord]] = {}
     for record in records:
         groups.setdefault((record.backend, record.model), []).append(record)
@@ -313,6 +348,22 @@ def build_report(
         all_local_method=method,
         machine_per_hour=machine_per_hour,
         edit_formats=format_figures(proposals),
+        quality=quality_rows(rated),
+        local_share_by_kind=local_share_by_kind(records, claude_backends),
+    )
+
+
+def read_report(
+    ledger: Ledger, *, since: float | None, machine_per_hour: float, records: Sequence[TurnRecord] | None = None
+) -> Report:
+    """The report of the ledger's turns (`records`, when already read), bench runs,
+    proposals and ratings since `since` (LedgerError when it cannot be read)."""
+    return build_report(
+        ledger.turns(since=since) if records is None else records,
+        [b for b in ledger.bench_results() if since is None or b.at >= since],
+        machine_per_hour=machine_per_hour,
+        proposals=ledger.proposals(since=since),
+        rated=ratings.rated(ledger, since=since),
     )
 
 

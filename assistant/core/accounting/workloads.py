@@ -39,6 +39,7 @@ DEFAULT_PROMPT_TOKENS = 1_000  # an item's prompt when its workload does not say
 MAX_REQUESTS = 1_000_000
 MAX_TOKENS = 2**24  # per request, prompt or output
 KINDS: tuple[str, ...] = get_args(TurnKind)
+OLD_KINDS = {"refactor": "edit"}  # a workload file written before the kinds of issue 14
 CONFIGURATIONS = ("claude", "local", "hybrid")
 
 # The figures a configuration may miss, as they are named to people.
@@ -177,6 +178,7 @@ def _item(where: str, table: Any) -> WorkItem:
         if key not in table:
             raise WorkloadError(f"{where}: missing {key}")
     name, kind = table["name"], table["kind"]
+    kind = OLD_KINDS.get(kind, kind) if isinstance(kind, str) else kind
     if not isinstance(name, str) or not name.strip():
         raise WorkloadError(f"{where}: name: expected a non-empty string, got {shown(name)}")
     if not isinstance(kind, str) or kind not in KINDS:
@@ -267,6 +269,7 @@ def rates_from_report(report: Report, *, machine_per_hour: float | None) -> Plan
         local_ttft=value(LOCAL_TTFT, local and local.ttft_median, "local"),
         local_per_hour=machine_per_hour,
         local_share=value(SPLIT, report.local_token_share, "routed"),
+        local_share_by_kind=report.local_share_by_kind,
         why=tuple(why),
         rests_on=tuple(
             (side, _basis(row)) for side, row in (("Claude", claude), ("local", local)) if row is not None

@@ -37,6 +37,7 @@ from assistant.core.edits.prompts import refactor_prompt
 from assistant.core.edits.syntax import SyntaxProblem, context_lines, introduced
 from assistant.core.edits.types import EditError, FileChange
 from assistant.core.edits.vcs import Provenance, Workspace
+from assistant.core.routing.protocol import TurnKind
 from assistant.core.session.chat import ChatSession, OnEvent, TurnResult
 from assistant.core.store.ledger import Ledger, LedgerError, ProposalRecord
 
@@ -155,9 +156,11 @@ class Refactorer:
         *,
         forced: str | None = None,
         named: Sequence[str] = (),
+        kind: TurnKind = "edit",
     ) -> Proposal:
         """Ask for an edit of `path`; never raises for what the model or the file does.
-        `named`: other files the user named, which the edit may change too."""
+        `named`: other files the user named, which the edit may change too; `kind`:
+        "batch" for one file of a batch refactor."""
         try:
             content = self._read(path)
         except EditError as exc:
@@ -173,7 +176,7 @@ class Refactorer:
             return prompts[name]
 
         result = self.session.run_task(
-            messages_for, cancel, on_event, kind="refactor", files=(path,),
+            messages_for, cancel, on_event, kind=kind, files=(path,),
             forced=forced, forced_by=f"@{forced}" if forced else "",
         )
         results = [result]
@@ -217,7 +220,7 @@ class Refactorer:
                 said = retry_message(error, whole_file=whole) if error is not None else repair
                 retry = [*prompts[last.routed_to], Message("assistant", last.text), Message("user", said)]
                 results.append(
-                    self.session.run_task(lambda name: retry, cancel, on_event, kind="refactor", files=(path,),
+                    self.session.run_task(lambda name: retry, cancel, on_event, kind=kind, files=(path,),
                                           forced=last.routed_to, forced_by="a retry of its own edit")
                 )
         failed = Proposal(path, instruction, error=str(error), results=tuple(results), retried=True)
@@ -271,12 +274,14 @@ class Refactorer:
             self.session.session_id, time.time(), last.backend, last.model, proposal.path, outcome,
             edit_format="whole-file" if self.whole_file(last.routed_to) else "search-replace",
             parsed=bool(proposal.changes), fuzzy=proposal.fuzzy, repairs=len(proposal.results) - 1,
-            checks=json.dumps(checks), change_id=change_id,
+            checks=json.dumps(checks), change_id=change_id, turn_id=last.turn_id,
+            kind=last.decision.kind if last.decision is not None and last.decision.kind else "edit",
         )
         try:
             ledger.record_proposal(record)
         except LedgerError as exc:
             self.session.ledger_error = str(exc)
+        self.session.recorder.ratings_changed()
 
     def apply(  # noqa: ANN201
         self,
@@ -315,7 +320,9 @@ class Refactorer:
         return committed
 
     def undo(self) -> str:
-        return undo_edit(self.root, self.config.edits.dirty, self.session.ledger)
+        said = undo_edit(self.root, self.config.edits.dirty, self.session.ledger)
+        self.session.recorder.ratings_changed()  # an undone edit is a bad answer now
+        return said
 
 
 def undo_edit(root: Path, dirty: str, ledger: Callable[[], Ledger | None]) -> str:

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 from assistant.core.plugins import PluginError
 
-TurnKind = Literal["chat", "refactor", "batch"]
+# What a turn is (core/routing/kinds.py reads it from the turn): an edit of existing
+# code, a request for new code, a question about code or concepts, bulk work, or chat.
+TurnKind = Literal["chat", "explain", "code", "edit", "batch"]
+KINDS: tuple[TurnKind, ...] = get_args(TurnKind)
 # A user flag: the turn needs the best answer there is.
 QUALITY = "quality"
 
@@ -51,6 +54,33 @@ class Measured:
 
 
 @dataclass(frozen=True, slots=True)
+class Quality:
+    """A backend's measured answer quality on one kind of turn: its rated turns
+    (good or bad, from what the user and the checks did; core/accounting/quality.py)
+    under a Beta(1, 1) prior. `enough` is False below the minimum of rated turns."""
+
+    good: int = 0
+    bad: int = 0
+    mean: float = 0.5  # the posterior mean
+    lower: float = 0.0  # the lower credible bound
+    upper: float = 1.0  # and the upper one
+    enough: bool = False
+
+    @property
+    def rated(self) -> int:
+        return self.good + self.bad
+
+
+@dataclass(frozen=True, slots=True)
+class KindHistory:
+    """The recent routed turns of the turn's kind, and how many of them explored
+    (went to a backend to measure it, not because it was the best choice)."""
+
+    turns: int = 0
+    explored: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class BackendProfile:
     name: str
     model: str
@@ -68,6 +98,8 @@ class BackendProfile:
     output_price: float | None = None
     # Local: the machine's cost, dollars per second of generation.
     machine_per_second: float = 0.0
+    # Its measured quality on this turn's kind.
+    quality: Quality = field(default_factory=Quality)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +119,7 @@ class Estimate:
     cost: float | None
     seconds: float | None
     basis: str  # e.g. "measured over 12 turns", "no measured speed yet"
+    quality: Quality = field(default_factory=Quality)  # on this turn's kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +132,9 @@ class RouteDecision:
     # available backend. A privacy decision lists only local ones.
     fallbacks: tuple[str, ...] = ()
     allow_any_fallback: bool = True
+    # The turn went to `backend` to measure its quality, not as the best choice.
+    explored: bool = False
+    kind: str = ""  # the turn's kind (set by the session when empty)
 
     def estimate_for(self, backend: str) -> Estimate | None:
         return next((e for e in self.estimates if e.backend == backend), None)
@@ -110,6 +146,7 @@ class RouteContext:
 
     backends: Sequence[BackendProfile]
     budget: BudgetState = field(default_factory=BudgetState)
+    history: KindHistory = field(default_factory=KindHistory)
 
     def profile(self, name: str) -> BackendProfile | None:
         return next((b for b in self.backends if b.name == name), None)
@@ -192,7 +229,7 @@ def estimate(profile: BackendProfile, context: RouteContext) -> Estimate:
         cost = profile.input_price * profile.context_tokens + profile.output_price * out
         if profile.context_estimated:
             notes.append("context tokens estimated")
-    return Estimate(profile.name, cost, seconds, "; ".join(notes))
+    return Estimate(profile.name, cost, seconds, "; ".join(notes), profile.quality)
 
 
 def estimates(context: RouteContext) -> tuple[Estimate, ...]:

@@ -32,6 +32,7 @@ from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.events import Notice, RouteDecided
 from assistant.core.project import find_root
+from assistant.core.routing.kinds import classify
 from assistant.core.routing.protocol import RouteDecision, Router, TurnKind, TurnRequest
 from assistant.core.session.compaction import summarize_exchanges
 from assistant.core.session.persistence import ChatPersistence, ChatState
@@ -42,6 +43,7 @@ from assistant.core.session.windows import SessionWindows
 from assistant.core.session.runner import AUTO, OnEvent, TurnRunner
 from assistant.core.session.turns import TurnResult, unavailable_reason
 from assistant.core.session.user_input import mentioned_files, parse_turn
+from assistant.core.store.records import Source, Verdict
 from assistant.core.window.sliding import Assembly, ContextTooLarge, SlidingWindow
 
 if TYPE_CHECKING:
@@ -90,6 +92,8 @@ class ChatSession:
         self.exchanges: list[Exchange] = []
         self.context = SessionWindows(config, self.pool)
         self.last: TurnResult | None = None
+        # The last `/retry other`: the first answer, its exchange, and the other answer (for /keep).
+        self._retried: tuple[TurnResult, Exchange | None, TurnResult] | None = None
         self._session_id = session_id
         self.recorder = TurnRecorder(config, ledger, wall_clock)
         self.runner = TurnRunner(config, self.pool, self.recorder, lambda: self.session_id, lambda: self.mode,
@@ -301,10 +305,17 @@ class ChatSession:
         `ask` load ahead, so that the load is not counted in the turn's time).
         """
         parsed = parse_turn(text, self.pool.names())
+        emit = on_event or (lambda event: None)
+        if parsed.other and forced is None:
+            if not parsed.text.strip() and self.last is not None:  # `@other` alone: the last question again
+                result = self.retry_other(cancel, on_event)
+                if result is not None:
+                    return result
+            forced, forced_by = self._other_for(emit)
         files = tuple(dict.fromkeys([*self.pinned_files(), *mentioned_files(parsed.text, self.project_root)]))
         request = TurnRequest(
             parsed.text,
-            kind or parsed.kind,
+            kind or parsed.kind or classify(parsed.text, files),
             files,
             flags | parsed.flags,
             forced or parsed.forced,
@@ -315,7 +326,6 @@ class ChatSession:
         current = Message("user", parsed.text)
         self.persistence.title_hint = self.persistence.title_hint or parsed.text
         decision, windows = self.route(request, current)
-        emit = on_event or (lambda event: None)
         self._said_router_problems(emit)
         emit(RouteDecided(decision))
         result = self.runner.serve(decision, windows, cancel, emit)
@@ -332,7 +342,7 @@ class ChatSession:
         cancel: threading.Event,
         on_event: OnEvent | None = None,
         *,
-        kind: TurnKind = "refactor",
+        kind: TurnKind = "edit",
         files: tuple[str, ...] = (),
         forced: str | None = None,
         forced_by: str = "",
@@ -387,14 +397,68 @@ class ChatSession:
 
     def retry_other(self, cancel: threading.Event, on_event: OnEvent | None = None) -> TurnResult | None:
         """Ask the last question again on the other backend; its answer replaces the
-        first one in the conversation (both stay in the transcript and the ledger)."""
+        first one in the conversation (both stay in the transcript and the ledger).
+        Asking again says the first answer was wanting: it is rated bad, unless the
+        user keeps it after all (`keep_first`)."""
         last, other = self.last, self.other_backend()
         if last is None or other is None or not last.question:
             return None
+        replaced = None
         if self.exchanges and self.exchanges[-1].user.content == last.question:
-            self.exchanges.pop()
+            replaced = self.exchanges.pop()
             self.persist_history()
-        return self.run_turn(last.question, cancel, on_event, forced=other, forced_by="/retry other")
+        self._rate_quietly(last, "bad", "retry")
+        result = self.run_turn(last.question, cancel, on_event, forced=other, forced_by="/retry other")
+        self._retried = (last, replaced, result)
+        return result
+
+    def _other_for(self, emit: OnEvent) -> tuple[str | None, str]:
+        """`@other` on a new question: the backend that did not answer the last turn
+        takes it, and the last answer is rated bad (it sent the user elsewhere)."""
+        other = self.other_backend()
+        if other is None or self.last is None:
+            emit(Notice("@other: no other backend can answer; the router decides."))
+            return None, ""
+        self._rate_quietly(self.last, "bad", "retry")
+        return other, "@other"
+
+    # -- ratings: what an answer was worth (core/store/ratings.py) ----------------------
+
+    def rate(self, verdict: Verdict, result: TurnResult | None = None) -> TurnResult:
+        """Rate an answer (the last one by default): `good`, `bad`, or `none` to take a
+        rating back. Raises ValueError when there is no recorded answer to rate, and
+        LedgerError when the ledger cannot record it."""
+        result = result if result is not None else self.last
+        if result is None or result.turn_id is None:
+            raise ValueError("there is no recorded answer to rate yet")
+        self.recorder.rate(result.turn_id, verdict, "rating")
+        return result
+
+    def keep_first(self) -> TurnResult:
+        """After `/retry other`: the first answer goes back into the conversation,
+        rated good, and the other one is rated bad. ValueError when nothing was retried."""
+        if self._retried is None or self.last is not self._retried[2]:
+            raise ValueError("there is no retried answer to choose from: /keep follows /retry other")
+        first, replaced, other = self._retried
+        if replaced is not None and self.exchanges and self.exchanges[-1].user.content == first.question:
+            self.exchanges[-1] = replaced
+            self.persist_history()
+        if first.turn_id is not None:
+            self.recorder.rate(first.turn_id, "good", "keep")
+        if other.turn_id is not None:
+            self.recorder.rate(other.turn_id, "bad", "keep")
+        self._retried = None
+        self.last = first
+        return first
+
+    def _rate_quietly(self, result: TurnResult, verdict: Verdict, source: Source) -> None:
+        """A signal the user gave by what they did: not worth stopping the turn for."""
+        if result.turn_id is None:
+            return
+        try:
+            self.recorder.rate(result.turn_id, verdict, source)
+        except store.LedgerError as exc:
+            self.recorder.error = str(exc)
 
     def compact(self, cancel: threading.Event, summarizer: str = "local") -> str:
         """Summarise the turns the window dropped into one pinned message."""

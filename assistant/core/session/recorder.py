@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 
 from assistant.core import routing, store
 from assistant.core.accounting.bench_results import BenchResult
+from assistant.core.accounting.quality import estimate as estimate_quality
+from assistant.core.routing.protocol import KindHistory, Quality
+from assistant.core.store.records import Source, Verdict
 from assistant.core.config import Config
 from assistant.core.session.turns import TurnResult, turn_record
 
@@ -33,6 +36,8 @@ class TurnRecorder:
         self._measured: dict[tuple[str, str], list[store.TurnRecord]] = {}
         self._benched: dict[tuple[str, str], list[BenchResult]] = {}
         self._day_spent: float | None = None
+        self._rated: dict[tuple[str, str, str], tuple[int, int]] | None = None  # (backend, model, kind) → good, bad
+        self._history: dict[str, tuple[int, int]] = {}  # kind → routed turns, explored
         #: Called before a turn is first recorded (the session's row must exist).
         self.before_first_record: Callable[[str], None] = lambda question: None
 
@@ -59,23 +64,75 @@ class TurnRecorder:
         route_reason: str,
         decided_by: str,
         estimate: Estimate | None,
-    ) -> None:
-        """One attempt's ledger row; a measured one also feeds the router's figures."""
-        record = turn_record(session_id, started_at, result, route_reason, self.config, decided_by, estimate)
+        *,
+        kind: str = "",
+        explored: bool = False,
+    ) -> int | None:
+        """One attempt's ledger row, and its id (None when it could not be written);
+        a measured one also feeds the router's figures."""
+        record = turn_record(session_id, started_at, result, route_reason, self.config, decided_by, estimate,
+                             kind=kind, explored=explored)  # fmt: skip
         if result.outcome == "ok" and (kept := self._measured.get((result.backend, result.model))) is not None:
             kept.insert(0, record)  # once read from the ledger, kept up to date here
             del kept[self.config.router.measured_turns :]
+        if kind and decided_by != "fallback" and (seen := self._history.get(kind)) is not None:
+            self._history[kind] = (seen[0] + 1, seen[1] + explored)
         ledger = self.ledger()
         if ledger is None:
-            return
-
+            return None
         try:
             self.before_first_record(result.question)
-            ledger.record_turn(record)
+            turn_id = ledger.record_turn(record)
             self.error = None
         except store.LedgerError as exc:
             log.warning("turn not recorded: %s", exc)
             self.error = str(exc)
+            return None
+        return turn_id
+
+    # -- quality: what the answers were worth --------------------------------------
+
+    def rate(self, turn_id: int, verdict: Verdict, source: Source) -> None:
+        """Record a signal on one of this session's turns (LedgerError when it cannot be)."""
+        ledger = self.ledger()
+        if ledger is None:
+            raise store.LedgerError(self.error or "the cost ledger is off: nothing can be rated")
+        store.ratings.rate(ledger, turn_id, verdict, source, self.wall_clock())
+        self.ratings_changed()
+
+    def ratings_changed(self) -> None:
+        """A rating or a proposal's outcome was written: the figures are read again on the next turn."""
+        self._rated = None
+
+    def quality(self, backend: Backend, kind: str) -> Quality:
+        """The measured quality of the backend's model on `kind`, from every rated answer."""
+        if self._rated is None:
+            self._rated = {}
+            ledger = self.ledger()
+            if ledger is not None:
+                try:
+                    rows = store.ratings.rated(ledger)
+                except store.LedgerError as exc:
+                    self.error, rows = str(exc), []
+                for row in rows:
+                    good, bad = self._rated.get((row.backend, row.model, row.kind), (0, 0))
+                    self._rated[(row.backend, row.model, row.kind)] = (good + row.good, bad + (not row.good))
+        good, bad = self._rated.get((backend.name, backend.model_name, kind), (0, 0))
+        return estimate_quality(good, bad)
+
+    def history(self, kind: str) -> KindHistory:
+        """The recent routed turns of `kind`, and how many explored."""
+        if kind not in self._history:
+            seen = (0, 0)
+            ledger = self.ledger()
+            if ledger is not None:
+                try:
+                    seen = store.ratings.history(ledger, kind)
+                except store.LedgerError as exc:
+                    self.error = str(exc)
+            self._history[kind] = seen
+        turns, explored = self._history[kind]
+        return KindHistory(turns, explored)
 
     def measured(self, backend: Backend) -> Measured:
         """The backend's model's recent measured turns and its bench runs on this

@@ -70,9 +70,9 @@ class SessionRouter:
             windows[name] = window = fit(name)
             measured = self.recorder.measured(backend)
             found = routing.profile(backend, window, measured, self.runner.prices, self.config, unavailable=unavailable_reason(backend))
-            profiles.append(replace(found, name=name))
+            profiles.append(replace(found, name=name, quality=self.recorder.quality(backend, request.kind)))
         budget = routing.budget_state(self.config, self.runner.totals.cost, self.recorder.day_spent())
-        context = RouteContext(tuple(profiles), budget)
+        context = RouteContext(tuple(profiles), budget, self.recorder.history(request.kind))
         if mode != AUTO and request.forced is None:
             request = replace(request, forced=mode, forced_by=f"/model {mode}")
         try:
@@ -84,7 +84,7 @@ class SessionRouter:
         if decision is None:
             decision = self._rules().route(request, context)
             decision = replace(decision, decided_by=decision.decided_by or "rules")
-        return decision, windows
+        return replace(decision, kind=decision.kind or request.kind), windows
 
     def _rules(self) -> Router:
         if self._default is None:

@@ -127,12 +127,15 @@ class TurnRunner:
                 result = self._attempt(name, backend, window.messages, cancel, emit)
             estimate = decision.estimate_for(name)
             if first is None:
-                self.recorder.record(self._session_id(), result, started, decision.reason, decision.decided_by, estimate)
-                first = result
+                turn_id = self.recorder.record(self._session_id(), result, started, decision.reason, decision.decided_by,
+                                               estimate, kind=decision.kind, explored=decision.explored)  # fmt: skip
+                result = first = replace(result, turn_id=turn_id)
             else:
                 why = f"fallback from {first.backend}: {first.error.kind if first.error else 'error'}"
-                self.recorder.record(self._session_id(), result, started, why, "fallback", estimate)
-                result = replace(result, fallback_from=first.backend, fallback_reason=first.error.message if first.error else None)
+                turn_id = self.recorder.record(self._session_id(), result, started, why, "fallback", estimate,
+                                               kind=decision.kind)  # fmt: skip
+                result = replace(result, fallback_from=first.backend, fallback_reason=first.error.message if first.error else None,
+                                 turn_id=turn_id)  # fmt: skip
             if not self._should_fall_back(result, cancel):
                 return result
         assert result is not None  # the decided backend always gets its attempt

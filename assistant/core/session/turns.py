@@ -40,6 +40,7 @@ class TurnResult:
     decision: RouteDecision | None = None
     routed_to: str = ""  # the pool's name of the backend that answered (for /retry other)
     question: str = ""  # what was sent, prefixes removed
+    turn_id: int | None = None  # its ledger row (None when it was not recorded): what a rating names
 
 
 def events(backend: Backend, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
@@ -77,6 +78,9 @@ def turn_record(
     config: Config,
     decided_by: str = "",
     estimate=None,  # noqa: ANN001 - an Estimate or None
+    *,
+    kind: str = "",
+    explored: bool = False,
 ) -> store.TurnRecord:
     s, u = result.stats, result.usage
     return store.TurnRecord(
@@ -104,4 +108,6 @@ def turn_record(
         decided_by=decided_by,
         estimated_cost=estimate.cost if estimate is not None else None,
         estimated_seconds=estimate.seconds if estimate is not None else None,
+        kind=kind,
+        explored=explored,
     )

@@ -1,9 +1,12 @@
 """What the user typed, read for routing: `@` prefixes and the files a message names.
 
 Prefixes come first in a message and may be combined: `@claude` / `@local` (or
-any backend's name) sends this turn there; `@auto` lets the router decide;
-`@quality` asks for the best answer there is; `@batch` marks bulk work. An
-unknown `@word` is left in the text, untouched.
+any backend's name) sends this turn there; `@other` to the backend that did not
+answer the last turn (and so says that answer was wanting); `@auto` lets the
+router decide; `@quality` asks for the best answer there is; `@edit`, `@code`,
+`@explain`, `@chat` and `@batch` say what kind of turn it is (otherwise
+core/routing/kinds.py reads it from the text). An unknown `@word` is left in the
+text, untouched.
 
 Both readings take time linear in the message's length, whatever it holds (a
 megabyte pasted in one word, a flood of `@` or `~`): typed input must never be
@@ -19,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.project import expand_home, typed_path
-from assistant.core.routing.protocol import QUALITY, TurnKind
+from assistant.core.routing.protocol import KINDS, QUALITY, TurnKind
 
 _PREFIX = re.compile(r"@([A-Za-z][\w-]*)\s*")
 _FLAGS = {"quality": QUALITY, "best": QUALITY}
-_KINDS: dict[str, TurnKind] = {"batch": "batch", "refactor": "refactor"}
+_KINDS: dict[str, TurnKind] = {**{kind: kind for kind in KINDS}, "refactor": "edit"}
+OTHER = "other"
 # A stretch of a word that may name a file: word characters, `.`, `~`, `/`, `-`.
 # One character class repeated: each match is maximal, so the scan is linear.
 _PATH_RUN = re.compile(r"[\w.~/-]+")
@@ -40,7 +44,8 @@ class TurnInput:
     forced: str | None = None
     auto: bool = False  # `@auto`: the router decides even in a fixed mode
     flags: frozenset[str] = frozenset()
-    kind: TurnKind = "chat"
+    kind: TurnKind | None = None  # None: not said (read from the text)
+    other: bool = False  # `@other`
 
 
 def parse_turn(text: str, backends: Collection[str]) -> TurnInput:
@@ -51,15 +56,18 @@ def parse_turn(text: str, backends: Collection[str]) -> TurnInput:
     forced: str | None = None
     auto = False
     flags: set[str] = set()
-    kind: TurnKind = "chat"
+    kind: TurnKind | None = None
+    other = False
     rest = text.lstrip()
     pos = 0
     while match := _PREFIX.match(rest, pos):
         word = match.group(1).lower()
         if word in backends:
-            forced = word
+            forced, other = word, False
         elif word == "auto":
-            auto, forced = True, None
+            auto, forced, other = True, None, False
+        elif word == OTHER:
+            other, forced = True, None
         elif word in _FLAGS:
             flags.add(_FLAGS[word])
         elif word in _KINDS:
@@ -67,7 +75,7 @@ def parse_turn(text: str, backends: Collection[str]) -> TurnInput:
         else:
             break  # an unknown @word belongs to the message
         pos = match.end()
-    return TurnInput(rest[pos:] if pos else text, forced, auto, frozenset(flags), kind)
+    return TurnInput(rest[pos:] if pos else text, forced, auto, frozenset(flags), kind, other)
 
 
 def path_words(text: str) -> Iterator[str]:

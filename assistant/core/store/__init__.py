@@ -1,5 +1,5 @@
 """The database: the ledger's connection, migrations and public transaction/query API, and the
-table families built on it (turns, bench runs, proposals, stored sessions).
+table families built on it (turns, bench runs, proposals, stored sessions, ratings).
 
 Other packages read these names from the package (`store.Ledger`): the modules
 load when first used (see core/lazy.py)."""
@@ -9,5 +9,5 @@ from assistant.core.lazy import exports
 __getattr__, __dir__ = exports(globals(), {
     "Ledger": "ledger", "LedgerError": "ledger", "new_session_id": "ledger",
     "TurnRecord": "records", "ProposalRecord": "records", "SessionRecord": "records",
-    "sessions": "sessions",
+    "sessions": "sessions", "ratings": "ratings",
 })  # fmt: skip

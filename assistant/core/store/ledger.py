@@ -298,6 +298,13 @@ class Ledger:
         rows = self.query("cannot read turns", sql + " ORDER BY started_at, id", args)
         return self._records(TurnRecord, _TURN_FIELDS, rows)
 
+    def turn(self, turn_id: int) -> TurnRecord:
+        """The turn with row id `turn_id` (LedgerError when there is none)."""
+        found = self._records(TurnRecord, _TURN_FIELDS, self.query("cannot read turns", _SELECT_TURNS + " WHERE id = ?", [turn_id]))
+        if not found:
+            raise LedgerError(f"cost ledger {self.path}: no turn {turn_id}")
+        return found[0]
+
     def recent(self, backend: str, model: str, *, limit: int) -> list[TurnRecord]:
         """The latest `limit` finished ("ok") turns of one backend and model, newest first:
         what the router's measured speed rests on."""

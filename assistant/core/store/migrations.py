@@ -172,6 +172,29 @@ def _migration_7(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migration_8(conn: sqlite3.Connection) -> None:
+    """Quality routing (core/store/ratings.py): each turn's kind and whether it went
+    where it did to measure that backend; which turn a refactor proposal answered,
+    and whether it was batch work; and the ratings, one row per signal on a turn
+    (the user's /good or /bad, a /retry other, a /keep), the newest one deciding."""
+    for statement in (
+        "ALTER TABLE turns ADD COLUMN kind TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE turns ADD COLUMN explored INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE proposals ADD COLUMN turn_id INTEGER REFERENCES turns(id)",
+        "ALTER TABLE proposals ADD COLUMN kind TEXT NOT NULL DEFAULT 'edit'",
+        """CREATE TABLE ratings (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            turn_id INTEGER NOT NULL REFERENCES turns(id),
+            at REAL NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('good', 'bad', 'none')),
+            source TEXT NOT NULL
+        )""",
+        "CREATE INDEX ratings_turn ON ratings (turn_id, id)",
+        "CREATE INDEX turns_kind ON turns (kind, started_at)",
+    ):
+        conn.execute(statement)
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -182,4 +205,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_5,
     _migration_6,
     _migration_7,
+    _migration_8,
 ]

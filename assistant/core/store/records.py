@@ -3,6 +3,7 @@ what its record's fields say (a damaged file is one error, not a TypeError later
 
 from __future__ import annotations
 
+import json
 import types
 from dataclasses import dataclass
 from functools import cache
@@ -10,6 +11,10 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 Outcome = Literal["ok", "cancelled", "interrupted", "error"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
+# A signal on an answer (core/store/ratings.py): which way, and where it came from.
+Verdict = Literal["good", "bad", "none"]
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+Source = Literal["rating", "retry", "keep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,10 @@ class TurnRecord:
     decided_by: str = ""
     estimated_cost: float | None = None
     estimated_seconds: float | None = None
+    # Quality routing (migration 8): the turn's kind ("" before it), and whether it
+    # went to its backend to measure it rather than as the best choice.
+    kind: str = ""
+    explored: bool = False
     id: int | None = None  # row id, set when read back
 
     def __post_init__(self) -> None:
@@ -66,6 +75,21 @@ class ProposalRecord:
     checks: str = "[]"  # JSON: [{"name": "syntax" | "lint" | "tests", "status": ..., "seconds": ...}]
     change_id: str = ""  # applied: its commit, or its backup outside git
     undone_at: float | None = None  # when /undo (or `assistant undo`) took it back
+    # Migration 8: the turn whose answer it is (None before it), and its kind.
+    turn_id: int | None = None
+    kind: str = "edit"  # "edit" | "batch"
+
+    @property
+    def good(self) -> bool:
+        """Applied and kept, its checks passing: a good answer (anything else is a bad one)."""
+        if self.outcome != "applied" or not self.parsed or self.undone_at is not None:
+            return False
+        try:
+            checks = json.loads(self.checks)
+        except ValueError:
+            return False
+        passing = ("passed", "failed before")
+        return all(isinstance(c, dict) and c.get("status") in passing for c in checks) if isinstance(checks, list) else False
 
 
 @dataclass(frozen=True, slots=True)

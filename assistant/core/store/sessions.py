@@ -19,7 +19,7 @@ from typing import Any
 from assistant.core.accounting.metrics import TurnStats
 from assistant.core.conversation import Exchange, Message
 from assistant.core.events import Usage
-from assistant.core.routing.protocol import Estimate, RouteDecision
+from assistant.core.routing.protocol import Estimate, Quality, RouteDecision
 from assistant.core.session.turns import TurnResult
 from assistant.core.store.ledger import Ledger, LedgerError, SessionRecord, Writer, typed_values
 from assistant.core.text import clean_text
@@ -71,6 +71,7 @@ def figures_json(item: StoredExchange) -> str | None:
         turn["stats"] = asdict(r.stats)
         turn["usage"] = asdict(r.usage) if r.usage is not None else None
         turn["decision"] = asdict(r.decision) if r.decision is not None else None
+        turn["turn_id"] = r.turn_id
         return json.dumps({"turn": turn})
     if item.shown is not None:
         return json.dumps({"shown": asdict(item.shown)})
@@ -93,7 +94,7 @@ def _from_figures(exchange: Exchange, text: object) -> StoredExchange:
     decision = turn.pop("decision")
     if decision is not None:
         decision = dict(decision)
-        estimates = tuple(_record(Estimate, e) for e in decision.pop("estimates", ()))
+        estimates = tuple(_estimate(e) for e in decision.pop("estimates", ()))
         fallbacks = tuple(decision.pop("fallbacks", ()))
         if not all(isinstance(name, str) for name in fallbacks):
             raise TypeError("fallbacks")
@@ -108,9 +109,24 @@ def _from_figures(exchange: Exchange, text: object) -> StoredExchange:
         answer, stats, turn["cost"], turn["outcome"], turn["stop_reason"], None,
         backend=turn["backend"], model=turn["model"], usage=usage, counterfactual_cost=turn["counterfactual_cost"],
         fallback_from=turn["fallback_from"], fallback_reason=turn["fallback_reason"], decision=decision,
-        routed_to=turn["routed_to"], question=exchange.user.content,
+        routed_to=turn["routed_to"], question=exchange.user.content, turn_id=_turn_id(turn.get("turn_id")),
     )
     return StoredExchange(exchange, result)
+
+
+def _turn_id(value: object) -> int | None:
+    """The answer's ledger row, as stored (None before it was stored)."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise TypeError("turn_id")
+    return value
+
+
+def _estimate(values: object) -> Estimate:
+    """An estimate as stored; its quality figure (stored since migration 8) a record of its own."""
+    if not isinstance(values, dict):
+        raise TypeError("estimate")
+    quality = values.get("quality")
+    return _record(Estimate, {**values, "quality": _record(Quality, quality) if quality is not None else Quality()})
 
 
 def _cleaned(value: Any) -> Any:  # noqa: ANN401 - JSON
@@ -191,14 +207,20 @@ def replace_exchanges(ledger: Ledger, session_id: str, items: Sequence[StoredExc
     ledger.transaction("cannot save the session", write)
 
 
-def load(ledger: Ledger, session_id: str) -> StoredSession:
-    """The stored session; LedgerError when there is no such session."""
-    found = [s for s in ledger.sessions() if s.id == session_id or s.id.startswith(session_id)]
+def find(ledger: Ledger, session_id: str) -> SessionRecord:
+    """The session `session_id` names (its whole id, or a unique prefix); LedgerError otherwise."""
+    exact = [s for s in ledger.sessions() if s.id == session_id]
+    found = exact or [s for s in ledger.sessions() if s.id.startswith(session_id)]
     if not found:
         raise LedgerError(f"no session {session_id!r}: `assistant sessions` lists them")
     if len(found) > 1:
         raise LedgerError(f"{session_id!r} names {len(found)} sessions: give more of the id")
-    record = found[0]
+    return found[0]
+
+
+def load(ledger: Ledger, session_id: str) -> StoredSession:
+    """The stored session; LedgerError when there is no such session."""
+    record = find(ledger, session_id)
     rows = ledger.query(
         "cannot read the session",
         "SELECT question, answer, figures FROM session_exchanges WHERE session_id = ? ORDER BY seq",

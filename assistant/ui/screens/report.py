@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Sparkline, Static
-from assistant.core.accounting.report import build_report
+from assistant.core.accounting.report import read_report
 from assistant.core.store.ledger import LedgerError
 from assistant.render.report import print_report
 
@@ -60,18 +60,13 @@ class ReportScreen(ModalScreen[None]):
             self.app.call_from_thread(self._show, f"The ledger cannot be read: {self.session.ledger_error}", {})
             return
         since = time.time() - DAYS * 86_400
+        config = self.session.config
         try:
             records = ledger.turns(since=since)
-            read = getattr(ledger, "bench_results", None)
-            bench = [b for b in (read() if read else []) if b.at >= since]
-            proposals = ledger.proposals(since=since)
+            report = read_report(ledger, since=since, machine_per_hour=config.cost.local_machine_per_hour, records=records)
         except LedgerError as exc:
             self.app.call_from_thread(self._show, str(exc), {})
             return
-        config = self.session.config
-        report = build_report(
-            records, bench, machine_per_hour=config.cost.local_machine_per_hour, proposals=proposals
-        )
         out = io.StringIO()
         console = Console(file=out, width=width, force_terminal=True, color_system="truecolor", markup=False)
         print_report(console, report, scope=f"last {DAYS} days", reference_model=config.cost.reference_model)

@@ -137,7 +137,7 @@ def test_unknown_router_lists_what_is_installed(plugins: tuple[Config, Path]) ->
     write(folder, "mine", MINE)
     with pytest.raises(RouterError) as err:
         load_router("nope", config)
-    assert str(err.value) == "no router named 'nope' (installed: budget, cheapest, fixed, mine, privacy, rules)"
+    assert str(err.value) == "no router named 'nope' (installed: budget, cheapest, fixed, mine, privacy, quality, rules)"
 
 
 def test_a_plugin_file_decides_in_a_chain(plugins: tuple[Config, Path]) -> None:

@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.core.routing.protocol import KINDS
 from assistant.core.session.user_input import MAX_MENTIONED, mentioned_files, parse_turn
 
 BACKENDS = ("local", "claude")
-PREFIXES = ["@local", "@claude", "@auto", "@quality", "@best", "@batch", "@refactor", "@LOCAL", "@Claude"]
+PREFIXES = ["@local", "@claude", "@auto", "@quality", "@best", "@batch", "@refactor", "@edit", "@code", "@explain", "@chat",
+            "@other", "@LOCAL", "@Claude"]
 
 # Every code point, lone surrogates and NUL included (what a paste or a pipe can bring).
 anything = st.text(st.characters(exclude_categories=()), max_size=300)
@@ -45,7 +47,7 @@ def test_prefixes_come_off_and_the_rest_is_the_message(prefixes: list[str], body
     parsed = parse_turn(" ".join([*prefixes, body]), BACKENDS)
     assert parsed.text == body
     assert parsed.forced is None or parsed.forced in BACKENDS
-    assert parsed.kind in ("chat", "batch", "refactor")
+    assert parsed.kind is None or parsed.kind in KINDS
 
 
 @given(messages)

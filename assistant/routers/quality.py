@@ -1,0 +1,151 @@
+"""`quality`: each kind of turn to the cheapest backend whose answers are measured to be good enough.
+
+For the turn's kind (core/routing/kinds.py), each available backend's measured
+quality (`BackendProfile.quality`: its rated answers on that kind under a
+Beta(1, 1) prior, core/accounting/quality.py) is held against the kind's floor
+(`[router] floor_<kind>`, else `quality_floor`):
+
+- it *meets* the floor with enough rated answers and a lower bound at or above it;
+- it *falls short* with enough rated answers and an upper bound below it;
+- it is *unsure* otherwise (too few rated answers, or bounds either side).
+
+The choice: the cheapest backend (by estimated cost × time) that meets the
+floor; else the cheapest unsure one (answering is how it gets measured); else,
+when every one falls short, the one with the highest estimated quality.
+
+A backend cheaper than that choice may take the turn to be measured instead
+(Thompson sampling: each backend's quality drawn from its posterior, the cheapest
+draw at or above the floor wins), on at most `[router] explore_share` of the
+kind's recent routed turns.
+
+It passes (the next router decides) when no backend has a rated answer on this
+kind yet, when the user named a backend or asked for `@quality` (the best there
+is: `rules`), or when fewer than two backends can answer.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from assistant.core.config import Config
+from assistant.core.routing.protocol import (
+    KINDS,
+    QUALITY,
+    BackendProfile,
+    Estimate,
+    RouteContext,
+    RouteDecision,
+    TurnRequest,
+    estimates,
+)
+from assistant.routers import money
+
+
+def describe(profile: BackendProfile) -> str:
+    """`local 14/16 good (≥ 0.71)`, or `claude: not enough data (2 rated)`."""
+    q = profile.quality
+    if not q.enough:
+        return f"{profile.name}: not enough data ({q.rated} rated)"
+    return f"{profile.name} {q.good}/{q.rated} good (≥ {q.lower:.2f})"
+
+
+def _meets(profile: BackendProfile, floor: float) -> bool:
+    return profile.quality.enough and profile.quality.lower >= floor
+
+
+def _short(profile: BackendProfile, floor: float) -> bool:
+    return profile.quality.enough and profile.quality.upper < floor
+
+
+def _price(estimate: Estimate | None) -> float:
+    """What the ranking sorts on: cost × time where both are known, a known zero
+    cost (nothing costs less), else unknown (last)."""
+    if estimate is None or estimate.cost is None:
+        return math.inf
+    if estimate.cost == 0:
+        return 0.0
+    return math.inf if estimate.seconds is None else estimate.cost * estimate.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class QualityRouter:
+    floor: float = 0.8
+    floors: Mapping[str, float] = field(default_factory=dict)  # per kind, where set
+    explore_share: float = 0.1
+    rng: random.Random = field(default_factory=random.Random, compare=False)
+    name: ClassVar[str] = "quality"
+
+    @classmethod
+    def from_config(cls, config: Config) -> QualityRouter:
+        r = config.router
+        floors = {kind: value for kind in KINDS if (value := getattr(r, f"floor_{kind}")) >= 0}
+        return cls(r.quality_floor, floors, r.explore_share)
+
+    def floor_for(self, kind: str) -> float:
+        return self.floors.get(kind, self.floor)
+
+    def route(self, turn: TurnRequest, context: RouteContext) -> RouteDecision | None:
+        ready = context.available
+        if turn.forced or QUALITY in turn.flags or len(ready) < 2 or not any(b.quality.rated for b in ready):
+            return None
+        ests = estimates(context)
+        by_name = {e.backend: e for e in ests}
+        order = sorted(ready, key=lambda b: (_price(by_name.get(b.name)), not b.local))
+        floor = self.floor_for(turn.kind)
+        chosen, why = self._choose(order, floor)
+        explored = self._explore(order, chosen, floor, context)
+        if explored is not None:
+            history = context.history
+            reason = (
+                f"{turn.kind}: measuring {describe(explored)} "
+                f"({history.explored + 1} of {history.turns + 1} recent {turn.kind} turns, at most {self.explore_share:.0%})"
+                f" → {explored.name}"
+            )
+            chosen = explored
+        else:
+            reason = f"{turn.kind}: {why} → {chosen.name}{self._saving(chosen, order, by_name)}"
+        fallbacks = tuple(b.name for b in order if b.name != chosen.name)
+        return RouteDecision(chosen.name, reason, estimates=ests, fallbacks=fallbacks, explored=explored is not None,
+                             kind=turn.kind)  # fmt: skip
+
+    def _choose(self, order: Sequence[BackendProfile], floor: float) -> tuple[BackendProfile, str]:
+        """The backend, and why in words, before any exploration."""
+        meets = [b for b in order if _meets(b, floor)]
+        cheaper = order[: order.index(meets[0])] if meets else list(order)
+        passed_over = "; ".join(f"{describe(b)} < floor {floor:.2f}" for b in cheaper if b.quality.rated)
+        if meets:
+            said = f"{describe(meets[0])} ≥ floor {floor:.2f}"
+            return meets[0], f"{passed_over}; {said}" if passed_over else said
+        unsure = [b for b in order if not _short(b, floor)]
+        if unsure:
+            said = f"{describe(unsure[0])}, unsure: its answers measure it"
+            short = "; ".join(f"{describe(b)} < floor {floor:.2f}" for b in order[: order.index(unsure[0])])
+            return unsure[0], f"{short}; {said}" if short else said
+        best = max(order, key=lambda b: b.quality.mean)
+        return best, f"none meets floor {floor:.2f}; the best measured is {describe(best)}"
+
+    def _explore(
+        self, order: Sequence[BackendProfile], chosen: BackendProfile, floor: float, context: RouteContext
+    ) -> BackendProfile | None:
+        """A cheaper backend to measure on this turn, when the draw says so and the share allows."""
+        cheaper = order[: order.index(chosen)]
+        history = context.history
+        if not cheaper or history.explored + 1 > self.explore_share * (history.turns + 1):
+            return None
+        draws = {b.name: self.rng.betavariate(1 + b.quality.good, 1 + b.quality.bad) for b in order}
+        good_enough = [b for b in order if draws[b.name] >= floor]
+        pick = good_enough[0] if good_enough else max(order, key=lambda b: draws[b.name])
+        return pick if pick in cheaper else None
+
+    @staticmethod
+    def _saving(chosen: BackendProfile, order: Sequence[BackendProfile], by_name: Mapping[str, Estimate]) -> str:
+        """` (saves ≈ $0.012)` against the dearest other candidate, where both costs are known."""
+        mine = by_name.get(chosen.name)
+        others = [e.cost for b in order if b.name != chosen.name and (e := by_name.get(b.name)) and e.cost is not None]
+        if mine is None or mine.cost is None or not others or max(others) <= mine.cost:
+            return ""
+        return f" (saves ≈ {money(max(others) - mine.cost)})"
