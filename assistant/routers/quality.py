@@ -46,11 +46,18 @@ from assistant.routers import money
 
 
 def describe(profile: BackendProfile) -> str:
-    """`local 14/16 good (≥ 0.71)`, or `claude: not enough data (2 rated)`."""
+    """`local 14/16 good (≥ 0.71)`, or `claude: not enough data (2 rated)`. The bound
+    is rounded down, so that it never reads as meeting a floor it misses."""
     q = profile.quality
     if not q.enough:
         return f"{profile.name}: not enough data ({q.rated} rated)"
-    return f"{profile.name} {q.good}/{q.rated} good (≥ {q.lower:.2f})"
+    return f"{profile.name} {q.good}/{q.rated} good (≥ {math.floor(q.lower * 100) / 100:.2f})"
+
+
+def passed_over(profile: BackendProfile, floor: float) -> str:
+    """Why a cheaper backend did not take the turn: below the floor, or not measured enough."""
+    said = describe(profile)
+    return said if not profile.quality.enough else f"{said} < floor {floor:.2f}"
 
 
 def _meets(profile: BackendProfile, floor: float) -> bool:
@@ -116,14 +123,14 @@ class QualityRouter:
         """The backend, and why in words, before any exploration."""
         meets = [b for b in order if _meets(b, floor)]
         cheaper = order[: order.index(meets[0])] if meets else list(order)
-        passed_over = "; ".join(f"{describe(b)} < floor {floor:.2f}" for b in cheaper if b.quality.rated)
+        skipped = "; ".join(passed_over(b, floor) for b in cheaper if b.quality.rated)
         if meets:
             said = f"{describe(meets[0])} ≥ floor {floor:.2f}"
-            return meets[0], f"{passed_over}; {said}" if passed_over else said
+            return meets[0], f"{skipped}; {said}" if skipped else said
         unsure = [b for b in order if not _short(b, floor)]
         if unsure:
             said = f"{describe(unsure[0])}, unsure: its answers measure it"
-            short = "; ".join(f"{describe(b)} < floor {floor:.2f}" for b in order[: order.index(unsure[0])])
+            short = "; ".join(passed_over(b, floor) for b in order[: order.index(unsure[0])])
             return unsure[0], f"{short}; {said}" if short else said
         best = max(order, key=lambda b: b.quality.mean)
         return best, f"none meets floor {floor:.2f}; the best measured is {describe(best)}"
@@ -134,7 +141,8 @@ class QualityRouter:
         """A cheaper backend to measure on this turn, when the draw says so and the share allows."""
         cheaper = order[: order.index(chosen)]
         history = context.history
-        if not cheaper or history.explored + 1 > self.explore_share * (history.turns + 1):
+        # (with a margin for the float product: 29 of 100 at 29% is allowed)
+        if not cheaper or history.explored + 1 > self.explore_share * (history.turns + 1) + 1e-9:
             return None
         draws = {b.name: self.rng.betavariate(1 + b.quality.good, 1 + b.quality.bad) for b in order}
         good_enough = [b for b in order if draws[b.name] >= floor]

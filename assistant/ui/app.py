@@ -56,7 +56,7 @@ from assistant.ui.slash import SLASH_COMMANDS, run_slash_command
 from assistant.ui.themes import load_themes
 from assistant.ui.widgets.markdown import warm_markdown
 from assistant.ui.widgets.prompt import PromptInput
-from assistant.ui.widgets.rendered import Entry, use_code_theme
+from assistant.ui.widgets.rendered import Entry, History, use_code_theme
 from assistant.ui.widgets.status import StatusBar, StatusView
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
 
@@ -463,10 +463,17 @@ class AssistantApp(App[None]):
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
         result = message.result
-        if await self._close_turn(fmt.turn_summary(result), self.turn_note(result)):
+        if await self._close_turn(fmt.turn_summary(result), self.turn_note(result), result):
             self.report_ledger_error()
 
-    async def _close_turn(self, footer: str, note: str | None) -> bool:
+    @on(History.Rated)
+    def rate_selected(self, message: History.Rated) -> None:
+        if message.entry.turn is None:
+            self.run_worker(self.add_note("Not rated: this answer was not recorded (no ledger).", error=True))
+            return
+        self.rate_answer(message.verdict, message.entry.turn)
+
+    async def _close_turn(self, footer: str, note: str | None, turn: TurnResult | None = None) -> bool:
         """End the turn on screen: its last text, its footer and note; the prompt is
         free again. False when the app is quitting (nothing is shown then)."""
         self._stop_stream_frames()
@@ -477,7 +484,7 @@ class AssistantApp(App[None]):
             rest = self.deltas.drain()
             await answer.write(rest)
             self.call_after_refresh(self.deltas.shown, rest)
-            answer.finish(footer, note)
+            answer.finish(footer, note, turn)
             # Paint the last tokens first; folding the turn into the history can wait a frame.
             self.call_after_refresh(self._settle_transcript)
         self._state = "ready" if self.session.backend.loaded else "unavailable"
@@ -623,6 +630,35 @@ class AssistantApp(App[None]):
             self.call_from_thread(self.run_worker, self.add_note(f"Nothing undone: {exc}", error=True))
             return
         self.call_from_thread(self.run_worker, self.add_note(said))
+
+    # -- ratings: what the quality router learns from ------------------------------
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        """A note in the transcript, from a worker thread."""
+        self.call_from_thread(self.run_worker, self.add_note(text, error=error))
+
+    @work(thread=True, group="rating", exit_on_error=False)
+    def rate_answer(self, verdict: str, result: TurnResult | None = None) -> None:
+        """`/good`, `/bad` (or a key on a focused answer): the answer's rating, into the ledger."""
+        try:
+            rated = self.session.rate(verdict, result)  # type: ignore[arg-type]
+        except (ValueError, store.LedgerError) as exc:
+            self._say(f"Not rated: {exc}", error=True)
+            return
+        kind = rated.decision.kind if rated.decision is not None and rated.decision.kind else "this kind of"
+        self._say(f"Rated {fmt.answer_label(rated.backend, rated.model)}'s answer {verdict}: "
+                  f"the quality router counts it for {kind} turns from the next one.")  # fmt: skip
+
+    @work(thread=True, group="turn", exit_on_error=False)
+    def keep_first_answer(self) -> None:
+        """`/keep` after `/retry other`: the first answer is the conversation's again."""
+        try:
+            first = self.session.keep_first()
+        except (ValueError, store.LedgerError) as exc:
+            self._say(f"Nothing kept: {exc}", error=True)
+            return
+        self._say(f"Kept the first answer ({fmt.answer_label(first.backend, first.model)}): the conversation "
+                  "goes on from it, rated good, and the other answer is rated bad.")  # fmt: skip
 
     @work(thread=True, group="turn", exit_on_error=False)
     def compact_history(self) -> None:

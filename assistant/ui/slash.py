@@ -48,13 +48,15 @@ class SlashCommand:
 
 
 PREFIX_HELP = (
-    "Start a message with @claude or @local to send it there, @auto to let the router choose, "
-    "@quality for the best answer, @batch for bulk work."
+    "Start a message with @claude or @local to send it there, @other to the backend that did not "
+    "answer last (that answer counts as bad), @auto to let the router choose, @quality for the best "
+    "answer; @edit, @code, @explain, @chat or @batch say what kind of turn it is."
 )
 
 KEYS_HELP = (
     "Enter send · Shift+Enter / Ctrl+J newline · ↑/↓ history · Tab complete /command · "
-    "Esc cancel the answer · Ctrl+P command palette · Ctrl+Q quit"
+    "Esc cancel the answer · Shift+Tab select an answer, then + good / − bad, ↑↓ another · "
+    "Ctrl+P command palette · Ctrl+Q quit"
 )
 
 
@@ -172,6 +174,23 @@ async def retry_command(app: AssistantApp, arg: str) -> None:
         await app.add_note(f"No other backend can answer: only {session.last.routed_to} is available.", error=True)
         return
     await app.start_turn(session.last.question, retry_on=other)
+
+
+def _rating(verdict: str):  # noqa: ANN202 - a slash command's handler
+    async def rate_command(app: AssistantApp, arg: str) -> None:
+        if app.busy:
+            app.notify(BUSY, severity="warning")
+            return
+        app.rate_answer(verdict)
+
+    return rate_command
+
+
+async def keep_command(app: AssistantApp, arg: str) -> None:
+    if app.busy:
+        app.notify(BUSY, severity="warning")
+        return
+    app.keep_first_answer()
 
 
 async def context_command(app: AssistantApp, arg: str) -> None:
@@ -344,7 +363,13 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/model", "/model [auto | BACKEND | PATH.gguf]", model_command,
                  "Show the backend and model; let the router choose, fix a backend, or load a GGUF file."),
     SlashCommand("/retry", "/retry other", retry_command,
-                 "Ask the last question again on the other backend (both answers kept)."),
+                 "Ask the last question again on the other backend (both kept; the first rated bad unless you /keep it)."),
+    SlashCommand("/keep", "/keep", keep_command,
+                 "After /retry other: go on from the first answer (rated good; the other one bad)."),
+    SlashCommand("/good", "/good", _rating("good"),
+                 "Rate the last answer good: what the quality router learns from."),
+    SlashCommand("/bad", "/bad", _rating("bad"),
+                 "Rate the last answer bad: the quality router counts it against its backend."),
     SlashCommand("/context", "/context", context_command,
                  "What the window sent last: each item and its tokens."),
     SlashCommand("/compact", "/compact", compact_command,

@@ -209,3 +209,26 @@ def test_a_report_written_to_a_pipe_keeps_every_column_at_any_terminal_width(col
         assert "left out" not in out and "…" not in out
         assert any(model in line for line in out.splitlines())  # whole, on one line
         assert all(header in out for header in headers)
+
+
+def test_the_report_shows_how_good_the_rated_answers_were_per_kind(capsys) -> None:
+    import threading
+
+    from assistant.backends.scripted import ScriptedBackend
+    from assistant.cli.commands import main
+    from assistant.core.session.chat import ChatSession
+
+    s = ChatSession(Config(), ScriptedBackend([f"Answer {i}." for i in range(8)], name="local"), ledger=Ledger.open)
+    for i in range(7):
+        s.run_turn("why is the sky blue?", threading.Event())
+        s.rate("good" if i else "bad")
+    s.run_turn("write a function that adds two numbers", threading.Event())
+    s.rate("good")
+    s.close()
+    assert main(["report", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "Answer quality" in out
+    [explain] = [line for line in out.splitlines() if "· explain" in line]
+    [code] = [line for line in out.splitlines() if "· code" in line]
+    assert explain.split()[-4:] == ["7", "6", "0.78", "0.59"]  # 6/7 good: mean 7/9, at least 0.59
+    assert "not enough data" in code

@@ -10,18 +10,23 @@ then costs the layout one widget, and the screen only the lines it shows.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.geometry import Region, Size
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
 from assistant.ui.widgets.markdown import BlockCache, markdown
+
+if TYPE_CHECKING:
+    from assistant.core.session.turns import TurnResult
 from assistant.ui.widgets.markdown import render_lines as render_markdown
 
 
@@ -128,6 +133,7 @@ class Entry:
     footer: str = ""
     note: str | None = None
     badge: str = ""  # an answer's route: who decided, why, and the estimate
+    turn: TurnResult | None = field(default=None, compare=False)  # an answer's turn: what a rating names
 
 
 def shortened(text: str) -> str:
@@ -280,23 +286,98 @@ class RenderedLines(LaidOutOnce):
         return Style(color=getattr(self.app.current_theme, name, None))
 
 
+SELECTED_HINT = "  ◀ + good · − bad · ↑↓ another answer · Esc back to the prompt"
+
+
 class History(RenderedLines):
-    """Everything finished in the transcript, in order, as one widget."""
+    """Everything finished in the transcript, in order, as one widget.
+
+    Focused (Shift+Tab from the prompt), it selects an answer: the last one first,
+    ↑ and ↓ (or k and j) move, `+` or `g` rates it good and `-` or `b` bad (what
+    the quality router learns from), Esc goes back to the prompt. Only the label
+    lines of the answers given and taken the selection render again: every other
+    part keeps its lines."""
 
     DEFAULT_CSS = """
     History { padding: 0 1; }
+    History:focus { background: $boost; }
     """
+    can_focus = True
+    BINDINGS = [
+        Binding("up,k", "select(-1)", "Previous answer", show=False),
+        Binding("down,j", "select(1)", "Next answer", show=False),
+        Binding("plus,g,equals_sign", "rate('good')", "Good answer", show=False),
+        Binding("minus,b", "rate('bad')", "Bad answer", show=False),
+        Binding("escape", "leave", "Back to the prompt", show=False),
+    ]
+
+    class Rated(Message):
+        """The user rated the selected answer."""
+
+        def __init__(self, entry: Entry, verdict: str) -> None:
+            super().__init__()
+            self.entry, self.verdict = entry, verdict
 
     def __init__(self) -> None:
         super().__init__()
         self.entries: list[Entry] = []
+        self._labels: list[int] = []  # per answer entry: the index of its label part in `_parts`
+        self._answers: list[Entry] = []
+        self.selected: int | None = None  # the index of the selected answer, while focused
 
     def add(self, entry: Entry, segments: list[RenderedPart] | None = None) -> None:
         parts = entry_parts(entry, self.theme_style, segments)
         self.entries.append(entry)
+        if entry.kind == "answer":
+            self._labels.append(len(self._parts) + (1 if self._parts else 0))
+            self._answers.append(entry)
         self.extend([BLANK, *parts] if self._parts else parts)
 
     def clear(self) -> None:
-        self._parts, self.entries = [], []
+        self._parts, self.entries, self._labels, self._answers = [], [], [], []
+        self.selected = None
         self._key = None
         self.refresh(layout=True)
+
+    @property
+    def selected_entry(self) -> Entry | None:
+        return self._answers[self.selected] if self.selected is not None else None
+
+    def on_focus(self) -> None:
+        self._select(len(self._answers) - 1 if self._answers else None)
+
+    def on_blur(self) -> None:
+        self._select(None)
+
+    def action_select(self, step: int) -> None:
+        if self.selected is not None:
+            self._select(min(max(self.selected + step, 0), len(self._answers) - 1))
+
+    def action_rate(self, verdict: str) -> None:
+        if (entry := self.selected_entry) is not None:
+            self.post_message(self.Rated(entry, verdict))
+
+    def action_leave(self) -> None:
+        self.screen.focus_next()
+
+    def _select(self, index: int | None) -> None:
+        """Mark answer `index` (None: none) on its label line, and bring it into view."""
+        if index == self.selected:
+            return
+        for i, selected in ((self.selected, False), (index, True)):
+            if i is not None:
+                entry = self._answers[i]
+                label = entry.label + (SELECTED_HINT if selected else "")
+                self._parts[self._labels[i]] = label_part(label, self.theme_style)
+        self.selected = index
+        self._key = None  # the lines are joined again; each unchanged part keeps its own
+        self.refresh(layout=True)
+        if index is not None:
+            self.call_after_refresh(self._show_selected)
+
+    def _show_selected(self) -> None:
+        if self.selected is None or self.parent is None:
+            return
+        start = sum(len(part._lines) for part in self._parts[: self._labels[self.selected]])
+        line = Region(0, self.virtual_region.y + start, self.size.width, 1)  # in the transcript's space
+        self.parent.scroll_to_region(line, animate=False)  # type: ignore[attr-defined]

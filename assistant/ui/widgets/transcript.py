@@ -12,10 +12,14 @@ long the session, the transcript holds a handful of widgets.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
 
 from assistant.ui.widgets.markdown import BlockCache
+
+if TYPE_CHECKING:
+    from assistant.core.session.turns import TurnResult
 from assistant.ui.widgets.rendered import (
     BLANK,
     Entry,
@@ -124,12 +128,12 @@ class AssistantMessage(RenderedLines):
             start = cut
         return None
 
-    def finish(self, footer: str, note: str | None = None) -> None:
-        """Record the finished answer; the `History` takes it at the next settle."""
+    def finish(self, footer: str, note: str | None = None, turn: TurnResult | None = None) -> None:
+        """Record the finished answer (of `turn`); the `History` takes it at the next settle."""
         segments = list(self._segments)
         if self._tail_text:
             segments.append(markdown_part(self._tail_text))
-        self.result = (Entry("answer", self.text, self.label, footer, note, self.badge), segments)
+        self.result = (Entry("answer", self.text, self.label, footer, note, self.badge, turn), segments)
 
 
 _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)

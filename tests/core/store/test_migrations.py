@@ -38,3 +38,28 @@ def test_a_version_6_ledger_keeps_its_proposals_with_what_was_not_recorded_then(
     with Ledger.open(path) as ledger:
         [old] = ledger.proposals()
         assert (old.outcome, old.edit_format, old.parsed, old.repairs, old.checks) == ("applied", "", True, 0, "[]")
+
+
+def test_a_version_7_ledger_keeps_its_turns_and_proposals_and_its_proposals_count_as_rated_edits(tmp_path: Path) -> None:
+    from assistant.core.store import ratings
+
+    path = ledger_at(
+        tmp_path / "ledger.sqlite3", 7,
+        "INSERT INTO sessions (id, started_at) VALUES ('s', 1.0)",
+        "INSERT INTO turns (session_id, started_at, backend, model, outcome) VALUES ('s', 1.0, 'local', 'm', 'ok')",
+        "INSERT INTO proposals (session_id, at, backend, model, path, outcome, checks) "
+        "VALUES ('s', 2.0, 'local', 'm', 'a.py', 'applied', '[{\"name\": \"tests\", \"status\": \"passed\"}]')",
+        "INSERT INTO proposals (session_id, at, backend, model, path, outcome, undone_at) "
+        "VALUES ('s', 3.0, 'local', 'm', 'b.py', 'applied', 4.0)",
+    )
+    with Ledger.open(path) as ledger:
+        [turn] = ledger.turns()
+        assert (turn.kind, turn.explored) == ("", False)  # a turn of before kinds: counted for nothing
+        assert [(p.turn_id, p.kind) for p in ledger.proposals()] == [(None, "edit"), (None, "edit")]
+        assert [(r.backend, r.kind, r.good) for r in ratings.rated(ledger)] == [("local", "edit", True),
+                                                                                  ("local", "edit", False)]
+        ratings.rate(ledger, turn.id, "good", "rating", 5.0)  # the old turn has no kind: not counted
+        assert len(ratings.rated(ledger)) == 2
+        assert ratings.history(ledger, "chat") == (0, 0)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
