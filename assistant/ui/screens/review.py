@@ -32,6 +32,8 @@ Selection = dict[str, frozenset[int]]
 class ReviewScreen(ModalScreen[Selection | None]):
     """Dismisses with the hunks to apply per file, or None (rejected)."""
 
+    AUTO_FOCUS = "#apply"  # Textual's own focus on mount: a screen dismissed at once queries nothing
+
     DEFAULT_CSS = """
     ReviewScreen { align: center middle; }
     ReviewScreen > Vertical {
@@ -90,7 +92,9 @@ class ReviewScreen(ModalScreen[Selection | None]):
             *((f"\n{o.line()}" + ("".join(f"\n  {line}" for line in o.summary_lines(2)) if not o.passed else ""),
                "green" if o.passed else "bold red") for o in p.outcomes),
         )
-        with Vertical():
+        with Vertical() as box:
+            box.border_title = "Review the proposed edit"
+            box.border_subtitle = "a accept all · r reject · Enter apply selected"
             yield Static(summary, id="review-summary")
             with VerticalScroll(id="review-diffs"):
                 for i, change in enumerate(p.changes):
@@ -106,10 +110,6 @@ class ReviewScreen(ModalScreen[Selection | None]):
                 yield Button("Accept all", id="accept-all", variant="success")
                 yield Button("Reject", id="reject", variant="error")
 
-    def on_mount(self) -> None:
-        self.query_one(Vertical).border_title = "Review the proposed edit"
-        self.query_one(Vertical).border_subtitle = "a accept all · r reject · Enter apply selected"
-        self.query_one("#apply", Button).focus()
 
     def selected(self) -> Selection:
         """The checked hunks of each file that has any."""
