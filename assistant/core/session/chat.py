@@ -7,7 +7,7 @@ way. A turn goes:
 1. its `@` prefixes are read (`@claude`, `@quality`, …) and the files it names found;
 2. each candidate backend fits the conversation into its own sliding window
    (counted in its own tokens) — the router sees those sizes;
-3. the router chain (privacy, budget, rules by default) decides, with a reason
+3. the router chain (privacy, budget, quality, rules by default) decides, with a reason
    and an estimate for every candidate (`RouteDecided`);
 4. the chosen backend streams the answer; when it cannot start (no key, not
    loaded, rate-limited, overloaded) before any text, the next allowed candidate
