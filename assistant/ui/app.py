@@ -646,7 +646,7 @@ class AssistantApp(App[None]):
             self._say(f"Not rated: {exc}", error=True)
             return
         kind = rated.decision.kind if rated.decision is not None and rated.decision.kind else "this kind of"
-        self._say(f"Rated {fmt.answer_label(rated.backend, rated.model)}'s answer {verdict}: "
+        self._say(f"Rated {verdict}: the answer of {fmt.answer_label(rated.backend, rated.model)}; "
                   f"the quality router counts it for {kind} turns from the next one.")  # fmt: skip
 
     @work(thread=True, group="turn", exit_on_error=False)

@@ -27,7 +27,7 @@ async def test_good_and_bad_rate_the_last_answer() -> None:
         await wait_for(pilot, lambda: "Not rated: there is no recorded answer" in transcript_text(app))
         await turns(pilot, seen, "why is the sky blue?")
         await send(pilot, "/good")
-        await wait_for(pilot, lambda: "answer good: the quality router counts it for explain turns" in transcript_text(app))
+        await wait_for(pilot, lambda: "Rated good: the answer of local · scripted-model; the quality router counts it for explain turns" in transcript_text(app))
     assert rated() == [("local", "explain", True)]
 
 
@@ -44,7 +44,7 @@ async def test_an_answer_selected_in_the_transcript_is_rated_by_its_key() -> Non
         assert history.selected_entry.text == "One."
         assert SELECTED_HINT.strip() in "\n".join(str(line.text) for line in history.lines_at(history.content_size.width))
         await pilot.press("minus")
-        await wait_for(pilot, lambda: "answer bad: the quality router counts it for explain turns" in transcript_text(app))
+        await wait_for(pilot, lambda: "Rated bad: the answer of local" in transcript_text(app))
         await pilot.press("down", "plus")
         await wait_for(pilot, lambda: "counts it for code turns" in transcript_text(app))
         await pilot.press("escape")
