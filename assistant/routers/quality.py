@@ -13,10 +13,12 @@ The choice: the cheapest backend (by estimated cost × time) that meets the
 floor; else the cheapest unsure one (answering is how it gets measured); else,
 when every one falls short, the one with the highest estimated quality.
 
-A backend cheaper than that choice may take the turn to be measured instead
-(Thompson sampling: each backend's quality drawn from its posterior, the cheapest
-draw at or above the floor wins), on at most `[router] explore_share` of the
-kind's recent routed turns.
+Another backend may take the turn to be measured instead (Thompson sampling:
+each backend's quality drawn from its posterior, the cheapest draw at or above
+the floor wins): one cheaper than the choice, or, when the choice falls short
+of the floor, a dearer one too (one written off by a few unlucky answers gets
+to show otherwise); on at most `[router] explore_share` of the kind's recent
+routed turns.
 
 It passes (the next router decides) when no backend has a rated answer on this
 kind yet, when the user named a backend or asked for `@quality` (the best there
@@ -138,16 +140,21 @@ class QualityRouter:
     def _explore(
         self, order: Sequence[BackendProfile], chosen: BackendProfile, floor: float, context: RouteContext
     ) -> BackendProfile | None:
-        """A cheaper backend to measure on this turn, when the draw says so and the share allows."""
-        cheaper = order[: order.index(chosen)]
+        """Another backend to measure on this turn, when its draw makes it the better
+        choice and the share allows: a cheaper one; or, when the choice itself falls
+        short, a dearer one too (a backend written off by a few unlucky answers must
+        get the chance to show otherwise). An unsure choice is measured by taking the
+        turn: nothing dearer is tried while it may still prove good enough."""
         history = context.history
         # (with a margin for the float product: 29 of 100 at 29% is allowed)
-        if not cheaper or history.explored + 1 > self.explore_share * (history.turns + 1) + 1e-9:
+        if history.explored + 1 > self.explore_share * (history.turns + 1) + 1e-9:
             return None
         draws = {b.name: self.rng.betavariate(1 + b.quality.good, 1 + b.quality.bad) for b in order}
         good_enough = [b for b in order if draws[b.name] >= floor]
         pick = good_enough[0] if good_enough else max(order, key=lambda b: draws[b.name])
-        return pick if pick in cheaper else None
+        if pick is chosen or (order.index(pick) > order.index(chosen) and not _short(chosen, floor)):
+            return None
+        return pick
 
     @staticmethod
     def _saving(chosen: BackendProfile, order: Sequence[BackendProfile], by_name: Mapping[str, Estimate]) -> str:

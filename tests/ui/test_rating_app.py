@@ -15,7 +15,8 @@ from tests.ui.test_routing_app import auto_config, turns, two_backends
 
 def rated() -> list[tuple[str, str, bool]]:
     with Ledger.open() as ledger:
-        return [(r.backend, r.kind, r.good) for r in ratings.rated(ledger)]
+        return [(b, k, good) for (b, _, k), n in ratings.counts(ledger).items() for good, c in zip((True, False), n)
+                for _ in range(c)]
 
 
 async def test_good_and_bad_rate_the_last_answer() -> None:

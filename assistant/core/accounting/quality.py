@@ -26,7 +26,7 @@ continued fraction and inverted by bisection.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from functools import lru_cache
 
 from assistant.core.routing.protocol import Quality
 
@@ -46,8 +46,6 @@ _QUANTILE_TOLERANCE = 1e-10
 # From here on the front factor uses Stirling's series instead of lgamma differences.
 _STIRLING_FROM = 10.0
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-
-QualityKey = tuple[str, str, str]  # (backend, model, kind)
 
 
 # -- the Beta distribution -----------------------------------------------------------
@@ -201,8 +199,10 @@ def _not_tiny(value: float) -> float:
 # -- quality figures -----------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def estimate(good: int, bad: int) -> Quality:
-    """The quality figure for `good` good and `bad` bad rated turns."""
+    """The quality figure for `good` good and `bad` bad rated turns (kept: the router
+    asks for every backend's on every turn, and the bounds take a continued fraction)."""
     if good < 0 or bad < 0:
         raise ValueError(f"counts must not be negative, not good={good}, bad={bad}")
     a, b = PRIOR[0] + good, PRIOR[1] + bad
@@ -214,13 +214,3 @@ def estimate(good: int, bad: int) -> Quality:
         upper=beta_quantile(CREDIBLE, a, b),
         enough=good + bad >= MIN_RATED,
     )
-
-
-def quality_table(rows: Iterable[tuple[str, str, str, bool]]) -> dict[QualityKey, Quality]:
-    """Each (backend, model, kind)'s figure, from one (backend, model, kind, good?) row
-    per rated turn; keys in the order they first appear, so reports are stable."""
-    tallies: dict[QualityKey, list[int]] = {}  # key -> [good, bad]
-    for backend, model, kind, was_good in rows:
-        tally = tallies.setdefault((backend, model, kind), [0, 0])
-        tally[0 if was_good else 1] += 1
-    return {key: estimate(good, bad) for key, (good, bad) in tallies.items()}

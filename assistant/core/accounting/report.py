@@ -13,17 +13,16 @@ cost` and `assistant report` never disagree about the same turns.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.core.accounting.bench_results import BenchResult, bench_samples, prompt_range
 from assistant.core.accounting.edit_formats import FormatFigures, format_figures
 from assistant.core.accounting.cost_summary import nearest_rank, summarize
-from assistant.core.accounting.quality import quality_table
+from assistant.core.accounting.quality import estimate
 from assistant.core.routing.protocol import Quality
 from assistant.core.store import ratings
 from assistant.core.store.ledger import Ledger, ProposalRecord, TurnRecord
-from assistant.core.store.ratings import Rated
 from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
 
 MIN_SAMPLES = 3  # a figure resting on fewer turns (or bench runs) is not shown
@@ -147,10 +146,9 @@ class QualityRow:
     quality: Quality
 
 
-def quality_rows(rated: Iterable[Rated]) -> tuple[QualityRow, ...]:
-    """Rated answers as estimates, sorted by backend, model and kind."""
-    table = quality_table((r.backend, r.model, r.kind, r.good) for r in rated)
-    return tuple(QualityRow(b, m, k, q) for (b, m, k), q in sorted(table.items()))
+def quality_rows(rated: Mapping[tuple[str, str, str], tuple[int, int]]) -> tuple[QualityRow, ...]:
+    """(good, bad) answers per (backend, model, kind) as estimates, sorted."""
+    return tuple(QualityRow(b, m, k, estimate(good, bad)) for (b, m, k), (good, bad) in sorted(rated.items()))
 
 
 def local_share_by_kind(records: Iterable[TurnRecord], claude_backends: frozenset[str]) -> tuple[tuple[str, float], ...]:
@@ -296,7 +294,7 @@ def build_report(
     machine_per_hour: float = 0.0,
     claude_backends: frozenset[str] = CLAUDE_BACKENDS,
     proposals: Sequence[ProposalRecord] = (),
-    rated: Sequence[Rated] = (),
+    rated: Mapping[tuple[str, str, str], tuple[int, int]] | None = None,
 ) -> Report:
     """Figures per backend and model, the split the router used (per kind too), how
     good the rated answers were, and what these turns cost against all-Claude and all-local."""
@@ -348,7 +346,7 @@ def build_report(
         all_local_method=method,
         machine_per_hour=machine_per_hour,
         edit_formats=format_figures(proposals),
-        quality=quality_rows(rated),
+        quality=quality_rows(rated or {}),
         local_share_by_kind=local_share_by_kind(records, claude_backends),
     )
 
@@ -363,7 +361,7 @@ def read_report(
         [b for b in ledger.bench_results() if since is None or b.at >= since],
         machine_per_hour=machine_per_hour,
         proposals=ledger.proposals(since=since),
-        rated=ratings.rated(ledger, since=since),
+        rated=ratings.counts(ledger, since=since),
     )
 
 

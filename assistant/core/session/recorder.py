@@ -105,20 +105,17 @@ class TurnRecorder:
         self._rated = None
 
     def quality(self, backend: Backend, kind: str) -> Quality:
-        """The measured quality of the backend's model on `kind`, from every rated answer."""
+        """The measured quality of the backend's model on `kind`, from every rated answer
+        (read from the ledger again after a rating: one grouped query)."""
         if self._rated is None:
             self._rated = {}
             ledger = self.ledger()
             if ledger is not None:
                 try:
-                    rows = store.ratings.rated(ledger)
+                    self._rated = store.ratings.counts(ledger)
                 except store.LedgerError as exc:
-                    self.error, rows = str(exc), []
-                for row in rows:
-                    good, bad = self._rated.get((row.backend, row.model, row.kind), (0, 0))
-                    self._rated[(row.backend, row.model, row.kind)] = (good + row.good, bad + (not row.good))
-        good, bad = self._rated.get((backend.name, backend.model_name, kind), (0, 0))
-        return estimate_quality(good, bad)
+                    self.error = str(exc)
+        return estimate_quality(*self._rated.get((backend.name, backend.model_name, kind), (0, 0)))
 
     def history(self, kind: str) -> KindHistory:
         """The recent routed turns of `kind`, and how many explored."""

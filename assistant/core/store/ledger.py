@@ -354,12 +354,17 @@ class Ledger:
 
         self.transaction("cannot record the undo", write)
 
-    def proposals(self, *, since: float | None = None) -> list[ProposalRecord]:
+    def proposals(self, *, since: float | None = None, where: str = "") -> list[ProposalRecord]:
+        """Proposals, oldest first; `where`: one more SQL condition of this module's
+        callers (core/store/ratings.py), never typed input."""
         sql = f"SELECT {', '.join(_PROPOSAL_COLUMNS)} FROM proposals"
+        conditions = [f"({where})"] if where else []
         args: list[object] = []
         if since is not None:
-            sql += " WHERE at >= ?"
+            conditions.append("at >= ?")
             args.append(since)
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
         rows = self.query("cannot read proposals", sql + " ORDER BY at", args)
         return self._records(ProposalRecord, _PROPOSAL_COLUMNS, rows)
 

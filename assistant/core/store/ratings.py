@@ -18,21 +18,11 @@ A turn with no signal counts for nothing: it is not "good" by default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from assistant.core.store.ledger import Ledger, LedgerError, Writer
 from assistant.core.store.records import VERDICTS, Source, Verdict
+
 HISTORY_TURNS = 200  # the routed turns of a kind the exploration share is taken over
-
-
-@dataclass(frozen=True, slots=True)
-class Rated:
-    """One rated answer: who gave it, on which kind of turn, and whether it was good."""
-
-    backend: str
-    model: str
-    kind: str
-    good: bool
+Key = tuple[str, str, str]  # (backend, model, kind)
 
 
 def rate(ledger: Ledger, turn_id: int, verdict: Verdict, source: Source, at: float) -> None:
@@ -53,27 +43,32 @@ def rate(ledger: Ledger, turn_id: int, verdict: Verdict, source: Source, at: flo
         raise LedgerError(f"cost ledger {ledger.path}: no turn {turn_id} to rate") from None
 
 
-_LATEST_RATINGS = """
-SELECT t.id, t.backend, t.model, t.kind, r.verdict
+# Per backend, model and kind: the turns whose newest rating is good, and bad.
+_RATED = """
+SELECT t.backend, t.model, t.kind, TOTAL(r.verdict = 'good'), TOTAL(r.verdict = 'bad')
 FROM ratings r JOIN turns t ON t.id = r.turn_id
-WHERE r.id = (SELECT MAX(id) FROM ratings WHERE turn_id = r.turn_id) AND t.kind != ''
+WHERE r.id IN (SELECT MAX(id) FROM ratings GROUP BY turn_id) AND t.kind != '' {since}
+GROUP BY t.backend, t.model, t.kind
 """
+# The proposals no rating overrides (their turn has none, or they name no turn).
+_UNRATED_PROPOSALS = "turn_id IS NULL OR NOT EXISTS (SELECT 1 FROM ratings r WHERE r.turn_id = proposals.turn_id)"
 
 
-def rated(ledger: Ledger, *, since: float | None = None) -> list[Rated]:
-    """Every rated answer (of turns started since `since`): the newest rating of a
-    turn, else its proposal's outcome; proposals that name no turn count as edits."""
-    args: list[object] = []
-    sql = _LATEST_RATINGS
-    if since is not None:
-        sql += " AND t.started_at >= ?"
-        args.append(since)
-    rows = ledger.query("cannot read the ratings", sql, args)
-    decided = {turn_id for turn_id, *_ in rows}
-    found = [Rated(backend, model, kind, verdict == "good") for _, backend, model, kind, verdict in rows if verdict != "none"]
-    for proposal in ledger.proposals(since=since):
-        if proposal.turn_id is None or proposal.turn_id not in decided:
-            found.append(Rated(proposal.backend, proposal.model, proposal.kind or "edit", proposal.good))
+def counts(ledger: Ledger, *, since: float | None = None) -> dict[Key, tuple[int, int]]:
+    """(good, bad) answers per (backend, model, kind), of turns started since `since`:
+    each turn's newest rating, else its proposal's outcome; proposals that name no
+    turn count as edits. Added up by SQLite: a large ledger is one grouped read."""
+    args: list[object] = [] if since is None else [since]
+    rows = ledger.query("cannot read the ratings", _RATED.format(since="" if since is None else "AND t.started_at >= ?"),
+                        args)  # fmt: skip
+    found: dict[Key, tuple[int, int]] = {}
+    for backend, model, kind, good, bad in rows:
+        if good or bad:
+            found[(backend, model, kind)] = (int(good), int(bad))
+    for proposal in ledger.proposals(since=since, where=_UNRATED_PROPOSALS):
+        key = (proposal.backend, proposal.model, proposal.kind or "edit")
+        good, bad = found.get(key, (0, 0))
+        found[key] = (good + proposal.good, bad + (not proposal.good))
     return found
 
 

@@ -14,7 +14,6 @@ from assistant.core.accounting.quality import (
     beta_cdf,
     beta_quantile,
     estimate,
-    quality_table,
 )
 from assistant.core.routing.protocol import Quality
 
@@ -253,43 +252,6 @@ def test_the_bounds_are_the_tenth_and_ninetieth_percentiles() -> None:
         q = estimate(good, bad)
         assert simpson_cdf(q.lower, 1 + good, 1 + bad) == pytest.approx(1 - CREDIBLE, abs=1e-6)
         assert simpson_cdf(q.upper, 1 + good, 1 + bad) == pytest.approx(CREDIBLE, abs=1e-6)
-
-
-def test_quality_table_counts_each_backend_model_and_kind() -> None:
-    rows = (
-        [("local", "smol", "edit", True)] * 14
-        + [("local", "smol", "edit", False)] * 2
-        + [("claude", "sonnet", "edit", True)] * 3
-        + [("local", "smol", "chat", False)]
-        + [("local", "big", "edit", True)] * 5
-    )
-    random.Random(7).shuffle(rows)
-    table = quality_table(iter(rows))
-    assert set(table) == {
-        ("local", "smol", "edit"),
-        ("claude", "sonnet", "edit"),
-        ("local", "smol", "chat"),
-        ("local", "big", "edit"),
-    }
-    smol = table[("local", "smol", "edit")]
-    assert (smol.good, smol.bad, smol.rated, smol.enough) == (14, 2, 16, True)
-    assert smol.mean == pytest.approx(15 / 18)
-    assert simpson_cdf(smol.lower, 15, 3) == pytest.approx(0.1, abs=1e-6)
-    assert smol.lower == pytest.approx(0.716298, abs=1e-6)
-    claude = table[("claude", "sonnet", "edit")]
-    assert (claude.good, claude.bad, claude.enough) == (3, 0, False)
-    chat = table[("local", "smol", "chat")]
-    assert (chat.good, chat.bad, chat.mean) == (0, 1, pytest.approx(1 / 3))
-    assert table[("local", "big", "edit")] == estimate(5, 0)
-
-
-def test_quality_table_keeps_the_order_of_first_appearance() -> None:
-    rows = [("b", "m", "edit", True), ("a", "m", "edit", False), ("b", "m", "edit", False)]
-    assert list(quality_table(rows)) == [("b", "m", "edit"), ("a", "m", "edit")]
-
-
-def test_quality_table_of_nothing_is_empty() -> None:
-    assert quality_table([]) == {}
 
 
 def test_a_large_ledger_gives_a_tight_bound() -> None:

@@ -42,7 +42,8 @@ def ask(s: ChatSession, text: str):
 def stored(s: ChatSession) -> list[tuple[str, str, bool]]:
     ledger = s.ledger()
     assert ledger is not None
-    return sorted((r.backend, r.kind, r.good) for r in ratings.rated(ledger))
+    return sorted((b, k, good) for (b, _, k), n in ratings.counts(ledger).items() for good, c in zip((True, False), n)
+                  for _ in range(c))
 
 
 @pytest.mark.parametrize(

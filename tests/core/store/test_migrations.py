@@ -56,10 +56,9 @@ def test_a_version_7_ledger_keeps_its_turns_and_proposals_and_its_proposals_coun
         [turn] = ledger.turns()
         assert (turn.kind, turn.explored) == ("", False)  # a turn of before kinds: counted for nothing
         assert [(p.turn_id, p.kind) for p in ledger.proposals()] == [(None, "edit"), (None, "edit")]
-        assert [(r.backend, r.kind, r.good) for r in ratings.rated(ledger)] == [("local", "edit", True),
-                                                                                  ("local", "edit", False)]
+        assert ratings.counts(ledger) == {("local", "m", "edit"): (1, 1)}  # applied and kept; undone
         ratings.rate(ledger, turn.id, "good", "rating", 5.0)  # the old turn has no kind: not counted
-        assert len(ratings.rated(ledger)) == 2
+        assert ratings.counts(ledger) == {("local", "m", "edit"): (1, 1)}
         assert ratings.history(ledger, "chat") == (0, 0)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
