@@ -427,3 +427,13 @@ def test_the_command_line_imports_no_subcommand_for_help(tmp_path) -> None:  # n
             "print(sorted(mods))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_why_prints_the_route_and_every_candidate_with_its_quality_on_the_turn_s_kind() -> None:
+    code, out, err = ask("--why", "--backend", "auto", "write a function that adds two numbers")
+    assert code == 0 and out.strip() == "Fine."
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("route: code · rules: ")
+    candidates = [line.strip() for line in lines[1:] if line.startswith("  ")]
+    assert sorted(c[:8] for c in candidates) == ["claude: ", "→ local:"]
+    assert all("code quality not enough data (0 rated)" in c for c in candidates)

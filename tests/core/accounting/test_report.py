@@ -92,6 +92,23 @@ def test_the_hybrid_split_actually_used() -> None:
     assert report.local_token_share == Figure(approx(2600 / 11600), 8)
 
 
+def test_the_split_per_kind_is_each_kind_s_share_of_tokens_served_locally_and_the_plan_takes_it() -> None:
+    from dataclasses import replace
+
+    from assistant.core.accounting.workloads import rates_from_report
+
+    kinds = ["code", "code", "explain", "code", "explain", "explain", "code", "explain"]
+    records = [replace(r, kind=k) for r, k in zip(RECORDS, kinds)] + [replace(RECORDS[0], kind="")]
+    report = build_report(records)
+    tokens = {k: [(r.prompt_tokens or 0) + r.completion_tokens for r, kk in zip(RECORDS, kinds) if kk == k] for k in
+              ("code", "explain")}
+    local = {k: sum((r.prompt_tokens or 0) + r.completion_tokens for r, kk in zip(RECORDS, kinds)
+                    if kk == k and r.backend == "local") for k in ("code", "explain")}
+    assert [k for k, _ in report.local_share_by_kind] == ["code", "explain"]  # a turn of no kind is left out
+    assert [v for _, v in report.local_share_by_kind] == approx([local[k] / sum(tokens[k]) for k in ("code", "explain")])
+    assert rates_from_report(report, machine_per_hour=0.0).local_share_by_kind == report.local_share_by_kind
+
+
 def test_cost_against_all_claude_and_all_local() -> None:
     report = build_report(RECORDS, machine_per_hour=0.9)
     assert report.cost_actual == Figure(approx(0.06), 8)
