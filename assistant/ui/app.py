@@ -572,7 +572,7 @@ class AssistantApp(App[None]):
             transcript.history.add(Entry("user", item.exchange.user.content))
             if item.exchange.answer is not None:
                 label, badge, footer = fmt.stored_answer(item)
-                transcript.history.add(Entry("answer", item.exchange.answer.content, label, footer, None, badge))
+                transcript.history.add(Entry("answer", item.exchange.answer.content, label, footer, None, badge, item.result))
         title = f" “{stored.title}”" if stored.title else ""
         await self.add_note(f"Resumed session {stored.id}{title}: {len(stored.exchanges)} exchange(s).")
         self.refresh_status()

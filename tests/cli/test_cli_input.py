@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import assistant.core.plugins as plugins
 from assistant.backends.scripted import ScriptedBackend
 from assistant.cli import main
+from assistant.core.backends import pool as backend_pool
 from assistant.core.store.ledger import Ledger, TurnRecord
 from tests.conftest import TEST_KEY
 from tests.fake_anthropic import OVERLOADED, Answer, FakeAnthropic, closed_port_url
@@ -34,14 +35,17 @@ from tests.linear import assert_linear
 REAL_CREATE = plugins.create_backend
 
 
+@contextlib.contextmanager
 def scripted_local(backend: ScriptedBackend):  # noqa: ANN201 - a patch context
-    """`create_backend` with the local model replaced by `backend` (Claude stays real)."""
+    """`create_backend` with the local model replaced by `backend` (Claude stays real),
+    where `ask` calls it and where the router's backend pool does."""
 
     def create(config, name=None):  # noqa: ANN001, ANN202
         name = name or config.general.backend
         return backend if name == "local" else REAL_CREATE(config, name)
 
-    return mock.patch.object(plugins, "create_backend", create)
+    with mock.patch.object(plugins, "create_backend", create), mock.patch.object(backend_pool, "create_backend", create):
+        yield
 
 
 def piped(data: bytes) -> io.TextIOWrapper:

@@ -493,6 +493,8 @@ class ChatSession:
         self.system_prompt = stored.system_prompt or self.system_prompt
         self.pinned = list(stored.pinned)
         self.exchanges = [item.exchange for item in stored.exchanges]
+        # The last answer is the last one again: /good, /bad and /retry other act on it.
+        self.last = next((item.result for item in reversed(stored.exchanges) if item.result is not None), None)
         self.context.resume(stored.window_starts)
         if stored.mode:
             self.mode = stored.mode

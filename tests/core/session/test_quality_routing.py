@@ -150,3 +150,17 @@ def test_a_rating_the_ledger_cannot_take_is_one_clear_error(tmp_path: Path) -> N
         ratings.rate(ledger, 999_999, "good", "rating", 0.0)
     with pytest.raises(ValueError, match="verdict"):
         ratings.rate(ledger, result.turn_id, "great", "rating", 0.0)  # type: ignore[arg-type]
+
+
+def test_a_resumed_session_rates_its_last_answer(tmp_path: Path) -> None:
+    from assistant.core.store import sessions as session_store
+
+    s = session(tmp_path)
+    s.persist = True  # the chat is stored, as the TUI stores it
+    first, _, _ = ask(s, QUESTION)
+    s.close()
+    again = session(tmp_path)
+    with Ledger.open() as ledger:
+        again.resume(session_store.load(ledger, s.session_id))
+    assert again.rate("good").turn_id == first.turn_id
+    assert stored(again) == [("local", "explain", True)]
