@@ -7,5 +7,6 @@ the module loads when first used (see core/lazy.py)."""
 from assistant.core.lazy import exports
 
 __getattr__, __dir__ = exports(globals(), {
+    "quality": "quality",
     "PriceError": "pricing", "PriceTable": "pricing", "price_table": "pricing", "turn_costs": "pricing",
 })  # fmt: skip

@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.core import store
+from assistant.core import routing, store
 from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
 from assistant.core.backends.pool import BackendPool, BackendSource
 from assistant.core.backends.protocol import Backend
@@ -32,7 +32,6 @@ from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.events import Notice, RouteDecided
 from assistant.core.project import find_root
-from assistant.core.routing.kinds import classify
 from assistant.core.routing.protocol import RouteDecision, Router, TurnKind, TurnRequest
 from assistant.core.session.compaction import summarize_exchanges
 from assistant.core.session.persistence import ChatPersistence, ChatState
@@ -43,11 +42,11 @@ from assistant.core.session.windows import SessionWindows
 from assistant.core.session.runner import AUTO, OnEvent, TurnRunner
 from assistant.core.session.turns import TurnResult, unavailable_reason
 from assistant.core.session.user_input import mentioned_files, parse_turn
-from assistant.core.store.records import Source, Verdict
 from assistant.core.window.sliding import Assembly, ContextTooLarge, SlidingWindow
 
 if TYPE_CHECKING:
     from assistant.core.accounting.pricing import PriceTable
+    from assistant.core.store.records import Source, Verdict
     from assistant.core.store.sessions import StoredSession
 
 __all__ = ["AUTO", "SUMMARY_HEADER", "ChatSession", "OnEvent", "TurnResult"]
@@ -315,7 +314,7 @@ class ChatSession:
         files = tuple(dict.fromkeys([*self.pinned_files(), *mentioned_files(parsed.text, self.project_root)]))
         request = TurnRequest(
             parsed.text,
-            kind or parsed.kind or classify(parsed.text, files),
+            kind or parsed.kind or routing.classify(parsed.text, files),
             files,
             flags | parsed.flags,
             forced or parsed.forced,

@@ -9,16 +9,15 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from assistant.core import routing, store
+from assistant.core import accounting, routing, store
 from assistant.core.accounting.bench_results import BenchResult
-from assistant.core.accounting.quality import estimate as estimate_quality
 from assistant.core.routing.protocol import KindHistory, Quality
-from assistant.core.store.records import Source, Verdict
 from assistant.core.config import Config
 from assistant.core.session.turns import TurnResult, turn_record
 
 if TYPE_CHECKING:
     from assistant.core.backends.protocol import Backend
+    from assistant.core.store.records import Source, Verdict
     from assistant.core.routing.protocol import Estimate, Measured
 
 log = logging.getLogger(__name__)
@@ -115,7 +114,7 @@ class TurnRecorder:
                     self._rated = store.ratings.counts(ledger)
                 except store.LedgerError as exc:
                     self.error = str(exc)
-        return estimate_quality(*self._rated.get((backend.name, backend.model_name, kind), (0, 0)))
+        return accounting.quality.estimate(*self._rated.get((backend.name, backend.model_name, kind), (0, 0)))
 
     def history(self, kind: str) -> KindHistory:
         """The recent routed turns of `kind`, and how many explored."""
