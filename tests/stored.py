@@ -22,3 +22,11 @@ def answered_by(
     return TurnResult(answer, stats, cost, "ok", "end_turn", None, backend=backend, model=model, usage=usage,
                       counterfactual_cost=0.02, fallback_from=fallback_from, decision=decision, routed_to=backend,
                       question=question)
+
+
+def rated_answers(ledger) -> list[tuple[str, str, bool]]:  # noqa: ANN001 - a Ledger
+    """(backend, kind, good?) for each answer the ledger counts as rated, sorted."""
+    from assistant.core.store import ratings
+
+    return sorted((backend, kind, good) for (backend, _, kind), (n_good, n_bad) in ratings.counts(ledger).items()
+                  for good, n in ((True, n_good), (False, n_bad)) for _ in range(n))

@@ -13,9 +13,9 @@ from assistant.cli.commands import KINDS, VERDICTS, main
 from assistant.core.config import Config
 from assistant.core.routing.protocol import KINDS as CORE_KINDS
 from assistant.core.session.chat import ChatSession
-from assistant.core.store import ratings
 from assistant.core.store.ledger import Ledger
 from assistant.core.store.records import VERDICTS as CORE_VERDICTS
+from tests.stored import rated_answers
 
 
 def two_turns() -> str:
@@ -28,8 +28,7 @@ def two_turns() -> str:
 
 def rated() -> list[tuple[str, bool]]:
     with Ledger.open() as ledger:
-        return [(k, good) for (_, _, k), n in ratings.counts(ledger).items() for good, c in zip((True, False), n)
-                for _ in range(c)]
+        return [(kind, good) for _, kind, good in rated_answers(ledger)]
 
 
 def test_the_parser_s_choices_are_the_core_s() -> None:
@@ -41,7 +40,7 @@ def test_rating_a_turn_by_number_and_last(capsys) -> None:
     assert main(["rate", session_id[:17], "1", "good"]) == 0
     assert capsys.readouterr().out.strip() == f"rated explain turn 1 of {session_id} (local · scripted-model): good"
     assert main(["rate", "last", "last", "bad"]) == 0
-    assert sorted(rated()) == [("code", False), ("explain", True)]
+    assert rated() == [("code", False), ("explain", True)]
     assert main(["rate", session_id, "2", "none"]) == 0  # taken back
     assert rated() == [("explain", True)]
 

@@ -4,19 +4,18 @@ keys on an answer selected in the transcript (Shift+Tab, ↑, +/−), and /keep 
 
 from __future__ import annotations
 
-from assistant.core.store import ratings
 from assistant.core.store.ledger import Ledger
 from assistant.ui.app import make_app
 from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.rendered import SELECTED_HINT, History
+from tests.stored import rated_answers
 from tests.ui.helpers import send, transcript_text, wait_for
 from tests.ui.test_routing_app import auto_config, turns, two_backends
 
 
 def rated() -> list[tuple[str, str, bool]]:
     with Ledger.open() as ledger:
-        return [(b, k, good) for (b, _, k), n in ratings.counts(ledger).items() for good, c in zip((True, False), n)
-                for _ in range(c)]
+        return rated_answers(ledger)
 
 
 async def test_good_and_bad_rate_the_last_answer() -> None:

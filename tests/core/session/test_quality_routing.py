@@ -17,6 +17,7 @@ from assistant.core.events import Notice, RouteDecided
 from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.store import ratings
 from assistant.core.store.ledger import Ledger, LedgerError
+from tests.stored import rated_answers
 
 SONNET = "claude-sonnet-5-5"
 CODE = "write a function that parses ISO dates"
@@ -42,8 +43,7 @@ def ask(s: ChatSession, text: str):
 def stored(s: ChatSession) -> list[tuple[str, str, bool]]:
     ledger = s.ledger()
     assert ledger is not None
-    return sorted((b, k, good) for (b, _, k), n in ratings.counts(ledger).items() for good, c in zip((True, False), n)
-                  for _ in range(c))
+    return rated_answers(ledger)
 
 
 @pytest.mark.parametrize(
