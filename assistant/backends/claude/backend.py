@@ -18,12 +18,9 @@ is shut down under the producer so it stops too.
 from __future__ import annotations
 
 import logging
-import queue
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.backends.claude.events import (
@@ -51,7 +48,8 @@ from assistant.core.conversation import Message
 from assistant.core.events import BackendError, Retrying, StopReason, StreamEvent, TextDelta, TurnDone, Usage
 from assistant.core.paths import Paths
 from assistant.core.accounting.pricing import price_table
-from assistant.backends.claude.retry import RetryBudget
+from assistant.backends.retry import RetryBudget
+from assistant.backends.stream_attempt import Failed, Finished, StreamAttempt
 from assistant.core.window.offline_tokens import CALIBRATION_FILE, MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
 
 if TYPE_CHECKING:
@@ -60,95 +58,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_CONTEXT_WINDOW = 200_000
-POLL_SECONDS = 0.05  # how often a waiting consumer looks at `cancel`
 OFFLINE_BACKOFF_SECONDS = 60.0  # after a failed count_tokens, estimate for this long
 MAX_CONCURRENCY = 4
-DRAIN_SECONDS = 1.0  # after message_stop, for the body's terminating bytes
 # A prompt's API count over tiktoken's outside this range is a server's error, not
 # a tokenizer difference: it is not learned (it would skew every later estimate).
 PLAUSIBLE_RATIO = (0.1, 10.0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Finished:
-    """The producer read the whole HTTP body."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Failed:
-    exc: BaseException
-
-
-class _Attempt:
-    """One HTTP request and its stream, read on a producer thread."""
-
-    def __init__(self, client: anthropic.Anthropic, request: dict[str, Any]) -> None:
-        self._client = client
-        self._request = request
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._stream: Any = None
-        self._aborted = threading.Event()
-        self._thread = threading.Thread(target=self._produce, name="claude-stream", daemon=True)
-        self._thread.start()
-
-    def _produce(self) -> None:
-        put = self._queue.put
-        outcome: _Finished | _Failed = _Finished()
-        try:
-            self._stream = self._client.messages.create(**self._request, stream=True)
-            if self._aborted.is_set():  # cancelled while connecting
-                return
-            for event in self._stream:
-                if self._aborted.is_set():
-                    return
-                put(event)
-        except BaseException as exc:  # everything reaches the consumer, which decides
-            outcome = _Failed(exc)
-        finally:
-            if self._stream is not None:
-                try:
-                    self._stream.close()  # before the outcome: the connection is back in the pool
-                except Exception:  # already broken: nothing left to release
-                    pass
-            put(outcome)
-
-    def next(self, cancel: threading.Event) -> Any:
-        """The next event, `_Finished`, `_Failed`, or None once `cancel` is set."""
-        get = self._queue.get
-        while True:
-            if cancel.is_set():
-                self.abort()
-                return None
-            try:
-                return get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                continue
-
-    def finish(self, timeout: float = DRAIN_SECONDS) -> None:
-        """Wait for the producer to read the rest of a finished stream; abort it if it lingers."""
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                item = self._queue.get(timeout=left)
-            except queue.Empty:
-                break
-            if isinstance(item, _Finished | _Failed):
-                return
-        self.abort()
-
-    def abort(self) -> None:
-        """Stop the producer: shut the socket down under a blocked read."""
-        self._aborted.set()
-        stream = self._stream
-        if stream is None:
-            return  # still connecting: the producer sees `_aborted` when it returns
-        try:
-            network = stream.response.extensions.get("network_stream")
-            sock = network.get_extra_info("socket") if network is not None else None
-            if sock is not None:
-                sock.shutdown(socket.SHUT_RDWR)
-        except Exception:  # already closed
-            pass
 
 
 class ClaudeBackend:
@@ -290,7 +204,7 @@ class ClaudeBackend:
         budget = RetryBudget(self.settings.max_retries, self.settings.retry_max_seconds)
         while True:
             turn = _TurnReader(self, raw)
-            yield from turn.read(_Attempt(self._client, request), cancel)
+            yield from turn.read(StreamAttempt(lambda: self._client.messages.create(**request, stream=True), "claude-stream"), cancel)
             if turn.failure is None:
                 return
             failure = classify(turn.failure, self.host)
@@ -335,7 +249,7 @@ class _TurnReader:
         self.text_seen = False
         self.failure: BaseException | None = None
 
-    def read(self, attempt: _Attempt, cancel: threading.Event) -> Iterator[StreamEvent]:
+    def read(self, attempt: StreamAttempt, cancel: threading.Event) -> Iterator[StreamEvent]:
         try:
             yield from self._read(attempt, cancel)
         finally:
@@ -345,7 +259,7 @@ class _TurnReader:
             if not usage.estimated:
                 self.backend.learn(usage.prompt_tokens, self.raw)
 
-    def _read(self, attempt: _Attempt, cancel: threading.Event) -> Iterator[StreamEvent]:
+    def _read(self, attempt: StreamAttempt, cancel: threading.Event) -> Iterator[StreamEvent]:
         while True:
             event = attempt.next(cancel)
             if event is None:  # cancelled
@@ -353,10 +267,10 @@ class _TurnReader:
                     yield self.final_usage(estimated=True)
                 yield TurnDone("cancelled")
                 return
-            if isinstance(event, _Failed):
+            if isinstance(event, Failed):
                 self.failure = event.exc
                 return
-            if isinstance(event, _Finished):  # the body ended without message_stop
+            if isinstance(event, Finished):  # the body ended without message_stop
                 self.failure = StreamTruncated("the stream ended before message_stop")
                 return
             try:

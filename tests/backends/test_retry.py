@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.backends.claude.retry import RetryBudget, backoff_delay, retry_after_seconds
+from assistant.backends.retry import RetryBudget, backoff_delay, retry_after_seconds
 
 
 def test_retry_after_headers() -> None:

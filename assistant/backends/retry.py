@@ -1,4 +1,4 @@
-"""When and how long to wait before sending a failed request again.
+"""When and how long to wait before sending a failed request again (Claude and the inference servers).
 
 The delays follow the Anthropic SDK's own policy (its `_calculate_retry_timeout`):
 the server's `retry-after-ms` / `retry-after` when given, otherwise exponential
