@@ -249,6 +249,45 @@ class UiConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """One `[servers.NAME]` table: an OpenAI-compatible inference server (llama-server,
+    vLLM, Ollama, …), a backend named NAME."""
+
+    base_url: str = _f("", "The server's OpenAI-compatible API, e.g. http://gpu-box:8080/v1 (required).")
+    api_key_env: str = _f("", "Environment variable that holds the server's API key (never stored); empty = none.")
+    model: str = _f("", "Model id to ask for; empty = the first one the server lists (/v1/models).")
+    private: bool = _f(False, "Self-hosted: the privacy router may send turns with secret files to it.")
+    cost_per_hour: float = _f(
+        0.0, "What the server costs in $/hour, spread over its measured time (a hosted API's per-token "
+        "prices go in [prices.\"MODEL\"] instead).", minimum=0, maximum=DOLLARS_MAX,
+    )
+    max_concurrency: int = _f(
+        0, "Sequences generated at once; 0 = what the server reports (llama-server's slots), else 1.",
+        minimum=0, maximum=4096,
+    )
+    window_tokens: int = _f(
+        0, "Context budget in the server's tokens; 0 = its context (n_ctx) less max_tokens.", minimum=0, maximum=TOKENS_MAX
+    )
+    context_tokens: int = _f(0, "The model's context size when the server does not report it; 0 = ask it.",
+                             minimum=0, maximum=TOKENS_MAX)  # fmt: skip
+    max_tokens: int = _f(1024, "Most tokens generated per answer.", minimum=1, maximum=TOKENS_MAX)
+    temperature: float = _f(0.2, "Sampling temperature; negative = not sent (the server's default).", minimum=-1, maximum=2)
+    connect_timeout: float = _f(5.0, "Seconds to connect to the server.", minimum=0.1, maximum=SECONDS_MAX)
+    read_timeout: float = _f(
+        60.0, "Seconds without a byte from the server before the stream counts as stalled.", minimum=0.1, maximum=SECONDS_MAX
+    )
+    max_retries: int = _f(2, "Retries of a request that failed before any text arrived (503, 429, 5xx, network).",
+                          minimum=0, maximum=100)  # fmt: skip
+    retry_max_seconds: float = _f(30.0, "Most seconds spent waiting between retries of one turn.",
+                                  minimum=0, maximum=SECONDS_MAX)  # fmt: skip
+
+
+# Names a server cannot take: the built-in backends', the router's mode, the plugin's.
+RESERVED_SERVER_NAMES = frozenset({"auto", "local", "claude", "server"})
+_SERVER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     general: GeneralConfig = field(default_factory=GeneralConfig)
     local: LocalConfig = field(default_factory=LocalConfig)
@@ -262,6 +301,8 @@ class Config:
     ui: UiConfig = field(default_factory=UiConfig)
     # `[prices."MODEL"]` tables from the file: overrides of the shipped prices.
     prices: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+    # `[servers.NAME]` tables: inference servers, each a backend under its name.
+    servers: dict[str, ServerConfig] = field(default_factory=dict)
 
     @property
     def anthropic_api_key(self) -> str | None:
@@ -273,7 +314,7 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {
-    f.name: f.default_factory for f in fields(Config) if f.name != "prices"  # type: ignore[misc]
+    f.name: f.default_factory for f in fields(Config) if f.name not in ("prices", "servers")  # type: ignore[misc]
 }
 
 
@@ -351,10 +392,16 @@ def _check_value(where: str, key: str, tp: Any, meta: dict[str, Any], value: Any
 
 
 def _merge(config: Config, flat: dict[str, Any], where: str) -> Config:
-    """Apply `{"section.key": value}` to `config`, validating each one."""
+    """Apply `{"section.key": value}` (and `{"servers.NAME.key": value}`) to `config`,
+    validating each one."""
     by_section: dict[str, dict[str, Any]] = {}
+    servers: dict[str, dict[str, Any]] = {}
     for dotted, value in flat.items():
         section, _, key = dotted.partition(".")
+        if section == "servers":
+            name, _, key = key.partition(".")
+            servers.setdefault(_server_name(name, where), {})[key] = value
+            continue
         if section not in SECTIONS or not key:
             known = ", ".join(f"[{s}]" for s in SECTIONS)
             raise ConfigError(f"{where}: {named(dotted)}: unknown setting (sections: {known})")
@@ -369,7 +416,39 @@ def _merge(config: Config, flat: dict[str, Any], where: str) -> Config:
             where, dotted, hints[key], meta[key], value
         )
     changes = {s: replace(getattr(config, s), **kv) for s, kv in by_section.items()}
-    return replace(config, **changes)
+    config = replace(config, **changes)
+    if servers:
+        merged = dict(config.servers)
+        for name, table in servers.items():
+            merged[name] = _server(merged.get(name, ServerConfig()), table, f"{where}: servers.{name}")
+        config = replace(config, servers=merged)
+    return config
+
+
+def _server_name(name: str, where: str) -> str:
+    if not _SERVER_NAME.fullmatch(name):
+        raise ConfigError(f"{where}: servers.{named(name)}: a server's name is lowercase letters, digits, - and _ "
+                          "(starting with a letter, at most 40)")  # fmt: skip
+    if name in RESERVED_SERVER_NAMES:
+        raise ConfigError(f"{where}: servers.{name}: the name is taken (not {', '.join(sorted(RESERVED_SERVER_NAMES))})")
+    return name
+
+
+def _server(base: ServerConfig, table: dict[str, Any], where: str) -> ServerConfig:
+    """`base` with `table`'s settings, each checked; the result must name its URL."""
+    hints = get_type_hints(ServerConfig)
+    meta = {f.name: f.metadata for f in fields(ServerConfig)}
+    values = {}
+    for key, value in table.items():
+        if key not in meta:
+            raise ConfigError(f"{where}: {named(key)}: unknown key (known: {', '.join(meta)})")
+        values[key] = _check_value(where, key, hints[key], meta[key], value)
+    server = replace(base, **values)
+    if not re.match(r"https?://[^\s/]+", server.base_url):
+        raise ConfigError(f"{where}: base_url: expected the server's http:// or https:// URL, got {shown(server.base_url)}")
+    if server.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", server.api_key_env):
+        raise ConfigError(f"{where}: api_key_env: expected an environment variable's name, got {shown(server.api_key_env)}")
+    return server
 
 
 def parse(text: str, where: str) -> Config:
@@ -380,6 +459,12 @@ def parse(text: str, where: str) -> Config:
     flat: dict[str, Any] = {}
     prices = data.pop("prices", {})
     _check_prices(prices, where)
+    servers = data.pop("servers", {})
+    if not isinstance(servers, dict) or not all(isinstance(t, dict) for t in servers.values()):
+        raise ConfigError(f"{where}: servers: expected [servers.NAME] tables")
+    for name, table in servers.items():
+        for key, value in (table or {"base_url": ""}).items():  # an empty table still names its server
+            flat[f"servers.{name}.{key}"] = value
     for section, table in data.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: {named(section)}: expected a [{named(section)}] table, got {shown(table)}")
@@ -448,6 +533,15 @@ def default_file_text() -> str:
             lines.append(f"# {f.metadata['help']}")
             lines.append(f"{f.name} = {toml_value(f.default)}")
         lines.append("")
+    lines += [
+        "# Inference servers (llama-server, vLLM, Ollama, any OpenAI-compatible API), each a",
+        "# backend under its name (`/model gpu`, `@gpu`, `--backend gpu`). Every key but",
+        "# base_url may be left out:",
+        "#   [servers.gpu]",
+        *(f"#   {f.name} = {toml_value(f.default if f.name != 'base_url' else 'http://gpu-box:8080/v1')}"
+          for f in fields(ServerConfig)),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -463,6 +557,10 @@ def effective_settings(config: Config) -> list[tuple[str, Any]]:
         for value in [getattr(getattr(config, section), f.name)]
     ]
     rows.append((f"env.{SECRET_ENV}", mask_secret(os.environ.get(SECRET_ENV))))
+    for name, server in sorted(config.servers.items()):
+        rows += [(f"servers.{name}.{f.name}", getattr(server, f.name)) for f in fields(ServerConfig)]
+        if server.api_key_env:
+            rows.append((f"env.{server.api_key_env}", mask_secret(os.environ.get(server.api_key_env))))
     return rows
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
 BACKENDS_GROUP = "assistant.backends"
+SERVER_BACKEND = "server"  # the plugin that serves every `[servers.NAME]` table
 
 
 class PluginError(Exception):
@@ -100,13 +101,18 @@ def load_backend_factory(name: str) -> BackendFactory:
 
 
 def create_backend(config: Config, name: str | None = None) -> Backend:
-    """The backend `name` (default: the configured one) built from `config`.
+    """The backend `name` (default: the configured one) built from `config`: an
+    installed one, or a `[servers.NAME]` inference server (the `server` plugin).
 
     Never raises: a backend that cannot be created becomes an `UnavailableBackend`
     whose turns say why, so the app still starts.
     """
     name = name or config.general.backend
     try:
+        if name in config.servers:
+            return load_backend_factory(SERVER_BACKEND)(config, name)  # type: ignore[call-arg]
+        if name == SERVER_BACKEND:
+            raise PluginError(f"{SERVER_BACKEND!r} is the kind of backend a [servers.NAME] table makes: name one")
         return load_backend_factory(name)(config)
     except PluginError as exc:
         return UnavailableBackend(name, str(exc))

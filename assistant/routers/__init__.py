@@ -36,7 +36,8 @@ def local_only(context: RouteContext) -> tuple[str, tuple[str, ...], str]:
     With no local backend available the decision still names a local one (or
     `local`), so the turn fails with that backend's reason and never goes out.
     """
-    local = [b for b in context.backends if b.local]
+    local = [b for b in context.backends if b.local or b.private]  # this machine first, then the user's servers
+    local.sort(key=lambda b: not b.local)
     ready = [b for b in local if b.available]
     if ready:
         return ready[0].name, tuple(b.name for b in ready[1:]), ""

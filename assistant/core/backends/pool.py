@@ -13,7 +13,7 @@ from typing import Union
 
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
-from assistant.core.plugins import create_backend, list_backends
+from assistant.core.plugins import SERVER_BACKEND, create_backend, list_backends
 
 BackendSource = Union[Backend, Callable[[], Backend]]
 
@@ -41,7 +41,8 @@ class BackendPool:
         if self._installed:
             if self._installed_names is None:  # read once: scanning package metadata takes ms
 
-                self._installed_names = [p.name for p in list_backends()]
+                self._installed_names = [p.name for p in list_backends() if p.name != SERVER_BACKEND]
+                self._installed_names += list(self.config.servers)  # each `[servers.NAME]` is a backend
             names += [name for name in self._installed_names if name not in self._sources]
         return names
 
@@ -92,7 +93,12 @@ def window_budget(config: Config, backend: Backend) -> int:
     """A backend's context budget: the configured one, never above the model's
     context minus the tokens reserved for the answer."""
     local = backend.capabilities.local
-    configured = config.window.local_tokens if local else config.window.claude_tokens
-    reserved = config.local.max_tokens if local else config.claude.max_tokens
+    server = config.servers.get(backend.name)
+    if server is not None:  # an inference server: its own answer reserve, its whole context unless set
+        reserved = server.max_tokens
+        configured = server.window_tokens or backend.capabilities.context_size
+    else:
+        configured = config.window.local_tokens if local else config.window.claude_tokens
+        reserved = config.local.max_tokens if local else config.claude.max_tokens
     room = backend.capabilities.context_size - reserved
     return max(min(configured, room), 1)

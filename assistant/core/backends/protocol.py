@@ -30,6 +30,15 @@ class Capabilities:
     tokenizer: str
     # How many sequences it can generate at once.
     max_concurrency: int = 1
+    # Self-hosted (an inference server of the user's): turns with secret files may go there.
+    private: bool = False
+    # Priced by the time it runs at this $/hour (an inference server), not per token;
+    # None: a local backend's machine cost ([cost]), or the price table's per-token prices.
+    machine_per_hour: float | None = None
+
+    @property
+    def priced_by_time(self) -> bool:
+        return self.local or self.machine_per_hour is not None
 
 
 @dataclass(frozen=True, slots=True)

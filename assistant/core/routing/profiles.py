@@ -51,11 +51,13 @@ def profile(
     unavailable: str = "",
 ) -> BackendProfile:
     """`unavailable`: why this backend cannot take a turn now ("" when it can)."""
-    local = backend.capabilities.local
+    caps = backend.capabilities
+    local, by_time = caps.local, caps.priced_by_time
+    per_hour = caps.machine_per_hour if caps.machine_per_hour is not None else config.cost.local_machine_per_hour
     if isinstance(window, ContextTooLarge):
         unavailable = unavailable or str(window)
     input_price = output_price = None
-    if local:
+    if by_time:
         input_price = output_price = 0.0
     elif (price := prices.lookup(backend.model_name)) is not None:
         input_price, output_price = price.rates.input / PER_MILLION, price.rates.output / PER_MILLION
@@ -72,7 +74,9 @@ def profile(
         measured=figures,
         input_price=input_price,
         output_price=output_price,
-        machine_per_second=config.cost.local_machine_per_hour / SECONDS_PER_HOUR if local else 0.0,
+        machine_per_second=per_hour / SECONDS_PER_HOUR if by_time else 0.0,
+        private=local or caps.private,
+        priced_by_time=by_time,
     )
 
 

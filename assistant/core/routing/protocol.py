@@ -96,8 +96,11 @@ class BackendProfile:
     # Dollars per token; None when unknown (an unpriced model).
     input_price: float | None = None
     output_price: float | None = None
-    # Local: the machine's cost, dollars per second of generation.
+    # Local (or a server priced by the hour): the machine's cost, dollars per second of generation.
     machine_per_second: float = 0.0
+    # Where a turn may go when it holds secret files: this machine, or a server of the user's.
+    private: bool = False
+    priced_by_time: bool = False  # costs machine_per_second × its time, not per token
     # Its measured quality on this turn's kind.
     quality: Quality = field(default_factory=Quality)
 
@@ -215,7 +218,7 @@ def estimate(profile: BackendProfile, context: RouteContext) -> Estimate:
         seconds = m.ttft + out / m.tokens_per_second  # type: ignore[operator]
 
     cost: float | None
-    if profile.local:
+    if profile.local or profile.priced_by_time:
         if profile.machine_per_second == 0:
             cost = 0.0  # a machine that costs nothing costs nothing, however long it runs
         else:

@@ -78,14 +78,15 @@ class TurnRunner:
         self, backend: Backend, usage: Usage | None, elapsed: float, billed: bool
     ) -> tuple[float | None, float | None]:
         """(cost, counterfactual cost on the reference Claude model) of a turn."""
+        caps = backend.capabilities
         return accounting.turn_costs(
             self.prices,
-            local=backend.capabilities.local,
+            local=caps.priced_by_time,
             model=(usage.model if usage and usage.model else backend.model_name),
             usage=usage,
             billed=billed,
             elapsed=elapsed,
-            machine_per_hour=self.config.cost.local_machine_per_hour,
+            machine_per_hour=caps.machine_per_hour if caps.machine_per_hour is not None else self.config.cost.local_machine_per_hour,
             reference_model=self.config.cost.reference_model,
         )
 

@@ -1,0 +1,1 @@
+"""An OpenAI-compatible inference server (llama-server, vLLM, Ollama, …) as a backend."""

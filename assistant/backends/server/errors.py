@@ -1,0 +1,57 @@
+"""What an inference server's failure means: its kind, one line, and whether it is
+worth sending the request again (only before any text: see backend.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import openai
+
+from assistant.core.events import ErrorKind
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    kind: ErrorKind
+    message: str
+    retryable: bool
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        message = error.get("message") if isinstance(error, dict) else error
+        if isinstance(message, str) and message.strip():
+            return " ".join(message.split())[:200]
+    return " ".join(str(exc.message).split())[:200]
+
+
+def classify(exc: BaseException, name: str, url: str) -> Failure:
+    """`exc` (an openai SDK error, or any other) as a `Failure` naming the server."""
+    if isinstance(exc, openai.APITimeoutError):
+        return Failure("timeout", f"{name} ({url}) sent nothing within its read_timeout", True)
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__ or exc.__context__
+        why = " ".join(str(cause).split()) if cause is not None else "connection failed"
+        return Failure("network", f"cannot reach {name} at {url}: {why[:160]}", True)
+    if isinstance(exc, openai.APIStatusError):
+        status, detail, headers = exc.status_code, _detail(exc), dict(exc.response.headers)
+        if status == 503:
+            return Failure("overloaded", f"{name} is loading its model or busy (503: {detail})", True, headers)
+        if status == 429:
+            return Failure("rate_limit", f"{name} is rate-limiting (429: {detail})", True, headers)
+        if status >= 500:
+            return Failure("server", f"{name} failed ({status}: {detail})", True, headers)
+        if status in (401, 403):
+            return Failure("auth", f"{name} refused the key ({status}: {detail}); check [servers.{name}] api_key_env", False)
+        if status == 404:
+            return Failure("request", f"{name} has no such model or route (404: {detail}); check [servers.{name}] model",
+                           False)  # fmt: skip
+        if status in (400, 413) and "context" in detail.lower():
+            return Failure("context", f"{name}: the prompt does not fit its context ({status}: {detail})", False)
+        return Failure("request", f"{name} refused the request ({status}: {detail})", False)
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return Failure("generation", f"{name} failed: {type(exc).__name__}: {text[:160]}", False)
