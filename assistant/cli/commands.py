@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "refactor": "refactor:run_refactor",
     "report": "report:run_report",
     "routers": "routers:cmd_routers",
+    "servers": "servers:cmd_servers",
     "sessions": "sessions:cmd_sessions",
     "undo": "refactor:run_undo",
     None: "tui:cmd_tui",  # no subcommand: the TUI
@@ -104,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     routers = sub.add_parser("routers", help="list the routers (installed and plugin files) and the chain in use")
     add_setting_flags(routers)
+    servers = sub.add_parser("servers", help="the inference servers of [servers.NAME]: reachable?, model, context, slots, speed")
+    add_setting_flags(servers)
 
     cost = sub.add_parser("cost", help="what sessions cost and how fast they were, from the ledger")
     scope = cost.add_mutually_exclusive_group()
