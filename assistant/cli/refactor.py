@@ -141,7 +141,8 @@ def cmd_refactor(
     cancel = threading.Event()
     if len(outcomes) > 1:
         local = {name for name in session.pool.names() if session.pool.get(name).capabilities.local}
-        session.limiter = BackendLimits(session.config, local)
+        session.limiter = BackendLimits(session.config, local,
+                                        slots=lambda name: session.pool.get(name).capabilities.max_concurrency)
     try:
         _propose_all(console, refactorer, outcomes, args.message, forced, cancel, named=paths)
         for outcome in outcomes:

@@ -17,8 +17,8 @@ Another backend may take the turn to be measured instead (Thompson sampling:
 each backend's quality drawn from its posterior, the cheapest draw at or above
 the floor wins): one cheaper than the choice, or, when the choice falls short
 of the floor, a dearer one too (one written off by a few unlucky answers gets
-to show otherwise); on at most `[router] explore_share` of the kind's recent
-routed turns.
+to show otherwise), never one known to fall short while another may not; on at
+most `[router] explore_share` of the kind's recent routed turns.
 
 It passes (the next router decides) when no backend has a rated answer on this
 kind yet, when the user named a backend or asked for `@quality` (the best there
@@ -144,14 +144,17 @@ class QualityRouter:
         choice and the share allows: a cheaper one; or, when the choice itself falls
         short, a dearer one too (a backend written off by a few unlucky answers must
         get the chance to show otherwise). An unsure choice is measured by taking the
-        turn: nothing dearer is tried while it may still prove good enough."""
+        turn: nothing dearer is tried while it may still prove good enough; and one
+        known to fall short is not tried again while another may not."""
         history = context.history
         # (with a margin for the float product: 29 of 100 at 29% is allowed)
         if history.explored + 1 > self.explore_share * (history.turns + 1) + 1e-9:
             return None
-        draws = {b.name: self.rng.betavariate(1 + b.quality.good, 1 + b.quality.bad) for b in order}
-        good_enough = [b for b in order if draws[b.name] >= floor]
-        pick = good_enough[0] if good_enough else max(order, key=lambda b: draws[b.name])
+        # A backend known to fall short is not measured further, unless every one does.
+        hopeful = [b for b in order if not _short(b, floor)] or list(order)
+        draws = {b.name: self.rng.betavariate(1 + b.quality.good, 1 + b.quality.bad) for b in hopeful}
+        good_enough = [b for b in hopeful if draws[b.name] >= floor]
+        pick = good_enough[0] if good_enough else max(hopeful, key=lambda b: draws[b.name])
         if pick is chosen or (order.index(pick) > order.index(chosen) and not _short(chosen, floor)):
             return None
         return pick

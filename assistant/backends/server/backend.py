@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -45,6 +46,10 @@ from assistant.core.window.offline_tokens import MESSAGE_OVERHEAD, TiktokenCount
 log = logging.getLogger(__name__)
 
 DEFAULT_CONTEXT = 4096  # when neither the server nor `context_tokens` says
+# After a connection that timed out (a host that does not answer), routing does not
+# try again for this long: each try would hold the turn for connect_timeout. A
+# refused connection is tried again at once (it costs nothing: a server restarting).
+UNREACHABLE_BACKOFF_SECONDS = 30.0
 
 
 def _root(base_url: str) -> str:
@@ -67,6 +72,7 @@ class ServerBackend:
         self._lock = threading.Lock()
         self.counter = TiktokenCounter()
         self.load_error: str | None = None
+        self._unreachable_until = 0.0
 
     @classmethod
     def from_config(cls, config: Config, name: str) -> ServerBackend:
@@ -114,6 +120,8 @@ class ServerBackend:
         with self._lock:
             if self._client is not None:
                 return
+            if time.monotonic() < self._unreachable_until and self.load_error:
+                raise BackendUnavailable(self.load_error, kind="unavailable")
             key = self._key()
             s = self.settings
             timeout = openai.Timeout(s.read_timeout, connect=s.connect_timeout)
@@ -124,6 +132,8 @@ class ServerBackend:
                 client.close()
                 failure = classify(exc, self.name, s.base_url)
                 self.load_error = failure.message
+                if isinstance(exc, openai.APITimeoutError):
+                    self._unreachable_until = time.monotonic() + UNREACHABLE_BACKOFF_SECONDS
                 raise BackendUnavailable(failure.message, kind="load" if failure.kind == "overloaded" else "unavailable") from None
             if not self._model:
                 if not models:

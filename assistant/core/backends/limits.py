@@ -2,8 +2,9 @@
 
 A batch refactor runs files concurrently: Claude up to `edits.claude_concurrency`
 requests at once and at most `edits.claude_requests_per_second` started per
-second (its own 429 handling still applies); an in-process local model
-generates one sequence at a time, so its turns queue.
+second (its own 429 handling still applies); an inference server as many as it
+has slots (`max_concurrency`, from the server unless set); an in-process local
+model generates one sequence at a time, so its turns queue.
 """
 
 from __future__ import annotations
@@ -11,15 +12,25 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from assistant.core.config import Config
 
 
 class BackendLimits:
-    def __init__(self, config: Config, local_names: set[str], clock=time.monotonic, sleep=time.sleep) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        config: Config,
+        local_names: set[str],
+        slots: Callable[[str], int] = lambda name: 1,
+        clock=time.monotonic,  # noqa: ANN001
+        sleep=time.sleep,  # noqa: ANN001
+    ) -> None:
+        """`slots(name)`: how many sequences a server generates at once (asked once
+        its backend is loaded, when its first turn is admitted)."""
         self._config = config
         self._local = local_names
+        self._server_slots = slots
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self._slots: dict[str, threading.Semaphore] = {}
@@ -28,12 +39,15 @@ class BackendLimits:
     def _semaphore(self, name: str) -> threading.Semaphore:
         with self._lock:
             if name not in self._slots:
-                n = 1 if name in self._local else self._config.edits.claude_concurrency
+                if name in self._config.servers:
+                    n = max(self._server_slots(name), 1)
+                else:
+                    n = 1 if name in self._local else self._config.edits.claude_concurrency
                 self._slots[name] = threading.Semaphore(n)
             return self._slots[name]
 
     def _pace(self, name: str) -> None:
-        if name in self._local:
+        if name in self._local or name in self._config.servers:  # Claude's request rate is Claude's
             return
         gap = 1.0 / self._config.edits.claude_requests_per_second
         with self._lock:

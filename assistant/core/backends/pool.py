@@ -89,16 +89,21 @@ class BackendPool:
             backend.close()
 
 
-def window_budget(config: Config, backend: Backend) -> int:
-    """A backend's context budget: the configured one, never above the model's
-    context minus the tokens reserved for the answer."""
-    local = backend.capabilities.local
+def answer_reserve(config: Config, backend: Backend) -> int:
+    """The tokens of its context a backend keeps for the answer: its `max_tokens`."""
     server = config.servers.get(backend.name)
-    if server is not None:  # an inference server: its own answer reserve, its whole context unless set
-        reserved = server.max_tokens
+    if server is not None:
+        return server.max_tokens
+    return config.local.max_tokens if backend.capabilities.local else config.claude.max_tokens
+
+
+def window_budget(config: Config, backend: Backend) -> int:
+    """A backend's context budget: the configured one (a server's: its whole context
+    unless set), never above the model's context minus the answer's reserve."""
+    server = config.servers.get(backend.name)
+    if server is not None:
         configured = server.window_tokens or backend.capabilities.context_size
     else:
-        configured = config.window.local_tokens if local else config.window.claude_tokens
-        reserved = config.local.max_tokens if local else config.claude.max_tokens
-    room = backend.capabilities.context_size - reserved
+        configured = config.window.local_tokens if backend.capabilities.local else config.window.claude_tokens
+    room = backend.capabilities.context_size - answer_reserve(config, backend)
     return max(min(configured, room), 1)

@@ -67,9 +67,10 @@ class SessionRouter:
         profiles = []
         for name in candidates:
             backend = self.pool.get(name)
+            unavailable = unavailable_reason(backend)  # first: a remote backend connects, and so knows its context
             windows[name] = window = fit(name)
             measured = self.recorder.measured(backend)
-            found = routing.profile(backend, window, measured, self.runner.prices, self.config, unavailable=unavailable_reason(backend))
+            found = routing.profile(backend, window, measured, self.runner.prices, self.config, unavailable=unavailable)
             profiles.append(replace(found, name=name, quality=self.recorder.quality(backend, request.kind)))
         budget = routing.budget_state(self.config, self.runner.totals.cost, self.recorder.day_spent())
         context = RouteContext(tuple(profiles), budget, self.recorder.history(request.kind))

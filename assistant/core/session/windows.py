@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from assistant.core.accounting.metrics import TurnStats
-from assistant.core.backends.pool import BackendPool, window_budget
+from assistant.core.backends.pool import BackendPool, answer_reserve, window_budget
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.window.counters import window_counter
@@ -67,8 +67,7 @@ class SessionWindows:
         backend's context minus its answer's reserve."""
         backend = self.pool.get(name)
         count = window_counter(backend).prompt_tokens(messages)
-        reserved = self.config.local.max_tokens if backend.capabilities.local else self.config.claude.max_tokens
-        budget = max(backend.capabilities.context_size - reserved, 1)
+        budget = max(backend.capabilities.context_size - answer_reserve(self.config, backend), 1)
         if count.tokens > budget:
             return ContextTooLarge(count.tokens, budget, name)
         return Assembly(tuple(messages), count.tokens, count.estimated, budget, 0, 0, False, ())

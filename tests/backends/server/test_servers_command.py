@@ -30,3 +30,19 @@ def test_servers_lists_each_one_with_what_it_serves_and_a_dead_one_with_why(llam
 def test_servers_with_none_configured_says_how_to_add_one(capsys) -> None:
     assert main(["servers"]) == 0
     assert "add a [servers.NAME] table" in capsys.readouterr().out
+
+
+def test_a_batch_refactor_runs_as_many_files_at_once_as_the_server_has_slots(llama_server: LlamaServer, tmp_path,
+                                                                            monkeypatch) -> None:  # noqa: ANN001
+    from assistant.core.store.ledger import Ledger
+    from tests.core.edits.gitrepo import make_repo
+
+    files = {f"m{i}.py": f"def f{i}(x):\n    return x+{i}\n" for i in range(4)}
+    repo = make_repo(tmp_path / "proj", files)
+    monkeypatch.chdir(repo)
+    main(["refactor", *files, "-m", "add spaces around +", "--backend", "gpu", "--yes",
+          *flags("gpu", llama_server.base_url), "--set", "servers.gpu.max_tokens=64"])  # fmt: skip
+    with Ledger.open() as ledger:
+        first = sorted(ledger.turns(), key=lambda t: t.started_at)[:4]
+    assert [t.backend for t in first] == ["gpu"] * 4
+    assert max(t.started_at for t in first) < min(t.started_at + t.elapsed for t in first)  # all four at once

@@ -10,12 +10,12 @@ from assistant.core.config import Config
 from assistant.core.backends.limits import BackendLimits
 
 
-def test_local_turns_queue_and_claude_turns_overlap_up_to_the_limit() -> None:
-    config = Config()
+def test_local_turns_queue_and_claude_and_server_turns_overlap_up_to_their_limits() -> None:
+    config = Config().with_overrides({"servers.gpu.base_url": "http://gpu:8080/v1"})
     config = replace(config, edits=replace(config.edits, claude_concurrency=3, claude_requests_per_second=1000))
-    limits = BackendLimits(config, {"local"})
-    peak = {"local": 0, "claude": 0}
-    now = {"local": 0, "claude": 0}
+    limits = BackendLimits(config, {"local"}, slots=lambda name: {"gpu": 2}[name])  # the server's own slots
+    peak = {"local": 0, "claude": 0, "gpu": 0}
+    now = {"local": 0, "claude": 0, "gpu": 0}
     lock = threading.Lock()
 
     def turn(name: str) -> None:
@@ -27,12 +27,12 @@ def test_local_turns_queue_and_claude_turns_overlap_up_to_the_limit() -> None:
             with lock:
                 now[name] -= 1
 
-    threads = [threading.Thread(target=turn, args=(n,)) for n in ["local"] * 4 + ["claude"] * 8]
+    threads = [threading.Thread(target=turn, args=(n,)) for n in ["local"] * 4 + ["claude"] * 8 + ["gpu"] * 6]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert peak == {"local": 1, "claude": 3}
+    assert peak == {"local": 1, "claude": 3, "gpu": 2}
 
 
 def test_claude_starts_are_paced() -> None:
