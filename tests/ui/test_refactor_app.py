@@ -141,7 +141,7 @@ async def test_the_review_shows_a_check_the_edit_breaks_after_its_repair_round(r
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "/refactor calc.py tidy add")
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), timeout=30)
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), timeout=120)  # four pytest runs, under load
         summary = str(app.screen.query_one("#review-summary").render())
         assert "tests: failed" in summary and "after one retry" in summary
         assert "test_calc.py" in summary  # the first lines that say something of its output
