@@ -58,9 +58,12 @@ def results_tables(results: Sequence[BenchResult]) -> list[Table]:
         groups.setdefault((result.backend, result.model), []).append(result)
     tables = []
     for (backend, model), rows in groups.items():
-        table = Table(title=f"{backend} · {model}", caption=f"{rows[0].machine} · median of {rows[0].runs} run(s)")
+        at_once = rows[0].concurrency
+        streams = f" · {at_once} streams at once" if at_once > 1 else ""
+        table = Table(title=f"{backend} · {model}", caption=f"{rows[0].machine} · median of {rows[0].runs} run(s){streams}")
         table.add_column("prompt/\nanswer", no_wrap=True)
-        for header in ("prompt\ntokens", "answer\ntokens", "prompt\ntok/s", "gen\ntok/s", "TTFT", "TTFT\nspread", "peak\nmemory"):
+        headers = ["prompt\ntokens", "answer\ntokens", "prompt\ntok/s", "gen\ntok/s", "TTFT", "TTFT\nspread", "peak\nmemory"]
+        for header in headers + ([f"all {at_once}\ntok/s"] if at_once > 1 else []):
             table.add_column(header, justify="right", no_wrap=True)
         for r in rows:
             table.add_row(
@@ -72,6 +75,7 @@ def results_tables(results: Sequence[BenchResult]) -> list[Table]:
                 fmt.seconds(r.ttft),
                 fmt.seconds(r.ttft_spread),
                 memory(r.peak_memory_bytes),
+                *([_rate(r.aggregate_tps)] if at_once > 1 else []),
             )
         tables.append(table)
     return tables
@@ -111,7 +115,7 @@ class _Display:
 
 def _measure_all(
     config: Config, names: Sequence[str], cases: Sequence[BenchCase], runs: int, display: _Display,
-    cancel: threading.Event,
+    cancel: threading.Event, concurrency: int = 1,
 ) -> list[BenchResult]:
     """One backend at a time, closed after its cases: two local models are never loaded at once."""
     results: list[BenchResult] = []
@@ -121,7 +125,7 @@ def _measure_all(
         backend: Backend = plugins.create_backend(config, name)
         try:
             results += bench([backend], cases, runs, warmup=WARMUP, cancel=cancel,
-                             on_progress=display.case_progress, report=display.say)  # fmt: skip
+                             on_progress=display.case_progress, report=display.say, concurrency=concurrency)  # fmt: skip
         finally:
             backend.close()
         display.backend_done()
@@ -142,7 +146,7 @@ def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
         display = _Display(progress, len(names), len(cases), WARMUP + runs)
 
         results, interrupted = run_interruptibly(
-            lambda: _measure_all(config, names, cases, runs, display, cancel), cancel, name="bench"
+            lambda: _measure_all(config, names, cases, runs, display, cancel, args.concurrency), cancel, name="bench"
         )
     if not results:
         err.print("assistant: nothing was measured" + (" (interrupted)" if interrupted else ""), markup=False, soft_wrap=True)

@@ -29,6 +29,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="a backend to measure; repeat for several (default: every installed backend)",
     )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="shorter answers (16/64 tokens) and fewer runs")
+    parser.add_argument(
+        "--concurrency", type=_positive, default=1, metavar="N",
+        help="streams at once, up to what a backend generates at a time (an inference server's slots)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="exact figures as JSON on stdout")
     group = parser.add_argument_group("settings (override the config file)")
     group.argument_default = argparse.SUPPRESS

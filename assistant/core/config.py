@@ -272,6 +272,7 @@ class ServerConfig:
                              minimum=0, maximum=TOKENS_MAX)  # fmt: skip
     max_tokens: int = _f(1024, "Most tokens generated per answer.", minimum=1, maximum=TOKENS_MAX)
     temperature: float = _f(0.2, "Sampling temperature; negative = not sent (the server's default).", minimum=-1, maximum=2)
+    prompt_caching: bool = _f(True, "Ask the server to keep each prompt in its cache (llama-server's cache_prompt).")
     connect_timeout: float = _f(5.0, "Seconds to connect to the server.", minimum=0.1, maximum=SECONDS_MAX)
     read_timeout: float = _f(
         60.0, "Seconds without a byte from the server before the stream counts as stalled.", minimum=0.1, maximum=SECONDS_MAX

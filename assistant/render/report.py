@@ -101,6 +101,17 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
         capacity.add_row(label(row), *(_cell(c.tokens, lambda v: fmt.count(round(v))) for c in row.daily_capacity))
     console.print(capacity)
 
+    if any(row.aggregate_tps for row in report.rows):
+        aggregate = _table(
+            "Throughput over several streams at once (assistant bench --concurrency N)",
+            ["backend · model", "streams at once", "all streams\ntok/s"],
+            labels,
+        )
+        for row in report.rows:
+            for n, rate in row.aggregate_tps:
+                aggregate.add_row(label(row), str(n), fmt.rate(rate))
+        console.print(aggregate)
+
     split = _table(
         "Hybrid split used",
         ["backend", "turns", "% of\nturns", "tokens", "% of\ntokens"],

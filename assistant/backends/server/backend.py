@@ -202,7 +202,7 @@ class ServerBackend:
             "max_tokens": s.max_tokens,
             "stream": True,
             "stream_options": {"include_usage": True},
-            "extra_body": {"cache_prompt": True},
+            "extra_body": {"cache_prompt": s.prompt_caching},
         }
         if s.temperature >= 0:
             request["temperature"] = s.temperature

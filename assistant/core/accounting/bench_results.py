@@ -26,6 +26,10 @@ class BenchResult:
     ttft: float | None  # seconds, median
     ttft_spread: float | None  # seconds: max - min over the runs
     peak_memory_bytes: int | None = None  # local: the process's peak RSS growth while loaded
+    # Migration 9: how many streams ran at once (`assistant bench --concurrency`), and all
+    # their generated tokens ÷ the wall time of a run (median over runs); None at 1.
+    concurrency: int = 1
+    aggregate_tps: float | None = None
     id: int | None = None
 
 
@@ -33,11 +37,13 @@ def bench_samples(bench: Sequence[BenchResult], field: str, prompts: tuple[int, 
     """A bench figure (`generation_tps`, `ttft`) once per run it is the median of, to
     count beside turns' figures. With `prompts` (`prompt_range` of the turns), only
     cases whose prompt lies in that range: a first-token latency depends on the
-    prompt's length, so only comparable ones are counted together."""
+    prompt's length, so only comparable ones are counted together. Runs of several
+    streams at once are left out: a turn is one stream, and shares its engine with
+    none (their aggregate is its own figure)."""
     samples: list[float] = []
     for b in bench:
         value = getattr(b, field)
-        if value is None or (prompts is not None and not prompts[0] <= b.prompt_tokens <= prompts[1]):
+        if value is None or b.concurrency != 1 or (prompts is not None and not prompts[0] <= b.prompt_tokens <= prompts[1]):
             continue
         samples += [value] * b.runs
     return samples

@@ -454,8 +454,11 @@ def run_case(
     model: str | None = None,
     memory: MemoryProbe | None = None,
     clock: Clock = time.monotonic,
+    concurrency: int = 1,
 ) -> BenchResult:
-    """`warmup` unmeasured runs, then `runs` measured ones, each from a cold cache.
+    """`warmup` unmeasured runs, then `runs` measured ones, each from a cold cache;
+    with `concurrency` > 1, each run is that many streams at once (a server's slots),
+    and the result also holds their aggregate rate.
 
     Raises `BenchError` (one line) when a run fails, `BenchCancelled` when `cancel`
     is set, and `BackendUnavailable` when the backend cannot load.
@@ -467,17 +470,19 @@ def run_case(
     local = backend.capabilities.local
     total = warmup + runs
     measured: list[TurnMetrics] = []
+    aggregates: list[float] = []
     with _settings_for(backend, case):
         for done in range(total):
             if on_progress is not None:
                 on_progress(done, total)
             if cancel.is_set():
                 raise BenchCancelled
-            metrics = _measure(backend, case, cancel, clock)
+            streams = _measure_at_once(backend, case, cancel, clock, concurrency)
             if memory is not None:
                 memory.sample()
             if done >= warmup:
-                measured.append(metrics)
+                measured += streams
+                aggregates.append(_aggregate(streams))
         if on_progress is not None:
             on_progress(total, total)
     prompt = [
@@ -500,7 +505,44 @@ def run_case(
         ttft=_median(ttfts),
         ttft_spread=max(ttfts) - min(ttfts) if ttfts else None,
         peak_memory_bytes=memory.growth_bytes() if memory is not None else None,
+        concurrency=concurrency,
+        aggregate_tps=statistics.median(aggregates) if concurrency > 1 else None,
     )
+
+
+def _measure_at_once(
+    backend: Backend, case: BenchCase, cancel: threading.Event, clock: Clock, concurrency: int
+) -> list[TurnMetrics]:
+    """`concurrency` streams of `case` at once, each on its own thread (one: here)."""
+    if concurrency == 1:
+        return [_measure(backend, case, cancel, clock)]
+    done: list[TurnMetrics | BaseException] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        try:
+            found: TurnMetrics | BaseException = _measure(backend, case, cancel, clock)
+        except BaseException as exc:  # noqa: BLE001 - raised again below
+            found = exc
+        with lock:
+            done.append(found)
+
+    threads = [threading.Thread(target=one, name=f"bench-{i}", daemon=True) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for item in done:
+        if isinstance(item, BaseException):
+            raise item
+    return [m for m in done if isinstance(m, TurnMetrics)]
+
+
+def _aggregate(streams: Sequence[TurnMetrics]) -> float:
+    """All the streams' generated tokens ÷ the time from the first start to the last end."""
+    start = min(m.start for m in streams)
+    end = max(m.end if m.end is not None else m.start for m in streams)
+    return sum(m.tokens_out for m in streams) / (end - start) if end > start else 0.0
 
 
 def bench(
@@ -512,6 +554,7 @@ def bench(
     cancel: threading.Event | None = None,
     on_progress: BenchProgress | None = None,
     report: Callable[[str], None] | None = None,
+    concurrency: int = 1,
 ) -> list[BenchResult]:
     """Every case on every backend, in order. A backend that cannot load, or a case
     that fails, is reported (one line to `report`) and skipped. When `cancel` is set
@@ -536,11 +579,15 @@ def bench(
             say(f"{backend.name}: skipped: {exc}")
             continue
         model = model_identity(backend)
+        at_once = min(concurrency, backend.capabilities.max_concurrency)
+        if at_once < concurrency:
+            say(f"{backend.name}: {at_once} stream(s) at once, not {concurrency}: it generates "
+                f"{backend.capabilities.max_concurrency} at a time")  # fmt: skip
         for case in cases:
             progress = None if on_progress is None else functools.partial(on_progress, backend.name, case.name)
             try:
                 result = run_case(backend, case, runs, warmup, cancel, progress,
-                                  machine=machine, model=model, memory=memory)  # fmt: skip
+                                  machine=machine, model=model, memory=memory, concurrency=at_once)  # fmt: skip
             except BenchCancelled:
                 return results
             except BenchError as exc:

@@ -101,6 +101,9 @@ class BackendFigures:
     # of the bench cases, by prompt length: what a plan interpolates a request's figures on.
     ttft_by_prompt: tuple[tuple[int, float], ...] = ()
     tps_by_prompt: tuple[tuple[int, float], ...] = ()
+    # (streams at once, median aggregate generation rate) of `assistant bench --concurrency N`
+    # runs: an inference server's throughput over its slots.
+    aggregate_tps: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,8 @@ def _row(
     proposals: Sequence[ProposalRecord] = (),
 ) -> BackendFigures:
     line = summarize(records).total
+    concurrent = [b for b in bench if b.concurrency > 1 and b.aggregate_tps is not None]
+    bench = [b for b in bench if b.concurrency == 1]  # a turn is one stream: so are the runs it is set beside
     # Generation speed is the same measurement on a bench and in a turn: both count.
     turn_tps = [r.tokens_per_second for r in records if r.tokens_per_second is not None]
     bench_tps = bench_samples(bench, "generation_tps")
@@ -236,6 +241,10 @@ def _row(
         ),
         ttft_by_prompt=_by_prompt(bench, "ttft"),
         tps_by_prompt=_by_prompt(bench, "generation_tps"),
+        aggregate_tps=tuple(
+            (n, statistics.median(b.aggregate_tps for b in concurrent if b.concurrency == n))  # type: ignore[misc]
+            for n in sorted({b.concurrency for b in concurrent})
+        ),
     )
 
 

@@ -34,7 +34,7 @@ def measured(records: Iterable[TurnRecord], bench: Sequence[BenchResult] = ()) -
     ttft = bench_samples(bench, "ttft", prompt_range([r.prompt_tokens for r in records]))
     return Measured(
         turns=len(records),
-        bench_runs=sum(b.runs for b in bench if b.generation_tps is not None),
+        bench_runs=sum(b.runs for b in bench if b.generation_tps is not None and b.concurrency == 1),
         tokens_per_second=_median([*(r.tokens_per_second for r in records), *tps]),
         ttft=_median([*(r.ttft for r in records), *ttft]),
         completion_tokens=_median(float(r.completion_tokens) for r in records if r.completion_tokens),

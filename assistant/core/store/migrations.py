@@ -195,6 +195,13 @@ def _migration_8(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migration_9(conn: sqlite3.Connection) -> None:
+    """Benchmarks at a concurrency (`assistant bench --concurrency N`): how many streams
+    ran at once, and their aggregate generation rate."""
+    conn.execute("ALTER TABLE bench_runs ADD COLUMN concurrency INTEGER NOT NULL DEFAULT 1")
+    conn.execute("ALTER TABLE bench_runs ADD COLUMN aggregate_tps REAL")
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -206,4 +213,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_6,
     _migration_7,
     _migration_8,
+    _migration_9,
 ]

@@ -46,3 +46,22 @@ def test_a_batch_refactor_runs_as_many_files_at_once_as_the_server_has_slots(lla
         first = sorted(ledger.turns(), key=lambda t: t.started_at)[:4]
     assert [t.backend for t in first] == ["gpu"] * 4
     assert max(t.started_at for t in first) < min(t.started_at + t.elapsed for t in first)  # all four at once
+
+
+def test_bench_at_the_server_s_concurrency_stores_the_aggregate_rate(llama_server: LlamaServer, capsys) -> None:
+    from assistant.core.store.ledger import Ledger
+
+    args = ["bench", "--backend", "gpu", "--quick", "--runs", "1", "--concurrency", "4",
+            "--set", f"servers.gpu.base_url={llama_server.base_url}"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "4 streams at once" in out and "all 4" in out
+    with Ledger.open() as ledger:
+        results = ledger.bench_results(backend="gpu")
+    assert results and all(r.concurrency == 4 and r.aggregate_tps and r.aggregate_tps > r.generation_tps
+                           for r in results)  # fmt: skip
+    assert main(["report", "--all"]) == 0
+    report = capsys.readouterr().out
+    assert "Throughput over several streams at once" in report
+    [row] = [line for line in report.splitlines() if line.startswith("gpu · ") and " 4 " in line]
+    assert "tok/s" in row

@@ -62,3 +62,15 @@ def test_a_version_7_ledger_keeps_its_turns_and_proposals_and_its_proposals_coun
         assert ratings.history(ledger, "chat") == (0, 0)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+
+
+def test_a_version_8_ledger_s_bench_runs_ran_one_stream_at_a_time(tmp_path: Path) -> None:
+    path = ledger_at(
+        tmp_path / "ledger.sqlite3", 8,
+        'INSERT INTO bench_runs (at, machine, backend, model, "case", runs, prompt_tokens, completion_tokens, '
+        "prompt_tps, generation_tps, ttft, ttft_spread) VALUES (1.0, 'm', 'local', 'smol', 'short', 3, 10, 16, "
+        "300.0, 100.0, 0.1, 0.01)",
+    )
+    with Ledger.open(path) as ledger:
+        [old] = ledger.bench_results()
+        assert (old.concurrency, old.aggregate_tps, old.generation_tps) == (1, None, 100.0)
