@@ -10,7 +10,9 @@ shape); rates are passed in (measured, from the ledger through
   the measured first-token latency);
 - Claude runs up to `claude_concurrency` requests at once and starts at most
   `claude_requests_per_second` (as `core.backends.limits` does for batch refactors);
-  the local model generates one sequence at a time;
+  the local model generates one sequence at a time, unless its throughput over
+  several streams at once was measured (an inference server's slots): then its
+  queue drains that much faster (the one-at-a-time time × its rate ÷ the aggregate);
 - in the hybrid both run side by side: the longer of the two is the time.
 
 Cost: Claude at its measured effective $ per million tokens (prompt and output,
@@ -94,6 +96,9 @@ class PlanRates:
     local_ttft_by_prompt: tuple[tuple[int, float], ...] = ()
     claude_tps_by_prompt: tuple[tuple[int, float], ...] = ()
     local_tps_by_prompt: tuple[tuple[int, float], ...] = ()
+    # The local side's measured throughput over several streams at once (an inference
+    # server's slots, `assistant bench --concurrency N`): (N, all streams' tok/s).
+    local_aggregate: tuple[int, float] | None = None
 
 
 def at_prompt_length(points: Sequence[tuple[int, float]], prompt_tokens: int, median: float) -> float:
@@ -278,11 +283,15 @@ def rates_from_report(report: Report, *, machine_per_hour: float | None) -> Plan
         local_ttft_by_prompt=local.ttft_by_prompt if local else (),
         claude_tps_by_prompt=claude.tps_by_prompt if claude else (),
         local_tps_by_prompt=local.tps_by_prompt if local else (),
+        local_aggregate=local.aggregate_tps[-1] if local and local.aggregate_tps else None,
     )
 
 
 def _basis(row: BackendFigures) -> str:
     said = f"{row.backend} · {row.model}, {rests_on(row.generation_tps)}"
+    if row.aggregate_tps:
+        n, rate = row.aggregate_tps[-1]
+        said += f"; {n} streams at once at {rate:,.1f} tok/s in all (bench --concurrency {n})"
     if len(row.ttft_by_prompt) >= 2:
         lengths = [n for n, _ in row.ttft_by_prompt]
         said += (f"; first-token latency and generation rate by prompt length from bench cases of "
@@ -365,6 +374,8 @@ def _local_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates) -> tupl
         # One sequence at a time: the requests queue.
         tps, ttfts, rate = rates.local_tps, rates.local_ttft_by_prompt, rates.local_tps_by_prompt
         seconds = sum(n * _request_seconds(item, ttft, ttfts, tps, rate) for item, n in items)
+        if rates.local_aggregate is not None and rates.local_aggregate[1] > tps:
+            seconds *= tps / rates.local_aggregate[1]  # N streams at once: the queue drains faster
     per_hour = rates.local_per_hour
     if per_hour == 0:
         cost: float | None = 0.0  # a machine that costs nothing costs nothing, however long it runs

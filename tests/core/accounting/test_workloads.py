@@ -3,6 +3,8 @@ computed by hand from given rates."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pathlib import Path
 
 import pytest
@@ -100,6 +102,15 @@ def test_concurrency_shortens_claude_time_but_not_its_cost() -> None:
     assert parallel["claude"].seconds == approx(859.0)
     assert parallel["claude"].cost == approx(3.50)
     assert parallel["local"].seconds == approx(8147.5)  # the local model runs one at a time regardless
+
+
+def test_a_local_side_measured_over_several_streams_drains_its_queue_that_much_faster() -> None:
+    only_local = PlanRates(local_tps=20.0, local_ttft=0.5, local_per_hour=0.9, local_share=1.0)
+    one = configs(plan(workload("spec-week"), only_local, SEQUENTIAL))["local"]
+    slots = replace(only_local, local_aggregate=(4, 50.0))  # 4 streams at once: 50 tok/s in all
+    four = configs(plan(workload("spec-week"), slots, SEQUENTIAL))["local"]
+    assert one.seconds == approx(15_550.0) and four.seconds == approx(15_550.0 * 20.0 / 50.0)
+    assert four.cost == approx(0.9 * four.seconds / 3600)
 
 
 def test_claude_seconds_by_slots_and_by_pace() -> None:
