@@ -33,6 +33,7 @@ from rich.text import Text
 
 from assistant.cli.context import start
 from assistant.cli.exits import fail as _fail
+from assistant.core.accounting.metrics import TurnMetrics
 from assistant.core.backends.limits import BackendLimits
 from assistant.core.config import Config
 from assistant.core.edits.checks import cleanup_scratch
@@ -213,15 +214,17 @@ def _propose_all(
 
         def work(outcome: Outcome) -> None:
             task: TaskID = tasks[outcome.path]
-            tokens = 0
+            metrics = TurnMetrics()  # this file's live figures, as the status bar's are computed
 
             def on_event(event: object) -> None:
-                nonlocal tokens
+                nonlocal metrics
                 if isinstance(event, RouteDecided):
+                    metrics = TurnMetrics()  # a new turn (the repair round's too)
                     progress.update(task, state=escape(f"→ {event.decision.backend}"))
                 elif isinstance(event, TextDelta):
-                    tokens += event.tokens
-                    progress.update(task, state=f"{tokens} tokens")
+                    metrics.observe(event)
+                    live = metrics.snapshot()
+                    progress.update(task, state=f"{live.tokens_out} tokens · {fmt.rate(live.generation_tps)}")
 
             try:
                 outcome.proposal = refactorer.propose(
@@ -245,8 +248,9 @@ def _propose_all(
 
 def _table(outcomes: list[Outcome]) -> Table:
     table = Table(title="Refactor", title_justify="left")
-    for header in ("file", "backend", "outcome", "checks", "tokens in/out", "cost", "time", "commit"):
-        table.add_column(header, justify="right" if header in ("tokens in/out", "cost", "time") else "left")
+    numeric = ("tokens in/out", "gen tok/s", "cost", "time")
+    for header in ("file", "backend", "outcome", "checks", *numeric, "commit"):
+        table.add_column(header, justify="right" if header in numeric else "left")
     for o in outcomes:
         p = o.proposal
         results = p.results if p else ()
@@ -256,8 +260,10 @@ def _table(outcomes: list[Outcome]) -> Table:
         why = f" ({p.error})" if p is not None and p.error and o.status == "failed" else ""
         checks = "–" if p is None or not p.changes else "does not parse" if not p.parses else ", ".join(
             [*p.checks[:1], *(f"{o.name} {o.status}" for o in p.outcomes)])
+        rates = [r.stats.generation_tps for r in results if r.stats.generation_tps]
+        speed = fmt.rate(rates[-1]) if rates else "–"  # its last answer's, as its backend generated it
         cells = (
-            o.path, backend, o.status + why, checks, f"{tokens_in:,} / {tokens_out:,}",
+            o.path, backend, o.status + why, checks, f"{tokens_in:,} / {tokens_out:,}", speed,
             fmt.cost(p.cost if p else None), fmt.seconds(p.seconds if p else None), o.commit or "–",
         )
         table.add_row(*(Text(cell) for cell in cells))  # a cell's str would be read as markup
