@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from assistant.core import config as config_mod
 from assistant.core.backends.unavailable import UnavailableBackend
 from assistant.core.paths import Paths
-from assistant.core.plugins import create_backend, list_backends
+from assistant.core.plugins import create_backend
 from assistant.core.project import OutsideProject, expand_home, typed_path
 from assistant.core.session.chat import AUTO
 from assistant.core.session.pinned import load, path_of
@@ -119,12 +119,12 @@ async def model_command(app: AssistantApp, arg: str) -> None:
     session = app.session
     backend = session.backend
     if not arg:
-        names = ", ".join(p.name for p in list_backends()) or "none"
+        names = ", ".join(session.pool.names()) or "none"
         mode = "auto (the router decides each turn)" if session.mode == AUTO else f"always {session.mode}"
         ctx = backend.capabilities.context_size
         await app.add_note(
             f"Mode: {mode}\nBackend: {backend.name} · model: {backend.model_name} · context {ctx:,} tokens "
-            f"· {app.state}\nInstalled backends: {names}\n"
+            f"· {app.state}\nBackends: {names}\n"
             "Switch with /model auto, /model BACKEND, or load a GGUF file with /model PATH.gguf"
         )
         return

@@ -84,7 +84,7 @@ class ServerBackend:
 
     @property
     def model_name(self) -> str:
-        return self._model or "(the server's model)"
+        return shown_model(self._model) if self._model else "(the server's model)"
 
     @property
     def capabilities(self) -> Capabilities:
@@ -208,7 +208,7 @@ class ServerBackend:
             request["temperature"] = s.temperature
         budget = RetryBudget(s.max_retries, s.retry_max_seconds)
         while True:
-            turn = _TurnReader(self._model)
+            turn = _TurnReader(self.model_name)
             attempt = StreamAttempt(lambda: client.chat.completions.create(**request), f"{self.name}-stream")
             yield from turn.read(attempt, cancel)
             if turn.failure is None:
@@ -229,6 +229,12 @@ class ServerBackend:
             if cancel.wait(wait):
                 yield TurnDone("cancelled")
                 return
+
+
+def shown_model(model_id: str) -> str:
+    """A model's id as shown and recorded: a llama-server without `--alias` names its
+    model by the file's path, and its file name is name enough."""
+    return model_id.replace("\\", "/").rsplit("/", 1)[-1] if model_id.endswith(".gguf") else model_id
 
 
 def _wire(messages: Sequence[Message]) -> list[dict[str, str]]:
@@ -273,7 +279,7 @@ class _TurnReader:
         if isinstance(extra.get("timings"), dict):
             self.timings = extra["timings"]
         if getattr(chunk, "model", None):
-            self.model = chunk.model
+            self.model = shown_model(chunk.model)
         for choice in chunk.choices or ():
             text = getattr(choice.delta, "content", None) if choice.delta is not None else None
             if text:

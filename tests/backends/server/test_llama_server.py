@@ -35,7 +35,7 @@ def run(b: ServerBackend, messages=QUESTION, cancel: threading.Event | None = No
 def test_a_stream_carries_the_server_s_usage_and_its_own_timings(llama_server: LlamaServer) -> None:
     b = backend(llama_server)
     assert b.capabilities.max_concurrency == SLOTS and b.capabilities.context_size == 1024  # per slot
-    assert b.model_name.endswith(".gguf") and b.capabilities.tokenizer == "server"
+    assert b.model_name == "SmolLM2-135M-Instruct.Q4_1.gguf" and b.capabilities.tokenizer == "server"
     events = run(b)
     deltas = [e for e in events if isinstance(e, TextDelta)]
     [usage] = [e for e in events if isinstance(e, Usage)]
