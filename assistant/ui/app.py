@@ -211,8 +211,13 @@ class AssistantApp(App[None]):
             return StatusView(backend=session.mode, model="…", state=self._state)
         live = session.live()
         stats, turn_cost = live if live is not None else (None, None)
-        per_hour = self.config.cost.local_machine_per_hour
-        note = f"local machine ${per_hour:g}/h" if backend.capabilities.local else self._price_note()
+        caps = backend.capabilities
+        if caps.local:
+            note = f"local machine ${self.config.cost.local_machine_per_hour:g}/h"
+        elif caps.machine_per_hour is not None:  # an inference server, priced by the hour
+            note = f"{backend.name} ${caps.machine_per_hour:g}/h"
+        else:
+            note = self._price_note()
         generating = session.current is not None and not self._state.startswith("retrying")
         return StatusView(
             backend=f"auto → {backend.name}" if session.mode == AUTO else backend.name,

@@ -8,7 +8,7 @@ import pytest
 from assistant.core.config import Config
 from assistant.ui.app import make_app
 from tests.backends.server.conftest import LlamaServer
-from tests.ui.helpers import entries, send, transcript_text, wait_for
+from tests.ui.helpers import entries, send, status_text, transcript_text, wait_for
 
 pytestmark = pytest.mark.model
 
@@ -26,3 +26,4 @@ async def test_model_gpu_switches_to_the_server_and_its_answer_shows_the_engine_
         assert answer.label == "gpu · SmolLM2-135M-Instruct.Q4_1.gguf" and answer.text
         assert "evaluated" in answer.footer and "$0.0000" in answer.footer and "tok/s" in answer.footer
         assert "Traceback" not in transcript_text(app)
+        assert "gpu $0/h" in status_text(app)  # priced by the hour, not "no price for this model"
