@@ -37,6 +37,10 @@ class TurnStats:
     usage_estimated: bool
     # First token to last token (to now while streaming).
     generation_seconds: float | None = None
+    # The rate as the tokens arrived here (`generation_tps` is the engine's own once it
+    # reports one), and whether the engine reported one.
+    client_tps: float | None = None
+    engine_timed: bool = False
 
 
 class TurnMetrics:
@@ -108,6 +112,10 @@ class TurnMetrics:
         t = self.timings
         if self.end is not None and t is not None and t.generation_seconds > 0 and t.generated_tokens > 0:
             return t.generated_tokens / t.generation_seconds
+        return self.client_tps(now)
+
+    def client_tps(self, now: float | None = None) -> float | None:
+        """The rate the tokens arrived at: after the first, over first to last token."""
         span = self.generation_seconds(now)
         after_first = self.tokens_out - self._first_delta_tokens
         if span is None or after_first <= 0 or span <= 0:
@@ -145,6 +153,8 @@ class TurnMetrics:
             finished=self.end is not None,
             usage_estimated=bool(self.usage and self.usage.estimated),
             generation_seconds=self.generation_seconds(now),
+            client_tps=self.client_tps(now),
+            engine_timed=self.end is not None and self.timings is not None and self.timings.generation_seconds > 0,
         )
 
 

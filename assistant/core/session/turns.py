@@ -110,4 +110,6 @@ def turn_record(
         estimated_seconds=estimate.seconds if estimate is not None else None,
         kind=kind,
         explored=explored,
+        client_tokens_per_second=s.client_tps,
+        engine_timed=s.engine_timed,
     )

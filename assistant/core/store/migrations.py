@@ -202,6 +202,13 @@ def _migration_9(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE bench_runs ADD COLUMN aggregate_tps REAL")
 
 
+def _migration_10(conn: sqlite3.Connection) -> None:
+    """Each turn's generation rate as the app measured it, beside the engine's own
+    (llama.cpp's, llama-server's timings), and whether the engine gave one."""
+    conn.execute("ALTER TABLE turns ADD COLUMN client_tokens_per_second REAL")
+    conn.execute("ALTER TABLE turns ADD COLUMN engine_timed INTEGER NOT NULL DEFAULT 0")
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -214,4 +221,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_7,
     _migration_8,
     _migration_9,
+    _migration_10,
 ]

@@ -50,6 +50,10 @@ class TurnRecord:
     # went to its backend to measure it rather than as the best choice.
     kind: str = ""
     explored: bool = False
+    # Migration 10: the rate the tokens arrived at in the app, beside `tokens_per_second`
+    # (the engine's own where it reports its timings: then `engine_timed`).
+    client_tokens_per_second: float | None = None
+    engine_timed: bool = False
     id: int | None = None  # row id, set when read back
 
     def __post_init__(self) -> None:

@@ -75,3 +75,14 @@ def test_a_stream_without_usage_is_counted_and_marked_estimated() -> None:
         events = run(stub)
     [usage] = [e for e in events if isinstance(e, Usage)]
     assert usage.estimated and usage.completion_tokens == 3 and isinstance(events[-1], TurnDone)
+
+
+def test_a_server_without_timings_is_measured_by_the_app_alone() -> None:
+    from assistant.core.accounting.metrics import TurnMetrics
+
+    with StubServer([Reply(words=tuple(f" w{i}" for i in range(30)))]) as stub:
+        metrics = TurnMetrics()
+        for event in run(stub):
+            metrics.observe(event)
+    stats = metrics.snapshot()
+    assert not stats.engine_timed and stats.generation_tps == stats.client_tps and stats.client_tps

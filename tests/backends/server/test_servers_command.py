@@ -65,3 +65,14 @@ def test_bench_at_the_server_s_concurrency_stores_the_aggregate_rate(llama_serve
     assert "Throughput over several streams at once" in report
     [row] = [line for line in report.splitlines() if line.startswith("gpu · ") and " 4 " in line]
     assert "tok/s" in row
+
+
+def test_a_turn_records_the_engine_s_rate_beside_the_app_s(llama_server: LlamaServer) -> None:
+    from assistant.core.store.ledger import Ledger
+
+    assert main(["ask", "--backend", "gpu", *flags("gpu", llama_server.base_url), "--set", "servers.gpu.max_tokens=48",
+                 "Count from one to twenty."]) == 0  # fmt: skip
+    with Ledger.open() as ledger:
+        [turn] = ledger.turns()
+    assert turn.engine_timed and turn.tokens_per_second and turn.client_tokens_per_second
+    assert 0.8 < turn.client_tokens_per_second / turn.tokens_per_second < 1.25  # the same stream, seen twice

@@ -74,3 +74,15 @@ def test_a_version_8_ledger_s_bench_runs_ran_one_stream_at_a_time(tmp_path: Path
     with Ledger.open(path) as ledger:
         [old] = ledger.bench_results()
         assert (old.concurrency, old.aggregate_tps, old.generation_tps) == (1, None, 100.0)
+
+
+def test_a_version_9_ledger_s_turns_have_no_app_side_rate_and_no_engine_timing(tmp_path: Path) -> None:
+    path = ledger_at(
+        tmp_path / "ledger.sqlite3", 9,
+        "INSERT INTO sessions (id, started_at) VALUES ('s', 1.0)",
+        "INSERT INTO turns (session_id, started_at, backend, model, outcome, tokens_per_second) "
+        "VALUES ('s', 1.0, 'local', 'm', 'ok', 42.0)",
+    )
+    with Ledger.open(path) as ledger:
+        [turn] = ledger.turns()
+    assert (turn.tokens_per_second, turn.client_tokens_per_second, turn.engine_timed) == (42.0, None, False)
