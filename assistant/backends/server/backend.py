@@ -41,7 +41,8 @@ from assistant.core.backends.protocol import BackendUnavailable, Capabilities, L
 from assistant.core.config import Config, ServerConfig
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, Retrying, StopReason, StreamEvent, TextDelta, Timings, TurnDone, Usage
-from assistant.core.window.offline_tokens import MESSAGE_OVERHEAD, TiktokenCounter
+from assistant.core.paths import Paths
+from assistant.core.window.offline_tokens import CALIBRATION_FILE, MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,14 @@ def _root(base_url: str) -> str:
 
 
 class ServerBackend:
-    def __init__(self, name: str, settings: ServerConfig, *, per_token_priced: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: ServerConfig,
+        *,
+        per_token_priced: bool = False,
+        calibration: TokenCalibration | None = None,
+    ) -> None:
         self.name = name
         self.settings = settings
         self._per_token = per_token_priced  # its model is in the price table: per-token, not per hour
@@ -71,6 +79,9 @@ class ServerBackend:
         self._templates = False  # the server applies its chat template and tokenizes (llama-server)
         self._lock = threading.Lock()
         self.counter = TiktokenCounter()
+        # tiktoken's counts scaled to the server's model, learned from each turn's usage
+        # (shared with Claude's, keyed by model), where the server cannot count.
+        self.calibration = calibration or TokenCalibration(None)
         self.load_error: str | None = None
         self._unreachable_until = 0.0
 
@@ -78,7 +89,8 @@ class ServerBackend:
     def from_config(cls, config: Config, name: str) -> ServerBackend:
         settings = config.servers[name]
         priced = bool(settings.model) and price_table(config.prices).lookup(settings.model) is not None
-        return cls(name, settings, per_token_priced=priced)
+        return cls(name, settings, per_token_priced=priced,
+                   calibration=TokenCalibration(Paths.resolve().data_dir / CALIBRATION_FILE))  # fmt: skip
 
     # -- what it is ------------------------------------------------------------------
 
@@ -182,7 +194,11 @@ class ServerBackend:
                 return TokenCount(len(tokens["tokens"]))  # type: ignore[index]
             except (openai.APIError, KeyError, TypeError) as exc:
                 log.info("%s: cannot count tokens on the server (%s): estimating", self.name, exc)
-        return TokenCount(sum(self.counter.count_text(m.content) + MESSAGE_OVERHEAD for m in messages), estimated=True)
+        return self.calibration.estimate(self.model_name, self._raw(messages))
+
+    def _raw(self, messages: Sequence[Message]) -> int:
+        """tiktoken's count of `messages`, before calibration."""
+        return sum(self.counter.count_text(m.content) + MESSAGE_OVERHEAD for m in messages)
 
     def window_counter(self) -> ServerCounter:
         return ServerCounter(self)
@@ -212,6 +228,9 @@ class ServerBackend:
             attempt = StreamAttempt(lambda: client.chat.completions.create(**request), f"{self.name}-stream")
             yield from turn.read(attempt, cancel)
             if turn.failure is None:
+                prompt = getattr(turn.reported, "prompt_tokens", None)
+                if not self._templates and isinstance(prompt, int) and prompt > 0:  # it cannot count: learn its ratio
+                    self.calibration.learn(self.model_name, prompt, self._raw(messages))
                 return
             failure: Failure = classify(turn.failure, self.name, s.base_url)
             log.info("%s request failed (%s): %s", self.name, failure.kind, failure.message)
@@ -322,7 +341,8 @@ class ServerCounter:
         self.backend = backend
 
     def message_tokens(self, message: Message) -> int:
-        return self.backend.counter.count_text(message.content) + MESSAGE_OVERHEAD
+        raw = self.backend.counter.count_text(message.content) + MESSAGE_OVERHEAD
+        return self.backend.calibration.estimate(self.backend.model_name, raw).tokens
 
     def prompt_tokens(self, messages: Sequence[Message]) -> TokenCount:
         return self.backend.count_tokens(messages)

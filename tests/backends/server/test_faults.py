@@ -86,3 +86,15 @@ def test_a_server_without_timings_is_measured_by_the_app_alone() -> None:
             metrics.observe(event)
     stats = metrics.snapshot()
     assert not stats.engine_timed and stats.generation_tps == stats.client_tps and stats.client_tps
+
+
+def test_where_the_server_cannot_count_its_usage_calibrates_the_estimate() -> None:
+    with StubServer([Reply()]) as stub:  # the stub reports 12 prompt tokens for any prompt
+        b = ServerBackend("gpu", ServerConfig(base_url=stub.base_url))
+        b.load()
+        before = b.count_tokens(ASK)
+        list(b.stream(ASK, threading.Event()))
+        after = b.count_tokens(ASK)
+        b.close()
+    assert before.estimated and after.estimated
+    assert after.tokens == 12 != before.tokens  # the same prompt, counted as the server counted it
