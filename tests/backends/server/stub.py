@@ -22,7 +22,10 @@ class Reply:
 
 
 class StubServer:
-    def __init__(self, replies: list[Reply], model: str = "stub-model") -> None:
+    def __init__(self, replies: list[Reply], model: str = "stub-model", loading: int = 0) -> None:
+        """`loading`: how many times /v1/models answers 503 first, as llama-server does
+        while it loads its model."""
+        self.loading = loading
         self.replies = list(replies)
         self.model = model
         self.requests: list[dict] = []
@@ -46,7 +49,10 @@ class StubServer:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                if self.path == "/v1/models":
+                if self.path == "/v1/models" and stub.loading > 0:
+                    stub.loading -= 1
+                    self._json(503, {"error": {"message": "Loading model", "type": "unavailable_error", "code": 503}})
+                elif self.path == "/v1/models":
                     self._json(200, {"object": "list", "data": [{"id": stub.model, "object": "model"}]})
                 else:
                     self._json(404, {"error": {"message": "not found"}})

@@ -98,3 +98,16 @@ def test_where_the_server_cannot_count_its_usage_calibrates_the_estimate() -> No
         b.close()
     assert before.estimated and after.estimated
     assert after.tokens == 12 != before.tokens  # the same prompt, counted as the server counted it
+
+
+def test_a_server_still_loading_its_model_says_so_and_serves_once_loaded() -> None:
+    from assistant.core.backends.protocol import BackendUnavailable
+
+    with StubServer([Reply()], loading=1) as stub:
+        b = ServerBackend("gpu", ServerConfig(base_url=stub.base_url))
+        with pytest.raises(BackendUnavailable) as caught:
+            b.load()
+        assert caught.value.kind == "load" and "gpu is loading its model" in str(caught.value)
+        b.load()  # loaded now: the next try connects
+        assert text(list(b.stream(ASK, threading.Event()))) == "Two three five"
+        b.close()
