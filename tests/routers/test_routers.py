@@ -262,6 +262,17 @@ def test_privacy_never_goes_to_the_cloud_even_without_a_local_backend(tmp_path: 
     assert d.reason == "privacy: .env matches .env* → local only, but local is unavailable (no model)"
 
 
+def test_privacy_may_use_a_private_server_but_never_a_public_one(tmp_path: Path) -> None:
+    ours = BackendProfile("gpu", "llama-70b", True, local=False, private=True, priced_by_time=True)
+    theirs = BackendProfile("vllm", "llama-70b", True, local=False)
+    router = PrivacyRouter.from_config(Config(), project_root=tmp_path)
+    secret = replace(ask, files=(".env",))
+    d = router.route(secret, ctx(claude(), theirs, ours, local()))
+    assert d is not None and (d.backend, d.fallbacks, d.allow_any_fallback) == ("local", ("gpu",), False)
+    d = router.route(secret, ctx(claude(), theirs, ours, local(available=False, unavailable_reason="no model")))
+    assert d is not None and (d.backend, d.fallbacks) == ("gpu", ())  # this machine first, then our server
+
+
 def test_git_ignored_files_stay_local(tmp_path: Path) -> None:
     from git import Repo
 
