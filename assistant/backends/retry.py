@@ -10,10 +10,18 @@ cover is not started at all: the user hears at once instead of after it.
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Protocol
+
+from assistant.backends.stream_attempt import StreamAttempt
+from assistant.core.events import BackendError, ErrorKind, Retrying, StreamEvent, TurnDone, Usage
+
+log = logging.getLogger(__name__)
 
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
@@ -68,3 +76,67 @@ class RetryBudget:
     def spend(self, wait: float) -> None:
         self.retries_done += 1
         self.waited += wait
+
+
+class Failure(Protocol):
+    """What a backend's error classifier says of a failed attempt."""
+
+    @property
+    def kind(self) -> ErrorKind: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def retryable(self) -> bool: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+class AttemptReader(Protocol):
+    """One attempt's stream turned into events; how far it got once it ends."""
+
+    failure: BaseException | None  # None: it ended as it should
+    text_seen: bool
+
+    def read(self, attempt: StreamAttempt, cancel: threading.Event) -> Iterator[StreamEvent]: ...
+
+    @property
+    def tokens_out(self) -> int: ...
+
+    def usage(self, *, estimated: bool) -> Usage: ...
+
+
+def retried_stream(
+    new_reader: Callable[[], AttemptReader],
+    open_attempt: Callable[[], StreamAttempt],
+    classify: Callable[[BaseException], Failure],
+    budget: RetryBudget,
+    cancel: threading.Event,
+    name: str,
+) -> Generator[StreamEvent, None, AttemptReader | None]:
+    """Attempts until one ends as it should (returned: its reader), or fails for good.
+
+    A failure before any text is sent again while `budget` allows and the failure is
+    retryable, each wait said (`Retrying`) and cut short by `cancel`; after text it is
+    never replayed: the partial answer stands, marked interrupted. Either way the
+    last word is one `BackendError` line (Claude's policy, and the servers')."""
+    while True:
+        reader = new_reader()
+        yield from reader.read(open_attempt(), cancel)
+        if reader.failure is None:
+            return reader
+        failure = classify(reader.failure)
+        log.info("%s request failed (%s): %s", name, failure.kind, failure.message)
+        if reader.text_seen:
+            yield reader.usage(estimated=True)
+            yield BackendError(f"Interrupted after {reader.tokens_out:,} tokens: {failure.message}", failure.kind)
+            return None
+        wait = budget.next_wait(failure.headers) if failure.retryable else None
+        if wait is None:
+            tries = budget.retries_done + 1
+            yield BackendError(failure.message + (f" (gave up after {tries} tries)" if tries > 1 else ""), failure.kind)
+            return None
+        budget.spend(wait)
+        yield Retrying(budget.retries_done, wait, failure.message)
+        if cancel.wait(wait):
+            yield TurnDone("cancelled")
+            return None

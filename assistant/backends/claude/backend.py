@@ -45,10 +45,10 @@ from assistant.backends.claude.request import (
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
 from assistant.core.config import ClaudeConfig, Config
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, Retrying, StopReason, StreamEvent, TextDelta, TurnDone, Usage
+from assistant.core.events import StopReason, StreamEvent, TextDelta, TurnDone, Usage
 from assistant.core.paths import Paths
 from assistant.core.accounting.pricing import price_table
-from assistant.backends.retry import RetryBudget
+from assistant.backends.retry import RetryBudget, retried_stream
 from assistant.backends.stream_attempt import Failed, Finished, StreamAttempt
 from assistant.core.window.offline_tokens import CALIBRATION_FILE, MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
 
@@ -201,30 +201,15 @@ class ClaudeBackend:
         raw = self._raw_count(request)
         estimate = self.calibration.estimate(self.settings.model, raw).tokens
         yield Usage(prompt_tokens=estimate, completion_tokens=0, estimated=True, model=self.settings.model)
-        budget = RetryBudget(self.settings.max_retries, self.settings.retry_max_seconds)
-        while True:
-            turn = _TurnReader(self, raw)
-            yield from turn.read(StreamAttempt(lambda: self._client.messages.create(**request, stream=True), "claude-stream"), cancel)
-            if turn.failure is None:
-                return
-            failure = classify(turn.failure, self.host)
-            log.info("claude request failed (%s): %s", failure.kind, failure.message)
-            if turn.text_seen:
-                # Text was shown: never replay it. The partial answer stands, marked interrupted.
-                yield turn.final_usage(estimated=True)
-                yield BackendError(f"Interrupted after {turn.output_tokens:,} tokens: {failure.message}", failure.kind)
-                return
-            wait = budget.next_wait(failure.headers) if failure.retryable else None
-            if wait is None:
-                tries = budget.retries_done + 1
-                spent = f" (gave up after {tries} tries)" if tries > 1 else ""
-                yield BackendError(failure.message + spent, failure.kind)
-                return
-            budget.spend(wait)
-            yield Retrying(budget.retries_done, wait, failure.message)
-            if cancel.wait(wait):
-                yield TurnDone("cancelled")
-                return
+        client = self._client
+        yield from retried_stream(
+            lambda: _TurnReader(self, raw),
+            lambda: StreamAttempt(lambda: client.messages.create(**request, stream=True), "claude-stream"),
+            lambda exc: classify(exc, self.host),
+            RetryBudget(self.settings.max_retries, self.settings.retry_max_seconds),
+            cancel,
+            "claude",
+        )
 
 
 class _TurnReader:
@@ -243,7 +228,7 @@ class _TurnReader:
         self.start: dict[str, int] = {}  # message_start's usage figures
         self.final: dict[str, int] = {}  # message_delta's (cumulative) usage figures
         self.model = backend.settings.model
-        self.output_tokens = 0  # estimated while streaming, the API's at message_delta
+        self.tokens_out = 0  # estimated while streaming, the API's at message_delta
         self.stop_reason: StopReason = "end_turn"
         self.stopped = False  # message_stop arrived
         self.text_seen = False
@@ -255,7 +240,7 @@ class _TurnReader:
         finally:
             # Learned (and saved to disk) once the turn's events are out, never between
             # the prompt's usage and the first token.
-            usage = self.final_usage(estimated=False)
+            usage = self.usage(estimated=False)
             if not usage.estimated:
                 self.backend.learn(usage.prompt_tokens, self.raw)
 
@@ -264,7 +249,7 @@ class _TurnReader:
             event = attempt.next(cancel)
             if event is None:  # cancelled
                 if self.started:
-                    yield self.final_usage(estimated=True)
+                    yield self.usage(estimated=True)
                 yield TurnDone("cancelled")
                 return
             if isinstance(event, Failed):
@@ -294,20 +279,20 @@ class _TurnReader:
             if delta_kind == "text_delta":
                 text = text_field(delta, "text", kind)
                 tokens = self.count(text) if text else 0
-                self.output_tokens += tokens
+                self.tokens_out += tokens
                 self.text_seen = True
                 yield TextDelta(text, tokens)
             elif delta_kind == "thinking_delta":
                 # Thinking is generated (and billed) output, never shown as the answer.
                 tokens = self.count(text_field(delta, "thinking", kind))
-                self.output_tokens += tokens
+                self.tokens_out += tokens
                 yield TextDelta("", tokens)
         elif kind == "message_start":
             message = part(event, "message", kind)
             self.started = True
             self.start = figures(field(message, "usage"))
             self.model = model_name(field(message, "model"), self.model)
-            usage = self.final_usage(estimated=False)
+            usage = self.usage(estimated=False)
             yield Usage(
                 usage.prompt_tokens,
                 0,
@@ -319,10 +304,10 @@ class _TurnReader:
             )
         elif kind == "message_delta":
             self.final = figures(field(event, "usage"))
-            self.output_tokens = self.final.get("output_tokens", self.output_tokens)
+            self.tokens_out = self.final.get("output_tokens", self.tokens_out)
             self.stop_reason = stop_reason(field(field(event, "delta"), "stop_reason"))
         elif kind == "message_stop":
-            yield self.final_usage(estimated=False)
+            yield self.usage(estimated=False)
             yield TurnDone(self.stop_reason)
             self.stopped = True
         elif kind == "content_block_start":
@@ -332,16 +317,16 @@ class _TurnReader:
                 if text:
                     self.text_seen = True
                     tokens = self.count(text)
-                    self.output_tokens += tokens
+                    self.tokens_out += tokens
                     yield TextDelta(text, tokens)
 
-    def final_usage(self, *, estimated: bool) -> Usage:
+    def usage(self, *, estimated: bool) -> Usage:
         """The turn's usage: message_start's prompt figures (the cumulative ones in
         message_delta win when present) and the output count so far. A prompt the
         server gave no believable count of stays an estimate."""
         estimate = self.backend.calibration.estimate(self.model, self.raw).tokens
         if not self.started:
-            return Usage(estimate, self.output_tokens, estimated=True)
+            return Usage(estimate, self.tokens_out, estimated=True)
 
         def pick(name: str) -> int | None:
             return self.final.get(name, self.start.get(name))
@@ -351,7 +336,7 @@ class _TurnReader:
         prompt = estimate if uncached is None else min(uncached + read + write, MAX_TOKEN_FIGURE)
         return Usage(
             prompt_tokens=prompt,
-            completion_tokens=self.output_tokens,
+            completion_tokens=self.tokens_out,
             cache_read_tokens=read,
             cache_write_tokens=write,
             cache_write_1h_tokens=min(self.start.get(WRITE_1H, 0), write),

@@ -33,14 +33,14 @@ from typing import Any
 
 import openai
 
-from assistant.backends.retry import RetryBudget
-from assistant.backends.server.errors import Failure, classify
+from assistant.backends.retry import RetryBudget, retried_stream
+from assistant.backends.server.errors import classify
 from assistant.backends.stream_attempt import Failed, Finished, StreamAttempt
 from assistant.core.accounting.pricing import price_table
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
 from assistant.core.config import Config, ServerConfig
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, Retrying, StopReason, StreamEvent, TextDelta, Timings, TurnDone, Usage
+from assistant.core.events import StopReason, StreamEvent, TextDelta, Timings, TurnDone, Usage
 from assistant.core.paths import Paths
 from assistant.core.window.offline_tokens import CALIBRATION_FILE, MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
 
@@ -222,32 +222,17 @@ class ServerBackend:
         }
         if s.temperature >= 0:
             request["temperature"] = s.temperature
-        budget = RetryBudget(s.max_retries, s.retry_max_seconds)
-        while True:
-            turn = _TurnReader(self.model_name)
-            attempt = StreamAttempt(lambda: client.chat.completions.create(**request), f"{self.name}-stream")
-            yield from turn.read(attempt, cancel)
-            if turn.failure is None:
-                prompt = getattr(turn.reported, "prompt_tokens", None)
-                if not self._templates and isinstance(prompt, int) and prompt > 0:  # it cannot count: learn its ratio
-                    self.calibration.learn(self.model_name, prompt, self._raw(messages))
-                return
-            failure: Failure = classify(turn.failure, self.name, s.base_url)
-            log.info("%s request failed (%s): %s", self.name, failure.kind, failure.message)
-            if turn.text_seen:  # shown text is never replayed: the partial answer stands
-                yield turn.usage(estimated=True)
-                yield BackendError(f"Interrupted after {turn.tokens:,} tokens: {failure.message}", failure.kind)
-                return
-            wait = budget.next_wait(failure.headers) if failure.retryable else None
-            if wait is None:
-                tries = budget.retries_done + 1
-                yield BackendError(failure.message + (f" (gave up after {tries} tries)" if tries > 1 else ""), failure.kind)
-                return
-            budget.spend(wait)
-            yield Retrying(budget.retries_done, wait, failure.message)
-            if cancel.wait(wait):
-                yield TurnDone("cancelled")
-                return
+        done = yield from retried_stream(
+            lambda: _TurnReader(self.model_name),
+            lambda: StreamAttempt(lambda: client.chat.completions.create(**request), f"{self.name}-stream"),
+            lambda exc: classify(exc, self.name, s.base_url),
+            RetryBudget(s.max_retries, s.retry_max_seconds),
+            cancel,
+            self.name,
+        )
+        prompt = getattr(done.reported, "prompt_tokens", None) if isinstance(done, _TurnReader) else None
+        if not self._templates and isinstance(prompt, int) and prompt > 0:  # it cannot count: learn its ratio
+            self.calibration.learn(self.model_name, prompt, self._raw(messages))
 
 
 def shown_model(model_id: str) -> str:
@@ -265,7 +250,7 @@ class _TurnReader:
 
     def __init__(self, model: str) -> None:
         self.model = model
-        self.tokens = 0  # text chunks seen (llama-server and vLLM send one token per chunk)
+        self.tokens_out = 0  # text chunks seen (llama-server and vLLM send one token per chunk)
         self.text_seen = False
         self.reported: Any = None  # the server's usage chunk
         self.timings: dict[str, Any] = {}
@@ -302,7 +287,7 @@ class _TurnReader:
         for choice in chunk.choices or ():
             text = getattr(choice.delta, "content", None) if choice.delta is not None else None
             if text:
-                self.tokens += 1
+                self.tokens_out += 1
                 self.text_seen = True
                 yield TextDelta(text, 1)
             if choice.finish_reason == "length":
@@ -315,7 +300,7 @@ class _TurnReader:
         evaluated, cached = t.get("prompt_n"), t.get("cache_n")
         return Usage(
             prompt_tokens=prompt if isinstance(prompt, int) else 0,
-            completion_tokens=completion if isinstance(completion, int) else self.tokens,
+            completion_tokens=completion if isinstance(completion, int) else self.tokens_out,
             prompt_tokens_evaluated=evaluated if isinstance(evaluated, int) else None,
             cache_read_tokens=cached if isinstance(cached, int) else 0,
             estimated=estimated or r is None,
