@@ -76,7 +76,9 @@ class ServerBackend:
         self._model = settings.model
         self._context = settings.context_tokens or DEFAULT_CONTEXT
         self._slots = settings.max_concurrency or 1
-        self._templates = False  # the server applies its chat template and tokenizes (llama-server)
+        # llama-server (it answers /props): it applies its chat template and tokenizes on
+        # request, and takes `cache_prompt`; other engines are sent only the standard API.
+        self._llama_server = False
         self._lock = threading.Lock()
         self.counter = TiktokenCounter()
         # tiktoken's counts scaled to the server's model, learned from each turn's usage
@@ -103,7 +105,7 @@ class ServerBackend:
         return Capabilities(
             context_size=self._context,
             local=False,
-            tokenizer="server" if self._templates else "tiktoken",
+            tokenizer="server" if self._llama_server else "tiktoken",
             max_concurrency=self._slots,
             private=self.settings.private,
             machine_per_hour=None if self._per_token else self.settings.cost_per_hour,
@@ -172,7 +174,7 @@ class ServerBackend:
         slots = props.get("total_slots")
         if not self.settings.max_concurrency and isinstance(slots, int) and slots > 0:
             self._slots = slots
-        self._templates = "chat_template" in props
+        self._llama_server = "default_generation_settings" in props or "total_slots" in props
 
     def close(self) -> None:
         with self._lock:
@@ -186,7 +188,7 @@ class ServerBackend:
         """Exact where the server tokenizes its own chat template (llama-server), else
         a tiktoken estimate."""
         client = self._client
-        if client is not None and self._templates:
+        if client is not None and self._llama_server:
             try:
                 prompt = client.post(f"{self._root}/apply-template", body={"messages": _wire(messages)}, cast_to=object)
                 tokens = client.post(f"{self._root}/tokenize", cast_to=object,
@@ -218,8 +220,9 @@ class ServerBackend:
             "max_tokens": s.max_tokens,
             "stream": True,
             "stream_options": {"include_usage": True},
-            "extra_body": {"cache_prompt": s.prompt_caching},
         }
+        if self._llama_server:
+            request["extra_body"] = {"cache_prompt": s.prompt_caching}
         if s.temperature >= 0:
             request["temperature"] = s.temperature
         done = yield from retried_stream(
@@ -231,7 +234,7 @@ class ServerBackend:
             self.name,
         )
         prompt = getattr(done.reported, "prompt_tokens", None) if isinstance(done, _TurnReader) else None
-        if not self._templates and isinstance(prompt, int) and prompt > 0:  # it cannot count: learn its ratio
+        if not self._llama_server and isinstance(prompt, int) and prompt > 0:  # it cannot count: learn its ratio
             self.calibration.learn(self.model_name, prompt, self._raw(messages))
 
 
