@@ -18,6 +18,7 @@ from assistant.core.routing.protocol import QUALITY
 from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.store.ledger import Ledger
 from assistant.core.text import clean_text, decode_bytes, one_line
+from assistant.render import run_json
 from assistant.render.format import answer_label, candidates_table, route_badge, turn_summary
 
 
@@ -58,9 +59,20 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     fallback = None if backend is None or backend.capabilities.local else (lambda: plugins.create_backend(config, "local"))
     session = ChatSession(config, backend, ledger=Ledger.open, fallback=fallback)
     out = sys.stdout
+    as_json, streamed = getattr(args, "json", False), getattr(args, "stream_json", False)
+
+    def write_line(obj: dict) -> None:
+        out.write(run_json.line(obj) + "\n")
+        out.flush()
 
     def on_event(event: StreamEvent | SessionEvent) -> None:
+        if streamed:
+            if (obj := run_json.event_object(event)) is not None:
+                write_line(obj)
+            return
         if isinstance(event, TextDelta):
+            if as_json:
+                return
             if event.text:
                 out.write(event.text)
                 out.flush()
@@ -83,10 +95,12 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
         )
     finally:
         session.close()
-    if result.text and not result.text.endswith("\n"):
+    if as_json or streamed:
+        write_line(run_json.turn_object(result, session_id=session.session_id, cancelled=interrupted))
+    elif result.text and not result.text.endswith("\n"):
         out.write("\n")
         out.flush()
-    if result.text or result.error is None:  # a turn that never started has nothing to measure
+    if not (as_json or streamed) and (result.text or result.error is None):  # a turn that never started has nothing to measure
         print(f"{answer_label(result.backend, result.model, result.fallback_from)} · {turn_summary(result)}", file=sys.stderr)
     if session.ledger_error:
         print(f"assistant: cost not recorded: {one_line(session.ledger_error)}", file=sys.stderr)

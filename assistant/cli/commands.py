@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--quality", action="store_true", help="ask for the best answer there is (routes to Claude)")
     ask.add_argument("--kind", choices=KINDS, default=None, help="the kind of turn (default: read from the question)")
     ask.add_argument("--why", action="store_true", help="print the route decision on stderr")
+    shape = ask.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the finished turn as one JSON object (run.schema.json)")
+    shape.add_argument("--stream-json", action="store_true",
+                       help="print one JSON object per line as the turn runs, the finished turn last")  # fmt: skip
     add_setting_flags(ask)
 
     cfg = sub.add_parser("config", help="show the paths and effective settings")
