@@ -277,16 +277,24 @@ class AssistantApp(App[None]):
         # The session's own backend is being loaded by load_backend() (with a progress
         # bar); asking it here waits for that load and hears how it went.
         reasons = {name: unavailable_reason(session.pool.get(name), load=True) for name in session.candidates()}
+        checked = [(name, session.pool.get(name).model_name, why) for name, why in reasons.items()]
         missing = {n: r for n, r in reasons.items() if r}
         if missing and len(missing) == len(reasons):
             self.call_from_thread(self.run_worker, self.add_note(session.nothing_can_answer(), error=True))
-        elif missing and session.mode == AUTO:
-            said = "; ".join(f"{n}: {r}" for n, r in missing.items())
-            self.post_message(TurnNotice(Notice(f"Not available: {said}")))
+        self.call_from_thread(self._backends_checked, checked, bool(missing) and len(missing) < len(reasons))
         try:
             session.warm_counters()  # or the first turn waits for the tokenizers
         except Exception:  # noqa: BLE001 - a plugin's counter: the turn will say what is wrong
             log.warning("could not ready the token counters", exc_info=True)
+
+    def _backends_checked(self, checked: list[tuple[str, str, str]], some_missing: bool) -> None:
+        """The welcome says which backends can answer; without it (a resumed chat), a
+        note names those that cannot."""
+        if (welcome := self.query_one(Transcript).welcome) is not None:
+            welcome.backends_checked(checked)
+        elif some_missing and self.session.mode == AUTO:
+            said = "; ".join(f"{name}: {why}" for name, _, why in checked if why)
+            self.post_message(TurnNotice(Notice(f"Not available: {said}")))
 
     def on_load_progressed(self, message: LoadProgressed) -> None:
         bar = self.query_one("#load-progress", ProgressBar)
@@ -358,6 +366,7 @@ class AssistantApp(App[None]):
     async def start_turn(self, text: str, *, retry_on: str | None = None) -> None:
         """Send `text`; with `retry_on`, the last question again on that backend."""
         transcript = self.query_one(Transcript)
+        await transcript.drop_welcome()
         backend = self.session.backend
         self._answer = AssistantMessage(fmt.answer_label(backend.name, backend.model_name), "routing…")
         shown = f"↻ {text}  (again, on {retry_on})" if retry_on else text
@@ -572,6 +581,7 @@ class AssistantApp(App[None]):
         stored = message.stored
         self.session.resume(stored)
         transcript = self.query_one(Transcript)
+        await transcript.drop_welcome()
         await transcript.clear()
         for item in stored.exchanges:
             transcript.history.add(Entry("user", item.exchange.user.content))

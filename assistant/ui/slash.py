@@ -299,6 +299,7 @@ async def refactor_command(app: AssistantApp, arg: str) -> None:
         await app.add_note(f"Not refactored: {exc}", error=True)
         return
     instruction = arg[first.end() :].strip() or "Refactor this file for clarity without changing its behaviour."
+    await app.query_one(Transcript).drop_welcome()
     await app.add_note(f"Asking for an edit of {path}: {instruction}")
     app.propose_refactor(path, instruction)
 

@@ -34,12 +34,19 @@ class WorkerClock:
 
 
 def test_main_screen_empty(snap_compare) -> None:
-    """An empty transcript, the prompt focused, and the status bar naming the
+    """An empty transcript shows the welcome (what the app is, the backend that is
+    ready, the first commands), the prompt focused, and the status bar naming the
     scripted backend and model as ready, with no figures yet."""
+    from assistant.ui.widgets.transcript import Transcript
+
     app = make_app(Config(), backend=ScriptedBackend(), clock=WorkerClock())
 
+    def welcomed() -> bool:
+        welcome = app.query_one(Transcript).welcome
+        return welcome is not None and "ready" in str(welcome.render())
+
     async def settle(pilot) -> None:
-        await wait_for(pilot, lambda: app._state == "ready")
+        await wait_for(pilot, lambda: app._state == "ready" and welcomed())
         app.clear_notifications()
         await pilot.pause()
 

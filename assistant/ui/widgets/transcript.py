@@ -15,7 +15,9 @@ import re
 from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
+from textual.widgets import Static
 
+from assistant.render.welcome import welcome_text
 from assistant.ui.widgets.markdown import BlockCache
 
 if TYPE_CHECKING:
@@ -143,13 +145,38 @@ def _fence_count(text: str) -> int:
     return len(_FENCE.findall(text))
 
 
+class Welcome(Static):
+    """An empty transcript's welcome (render/welcome.py): gone with the first turn."""
+
+    DEFAULT_CSS = """
+    Welcome { color: $text-muted; padding: 1 2; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(welcome_text(None), markup=False)
+
+    def backends_checked(self, backends: list[tuple[str, str, str]]) -> None:
+        self.update(welcome_text(backends))
+
+
 class Transcript(LaidOutOnce, VerticalScroll):
     DEFAULT_CSS = """
     Transcript { height: 1fr; padding: 0 1; }
     """
 
     def compose(self):
+        yield Welcome()
         yield History()
+
+    @property
+    def welcome(self) -> Welcome | None:
+        found = self.query(Welcome)
+        return found.first() if found else None
+
+    async def drop_welcome(self) -> None:
+        """The first turn (or a resumed chat) takes the welcome's place."""
+        if (welcome := self.welcome) is not None:
+            await welcome.remove()
 
     def on_mount(self) -> None:
         self.anchor()
@@ -159,7 +186,7 @@ class Transcript(LaidOutOnce, VerticalScroll):
         return self.query_one(History)
 
     def live(self) -> list:
-        return [w for w in self.children if not isinstance(w, History)]
+        return [w for w in self.children if not isinstance(w, History | Welcome)]
 
     async def add_entry(self, entry: Entry) -> None:
         """A finished entry: into the history, or after the live turn while one runs."""
