@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     refactor.add_argument("-m", "--message", required=True, help="the instruction, e.g. \"extract a function\"")
     refactor.add_argument("--yes", action="store_true", help="apply without asking")
     refactor.add_argument("--allow-new", action="store_true", help="let the edit create files you did not name")
+    refactor.add_argument("--json", action="store_true", help="the outcome per file as JSON on stdout (diffs on stderr)")
     add_setting_flags(refactor)  # --backend claude|local|auto: who proposes (default: the router decides)
 
     sub.add_parser("undo", help="take back the app's last applied edit (its commit, or its backup outside git)")
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     routers = sub.add_parser("routers", help="list the routers (installed and plugin files) and the chain in use")
     add_setting_flags(routers)
     servers = sub.add_parser("servers", help="the inference servers of [servers.NAME]: reachable?, model, context, slots, speed")
+    servers.add_argument("--json", action="store_true", help="the same as JSON")
     add_setting_flags(servers)
 
     cost = sub.add_parser("cost", help="what sessions cost and how fast they were, from the ledger")

@@ -17,12 +17,14 @@ model's text, an error, a file name) is ever read as Rich markup.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -132,7 +134,8 @@ def cmd_refactor(
     except OutsideProject as exc:  # before any model is asked
         return _fail(str(exc), 2)
     allow_new = bool(getattr(args, "allow_new", False))
-    console = console or Console(stderr=False)
+    as_json = bool(getattr(args, "json", False))
+    console = console or Console(stderr=as_json)  # with --json, stdout holds the JSON alone
     session = session or _session(config, root)
     cleanup_pending(root)
     cleanup_scratch(Paths.resolve())  # scratch copies of checks a killed run left
@@ -155,7 +158,9 @@ def cmd_refactor(
     finally:
         if owned:
             session.close()
-    if len(outcomes) > 1:
+    if as_json:
+        sys.stdout.write(json.dumps({"version": 1, "files": _rows(outcomes)}, ensure_ascii=True) + "\n")
+    elif len(outcomes) > 1:
         console.print(_table(outcomes))
     return 0 if all(o.status in ("applied", "rejected") for o in outcomes) else 1
 
@@ -246,26 +251,46 @@ def _propose_all(
                 raise
 
 
+def _rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    """Per file: what the batch table shows, as figures (`--json` prints them)."""
+    rows = []
+    for o in outcomes:
+        p = o.proposal
+        results = p.results if p else ()
+        rates = [r.stats.generation_tps for r in results if r.stats.generation_tps]
+        rows.append({
+            "file": o.path,
+            "backend": results[-1].backend if results else None,
+            "outcome": o.status,
+            "error": p.error if p is not None and p.error and o.status == "failed" else None,
+            "parses": bool(p and p.changes and p.parses),
+            "checks": [] if p is None or not p.changes else [
+                *({"name": "syntax", "status": "passed" if p.parses else "failed"},),
+                *({"name": c.name, "status": c.status} for c in p.outcomes)],
+            "tokens_in": sum(r.stats.tokens_in or 0 for r in results),
+            "tokens_out": sum(r.stats.tokens_out for r in results),
+            "tokens_per_second": rates[-1] if rates else None,  # its last answer's, as its backend generated it
+            "cost": p.cost if p else None,
+            "seconds": p.seconds if p else None,
+            "commit": o.commit or None,
+        })  # fmt: skip
+    return rows
+
+
 def _table(outcomes: list[Outcome]) -> Table:
     table = Table(title="Refactor", title_justify="left")
     numeric = ("tokens in/out", "gen tok/s", "cost", "time")
     for header in ("file", "backend", "outcome", "checks", *numeric, "commit"):
         table.add_column(header, justify="right" if header in numeric else "left")
-    for o in outcomes:
-        p = o.proposal
-        results = p.results if p else ()
-        tokens_in = sum(r.stats.tokens_in or 0 for r in results)
-        tokens_out = sum(r.stats.tokens_out for r in results)
-        backend = results[-1].backend if results else "–"
-        why = f" ({p.error})" if p is not None and p.error and o.status == "failed" else ""
-        checks = "–" if p is None or not p.changes else "does not parse" if not p.parses else ", ".join(
-            [*p.checks[:1], *(f"{o.name} {o.status}" for o in p.outcomes)])
-        rates = [r.stats.generation_tps for r in results if r.stats.generation_tps]
-        speed = fmt.rate(rates[-1]) if rates else "–"  # its last answer's, as its backend generated it
+    for row in _rows(outcomes):
+        checks = row["checks"]
+        said = "–" if not checks else "does not parse" if not row["parses"] else ", ".join(
+            ["syntax", *(f"{c['name']} {c['status']}" for c in checks[1:])])
         cells = (
-            o.path, backend, o.status + why, checks, f"{tokens_in:,} / {tokens_out:,}", speed,
-            fmt.cost(p.cost if p else None), fmt.seconds(p.seconds if p else None), o.commit or "–",
-        )
+            row["file"], row["backend"] or "–", row["outcome"] + (f" ({row['error']})" if row["error"] else ""), said,
+            f"{row['tokens_in']:,} / {row['tokens_out']:,}", fmt.rate(row["tokens_per_second"]) if row["tokens_per_second"] else "–",
+            fmt.cost(row["cost"]), fmt.seconds(row["seconds"]), row["commit"] or "–",
+        )  # fmt: skip
         table.add_row(*(Text(cell) for cell in cells))  # a cell's str would be read as markup
     return table
 

@@ -4,7 +4,9 @@ and what it serves: model, context, slots, price, and its measured speed."""
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+from typing import Any
 
 from assistant.cli.context import start
 from assistant.cli.exits import EXIT_ERROR
@@ -19,53 +21,58 @@ from assistant.render import format as fmt
 MEASURED_TURNS = 50
 
 
-def _speed(paths: Paths, name: str, model: str) -> str:
-    """The median generation rate of its recent turns, from the ledger."""
+def _speed(paths: Paths, name: str, model: str) -> tuple[float | None, int, str]:
+    """The median generation rate of its recent turns, from the ledger: (rate, turns, why none)."""
     if not Ledger.recorded(paths.ledger_file):
-        return "no turns yet"
+        return None, 0, "no turns yet"
     try:
         with Ledger.open_to_read(paths.ledger_file) as ledger:
             turns = ledger.recent(name, model, limit=MEASURED_TURNS)
     except LedgerError as exc:
-        return f"ledger unreadable ({one_line(str(exc))})"
+        return None, 0, f"ledger unreadable ({one_line(str(exc))})"
     rates = [t.tokens_per_second for t in turns if t.tokens_per_second]
-    if not rates:
-        return "no turns yet"
-    return f"{fmt.rate(statistics.median(rates))} (median of {len(rates)} turn{'s' if len(rates) != 1 else ''})"
+    return (statistics.median(rates), len(rates), "") if rates else (None, 0, "no turns yet")
 
 
-def _line(config: Config, paths: Paths, name: str) -> tuple[str, bool]:
+def _describe(config: Config, paths: Paths, name: str) -> dict[str, Any]:
+    """What `assistant servers` says of one server, as figures."""
     server = config.servers[name]
+    found: dict[str, Any] = {"name": name, "base_url": server.base_url, "reachable": False, "why": None}
     backend = plugins.create_backend(config, name)
     try:
         backend.load()
     except BackendUnavailable as exc:
-        return f"{name}  {server.base_url}  unreachable: {one_line(str(exc))}", False
+        return {**found, "why": one_line(str(exc))}
     try:
         caps = backend.capabilities
-        price = "per token (price table)" if caps.machine_per_hour is None else f"${caps.machine_per_hour:g}/hour"
-        facts = [
-            f"model {backend.model_name}",
-            f"context {caps.context_size:,}",
-            f"{caps.max_concurrency} slot{'s' if caps.max_concurrency != 1 else ''}",
-            "private" if caps.private else "not private",
-            price,
-            _speed(paths, name, backend.model_name),
-        ]
-        return f"{name}  {server.base_url}  reachable · " + " · ".join(facts), True
+        rate, turns, why = _speed(paths, name, backend.model_name)
+        return {**found, "reachable": True, "model": backend.model_name, "context_tokens": caps.context_size,
+                "slots": caps.max_concurrency, "private": caps.private, "cost_per_hour": caps.machine_per_hour,
+                "tokens_per_second": rate, "measured_turns": turns, "speed_why": why or None}  # fmt: skip
     finally:
         backend.close()
+
+
+def _line(d: dict[str, Any]) -> str:
+    if not d["reachable"]:
+        return f"{d['name']}  {d['base_url']}  unreachable: {d['why']}"
+    n = d["slots"]
+    price = "per token (price table)" if d["cost_per_hour"] is None else f"${d['cost_per_hour']:g}/hour"
+    t = d["measured_turns"]
+    speed = f"{fmt.rate(d['tokens_per_second'])} (median of {t} turn{'s' if t != 1 else ''})" if t else d["speed_why"]
+    facts = [f"model {d['model']}", f"context {d['context_tokens']:,}", f"{n} slot{'s' if n != 1 else ''}",
+             "private" if d["private"] else "not private", price, speed]  # fmt: skip
+    return f"{d['name']}  {d['base_url']}  reachable · " + " · ".join(facts)
 
 
 def cmd_servers(paths: Paths, args: argparse.Namespace) -> int:
     """Each `[servers.NAME]`: exit 1 when one cannot be reached."""
     config = start(paths, args)
-    if not config.servers:
+    found = [_describe(config, paths, name) for name in sorted(config.servers)]
+    if getattr(args, "json", False):
+        print(json.dumps({"version": 1, "servers": found}, ensure_ascii=True))
+    elif not found:
         print("no servers configured: add a [servers.NAME] table with its base_url (assistant config --init shows one)")
-        return 0
-    reachable = True
-    for name in sorted(config.servers):
-        line, ok = _line(config, paths, name)
-        print(line)
-        reachable &= ok
-    return 0 if reachable else EXIT_ERROR
+    for d in found if not getattr(args, "json", False) else ():
+        print(_line(d))
+    return 0 if all(d["reachable"] for d in found) else EXIT_ERROR

@@ -61,3 +61,23 @@ def test_a_batch_applies_each_file_in_its_own_commit_and_reports_a_table(tmp_pat
 
     assert cmd_undo(config) == 0  # the last commit only
     assert len(git(root, "log", "--format=%s").splitlines()) == 5
+
+
+def test_a_batch_with_json_prints_each_file_s_outcome_as_json_and_nothing_else(tmp_path: Path, monkeypatch,
+                                                                             capsys) -> None:  # noqa: ANN001
+    import json
+
+    root = make_repo(tmp_path / "proj", FILES)
+    monkeypatch.chdir(root)
+    config = Config()
+    config = replace(config, edits=replace(config.edits, whole_file_backends=()))
+    session = ChatSession(config, PerFile(name="local", delay=0.001), ledger=Ledger.open, project_root=root)
+    args = argparse.Namespace(paths=list(FILES), message="add spaces around +", yes=True, json=True)
+    assert cmd_refactor(config, args, session=session, console=Console(file=io.StringIO())) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["version"] == 1 and [f["file"] for f in out["files"]] == list(FILES)
+    by_file = {f["file"]: f for f in out["files"]}
+    assert by_file["m2.py"]["outcome"] == "failed" and by_file["m2.py"]["error"] and by_file["m2.py"]["commit"] is None
+    applied = [f for f in out["files"] if f["outcome"] == "applied"]
+    assert len(applied) == 3 and all(f["commit"] and f["backend"] == "local" and f["tokens_out"] > 0 for f in applied)
+    assert all(f["checks"][0] == {"name": "syntax", "status": "passed"} for f in applied)

@@ -76,3 +76,15 @@ def test_a_turn_records_the_engine_s_rate_beside_the_app_s(llama_server: LlamaSe
         [turn] = ledger.turns()
     assert turn.engine_timed and turn.tokens_per_second and turn.client_tokens_per_second
     assert 0.8 < turn.client_tokens_per_second / turn.tokens_per_second < 1.25  # the same stream, seen twice
+
+
+def test_servers_json_has_the_same_facts_as_figures(llama_server: LlamaServer, capsys) -> None:
+    import json
+
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    assert main(["servers", "--json", *flags("gpu", llama_server.base_url), *flags("dead", dead)]) == 1
+    found = {s["name"]: s for s in json.loads(capsys.readouterr().out)["servers"]}
+    assert found["dead"]["reachable"] is False and "cannot reach dead" in found["dead"]["why"]
+    gpu = found["gpu"]
+    assert gpu["reachable"] and gpu["slots"] == 4 and gpu["context_tokens"] == 1024 and gpu["cost_per_hour"] == 0.0
+    assert gpu["model"] == "SmolLM2-135M-Instruct.Q4_1.gguf" and gpu["tokens_per_second"] is None
