@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "refactor": "refactor:run_refactor",
     "report": "report:run_report",
     "routers": "routers:cmd_routers",
+    "serve": "serve:cmd_serve",
     "servers": "servers:cmd_servers",
     "sessions": "sessions:cmd_sessions",
     "undo": "refactor:run_undo",
@@ -110,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     routers = sub.add_parser("routers", help="list the routers (installed and plugin files) and the chain in use")
     add_setting_flags(routers)
+    serve = sub.add_parser("serve", help="the TUI in a browser (textual-serve); loopback only unless --host says otherwise")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="the port (default 8000)")
+    serve.add_argument("app_args", nargs=argparse.REMAINDER, metavar="-- SETTINGS",
+                       help="flags for each app it starts, after --: e.g. -- --model x.gguf --set ui.theme=nord")  # fmt: skip
     servers = sub.add_parser("servers", help="the inference servers of [servers.NAME]: reachable?, model, context, slots, speed")
     servers.add_argument("--json", action="store_true", help="the same as JSON")
     add_setting_flags(servers)
