@@ -67,6 +67,10 @@ def test_a_batch_with_json_prints_each_file_s_outcome_as_json_and_nothing_else(t
                                                                              capsys) -> None:  # noqa: ANN001
     import json
 
+    import jsonschema
+
+    from tests.cli.test_ask_json import SCHEMA
+
     root = make_repo(tmp_path / "proj", FILES)
     monkeypatch.chdir(root)
     config = Config()
@@ -75,6 +79,7 @@ def test_a_batch_with_json_prints_each_file_s_outcome_as_json_and_nothing_else(t
     args = argparse.Namespace(paths=list(FILES), message="add spaces around +", yes=True, json=True)
     assert cmd_refactor(config, args, session=session, console=Console(file=io.StringIO())) == 1
     out = json.loads(capsys.readouterr().out)
+    jsonschema.validate(out, SCHEMA)
     assert out["version"] == 1 and [f["file"] for f in out["files"]] == list(FILES)
     by_file = {f["file"]: f for f in out["files"]}
     assert by_file["m2.py"]["outcome"] == "failed" and by_file["m2.py"]["error"] and by_file["m2.py"]["commit"] is None

@@ -83,7 +83,13 @@ def test_servers_json_has_the_same_facts_as_figures(llama_server: LlamaServer, c
 
     dead = f"http://127.0.0.1:{free_port()}/v1"
     assert main(["servers", "--json", *flags("gpu", llama_server.base_url), *flags("dead", dead)]) == 1
-    found = {s["name"]: s for s in json.loads(capsys.readouterr().out)["servers"]}
+    import jsonschema
+
+    from tests.cli.test_ask_json import SCHEMA
+
+    printed = json.loads(capsys.readouterr().out)
+    jsonschema.validate(printed, SCHEMA)
+    found = {s["name"]: s for s in printed["servers"]}
     assert found["dead"]["reachable"] is False and "cannot reach dead" in found["dead"]["why"]
     gpu = found["gpu"]
     assert gpu["reachable"] and gpu["slots"] == 4 and gpu["context_tokens"] == 1024 and gpu["cost_per_hour"] == 0.0
