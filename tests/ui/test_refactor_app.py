@@ -23,6 +23,13 @@ def repo(tmp_path: Path, monkeypatch) -> Path:
     return root
 
 
+def review_shown(app) -> bool:  # noqa: ANN001
+    """The review screen is up and composed (pushed is not enough: its widgets mount after)."""
+    from assistant.ui.screens.review import ReviewScreen
+
+    return isinstance(app.screen, ReviewScreen) and bool(app.screen.query("#review-summary"))
+
+
 def config() -> Config:
     c = Config()
     return replace(c, edits=replace(c.edits, whole_file_backends=()))
@@ -35,7 +42,7 @@ async def test_review_then_accept_applies_and_commits_then_undo(repo: Path) -> N
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "/refactor calc.py add type hints")
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await wait_for(pilot, lambda: review_shown(app))
         screen = app.screen
         assert screen.selected() == {"calc.py": frozenset({0})}
         assert (repo / "calc.py").read_text() == CALC  # nothing written while reviewing
@@ -54,7 +61,7 @@ async def test_review_then_reject_writes_nothing(repo: Path) -> None:
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "/refactor calc.py add type hints")
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await wait_for(pilot, lambda: review_shown(app))
         await pilot.press("r")
         await wait_for(pilot, lambda: "rejected; nothing was written" in transcript_text(app))
         assert (repo / "calc.py").read_text() == CALC
@@ -109,7 +116,7 @@ async def test_review_accepts_one_hunk_of_two(repo: Path) -> None:
     async with app.run_test(size=(130, 50)) as pilot:
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "/refactor calc.py spaces around operators")
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await wait_for(pilot, lambda: review_shown(app))
         screen = app.screen
         assert len(screen.hunks[0]) == 2
         screen.query_one("#hunk-0-1", Checkbox).value = False  # keep only the first hunk
@@ -141,7 +148,7 @@ async def test_the_review_shows_a_check_the_edit_breaks_after_its_repair_round(r
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "/refactor calc.py tidy add")
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), timeout=120)  # four pytest runs, under load
+        await wait_for(pilot, lambda: review_shown(app), timeout=120)  # four pytest runs, under load
         summary = str(app.screen.query_one("#review-summary").render())
         assert "tests: failed" in summary and "after one retry" in summary
         assert "test_calc.py" in summary  # the first lines that say something of its output
