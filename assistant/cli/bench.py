@@ -82,7 +82,8 @@ def results_tables(results: Sequence[BenchResult]) -> list[Table]:
 
 
 def results_json(results: Sequence[BenchResult]) -> str:
-    return json.dumps([asdict(r) for r in results], indent=2)
+    """`bench --json`: the results as the shipped schema has them (assistant/data/run.schema.json)."""
+    return json.dumps({"version": 1, "results": [asdict(r) for r in results]}, indent=2)
 
 
 class _Display:

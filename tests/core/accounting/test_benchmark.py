@@ -374,7 +374,12 @@ def test_bench_command_measures_every_backend_prints_json_and_stores(
     paths = Paths.resolve()
     assert bench_cli.cmd_bench(Config(), paths, parse("--quick", "--json")) == 0
     out, err = capsys.readouterr()
-    printed = json.loads(out)
+    import jsonschema
+
+    from tests.cli.test_ask_json import SCHEMA
+
+    jsonschema.validate(json.loads(out), SCHEMA)
+    printed = json.loads(out)["results"]
     assert [(r["backend"], r["case"], r["runs"]) for r in printed] == [
         ("local", c.name, 1) for c in bench_cases(quick=True)
     ]
