@@ -100,7 +100,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-server-concurrency-") as home:
         os.environ["ASSISTANT_HOME"] = home
         server = LlamaServer(folder / "llama-server", free_port(), "-m", str(model), "--ignore-eos",
-                             "--parallel", str(args.parallel), "-c", str(CONTEXT))  # fmt: skip
+                             "--parallel", str(args.parallel), "-c", str(CONTEXT), threads=2)  # fmt: skip
         try:
             server.wait_ready()
             config = Config().with_overrides({

@@ -78,7 +78,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-server-stream-") as home:
         os.environ["ASSISTANT_HOME"] = home
         server = LlamaServer(folder / "llama-server", free_port(), *(["-m", str(args.model)] if args.model else []),
-                             "--ignore-eos")  # fmt: skip
+                             "--ignore-eos", threads=2)  # fmt: skip
         try:
             server.wait_ready()
             config = Config().with_overrides({

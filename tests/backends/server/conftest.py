@@ -53,13 +53,15 @@ def free_port() -> int:
 
 
 class LlamaServer:
-    def __init__(self, binary: Path, port: int, *extra: str) -> None:
+    def __init__(self, binary: Path, port: int, *extra: str, threads: int = 1) -> None:
+        """`threads`: one by default, so the suite's other tests keep a core (the
+        benches ask for more)."""
         model = embedded_model_path()
         assert model is not None, "the embedded SmolLM2 is part of the install"
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}/v1"
         args = [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "--parallel", str(SLOTS),
-                "-c", str(CONTEXT), "-t", "2", "--no-webui", *extra]  # fmt: skip
+                "-c", str(CONTEXT), "-t", str(threads), "--no-webui", *extra]  # fmt: skip
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
     def wait_ready(self, timeout: float = 120.0) -> None:
