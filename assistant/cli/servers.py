@@ -69,10 +69,10 @@ def cmd_servers(paths: Paths, args: argparse.Namespace) -> int:
     """Each `[servers.NAME]`: exit 1 when one cannot be reached."""
     config = start(paths, args)
     found = [_describe(config, paths, name) for name in sorted(config.servers)]
-    if getattr(args, "json", False):
+    if args.json:
         print(json.dumps({"version": 1, "servers": found}, ensure_ascii=True))
     elif not found:
         print("no servers configured: add a [servers.NAME] table with its base_url (assistant config --init shows one)")
-    for d in found if not getattr(args, "json", False) else ():
-        print(_line(d))
+    else:
+        print("\n".join(_line(d) for d in found))
     return 0 if all(d["reachable"] for d in found) else EXIT_ERROR

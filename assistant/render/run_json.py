@@ -96,7 +96,7 @@ def turn_object(result: TurnResult, *, session_id: str, cancelled: bool = False)
         "answer": result.text,
         "backend": result.backend,
         "model": result.model,
-        "kind": result.decision.kind or None if result.decision is not None else None,
+        "kind": (result.decision.kind or None) if result.decision is not None else None,
         "route": _route(result.decision) if result.decision is not None else None,
         "fallback_from": result.fallback_from,
         "stop_reason": result.stop_reason,

@@ -115,10 +115,6 @@ class ServerBackend:
     def loaded(self) -> bool:
         return self._client is not None
 
-    @property
-    def url(self) -> str:
-        return self.settings.base_url
-
     # -- connecting --------------------------------------------------------------------
 
     def _key(self) -> str:

@@ -33,17 +33,23 @@ class BenchResult:
     id: int | None = None
 
 
+def one_stream(bench: Sequence[BenchResult]) -> list[BenchResult]:
+    """The runs of one stream at a time: what a turn's figures are set beside. A turn
+    is one stream; runs of several at once share their engine (their aggregate rate
+    is a figure of its own)."""
+    return [b for b in bench if b.concurrency == 1]
+
+
 def bench_samples(bench: Sequence[BenchResult], field: str, prompts: tuple[int, int] | None = None) -> list[float]:
     """A bench figure (`generation_tps`, `ttft`) once per run it is the median of, to
     count beside turns' figures. With `prompts` (`prompt_range` of the turns), only
     cases whose prompt lies in that range: a first-token latency depends on the
-    prompt's length, so only comparable ones are counted together. Runs of several
-    streams at once are left out: a turn is one stream, and shares its engine with
-    none (their aggregate is its own figure)."""
+    prompt's length, so only comparable ones are counted together. Pass `one_stream`
+    results where the figures stand beside a turn's."""
     samples: list[float] = []
     for b in bench:
         value = getattr(b, field)
-        if value is None or b.concurrency != 1 or (prompts is not None and not prompts[0] <= b.prompt_tokens <= prompts[1]):
+        if value is None or (prompts is not None and not prompts[0] <= b.prompt_tokens <= prompts[1]):
             continue
         samples += [value] * b.runs
     return samples

@@ -109,10 +109,15 @@ class TurnMetrics:
         (llama.cpp's tokens ÷ decode time), so the number shown is the engine's
         truth and not how fast anything downstream took the tokens; while it
         streams, and for engines that report nothing, the measured rate."""
+        engine = self._engine_tps()
+        return engine if engine is not None else self.client_tps(now)
+
+    def _engine_tps(self) -> float | None:
+        """The engine's own generation rate, once the turn is over and where it reported its timings."""
         t = self.timings
-        if self.end is not None and t is not None and t.generation_seconds > 0 and t.generated_tokens > 0:
-            return t.generated_tokens / t.generation_seconds
-        return self.client_tps(now)
+        if self.end is None or t is None or t.generation_seconds <= 0 or t.generated_tokens <= 0:
+            return None
+        return t.generated_tokens / t.generation_seconds
 
     def client_tps(self, now: float | None = None) -> float | None:
         """The rate the tokens arrived at: after the first, over first to last token."""
@@ -154,7 +159,7 @@ class TurnMetrics:
             usage_estimated=bool(self.usage and self.usage.estimated),
             generation_seconds=self.generation_seconds(now),
             client_tps=self.client_tps(now),
-            engine_timed=self.end is not None and self.timings is not None and self.timings.generation_seconds > 0,
+            engine_timed=self._engine_tps() is not None,
         )
 
 

@@ -16,7 +16,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.core.accounting.bench_results import BenchResult, bench_samples, prompt_range
+from assistant.core.accounting.bench_results import BenchResult, bench_samples, one_stream, prompt_range
 from assistant.core.accounting.edit_formats import FormatFigures, format_figures
 from assistant.core.accounting.cost_summary import nearest_rank, summarize
 from assistant.core.accounting.quality import estimate
@@ -202,7 +202,7 @@ def _row(
 ) -> BackendFigures:
     line = summarize(records).total
     concurrent = [b for b in bench if b.concurrency > 1 and b.aggregate_tps is not None]
-    bench = [b for b in bench if b.concurrency == 1]  # a turn is one stream: so are the runs it is set beside
+    bench = one_stream(bench)
     # Generation speed is the same measurement on a bench and in a turn: both count.
     turn_tps = [r.tokens_per_second for r in records if r.tokens_per_second is not None]
     bench_tps = bench_samples(bench, "generation_tps")

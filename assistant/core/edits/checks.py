@@ -30,6 +30,7 @@ from assistant.core.config import EditsConfig
 from assistant.core.edits.files import apply_changes
 from assistant.core.edits.types import FileChange
 from assistant.core.paths import Paths
+from assistant.core.store.records import PASSING_CHECKS
 
 Status = Literal["passed", "failed", "timed out", "could not run", "failed before", "cancelled"]
 OUTPUT_LINES = 20  # of a failing check's output, the first lines (the model is told them)...
@@ -49,7 +50,7 @@ class CheckOutcome:
     @property
     def passed(self) -> bool:
         """Passed, or failed already before the edit (not the edit's fault)."""
-        return self.status in ("passed", "failed before")
+        return self.status in PASSING_CHECKS
 
     def line(self) -> str:
         """One line for the review: `tests: failed (1.2 s)`."""

@@ -11,7 +11,7 @@ import statistics
 import time
 from collections.abc import Iterable, Sequence
 
-from assistant.core.accounting.bench_results import BenchResult, bench_samples, prompt_range
+from assistant.core.accounting.bench_results import BenchResult, bench_samples, one_stream, prompt_range
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.store.ledger import TurnRecord
@@ -30,11 +30,12 @@ def measured(records: Iterable[TurnRecord], bench: Sequence[BenchResult] = ()) -
     generation speed from both, first-token latency from the bench cases of the
     turns' prompt lengths (all of them without turns), answer length from turns."""
     records = [r for r in records if r.outcome == "ok"]
+    bench = one_stream(bench)
     tps = bench_samples(bench, "generation_tps")
     ttft = bench_samples(bench, "ttft", prompt_range([r.prompt_tokens for r in records]))
     return Measured(
         turns=len(records),
-        bench_runs=sum(b.runs for b in bench if b.generation_tps is not None and b.concurrency == 1),
+        bench_runs=sum(b.runs for b in bench if b.generation_tps is not None),
         tokens_per_second=_median([*(r.tokens_per_second for r in records), *tps]),
         ttft=_median([*(r.ttft for r in records), *ttft]),
         completion_tokens=_median(float(r.completion_tokens) for r in records if r.completion_tokens),

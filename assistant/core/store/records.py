@@ -15,6 +15,8 @@ OUTCOMES: tuple[str, ...] = get_args(Outcome)
 Verdict = Literal["good", "bad", "none"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 Source = Literal["rating", "retry", "keep"]
+# A check's statuses that do not count against an edit: passed, or failed already before it.
+PASSING_CHECKS = ("passed", "failed before")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +94,7 @@ class ProposalRecord:
             checks = json.loads(self.checks)
         except ValueError:
             return False
-        passing = ("passed", "failed before")
-        return all(isinstance(c, dict) and c.get("status") in passing for c in checks) if isinstance(checks, list) else False
+        return isinstance(checks, list) and all(isinstance(c, dict) and c.get("status") in PASSING_CHECKS for c in checks)
 
 
 @dataclass(frozen=True, slots=True)
