@@ -296,15 +296,24 @@ class AssistantApp(App[None]):
             said = "; ".join(f"{name}: {why}" for name, _, why in checked if why)
             self.post_message(TurnNotice(Notice(f"Not available: {said}")))
 
+    def _load_bar(self) -> ProgressBar | None:
+        """The model-load bar; None once the screen is being torn down (a load that
+        finishes as the app exits has nothing left to show)."""
+        found = self.query("#load-progress")
+        return found.first(ProgressBar) if found else None
+
     def on_load_progressed(self, message: LoadProgressed) -> None:
-        bar = self.query_one("#load-progress", ProgressBar)
+        if (bar := self._load_bar()) is None:
+            return
         bar.display = True
         bar.update(total=100, progress=message.fraction * 100)
         self._state = f"loading {message.fraction:.0%}"
         self.refresh_status()
 
     async def on_load_finished(self, message: LoadFinished) -> None:
-        self.query_one("#load-progress").display = False
+        if (bar := self._load_bar()) is None:
+            return
+        bar.display = False
         candidate = message.candidate
         if message.error:
             self.notify(message.error, title="Model not loaded", severity="error", timeout=15)
