@@ -134,10 +134,9 @@ class ClaudeBackend:
             )
         started = time.monotonic()
         import anthropic
-        import httpx2
 
         s = self.settings
-        timeout = httpx2.Timeout(s.read_timeout, connect=s.connect_timeout)
+        timeout = anthropic.Timeout(s.read_timeout, connect=s.connect_timeout)
         self._client = anthropic.Anthropic(
             api_key=self._api_key,
             base_url=s.base_url or None,  # None: ANTHROPIC_BASE_URL, else Anthropic's

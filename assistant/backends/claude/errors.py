@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import anthropic
-import httpx2
 
 from assistant.backends.claude.events import MalformedEvent
 from assistant.backends.claude.request import StreamTruncated
@@ -105,13 +104,13 @@ def classify(exc: BaseException, host: str) -> Failure:
         return _status_failure(exc)
     if isinstance(exc, StreamTruncated):
         return Failure("network", True, f"The Claude API at {host} ended the answer early ({exc}). Retry, or {SWITCH}.")
-    if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
+    if isinstance(exc, anthropic.APITimeoutError):
         return Failure(
             "timeout",
             True,
             f"The Claude API at {host} stopped answering (timed out). Retry, or {SWITCH}.",
         )
-    if isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError):
+    if isinstance(exc, anthropic.APIConnectionError):
         cause = _root_cause(exc)
         if cause == DROPPED:
             return Failure("network", True, f"The connection to the Claude API at {host} dropped. Retry, or {SWITCH}.")
@@ -125,13 +124,17 @@ def classify(exc: BaseException, host: str) -> Failure:
 
 
 def _root_cause(exc: BaseException) -> str:
-    """The innermost cause, in words: 'connection refused', 'connection dropped', …"""
-    seen = exc
-    while seen.__cause__ is not None or seen.__context__ is not None:
-        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+    """The innermost cause, in words: 'connection refused', 'connection dropped', …
+
+    The SDK's public errors wrap its transport's; the chain is read by name, so that
+    nothing here depends on which HTTP library the SDK sits on."""
+    chain = [exc]
+    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    seen = chain[-1]
     text = str(seen) or type(seen).__name__
     if isinstance(seen, ConnectionRefusedError) or "refused" in text.lower():
         return "connection refused"
-    if isinstance(exc, httpx2.RemoteProtocolError) or "peer closed" in text.lower():
+    if any(type(e).__name__ == "RemoteProtocolError" for e in chain) or "peer closed" in text.lower():
         return DROPPED
     return server_text(text, 200) or type(seen).__name__
