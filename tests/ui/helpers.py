@@ -3,8 +3,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from tests.patience import PATIENCE
 
-async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+
+async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = PATIENCE) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -70,8 +70,8 @@ class PromptInput(TextArea):
 
     async def _on_paste(self, event: events.Paste) -> None:
         if self.read_only or len(event.text) <= PASTE_INLINE_CHARS:
-            await super()._on_paste(event)
-            return
+            return  # TextArea's own `_on_paste` inserts it: Textual calls each class's in turn
+        # Kept aside: prevent_default stops Textual calling TextArea's `_on_paste` next.
         event.stop()
         event.prevent_default()
         self.insert(self._keep_paste(event.text))
