@@ -1,7 +1,8 @@
 """The property "time grows at most linearly with the input", checked by doubling.
 
 `assert_linear(work, make, sizes)` times `work(make(n))` for each size (best of a
-few runs, so a noisy machine does not fail it) and checks that each doubling of
+few runs, in this process's CPU time: a process waiting for a busy core is not
+working, so other processes' load does not count) and checks that each doubling of
 the input costs at most `factor` times as much (linear is 2; quadratic is 4).
 Inputs too small to time reliably are measured as at least `floor_s`. A check
 that fails is measured again (`attempts` in all, keeping each size's best), so
@@ -18,9 +19,9 @@ from typing import Any
 def best_time(work: Callable[[Any], object], arg: Any, repeats: int = 3) -> float:
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         work(arg)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 

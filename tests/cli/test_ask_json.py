@@ -19,6 +19,7 @@ from assistant.backends.scripted import ScriptedBackend
 from tests.cli.test_cli_input import ask, claude_flags
 from tests.conftest import TEST_KEY
 from tests.fake_anthropic import OVERLOADED, Answer, FakeAnthropic
+from tests.patience import PATIENCE
 
 SCHEMA = json.loads(resources.files("assistant.data").joinpath("run.schema.json").read_text())
 
@@ -90,7 +91,7 @@ def test_a_cancelled_turn_keeps_its_partial_answer_and_exits_130(assistant_home:
         while b'"type": "text"' not in proc.stdout.readline():  # the answer has started streaming
             pass
         proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=30)
+        rest, _ = proc.communicate(timeout=PATIENCE)
     assert proc.returncode == 130
     done = valid(json.loads(rest.decode().splitlines()[-1]))
     assert done["outcome"] == "cancelled" and done["answer"].startswith("word")

@@ -31,6 +31,7 @@ from assistant.core.store.ledger import Ledger, TurnRecord
 from tests.conftest import TEST_KEY
 from tests.fake_anthropic import OVERLOADED, Answer, FakeAnthropic, closed_port_url
 from tests.linear import assert_linear
+from tests.patience import PATIENCE
 
 REAL_CREATE = plugins.create_backend
 
@@ -115,7 +116,9 @@ def test_a_megabyte_prompt_is_refused_quickly_before_any_model_call() -> None:
     assert code == 1 and out == ""
     assert "window" in one_line(err)
     assert backend.seen == []
-    assert elapsed < 5.0
+    # A guard against a stall, ~60x the ~0.15 s a working machine takes; how the cost grows
+    # is test_refusing_a_long_prompt_takes_linear_time's to check.
+    assert elapsed < 10.0
 
 
 @pytest.mark.slow
@@ -181,7 +184,7 @@ def test_ctrl_c_during_ask_ends_the_turn_as_esc_does_and_records_it(assistant_ho
         first = proc.stdout.read(10)  # the answer has started streaming
         assert first
         proc.send_signal(signal.SIGINT)
-        rest, err = proc.communicate(timeout=30)
+        rest, err = proc.communicate(timeout=PATIENCE)
     assert proc.returncode == 130, err
     lines = err.decode().strip().splitlines()
     assert lines[-1].startswith("assistant: cancelled")
@@ -392,7 +395,7 @@ def test_ctrl_c_cancels_the_work_however_it_lands_and_the_old_handler_comes_back
         def work() -> str:
             time.sleep(random.uniform(0, 0.3))
             os.kill(os.getpid(), signal.SIGINT)
-            return "stopped" if cancel.wait(5) else "never asked"
+            return "stopped" if cancel.wait(PATIENCE) else "never asked"
 
         assert run_interruptibly(work, cancel) == ("stopped", True)
     assert signal.getsignal(signal.SIGINT) is before

@@ -27,6 +27,7 @@ from assistant.core.store.ledger import Ledger
 from assistant.core.edits.refactor import Refactorer
 from assistant.cli.refactor import cmd_refactor, cmd_undo
 from tests.core.edits.gitrepo import git, make_repo
+from tests.patience import PATIENCE
 
 PROV = Provenance("local", "scripted-model", 0.0, "tidy")
 
@@ -138,11 +139,11 @@ def test_two_applies_at_once_never_commit_one_as_the_others_snapshot(tmp_path: P
 
     first = threading.Thread(target=apply, args=("A", "a = 2\n", slow_write))
     first.start()
-    assert a_written.wait(5)
+    assert a_written.wait(PATIENCE)
     second = threading.Thread(target=apply, args=("B", "a = 3\n", lambda ch: apply_changes(root, ch)))
     second.start()
-    first.join(10)
-    second.join(10)
+    first.join(PATIENCE)
+    second.join(PATIENCE)
     assert "A" not in errors and "changed since the proposal" in str(errors["B"])
     subjects = git(root, "log", "--format=%s").splitlines()
     assert subjects == ["refactor(a.py): tidy", "init"]
@@ -178,7 +179,7 @@ def test_two_refactorers_in_two_processes_apply_one_edit(tmp_path: Path) -> None
         )
         for n in (2, 3)
     ]
-    outs = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    outs = sorted(p.communicate(timeout=PATIENCE)[0].strip() for p in procs)
     assert outs[0] == "applied" and outs[1].startswith("refused") and "changed since" in outs[1]
     assert len(git(root, "log", "--format=%s").splitlines()) == 2  # init + one edit, no snapshot
 

@@ -18,6 +18,7 @@ import pytest
 
 from assistant.core.store.ledger import Ledger
 from tests.backends.server.conftest import free_port
+from tests.patience import PATIENCE, wait_until
 
 pytestmark = pytest.mark.model
 
@@ -34,7 +35,7 @@ def browser() -> tuple[str, str]:
     return found  # type: ignore[return-value]
 
 
-def wait_for_page(port: int, timeout: float = 30.0) -> None:
+def wait_for_page(port: int, timeout: float = PATIENCE) -> None:
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -71,18 +72,23 @@ def test_the_tui_in_a_browser_answers_a_typed_prompt_with_the_local_model(assist
         wait_for_page(port)
         page = webdriver.Chrome(service=Service(driver_path), options=options)
         page.get(f"http://127.0.0.1:{port}/")
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + PATIENCE
         while page.execute_script("return document.querySelectorAll('canvas').length") == 0:
             assert time.monotonic() < deadline, "the terminal never appeared"
             time.sleep(0.2)
-        time.sleep(5)  # the app starts in its own process and loads the model
+        # The app starts in its own process; once it has mounted, it loads the model,
+        # whose loader's lines go to its log: from then on it reads what is typed.
+        log = Path(assistant_home) / "logs" / "assistant.log"
+        wait_until(lambda: log.exists() and "llama_model_loader" in log.read_text(errors="replace"),
+                   "the app in the browser never started loading its model")  # fmt: skip
         keyboard = page.execute_script("return document.querySelector('.xterm-helper-textarea')")  # xterm.js's input
         keyboard.send_keys("Name three prime numbers.")
         keyboard.send_keys(Keys.ENTER)
         ledger = Path(assistant_home) / "data" / "ledger.sqlite3"
         turns = []
+        deadline = time.monotonic() + PATIENCE
         while not turns:
-            assert time.monotonic() < deadline + 60, "the typed prompt was never answered"
+            assert time.monotonic() < deadline, "the typed prompt was never answered"
             time.sleep(0.5)
             if Ledger.recorded(ledger):
                 with Ledger.open_to_read(ledger) as opened:
@@ -97,7 +103,7 @@ def test_the_tui_in_a_browser_answers_a_typed_prompt_with_the_local_model(assist
         if page is not None:
             page.quit()
         serve.terminate()
-        serve.wait(timeout=10)
+        serve.wait(timeout=PATIENCE)
 
 
 @pytest.mark.parametrize(("host", "warned"), [("127.0.0.1", False), ("0.0.0.0", True)])

@@ -9,6 +9,7 @@ import pytest
 from assistant.core import config as cfg
 from assistant.core.config import ConfigError
 from assistant.core.paths import Paths
+from tests.patience import PATIENCE
 
 
 def test_defaults_without_a_file(assistant_home: Path) -> None:
@@ -79,7 +80,7 @@ def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
         capture_output=True,
         text=True,
         input=stdin,
-        timeout=120,
+        timeout=PATIENCE,
     )
 
 

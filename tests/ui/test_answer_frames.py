@@ -33,7 +33,7 @@ async def test_a_fast_stream_is_painted_a_few_times_a_second_and_ends_whole(monk
         await wait_for(pilot, lambda: backend.loaded)
         started = time.perf_counter()
         await send(pilot, "go")
-        await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen), timeout=30)
+        await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
         took = time.perf_counter() - started
         await pilot.pause()
         assert f"w{words - 1}" in transcript_text(app)
@@ -81,19 +81,23 @@ async def test_while_an_answer_streams_the_status_bar_refreshes_on_its_frames_an
         assert prompt.cursor_blink
         await send(pilot, "go")
         while not any(isinstance(m, TurnFinished) for m in seen):
-            blinking.append(prompt.cursor_blink)
+            if app.busy:  # the answer has begun (its mounting may take a while on a busy machine)
+                blinking.append(prompt.cursor_blink)
             await pilot.pause(0.05)
         await pilot.pause()
         assert prompt.cursor_blink
-    assert blinking and not any(blinking[1:])
+    assert blinking and not any(blinking)
     framed = [f for f in status_refreshes if f]
     assert len(framed) >= 3  # it does refresh while streaming, ~5 times a second
     assert len(framed) >= 0.8 * len(status_refreshes), status_refreshes  # others: a route, a notice
 
 
-async def _paints_per_second(monkeypatch, *, local: bool, frame_cost: float) -> float:
+async def _paints_per_second(monkeypatch, *, local: bool, frame_cost: float) -> tuple[float, list[bool]]:
     """Paints a second of a ~2 s stream whose every paint burns `frame_cost` s of CPU,
-    answered by a model on this machine (`local`) or one playing Claude."""
+    answered by a model on this machine (`local`) or one playing Claude; and, for each
+    frame, whether the next was paced as a local model's (its CPU share kept)."""
+    from assistant.ui.frames import FramePacer
+
     answer = " ".join(f"w{i}" for i in range(200))
     backends = {
         "local": ScriptedBackend([answer], delay=0.005, name="local"),
@@ -112,17 +116,25 @@ async def _paints_per_second(monkeypatch, *, local: bool, frame_cost: float) -> 
         await real(self, fragment)
 
     monkeypatch.setattr(AssistantMessage, "write", costly)
+    paced: list[bool] = []
+    real_delay = FramePacer.delay
+
+    def recorded(self, spent: float) -> float:
+        paced.append(self.shares_cpu)
+        return real_delay(self, spent)
+
+    monkeypatch.setattr(FramePacer, "delay", recorded)
     seen: list = []
     config = Config()
     app = make_app(replace(config, general=replace(config.general, backend="auto")), backends=backends, ledger=False)
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
         await send(pilot, "@local go" if local else "@claude go")
-        await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen), timeout=30)
+        await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
         assert backends["local" if local else "claude"].seen  # it answered
     monkeypatch.undo()
     streamed = writes[1:]  # after the first text, painted at once
-    return (len(streamed) - 1) / (streamed[-1] - streamed[0])
+    return (len(streamed) - 1) / (streamed[-1] - streamed[0]), paced
 
 
 async def test_a_local_models_answer_is_painted_less_often_when_frames_cost_more_cpu(monkeypatch) -> None:
@@ -130,7 +142,11 @@ async def test_a_local_models_answer_is_painted_less_often_when_frames_cost_more
     at a 3% share of a core come under 4 a second, not 10; a remote model's answer
     is painted at the full rate whatever the frames cost."""
     share = Config().ui.frame_cpu_share
-    local = await _paints_per_second(monkeypatch, local=True, frame_cost=0.008)
-    remote = await _paints_per_second(monkeypatch, local=False, frame_cost=0.008)
+    local, _ = await _paints_per_second(monkeypatch, local=True, frame_cost=0.008)
+    remote, paced = await _paints_per_second(monkeypatch, local=False, frame_cost=0.008)
     assert local <= share / 0.008 + 0.5, local  # the UI thread's share holds (8 ms a frame or more)
-    assert remote >= 6, remote  # ~10 a second
+    # Once its route is known, no frame of the remote answer is paced: each asks for the
+    # next at the full rate. (Its rate, ~10 a second, is the machine's to keep: a busy
+    # one stretches every frame, of both answers alike, so only the order is asserted.)
+    assert False in paced and True not in paced[paced.index(False) :], paced
+    assert remote > local, (remote, local)

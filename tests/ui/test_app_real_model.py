@@ -16,11 +16,11 @@ async def test_real_model_answers_and_the_status_bar_shows_tokens_per_second() -
     seen = []
     app = make_app(small_config())
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: any(isinstance(m, LoadFinished) for m in seen), timeout=60)
+        await wait_for(pilot, lambda: any(isinstance(m, LoadFinished) for m in seen))
         [loaded] = [m for m in seen if isinstance(m, LoadFinished)]
         assert loaded.error is None
         await send(pilot, "Say hello.")
-        await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen), timeout=60)
+        await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
         await pilot.pause()
         [finished] = [m.result for m in seen if isinstance(m, TurnFinished)]
         assert finished.outcome == "ok"
@@ -40,7 +40,7 @@ async def test_real_model_escape_cancels_within_a_token() -> None:
     seen = []
     app = make_app(small_config(max_tokens=400))
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded, timeout=60)
+        await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "Write a long story about a dragon.")
         await wait_for(pilot, lambda: app.session.current is not None and app.session.current.tokens_out >= 3)
         await pilot.press("escape")

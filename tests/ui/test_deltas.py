@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from assistant.ui.deltas import DeltaBuffer
+from tests.patience import PATIENCE, wait_until
 
 
 def test_the_ui_is_told_once_per_batch() -> None:
@@ -31,17 +31,24 @@ def test_a_producer_faster_than_the_screen_waits_for_it() -> None:
     threading.Thread(target=producer, daemon=True).start()
     assert not done.wait(0.2)  # blocked: 10 characters wait for the screen
     buffer.shown(buffer.drain())
-    assert done.wait(1.0)
+    assert done.wait(PATIENCE)
 
 
 def test_cancel_releases_a_waiting_producer() -> None:
     buffer = DeltaBuffer(limit=1)
     cancel = threading.Event()
     buffer.push("x", cancel)
-    started = time.monotonic()
-    threading.Timer(0.1, cancel.set).start()
-    buffer.push("y", cancel)  # would wait forever without the cancel
-    assert time.monotonic() - started < 1.0
+    done = threading.Event()
+
+    def producer() -> None:
+        buffer.push("y", cancel)  # would wait forever without the cancel
+        done.set()
+
+    threading.Thread(target=producer, daemon=True).start()
+    assert not done.wait(0.2)  # blocked: nothing is drained
+    cancel.set()
+    assert done.wait(PATIENCE)  # released by the cancel alone: the screen took nothing
+    assert buffer.pending == 2
 
 
 def test_a_full_buffer_asks_for_a_paint_at_once_once_per_batch() -> None:
@@ -52,7 +59,14 @@ def test_a_full_buffer_asks_for_a_paint_at_once_once_per_batch() -> None:
     cancel = threading.Event()
     buffer.push("abcd", cancel)
     assert asked == []
-    threading.Timer(0.1, lambda: buffer.shown(buffer.drain())).start()
+
+    def paint() -> None:  # the UI, once asked (and at the latest after the wait, so a producer never asking fails)
+        try:
+            wait_until(lambda: bool(asked), "a paint asked for")
+        finally:
+            buffer.shown(buffer.drain())
+
+    threading.Thread(target=paint, daemon=True).start()
     buffer.push("e", cancel)  # full: asks, then waits for the paint
     assert asked == [1]
     assert buffer.drain() == "e"

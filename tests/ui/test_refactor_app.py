@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from assistant.core.config import Config
 from assistant.ui.app import make_app
 from tests.core.edits.gitrepo import git, make_repo
 from tests.core.edits.test_refactor_flow import CALC, GOOD
+from tests.patience import FOREVER
 from tests.ui.helpers import send, transcript_text, wait_for
 
 
@@ -148,7 +152,7 @@ async def test_the_review_shows_a_check_the_edit_breaks_after_its_repair_round(r
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "/refactor calc.py tidy add")
-        await wait_for(pilot, lambda: review_shown(app), timeout=120)  # four pytest runs, under load
+        await wait_for(pilot, lambda: review_shown(app))  # four pytest runs
         summary = str(app.screen.query_one("#review-summary").render())
         assert "tests: failed" in summary and "after one retry" in summary
         assert "test_calc.py" in summary  # the first lines that say something of its output
@@ -157,12 +161,32 @@ async def test_the_review_shows_a_check_the_edit_breaks_after_its_repair_round(r
     assert (repo / "calc.py").read_text() == CALC
 
 
+def running_checks() -> list[Path]:
+    """The files in which each running check names its process group (in its scratch copy)."""
+    from assistant.core.edits.checks import RUNNING, SCRATCH
+    from assistant.core.paths import Paths
+
+    return list((Paths.resolve().data_dir / SCRATCH).glob(f"*/{RUNNING}"))
+
+
+def kill_checks() -> None:
+    for named in running_checks():
+        with contextlib.suppress(OSError, ValueError):
+            os.killpg(int(named.read_text()), signal.SIGKILL)
+
+
 async def test_esc_stops_a_running_check_and_nothing_is_offered(repo: Path) -> None:
-    app = make_app(checked(lint_cmd="sleep 300", check_timeout=600), backend=ScriptedBackend([GOOD], name="local"))
+    # The check sleeps for ever and may run as long: only the Esc can end it within the wait.
+    app = make_app(checked(lint_cmd=f"sleep {FOREVER:.0f}", check_timeout=FOREVER),
+                   backend=ScriptedBackend([GOOD], name="local"))
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "/refactor calc.py add type hints")
-        await pilot.pause(1.0)  # the model answered; its check runs
+        await wait_for(pilot, lambda: bool(running_checks()))  # the model answered; its check runs
         await pilot.press("escape")
-        await wait_for(pilot, lambda: "cancelled while its checks ran" in transcript_text(app), timeout=15)
+        try:
+            await wait_for(pilot, lambda: "cancelled while its checks ran" in transcript_text(app))
+            assert not running_checks()
+        finally:
+            kill_checks()  # were the Esc lost, the check would sleep on for ever
     assert (repo / "calc.py").read_text() == CALC

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from assistant.backends.llama.backend import embedded_model_path
+from tests.patience import PATIENCE
 
 SLOTS = 4
 CONTEXT = 4096  # over all slots: 1,024 tokens each
@@ -64,7 +65,7 @@ class LlamaServer:
                 "-c", str(CONTEXT), "-t", str(threads), "--no-webui", *extra]  # fmt: skip
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
-    def wait_ready(self, timeout: float = 120.0) -> None:
+    def wait_ready(self, timeout: float = PATIENCE) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -81,7 +82,7 @@ class LlamaServer:
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-        self.process.wait(timeout=10)
+        self.process.wait(timeout=PATIENCE)
 
 
 @pytest.fixture(scope="session")

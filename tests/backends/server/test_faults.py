@@ -65,7 +65,10 @@ def test_a_stall_after_text_keeps_the_partial_answer_marked_interrupted() -> Non
     with StubServer([Reply(stall_after=2), Reply()]) as stub:
         started = time.monotonic()
         events = run(stub, read_timeout=0.5)
-    assert text(events) == "Two three" and time.monotonic() - started < 5
+        took = time.monotonic() - started
+    # The stalled connection stays open: only a read timeout ends it. Under half the
+    # default one (60 s) it was the 0.5 s asked for; a working run takes about a second.
+    assert text(events) == "Two three" and took < ServerConfig().read_timeout / 2, took
     error = events[-1]
     assert isinstance(error, BackendError) and error.kind == "timeout"
     assert error.message.startswith("Interrupted after 2 tokens") and len(stub.requests) == 1  # never replayed

@@ -16,6 +16,7 @@ from assistant.core.config import Config, ServerConfig
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, TextDelta, Timings, TurnDone, Usage
 from tests.backends.server.conftest import SLOTS, LlamaServer
+from tests.patience import PATIENCE
 
 pytestmark = pytest.mark.model
 
@@ -76,23 +77,22 @@ def test_four_streams_run_at_once_on_four_slots(llama_server: LlamaServer) -> No
     for t in threads:
         t.start()
     for t in threads:
-        t.join(120)
+        t.join(PATIENCE)
     assert len(spans) == SLOTS
     assert max(start for start, _ in spans) < min(end for _, end in spans)  # all four generated together
 
 
-def test_cancel_closes_the_stream_within_a_moment(llama_server: LlamaServer) -> None:
+def test_cancel_closes_the_stream_before_the_next_token(llama_server: LlamaServer) -> None:
     b = backend(llama_server, max_tokens=512)
     cancel = threading.Event()
-    events, ended = [], None
+    events = []
     for event in b.stream([Message("user", "Tell me a long story about a lighthouse.")], cancel):
         events.append(event)
         if isinstance(event, TextDelta) and not cancel.is_set():
-            cancel.set()
-            asked = time.monotonic()
-    ended = time.monotonic()
+            cancel.set()  # on the first token: the stream must end before a second one
     assert isinstance(events[-1], TurnDone) and events[-1].stop_reason == "cancelled"
-    assert ended - asked < 2.0
+    [usage] = [e for e in events if isinstance(e, Usage)]
+    assert len([e for e in events if isinstance(e, TextDelta)]) == 1 and usage.completion_tokens == 1
     assert isinstance(run(backend(llama_server))[-1], TurnDone)  # the server serves on
 
 

@@ -19,9 +19,9 @@ async def test_model_gpu_switches_to_the_server_and_its_answer_shows_the_engine_
     app = make_app(config)
     async with app.run_test(size=(140, 40)) as pilot:
         await send(pilot, "/model gpu")
-        await wait_for(pilot, lambda: app.session.backend.name == "gpu" and app.session.backend.loaded, timeout=60)
+        await wait_for(pilot, lambda: app.session.backend.name == "gpu" and app.session.backend.loaded)
         await send(pilot, "Name three prime numbers.")
-        await wait_for(pilot, lambda: any(e.kind == "answer" and e.footer for e in entries(app)), timeout=60)
+        await wait_for(pilot, lambda: any(e.kind == "answer" and e.footer for e in entries(app)))
         [answer] = [e for e in entries(app) if e.kind == "answer"]
         assert answer.label == "gpu · SmolLM2-135M-Instruct.Q4_1.gguf" and answer.text
         assert "evaluated" in answer.footer and "$0.0000" in answer.footer and "tok/s" in answer.footer

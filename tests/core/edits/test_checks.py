@@ -5,11 +5,14 @@ scratch copy is gone afterwards, and a killed process's copy at the next start."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from assistant.core.edits.checks import cleanup_scratch, run_checks, scratch_cop
 from assistant.core.edits.types import FileChange
 from assistant.core.paths import Paths
 from tests.core.edits.gitrepo import make_repo
+from tests.patience import FOREVER, PATIENCE, wait_until
 
 CALC = "def add(a, b):\n    return a + b\n"
 TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
@@ -27,7 +31,7 @@ TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
 PYTEST = f"env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider"
 
 
-def gone(pid: int, within: float = 5.0) -> bool:
+def gone(pid: int, within: float = PATIENCE) -> bool:
     """Whether process `pid` ends within `within` seconds."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -37,6 +41,29 @@ def gone(pid: int, within: float = 5.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+@contextlib.contextmanager
+def checks_ended_within_patience() -> Iterator[None]:
+    """A check the code under test must end sleeps FOREVER: one still running after
+    PATIENCE is killed (the test fails then, and leaves nothing running)."""
+    scratch = Paths.resolve().data_dir / "scratch"
+    done = threading.Event()
+    killed: list[int] = []
+
+    def watch() -> None:
+        if not done.wait(PATIENCE):
+            for named in scratch.glob("*/check.pgid"):
+                with contextlib.suppress(OSError, ValueError):
+                    killed.append(int(named.read_text()))
+                    os.killpg(killed[-1], signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
+    assert not killed, "the check still ran after PATIENCE"
 
 
 def edits(**settings: object):
@@ -81,12 +108,15 @@ def test_a_test_that_failed_before_is_not_blamed_on_the_edit(repo: Path) -> None
 
 def test_a_hanging_check_is_killed_at_the_timeout_with_its_children(repo: Path, tmp_path: Path) -> None:
     marker = tmp_path / "child.pid"
-    # It hangs only on the edited code (the unchanged copy's run passes), leaving a child behind.
-    hang = f"sh -c 'grep -q HANG calc.py || exit 0; sleep 300 & echo $! > {marker}; wait'"
+    # It hangs only on the edited code (the unchanged copy's run passes at once), leaving a
+    # child behind that sleeps for ever (and holds the output pipe): only the timeout ends it.
+    hang = f"sh -c 'grep -q HANG calc.py || exit 0; sleep {FOREVER:.0f} & echo $! > {marker}; wait'"
     start = time.monotonic()
     edit = change(CALC, CALC + "\nHANG = 1\n")
-    [outcome] = run_checks(repo, [edit], edits(lint_cmd=hang, check_timeout=1), threading.Event())
-    assert outcome.status == "timed out" and time.monotonic() - start < 20
+    with checks_ended_within_patience():
+        [outcome] = run_checks(repo, [edit], edits(lint_cmd=hang, check_timeout=1), threading.Event())
+    # A run that waited the child out would take FOREVER; a working one takes about a second.
+    assert outcome.status == "timed out" and time.monotonic() - start < FOREVER / 2
     assert gone(int(marker.read_text())), "the check's child outlived it"
 
 
@@ -99,10 +129,19 @@ def test_a_missing_lint_binary_is_one_clear_line(repo: Path) -> None:
 
 def test_a_cancel_stops_a_running_check(repo: Path) -> None:
     cancel = threading.Event()
-    threading.Timer(0.5, cancel.set).start()
+    scratch = Paths.resolve().data_dir / "scratch"
+
+    def cancel_once_running() -> None:
+        wait_until(lambda: any(scratch.glob("*/check.pgid")), "the check runs")
+        cancel.set()
+
+    threading.Thread(target=cancel_once_running, daemon=True).start()
     start = time.monotonic()
-    [outcome] = run_checks(repo, [change(CALC, CALC + "\n")], edits(lint_cmd="sleep 300", check_timeout=600), cancel)
-    assert outcome.status == "cancelled" and time.monotonic() - start < 10
+    config = edits(lint_cmd=f"sleep {FOREVER:.0f}", check_timeout=FOREVER)
+    with checks_ended_within_patience():
+        [outcome] = run_checks(repo, [change(CALC, CALC + "\n")], config, cancel)
+    # Only the cancel can end the check before FOREVER; a working one ends at once.
+    assert outcome.status == "cancelled" and time.monotonic() - start < FOREVER / 2
 
 
 def test_files_expands_to_the_changed_paths(repo: Path, tmp_path: Path) -> None:
@@ -234,14 +273,9 @@ def test_after_a_sigkill_mid_check_the_next_start_removes_the_copy_and_its_orpha
     )
     child = subprocess.Popen([sys.executable, "-c", code, str(repo)])
     scratch = paths.data_dir / "scratch"
-    running = None
-    for _ in range(200):
-        found = list(scratch.glob("*/check.pgid")) if scratch.is_dir() else []
-        if found:
-            running = int(found[0].read_text())
-            break
-        time.sleep(0.05)
-    assert running is not None, "the check never started"
+    wait_until(lambda: any(scratch.glob("*/check.pgid")), "the check runs")
+    [found] = scratch.glob("*/check.pgid")
+    running = int(found.read_text())
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert list(scratch.iterdir())  # the copy is left behind, and its check still runs

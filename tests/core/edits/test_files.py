@@ -26,6 +26,7 @@ from assistant.core.edits.files import (
     write_atomic,
 )
 from assistant.core.edits.types import EditError, FileChange, FileRefused, UnsafePath
+from tests.patience import PATIENCE
 
 REPO = Path(assistant.__file__).resolve().parent.parent
 
@@ -418,7 +419,7 @@ def test_read_only_files_and_directories_are_refused_cleanly(root: Path) -> None
         command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", *command]
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
     try:
-        result = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=60)
+        result = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=PATIENCE)
     finally:
         (root / "locked").chmod(0o755)
     if result.returncode != 0 and "setpriv" in result.stderr:

@@ -115,24 +115,26 @@ class _Timed(ScriptedBackend):
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["a" * MEGABYTE, "x.py " * (MEGABYTE // 5), " ".join(f"f{i}.py" for i in range(MEGABYTE // 8)),
-     "~" * MEGABYTE, "@scripted " * (MEGABYTE // 10) + "hi", "[" * MEGABYTE],
+    "make",
+    [lambda n: "a" * n, lambda n: "x.py " * (n // 5), lambda n: " ".join(f"f{i}.py" for i in range(n // 8)),
+     lambda n: "~" * n, lambda n: "@scripted " * (n // 10) + "hi", lambda n: "[" * n],
     ids=["word", "repeated-name", "distinct-names", "tildes", "prefix-flood", "brackets"],
 )
-def test_a_megabyte_prompt_reaches_the_backend_in_well_under_a_second(project: Path, text: str) -> None:
-    """The requirement is 100 ms for the whole input path (prefixes, mentions, the
-    route and the window); the bound here is generous for a shared test machine."""
+def test_a_prompt_of_up_to_a_megabyte_reaches_the_backend_in_time_linear_in_its_size(project: Path, make) -> None:
+    """The whole input path (prefixes, mentions, the route and the window), each turn
+    on a new session. Its target, 100 ms for a megabyte, is bench/input_parse.py's
+    ("to backend"): a busy machine cannot keep a time, but a quadratic step stays one."""
     config = Config()
     config = replace(config, window=replace(config.window, local_tokens=10 * MEGABYTE))
-    backend = _Timed(["ok"], context_size=10 * MEGABYTE)
-    backend.load()
-    session = ChatSession(config, backend, project_root=project)
-    session.run_turn("warm up the imports", threading.Event())
-    started = time.perf_counter()
-    result = session.run_turn(text, threading.Event())
-    assert result.outcome == "ok"
-    assert backend.reached is not None and backend.reached - started < 0.5
+
+    def to_backend(text: str) -> None:
+        backend = _Timed(["ok"], context_size=10 * MEGABYTE)
+        backend.load()
+        result = ChatSession(config, backend, project_root=project).run_turn(text, threading.Event())
+        assert result.outcome == "ok" and backend.reached is not None
+
+    to_backend("warm up the imports")
+    assert_linear(to_backend, make, (MEGABYTE // 4, MEGABYTE // 2, MEGABYTE))
 
 
 def test_prefixes_are_read_and_removed() -> None:
