@@ -109,7 +109,7 @@ async def test_a_megabyte_paste_is_sent_in_full_while_the_app_stays_responsive_a
         (result,) = finished(seen)
         assert result.outcome == "cancelled"
         # Stopped between two tokens, long before the answer's 2 * 3,000 (words and spaces).
-        assert 3 < len(entries(app)[1].text.split()) < words
+        assert 0 < len(entries(app)[1].text.split()) < words
         assert backend.seen[0][-1].content == big  # sent in full
         assert entries(app)[0].text == big  # kept in full...
         (shown,) = [part.make() for part in entry_parts(entries(app)[0], lambda _: Style())]
