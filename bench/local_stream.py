@@ -30,6 +30,7 @@ from assistant.backends.llama.backend import LlamaCppBackend
 from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import TextDelta
+from targets import report
 
 PROMPT = [
     Message("system", "You are a helpful assistant."),
@@ -155,9 +156,7 @@ def main() -> int:
             (f"(a)/(c) = {a / c:.3f}", a / c >= 0.97, ">= 0.97"),
             (f"TTFT(a) = {ta * 1000:.1f} ms vs limit {ttft_limit * 1000:.1f} ms", ta <= ttft_limit, "<= 1.05 x (c) + 20 ms"),
         ]
-        for text, passed, target in checks:
-            print(f"  {text:55} target {target:22} {'ok' if passed else 'MISSED'}")
-            ok &= passed
+        ok &= report(checks, width=55, target_width=22) == 0
     backend.close()
     return 0 if ok else 1
 

@@ -37,6 +37,7 @@ from assistant.core.config import Config
 from assistant.ui.app import make_app
 from assistant.ui.messages import TurnFinished
 from assistant.ui.widgets.prompt import PromptInput
+from targets import report
 
 MEGABYTE, KILOBYTE = 1_000_000, 1_000
 PAUSE_TARGET_S = 0.500
@@ -101,11 +102,7 @@ def main() -> int:
         (f"1 MB / 1 KB pause = {ratio:.2f}", ratio <= PAUSE_RATIO_LIMIT, f"<= {PAUSE_RATIO_LIMIT:.0f}"),
         (f"Esc to cancelled {max(esc.values()) * 1000:.0f} ms", max(esc.values()) < ESC_TARGET_S, "< 250 ms"),
     ]
-    ok = True
-    for text, passed, target in checks:
-        print(f"  {text:40} target {target:10} {'ok' if passed else 'MISSED'}")
-        ok &= passed
-    return 0 if ok else 1
+    return report(checks, target_width=10)
 
 
 if __name__ == "__main__":

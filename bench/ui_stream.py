@@ -32,6 +32,7 @@ from assistant.core.conversation import Message
 from assistant.core.events import StreamEvent, TextDelta
 from assistant.ui.app import make_app
 from assistant.ui.widgets.transcript import Transcript
+from targets import report
 
 BLOCKS = [
     "Here is how the change works, step by step, and why each step matters for the code.\n\n",
@@ -132,11 +133,7 @@ def main() -> int:
         (f"{args.history} messages / empty = {ratio:.2f}", ratio >= 0.80, ">= 0.80"),
         (f"last token delay {max(empty_delay, long_delay) * 1000:.1f} ms", max(empty_delay, long_delay) <= 0.050, "<= 50 ms"),
     ]
-    ok = True
-    for text, passed, target in checks:
-        print(f"  {text:40} target {target:16} {'ok' if passed else 'MISSED'}")
-        ok &= passed
-    return 0 if ok else 1
+    return report(checks)
 
 
 if __name__ == "__main__":
