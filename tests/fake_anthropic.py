@@ -60,7 +60,8 @@ Scripted replies (one consumed per valid ``POST /v1/messages``, in enqueue order
   headers={"retry-after": "1"})``; a spend limit looks like ``Status(429, "rate_limit_error",
   "You have reached your specified API usage limits. You will regain access on 2026-12-01
   at 00:00 UTC.")`` (see :data:`SPEND_LIMIT`).
-* :class:`Stall` – the stream pauses for ``seconds`` after ``after_tokens`` deltas.
+* :class:`Stall` – the stream pauses for ``seconds`` after ``after_tokens`` deltas
+  (recorded in ``stalls``; a client that hangs up during it ends it, recorded in ``hangups``).
 * :class:`ErrorEvent` – ``event: error`` after ``after_tokens`` deltas, then a clean end.
 * :class:`Drop` – the socket is closed after ``after_tokens`` deltas (no terminating chunk).
 * :class:`NoMessageStop` – everything but ``message_stop``, then a clean end.
@@ -73,13 +74,19 @@ non-streaming request, a ``Stall`` delays the whole response, an ``ErrorEvent`` 
 the matching HTTP error, a ``Drop`` closes the connection without a response, and
 ``NoMessageStop`` is a normal reply.
 
-What anthropic 2.14 (httpx2 transport) raises, as pinned by tests/backends/claude/test_fake_anthropic.py:
+What anthropic 2.17 raises, as pinned by tests/backends/claude/test_fake_anthropic.py:
 429 -> ``RateLimitError`` (``exc.response.headers["retry-after"]``), 529 -> ``OverloadedError``
 (a subclass of ``InternalServerError``), 500 -> ``InternalServerError``, 401 ->
 ``AuthenticationError``, closed port -> ``APIConnectionError``; while iterating a stream:
 ``ErrorEvent`` -> ``APIStatusError`` itself (status 200, ``exc.type`` is the error type),
-``Drop`` -> ``httpx2.RemoteProtocolError``, ``Stall`` past the read timeout ->
-``httpx2.ReadTimeout`` (the SDK does not wrap transport errors raised mid-iteration).
+``Drop`` -> ``APIConnectionError``, ``Stall`` past the read timeout -> ``APITimeoutError``
+(its subclass). Only the SDK's public errors are asserted, never its transport's types.
+
+Stalls, observed: ``server.stalls`` lists every ``Stall`` that began and ``server.hangups``
+every one the client hung up in (closed its connection before the stall ended), each as a
+:class:`StallPoint` (the request's index in ``requests``, the deltas sent before it). A
+test tells "the client cut the stall short" (a read timeout, a cancel) from "it was waited
+out" by ``hangups``, with no clock. A stall looks for a hang-up every ``HANGUP_POLL_SECONDS``.
 
 Authentication: with ``api_key`` set, the key must arrive as ``x-api-key`` or as
 ``authorization: Bearer <key>`` (anthropic 2.x sends the latter); otherwise 401.
@@ -131,6 +138,7 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "Stall",
+    "StallPoint",
     "Status",
     "closed_port_url",
     "fake_token_count",
@@ -159,6 +167,7 @@ _TYPE_FOR_STATUS = {status: kind for kind, status in ERROR_STATUS.items()}
 _TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 _MAX_BREAKPOINTS = 4
 _CONNECTION_ERRORS = (ConnectionError, TimeoutError, OSError)
+HANGUP_POLL_SECONDS = 0.05  # how often a stall looks for a client that hung up, or a stop
 
 
 def fake_token_count(text: str) -> int:
@@ -312,6 +321,14 @@ class RecordedRequest:
     at: float
 
 
+@dataclass(frozen=True)
+class StallPoint:
+    """Where a ``Stall`` held a response: ``requests[request]``, after ``deltas`` deltas."""
+
+    request: int
+    deltas: int
+
+
 # --------------------------------------------------------------------------- prompt accounting
 
 
@@ -463,6 +480,8 @@ class FakeAnthropic:
         self._lock = threading.Lock()
         self._queue: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
+        self._stalls: list[StallPoint] = []
+        self._hangups: list[StallPoint] = []
         self._cache: dict[tuple[str | None, str], float] = {}
         self._counter = 0
         self._stopping = threading.Event()
@@ -539,6 +558,18 @@ class FakeAnthropic:
         """Every request received, in arrival order (a copy)."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def stalls(self) -> list[StallPoint]:
+        """Every ``Stall`` that began holding a response, in order (a copy)."""
+        with self._lock:
+            return list(self._stalls)
+
+    @property
+    def hangups(self) -> list[StallPoint]:
+        """Every ``Stall`` the client hung up in before it ended, in order (a copy)."""
+        with self._lock:
+            return list(self._hangups)
 
     def message_requests(self) -> list[RecordedRequest]:
         """Only the ``POST /v1/messages`` requests."""
@@ -791,6 +822,44 @@ class _Handler(BaseHTTPRequestHandler):
         except _CONNECTION_ERRORS:
             pass
 
+    # stalls --------------------------------------------------------------------
+
+    def _hold(self, seconds: float, deltas: int) -> bool:
+        """Send nothing for `seconds` (a Stall); True when the response must end now:
+        the server is stopping, or the client hung up (recorded in `hangups`)."""
+        fake = self.server.fake
+        point = StallPoint(self.n - 1, deltas)
+        with fake._lock:
+            fake._stalls.append(point)
+        deadline = time.monotonic() + seconds
+        conn = self.connection
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                if fake._stopping.is_set():
+                    return True
+                # The client sends nothing while it waits for the body: a readable
+                # socket is its end of the connection (b"" or a reset).
+                conn.settimeout(min(left, HANGUP_POLL_SECONDS))
+                try:
+                    peeked = conn.recv(1, socket.MSG_PEEK)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    peeked = b""
+                if fake._stopping.is_set():
+                    return True  # stop() shut the socket: not the client's doing
+                if not peeked:
+                    with fake._lock:
+                        fake._hangups.append(point)
+                    return True
+                fake._stopping.wait(min(left, HANGUP_POLL_SECONDS))  # stray bytes: just wait
+        finally:
+            try:
+                conn.settimeout(None)
+            except OSError:
+                pass
+        return fake._stopping.is_set()
+
     # message construction ------------------------------------------------------
 
     def _plan(self, reply: Reply, body: dict) -> tuple[str, str, str, str]:
@@ -817,14 +886,13 @@ class _Handler(BaseHTTPRequestHandler):
         return base64.b64encode(hashlib.sha256(thinking.encode()).digest()).decode()
 
     def _whole(self, reply: Reply, body: dict, usage: dict[str, Any]) -> None:
-        fake = self.server.fake
         if isinstance(reply, Drop):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         if isinstance(reply, ErrorEvent):
             return self._error(ERROR_STATUS.get(reply.error_type, 500), reply.error_type, reply.message)
-        if isinstance(reply, Stall) and fake._stopping.wait(reply.seconds):
+        if isinstance(reply, Stall) and self._hold(reply.seconds, deltas=0):
             self.close_connection = True
             return
         model, thinking, text, stop_reason = self._plan(reply, body)
@@ -874,7 +942,7 @@ class _Handler(BaseHTTPRequestHandler):
             """Apply the fault at the cut point; True when the stream must end here."""
             if isinstance(reply, Stall):
                 began = time.monotonic()
-                if fake._stopping.wait(reply.seconds):
+                if self._hold(reply.seconds, state["deltas"]):
                     raise _Abort
                 if state["t0"] is not None:
                     state["t0"] += time.monotonic() - began

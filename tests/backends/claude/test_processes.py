@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 from assistant.core.store.ledger import LEDGER_FILE, Ledger
@@ -25,12 +24,13 @@ from tests.fake_anthropic import (
     Stall,
     closed_port_url,
 )
+from tests.patience import FOREVER, PATIENCE, wait_until
 
 CANARY = "sk-ant-api03-CANARY-" + "7" * 40
 REPO = Path(__file__).resolve().parents[3]
 
 
-def run_assistant(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
+def run_assistant(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = PATIENCE):
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
         capture_output=True,
@@ -124,7 +124,8 @@ def test_sigkill_mid_stream_loses_at_most_that_turn(tmp_path: Path) -> None:
     home = tmp_path / "home"
     ledger_path = home / "data" / LEDGER_FILE
     with FakeAnthropic(tokens_per_second=400) as fake:
-        fake.enqueue(*(Answer("word " * 20) for _ in range(3)), Stall(after_tokens=4, seconds=30))
+        # The fourth answer stalls for good after 4 deltas: the kill lands in it.
+        fake.enqueue(*(Answer("word " * 20) for _ in range(3)), Stall(after_tokens=4, seconds=FOREVER))
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, fake.base_url],
             cwd=REPO,
@@ -133,17 +134,16 @@ def test_sigkill_mid_stream_loses_at_most_that_turn(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
         )
         try:
-            deadline = time.monotonic() + 60
-            while len(fake.message_requests()) < 4:
-                assert child.poll() is None, child.stderr.read()
-                assert time.monotonic() < deadline, "the child never reached its fourth turn"
-                time.sleep(0.02)
-            time.sleep(0.3)  # the fourth answer is streaming (then stalls)
+            wait_until(lambda: fake.stalls or child.poll() is not None, "the child's fourth answer stalls")
+            assert child.poll() is None, child.stderr.read()
             child.send_signal(signal.SIGKILL)
-            child.wait(timeout=10)
+            child.wait(timeout=PATIENCE)
+            # Killed mid-stream: its connection closed in the fourth answer's stall.
+            wait_until(lambda: fake.hangups, "the fake sees the killed child's connection close")
         finally:
             if child.poll() is None:
                 child.kill()
+        assert [h.deltas for h in fake.hangups] == [4] and fake.hangups == fake.stalls
     assert child.returncode == -signal.SIGKILL
     # The database opens as it is: no repair, nothing to recover by hand.
     with sqlite3.connect(ledger_path) as raw:

@@ -7,14 +7,15 @@ wrong content types, and statuses from a generated set. Whatever arrives, a turn
 keeps the stream contract (tests/backends/claude/turns.py): it ends with a TurnDone or a
 BackendError whose message is one short line, never another exception; every
 recorded figure is a non-negative integer within bounds; text is valid Unicode;
-and the turn takes bounded time. One server and one backend serve every example.
+and the turn cannot hang: its retry waits stay within the budget (as its Retrying
+events say) and it ends well within PATIENCE. One server and one backend serve
+every example.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Iterator
 from dataclasses import fields
 
@@ -32,10 +33,12 @@ from tests.backends.claude.conftest import claude_config
 from tests.backends.claude.turns import Turn, record
 from tests.conftest import TEST_KEY
 from tests.fake_anthropic import FakeAnthropic, Raw, sse
+from tests.patience import PATIENCE
 
 MESSAGES = [Message("system", "You are terse."), Message("user", "Say something.")]
 MAX_MESSAGE = 500  # characters of a BackendError's message
-MAX_TURN_SECONDS = 5.0
+MAX_RETRIES = 1
+RETRY_MAX_SECONDS = 0.3
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ def server() -> Iterator[FakeAnthropic]:
 def backend(server: FakeAnthropic) -> Iterator[ClaudeBackend]:
     """Quick timeouts; a retry only when the server asks for a short one (retry-after)."""
     settings_ = claude_config(
-        server.base_url, Config(), max_retries=1, retry_max_seconds=0.3, read_timeout=2.0
+        server.base_url, Config(), max_retries=MAX_RETRIES, retry_max_seconds=RETRY_MAX_SECONDS, read_timeout=2.0
     ).claude
     claude = ClaudeBackend(settings_, api_key=TEST_KEY, calibration=TokenCalibration(None))
     claude.load()
@@ -65,8 +68,13 @@ def hostile_turn(server: FakeAnthropic, backend: ClaudeBackend, reply: Raw) -> T
 
 
 def check_hostile(turn: Turn) -> None:
-    """On top of the stream contract: figures sane, text valid, errors short, time bounded."""
-    assert turn.elapsed < MAX_TURN_SECONDS, f"{turn.elapsed:.1f} s"
+    """On top of the stream contract: figures sane, text valid, errors short, no hang."""
+    # Whatever the server asks (retry-after: 1e308, inf, a date), the turn waits only
+    # within its budget, and says so; every read is cut by the 2 s read timeout.
+    assert len(turn.retries) <= MAX_RETRIES, turn.retries
+    assert sum(r.wait_seconds for r in turn.retries) <= RETRY_MAX_SECONDS, turn.retries
+    # A hang guard, not a speed: a working turn takes well under a second, loaded or not.
+    assert turn.elapsed < PATIENCE, f"{turn.elapsed:.1f} s"
     for event in turn.events:
         if isinstance(event, Usage):
             for f in fields(event):
@@ -302,11 +310,11 @@ def test_a_retry_after_date_out_of_range(server: FakeAnthropic, backend: ClaudeB
 
 
 def test_a_megabyte_text_delta(server: FakeAnthropic, backend: ClaudeBackend) -> None:
-    """1 MB in one delta (one long word, the worst case for a tokenizer) is read in bounded time."""
+    """1 MB in one delta (one long word, the worst case for a tokenizer) is read whole,
+    without a hang (check_hostile); how fast is for bench/, not for a loaded machine."""
     for text in ("a" * 2**20, "lorem ipsum " * (2**20 // 12)):
-        started = time.monotonic()
         turn = hostile_turn(server, backend, _stream(_delta({"type": "text_delta", "text": text})))
-        assert turn.text == text and time.monotonic() - started < MAX_TURN_SECONDS
+        assert turn.text == text
 
 
 @pytest.mark.slow
