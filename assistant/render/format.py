@@ -89,9 +89,11 @@ def stored_answer(item: StoredExchange) -> tuple[str, str, str]:
 
 def route_badge(decision: RouteDecision) -> str:
     """The turn's kind, who decided, why, and what the chosen backend was expected
-    to cost and take (`quality` names the kind in its reason already)."""
-    kind = f"{decision.kind} · " if decision.kind and not decision.reason.startswith(f"{decision.kind}:") else ""
-    by = f"{decision.decided_by}: " if decision.decided_by else ""
+    to cost and take. A reason that names its kind (`quality`'s) or its router
+    (`privacy: .env matches .env*`) already is not told it twice."""
+    said = decision.reason.split(":", 1)[0] if ":" in decision.reason else None
+    kind = f"{decision.kind} · " if decision.kind and said != decision.kind else ""
+    by = f"{decision.decided_by}: " if decision.decided_by and said != decision.decided_by else ""
     return f"{kind}{by}{decision.reason} ({estimate(decision.estimate_for(decision.backend))})"
 
 

@@ -17,11 +17,11 @@ import codecs
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path, PurePath
 from typing import ClassVar
 
 from assistant.core.config import Config
+from assistant.core.globs import match_path, split_pattern
 from assistant.core.project import find_root
 from assistant.core.routing.protocol import RouteContext, RouteDecision, TurnRequest
 from assistant.routers import local_only_decision
@@ -29,31 +29,15 @@ from assistant.routers import local_only_decision
 log = logging.getLogger(__name__)
 
 
-def _full_match(segments: Sequence[str], parts: Sequence[str]) -> bool:
-    if not segments:
-        return not parts
-    head, rest = segments[0], segments[1:]
-    if head == "**":
-        if not rest:  # a trailing `/**` is everything inside, not the folder itself
-            return len(parts) >= 1
-        return any(_full_match(rest, parts[i:]) for i in range(len(parts) + 1))
-    return bool(parts) and fnmatchcase(parts[0], head) and _full_match(rest, parts[1:])
-
-
 def matches(pattern: str, parts: Sequence[str]) -> bool:
     """Whether the path `parts` (relative, split) matches one gitignore-style pattern.
 
     A pattern that matches a folder matches everything inside it.
     """
-    folders_only = pattern.endswith("/")
-    anchored = pattern.startswith("/")
-    segments = [s for s in pattern.strip("/").split("/") if s]
-    if not segments:
-        return False
-    # a match must end on a folder for `name/`, anywhere on the path otherwise
-    ends = range(1, len(parts)) if folders_only else range(1, len(parts) + 1)
-    starts = [0] if anchored else range(len(parts))
-    return any(_full_match(segments, parts[i:k]) for i in starts for k in ends if k > i)
+    return match_path(
+        split_pattern(pattern), parts,
+        anchored=pattern.startswith("/"), inside=True, folders_only=pattern.endswith("/"),
+    )  # fmt: skip
 
 
 def matching_pattern(patterns: Iterable[str], parts: Sequence[str]) -> str | None:

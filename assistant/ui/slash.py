@@ -23,7 +23,7 @@ from assistant.core.paths import Paths
 from assistant.core.plugins import create_backend
 from assistant.core.project import OutsideProject, expand_home, typed_path
 from assistant.core.session.chat import AUTO
-from assistant.core.session.pinned import load, path_of
+from assistant.core.session.pinned import load, path_of, pinned_matching
 from assistant.core.window.counters import window_counter
 from assistant.ui import screens
 from assistant.ui.widgets.transcript import Transcript
@@ -267,7 +267,10 @@ async def drop_command(app: AssistantApp, arg: str) -> None:
         return
     session = app.session
     paths, refused = _project_paths(app, words)
-    lines = [f"Unpinned {p}" if session.unpin(p) else f"{p} was not pinned" for p in paths]
+    lines = []
+    for typed in paths:
+        named = pinned_matching(session.pinned_files(), typed)
+        lines += [f"Unpinned {p}" for p in named if session.unpin(p)] or [f"{_brief(typed)} was not pinned"]
     lines += [f"Not unpinned: {why}" for _, why in refused]
     await app.add_note("\n".join(lines), error=bool(refused) and not paths)
 

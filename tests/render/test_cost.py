@@ -208,3 +208,14 @@ def test_model_names_that_look_like_markup_show_literally() -> None:
     for by in ("model", "backend"):
         text = render(cost_table(summarize(odd, by=by), title="t"), width=200)
         assert (by == "backend" and "local" in text) or "app/[id]/[bold]x[/oops]" in text
+
+
+def test_a_badge_names_the_router_once() -> None:
+    """`privacy: privacy: .env …` was the badge of a privacy decision (issue 24, item 16)."""
+    from assistant.core.routing.protocol import RouteDecision
+    from assistant.render.format import route_badge
+
+    badge = route_badge(RouteDecision("local", "privacy: .env matches .env* → local only", decided_by="privacy"))
+    assert badge.count("privacy:") == 1 and badge.startswith("privacy: .env matches")
+    other = route_badge(RouteDecision("local", "x → local", decided_by="rules"))
+    assert other.startswith("rules: x → local")

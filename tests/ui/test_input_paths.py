@@ -59,3 +59,16 @@ async def test_refactor_reads_its_path_from_here_and_refuses_one_outside(in_sub:
         text = await said(pilot, "/refactor ../../outside.py", "Not refactored")
         assert "outside the project" in text and "Asking for an edit of ../../outside.py" not in text
         await said(pilot, '/refactor "my notes.md" tidy', "Asking for an edit of sub/my notes.md: tidy")
+
+
+async def test_drop_takes_the_globs_add_takes(in_sub: Path) -> None:
+    """`/drop sub/*.py` refused the glob `/add sub/*.py` had pinned with (issue 24, item 16)."""
+    app = make_app(Config(), backend=ScriptedBackend(), ledger=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await said(pilot, "/add ../**/*.py", "Pinned sub/target.py")
+        assert sorted(app.session.pinned_files()) == ["sub/inner.py", "sub/target.py", "target.py"]
+        await said(pilot, "/drop *.py", "Unpinned sub/inner.py")
+        assert app.session.pinned_files() == ["target.py"]
+        await said(pilot, "/drop nothing/*.py", "was not pinned")
+        await said(pilot, "/drop ../**", "Unpinned target.py")
+        assert app.session.pinned_files() == []

@@ -14,16 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, get_args, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from assistant.core.plugins import PluginError
+from assistant.core.routing.words import KINDS, QUALITY, TurnKind
 
-# What a turn is (core/routing/kinds.py reads it from the turn): an edit of existing
-# code, a request for new code, a question about code or concepts, bulk work, or chat.
-TurnKind = Literal["chat", "explain", "code", "edit", "batch"]
-KINDS: tuple[TurnKind, ...] = get_args(TurnKind)
-# A user flag: the turn needs the best answer there is.
-QUALITY = "quality"
+__all__ = ["KINDS", "QUALITY", "TurnKind"]  # their home is routing/words.py
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from assistant.core import edits
 from assistant.core.conversation import Message
 from assistant.core.edits.types import EditError
+from assistant.core.globs import is_glob, match_path, split_pattern
 
 HEADER = "File: "
 
@@ -41,12 +42,22 @@ def expand(root: Path, patterns: list[str]) -> list[str]:
     matches nothing is kept as is, so that it is refused with a reason."""
     found: list[str] = []
     for pattern in patterns:
-        if any(ch in pattern for ch in "*?["):
+        if is_glob(pattern):
             matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
             found += [m for m in matches if (root / m).is_file()] or [pattern]
         else:
             found.append(pattern)
     return list(dict.fromkeys(found))
+
+
+def pinned_matching(pinned: list[str], pattern: str) -> list[str]:
+    """The pinned paths `pattern` names (`/drop`): itself, or those its glob
+    matches as `/add` reads one (from the project root, `**` for any folders),
+    found among what is pinned, so a file deleted since is still dropped."""
+    if not is_glob(pattern):
+        return [pattern] if pattern in pinned else []
+    segments = split_pattern(pattern)
+    return [p for p in pinned if match_path(segments, p.split("/"))]
 
 
 def load(root: Path, patterns: list[str], max_bytes: int) -> tuple[list[Pinned], list[tuple[str, str]]]:

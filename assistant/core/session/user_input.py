@@ -22,12 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.project import expand_home, typed_path
-from assistant.core.routing.protocol import KINDS, QUALITY, TurnKind
+from assistant.core.routing.words import AUTO, FLAG_WORDS, KIND_WORDS, OTHER, PREFIX_WORDS, TurnKind
 
 _PREFIX = re.compile(r"@([A-Za-z][\w-]*)\s*")
-_FLAGS = {"quality": QUALITY, "best": QUALITY}
-_KINDS: dict[str, TurnKind] = {**{kind: kind for kind in KINDS}, "refactor": "edit"}
-OTHER = "other"
 # A stretch of a word that may name a file: word characters, `.`, `~`, `/`, `-`.
 # One character class repeated: each match is maximal, so the scan is linear.
 _PATH_RUN = re.compile(r"[\w.~/-]+")
@@ -62,16 +59,16 @@ def parse_turn(text: str, backends: Collection[str]) -> TurnInput:
     pos = 0
     while match := _PREFIX.match(rest, pos):
         word = match.group(1).lower()
-        if word in backends:
+        if word in backends and word not in PREFIX_WORDS:  # a plugin cannot take a prefix's meaning
             forced, other = word, False
-        elif word == "auto":
+        elif word == AUTO:
             auto, forced, other = True, None, False
         elif word == OTHER:
             other, forced = True, None
-        elif word in _FLAGS:
-            flags.add(_FLAGS[word])
-        elif word in _KINDS:
-            kind = _KINDS[word]
+        elif word in FLAG_WORDS:
+            flags.add(FLAG_WORDS[word])
+        elif word in KIND_WORDS:
+            kind = KIND_WORDS[word]
         else:
             break  # an unknown @word belongs to the message
         pos = match.end()

@@ -99,3 +99,12 @@ def test_no_home_folder_is_no_error(project: Path, text: str) -> None:
 @given(messages)
 def test_deep_mentioned_files_answers_anything(project: Path, text: str) -> None:
     check_mentions(project, text)
+
+
+def test_a_backend_named_like_a_prefix_does_not_take_its_meaning() -> None:
+    """A plugin backend called `quality` (config refuses such a server) leaves
+    `@quality` a flag, `@other` the other backend, `@edit` a kind."""
+    named_like_words = (*BACKENDS, "quality", "other", "edit")
+    parsed = parse_turn("@quality @edit fix it", named_like_words)
+    assert parsed.forced is None and parsed.flags and parsed.kind == "edit" and parsed.text == "fix it"
+    assert parse_turn("@other again", named_like_words).other
