@@ -4,10 +4,18 @@ applied, never on the user's files.
 
 The same commands run first on the unchanged copy, so a check that failed already
 is not blamed on the edit: the criterion is "what passed before still passes".
-A run is stopped at `check_timeout` or when the user cancels, its whole process
-group killed. The copy lives under the data folder's `scratch/`, named by the
-process that made it; one whose process is gone (a SIGKILL) is removed at the
-next start.
+The commands execute code the model wrote, so they run through core/sandbox.py:
+an allow-listed environment (plus `check_env`), the `check_*` limits, stopped at
+`check_timeout` or when the user cancels with every process they started. The
+copy lives under the data folder's `scratch/`, named by the process that made it;
+one whose process is gone (a SIGKILL) is removed at the next start, with anything
+its checks left running.
+
+An absolute symlink that leads into the project is re-pointed, relative, to the
+same place in the copy, so the edit applies there exactly when it applies to the
+project; one that leads outside stays as it is (and is refused as it would be).
+A copy that cannot be made (a full disk) makes each check "could not run", with
+the reason.
 """
 
 from __future__ import annotations
@@ -16,27 +24,27 @@ import contextlib
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from assistant.core import sandbox
 from assistant.core.config import EditsConfig
 from assistant.core.edits.files import apply_changes
-from assistant.core.edits.types import FileChange
+from assistant.core.edits.types import EditError, FileChange
 from assistant.core.paths import Paths
 from assistant.core.store.records import PASSING_CHECKS
+from assistant.core.text import named
 
 Status = Literal["passed", "failed", "timed out", "could not run", "failed before", "cancelled"]
 OUTPUT_LINES = 20  # of a failing check's output, the first lines (the model is told them)...
 TAIL_LINES = 5  # ... and the last ones (where pytest and linters sum up: the review shows them)
 SCRATCH = "scratch"
-RUNNING = "check.pgid"  # in a scratch copy's folder while a check runs: its process group
+RUNNING = "check.pgid"  # in a scratch copy's folder while a check runs: its supervisor's process group
 SKIP = {".git", ".hg", ".svn", "__pycache__", ".venv", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 
 
@@ -84,20 +92,30 @@ def run_checks(
     checks = configured(config)
     if not checks:
         return ()
+    try:
+        with scratch_copy(root, paths or Paths.resolve()) as copy:
+            return _before_and_after(copy, changes, checks, config, cancel)
+    except ScratchError as exc:  # the copy could not be made: the edit is not to blame
+        return tuple(CheckOutcome(name, "could not run", 0.0, str(exc)) for name, _ in checks)
+
+
+def _before_and_after(
+    copy: Path, changes: Sequence[FileChange], checks: list[tuple[str, str]], config: EditsConfig,
+    cancel: threading.Event,
+) -> tuple[CheckOutcome, ...]:
     files = [c.path for c in changes]
+    before = {name: _run(name, cmd, files, copy, config, cancel) for name, cmd in checks}
+    _apply(copy, changes)
     outcomes: list[CheckOutcome] = []
-    with scratch_copy(root, paths or Paths.resolve()) as copy:
-        before = {name: _run(name, cmd, files, copy, config.check_timeout, cancel) for name, cmd in checks}
-        _apply(copy, changes)
-        for name, cmd in checks:
-            earlier = before[name]
-            if earlier.status in ("could not run", "cancelled"):
-                outcomes.append(earlier)
-                continue
-            after = _run(name, cmd, files, copy, config.check_timeout, cancel)
-            if after.status in ("failed", "timed out") and earlier.status in ("failed", "timed out"):
-                after = CheckOutcome(name, "failed before", after.seconds, after.output)
-            outcomes.append(after)
+    for name, cmd in checks:
+        earlier = before[name]
+        if earlier.status in ("could not run", "cancelled"):
+            outcomes.append(earlier)
+            continue
+        after = _run(name, cmd, files, copy, config, cancel)
+        if after.status in ("failed", "timed out") and earlier.status in ("failed", "timed out"):
+            after = CheckOutcome(name, "failed before", after.seconds, after.output)
+        outcomes.append(after)
     return tuple(outcomes)
 
 
@@ -114,28 +132,60 @@ def repair_message(outcomes: Sequence[CheckOutcome]) -> str:
 # -- the scratch copy ------------------------------------------------------------------
 
 
+class ScratchError(EditError):
+    """The scratch copy could not be made (a full disk, no permission): one line, the true reason."""
+
+
 @contextlib.contextmanager
 def scratch_copy(root: Path, paths: Paths) -> Iterator[Path]:
     """A copy of the project's files (what git tracks and the untracked ones it does
     not ignore; outside git, every file but tool caches), removed on any exit."""
     base = paths.data_dir / SCRATCH
-    base.mkdir(parents=True, exist_ok=True)
-    holder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        holder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+    except OSError as exc:
+        raise ScratchError(f"the checks' scratch copy cannot be made in {base}: {exc.strerror or exc}") from None
     try:
         copy = holder / root.name
-        copy.mkdir()
-        for relative in _project_files(root):
-            source, target = root / relative, copy / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(OSError):  # a file that vanished while copying
-                shutil.copy2(source, target, follow_symlinks=False)
+        _fill(root, copy)
         yield copy
     finally:
         shutil.rmtree(holder, ignore_errors=True)
 
 
+def _fill(root: Path, copy: Path) -> None:
+    real_root = Path(os.path.realpath(root))
+    try:
+        copy.mkdir()
+    except OSError as exc:
+        raise ScratchError(f"the checks' scratch copy cannot be made in {copy}: {exc.strerror or exc}") from None
+    for relative in _project_files(root):
+        try:
+            _copy_one(root / relative, copy / relative, real_root, copy)
+        except FileNotFoundError:  # a file that vanished while copying
+            continue
+        except OSError as exc:  # a full disk, say: never a silently partial copy
+            raise ScratchError(f"the checks' scratch copy cannot be made: {named(relative)}: {exc.strerror or exc}") \
+                from None
+
+
+def _copy_one(source: Path, target: Path, real_root: Path, copy: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not source.is_symlink():
+        shutil.copy2(source, target)
+        return
+    link = os.readlink(source)
+    if os.path.isabs(link):
+        real = Path(os.path.realpath(source))
+        if real.is_relative_to(real_root):  # into the project: the same place in the copy
+            link = os.path.relpath(copy / real.relative_to(real_root), target.parent)
+    os.symlink(link, target)
+
+
 def cleanup_scratch(paths: Paths) -> list[Path]:
-    """Remove the scratch copies of processes that are gone (killed mid-check)."""
+    """Remove the scratch copies of processes that are gone (killed mid-check), and
+    end whatever their checks left running."""
     base = paths.data_dir / SCRATCH
     removed = []
     if not base.is_dir():
@@ -143,23 +193,10 @@ def cleanup_scratch(paths: Paths) -> list[Path]:
     for entry in base.iterdir():
         pid = entry.name.split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
-            _kill_orphan(entry)
+            sandbox.sweep(entry.name)  # each of its runs was tagged with the folder's name
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
-
-
-def _kill_orphan(entry: Path) -> None:
-    """A check still running from a killed process (its own session survived it):
-    its process group is killed, if its leader still works inside this copy."""
-    try:
-        pgid = int((entry / RUNNING).read_text())
-        inside = os.path.realpath(f"/proc/{pgid}/cwd").startswith(os.path.realpath(entry))
-    except (OSError, ValueError):
-        return
-    if inside:  # a reused process id is someone else's: never killed
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
@@ -184,7 +221,8 @@ def _project_files(root: Path) -> list[str]:
     found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in SKIP]
-        found += [os.path.relpath(os.path.join(folder, f), root) for f in files]
+        linked = [d for d in dirs if os.path.islink(os.path.join(folder, d))]  # os.walk does not enter them
+        found += [os.path.relpath(os.path.join(folder, f), root) for f in [*files, *linked]]
     return found
 
 
@@ -197,65 +235,39 @@ def _apply(copy: Path, changes: Sequence[FileChange]) -> None:
 # -- one run ---------------------------------------------------------------------------
 
 
-def _run(name: str, template: str, files: Sequence[str], cwd: Path, timeout: float, cancel: threading.Event) -> CheckOutcome:
+def _run(
+    name: str, template: str, files: Sequence[str], cwd: Path, config: EditsConfig, cancel: threading.Event
+) -> CheckOutcome:
     command = template.replace("{files}", " ".join(shlex.quote(f) for f in files))
-    start = time.monotonic()
-    if cancel.is_set():
-        return CheckOutcome(name, "cancelled", 0.0)
-    try:
-        proc = subprocess.Popen(
-            command, shell=True, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-    except OSError as exc:
-        return CheckOutcome(name, "could not run", 0.0, f"{command}: {exc.strerror or exc}")
     running = cwd.parent / RUNNING  # for the next start, should this process be killed
-    with contextlib.suppress(OSError):
-        running.write_text(str(proc.pid))
+
+    def started(pid: int) -> None:
+        with contextlib.suppress(OSError):
+            running.write_text(str(pid))
+
     try:
-        return _wait(name, command, proc, start, timeout, cancel)
+        result = sandbox.run(
+            command, cwd, timeout=config.check_timeout, cancel=cancel, limits=limits(config),
+            pass_env=config.check_env, scratch=cwd.parent, tag=cwd.parent.name, on_start=started,
+            head=OUTPUT_LINES, tail=TAIL_LINES,
+        )
     finally:
         with contextlib.suppress(OSError):
             running.unlink()
+    if result.status in ("timed out", "cancelled"):
+        return CheckOutcome(name, result.status, result.seconds, result.output)
+    if result.status == "could not start":
+        return CheckOutcome(name, "could not run", result.seconds, result.output)
+    if result.exit_code == 127:  # the shell found no such command
+        said = result.output.splitlines()
+        return CheckOutcome(name, "could not run", result.seconds, said[-1] if said else f"{command}: not found")
+    passed = result.exit_code == 0
+    return CheckOutcome(name, "passed" if passed else "failed", result.seconds, "" if passed else result.output)
 
 
-def _wait(
-    name: str, command: str, proc: subprocess.Popen[bytes], start: float, timeout: float, cancel: threading.Event
-) -> CheckOutcome:
-    output: list[bytes] = []
-    reader = threading.Thread(target=lambda: output.append(proc.stdout.read() if proc.stdout else b""), daemon=True)
-    reader.start()
-    status: Status | None = None
-    while proc.poll() is None:
-        if cancel.is_set():
-            status = "cancelled"
-        elif time.monotonic() - start > timeout:
-            status = "timed out"
-        if status is not None:
-            _kill_group(proc)
-            break
-        time.sleep(0.02)
-    proc.wait()
-    reader.join(timeout=5)
-    seconds = time.monotonic() - start
-    text = b"".join(output).decode("utf-8", "replace")
-    lines = text.splitlines()
-    if len(lines) > OUTPUT_LINES + TAIL_LINES:
-        lines = [*lines[:OUTPUT_LINES], "…", *lines[-TAIL_LINES:]]
-    kept = "\n".join(lines)
-    if status is not None:
-        return CheckOutcome(name, status, seconds, kept)
-    if proc.returncode == 127:  # the shell found no such command
-        return CheckOutcome(name, "could not run", seconds, kept.splitlines()[-1] if kept else f"{command}: not found")
-    return CheckOutcome(name, "passed" if proc.returncode == 0 else "failed", seconds, "" if proc.returncode == 0 else kept)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """The command and every process it started."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
+def limits(config: EditsConfig) -> sandbox.Limits:
+    """The `check_*` limits of `[edits]` (CPU: the timeout's worth on every core)."""
+    return sandbox.Limits(
+        memory_bytes=config.check_memory_mib * sandbox.MIB, file_bytes=config.check_file_mib * sandbox.MIB,
+        processes=config.check_processes,
+    )
