@@ -1,5 +1,5 @@
 """`assistant ask`: one question answered on stdout, its figures on stderr;
-Ctrl+C ends the turn as Esc does in the TUI."""
+Ctrl+C, SIGTERM or SIGHUP ends the turn as Esc does in the TUI."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 import threading
 
 from assistant.cli.context import start
-from assistant.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE, fail
-from assistant.cli.interrupt import run_interruptibly
+from assistant.cli.exits import EXIT_USAGE, exit_interrupted, fail
+from assistant.cli.interrupt import run_interruptibly, signal_name
 from assistant.core import plugins
 from assistant.core.backends.protocol import BackendUnavailable
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
@@ -90,13 +90,13 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     cancel = threading.Event()
     flags = frozenset({QUALITY}) if args.quality else frozenset()
     try:
-        result, interrupted = run_interruptibly(
+        result, stopped_by = run_interruptibly(
             lambda: session.run_turn(question, cancel, on_event, kind=args.kind, flags=flags), cancel, name="ask-turn"
         )
     finally:
         session.close()
     if as_json or streamed:
-        write_line(run_json.turn_object(result, session_id=session.session_id, cancelled=interrupted))
+        write_line(run_json.turn_object(result, session_id=session.session_id, cancelled=stopped_by is not None))
     elif result.text and not result.text.endswith("\n"):
         out.write("\n")
         out.flush()
@@ -104,8 +104,9 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
         print(f"{answer_label(result.backend, result.model, result.fallback_from)} · {turn_summary(result)}", file=sys.stderr)
     if session.ledger_error:
         print(f"assistant: cost not recorded: {one_line(session.ledger_error)}", file=sys.stderr)
-    if interrupted:
-        return fail("cancelled (Ctrl+C); the partial answer is recorded", EXIT_INTERRUPTED)
+    if stopped_by is not None:
+        said = f"cancelled ({signal_name(stopped_by)}); the partial answer is recorded"
+        return fail(said, exit_interrupted(stopped_by))
     if result.error is not None:
         return fail(result.error.message)
     return 0

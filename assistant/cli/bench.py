@@ -27,7 +27,7 @@ from rich.table import Table
 
 from assistant.cli.bench_args import add_parser  # noqa: F401 - the command's flags, beside it
 from assistant.cli.context import output, start
-from assistant.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
+from assistant.cli.exits import EXIT_ERROR, exit_interrupted
 from assistant.cli.interrupt import run_interruptibly
 from assistant.core import plugins
 from assistant.core.accounting.bench_results import QUICK_RUNS, RUNS, BenchResult
@@ -151,13 +151,13 @@ def cmd_bench(config: Config, paths: Paths, args: argparse.Namespace) -> int:
         )
     if not results:
         err.print("assistant: nothing was measured" + (" (interrupted)" if interrupted else ""), markup=False, soft_wrap=True)
-        return EXIT_INTERRUPTED if interrupted else EXIT_ERROR
+        return exit_interrupted(interrupted) if interrupted else EXIT_ERROR
     if args.json:
         sys.stdout.write(results_json(results) + "\n")
     else:
         for table in results_tables(results):
             out.print(table)
-    code = EXIT_INTERRUPTED if interrupted else 0
+    code = exit_interrupted(interrupted) if interrupted else 0
     try:
         with Ledger.open(paths.ledger_file) as ledger:
             ledger.record_bench(results)

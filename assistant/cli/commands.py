@@ -19,8 +19,9 @@ from collections.abc import Callable, Sequence
 
 from assistant import __version__
 from assistant.cli.bench_args import add_parser as add_bench_parser
-from assistant.cli.context import add_setting_flags
-from assistant.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE, fail
+from assistant.cli.context import add_setting_flags, never_fail_to_write
+from assistant.cli.exits import EXIT_USAGE, exit_interrupted, fail
+from assistant.cli.interrupt import signal_of, stop_signals
 from assistant.cli.report_args import add_parsers as add_report_parsers
 from assistant.core.config import ConfigError
 from assistant.core.paths import Paths
@@ -139,16 +140,18 @@ def command(name: str | None) -> Callable[[Paths, argparse.Namespace], int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    never_fail_to_write()
     args = build_parser().parse_args(argv)
     if getattr(args, "message", None):  # an instruction for the model: text, never bytes
         args.message = clean_text(args.message)
     paths = Paths.resolve()
     try:
-        return command(args.command)(paths, args)
+        with stop_signals():  # SIGTERM and SIGHUP end a command as Ctrl+C does
+            return command(args.command)(paths, args)
     except ConfigError as exc:
         return fail(f"config error: {exc}", EXIT_USAGE)
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        return exit_interrupted(signal_of(stop))
     except BrokenPipeError:  # `assistant config | head`: the reader left, nothing to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

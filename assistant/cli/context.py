@@ -1,7 +1,8 @@
 """What every command starts from: the setting flags (the same before or after a
 subcommand), the config with the command line's settings, and the log file.
 `start` is how a command gets its config; it sets up logging, once, for all.
-`output` is the console a command prints its tables on."""
+`output` is the console a command prints its tables on; `never_fail_to_write`
+keeps a character the output's encoding lacks from ending a command."""
 
 from __future__ import annotations
 
@@ -58,6 +59,17 @@ def start(paths: Paths, args: argparse.Namespace, config: Config | None = None) 
     config = base.with_overrides(overrides(args))
     setup_logging(paths, debug=config.general.debug_log, secrets=[config.anthropic_api_key])
     return config
+
+
+def never_fail_to_write() -> None:
+    """stdout writes what its encoding cannot hold (`PYTHONIOENCODING=ascii`, a
+    Latin-1 terminal) as `?`, stderr as a `\\xe9` escape, instead of raising
+    UnicodeEncodeError in the middle of an answer and losing the turn. What
+    needs every character exactly (`--json`) is written in ASCII already."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+        reconfigure = getattr(stream, "reconfigure", None)  # a test's StringIO has none
+        if reconfigure is not None:
+            reconfigure(errors=errors)
 
 
 def output(*, stderr: bool = False) -> Console:

@@ -1,10 +1,11 @@
 """Reading the TOML files a person writes (config, themes, workloads, prices).
 
 `tomllib` raises more than `TOMLDecodeError`: a value nested a few thousand
-deep (`a = [[[[…`) exhausts the recursion limit. And a file of gigabytes would
-be read whole before anything said it is not a config file. Every loader goes
-through `parse_toml` / `read_toml_text`, which turn all of that into one
-`TomlProblem` line; each caller wraps it in its own error (ConfigError, …).
+deep (`a = [[[[…`) exhausts the recursion limit. And the path may name a file of
+gigabytes, a FIFO or a device (core/smallfile.py reads only a small regular
+file). Every loader goes through `parse_toml` / `read_toml_text`, which turn all
+of that into one `TomlProblem` line; each caller wraps it in its own error
+(ConfigError, …).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any
+
+from assistant.core.smallfile import NotReadable, read_small_file
 
 # No hand-written settings file comes near this; anything larger is not one.
 MAX_FILE_BYTES = 1 << 20
@@ -37,14 +40,9 @@ def read_toml_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     """The UTF-8 text of `path`; `FileNotFoundError` passes through (callers
     often have a default for a missing file), anything else is `TomlProblem`."""
     try:
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise TomlProblem(f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise TomlProblem(f"cannot read: larger than {limit // 1024} KiB, not a settings file")
+        data = read_small_file(path, limit)
+    except NotReadable as exc:
+        raise TomlProblem(str(exc)) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

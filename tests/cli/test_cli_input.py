@@ -195,6 +195,61 @@ def test_ctrl_c_during_ask_ends_the_turn_as_esc_does_and_records_it(assistant_ho
     assert (first + rest).decode().startswith("word0 word")  # the partial answer stays on stdout
 
 
+# -- issue 24: an output encoding that cannot hold the answer ---------------------------
+
+
+def test_an_answer_the_output_encoding_cannot_hold_is_printed_with_replacements(assistant_home: Path) -> None:
+    with FakeAnthropic(api_key=TEST_KEY) as claude:
+        claude.enqueue(Answer("Un café, s’il vous plaît."))
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant", "ask", *claude_flags(claude.base_url), "coffee in French?"],
+            capture_output=True, timeout=PATIENCE,
+            env={**os.environ, "ASSISTANT_HOME": str(assistant_home), "PYTHONIOENCODING": "ascii",
+                 "LANG": "C", "LC_ALL": "C"},
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"Un caf?, s?il vous pla?t.\n"
+    assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr
+    [turn] = all_turns()
+    assert turn.outcome == "ok" and turn.backend == "claude"
+
+
+# -- issue 24: a config file that is not a file -------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["cost"], ["ask", "hi"]])
+def test_a_config_file_that_is_a_fifo_is_one_line_not_a_hang(assistant_home: Path, command: list[str]) -> None:
+    config = assistant_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    os.mkfifo(config)  # a plain open would wait for a writer for ever
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", *command], capture_output=True, text=True, timeout=PATIENCE,
+        env={**os.environ, "ASSISTANT_HOME": str(assistant_home)},
+    )
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    assert line.startswith("assistant: config error: ") and "config.toml" in line and "a FIFO" in line
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda p: p.mkdir(), "a directory, not a regular file"),
+        (lambda p: p.symlink_to("/dev/zero"), "a device, not a regular file"),
+        (lambda p: p.write_bytes(b"x" * (1 << 20) + b"x"), "larger than 1024 KiB"),
+        (lambda p: p.write_bytes(b"\xff\xfe"), "not UTF-8"),
+    ],
+    ids=["directory", "dev-zero", "too-large", "not-utf8"],
+)
+def test_every_config_file_that_cannot_be_read_is_one_line(assistant_home: Path, make, said: str, capsys) -> None:  # noqa: ANN001
+    config = assistant_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    make(config)
+    assert main(["cost"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith("assistant: config error: ") and said in line
+
+
 # -- item 11e: every command reads the config ---------------------------------------
 
 
@@ -381,24 +436,26 @@ def test_a_session_whose_turn_thread_raises_reports_it() -> None:
         _run_interruptibly(boom, threading.Event())
 
 
-def test_ctrl_c_cancels_the_work_however_it_lands_and_the_old_handler_comes_back() -> None:
-    """Many runs, each with a SIGINT sent at a random moment of the waiting loop:
-    every one asks the work to stop and none escapes as a KeyboardInterrupt."""
+def test_a_stop_signal_cancels_the_work_however_it_lands_and_the_old_handlers_come_back() -> None:
+    """Many runs, each with Ctrl+C, SIGTERM or SIGHUP sent at a random moment of the
+    waiting loop: every one asks the work to stop, says which signal did, and none
+    escapes as an exception."""
     import random
 
-    from assistant.cli.interrupt import run_interruptibly
+    from assistant.cli.interrupt import STOP_SIGNALS, run_interruptibly
 
-    before = signal.getsignal(signal.SIGINT)
+    before = {s: signal.getsignal(s) for s in STOP_SIGNALS}
     for _ in range(20):
         cancel = threading.Event()
+        signum = random.choice(STOP_SIGNALS)
 
         def work() -> str:
             time.sleep(random.uniform(0, 0.3))
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signum)  # noqa: B023 - run before the loop moves on
             return "stopped" if cancel.wait(PATIENCE) else "never asked"
 
-        assert run_interruptibly(work, cancel) == ("stopped", True)
-    assert signal.getsignal(signal.SIGINT) is before
+        assert run_interruptibly(work, cancel) == ("stopped", signum)
+    assert {s: signal.getsignal(s) for s in STOP_SIGNALS} == before
 
 
 def test_an_error_nothing_handled_is_one_line_with_the_log_named(monkeypatch, capsys) -> None:
@@ -430,7 +487,7 @@ def test_every_subcommand_is_in_the_dispatch_table_and_resolves() -> None:
 def test_the_command_line_imports_no_subcommand_for_help(tmp_path) -> None:  # noqa: ANN001
     code = ("import sys, assistant.cli.commands as c\n"
             "mods = [m for m in sys.modules if m.startswith('assistant.cli.') and m.split('.')[-1] not in "
-            "('commands', 'context', 'exits', 'bench_args', 'report_args')]\n"
+            "('commands', 'context', 'exits', 'interrupt', 'bench_args', 'report_args')]\n"
             "print(sorted(mods))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

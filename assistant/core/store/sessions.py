@@ -22,7 +22,7 @@ from assistant.core.events import Usage
 from assistant.core.routing.protocol import Estimate, Quality, RouteDecision
 from assistant.core.session.turns import TurnResult
 from assistant.core.store.ledger import Ledger, LedgerError, SessionRecord, Writer, typed_values
-from assistant.core.text import clean_text
+from assistant.core.text import clean_text, shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,14 +207,19 @@ def replace_exchanges(ledger: Ledger, session_id: str, items: Sequence[StoredExc
     ledger.transaction("cannot save the session", write)
 
 
+class NoSuchSession(LedgerError):
+    """What a person typed names no session, or more than one."""
+
+
 def find(ledger: Ledger, session_id: str) -> SessionRecord:
-    """The session `session_id` names (its whole id, or a unique prefix); LedgerError otherwise."""
+    """The session `session_id` names (its whole id, or a unique prefix); `NoSuchSession`
+    when it names none or several, LedgerError when the ledger cannot be read."""
     exact = [s for s in ledger.sessions() if s.id == session_id]
     found = exact or [s for s in ledger.sessions() if s.id.startswith(session_id)]
     if not found:
-        raise LedgerError(f"no session {session_id!r}: `assistant sessions` lists them")
+        raise NoSuchSession(f"no session {shown(session_id)}: `assistant sessions` lists them")
     if len(found) > 1:
-        raise LedgerError(f"{session_id!r} names {len(found)} sessions: give more of the id")
+        raise NoSuchSession(f"{shown(session_id)} names {len(found)} sessions: give more of the id")
     return found[0]
 
 
