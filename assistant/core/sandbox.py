@@ -131,6 +131,7 @@ def run(
     cancel: threading.Event,
     limits: Limits = Limits(),
     pass_env: Sequence[str] = (),
+    set_env: Mapping[str, str] | None = None,
     scratch: Path | None = None,
     tag: str = "",
     on_start: Callable[[int], None] | None = None,
@@ -138,7 +139,8 @@ def run(
     tail: int = TAIL_LINES,
 ) -> Result:
     """Run `command` (a string for /bin/sh, or an argv) in `cwd` until it exits, `timeout`
-    seconds pass or `cancel` is set; nothing it started runs on afterwards. Its private
+    seconds pass or `cancel` is set; nothing it started runs on afterwards. `set_env`:
+    variables the caller sets itself (never a secret: those names are dropped). Its private
     temp folder is made in `scratch` (else the system's); `tag` names the run's marker
     (unique by default: `sweep(tag)` finds its processes); `on_start` gets the
     supervisor's pid, which is also its process group."""
@@ -152,7 +154,8 @@ def run(
     except OSError as exc:
         return Result("could not start", None, f"cannot make its temp folder ({exc.strerror or exc})", 0.0)
     try:
-        env = environment(pass_env) | {"TMPDIR": tmp, "TMP": tmp, "TEMP": tmp, MARKER: tag}
+        chosen = {k: v for k, v in (set_env or {}).items() if not secret_name(k)}
+        env = environment(pass_env) | chosen | {"TMPDIR": tmp, "TMP": tmp, "TEMP": tmp, MARKER: tag}
         settings = _settings(limits, timeout)
         try:
             proc = subprocess.Popen(

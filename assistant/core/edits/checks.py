@@ -1,6 +1,7 @@
-"""The project's own checks on a proposed edit, before the user sees it: the lint
-and test commands of `[edits]`, run on a scratch copy of the project with the edit
-applied, never on the user's files.
+"""The project's own checks on a proposed edit: the lint and test commands of
+`[edits]`, run on a scratch copy of the project with the edit applied, never on
+the user's files; by default only once the user has accepted the diff (`[edits]
+checks`, read in refactor.py).
 
 The same commands run first on the unchanged copy, so a check that failed already
 is not blamed on the edit: the criterion is "what passed before still passes".
@@ -45,6 +46,9 @@ OUTPUT_LINES = 20  # of a failing check's output, the first lines (the model is 
 TAIL_LINES = 5  # ... and the last ones (where pytest and linters sum up: the review shows them)
 SCRATCH = "scratch"
 RUNNING = "check.pgid"  # in a scratch copy's folder while a check runs: its supervisor's process group
+# The "before" run and the edited one may fall in the same second: Python would take
+# the first run's bytecode (checked by mtime in seconds and size) for a same-size edit.
+CHECK_ENV = {"PYTHONDONTWRITEBYTECODE": "1"}
 SKIP = {".git", ".hg", ".svn", "__pycache__", ".venv", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 
 
@@ -217,6 +221,7 @@ def _project_files(root: Path) -> list[str]:
         )
         if listed.returncode == 0:
             names = [n for n in listed.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+            names = [n for n in names if "__pycache__" not in n.split("/")]  # bytecode of other sources
             return [n for n in names if (root / n).is_file() or (root / n).is_symlink()]
     found = []
     for folder, dirs, files in os.walk(root):
@@ -248,7 +253,7 @@ def _run(
     try:
         result = sandbox.run(
             command, cwd, timeout=config.check_timeout, cancel=cancel, limits=limits(config),
-            pass_env=config.check_env, scratch=cwd.parent, tag=cwd.parent.name, on_start=started,
+            pass_env=config.check_env, set_env=CHECK_ENV, scratch=cwd.parent, tag=cwd.parent.name, on_start=started,
             head=OUTPUT_LINES, tail=TAIL_LINES,
         )
     finally:
