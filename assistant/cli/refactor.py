@@ -1,6 +1,9 @@
 """`assistant refactor` and `assistant undo` on the command line.
 
 One file: the proposal's diff is printed and the user answers y/n (or `--yes`).
+The project's checks, which execute the proposed code, run after that yes by
+default (`[edits] checks`); an edit one of them fails is written only on a
+second yes, never with `--yes`.
 Several files: they are proposed concurrently within each backend's limits,
 with a progress bar per file and overall, then reviewed one by one (or applied
 with `--yes`), each in its own commit; one file failing does not stop the
@@ -34,15 +37,17 @@ from rich.table import Table
 from rich.text import Text
 
 from assistant.cli.context import start
+from assistant.cli.exits import exit_interrupted
 from assistant.cli.exits import fail as _fail
+from assistant.cli.interrupt import signal_of
 from assistant.core.accounting.metrics import TurnMetrics
 from assistant.core.backends.limits import BackendLimits
 from assistant.core.config import Config
 from assistant.core.edits.checks import cleanup_scratch
 from assistant.core.edits.files import cleanup_pending
-from assistant.core.edits.refactor import Proposal, Refactorer, diff_stats, undo_edit, unified_diff
+from assistant.core.edits.refactor import Checked, Proposal, Refactorer, diff_stats, undo_edit, unified_diff
 from assistant.core.edits.types import EditError
-from assistant.core.edits.vcs import VcsError
+from assistant.core.edits.vcs import VcsError, Workspace
 from assistant.core.events import RouteDecided, TextDelta
 from assistant.core.paths import Paths
 from assistant.core.project import OutsideProject, find_root, typed_path
@@ -95,6 +100,13 @@ def show_proposal(console: Console, proposal: Proposal, shown: Callable[[str], s
         console.print(Text("does not parse (after one repair round):", style="bold red"))
         for line in proposal.syntax_lines():
             console.print(Text(f"  {line}", style="red"))
+    show_outcomes(console, proposal)
+    if proposal.pending:
+        console.print(Text(f"{', '.join(proposal.pending)}: run once you accept (they execute this code)", style="dim"))
+
+
+def show_outcomes(console: Console, proposal: Proposal) -> None:
+    """Each check's outcome, with the summary lines of one that did not pass."""
     for outcome in proposal.outcomes:
         console.print(Text(outcome.line(), style="green" if outcome.passed else "bold red"))
         if outcome.output and not outcome.passed:
@@ -136,6 +148,11 @@ def cmd_refactor(
     allow_new = bool(getattr(args, "allow_new", False))
     as_json = bool(getattr(args, "json", False))
     console = console or Console(stderr=as_json)  # with --json, stdout holds the JSON alone
+    try:  # a repository that cannot take the commit is refused before any model is paid
+        for note in Workspace(root).ready(paths):
+            console.print(Text(note, style="yellow"))
+    except EditError as exc:
+        return _fail(str(exc))
     session = session or _session(config, root)
     cleanup_pending(root)
     cleanup_scratch(Paths.resolve())  # scratch copies of checks a killed run left
@@ -151,10 +168,10 @@ def cmd_refactor(
         _propose_all(console, refactorer, outcomes, args.message, forced, cancel, named=paths)
         for outcome in outcomes:
             _review(console, refactorer, outcome, yes=args.yes, allow_new=allow_new, batch=len(outcomes) > 1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # Ctrl+C, or SIGTERM/SIGHUP as Ctrl+C (cli/interrupt.py)
         cancel.set()
         console.print("cancelled")
-        return 130
+        return exit_interrupted(signal_of(stop))
     finally:
         if owned:
             session.close()
@@ -193,6 +210,10 @@ def _review(
         refactorer.record_outcome(proposal, "rejected")
         return
     try:
+        checked = _check_accepted(console, refactorer, proposal, writing, allow_new)
+        outcome.proposal = proposal = checked.proposal
+        if checked.verdict != "apply" and not _second_yes(console, refactorer, outcome, checked, yes=yes):
+            return
         committed = refactorer.apply(proposal, writing, allow_new=allow_new)
     except EditError as exc:
         console.print(Text.assemble((f"{outcome.path}: not applied: ", "bold red"), str(exc)))
@@ -201,6 +222,46 @@ def _review(
     outcome.status = "applied"
     outcome.commit = (committed.commit or committed.backup_id or "")[:10]
     console.print(Text(f"applied {', '.join(names)}" + (f" · commit {outcome.commit}" if outcome.commit else "")))
+
+
+def _check_accepted(
+    console: Console, refactorer: Refactorer, proposal: Proposal, writing: list[str], allow_new: bool
+) -> Checked:
+    """The checks left for after the yes. They run in a worker so that Ctrl+C, which
+    lands in this thread, can cancel them (their process group is then killed)
+    before it ends the command."""
+    if not proposal.pending:
+        return refactorer.check_accepted(proposal, writing, threading.Event(), allow_new=allow_new)
+    console.print(Text(f"running {', '.join(proposal.pending)} on a scratch copy…", style="dim"))
+    cancel = threading.Event()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="checks") as pool:
+        running = pool.submit(refactorer.check_accepted, proposal, writing, cancel, allow_new=allow_new)
+        try:
+            checked = running.result()
+        except BaseException:
+            cancel.set()
+            raise
+    show_outcomes(console, checked.proposal)
+    return checked
+
+
+def _second_yes(console: Console, refactorer: Refactorer, outcome: Outcome, checked: Checked, *, yes: bool) -> bool:
+    """Whether an edit whose checks did not pass (or were cancelled) is applied all the
+    same: only on a second yes typed by the user, never on --yes."""
+    if checked.verdict == "cancelled":
+        console.print(Text(f"{outcome.path}: not applied: cancelled while its checks ran", style="bold red"))
+        outcome.status = "failed"
+        return False
+    if yes:
+        console.print(Text(f"{outcome.path}: not applied: its checks do not pass", style="bold red"))
+        outcome.status = "failed"
+        refactorer.record_outcome(checked.proposal, "failed")
+        return False
+    if _confirm("Its checks do not pass. Apply anyway? [y/N] "):
+        return True
+    outcome.status = "rejected"
+    refactorer.record_outcome(checked.proposal, "rejected")
+    return False
 
 
 def _propose_all(

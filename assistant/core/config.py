@@ -11,13 +11,16 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from assistant.core import accounting
+from assistant.core import accounting, sandbox
 from assistant.core.atomic import write_atomic
 from assistant.core.project import expand_home
+from assistant.core.routing.words import PREFIX_WORDS
+from assistant.core.secrets import redact_url
 from assistant.core.text import clean_text, named, shown
 from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
 
@@ -42,8 +45,12 @@ def _f(
     path: bool = False,
     choices: tuple[str, ...] = (),
     secret: bool = False,
+    check: Callable[[str], str | None] | None = None,
 ) -> Any:
-    meta = {"help": help, "min": minimum, "max": maximum, "path": path, "choices": choices, "secret": secret}
+    """A setting: its default, help line and what it accepts (`check`: each string's
+    problem, or None)."""
+    meta = {"help": help, "min": minimum, "max": maximum, "path": path, "choices": choices, "secret": secret,
+            "check": check}
     return field(default=default, metadata=meta)
 
 
@@ -206,7 +213,7 @@ class EditsConfig:
     claude_requests_per_second: float = _f(2.0, "Batch refactors: most Claude requests started per second.", minimum=0.01, maximum=1000)
     lint_cmd: str = _f(
         "",
-        "A lint command run on a scratch copy with the edit applied, before you review it "
+        "A lint command run on a scratch copy with the edit applied (when: see checks) "
         "({files}: the changed files), e.g. \"ruff check {files}\". Empty: none.",
     )
     test_cmd: str = _f(
@@ -214,6 +221,29 @@ class EditsConfig:
         "The project's tests, run the same way, e.g. \"python -m pytest -x -q\". Empty: none.",
     )
     check_timeout: float = _f(300.0, "Seconds a lint or test run may take before it is stopped.", minimum=1, maximum=86_400)
+    check_env: StrList = _f(
+        (),
+        "Environment variables the checks get besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, LC_*, "
+        "TERM, TZ, VIRTUAL_ENV, CI and NO_COLOR (nothing else reaches them); a name holding KEY, TOKEN, SECRET, "
+        "PASSWORD or CREDENTIAL is refused.",
+        check=sandbox.env_name_problem,
+    )
+    check_memory_mib: int = _f(
+        4096, "Writable memory each process of a check may use, in MiB; 0 = no limit.", minimum=0, maximum=2**30
+    )
+    check_file_mib: int = _f(1024, "Largest file a check may write, in MiB; 0 = no limit.", minimum=0, maximum=2**30)
+    check_processes: int = _f(
+        1024, "Processes and threads a check may start beyond those you already run; 0 = no limit.",
+        minimum=0, maximum=2**22,
+    )
+    checks: str = _f(
+        "after_review",
+        "When lint_cmd and test_cmd run: they execute the proposed code. after_review: only once you have "
+        "accepted the diff; an edit they fail is written only if you say yes again (never with --yes). "
+        "before_review: before the diff is shown, with one repair round by the model, so code you have not "
+        "read runs.",
+        choices=("after_review", "before_review"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +278,9 @@ class UiConfig:
     )
 
 
+MAX_SERVER_SLOTS = 4096  # more sequences at once than any server runs
+
+
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     """One `[servers.NAME]` table: an OpenAI-compatible inference server (llama-server,
@@ -263,7 +296,7 @@ class ServerConfig:
     )
     max_concurrency: int = _f(
         0, "Sequences generated at once; 0 = what the server reports (llama-server's slots), else 1.",
-        minimum=0, maximum=4096,
+        minimum=0, maximum=MAX_SERVER_SLOTS,
     )
     window_tokens: int = _f(
         0, "Context budget in the server's tokens; 0 = its context (n_ctx) less max_tokens.", minimum=0, maximum=TOKENS_MAX
@@ -281,10 +314,16 @@ class ServerConfig:
                           minimum=0, maximum=100)  # fmt: skip
     retry_max_seconds: float = _f(30.0, "Most seconds spent waiting between retries of one turn.",
                                   minimum=0, maximum=SECONDS_MAX)  # fmt: skip
+    # read_timeout bounds each silence, not the whole: a token every 59 s would go on for hours.
+    max_answer_seconds: float = _f(
+        1800.0, "Most seconds one answer may stream, however steadily; a longer one is cut off, marked interrupted.",
+        minimum=0.1, maximum=SECONDS_MAX,
+    )
 
 
-# Names a server cannot take: the built-in backends', the router's mode, the plugin's.
-RESERVED_SERVER_NAMES = frozenset({"auto", "local", "claude", "server"})
+# Names a server cannot take: the built-in backends', the plugin's, and every `@`
+# prefix the app gives a meaning to (a server named `quality` would take `@quality`).
+RESERVED_SERVER_NAMES = frozenset({"local", "claude", "server", *PREFIX_WORDS})
 _SERVER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
 
@@ -361,6 +400,9 @@ def _check_value(where: str, key: str, tp: Any, meta: dict[str, Any], value: Any
         bad = [v for v in value if meta.get("choices") and v not in meta["choices"]]
         if bad:
             raise ConfigError(f"{where}: {key}: expected items among {', '.join(meta['choices'])}, got {shown(bad[0])}")
+        problems = [p for v in value if meta.get("check") and (p := meta["check"](v))]
+        if problems:
+            raise ConfigError(f"{where}: {key}: {problems[0]}")
         return tuple(clean_text(v) for v in value)
     ok = isinstance(value, tp) and not (tp is not bool and isinstance(value, bool))
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
@@ -446,7 +488,8 @@ def _server(base: ServerConfig, table: dict[str, Any], where: str) -> ServerConf
         values[key] = _check_value(where, key, hints[key], meta[key], value)
     server = replace(base, **values)
     if not re.match(r"https?://[^\s/]+", server.base_url):
-        raise ConfigError(f"{where}: base_url: expected the server's http:// or https:// URL, got {shown(server.base_url)}")
+        raise ConfigError(f"{where}: base_url: expected the server's http:// or https:// URL, "
+                          f"got {shown(redact_url(server.base_url))}")  # fmt: skip
     if server.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", server.api_key_env):
         raise ConfigError(f"{where}: api_key_env: expected an environment variable's name, got {shown(server.api_key_env)}")
     return server
@@ -641,11 +684,11 @@ def store_setting(path: Path, section: str, key: str, value: Any) -> None:
     comments; the file is created from the defaults when missing, and written
     with mode 0600. A result that would not load is not written (`ConfigError`)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_toml_text(path)
     except FileNotFoundError:
         text = default_file_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except TomlProblem as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     updated = with_setting(text, section, key, value)
     parse(updated, str(path))  # never write a file that would not load
     try:

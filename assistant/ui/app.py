@@ -45,6 +45,7 @@ from assistant.ui.deltas import DeltaBuffer
 from assistant.ui.frames import FramePacer
 from assistant.ui.messages import (
     AnswerDelta,
+    ChecksRan,
     LoadFinished,
     LoadProgressed,
     ProposalReady,
@@ -613,6 +614,12 @@ class AssistantApp(App[None]):
     @work(thread=True, group="turn", exit_on_error=False)
     def propose_refactor(self, path: str, instruction: str) -> None:
         cancel = self._cancel = threading.Event()
+        try:  # a repository that cannot take the commit is refused before any model is paid
+            for note in edits.Workspace(self.project_root).ready([path]):
+                self._say(note)
+        except EditError as exc:
+            self._say(f"Refactor of {path}: not asked: {exc}", error=True)
+            return
         proposal = self.refactorer().propose(path, instruction, cancel, named=self.session.pinned_files())
         self.post_message(ProposalReady(proposal))
         self.call_from_thread(self.refresh_status)  # the session's cost includes the proposal
@@ -625,12 +632,45 @@ class AssistantApp(App[None]):
 
         def reviewed(chosen: dict[str, frozenset[int]] | None) -> None:
             if chosen:
-                self.apply_refactor(proposal, chosen)
+                self.check_refactor(proposal, chosen)
             else:
                 self.refactorer().record_outcome(proposal, "rejected")
                 self.run_worker(self.add_note(f"Refactor of {proposal.path}: rejected; nothing was written."))
 
         self.push_screen(screens.ReviewScreen(proposal, self.refactorer().shown), reviewed)
+
+    @work(thread=True, group="turn", exit_on_error=False)
+    def check_refactor(self, proposal: Proposal, chosen: dict[str, frozenset[int]]) -> None:
+        """After the yes: the checks the proposal left for it (Esc stops them)."""
+        cancel = self._cancel = threading.Event()
+        if proposal.pending:
+            self._say(f"Running {', '.join(proposal.pending)} on a scratch copy of the edit you accepted…")
+        try:
+            checked = self.refactorer().check_accepted(proposal, chosen, cancel)
+        except EditError as exc:
+            self._say(f"Not applied: {exc}", error=True)
+            return
+        self.post_message(ChecksRan(checked, chosen))
+
+    async def on_checks_ran(self, message: ChecksRan) -> None:
+        checked, chosen = message.checked, message.chosen
+        proposal = checked.proposal
+        if checked.verdict == "cancelled":
+            await self.add_note(f"Refactor of {proposal.path}: cancelled while its checks ran; nothing was written.")
+            return
+        if checked.verdict == "apply":
+            self.apply_refactor(proposal, chosen)
+            return
+
+        def answered(anyway: bool | None) -> None:
+            if anyway:
+                self.apply_refactor(proposal, chosen)
+            else:
+                self.refactorer().record_outcome(proposal, "rejected")
+                self.run_worker(self.add_note(f"Refactor of {proposal.path}: its checks do not pass; "
+                                              "nothing was written."))  # fmt: skip
+
+        self.push_screen(screens.ChecksFailedScreen(proposal), answered)
 
     @work(thread=True, group="turn", exit_on_error=False)
     def apply_refactor(self, proposal: Proposal, chosen: dict[str, frozenset[int]]) -> None:

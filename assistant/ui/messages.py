@@ -12,7 +12,7 @@ from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecide
 from assistant.core.session.turns import TurnResult
 
 if TYPE_CHECKING:
-    from assistant.core.edits.refactor import Proposal
+    from assistant.core.edits.refactor import Checked, Proposal
     from assistant.core.store.sessions import StoredSession
 
 
@@ -54,6 +54,15 @@ class ProposalReady(Message):
     """A /refactor proposal came back (applicable, or with the reason it is not)."""
 
     proposal: Proposal
+
+
+@dataclass
+class ChecksRan(Message):
+    """The user accepted a proposal (`chosen`: the hunks per file) and the checks
+    left for after that yes ran: apply it, or ask again."""
+
+    checked: Checked
+    chosen: dict[str, frozenset[int]]
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The refactor workflow in the app through Pilot: /refactor, the review screen
-(accept, reject), /undo; and pinned files (/add, /files, /drop)."""
+(accept, reject), /undo; the checks after the yes (and before it, when set); and
+pinned files (/add, /files, /drop)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,13 @@ def repo(tmp_path: Path, monkeypatch) -> Path:
 
 
 def review_shown(app) -> bool:  # noqa: ANN001
-    """The review screen is up and composed (pushed is not enough: its widgets mount after)."""
+    """The review screen is up and composed (pushed is not enough: its widgets mount
+    after, a container's children after the container)."""
     from assistant.ui.screens.review import ReviewScreen
 
-    return isinstance(app.screen, ReviewScreen) and bool(app.screen.query("#review-summary"))
+    screen = app.screen
+    return (isinstance(screen, ReviewScreen) and bool(screen.query("#review-summary"))
+            and len(screen.query(".hunk-box")) == sum(len(found) for found in screen.hunks))
 
 
 def config() -> Config:
@@ -148,7 +152,8 @@ async def test_the_review_shows_a_check_the_edit_breaks_after_its_repair_round(r
     git(repo, "add", "test_calc.py")
     git(repo, "commit", "-qm", "tests")
     pytest_cmd = f"env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider"
-    app = make_app(checked(test_cmd=pytest_cmd, check_timeout=60), backend=ScriptedBackend([BREAKS, BREAKS], name="local"))
+    app = make_app(checked(test_cmd=pytest_cmd, check_timeout=60, checks="before_review"),
+                   backend=ScriptedBackend([BREAKS, BREAKS], name="local"))
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "/refactor calc.py tidy add")
@@ -177,12 +182,97 @@ def kill_checks() -> None:
 
 async def test_esc_stops_a_running_check_and_nothing_is_offered(repo: Path) -> None:
     # The check sleeps for ever and may run as long: only the Esc can end it within the wait.
-    app = make_app(checked(lint_cmd=f"sleep {FOREVER:.0f}", check_timeout=FOREVER),
+    app = make_app(checked(lint_cmd=f"sleep {FOREVER:.0f}", check_timeout=FOREVER, checks="before_review"),
                    backend=ScriptedBackend([GOOD], name="local"))
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "/refactor calc.py add type hints")
         await wait_for(pilot, lambda: bool(running_checks()))  # the model answered; its check runs
+        await pilot.press("escape")
+        try:
+            await wait_for(pilot, lambda: "cancelled while its checks ran" in transcript_text(app))
+            assert not running_checks()
+        finally:
+            kill_checks()  # were the Esc lost, the check would sleep on for ever
+    assert (repo / "calc.py").read_text() == CALC
+
+
+# -- the checks wait for the yes (issue 24, item 2) ------------------------------------
+
+
+def checks_failed_shown(app) -> bool:  # noqa: ANN001
+    from assistant.ui.screens.review import ChecksFailedScreen
+
+    return isinstance(app.screen, ChecksFailedScreen) and bool(app.screen.query("#checks-failed Static"))
+
+
+async def test_a_reject_runs_no_model_written_code(repo: Path, tmp_path: Path) -> None:
+    """Was: the checks ran the proposal before the review was shown."""
+    from tests.core.edits.test_refactor_consent import check
+
+    marker = tmp_path / "ran"
+    app = make_app(checked(test_cmd=check(marker), check_timeout=60), backend=ScriptedBackend([GOOD], name="local"))
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/refactor calc.py add type hints")
+        await wait_for(pilot, lambda: review_shown(app))
+        assert "tests: run once you accept" in str(app.screen.query_one("#review-summary").render())
+        assert not marker.exists()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "rejected; nothing was written" in transcript_text(app))
+    assert not marker.exists() and (repo / "calc.py").read_text() == CALC
+
+
+async def test_an_accept_runs_the_checks_then_applies(repo: Path, tmp_path: Path) -> None:
+    from tests.core.edits.test_refactor_consent import check, runs
+
+    marker = tmp_path / "ran"
+    app = make_app(checked(test_cmd=check(marker), check_timeout=60), backend=ScriptedBackend([GOOD], name="local"))
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/refactor calc.py add type hints")
+        await wait_for(pilot, lambda: review_shown(app))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "Applied to calc.py" in transcript_text(app))
+    assert runs(marker) == 2 and "Assistant-Checks: syntax, tests" in git(repo, "log", "-1", "--format=%B")
+
+
+@pytest.mark.parametrize("second", ["n", "y"])
+async def test_a_check_failing_after_the_accept_asks_again(repo: Path, tmp_path: Path, second: str) -> None:
+    from tests.core.edits.test_refactor_consent import BREAKS as MARKED, check
+
+    marker = tmp_path / "ran"
+    backend = ScriptedBackend([MARKED, GOOD], name="local")
+    app = make_app(checked(test_cmd=check(marker), check_timeout=60), backend=backend)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/refactor calc.py tidy")
+        await wait_for(pilot, lambda: review_shown(app))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: checks_failed_shown(app))
+        said = str(app.screen.query_one("#checks-failed Static").render())
+        assert "tests: failed" in said and "Nothing has been written" in said
+        assert (repo / "calc.py").read_text() == CALC
+        await pilot.press(second)
+        done = "Applied to calc.py" if second == "y" else "its checks do not pass; nothing was written"
+        await wait_for(pilot, lambda: done in transcript_text(app))
+    assert len(backend.seen) == 1  # no repair round: a repair would need a review of its own
+    if second == "y":
+        assert "BROKEN" in (repo / "calc.py").read_text()
+    else:
+        assert (repo / "calc.py").read_text() == CALC and git(repo, "rev-list", "--count", "HEAD").strip() == "1"
+
+
+async def test_esc_stops_a_check_running_after_the_accept_and_nothing_is_written(repo: Path) -> None:
+    app = make_app(checked(lint_cmd=f"sleep {FOREVER:.0f}", check_timeout=FOREVER),
+                   backend=ScriptedBackend([GOOD], name="local"))
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend.loaded)
+        await send(pilot, "/refactor calc.py add type hints")
+        await wait_for(pilot, lambda: review_shown(app))
+        assert not running_checks()
+        await pilot.press("a")
+        await wait_for(pilot, lambda: bool(running_checks()))
         await pilot.press("escape")
         try:
             await wait_for(pilot, lambda: "cancelled while its checks ran" in transcript_text(app))

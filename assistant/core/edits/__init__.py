@@ -16,4 +16,5 @@ from assistant.core.lazy import exports
 
 __getattr__, __dir__ = exports(globals(), {
     "Refactorer": "refactor", "cleanup_pending": "files", "cleanup_scratch": "checks", "read_file": "files",
+    "Workspace": "vcs",
 })  # fmt: skip

@@ -159,6 +159,19 @@ def encode(original: TextFile | None, new_text: str) -> bytes:
     return _encode(original, new_text, original.relative if original else "the new file")
 
 
+def written_bytes(root: Path, change: FileChange) -> bytes:
+    """The bytes `apply_changes` writes for `change` over its file as it is now (its
+    encoding, BOM, line endings and final newline kept): what `vcs` records, before
+    writing, as the edit's bytes, to know them again after a crash. FileRefused when
+    the file cannot be read back faithfully (the write would refuse it too)."""
+    name, path = _resolve(_real_root(root), change.path)
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        size = 0
+    return _encode(_read(name, path, size, ()), change.after, name)
+
+
 def write_atomic(path: Path, data: bytes, *, mode: int | None) -> None:
     """Replace the real file `path` by `data` in one rename (core/atomic.py), refused
     when `path` became a symlink meanwhile. `mode` None: a new file, 0o644 less the umask."""

@@ -8,6 +8,12 @@ model once with the reasons; if it still fails, nothing is applied and the
 user is told why. Applying writes atomically with byte fidelity and commits
 with provenance (or keeps a backup outside git), so `/undo` can take it back.
 
+The project's checks (`[edits] lint_cmd`, `test_cmd`) execute the proposed code,
+so by default (`checks = "after_review"`) they wait for the user's yes: the
+proposal names them `pending`, and `check_accepted` runs them on what was
+accepted and says whether to apply or to ask again. `before_review` runs them
+while proposing, with one repair round by the model.
+
 A proposal writes only what the user named: the file asked about and the
 `named` ones (the CLI's other paths, the TUI's /add files). A change to any
 other existing file is left out with the reason; a new file nobody named is
@@ -22,12 +28,13 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from assistant.core.accounting.edit_formats import BLOCKS, WHOLE, FormatFigures, chosen_format, format_figures
 from assistant.core.conversation import Message
-from assistant.core.edits.checks import CheckOutcome, run_checks
+from assistant.core.edits.checks import CheckOutcome, configured, run_checks
 from assistant.core.edits.checks import repair_message as checks_repair_message
 from assistant.core.edits.files import apply_changes, read_file
 from assistant.core.edits.hunks import diff_line, select, split_lines
@@ -57,10 +64,12 @@ class Proposal:
     syntax: tuple[tuple[str, tuple[SyntaxProblem, ...]], ...] = ()
     checks: tuple[str, ...] = ()  # the checks it passed: "syntax", then "lint", "tests" (for the trailer)
     outcomes: tuple[CheckOutcome, ...] = ()  # each configured check's outcome, for the review
+    pending: tuple[str, ...] = ()  # the checks that run only once the user accepts ("lint", "tests")
 
     @property
     def checks_pass(self) -> bool:
-        """It parses, and every configured check passed (or failed already before it)."""
+        """It parses, and every check that ran passed (or failed already before it);
+        `pending` ones have not run yet."""
         return self.parses and all(o.passed for o in self.outcomes)
 
     @property
@@ -88,6 +97,40 @@ class Proposal:
     @property
     def seconds(self) -> float:
         return sum(r.stats.elapsed for r in self.results)
+
+
+Verdict = Literal["apply", "ask again", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What the checks run after the user's yes found: the proposal with their
+    outcomes, and what follows. "ask again": one did not pass, and nothing may be
+    written without a second yes (never given by --yes); "cancelled": nothing is written."""
+
+    proposal: Proposal
+    verdict: Verdict
+
+
+def chosen_changes(
+    proposal: Proposal, accepted: Sequence[str] | Mapping[str, frozenset[int]] | None, *, allow_new: bool
+) -> list[FileChange]:
+    """What the user accepted: every file when `accepted` is None, the named files, or
+    per file the chosen hunks. A new file nobody named counts only when chosen by
+    name or when `allow_new`; an `EditError` when nothing is left."""
+    if accepted is None:
+        changes = list(proposal.changes)
+    elif isinstance(accepted, Mapping):
+        changes = [select(c, set(accepted[c.path])) for c in proposal.changes if accepted.get(c.path)]
+        changes = [c for c in changes if c.after != c.before]
+    else:
+        changes = [c for c in proposal.changes if c.path in accepted]
+    unasked = [c.path for c in changes if c.path in proposal.unasked]
+    if accepted is None and unasked and not allow_new:
+        raise EditError(f"{unasked[0]} is a new file you did not ask for: allow new files to write it")
+    if not changes:
+        raise EditError("nothing accepted: no file was changed")
+    return changes
 
 
 def unified_diff(change: FileChange) -> str:
@@ -201,7 +244,9 @@ class Refactorer:
                         else "the proposal changes nothing"
                     return Proposal(path, instruction, error=why, results=tuple(results), retried=attempt > 0)
                 broken = tuple((c.path, found) for c in kept if (found := introduced(c.path, c.before, c.after)))
-                outcomes = () if broken else run_checks(self.root, kept, self.config.edits, cancel)
+                later = not broken and self.config.edits.checks == "after_review"
+                pending = tuple(name for name, _ in configured(self.config.edits)) if later else ()
+                outcomes = () if broken or later else run_checks(self.root, kept, self.config.edits, cancel)
                 if any(o.status == "cancelled" for o in outcomes):
                     return Proposal(path, instruction, error="cancelled while its checks ran; nothing was written",
                                     results=tuple(results), retried=attempt > 0)
@@ -210,7 +255,7 @@ class Refactorer:
                     passed = () if broken else ("syntax", *(o.name for o in outcomes if o.status == "passed"))
                     return Proposal(path, instruction, kept, results=tuple(results), retried=attempt > 0,
                                     fuzzy=sum(c.fuzzy_matches for c in kept), refused=refused, unasked=unasked,
-                                    syntax=broken, checks=passed, outcomes=outcomes)
+                                    syntax=broken, checks=passed, outcomes=outcomes, pending=pending)
                 error = None
                 texts = {c.path: c.after for c in kept}
                 repair = syntax_repair_message(broken, texts) if broken else checks_repair_message(blamed)
@@ -283,6 +328,27 @@ class Refactorer:
             self.session.ledger_error = str(exc)
         self.session.recorder.ratings_changed()
 
+    def check_accepted(
+        self,
+        proposal: Proposal,
+        accepted: Sequence[str] | Mapping[str, frozenset[int]] | None,
+        cancel: threading.Event,
+        *,
+        allow_new: bool = False,
+    ) -> Checked:
+        """After the user's yes: the `pending` checks, run on a scratch copy with what
+        was accepted (as `apply` would write it). A proposal with none pending is to
+        be applied as it is (its checks, if any, were shown in the review)."""
+        if not proposal.pending:
+            return Checked(proposal, "apply")
+        outcomes = run_checks(self.root, chosen_changes(proposal, accepted, allow_new=allow_new), self.config.edits,
+                              cancel)
+        passed = (*proposal.checks, *(o.name for o in outcomes if o.status == "passed"))
+        checked = replace(proposal, pending=(), outcomes=outcomes, checks=passed)
+        if any(o.status == "cancelled" for o in outcomes):
+            return Checked(checked, "cancelled")
+        return Checked(checked, "apply" if all(o.passed for o in outcomes) else "ask again")
+
     def apply(  # noqa: ANN201
         self,
         proposal: Proposal,
@@ -290,21 +356,11 @@ class Refactorer:
         *,
         allow_new: bool = False,
     ):
-        """Write what was accepted and commit it (a `vcs.Committed`): every file when
-        `accepted` is None, the named files, or per file the chosen hunks. A new file
-        nobody named is written only when chosen by name or when `allow_new`."""
-        if accepted is None:
-            changes = list(proposal.changes)
-        elif isinstance(accepted, Mapping):
-            changes = [select(c, set(accepted[c.path])) for c in proposal.changes if accepted.get(c.path)]
-            changes = [c for c in changes if c.after != c.before]
-        else:
-            changes = [c for c in proposal.changes if c.path in accepted]
-        unasked = [c.path for c in changes if c.path in proposal.unasked]
-        if accepted is None and unasked and not allow_new:
-            raise EditError(f"{unasked[0]} is a new file you did not ask for: allow new files to write it")
-        if not changes:
-            raise EditError("nothing accepted: no file was changed")
+        """Write what was accepted (`chosen_changes`) and commit it (a `vcs.Committed`).
+        Its pending checks must have run first (`check_accepted`)."""
+        if proposal.pending:
+            raise EditError(f"its checks have not run yet ({', '.join(proposal.pending)}): nothing was written")
+        changes = chosen_changes(proposal, accepted, allow_new=allow_new)
         last = proposal.result
         provenance = Provenance(
             backend=last.backend if last else "",

@@ -16,6 +16,12 @@ as a change is an error: an edit that is on disk but in no commit would make und
 back an older one. One lock per repository (`.git/assistant-apply.lock`) is held from
 the checks to the commit, so two assistants never take each other's edit for the
 user's work; the second one waits, then finds its file changed since its proposal.
+Between the write and the commit, a record in the git directory (pending.py) names the
+edit, so that a process killed there has its edit committed as the app's (or taken
+back) by the next edit, undo or `ready`, never snapshotted as the user's work.
+
+`Workspace.ready` checks, before a model is paid for an edit, what would stop its
+commit (a read-only repository, a file in a submodule, a rebase or bisect under way).
 
 Outside git, the old bytes of the files go to a backup folder before writing; undo puts
 them back while the files still hold what the edit wrote.
@@ -26,8 +32,8 @@ GitPython is imported inside functions, so importing this module costs start-up 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -39,7 +45,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.core.atomic import write_atomic
-from assistant.core.edits.files import locked_file, resolve
+from assistant.core.edits import pending
+from assistant.core.edits.files import locked_file, resolve, written_bytes
+from assistant.core.edits.pending import digest, sha256_of
 from assistant.core.edits.types import EditError, FileChange
 from assistant.core.paths import Paths
 
@@ -64,13 +72,21 @@ IN_PROGRESS = {
     "REVERT_HEAD": "a revert",
     "rebase-merge": "a rebase",
     "rebase-apply": "a rebase or am",
+    "BISECT_LOG": "a bisect",
 }
+DETACHED = (
+    "HEAD is detached (no branch is checked out): the edit will be committed on no branch; "
+    "`git switch -c NAME` keeps it on one"
+)
+GITLINK = "160000"  # the mode git gives a submodule's entry in a tree
 WALK_LIMIT = 1000  # how far undo looks back through undo/undone pairs
 APPLY_LOCK = "assistant-apply.lock"  # in the git directory; files.py locks the directory itself
 APPLY_WAIT_S = 30.0  # how long a second apply or undo waits for the first
 
 Write = Callable[[Sequence[FileChange]], object]
 DirtyPolicy = Literal["snapshot", "refuse"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +215,7 @@ class Workspace:
         self.root = Path(root)
         self.dirty = dirty
         self._backups_dir = backups_dir
+        self._settled: list[str] = []  # what settling an interrupted edit did, for undo to say
         # Found the way git finds it, without loading GitPython.
         here = self.root.resolve()
         self.is_git = any((d / ".git").exists() for d in (here, *here.parents))
@@ -212,13 +229,35 @@ class Workspace:
     def apply(self, changes: Sequence[FileChange], provenance: Provenance, write: Write) -> Committed:
         """Record the files' state, `write(changes)`, then record the edit.
         If `write` raises, nothing of the edit is committed and the error propagates."""
-        paths = tuple(dict.fromkeys(self.real_path(_relative(c.path)) for c in changes))
+        reals = [self.real_path(_relative(c.path)) for c in changes]
+        paths = tuple(dict.fromkeys(reals))
         if not paths:
             raise VcsError("the edit changes no file")
         if self.is_git:
             with _open(self.root) as git, git.exclusive():
-                return git.apply(paths, changes, provenance, write, self.dirty)
+                if settled := pending.settle_interrupted(git):
+                    log.warning("%s", settled)  # `ready` says it to the user; this is another process's crash
+                return git.apply(paths, list(zip(changes, reals, strict=True)), provenance, write, self.dirty)
         return _Backups(self.root, self.backups_dir).apply(paths, changes, write)
+
+    def ready(self, paths: Sequence[str] = ()) -> tuple[str, ...]:
+        """Before a model is paid for an edit of `paths`: a VcsError, one line, for what
+        would stop its commit (a read-only repository, a file inside a submodule or
+        ignored, a merge, rebase or bisect under way, no identity); else the lines the
+        user should read first (an interrupted edit settled, a detached HEAD). Cheap:
+        git's own files and a few git commands. A path that cannot be resolved is left
+        to the proposal, which says why."""
+        if not self.is_git:
+            return ()
+        reals = []
+        for path in paths:
+            with contextlib.suppress(EditError):
+                reals.append(self.real_path(_relative(path)))
+        with _open(self.root) as git:
+            with git.exclusive():
+                settled = pending.settle_interrupted(git)
+            git.check_ready([git.top(p) for p in reals])
+            return tuple(line for line in (settled, DETACHED if git.repo.head.is_detached else None) if line)
 
     def real_path(self, path: str) -> str:
         """`path` (relative to the root) with every symlink followed, relative to the root:
@@ -230,7 +269,10 @@ class Workspace:
         """The commit (or backup) `undo` would take back; None when there is none."""
         try:
             if self.is_git:
-                with _open(self.root) as git:
+                with _open(self.root) as git, git.exclusive():
+                    # Settled first: an interrupted edit, once committed, is the one undo takes back.
+                    if settled := pending.settle_interrupted(git):
+                        self._settled.append(settled)
                     return git.last_edit().hexsha if git.born() else None
             latest = _Backups(self.root, self.backups_dir).latest()
         except VcsError:
@@ -241,7 +283,10 @@ class Workspace:
         """Take back the latest edit not yet undone; one line says what was undone."""
         if self.is_git:
             with _open(self.root) as git, git.exclusive():
-                return git.undo()
+                if settled := pending.settle_interrupted(git):
+                    self._settled.append(settled)
+                said, self._settled = [*self._settled, git.undo()], []
+                return "; ".join(said)
         return _Backups(self.root, self.backups_dir).undo()
 
 
@@ -308,15 +353,21 @@ class _Git:
         """The NUL-separated names a command prints (`--name-only -z`, `ls-files -z`…)."""
         return [n for n in self.run(*args)[1].split("\0") if n]
 
+    @property
+    def git_dir(self) -> Path:
+        return Path(self.repo.git_dir)
+
     def born(self) -> bool:
         return self.repo.head.is_valid()
 
     def top(self, path: str) -> str:
         return self.prefix + path
 
-    def check_ready(self) -> None:
-        """Refuse before anything is written what would stop the commit after it."""
-        git_dir = Path(self.repo.git_dir)
+    def check_ready(self, targets: Sequence[str] = ()) -> None:
+        """Refuse before anything is written (or a model is asked) what would stop the
+        commit after it: an operation under way, a locked index, no identity, and of
+        `targets` (paths from the top) one inside a submodule or ignored."""
+        git_dir = self.git_dir
         for name, what in IN_PROGRESS.items():
             if (git_dir / name).exists():
                 raise VcsError(f"{what} is in progress in this repository: finish or abort it first")
@@ -326,12 +377,53 @@ class _Git:
                 f"git's index is locked: a git process may be running, or one was killed; "
                 f"if none is running, remove {index_lock}"
             )
+        self._check_not_in_submodule(targets)  # before check-ignore, which fails raw on such a path
+        if targets:
+            # It takes paths, never patterns, and refuses the literal flag; -z needs --stdin
+            # (so a name with odd characters is only shown quoted in the message).
+            literal_off = {"GIT_LITERAL_PATHSPECS": "0"}
+            ignored = self.run("check-ignore", "--", *targets, ok=(0, 1), env=literal_off)[1].splitlines()
+            if ignored:
+                raise VcsError(
+                    f"{self.local(ignored[0])} is ignored by git, so the edit could not be committed: "
+                    "un-ignore it or edit it yourself"
+                )
+        self.run("var", "GIT_COMMITTER_IDENT")  # fails when no identity is set
+
+    def _check_not_in_submodule(self, targets: Sequence[str]) -> None:
+        """A submodule is a repository of its own: this one can commit only its pointer.
+        A checked-out one (or any nested repository) has a .git; one not checked out
+        is a gitlink in HEAD's tree."""
+        top = Path(self.repo.working_tree_dir or ".")
+        folders = {str(f): t for t in targets for f in PurePosixPath(t).parents if str(f) != "."}
+        nested = [f for f in folders if (top / f / ".git").exists()]
+        if not nested and folders and self.born():
+            out = self.run("ls-tree", "-z", "HEAD", "--", *folders)[1]
+            entries = (line.partition("\t") for line in out.split("\0") if line)
+            nested = [path for info, _, path in entries if info.split(" ")[0] == GITLINK]
+        if nested:
+            inner = max(nested, key=len)
+            raise VcsError(
+                f"{self.local(folders[inner])} is inside the submodule {self.local(inner)}/, a repository of "
+                f"its own: run the edit from inside {self.local(inner)}/"
+            )
+
+    def check_writable(self) -> None:
+        """Refuse, before the lock file is made, a repository this process cannot write
+        to (a read-only mount, another user's clone): nothing could be committed."""
+        for folder in (self.git_dir, Path(self.repo.common_dir) / "objects"):
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise VcsError(
+                    f"the repository is read-only ({folder} is not writable): "
+                    "edits can be neither committed nor undone in it"
+                )
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
         """This repository's apply lock, held from the checks before an edit (or an undo)
         to its commit: `Workspace` takes it around `apply` and `undo`."""
-        with locked_file(Path(self.repo.git_dir) / APPLY_LOCK, APPLY_WAIT_S) as held:
+        self.check_writable()
+        with locked_file(self.git_dir / APPLY_LOCK, APPLY_WAIT_S) as held:
             if not held:
                 raise VcsError(
                     f"another assistant has been applying an edit in this repository for over "
@@ -344,23 +436,14 @@ class _Git:
     def apply(
         self,
         paths: tuple[str, ...],
-        changes: Sequence[FileChange],
+        changes: Sequence[tuple[FileChange, str]],
         provenance: Provenance,
         write: Write,
         dirty_policy: DirtyPolicy,
     ) -> Committed:
-        self.check_ready()
+        """`changes`: each change with the real path it writes (one of `paths`)."""
         targets = [self.top(p) for p in paths]
-        # It takes paths, never patterns, and refuses the literal flag; -z needs --stdin
-        # (so a name with odd characters is only shown quoted in the message).
-        literal_off = {"GIT_LITERAL_PATHSPECS": "0"}
-        ignored = self.run("check-ignore", "--", *targets, ok=(0, 1), env=literal_off)[1].splitlines()
-        if ignored:
-            raise VcsError(
-                f"{self.local(ignored[0])} is ignored by git, so the edit could not be committed: "
-                "un-ignore it or edit it yourself"
-            )
-        self.run("var", "GIT_COMMITTER_IDENT")  # fails before writing when no identity is set
+        self.check_ready(targets)
         dirty = self.dirty(targets)
         snapshot = None
         if dirty and dirty_policy == "refuse":
@@ -371,13 +454,28 @@ class _Git:
             )
         if dirty:
             snapshot = self.commit(dirty, _snapshot_message([self.local(t) for t in dirty], provenance))
-        old = {p: _sha256(self.root / p) for p in paths}
-        write(changes)
-        written = [self.top(p) for p in paths if _sha256(self.root / p) != old[p]]
+        message = commit_message(paths, provenance.instruction, provenance)
+        old = {p: sha256_of(self.root / p) for p in paths}
+        planned = {real: digest(written_bytes(self.root, change)) for change, real in changes}
+        head = self.repo.head.commit.hexsha if self.born() else None
+        pending.record_edit(self, head, message, old, planned)
         try:
-            commit = self.commit(targets, commit_message(paths, provenance.instruction, provenance), must=written)
+            write([change for change, _ in changes])
+        except BaseException:
+            if all(sha256_of(self.root / p) == old[p] for p in paths):
+                pending.clear(self.git_dir)  # nothing written; else the next settle puts it back
+            raise
+        now = {p: sha256_of(self.root / p) for p in paths}
+        if now != planned:  # a writer other than files.apply_changes: the record names what is there
+            pending.record_edit(self, head, message, old, now)
+        written = [self.top(p) for p in paths if now[p] != old[p]]
+        try:
+            commit = self.commit(targets, message, must=written)
         except VcsError as e:
-            raise VcsError(f"the edit was written but not committed: {e}") from e
+            raise VcsError(
+                f"the edit was written but not committed: {e}; the next edit or undo commits it (or takes it back)"
+            ) from e
+        pending.clear(self.git_dir)
         return Committed("git", commit, snapshot, None, paths)
 
     def local(self, top_path: str) -> str:
@@ -523,8 +621,8 @@ class _Backups:
         try:
             write(changes)
         except BaseException:
-            after = {p: _sha256(self.root / p) for p in paths}
-            before = {p: _sha256(folder / "files" / p) if existed[p] else None for p in paths}
+            after = {p: sha256_of(self.root / p) for p in paths}
+            before = {p: sha256_of(folder / "files" / p) if existed[p] else None for p in paths}
             if after == before:
                 shutil.rmtree(folder, ignore_errors=True)  # nothing was written
             else:  # a partial write: keep what undo needs to take it back
@@ -532,7 +630,7 @@ class _Backups:
                     folder / MANIFEST, json.dumps({**manifest, "sha256": after}, indent=1).encode(), mode=0o644
                 )
             raise
-        manifest["sha256"] = {p: _sha256(self.root / p) for p in paths}
+        manifest["sha256"] = {p: sha256_of(self.root / p) for p in paths}
         write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1).encode(), mode=0o644)
         return Committed("backup", None, None, backup_id, paths)
 
@@ -555,7 +653,7 @@ class _Backups:
         folder, manifest = latest
         paths: list[str] = manifest["paths"]
         for path in paths:
-            if _sha256(self.root / path) != manifest["sha256"].get(path):
+            if sha256_of(self.root / path) != manifest["sha256"].get(path):
                 raise VcsError(f"{path} changed since the edit: save that elsewhere or discard it first")
         for path in paths:
             target = self.root / path
@@ -569,13 +667,6 @@ class _Backups:
                     _remove_empty(target.parent, self.root / top)
         shutil.rmtree(folder, ignore_errors=True)
         return f"restored {', '.join(paths)} from backup {folder.name}"
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return None
 
 
 def _remove_empty(folder: Path, top: Path) -> None:

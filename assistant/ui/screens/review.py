@@ -6,7 +6,11 @@ A new file that nobody named (not the /refactor target nor an /add file) starts
 unchecked and marked "new file, not asked for": it is written only when the user
 checks it; Accept all leaves it out unless checked. A file reached through a
 symlink is labelled "link.py → real/target.py". Labels are plain text, never
-markup, so `app/[id]/page.tsx` reads as it is."""
+markup, so `app/[id]/page.tsx` reads as it is.
+
+The project's checks run after the yes by default (`[edits] checks`): the
+review names them, and an edit one of them fails is offered again
+(`ChecksFailedScreen`), written only on that second yes."""
 
 from __future__ import annotations
 
@@ -27,6 +31,17 @@ from assistant.core.edits.types import FileChange
 from assistant.core.edits.refactor import Proposal, diff_stats
 
 Selection = dict[str, frozenset[int]]
+
+
+def check_lines(p: Proposal, summary_lines: int = 2) -> Text:
+    """Each check's outcome (a failing one with the lines where it sums up), and
+    the checks still to run once the user accepts."""
+    return Text.assemble(
+        ("\nchecks passed: " + ", ".join(p.checks) if p.checks else "", "green"),
+        *((f"\n{o.line()}" + ("".join(f"\n  {line}" for line in o.summary_lines(summary_lines)) if not o.passed else ""),
+           "green" if o.passed else "bold red") for o in p.outcomes),
+        (f"\n{', '.join(p.pending)}: run once you accept (they execute this code)" if p.pending else "", "dim"),
+    )
 
 
 class ReviewScreen(ModalScreen[Selection | None]):
@@ -88,9 +103,7 @@ class ReviewScreen(ModalScreen[Selection | None]):
             *((f"\nnot written: {line}", "yellow") for line in p.refused),
             ("\ndoes not parse (after one repair round):" if not p.parses else "", "bold red"),
             *((f"\n  {line}", "red") for line in p.syntax_lines()),
-            ("\nchecks passed: " + ", ".join(p.checks) if p.checks else "", "green"),
-            *((f"\n{o.line()}" + ("".join(f"\n  {line}" for line in o.summary_lines(2)) if not o.passed else ""),
-               "green" if o.passed else "bold red") for o in p.outcomes),
+            check_lines(p),
         )
         with Vertical() as box:
             box.border_title = "Review the proposed edit"
@@ -146,3 +159,52 @@ class ReviewScreen(ModalScreen[Selection | None]):
     @on(Button.Pressed, "#reject")
     def action_reject(self) -> None:
         self.dismiss(None)
+
+
+class ChecksFailedScreen(ModalScreen[bool]):
+    """After the yes, a check did not pass: its outcome, and the question again.
+    Dismisses True only for "Apply anyway"; Enter and Esc keep the files as they are."""
+
+    AUTO_FOCUS = "#keep"
+
+    DEFAULT_CSS = """
+    ChecksFailedScreen { align: center middle; }
+    ChecksFailedScreen > Vertical {
+        width: 80%; height: auto; max-height: 90%;
+        border: round $error; background: $surface; padding: 0 1;
+    }
+    ChecksFailedScreen #checks-failed { height: auto; max-height: 30; margin-bottom: 1; }
+    ChecksFailedScreen #checks-buttons { height: auto; align-horizontal: right; }
+    ChecksFailedScreen Button { margin-left: 1; }
+    """
+    BINDINGS = [
+        Binding("y", "apply_anyway", "Apply anyway"),
+        Binding("n", "keep", "Do not apply"),
+        Binding("escape", "keep", "Do not apply", show=False),
+    ]
+
+    def __init__(self, proposal: Proposal) -> None:
+        super().__init__()
+        self.proposal = proposal
+
+    def compose(self) -> ComposeResult:
+        said = Text.assemble(
+            (f"{self.proposal.path}: its checks do not pass with the edit you accepted.", "bold"),
+            check_lines(self.proposal, summary_lines=8),
+            "\nNothing has been written. Apply it anyway?",
+        )
+        with Vertical() as box:
+            box.border_title = "Checks failed"
+            box.border_subtitle = "y apply anyway · n or Esc do not apply"
+            yield VerticalScroll(Static(said), id="checks-failed")
+            with Horizontal(id="checks-buttons"):
+                yield Button("Do not apply", id="keep", variant="primary")
+                yield Button("Apply anyway", id="apply-anyway", variant="error")
+
+    @on(Button.Pressed, "#keep")
+    def action_keep(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#apply-anyway")
+    def action_apply_anyway(self) -> None:
+        self.dismiss(True)
