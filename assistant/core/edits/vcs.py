@@ -38,7 +38,7 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -84,6 +84,14 @@ APPLY_LOCK = "assistant-apply.lock"  # in the git directory; files.py locks the 
 APPLY_WAIT_S = 30.0  # how long a second apply or undo waits for the first
 
 Write = Callable[[Sequence[FileChange]], object]
+
+
+def no_hooks(environ: Mapping[str, str]) -> dict[str, str]:
+    """Variables that turn git's hooks off: config given in the environment outranks
+    the repository's own (git >= 2.31), added after any the user gives there."""
+    given = environ.get("GIT_CONFIG_COUNT", "0")
+    n = int(given) if given.isascii() and given.isdigit() else 0
+    return {"GIT_CONFIG_COUNT": str(n + 1), f"GIT_CONFIG_KEY_{n}": "core.hooksPath", f"GIT_CONFIG_VALUE_{n}": os.devnull}
 DirtyPolicy = Literal["snapshot", "refuse"]
 
 log = logging.getLogger(__name__)
@@ -313,8 +321,11 @@ def _open(root: Path) -> Iterator[_Git]:
         raise VcsError(f"{root} is not in a usable git repository ({type(e).__name__}: {e})") from e
     if repo.working_tree_dir is None:
         raise VcsError(f"{root} is in a bare git repository: there is no work tree to edit")
-    # Paths are names, never patterns: `*.py` or `:x` must not match other files.
-    repo.git.update_environment(GIT_LITERAL_PATHSPECS="1")
+    # Paths are names, never patterns: `*.py` or `:x` must not match other files. No
+    # hook runs: `--no-verify` skips only two, and `core.hooksPath` may name a folder
+    # of the work tree (husky's `.husky/`), which an edit the app writes can change,
+    # so a post-commit hook would run model-written code with the user's secrets.
+    repo.git.update_environment(GIT_LITERAL_PATHSPECS="1", **no_hooks(os.environ))
     try:
         yield _Git(repo, root)
     finally:

@@ -478,3 +478,36 @@ def test_importing_the_module_does_not_load_gitpython() -> None:
     code = "import sys, assistant.core.edits.vcs; print('git' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+# -- no hook runs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user_config_count", [None, "1"])
+def test_no_git_hook_runs_when_the_app_commits_even_one_in_the_work_tree(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_config_count: str | None
+) -> None:
+    """`core.hooksPath = .githooks` (husky's way) puts the hooks where an edit can
+    write them: a post-commit hook there (which `--no-verify` does not skip) would
+    run model-written code with the user's secrets on the app's own commit (issue 24)."""
+    root = Path(repo.working_tree_dir)
+    marker = tmp_path / "hook-ran"
+    hook = root / ".githooks" / "post-commit"
+    hook.parent.mkdir()
+    hook.write_text(f"#!/bin/sh\necho \"$ANTHROPIC_API_KEY\" >> {marker}\n")
+    hook.chmod(0o755)
+    git(root, "config", "core.hooksPath", ".githooks")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "hooks")
+    marker.unlink()  # the user's own commit ran it: the hook works
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret")
+    if user_config_count:  # the user's own config in the environment stays in force
+        monkeypatch.setenv("GIT_CONFIG_COUNT", user_config_count)
+        monkeypatch.setenv("GIT_CONFIG_KEY_0", "user.name")
+        monkeypatch.setenv("GIT_CONFIG_VALUE_0", "From Env")
+    ws = Workspace(root)
+    ws.apply([change(root, "a.py", "x = 2\n")], PROV, DiskWriter(root))
+    ws.undo()
+    assert not marker.exists()
+    if user_config_count:
+        assert git(root, "log", "-1", "--format=%an").strip() == "From Env"
