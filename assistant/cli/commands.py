@@ -14,8 +14,10 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from assistant import __version__
 from assistant.cli.bench_args import add_parser as add_bench_parser
@@ -51,8 +53,22 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse saying back what was typed (`invalid choice: '…'`, `unrecognized
+    arguments: …`) short, on one line, with no terminal escape in it."""
+
+    def error(self, message: str) -> NoReturn:
+        message = _LONG_QUOTED.sub(lambda m: f"'{m.group(1)[:QUOTED_CHARS]}…'", message)
+        message = message if message.isprintable() else ascii(message)[1:-1]
+        super().error(message if len(message) <= ERROR_CHARS else message[: ERROR_CHARS - 1] + "…")
+
+
+QUOTED_CHARS, ERROR_CHARS = 60, 300
+_LONG_QUOTED = re.compile(r"'([^']{%d})[^']+'" % QUOTED_CHARS)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="assistant",
         description="A terminal coding assistant: chat with a local llama.cpp model "
         "(or Claude) and see what every answer really cost and how fast it was.",

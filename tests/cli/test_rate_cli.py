@@ -84,6 +84,18 @@ def test_a_huge_argument_is_said_back_cut_short(capsys) -> None:
         assert err.count("\n") == 1 and len(err) < SHORT_LINE and "\x1b" not in err
 
 
+
+def test_a_huge_or_hostile_verdict_is_said_back_cut_short(capsys) -> None:
+    """argparse's own `invalid choice: '…'` said a 100 KB verdict back whole."""
+    for verdict in ("x" * 100_000, "\x1b[2J" * 20_000, "bad" + "\u202e" * 50):
+        with pytest.raises(SystemExit) as ended:
+            main(["rate", "last", "1", verdict])
+        assert ended.value.code == 2
+        err = capsys.readouterr().err
+        last = err.strip().splitlines()[-1]
+        assert len(last) < SHORT_LINE and "\x1b" not in err and "invalid choice" in last
+
+
 ARGUMENT = st.one_of(
     st.text(),
     st.sampled_from(["last", "1", "2", "0", "-1", " 1 ", "01", "\u0661", "\u0967", "\uff12", "1.0", "1e0"]),
