@@ -11,6 +11,7 @@ from assistant.cli.context import start
 from assistant.cli.exits import fail
 from assistant.core import config as config_mod
 from assistant.core.paths import Paths
+from assistant.core.secrets import redact
 
 
 def cmd_config(paths: Paths, args: argparse.Namespace) -> int:
@@ -34,7 +35,7 @@ def cmd_config(paths: Paths, args: argparse.Namespace) -> int:
     print()
     for key, value in config_mod.effective_settings(config):
         shown = value if isinstance(value, config_mod.Masked) else config_mod.toml_value(value)
-        print(f"{key} = {shown}")
+        print(f"{key} = {redact(shown)}")  # a server's base_url may carry a password or a key
     return 0
 
 

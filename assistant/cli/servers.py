@@ -14,6 +14,7 @@ from assistant.core import plugins
 from assistant.core.backends.protocol import BackendUnavailable
 from assistant.core.config import Config
 from assistant.core.paths import Paths
+from assistant.core.secrets import redact, redact_url
 from assistant.core.store.ledger import Ledger, LedgerError
 from assistant.core.text import one_line
 from assistant.render import format as fmt
@@ -37,12 +38,12 @@ def _speed(paths: Paths, name: str, model: str) -> tuple[float | None, int, str]
 def _describe(config: Config, paths: Paths, name: str) -> dict[str, Any]:
     """What `assistant servers` says of one server, as figures."""
     server = config.servers[name]
-    found: dict[str, Any] = {"name": name, "base_url": server.base_url, "reachable": False, "why": None}
+    found: dict[str, Any] = {"name": name, "base_url": redact_url(server.base_url), "reachable": False, "why": None}
     backend = plugins.create_backend(config, name)
     try:
         backend.load()
     except BackendUnavailable as exc:
-        return {**found, "why": one_line(str(exc))}
+        return {**found, "why": redact(one_line(str(exc)))}
     try:
         caps = backend.capabilities
         rate, turns, why = _speed(paths, name, backend.model_name)

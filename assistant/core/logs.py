@@ -1,7 +1,8 @@
 """The log file, with secrets kept out of it.
 
 Every record, exception text included, passes through `RedactingFormatter`,
-which replaces the API keys in use and anything shaped like an Anthropic key.
+which replaces the API keys in use, anything shaped like an Anthropic key, and
+the credentials of any URL (a server's `http://user:PW@host`, `?api_key=…`).
 The Anthropic SDK's and httpx's records go to the same file (warnings, or
 everything with `general.debug_log`), redacted the same way, and never to the
 terminal: the TUI owns it, and `ANTHROPIC_LOG=debug` would otherwise make the
@@ -18,11 +19,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from assistant.core.paths import Paths
+from assistant.core.secrets import redact as redact_urls
 from assistant.core.text import one_line
 
 REDACTED = "[redacted]"
 _KEY_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
-LIBRARY_LOGGERS = ("anthropic", "httpx2", "httpcore2", "httpx", "httpcore")
+LIBRARY_LOGGERS = ("anthropic", "openai", "httpx2", "httpcore2", "httpx", "httpcore")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -36,7 +38,7 @@ class RedactingFormatter(logging.Formatter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
-        return _KEY_SHAPE.sub(REDACTED, text)
+        return _KEY_SHAPE.sub(REDACTED, redact_urls(text))
 
 
 class QuietFileHandler(logging.FileHandler):

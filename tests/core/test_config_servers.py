@@ -65,3 +65,10 @@ def test_the_default_file_shows_a_server_example_that_parses() -> None:
     start = lines.index("#   [servers.gpu]")
     example = "\n".join(line.removeprefix("#   ") for line in lines[start:] if line.startswith("#   "))
     assert cfg.parse(example, "example").servers["gpu"] == ServerConfig(base_url="http://gpu-box:8080/v1")
+
+
+@pytest.mark.parametrize("word", ["quality", "best", "other", "edit", "refactor", "auto", "batch"])
+def test_a_server_cannot_take_an_at_word_the_app_gives_meaning_to(word: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        cfg.parse(f'[servers.{word}]\nbase_url = "http://x"\n', "c.toml")
+    assert f"servers.{word}: the name is taken" in str(caught.value)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+# The checks every backend shares; the Claude reader imports them from here.
+from assistant.core.backends.reported import MAX_TOKEN_FIGURE, figure, model_name  # noqa: F401
 from assistant.core.events import StopReason
 from assistant.core.text import clean_text
 
-MAX_TOKEN_FIGURE = 10**9  # a usage figure above this is not believed: no context is near it
-MAX_MODEL_NAME = 200
 USAGE_FIGURES = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 WRITE_1H = "ephemeral_1h_input_tokens"  # inside usage.cache_creation
 _STOP_REASONS: dict[str, StopReason] = {"max_tokens": "max_tokens", "model_context_window_exceeded": "max_tokens"}
@@ -59,25 +59,11 @@ def text_field(obj: Any, name: str, kind: str) -> str:
     return clean_text(value)
 
 
-def figure(value: Any) -> int | None:
-    """`value` when it is a believable token count, else None."""
-    if type(value) is int and 0 <= value <= MAX_TOKEN_FIGURE:  # not bool, not float
-        return value
-    return None
-
-
 def figures(usage: Any) -> dict[str, int]:
     """The believable figures of a `usage` object, by the API's names."""
     found = {name: figure(field(usage, name)) for name in USAGE_FIGURES}
     found[WRITE_1H] = figure(field(field(usage, "cache_creation"), WRITE_1H))
     return {name: value for name, value in found.items() if value is not None}
-
-
-def model_name(value: Any, default: str) -> str:
-    """The model the server says served the turn, when it is a plausible name."""
-    if isinstance(value, str) and 0 < len(value) <= MAX_MODEL_NAME and value.isprintable():
-        return value
-    return default
 
 
 def stop_reason(value: Any) -> StopReason:

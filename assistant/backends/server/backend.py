@@ -20,10 +20,16 @@ and the sliding window keeps its prefix stable, so a follow-up re-evaluates only
 what is new. Failures follow Claude's policy: retried only before the first
 text (503 while the model loads, 429, 5xx, a refused connection, a stall), then
 the partial answer stands, marked interrupted; always one line.
+
+Nothing the server says is believed unchecked: its model list and `/props` are
+read as untrusted JSON (a body that is not, or a figure out of bounds, leaves the
+defaults), its chunks through `reader.TurnReader`; a 200 answer that is not an
+event stream is an error, not an empty answer.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -34,14 +40,17 @@ from typing import Any
 import openai
 
 from assistant.backends.retry import RetryBudget, retried_stream
-from assistant.backends.server.errors import classify
-from assistant.backends.stream_attempt import Failed, Finished, StreamAttempt
+from assistant.backends.server.errors import UnreadableAnswer, classify
+from assistant.backends.server.reader import TurnReader, field, shown_model
+from assistant.backends.stream_attempt import StreamAttempt
 from assistant.core.accounting.pricing import price_table
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
-from assistant.core.config import Config, ServerConfig
+from assistant.core.backends.reported import believed, figure, model_name
+from assistant.core.config import MAX_SERVER_SLOTS, TOKENS_MAX, Config, ServerConfig
 from assistant.core.conversation import Message
-from assistant.core.events import StopReason, StreamEvent, TextDelta, Timings, TurnDone, Usage
+from assistant.core.events import StreamEvent
 from assistant.core.paths import Paths
+from assistant.core.text import shown
 from assistant.core.window.offline_tokens import CALIBRATION_FILE, MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
 
 log = logging.getLogger(__name__)
@@ -135,11 +144,13 @@ class ServerBackend:
             key = self._key()
             s = self.settings
             timeout = openai.Timeout(s.read_timeout, connect=s.connect_timeout)
-            client = openai.OpenAI(base_url=s.base_url, api_key=key, max_retries=0, timeout=timeout)
+            client: openai.OpenAI | None = None
             try:
-                models = client.models.list().data
-            except openai.APIError as exc:
-                client.close()
+                client = openai.OpenAI(base_url=s.base_url, api_key=key, max_retries=0, timeout=timeout)
+                models = self._models(client)
+            except Exception as exc:  # noqa: BLE001 - whatever the server (or its URL) did: one line
+                if client is not None:
+                    client.close()
                 failure = classify(exc, self.name, s.base_url)
                 self.load_error = failure.message
                 if isinstance(exc, openai.APITimeoutError):
@@ -147,30 +158,61 @@ class ServerBackend:
                 raise BackendUnavailable(failure.message, kind="load" if failure.kind == "overloaded" else "unavailable") from None
             if not self._model:
                 if not models:
+                    client.close()
                     raise BackendUnavailable(f"{self.name} lists no model; set [servers.{self.name}] model")
-                self._model = models[0].id
-            meta = next(((m.model_extra or {}).get("meta") for m in models if m.id == self._model), None)
-            self._learn_props(client, meta if isinstance(meta, dict) else {})
+                self._model = next(iter(models))
+            self._learn_props(client, models.get(self._model, {}))
             self._client = client
             self.load_error = None
 
+    def _models(self, client: openai.OpenAI) -> dict[str, dict[str, Any]]:
+        """The models the server lists, by id (each with llama-server's `meta`); an
+        entry without a plausible id is left out."""
+        body = client.get("/models", cast_to=object)  # untyped: the SDK's types would coerce (true -> 1)
+        listed = field(body, "data")
+        if not isinstance(listed, list):
+            raise UnreadableAnswer(f"listed its models as {shown(body)}, not as a list")
+        found: dict[str, dict[str, Any]] = {}
+        for entry in listed:
+            model_id = model_name(field(entry, "id"), "")
+            meta = field(entry, "meta")
+            if model_id:
+                found.setdefault(model_id, meta if isinstance(meta, dict) else {})
+        return found
+
     def _learn_props(self, client: openai.OpenAI, meta: dict[str, Any]) -> None:
-        """What llama-server says of itself (`/props`); nothing from other engines."""
+        """What llama-server says of itself (`/props`); nothing from other engines.
+        `/props` is optional: a body that is not a JSON object, or a figure out of
+        bounds, leaves the defaults (and the log says so)."""
         props: dict[str, Any] = {}
         try:
             found = client.get(f"{self._root}/props", cast_to=object)
-            props = found if isinstance(found, dict) else {}
-        except openai.APIError:
-            pass
+        except openai.APIStatusError:  # not llama-server
+            found = {}
+        except Exception as exc:  # noqa: BLE001 - an optional probe: unreadable is as good as absent
+            said = classify(exc, self.name, f"{self._root}/props").message
+            log.warning("%s: /props unreadable (%s); using the defaults", self.name, said)
+            found = {}
+        if isinstance(found, dict):
+            props = found
+        else:
+            believed(found, None, f"{self.name}: /props")
         settings = props.get("default_generation_settings")
-        n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
-        n_ctx = n_ctx or meta.get("n_ctx_train")
-        if not self.settings.context_tokens and isinstance(n_ctx, int) and n_ctx > 0:
+        if not isinstance(settings, dict):
+            settings = believed(settings, None, f"{self.name}: /props default_generation_settings") or {}
+        n_ctx = self._props_figure(settings.get("n_ctx"), "n_ctx", TOKENS_MAX)
+        n_ctx = n_ctx or self._props_figure(meta.get("n_ctx_train"), "n_ctx_train", TOKENS_MAX)
+        if not self.settings.context_tokens and n_ctx:
             self._context = n_ctx
-        slots = props.get("total_slots")
-        if not self.settings.max_concurrency and isinstance(slots, int) and slots > 0:
+        slots = self._props_figure(props.get("total_slots"), "total_slots", MAX_SERVER_SLOTS)
+        if not self.settings.max_concurrency and slots:
             self._slots = slots
         self._llama_server = "default_generation_settings" in props or "total_slots" in props
+
+    def _props_figure(self, value: Any, name: str, limit: int) -> int | None:  # noqa: ANN401 - the server's JSON
+        """A positive count from `/props`, or None (said in the log when one was sent)."""
+        checked = figure(value, limit)
+        return believed(value, checked if checked else None, f"{self.name}: /props {name}")
 
     def close(self) -> None:
         with self._lock:
@@ -186,13 +228,23 @@ class ServerBackend:
         client = self._client
         if client is not None and self._llama_server:
             try:
-                prompt = client.post(f"{self._root}/apply-template", body={"messages": _wire(messages)}, cast_to=object)
-                tokens = client.post(f"{self._root}/tokenize", cast_to=object,
-                                     body={"content": prompt["prompt"], "add_special": True, "parse_special": True})  # type: ignore[index]  # fmt: skip
-                return TokenCount(len(tokens["tokens"]))  # type: ignore[index]
-            except (openai.APIError, KeyError, TypeError) as exc:
-                log.info("%s: cannot count tokens on the server (%s): estimating", self.name, exc)
+                return TokenCount(self._server_count(client, messages))
+            except Exception as exc:  # noqa: BLE001 - the server's answer, whatever it was: estimate instead
+                log.info("%s: cannot count tokens on the server (%s): estimating", self.name,
+                         classify(exc, self.name, self.settings.base_url).message)  # fmt: skip
         return self.calibration.estimate(self.model_name, self._raw(messages))
+
+    def _server_count(self, client: openai.OpenAI, messages: Sequence[Message]) -> int:
+        applied = client.post(f"{self._root}/apply-template", body={"messages": _wire(messages)}, cast_to=object)
+        prompt = field(applied, "prompt")
+        if not isinstance(prompt, str):
+            raise ValueError(f"/apply-template sent {shown(applied)}, no prompt")
+        tokens = client.post(f"{self._root}/tokenize", cast_to=object,
+                             body={"content": prompt, "add_special": True, "parse_special": True})  # fmt: skip
+        ids = field(tokens, "tokens")
+        if not isinstance(ids, list) or figure(len(ids), TOKENS_MAX) is None:
+            raise ValueError(f"/tokenize sent {shown(tokens)}, no tokens")
+        return len(ids)
 
     def _raw(self, messages: Sequence[Message]) -> int:
         """tiktoken's count of `messages`, before calibration."""
@@ -218,101 +270,44 @@ class ServerBackend:
             "stream_options": {"include_usage": True},
         }
         if self._llama_server:
-            request["extra_body"] = {"cache_prompt": s.prompt_caching}
+            request["cache_prompt"] = s.prompt_caching
         if s.temperature >= 0:
             request["temperature"] = s.temperature
+        raw_count = functools.cache(lambda: self._raw(messages))  # tiktoken's count, made only when needed
+
+        def new_reader() -> TurnReader:
+            return TurnReader(self.name, self.model_name, s.max_answer_seconds,
+                              lambda: self.calibration.estimate(self.model_name, raw_count()).tokens)  # fmt: skip
+
         done = yield from retried_stream(
-            lambda: _TurnReader(self.model_name),
-            lambda: StreamAttempt(lambda: client.chat.completions.create(**request), f"{self.name}-stream"),
+            new_reader,
+            lambda: StreamAttempt(lambda: self._open_stream(client, request), f"{self.name}-stream"),
             lambda exc: classify(exc, self.name, s.base_url),
             RetryBudget(s.max_retries, s.retry_max_seconds),
             cancel,
             self.name,
         )
-        prompt = getattr(done.reported, "prompt_tokens", None) if isinstance(done, _TurnReader) else None
-        if not self._llama_server and isinstance(prompt, int) and prompt > 0:  # it cannot count: learn its ratio
-            self.calibration.learn(self.model_name, prompt, self._raw(messages))
+        prompt = done.reported.get("prompt_tokens") if isinstance(done, TurnReader) else None
+        if not self._llama_server and prompt:  # it cannot count: learn its ratio
+            self.calibration.learn(self.model_name, prompt, raw_count())
 
-
-def shown_model(model_id: str) -> str:
-    """A model's id as shown and recorded: a llama-server without `--alias` names its
-    model by the file's path, and its file name is name enough."""
-    return model_id.replace("\\", "/").rsplit("/", 1)[-1] if model_id.endswith(".gguf") else model_id
+    def _open_stream(self, client: openai.OpenAI, request: dict[str, Any]) -> Any:  # noqa: ANN401 - the SDK's Stream
+        """The chat request's stream, once its answer is known to be one: a 200 with a
+        web page or a JSON body would otherwise read as an empty answer. Its chunks
+        come untyped (dicts, as sent): the SDK's types would coerce what they cannot
+        hold (a usage of `true` as 1), and the reader checks every field itself."""
+        stream = client.post("/chat/completions", body=request, cast_to=object, stream=True,
+                             stream_cls=openai.Stream[object])  # fmt: skip
+        content_type = str(stream.response.headers.get("content-type", ""))
+        if not content_type.lower().startswith("text/event-stream"):
+            stream.close()
+            said = shown(content_type) if content_type else "no content type"
+            raise UnreadableAnswer(f"answered with {said}, not an event stream")
+        return stream
 
 
 def _wire(messages: Sequence[Message]) -> list[dict[str, str]]:
     return [{"role": m.role, "content": m.content} for m in messages]
-
-
-class _TurnReader:
-    """One attempt's chunks as stream events, and how far it got."""
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self.tokens_out = 0  # text chunks seen (llama-server and vLLM send one token per chunk)
-        self.text_seen = False
-        self.reported: Any = None  # the server's usage chunk
-        self.timings: dict[str, Any] = {}
-        self.stop: StopReason = "end_turn"
-        self.failure: BaseException | None = None
-
-    def read(self, attempt: StreamAttempt, cancel: threading.Event) -> Iterator[StreamEvent]:
-        while True:
-            chunk = attempt.next(cancel)
-            if chunk is None:  # cancelled: the stream is closed under the read
-                if self.text_seen:
-                    yield self.usage(estimated=True)
-                yield TurnDone("cancelled")
-                return
-            if isinstance(chunk, Failed):
-                self.failure = chunk.exc
-                return
-            if isinstance(chunk, Finished):
-                yield self.usage(estimated=self.reported is None)
-                if timings := self._timings():
-                    yield timings
-                yield TurnDone(self.stop)
-                return
-            yield from self._chunk(chunk)
-
-    def _chunk(self, chunk: Any) -> Iterator[StreamEvent]:  # noqa: ANN401 - the SDK's ChatCompletionChunk
-        if getattr(chunk, "usage", None) is not None:
-            self.reported = chunk.usage
-        extra = getattr(chunk, "model_extra", None) or {}
-        if isinstance(extra.get("timings"), dict):
-            self.timings = extra["timings"]
-        if getattr(chunk, "model", None):
-            self.model = shown_model(chunk.model)
-        for choice in chunk.choices or ():
-            text = getattr(choice.delta, "content", None) if choice.delta is not None else None
-            if text:
-                self.tokens_out += 1
-                self.text_seen = True
-                yield TextDelta(text, 1)
-            if choice.finish_reason == "length":
-                self.stop = "max_tokens"
-
-    def usage(self, *, estimated: bool) -> Usage:
-        r, t = self.reported, self.timings
-        prompt = getattr(r, "prompt_tokens", None) if r is not None else None
-        completion = getattr(r, "completion_tokens", None) if r is not None else None
-        evaluated, cached = t.get("prompt_n"), t.get("cache_n")
-        return Usage(
-            prompt_tokens=prompt if isinstance(prompt, int) else 0,
-            completion_tokens=completion if isinstance(completion, int) else self.tokens_out,
-            prompt_tokens_evaluated=evaluated if isinstance(evaluated, int) else None,
-            cache_read_tokens=cached if isinstance(cached, int) else 0,
-            estimated=estimated or r is None,
-            model=self.model,
-        )
-
-    def _timings(self) -> Timings | None:
-        t = self.timings
-        try:
-            return Timings(float(t["prompt_ms"]) / 1000, int(t["prompt_n"]), float(t["predicted_ms"]) / 1000,
-                           int(t["predicted_n"]))  # fmt: skip
-        except (KeyError, TypeError, ValueError):
-            return None
 
 
 class ServerCounter:

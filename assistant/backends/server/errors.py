@@ -1,14 +1,37 @@
 """What an inference server's failure means: its kind, one line, and whether it is
-worth sending the request again (only before any text: see backend.py)."""
+worth sending the request again (only before any text: see backend.py).
+
+Every line names the server by a URL with its credentials masked, and whatever the
+SDK's own message repeats of the URL is masked too: these lines are shown, logged
+and stored in the ledger."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import openai
 
 from assistant.core.events import ErrorKind
+from assistant.core.secrets import redact, redact_url
+
+
+class StreamTruncated(Exception):
+    """The body ended before the answer's finish_reason: the connection was cut."""
+
+
+class UnreadableAnswer(Exception):
+    """A 200 answer that is not what was asked for: a web page or a JSON body where an
+    event stream was, a model list that is not one."""
+
+
+class AnswerTooLong(Exception):
+    """The answer was still streaming after `max_answer_seconds`."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"{limit:g} s")
+        self.limit = limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,17 +43,35 @@ class Failure:
 
 
 def _detail(exc: openai.APIStatusError) -> str:
+    """The server's own words on an error, as one printable line (no terminal escapes)."""
     body = exc.body
+    said = str(exc.message)
     if isinstance(body, dict):
         error = body.get("error", body)
         message = error.get("message") if isinstance(error, dict) else error
         if isinstance(message, str) and message.strip():
-            return " ".join(message.split())[:200]
-    return " ".join(str(exc.message).split())[:200]
+            said = message
+    return "".join(c for c in " ".join(said.split()) if c.isprintable())[:200]
 
 
 def classify(exc: BaseException, name: str, url: str) -> Failure:
-    """`exc` (an openai SDK error, or any other) as a `Failure` naming the server."""
+    """`exc` (an openai SDK error, or any other) as a `Failure` naming the server,
+    with no credential of its URL in it."""
+    failure = _classify(exc, name, redact_url(url))
+    return Failure(failure.kind, redact(failure.message), failure.retryable, failure.headers)
+
+
+def _classify(exc: BaseException, name: str, url: str) -> Failure:
+    if isinstance(exc, StreamTruncated):
+        return Failure("network", f"{name} ({url}) ended the answer early: {exc}", True)
+    if isinstance(exc, UnreadableAnswer):
+        return Failure("server", f"{name} ({url}) {exc}; check [servers.{name}] base_url", False)
+    if isinstance(exc, json.JSONDecodeError):
+        return Failure("server", f"{name} ({url}) sent a body that is not JSON ({exc}); check [servers.{name}] base_url",
+                       False)  # fmt: skip
+    if isinstance(exc, AnswerTooLong):
+        return Failure("timeout", f"{name} was still answering after {exc} ([servers.{name}] max_answer_seconds)",
+                       False)  # fmt: skip
     if isinstance(exc, openai.APITimeoutError):
         return Failure("timeout", f"{name} ({url}) sent nothing within its read_timeout", True)
     if isinstance(exc, openai.APIConnectionError):
