@@ -52,6 +52,9 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
             backend.load()
         except BackendUnavailable as exc:
             if backend.capabilities.local or not config.claude.fallback_to_local:
+                if getattr(args, "json", False) or getattr(args, "stream_json", False):
+                    said = run_json.not_started_object(backend.name, exc.kind, str(exc), kind=args.kind)
+                    sys.stdout.write(run_json.line(said) + "\n")
                 return fail(str(exc))
             # A remote backend that cannot start: the turn falls back to the local model.
     # A fixed remote backend falls back to the local model as in the TUI

@@ -98,7 +98,16 @@ class BackendError:
     kind: ErrorKind = "generation"
 
 
-StreamEvent = TextDelta | Usage | Timings | Retrying | TurnDone | BackendError
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should hear about that is not an error of the turn
+    (a router plugin that failed and was skipped, a figure a server sent that
+    was not believed, …)."""
+
+    text: str
+
+
+StreamEvent = TextDelta | Usage | Timings | Retrying | Notice | TurnDone | BackendError
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,14 +125,6 @@ class RouteDecided:
     """The router chose the backend for this turn (the answer's badge)."""
 
     decision: RouteDecision
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """Something the user should hear about that is not an error of the turn
-    (a router plugin that failed and was skipped, …)."""
-
-    text: str
 
 
 SessionEvent = FallbackStarted | RouteDecided | Notice

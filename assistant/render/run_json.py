@@ -118,3 +118,16 @@ def turn_object(result: TurnResult, *, session_id: str, cancelled: bool = False)
         "turn_id": result.turn_id,
         "error": {"kind": result.error.kind, "message": result.error.message} if result.error is not None else None,
     }
+
+
+def not_started_object(backend: str, error_kind: str, message: str, *, kind: str | None = None) -> dict[str, Any]:
+    """A turn that never started (its backend could not load): `--json`'s object all
+    the same, so a script reading it learns why rather than finding nothing."""
+    return {
+        "version": VERSION, "type": "done", "outcome": "error", "answer": "", "backend": backend, "model": "",
+        "kind": kind, "route": None, "fallback_from": None, "stop_reason": None,
+        "tokens": {"in": None, "out": 0, "cache_read": 0, "cache_write": 0, "prompt_evaluated": None, "estimated": False},
+        "ttft_seconds": None, "tokens_per_second": None, "app_tokens_per_second": None, "engine_timed": False,
+        "elapsed_seconds": 0.0, "cost": {"dollars": 0.0, "known": True, "why_unknown": None},
+        "session_id": "", "turn_id": None, "error": {"kind": error_kind, "message": message},
+    }  # fmt: skip

@@ -142,3 +142,13 @@ def test_the_log_has_no_password(failed_turn: tuple[int, dict, str]) -> None:
     # The app's own line on the failure, and the HTTP library's on each request (debug_log).
     assert "gpu request failed (network): cannot reach gpu at http://admin:***@127.0.0.1" in log
     assert "HTTP Request: GET http://admin:***@127.0.0.1" in log
+
+
+@pytest.mark.parametrize("flag", ["--json", "--stream-json"])
+def test_ask_json_on_a_server_that_cannot_load_still_writes_its_object(flag: str) -> None:
+    """`--json` printed nothing at all when `--backend NAME` could not load (item 5)."""
+    code, out, err = run("ask", flag, "--backend", "gpu", *server_flags(unreachable_url()), "Name three primes.")
+    [done] = [valid(json.loads(line)) for line in out.splitlines()]
+    assert code == 1 and done["outcome"] == "error" and done["backend"] == "gpu"
+    assert done["error"]["kind"] == "unavailable" and "cannot reach gpu" in done["error"]["message"]
+    assert PASSWORD not in out + err and QUERY_KEY not in out + err

@@ -22,12 +22,13 @@ from assistant.backends.server.errors import AnswerTooLong, StreamTruncated
 from assistant.backends.stream_attempt import Failed, Finished, StreamAttempt
 from assistant.core.backends.reported import believable_rate, believed, figure, model_name, seconds
 from assistant.core.config import SECONDS_MAX, TOKENS_MAX
-from assistant.core.events import StopReason, StreamEvent, TextDelta, Timings, TurnDone, Usage
+from assistant.core.events import Notice, StopReason, StreamEvent, TextDelta, Timings, TurnDone, Usage
 from assistant.core.text import clean_text
 
 USAGE_FIGURES = ("prompt_tokens", "completion_tokens")
 TIMING_COUNTS = ("prompt_n", "cache_n", "predicted_n")
 TIMING_MS = ("prompt_ms", "predicted_ms")
+MAX_DOUBTED = 6  # figures named in a turn's notice
 
 
 def field(obj: Any, name: str) -> Any:  # noqa: ANN401 - any JSON value
@@ -72,6 +73,7 @@ class TurnReader:
         self.timings: dict[str, float] = {}  # llama-server's believable `timings`
         self.stop: StopReason = "end_turn"
         self.failure: BaseException | None = None
+        self.doubted: list[str] = []  # what the server sent that was not believed, said once per turn
 
     def read(self, attempt: StreamAttempt, cancel: threading.Event) -> Iterator[StreamEvent]:
         deadline = _Deadline(cancel, self.max_seconds)
@@ -83,6 +85,7 @@ class TurnReader:
             if chunk is None:  # cancelled: the stream is closed under the read
                 if self.text_seen:
                     yield self.usage(estimated=True)
+                yield from self.notice()
                 yield TurnDone("cancelled")
                 return
             if isinstance(chunk, Failed):
@@ -95,15 +98,28 @@ class TurnReader:
                 yield self.usage(estimated=False)
                 if timings := self._timings():
                     yield timings
+                yield from self.notice()
                 yield TurnDone(self.stop)
                 return
             yield from self._chunk(chunk)
+
+    def notice(self) -> Iterator[Notice]:
+        """One line on what the server sent that was not believed (the log has each)."""
+        if self.doubted:
+            named = ", ".join(dict.fromkeys(self.doubted[:MAX_DOUBTED]))
+            more = " …" if len(self.doubted) > MAX_DOUBTED else ""
+            yield Notice(f"{self.name} sent figures that are not believable, not used: {named}{more}")
+
+    def _believed(self, value: Any, checked: Any, what: str) -> Any:  # noqa: ANN401 - whatever the check returns
+        if checked is None and value is not None:
+            self.doubted.append(what.removeprefix(f"{self.name}: "))
+        return believed(value, checked, what)
 
     # -- a chunk -----------------------------------------------------------------------
 
     def _chunk(self, chunk: Any) -> Iterator[StreamEvent]:  # noqa: ANN401 - a chunk's JSON, any value
         if not isinstance(chunk, dict):
-            believed(chunk, None, f"{self.name}: a chunk")
+            self._believed(chunk, None, f"{self.name}: a chunk")
             return
         if (usage := chunk.get("usage")) is not None:
             self.reported = self._figures(usage, USAGE_FIGURES, "usage")
@@ -129,23 +145,23 @@ class TurnReader:
         found = {}
         for name in names:
             value = field(source, name)
-            if (checked := believed(value, figure(value, TOKENS_MAX), f"{self.name}: {where}.{name}")) is not None:
+            if (checked := self._believed(value, figure(value, TOKENS_MAX), f"{self.name}: {where}.{name}")) is not None:
                 found[name] = checked
         return found
 
     def _timing_figures(self, timings: Any) -> dict[str, float]:  # noqa: ANN401
         if not isinstance(timings, dict):
-            believed(timings, None, f"{self.name}: timings")
+            self._believed(timings, None, f"{self.name}: timings")
             return {}
         found: dict[str, float] = dict(self._figures(timings, TIMING_COUNTS, "timings"))
         for name in TIMING_MS:
             value = timings.get(name)
-            checked = believed(value, seconds(value, SECONDS_MAX * 1000), f"{self.name}: timings.{name}")
+            checked = self._believed(value, seconds(value, SECONDS_MAX * 1000), f"{self.name}: timings.{name}")
             if checked is not None:
                 found[name] = checked
         for count, ms in (("prompt_n", "prompt_ms"), ("predicted_n", "predicted_ms")):
             if count in found and ms in found and not believable_rate(int(found[count]), found[ms] / 1000):
-                believed(f"{found[count]:g} tokens in {found[ms]:g} ms", None, f"{self.name}: timings")
+                self._believed(f"{found[count]:g} tokens in {found[ms]:g} ms", None, f"{self.name}: timings")
                 del found[count], found[ms]
         return found
 
@@ -161,9 +177,9 @@ class TurnReader:
         if prompt is None and evaluated is not None:  # llama-server's own split of the prompt
             prompt = min(int(evaluated + (cached or 0)), TOKENS_MAX)
         prompt = prompt if prompt is not None else self.estimate()
-        evaluated = believed(evaluated, evaluated if evaluated is None or evaluated <= prompt else None,
+        evaluated = self._believed(evaluated, evaluated if evaluated is None or evaluated <= prompt else None,
                              f"{self.name}: timings.prompt_n over the prompt's {prompt} tokens")  # fmt: skip
-        cached = believed(cached, cached if cached is None or cached <= prompt else None,
+        cached = self._believed(cached, cached if cached is None or cached <= prompt else None,
                           f"{self.name}: timings.cache_n over the prompt's {prompt} tokens")  # fmt: skip
         return Usage(
             prompt_tokens=prompt,

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.backends.server.backend import DEFAULT_CONTEXT, ServerBackend
 from assistant.core.config import ServerConfig
-from assistant.core.events import BackendError, Retrying, TextDelta, Timings, TurnDone, Usage
+from assistant.core.events import BackendError, Notice, Retrying, TextDelta, Timings, TurnDone, Usage
 from tests.backends.server.stub import Reply, StubServer
 from tests.backends.server.test_faults import ASK, text
 from tests.patience import FOREVER
@@ -84,6 +84,8 @@ def test_a_usage_figure_out_of_bounds_is_dropped_said_and_counted_by_the_app(bad
     assert usage.completion_tokens == 3 and usage.estimated  # the chunks it counted
     assert "gpu: usage.prompt_tokens" in log.not_believed() and "gpu: usage.completion_tokens" in log.not_believed()
     assert isinstance(events[-1], TurnDone)
+    said = the(Notice, events).text  # the user hears it in the turn, not only in the log
+    assert said.startswith("gpu sent figures that are not believable") and "usage.prompt_tokens" in said
 
 
 @pytest.mark.parametrize(
