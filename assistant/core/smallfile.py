@@ -35,7 +35,7 @@ def read_small_file(path: Path, limit: int) -> bytes:
     try:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):
-            raise NotReadable(f"cannot read: {_kind(status.st_mode)}, not a regular file")
+            raise NotReadable(f"cannot read: {file_kind(status.st_mode)}, not a regular file")
         if status.st_size > limit:
             raise too_large
         data = b""
@@ -50,7 +50,8 @@ def read_small_file(path: Path, limit: int) -> bytes:
     return data
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, as a sentence names it."""
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISFIFO(mode):
@@ -62,4 +63,4 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
-__all__ = ["NotReadable", "read_small_file"]
+__all__ = ["NotReadable", "file_kind", "read_small_file"]

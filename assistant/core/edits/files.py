@@ -32,6 +32,7 @@ from assistant.core import atomic
 from assistant.core.atomic import NAME_MAX, TEMP_PREFIX
 from assistant.core.edits.types import EditError, FileChange, FileRefused, UnsafePath
 from assistant.core.paths import Paths
+from assistant.core.smallfile import file_kind
 
 try:
     import fcntl
@@ -258,25 +259,13 @@ def _resolve(base: Path, relative: str) -> tuple[str, Path]:
     except OSError as exc:  # a symlink loop, a file used as a directory, ...
         raise UnsafePath(f"{shown}: cannot be checked ({_reason(exc)})") from None
     if not stat.S_ISREG(st.st_mode):
-        raise UnsafePath(f"{shown}: is {_kind(st.st_mode)}, not a regular file")
+        raise UnsafePath(f"{shown}: is {file_kind(st.st_mode)}, not a regular file")
     return name, target
 
 
 def _is_git(part: str) -> bool:
     # `.GIT`, `.git.`, `.git::$INDEX_ALLOCATION` and the 8.3 name `GIT~1` are .git on some filesystem.
     return part.casefold().split(":")[0].rstrip(". ") in (".git", "git~1")
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 # --- reading and encoding ---------------------------------------------------------
@@ -292,7 +281,7 @@ def _read(name: str, path: Path, max_bytes: int, fallbacks: tuple[str, ...]) -> 
     with os.fdopen(fd, "rb") as file:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise UnsafePath(f"{name}: is {_kind(st.st_mode)}, not a regular file")
+            raise UnsafePath(f"{name}: is {file_kind(st.st_mode)}, not a regular file")
         if st.st_size > max_bytes:
             raise FileRefused(f"{name}: {st.st_size} bytes is over the {max_bytes}-byte limit for edits")
         raw = file.read(max_bytes + 1)
