@@ -275,6 +275,7 @@ class AssistantApp(App[None]):
         session = self.session
         edits.cleanup_pending(self.project_root)  # temp files of an edit a crash interrupted
         edits.cleanup_scratch(Paths.resolve())  # and the scratch copies of its checks
+        self._settle_interrupted_edit()
         # The session's own backend is being loaded by load_backend() (with a progress
         # bar); asking it here waits for that load and hears how it went.
         reasons = {name: unavailable_reason(session.pool.get(name), load=True) for name in session.candidates()}
@@ -287,6 +288,17 @@ class AssistantApp(App[None]):
             session.warm_counters()  # or the first turn waits for the tokenizers
         except Exception:  # noqa: BLE001 - a plugin's counter: the turn will say what is wrong
             log.warning("could not ready the token counters", exc_info=True)
+
+    def _settle_interrupted_edit(self) -> None:
+        """An edit a killed run wrote but did not commit is finished (so /undo reaches
+        it) or taken back now, not filed later as the user's own work."""
+        try:
+            settled = edits.Workspace(self.project_root).settle_interrupted()
+        except EditError as exc:  # a rebase under way, a read-only repository: the next edit says so
+            log.warning("an interrupted edit is left for later: %s", exc)
+            return
+        if settled:  # a note, not a toast: it says what became of the user's files
+            self.call_from_thread(self.run_worker, self.add_note(settled))
 
     def _backends_checked(self, checked: list[tuple[str, str, str]], some_missing: bool) -> None:
         """The welcome says which backends can answer; without it (a resumed chat), a

@@ -55,3 +55,25 @@ async def test_a_detached_head_is_said_before_the_review(repo: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
         await wait_for(pilot, lambda: DETACHED in transcript_text(app))
         assert transcript_text(app).count(DETACHED) == 1
+
+
+async def test_an_edit_a_kill_left_uncommitted_is_committed_as_the_apps_when_the_app_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 9: the next start finishes what the killed run wrote (so /undo reaches it),
+    before anything else could file it as the user's work."""
+    from tests.core.edits.test_vcs_interrupted import FIRST, ORIGINAL, killed_at, subjects, texts, trailers
+
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    root = make_repo(tmp_path / "proj", ORIGINAL)
+    killed_at(root, "after-write")
+    assert subjects(root) == ["init"] and texts(root) == FIRST
+    monkeypatch.chdir(root)
+    app = make_app(config(), backend=ScriptedBackend([], name="local"), ledger=False)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: len(subjects(root)) == 2)
+        await wait_for(pilot, lambda: "committed an edit a crash interrupted" in transcript_text(app))
+        assert "Assistant-Backend: local" in trailers(root, "HEAD")
+        await send(pilot, "/undo")
+        await wait_for(pilot, lambda: texts(root) == ORIGINAL)

@@ -267,6 +267,14 @@ class Workspace:
             git.check_ready([git.top(p) for p in reals])
             return tuple(line for line in (settled, DETACHED if git.repo.head.is_detached else None) if line)
 
+    def settle_interrupted(self) -> str | None:
+        """At start: the edit a killed process wrote but did not commit, committed as
+        the app's edit or taken back (`pending.py`); one line saying so, or None."""
+        if not self.is_git:
+            return None
+        with _open(self.root) as git, git.exclusive():
+            return pending.settle_interrupted(git)
+
     def real_path(self, path: str) -> str:
         """`path` (relative to the root) with every symlink followed, relative to the root:
         the file a write through `path` changes. UnsafePath when that is outside."""
