@@ -18,6 +18,7 @@ import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from textual_serve.server import Server
@@ -121,6 +122,14 @@ class GuardedServer(Server):
     def __init__(self, command: str, gate: Gate, title: str) -> None:
         super().__init__(command, host=gate.host, port=gate.port, title=title, public_url=gate.origin)
         self.gate = gate
+
+    async def handle_index(self, request: web.Request) -> Any:  # noqa: ANN401 - textual-serve's template reply
+        """The page, its script and WebSocket addressed by the name the browser used
+        (the gate has checked `Host` names this server): its cookie is that name's, so
+        a page opened as `localhost` must not be sent to `127.0.0.1`, nor one opened
+        from another machine to `0.0.0.0`. Set and used with no await between."""
+        self.public_url = f"http://{request.host}"
+        return await super().handle_index(request)
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()

@@ -111,7 +111,9 @@ async def test_the_printed_url_loads_the_page_and_its_cookie_admits_the_websocke
 @pytest.mark.parametrize("alias", ["localhost", "[::1]"])
 async def test_the_other_loopback_names_of_the_port_are_this_server(url: str, alias: str) -> None:
     _, port, _ = parts(url)
-    assert (await get(url, Host=f"{alias}:{port}"))[0] == 200
+    status, page = await get(url, Host=f"{alias}:{port}")
+    # The page's WebSocket and script go to the name it was opened by, where its cookie is.
+    assert status == 200 and f"ws://{alias}:{port}/ws" in page and f"http://{alias}:{port}/static/" in page
 
 
 def request(host: str, query: dict[str, str] | None = None, **headers: str):  # noqa: ANN201
