@@ -225,7 +225,7 @@ class EditsConfig:
         (),
         "Environment variables the checks get besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, LC_*, "
         "TERM, TZ, VIRTUAL_ENV, CI and NO_COLOR (nothing else reaches them); a name holding KEY, TOKEN, SECRET, "
-        "PASSWORD or CREDENTIAL is refused.",
+        "PASS, PWD, AUTH, SIG, CREDENTIAL, SESSION or COOKIE is refused.",
         check=sandbox.env_name_problem,
     )
     check_memory_mib: int = _f(

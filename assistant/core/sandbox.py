@@ -3,8 +3,8 @@ a model's own commands later): no secrets, limited, and killed whole.
 
 Environment: an allow-list (`ALLOWED`, `LC_*`, and the names a caller passes, such
 as `[edits] check_env`), never the rest of the app's environment; a name that holds
-KEY, TOKEN, SECRET, PASSWORD or CREDENTIAL is dropped even when allowed (a second
-guard behind the config's refusal). TMPDIR, TMP and TEMP point to a private folder
+a credential's word (`secrets.SECRET_WORDS`: KEY, TOKEN, PASS, AUTH, …) is dropped
+even when allowed (a second guard behind the config's refusal). TMPDIR, TMP and TEMP point to a private folder
 removed afterwards. This is no file-system sandbox: the command runs as the user
 and can read what the user can (the scratch copy is what keeps it off the project).
 
@@ -56,12 +56,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from assistant.core.secrets import SECRET_WORDS, secret_name
+
 MARKER = "ASSISTANT_SANDBOX"
 ALLOWED = (
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "TZ", "VIRTUAL_ENV", "CI", "NO_COLOR",
 )
 ALLOWED_PREFIXES = ("LC_",)
-SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
 HEAD_LINES = 20
 TAIL_LINES = 5
 LINE_BYTES = 2000  # a line longer than this keeps its start and "…"
@@ -96,12 +97,6 @@ class Result:
     exit_code: int | None
     output: str  # its first and last lines, "…" between them when some were left out
     seconds: float
-
-
-def secret_name(name: str) -> bool:
-    """Whether an environment variable's name says it holds a credential."""
-    upper = name.upper()
-    return any(word in upper for word in SECRET_WORDS)
 
 
 def env_name_problem(name: str) -> str | None:

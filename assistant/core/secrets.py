@@ -14,9 +14,16 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
-# A query parameter whose name says it holds a credential (api_key, access_token,
-# X-Amz-Signature, sig, password, client_secret, …).
-_SECRET_NAME = re.compile(r"key|token|secret|pass|pwd|auth|sig|credential|session|cookie", re.IGNORECASE)
+# What a name holds when it holds a credential: a query parameter (api_key, access_token,
+# X-Amz-Signature, client_secret, …) or an environment variable (ANTHROPIC_API_KEY,
+# GITHUB_TOKEN, SSH_AUTH_SOCK, …).
+SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASS", "PWD", "AUTH", "SIG", "CREDENTIAL", "SESSION", "COOKIE")
+_SECRET_NAME = re.compile("|".join(SECRET_WORDS), re.IGNORECASE)
+
+
+def secret_name(name: str) -> bool:
+    """Whether a name (a variable's, a parameter's) says it holds a credential."""
+    return _SECRET_NAME.search(name) is not None
 # A URL inside free text: a scheme, then everything up to a space, a quote or a bracket
 # that cannot be part of it (the usual delimiters of URLs in error messages).
 _URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]+")
@@ -57,4 +64,4 @@ def redact(text: str) -> str:
     return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
 
 
-__all__ = ["MASK", "redact", "redact_url"]
+__all__ = ["MASK", "SECRET_WORDS", "redact", "redact_url", "secret_name"]
