@@ -211,7 +211,7 @@ def test_the_environment_is_the_allow_list_and_never_a_secret(source: dict[str, 
         assert name in sandbox.ALLOWED or name.startswith("LC_") or name in extra
 
 
-@pytest.mark.parametrize("name", ["GITHUB_TOKEN", "my_api_key", "Db_Password", "AWS_CREDENTIALS", "SECRET"])
+@pytest.mark.parametrize("name", ["GITHUB_TOKEN", "my_api_key", "Db_Password", "AWS_CREDENTIALS", "SECRET", "DB_PASS", "SSH_AUTH_SOCK", "NPM_AUTH"])
 def test_a_secret_in_check_env_is_a_config_error(name: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse(f'[edits]\ncheck_env = ["PROJECT", "{name}"]\n', "config.toml")
