@@ -43,14 +43,19 @@ def config() -> Config:
     return replace(c, edits=replace(c.edits, whole_file_backends=()))
 
 
+async def ask_for_review(pilot, command: str) -> None:  # noqa: ANN001
+    """Once the model is loaded, send `/refactor …` and wait for its review."""
+    await wait_for(pilot, lambda: pilot.app.session.backend.loaded)
+    await send(pilot, command)
+    await wait_for(pilot, lambda: review_shown(pilot.app))
+
+
 async def test_review_then_accept_applies_and_commits_then_undo(repo: Path) -> None:
     from assistant.ui.screens.review import ReviewScreen
 
     app = make_app(config(), backend=ScriptedBackend([GOOD], name="local"))
     async with app.run_test(size=(130, 40)) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "/refactor calc.py add type hints")
-        await wait_for(pilot, lambda: review_shown(app))
+        await ask_for_review(pilot, "/refactor calc.py add type hints")
         screen = app.screen
         assert screen.selected() == {"calc.py": frozenset({0})}
         assert (repo / "calc.py").read_text() == CALC  # nothing written while reviewing
@@ -67,9 +72,7 @@ async def test_review_then_reject_writes_nothing(repo: Path) -> None:
 
     app = make_app(config(), backend=ScriptedBackend([GOOD], name="local"))
     async with app.run_test(size=(130, 40)) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "/refactor calc.py add type hints")
-        await wait_for(pilot, lambda: review_shown(app))
+        await ask_for_review(pilot, "/refactor calc.py add type hints")
         await pilot.press("r")
         await wait_for(pilot, lambda: "rejected; nothing was written" in transcript_text(app))
         assert (repo / "calc.py").read_text() == CALC
@@ -122,9 +125,7 @@ async def test_review_accepts_one_hunk_of_two(repo: Path) -> None:
     git(repo, "commit", "-qam", "longer")
     app = make_app(config(), backend=ScriptedBackend([TWO_HUNKS], name="local"))
     async with app.run_test(size=(130, 50)) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "/refactor calc.py spaces around operators")
-        await wait_for(pilot, lambda: review_shown(app))
+        await ask_for_review(pilot, "/refactor calc.py spaces around operators")
         screen = app.screen
         assert len(screen.hunks[0]) == 2
         screen.query_one("#hunk-0-1", Checkbox).value = False  # keep only the first hunk
@@ -213,9 +214,7 @@ async def test_a_reject_runs_no_model_written_code(repo: Path, tmp_path: Path) -
     marker = tmp_path / "ran"
     app = make_app(checked(test_cmd=check(marker), check_timeout=60), backend=ScriptedBackend([GOOD], name="local"))
     async with app.run_test(size=(130, 40)) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "/refactor calc.py add type hints")
-        await wait_for(pilot, lambda: review_shown(app))
+        await ask_for_review(pilot, "/refactor calc.py add type hints")
         assert "tests: run once you accept" in str(app.screen.query_one("#review-summary").render())
         assert not marker.exists()
         await pilot.press("r")
@@ -229,9 +228,7 @@ async def test_an_accept_runs_the_checks_then_applies(repo: Path, tmp_path: Path
     marker = tmp_path / "ran"
     app = make_app(checked(test_cmd=check(marker), check_timeout=60), backend=ScriptedBackend([GOOD], name="local"))
     async with app.run_test(size=(130, 40)) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "/refactor calc.py add type hints")
-        await wait_for(pilot, lambda: review_shown(app))
+        await ask_for_review(pilot, "/refactor calc.py add type hints")
         await pilot.press("a")
         await wait_for(pilot, lambda: "Applied to calc.py" in transcript_text(app))
     assert runs(marker) == 2 and "Assistant-Checks: syntax, tests" in git(repo, "log", "-1", "--format=%B")
@@ -245,9 +242,7 @@ async def test_a_check_failing_after_the_accept_asks_again(repo: Path, tmp_path:
     backend = ScriptedBackend([MARKED, GOOD], name="local")
     app = make_app(checked(test_cmd=check(marker), check_timeout=60), backend=backend)
     async with app.run_test(size=(130, 40)) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "/refactor calc.py tidy")
-        await wait_for(pilot, lambda: review_shown(app))
+        await ask_for_review(pilot, "/refactor calc.py tidy")
         await pilot.press("a")
         await wait_for(pilot, lambda: checks_failed_shown(app))
         said = str(app.screen.query_one("#checks-failed Static").render())
@@ -267,9 +262,7 @@ async def test_esc_stops_a_check_running_after_the_accept_and_nothing_is_written
     app = make_app(checked(lint_cmd=f"sleep {FOREVER:.0f}", check_timeout=FOREVER),
                    backend=ScriptedBackend([GOOD], name="local"))
     async with app.run_test(size=(130, 40)) as pilot:
-        await wait_for(pilot, lambda: app.session.backend.loaded)
-        await send(pilot, "/refactor calc.py add type hints")
-        await wait_for(pilot, lambda: review_shown(app))
+        await ask_for_review(pilot, "/refactor calc.py add type hints")
         assert not running_checks()
         await pilot.press("a")
         await wait_for(pilot, lambda: bool(running_checks()))
