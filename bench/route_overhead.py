@@ -26,11 +26,11 @@ from dataclasses import replace
 
 from assistant.backends.claude.backend import ClaudeBackend
 from assistant.backends.llama.backend import LlamaCppBackend
-from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
+from assistant.core.decisions import TurnRequest
 from assistant.core.events import TextDelta
-from assistant.core.routing.protocol import TurnRequest
+from assistant.core.session.chat import AUTO, ChatSession
 
 TARGET_MS = 5.0
 

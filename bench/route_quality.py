@@ -53,9 +53,10 @@ from typing import ClassVar
 
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
+from assistant.core.decisions import RouteContext, RouteDecision, TurnRequest
 from assistant.core.routing.chain import RouterChain
 from assistant.core.routing.kinds import classify
-from assistant.core.routing.protocol import RouteContext, RouteDecision, Router, TurnRequest, estimates
+from assistant.core.routing.protocol import Router, estimates
 from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.store.ledger import Ledger
 from assistant.routers.fixed import FixedRouter

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.core.accounting.metrics import TurnStats
+from assistant.core.decisions import Estimate, RouteDecision
 from assistant.core.events import Usage
-from assistant.core.routing.protocol import Estimate, RouteDecision
-from assistant.core.session.turns import TurnResult
+from assistant.core.results import TurnResult, TurnStats
 
 
 def answered_by(

@@ -35,7 +35,7 @@ def test_importing_the_tui_loads_no_database_plugin_registry_or_screen() -> None
     code = (
         "import sys, assistant.ui.app\n"
         "print(sorted(m for m in ('sqlite3', 'importlib.metadata', 'assistant.core.store.ledger',"
-        " 'assistant.core.routing.discovery', 'assistant.core.edits.refactor', 'assistant.ui.screens.cost',"
+        " 'assistant.core.routing.discovery', 'assistant.core.workflows.refactor', 'assistant.ui.screens.cost',"
         " 'anthropic', 'llama_cpp', 'tiktoken', 'git') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -43,7 +43,7 @@ def test_importing_the_tui_loads_no_database_plugin_registry_or_screen() -> None
 
 
 @pytest.mark.parametrize("package", ["assistant.core.store", "assistant.core.routing", "assistant.core.accounting",
-                                     "assistant.core.edits", "assistant.ui.screens"])
+                                     "assistant.core.edits", "assistant.core.workflows", "assistant.ui.screens"])
 def test_every_lazy_export_resolves(package: str) -> None:
     module = __import__(package, fromlist=["_"])
     for name in dir(module):

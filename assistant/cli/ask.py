@@ -14,10 +14,10 @@ from assistant.core import plugins
 from assistant.core.backends.protocol import BackendUnavailable
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
 from assistant.core.paths import Paths
-from assistant.core.routing.protocol import QUALITY
 from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.store.ledger import Ledger
 from assistant.core.text import clean_text, decode_bytes, one_line
+from assistant.core.words import QUALITY
 from assistant.render import run_json
 from assistant.render.format import answer_label, candidates_table, route_badge, turn_summary
 

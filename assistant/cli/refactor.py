@@ -45,7 +45,6 @@ from assistant.core.backends.limits import BackendLimits
 from assistant.core.config import Config
 from assistant.core.edits.checks import cleanup_scratch
 from assistant.core.edits.files import cleanup_pending
-from assistant.core.edits.refactor import Checked, Proposal, Refactorer, diff_stats, undo_edit, unified_diff
 from assistant.core.edits.types import EditError
 from assistant.core.edits.vcs import VcsError, Workspace
 from assistant.core.events import RouteDecided, TextDelta
@@ -53,6 +52,7 @@ from assistant.core.paths import Paths
 from assistant.core.project import OutsideProject, find_root, typed_path
 from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.store.ledger import Ledger, LedgerError
+from assistant.core.workflows.refactor import Checked, Proposal, Refactorer, diff_stats, undo_edit, unified_diff
 from assistant.render import format as fmt
 
 

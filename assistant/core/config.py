@@ -19,10 +19,10 @@ from typing import Any, get_type_hints
 from assistant.core import accounting, sandbox
 from assistant.core.atomic import write_atomic
 from assistant.core.project import expand_home
-from assistant.core.routing.words import PREFIX_WORDS
 from assistant.core.secrets import redact_url
 from assistant.core.text import clean_text, named, shown
 from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
+from assistant.core.words import PREFIX_WORDS
 
 SECRET_ENV = "ANTHROPIC_API_KEY"
 # Upper bounds of the numeric settings: far above any real use, low enough that

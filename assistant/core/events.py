@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from assistant.core.routing.protocol import RouteDecision
+    from assistant.core.decisions import RouteDecision
 
 StopReason = Literal["end_turn", "max_tokens", "cancelled"]
 ErrorKind = Literal[

@@ -22,9 +22,9 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from assistant.render import format as fmt
 from assistant.core.accounting.cost_summary import CostLine, CostSummary
-from assistant.core.store.ledger import OUTCOMES
+from assistant.core.results import OUTCOMES
+from assistant.render import format as fmt
 
 
 def _cost(dollars: float, known: bool) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assistant.core.routing.protocol import Estimate, RouteDecision
-    from assistant.core.session.turns import TurnResult
+    from assistant.core.decisions import Estimate, RouteDecision
+    from assistant.core.results import TurnResult
     from assistant.core.store.sessions import StoredExchange
 
 DASH = "–"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from assistant.core.decisions import RouteDecision
 from assistant.core.events import (
     FallbackStarted,
     Notice,
@@ -22,8 +23,7 @@ from assistant.core.events import (
     Timings,
     Usage,
 )
-from assistant.core.routing.protocol import RouteDecision
-from assistant.core.session.turns import TurnResult
+from assistant.core.results import TurnResult
 
 VERSION = 1
 

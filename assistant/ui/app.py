@@ -25,17 +25,18 @@ from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from assistant.core import edits, plugins, store
+from assistant.core import edits, plugins, store, workflows
 from assistant.core.accounting.metrics import Clock
-from assistant.core.backends.pool import BackendSource
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.edits.types import EditError
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
 from assistant.core.paths import Paths
 from assistant.core.project import find_root
-from assistant.core.session.chat import AUTO, ChatSession, TurnResult
+from assistant.core.results import TurnResult
+from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.session.compaction import CompactionError
+from assistant.core.session.pool import BackendSource
 from assistant.core.session.turns import unavailable_reason
 from assistant.core.text import error_line
 from assistant.render import format as fmt
@@ -64,7 +65,7 @@ from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_m
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
-    from assistant.core.edits.refactor import Proposal, Refactorer
+    from assistant.core.workflows.refactor import Proposal, Refactorer
 
 log = logging.getLogger(__name__)
 
@@ -620,7 +621,7 @@ class AssistantApp(App[None]):
 
     def refactorer(self) -> Refactorer:
         if self._refactorer is None:
-            self._refactorer = edits.Refactorer(self.session, self.project_root)
+            self._refactorer = workflows.Refactorer(self.session, self.project_root)
         return self._refactorer
 
     @work(thread=True, group="turn", exit_on_error=False)

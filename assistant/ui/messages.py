@@ -9,11 +9,11 @@ from textual.message import Message
 
 from assistant.core.backends.protocol import Backend
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
-from assistant.core.session.turns import TurnResult
+from assistant.core.results import TurnResult
 
 if TYPE_CHECKING:
-    from assistant.core.edits.refactor import Checked, Proposal
     from assistant.core.store.sessions import StoredSession
+    from assistant.core.workflows.refactor import Checked, Proposal
 
 
 @dataclass

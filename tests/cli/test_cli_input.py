@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 import assistant.core.plugins as plugins
 from assistant.backends.scripted import ScriptedBackend
 from assistant.cli import main
-from assistant.core.backends import pool as backend_pool
+from assistant.core.session import pool as backend_pool
 from assistant.core.store.ledger import Ledger, TurnRecord
 from tests.conftest import TEST_KEY
 from tests.fake_anthropic import OVERLOADED, Answer, FakeAnthropic, closed_port_url
@@ -292,8 +292,8 @@ def ledger_with_a_turn() -> Path:
         ledger.start_session("s1", started_at=1_796_000_000.0, cwd="/w", title="first")
         ledger.record_turn(TurnRecord("s1", 1_796_000_000.0, "local", "SmolLM2", "ok", cost=0.0, prompt_tokens=10))
         ledger.record_turn(TurnRecord("s1", 1_796_000_060.0, "claude", "claude-sonnet-5-5", "ok", cost=0.01))
-        from assistant.core.store import sessions as session_store
         from assistant.core.conversation import Exchange, Message
+        from assistant.core.store import sessions as session_store
 
         session_store.append_exchange(ledger, "s1", session_store.StoredExchange(
             Exchange(Message("user", "q"), Message("assistant", "a"))))

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from assistant.backends.scripted import ScriptedBackend
 from assistant.cli.commands import KINDS, VERDICTS, main
 from assistant.core.config import Config
-from assistant.core.routing.protocol import KINDS as CORE_KINDS
 from assistant.core.session.chat import ChatSession
 from assistant.core.store.ledger import Ledger
 from assistant.core.store.records import VERDICTS as CORE_VERDICTS
+from assistant.core.words import KINDS as CORE_KINDS
 from tests.stored import rated_answers
 
 

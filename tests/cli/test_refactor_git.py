@@ -18,14 +18,14 @@ import pytest
 from rich.console import Console
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.core.session.chat import ChatSession
+from assistant.cli.refactor import cmd_refactor, cmd_undo
 from assistant.core.config import Config
 from assistant.core.edits.files import apply_changes
 from assistant.core.edits.types import EditError, FileChange
 from assistant.core.edits.vcs import Provenance, VcsError, Workspace
+from assistant.core.session.chat import ChatSession
 from assistant.core.store.ledger import Ledger
-from assistant.core.edits.refactor import Refactorer
-from assistant.cli.refactor import cmd_refactor, cmd_undo
+from assistant.core.workflows.refactor import Refactorer
 from tests.core.edits.gitrepo import git, make_repo
 from tests.patience import PATIENCE
 

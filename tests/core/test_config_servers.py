@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.core import config as cfg
 from assistant.core import plugins
-from assistant.core.backends.pool import BackendPool
+from assistant.core import config as cfg
 from assistant.core.config import ConfigError, ServerConfig
+from assistant.core.session.pool import BackendPool
 
 GPU = '[servers.gpu]\nbase_url = "http://gpu-box:8080/v1"\nmax_tokens = 64\napi_key_env = "GPU_KEY"\nprivate = true\n'
 

@@ -212,7 +212,7 @@ def test_model_names_that_look_like_markup_show_literally() -> None:
 
 def test_a_badge_names_the_router_once() -> None:
     """`privacy: privacy: .env …` was the badge of a privacy decision (issue 24, item 16)."""
-    from assistant.core.routing.protocol import RouteDecision
+    from assistant.core.decisions import RouteDecision
     from assistant.render.format import route_badge
 
     badge = route_badge(RouteDecision("local", "privacy: .env matches .env* → local only", decided_by="privacy"))

@@ -10,9 +10,7 @@ import pytest
 
 from assistant.core.accounting.quality import MIN_RATED, estimate
 from assistant.core.config import Config
-from assistant.core.routing.chain import RouterChain
-from assistant.core.routing.protocol import (
-    QUALITY,
+from assistant.core.decisions import (
     BackendProfile,
     BudgetState,
     KindHistory,
@@ -22,6 +20,8 @@ from assistant.core.routing.protocol import (
     RouteDecision,
     TurnRequest,
 )
+from assistant.core.routing.chain import RouterChain
+from assistant.core.words import QUALITY
 from assistant.routers.budget import BudgetRouter
 from assistant.routers.privacy import PrivacyRouter
 from assistant.routers.quality import QualityRouter

@@ -8,18 +8,11 @@ from pathlib import Path
 import pytest
 
 from assistant.core.config import Config
-from assistant.core.routing.protocol import (
-    QUALITY,
-    BackendProfile,
-    BudgetState,
-    Measured,
-    RouteContext,
-    RouteDecision,
-    TurnRequest,
-    estimate,
-)
-from assistant.routers.budget import BudgetRouter
+from assistant.core.decisions import BackendProfile, BudgetState, Measured, RouteContext, RouteDecision, TurnRequest
 from assistant.core.routing.chain import RouterChain, build_chain
+from assistant.core.routing.protocol import estimate
+from assistant.core.words import QUALITY
+from assistant.routers.budget import BudgetRouter
 from assistant.routers.fixed import FixedRouter
 from assistant.routers.privacy import PrivacyRouter
 from assistant.routers.rules import RulesRouter

@@ -11,10 +11,10 @@ from textual.app import App
 from textual.widgets import Checkbox
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.edits.types import EditError, FileChange
-from assistant.core.edits.refactor import Proposal, Refactorer
+from assistant.core.session.chat import ChatSession
+from assistant.core.workflows.refactor import Proposal, Refactorer
 from assistant.ui.screens.review import ReviewScreen
 
 PROPOSAL = Proposal(

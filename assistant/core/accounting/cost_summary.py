@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
-from assistant.core.store.ledger import OUTCOMES, TurnRecord
+from assistant.core.results import OUTCOMES
+from assistant.core.store.ledger import TurnRecord
 
 GroupBy = Literal["backend", "model", "day"]
 GROUP_BY: tuple[str, ...] = get_args(GroupBy)

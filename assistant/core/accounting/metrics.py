@@ -18,29 +18,9 @@ from assistant.core.events import (
     TurnDone,
     Usage,
 )
+from assistant.core.results import TurnStats
 
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True, slots=True)
-class TurnStats:
-    """A snapshot of a turn's figures; `None` means not measured (yet)."""
-
-    ttft: float | None
-    generation_tps: float | None
-    prompt_eval_tps: float | None
-    tokens_in: int | None
-    tokens_out: int
-    prompt_tokens_evaluated: int | None
-    elapsed: float
-    finished: bool
-    usage_estimated: bool
-    # First token to last token (to now while streaming).
-    generation_seconds: float | None = None
-    # The rate as the tokens arrived here (`generation_tps` is the engine's own once it
-    # reports one), and whether the engine reported one.
-    client_tps: float | None = None
-    engine_timed: bool = False
 
 
 class TurnMetrics:

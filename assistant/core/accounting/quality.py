@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from assistant.core.routing.protocol import Quality
+from assistant.core.decisions import Quality
 
 # Beta(1, 1): every good rate equally likely before any turn is rated.
 PRIOR: tuple[float, float] = (1.0, 1.0)

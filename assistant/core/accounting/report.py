@@ -17,13 +17,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.core.accounting.bench_results import BenchResult, bench_samples, one_stream, prompt_range
-from assistant.core.accounting.edit_formats import FormatFigures, format_figures
 from assistant.core.accounting.cost_summary import nearest_rank, summarize
+from assistant.core.accounting.edit_formats import FormatFigures, format_figures
+from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
 from assistant.core.accounting.quality import estimate
-from assistant.core.routing.protocol import Quality
+from assistant.core.decisions import Quality
 from assistant.core.store import ratings
 from assistant.core.store.ledger import Ledger, ProposalRecord, TurnRecord
-from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
 
 MIN_SAMPLES = 3  # a figure resting on fewer turns (or bench runs) is not shown
 ACTIVE_HOURS = (2, 4, 8, 24)  # daily capacity at this many hours of generation a day

@@ -32,9 +32,9 @@ from typing import Any, get_args
 
 from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
 from assistant.core.accounting.report import BackendFigures, Figure, Report, main_row, rests_on
-from assistant.core.routing.protocol import TurnKind
 from assistant.core.text import named, shown
 from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
+from assistant.core.words import TurnKind
 
 DEFAULT_PROMPT_TOKENS = 1_000  # an item's prompt when its workload does not say
 # A plan simulates each request (Claude's slots): a workload holds at most this many.

@@ -20,17 +20,15 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from assistant.core.atomic import unlink_quietly, write_atomic
 from assistant.core.edits.files import cleanup_pending, resolve
 from assistant.core.edits.types import UnsafePath
 
-if TYPE_CHECKING:
-    from assistant.core.edits.vcs import _Git  # the repository these steps act on, under its lock
 
 PENDING = "assistant-pending-commit.json"  # in the git directory, beside the apply lock
 MAX_BYTES = 4_000_000  # a record names at most a few thousand files and one message
@@ -63,6 +61,25 @@ class Settlement:
     kept: tuple[str, ...] = ()  # "revert": the files someone changed since, left as they are
 
 
+class Repository(Protocol):
+    """What settling needs of the repository it acts on (vcs.py's, under its apply lock):
+    named here so that this module, which vcs.py uses, does not import it back."""
+
+    root: Path  # the project's root, inside the work tree
+
+    @property
+    def git_dir(self) -> Path: ...
+    @property
+    def work_tree(self) -> Path: ...
+    def head(self) -> str | None: ...
+    def top(self, path: str) -> str: ...
+    def local(self, top_path: str) -> str: ...
+    def check_ready(self, targets: Sequence[str] = ()) -> None: ...
+    def dirty(self, targets: list[str]) -> list[str]: ...
+    def commit(self, targets: list[str], message: str, *, must: Sequence[str] = ()) -> str | None: ...
+    def run(self, *args: str, ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None) -> tuple[int, str]: ...
+
+
 class PendingUnreadable(ValueError):
     """The record exists but is not one this version wrote."""
 
@@ -82,7 +99,7 @@ def settle(pending: PendingCommit, now: Mapping[str, str | None]) -> Settlement:
 
 
 def record_edit(
-    git: _Git, head: str | None, message: str, old: Mapping[str, str | None], new: Mapping[str, str | None]
+    git: Repository, head: str | None, message: str, old: Mapping[str, str | None], new: Mapping[str, str | None]
 ) -> None:
     """Before an edit is written: its record, from each file's sha256 before (`old`) and
     after (`new`), keyed by the project-relative path; a file it leaves as it was is no
@@ -98,7 +115,7 @@ def record_edit(
         clear(git.git_dir)
 
 
-def settle_interrupted(git: _Git) -> str | None:
+def settle_interrupted(git: Repository) -> str | None:
     """Commit (or take back) the edit a killed process wrote but did not commit, as its
     record says; the caller holds the repository's apply lock (`exclusive`). One line
     saying what was done; None when there was nothing to settle or to say (nothing had
@@ -112,7 +129,7 @@ def settle_interrupted(git: _Git) -> str | None:
         return None
     git.check_ready()  # a rebase begun since, a stale index.lock: settled once they are gone
     cleanup_pending(git.root)  # the temp files of a write the kill cut short
-    top = Path(git.repo.working_tree_dir or ".")
+    top = git.work_tree
     verdict = settle(found, {f.path: sha256_of(top / f.path) for f in found.files})
     subject = found.message.split("\n", 1)[0]
     said = None
@@ -124,7 +141,7 @@ def settle_interrupted(git: _Git) -> str | None:
     return said
 
 
-def _finish(git: _Git, found: PendingCommit, subject: str) -> str | None:
+def _finish(git: Repository, found: PendingCommit, subject: str) -> str | None:
     paths = [f.path for f in found.files]
     dirty = git.dirty(paths)
     if not dirty:  # its commit was made before the kill (or someone committed the files)
@@ -135,11 +152,11 @@ def _finish(git: _Git, found: PendingCommit, subject: str) -> str | None:
     return f'committed an edit a crash interrupted before its commit: {(commit or "")[:7]} "{subject}"'
 
 
-def _put_back(git: _Git, found: PendingCommit, verdict: Settlement, subject: str) -> str:
+def _put_back(git: Repository, found: PendingCommit, verdict: Settlement, subject: str) -> str:
     """Each file held HEAD's bytes before the edit (its snapshot made it so), so HEAD
     gives them back, unless commits were made since: then nothing is touched."""
-    top = Path(git.repo.working_tree_dir or ".")
-    head = git.repo.head.commit.hexsha if git.born() else None
+    top = git.work_tree
+    head = git.head()
     put_back, kept = verdict.put_back, verdict.kept
     if head != found.head:
         put_back, kept = (), (*put_back, *kept)

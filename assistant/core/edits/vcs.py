@@ -376,8 +376,16 @@ class _Git:
     def git_dir(self) -> Path:
         return Path(self.repo.git_dir)
 
+    @property
+    def work_tree(self) -> Path:
+        return Path(self.repo.working_tree_dir or ".")
+
     def born(self) -> bool:
         return self.repo.head.is_valid()
+
+    def head(self) -> str | None:
+        """HEAD's commit id; None in a repository with no commit yet."""
+        return self.repo.head.commit.hexsha if self.born() else None
 
     def top(self, path: str) -> str:
         return self.prefix + path
@@ -413,7 +421,7 @@ class _Git:
         """A submodule is a repository of its own: this one can commit only its pointer.
         A checked-out one (or any nested repository) has a .git; one not checked out
         is a gitlink in HEAD's tree."""
-        top = Path(self.repo.working_tree_dir or ".")
+        top = self.work_tree
         folders = {str(f): t for t in targets for f in PurePosixPath(t).parents if str(f) != "."}
         nested = [f for f in folders if (top / f / ".git").exists()]
         if not nested and folders and self.born():
@@ -476,7 +484,7 @@ class _Git:
         message = commit_message(paths, provenance.instruction, provenance)
         old = {p: sha256_of(self.root / p) for p in paths}
         planned = {real: digest(written_bytes(self.root, change)) for change, real in changes}
-        head = self.repo.head.commit.hexsha if self.born() else None
+        head = self.head()
         pending.record_edit(self, head, message, old, planned)
         try:
             write([change for change, _ in changes])

@@ -15,14 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.core.config import Config
+from assistant.core.decisions import RouteContext, RouteDecision, TurnRequest
 from assistant.core.routing.discovery import load_router
-from assistant.core.routing.protocol import (
-    RouteContext,
-    RouteDecision,
-    Router,
-    RouterError,
-    TurnRequest,
-)
+from assistant.core.routing.protocol import Router, RouterError
 
 log = logging.getLogger(__name__)
 DEFAULT_ROUTER = "rules"  # decides when every router of the chain passes

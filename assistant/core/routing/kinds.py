@@ -89,7 +89,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from assistant.core.routing.protocol import TurnKind
+from assistant.core.words import TurnKind
 
 # How much of a message is read: a request says what it is in its first
 # sentences, and a fixed bound keeps a pasted megabyte as cheap as a line.

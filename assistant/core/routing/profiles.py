@@ -11,12 +11,13 @@ import statistics
 import time
 from collections.abc import Iterable, Sequence
 
-from assistant.core.accounting.bench_results import BenchResult, bench_samples, one_stream, prompt_range
+from assistant.core.accounting.bench_results import bench_samples, one_stream, prompt_range
+from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR, PriceTable
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
+from assistant.core.decisions import BackendProfile, BudgetState, Measured
+from assistant.core.results import BenchResult
 from assistant.core.store.ledger import TurnRecord
-from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR, PriceTable
-from assistant.core.routing.protocol import BackendProfile, BudgetState, Measured
 from assistant.core.window.sliding import Assembly, ContextTooLarge
 
 

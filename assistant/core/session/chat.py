@@ -25,24 +25,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.core import routing, store
-from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
-from assistant.core.backends.pool import BackendPool, BackendSource
+from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
+from assistant.core.decisions import RouteDecision, TurnRequest
 from assistant.core.events import Notice, RouteDecided
 from assistant.core.project import find_root
-from assistant.core.routing.protocol import RouteDecision, Router, TurnKind, TurnRequest
+from assistant.core.results import TurnResult, TurnStats
+from assistant.core.routing.protocol import Router
 from assistant.core.session.compaction import summarize_exchanges
 from assistant.core.session.persistence import ChatPersistence, ChatState
 from assistant.core.session.pinned import path_of
+from assistant.core.session.pool import BackendPool, BackendSource
 from assistant.core.session.recorder import TurnRecorder
 from assistant.core.session.route import SessionRouter
-from assistant.core.session.windows import SessionWindows
 from assistant.core.session.runner import AUTO, OnEvent, TurnRunner
-from assistant.core.session.turns import TurnResult, unavailable_reason
+from assistant.core.session.turns import unavailable_reason
 from assistant.core.session.user_input import mentioned_files, parse_turn
+from assistant.core.session.windows import SessionWindows
 from assistant.core.window.sliding import Assembly, ContextTooLarge, SlidingWindow
+from assistant.core.words import TurnKind
 
 if TYPE_CHECKING:
     from assistant.core.accounting.pricing import PriceTable

@@ -18,7 +18,7 @@ from assistant.core.conversation import Exchange, Message
 from assistant.core.session.recorder import TurnRecorder
 
 if TYPE_CHECKING:
-    from assistant.core.session.turns import TurnResult
+    from assistant.core.results import TurnResult
     from assistant.core.store.sessions import StoredExchange, StoredSession
 
 TITLE_CHARS = 80

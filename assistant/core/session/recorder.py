@@ -10,15 +10,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from assistant.core import accounting, routing, store
-from assistant.core.accounting.bench_results import BenchResult
-from assistant.core.routing.protocol import KindHistory, Quality
 from assistant.core.config import Config
-from assistant.core.session.turns import TurnResult, turn_record
+from assistant.core.decisions import KindHistory, Quality
+from assistant.core.results import BenchResult, TurnResult
+from assistant.core.session.turns import turn_record
 
 if TYPE_CHECKING:
     from assistant.core.backends.protocol import Backend
+    from assistant.core.decisions import Estimate, Measured
     from assistant.core.store.records import Source, Verdict
-    from assistant.core.routing.protocol import Estimate, Measured
 
 log = logging.getLogger(__name__)
 

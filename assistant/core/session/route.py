@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.core import routing
-from assistant.core.backends.pool import BackendPool
 from assistant.core.config import Config
-from assistant.core.routing.protocol import RouteContext, RouteDecision, Router, TurnRequest
+from assistant.core.decisions import RouteContext, RouteDecision, TurnRequest
+from assistant.core.routing.protocol import Router
+from assistant.core.session.pool import BackendPool
 from assistant.core.session.recorder import TurnRecorder
 from assistant.core.session.runner import AUTO, TurnRunner
 from assistant.core.session.turns import unavailable_reason

@@ -13,18 +13,19 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.core import accounting
-from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics, TurnStats
-from assistant.core.backends.pool import BackendPool
+from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics
 from assistant.core.backends.protocol import Backend, load_failure
 from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, FallbackStarted, SessionEvent, StreamEvent, TextDelta, TurnDone, Usage
+from assistant.core.results import TurnResult, TurnStats
+from assistant.core.session.pool import BackendPool
 from assistant.core.session.recorder import TurnRecorder
-from assistant.core.session.turns import TurnResult, events, unavailable_reason
+from assistant.core.session.turns import events, unavailable_reason
 from assistant.core.window.sliding import Assembly, ContextTooLarge
 
 if TYPE_CHECKING:
-    from assistant.core.routing.protocol import RouteDecision
+    from assistant.core.decisions import RouteDecision
 
 log = logging.getLogger(__name__)
 

@@ -1,46 +1,18 @@
-"""One turn's result, and the helpers every turn uses: reading a backend's events
+"""The helpers every turn uses: reading a backend's events
 safely, telling whether a backend can take a turn, and the ledger row of a turn."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from assistant.core import store
-from assistant.core.accounting.metrics import TurnStats
 from assistant.core.backends.protocol import Backend, BackendUnavailable
 from assistant.core.backends.unavailable import UnavailableBackend
 from assistant.core.config import Config
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, StreamEvent, Usage
-
-if TYPE_CHECKING:
-    from assistant.core.routing.protocol import RouteDecision
-
-Outcome = str  # "ok" | "cancelled" | "interrupted" | "error"
-
-
-@dataclass(frozen=True, slots=True)
-class TurnResult:
-    text: str
-    stats: TurnStats
-    cost: float | None  # None: unknown (never shown as $0)
-    outcome: Outcome
-    stop_reason: str | None
-    error: BackendError | None
-    backend: str = ""  # the backend's own name (as shown and recorded)
-    model: str = ""
-    usage: Usage | None = None
-    counterfactual_cost: float | None = None
-    # Set when another backend answered because the chosen one could not.
-    fallback_from: str | None = None
-    fallback_reason: str | None = None
-    decision: RouteDecision | None = None
-    routed_to: str = ""  # the pool's name of the backend that answered (for /retry other)
-    question: str = ""  # what was sent, prefixes removed
-    turn_id: int | None = None  # its ledger row (None when it was not recorded): what a rating names
+from assistant.core.events import BackendError, StreamEvent
+from assistant.core.results import TurnResult
 
 
 def events(backend: Backend, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.project import expand_home, typed_path
-from assistant.core.routing.words import AUTO, FLAG_WORDS, KIND_WORDS, OTHER, PREFIX_WORDS, TurnKind
+from assistant.core.words import AUTO, FLAG_WORDS, KIND_WORDS, OTHER, PREFIX_WORDS, TurnKind
 
 _PREFIX = re.compile(r"@([A-Za-z][\w-]*)\s*")
 # A stretch of a word that may name a file: word characters, `.`, `~`, `/`, `-`.

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from assistant.core.accounting.metrics import TurnStats
-from assistant.core.backends.pool import BackendPool, answer_reserve, window_budget
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
+from assistant.core.results import TurnStats
+from assistant.core.session.pool import BackendPool, answer_reserve, window_budget
 from assistant.core.window.counters import window_counter
 from assistant.core.window.sliding import Assembly, ContextTooLarge, SlidingWindow
 

@@ -34,10 +34,10 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Protocol, Self, TypeVar
 
-from assistant.core.accounting.bench_results import BenchResult
 from assistant.core.paths import LEDGER_FILE, Paths
+from assistant.core.results import BenchResult, OUTCOMES, Outcome
 from assistant.core.store.migrations import MIGRATIONS
-from assistant.core.store.records import OUTCOMES, Outcome, ProposalRecord, SessionRecord, TurnRecord, typed_values
+from assistant.core.store.records import ProposalRecord, SessionRecord, TurnRecord, typed_values
 from assistant.core.text import clean_text, one_line
 
 BUSY_TIMEOUT = 10.0  # seconds SQLite itself waits for another writer

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-Outcome = Literal["ok", "cancelled", "interrupted", "error"]
-OUTCOMES: tuple[str, ...] = get_args(Outcome)
+from assistant.core.results import OUTCOMES, Outcome
+
 # A signal on an answer (core/store/ratings.py): which way, and where it came from.
 Verdict = Literal["good", "bad", "none"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)

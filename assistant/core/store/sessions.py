@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from assistant.core.accounting.metrics import TurnStats
 from assistant.core.conversation import Exchange, Message
+from assistant.core.decisions import Estimate, Quality, RouteDecision
 from assistant.core.events import Usage
-from assistant.core.routing.protocol import Estimate, Quality, RouteDecision
-from assistant.core.session.turns import TurnResult
+from assistant.core.results import TurnResult, TurnStats
 from assistant.core.store.ledger import Ledger, LedgerError, SessionRecord, Writer, typed_values
 from assistant.core.text import clean_text, shown
 

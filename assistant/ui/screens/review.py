@@ -25,10 +25,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
-from assistant.render import format as fmt
 from assistant.core.edits.hunks import hunks
 from assistant.core.edits.types import FileChange
-from assistant.core.edits.refactor import Proposal, diff_stats
+from assistant.core.workflows.refactor import Proposal, diff_stats
+from assistant.render import format as fmt
 
 Selection = dict[str, frozenset[int]]
 

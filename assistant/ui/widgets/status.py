@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from assistant.core.results import TurnStats
 from assistant.render import format as fmt
-from assistant.core.accounting.metrics import TurnStats
 from assistant.ui.widgets.rendered import RenderedLines, RenderedPart
 
 

@@ -21,7 +21,7 @@ from assistant.render.welcome import welcome_text
 from assistant.ui.widgets.markdown import BlockCache
 
 if TYPE_CHECKING:
-    from assistant.core.session.turns import TurnResult
+    from assistant.core.results import TurnResult
 from assistant.ui.widgets.rendered import (
     BLANK,
     Entry,

@@ -43,8 +43,8 @@ def test_the_configured_format_stands_until_another_is_measured_to_work_better()
 def test_the_refactorer_asks_for_the_format_that_works_for_its_model(tmp_path: Path) -> None:
     from assistant.backends.scripted import ScriptedBackend
     from assistant.core.config import Config
-    from assistant.core.edits.refactor import Refactorer
     from assistant.core.session.chat import ChatSession
+    from assistant.core.workflows.refactor import Refactorer
 
     with Ledger.open() as ledger:
         for _ in range(3):

@@ -15,7 +15,7 @@ from assistant.core.accounting.quality import (
     beta_quantile,
     estimate,
 )
-from assistant.core.routing.protocol import Quality
+from assistant.core.decisions import Quality
 
 # -- an independent reference: Simpson's rule on the Beta density ------------------
 

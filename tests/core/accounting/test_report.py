@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core.accounting.bench_results import BenchResult
-from assistant.core.store.ledger import Ledger, TurnRecord
 from assistant.core.accounting.report import (
     ACTIVE_HOURS,
     BENCH_RUNS,
@@ -21,6 +19,8 @@ from assistant.core.accounting.report import (
     main_row,
     rests_on,
 )
+from assistant.core.results import BenchResult
+from assistant.core.store.ledger import Ledger, TurnRecord
 
 approx = pytest.approx
 T0 = 1_796_000_000.0

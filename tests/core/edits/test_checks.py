@@ -170,10 +170,10 @@ def test_the_scratch_copy_is_gone_afterwards_and_a_killed_one_at_the_next_start(
 def test_an_edit_that_breaks_a_test_is_repaired_on_the_second_answer_and_committed_with_its_trailer(
     repo: Path,
 ) -> None:
-    from assistant.core.edits.refactor import Refactorer
-    from assistant.core.session.chat import ChatSession
     from assistant.backends.scripted import ScriptedBackend
+    from assistant.core.session.chat import ChatSession
     from assistant.core.store.ledger import Ledger
+    from assistant.core.workflows.refactor import Refactorer
     from tests.core.edits.gitrepo import git
 
     breaks = "calc.py\n<<<<<<< SEARCH\n    return a + b\n=======\n    return a - b\n>>>>>>> REPLACE\n"
@@ -230,9 +230,9 @@ def test_a_claude_proposal_that_breaks_a_test_is_repaired_on_its_second_answer(r
     """Through the real anthropic SDK and the loopback Messages API: the repair round
     goes to the same model, and only the answer whose tests pass is committed."""
     from assistant.backends.claude.backend import ClaudeBackend
-    from assistant.core.edits.refactor import Refactorer
     from assistant.core.session.chat import ChatSession
     from assistant.core.store.ledger import Ledger
+    from assistant.core.workflows.refactor import Refactorer
     from tests.backends.claude.conftest import claude_config
     from tests.core.edits.gitrepo import git
     from tests.fake_anthropic import Answer

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from assistant.core.edits.hunks import NO_NEWLINE, hunks, select
 from assistant.core.edits.types import FileChange
-from assistant.core.edits.refactor import unified_diff
+from assistant.core.workflows.refactor import unified_diff
 
 # Lines from a small alphabet, so that before and after share lines; "\r", form feed and
 # U+2028 are inside lines (str.splitlines would cut there, git does not).

@@ -17,10 +17,10 @@ import pytest
 
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config, ConfigError, parse
-from assistant.core.edits.refactor import Refactorer
 from assistant.core.edits.types import EditError
 from assistant.core.session.chat import ChatSession
 from assistant.core.store.ledger import Ledger
+from assistant.core.workflows.refactor import Refactorer
 from tests.core.edits.gitrepo import git, make_repo
 from tests.core.edits.test_refactor_flow import CALC, GOOD
 

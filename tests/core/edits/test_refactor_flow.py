@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
+from assistant.core.session.chat import ChatSession
 from assistant.core.store.ledger import Ledger
-from assistant.core.edits.refactor import Refactorer, diff_stats
+from assistant.core.workflows.refactor import Refactorer, diff_stats
 from tests.core.edits.gitrepo import git, make_repo
 
 CALC = "def add(a, b):\n    return a+b\n\n\ndef sub(a, b):\n    return a-b\n"

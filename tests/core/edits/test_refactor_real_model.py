@@ -10,7 +10,7 @@ import pytest
 
 from assistant.backends.llama.backend import LlamaCppBackend
 from assistant.core.session.chat import ChatSession
-from assistant.core.edits.refactor import Refactorer
+from assistant.core.workflows.refactor import Refactorer
 from tests.conftest import small_config
 from tests.core.edits.gitrepo import git, make_repo
 from tests.core.edits.test_refactor_flow import CALC

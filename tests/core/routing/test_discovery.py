@@ -11,20 +11,15 @@ import pytest
 
 import assistant
 from assistant.core.config import Config
+from assistant.core.decisions import BackendProfile, Measured, RouteContext, TurnRequest
+from assistant.core.routing.chain import build_chain
 from assistant.core.routing.discovery import (
     RouterInfo,
     list_routers,
     load_router,
     plugin_dirs,
 )
-from assistant.core.routing.protocol import (
-    BackendProfile,
-    Measured,
-    RouteContext,
-    RouterError,
-    TurnRequest,
-)
-from assistant.core.routing.chain import build_chain
+from assistant.core.routing.protocol import RouterError
 from assistant.routers.privacy import PrivacyRouter
 from assistant.routers.rules import RulesRouter
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from assistant.core.routing import kinds
 from assistant.core.routing.kinds import WINDOW, classify
-from assistant.core.routing.protocol import KINDS
+from assistant.core.words import KINDS
 
 FILES = ("calc.py",)
 

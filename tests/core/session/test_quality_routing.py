@@ -124,7 +124,7 @@ def test_once_local_code_is_measured_bad_code_goes_to_claude_and_questions_stay_
 def test_a_refactor_proposal_s_outcome_rates_its_turn(tmp_path: Path) -> None:
     from tests.core.edits.gitrepo import make_repo
 
-    from assistant.core.edits.refactor import Refactorer
+    from assistant.core.workflows.refactor import Refactorer
 
     repo = make_repo(tmp_path / "proj", {"calc.py": "def add(a, b):\n    return a+b\n"})
     answer = "calc.py\n```python\ndef add(a, b):\n    return a + b\n```\n"  # the local model writes whole files

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.config import Config
 from assistant.core.events import BackendError, FallbackStarted, Notice, RouteDecided
+from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.store.ledger import Ledger
 
 SONNET = "claude-sonnet-5-5"
@@ -197,7 +197,7 @@ def test_warming_the_counters_readies_each_candidates_tokenizer_and_changes_no_w
 
 def test_the_router_s_estimates_rest_on_bench_runs_before_any_turn(tmp_path: Path) -> None:
     """`assistant bench` on a fresh machine: the first turn's estimate uses what it measured."""
-    from assistant.core.accounting.bench_results import BenchResult
+    from assistant.core.results import BenchResult
 
     with Ledger.open() as ledger:
         ledger.record_bench([

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.core.routing.protocol import KINDS
 from assistant.core.session.user_input import MAX_MENTIONED, mentioned_files, parse_turn
+from assistant.core.words import KINDS
 
 BACKENDS = ("local", "claude")
 PREFIXES = ["@local", "@claude", "@auto", "@quality", "@best", "@batch", "@refactor", "@edit", "@code", "@explain", "@chat",

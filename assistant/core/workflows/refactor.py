@@ -44,9 +44,10 @@ from assistant.core.edits.prompts import refactor_prompt
 from assistant.core.edits.syntax import SyntaxProblem, context_lines, introduced
 from assistant.core.edits.types import EditError, FileChange
 from assistant.core.edits.vcs import Provenance, Workspace
-from assistant.core.routing.protocol import TurnKind
-from assistant.core.session.chat import ChatSession, OnEvent, TurnResult
+from assistant.core.results import TurnResult
+from assistant.core.session.chat import ChatSession, OnEvent
 from assistant.core.store.ledger import Ledger, LedgerError, ProposalRecord
+from assistant.core.words import TurnKind
 
 
 @dataclass(frozen=True, slots=True)
