@@ -20,7 +20,7 @@ from assistant.cli.context import start
 from assistant.cli.exits import EXIT_USAGE, fail
 from assistant.core.paths import Paths
 from assistant.core.store import ratings
-from assistant.core.store import sessions as session_store
+from assistant.core.store import saved_sessions as session_store
 from assistant.core.store.ledger import Ledger, LedgerError
 from assistant.core.text import clean_text, shown
 

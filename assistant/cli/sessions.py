@@ -11,7 +11,7 @@ from assistant.cli.context import start
 from assistant.cli.exits import fail
 from assistant.core.atomic import write_atomic
 from assistant.core.paths import Paths
-from assistant.core.store import sessions as session_store
+from assistant.core.store import saved_sessions as session_store
 from assistant.core.store.ledger import Ledger, LedgerError
 from assistant.core.text import clean_text
 from assistant.render.format import cost

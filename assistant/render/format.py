@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from assistant.core.decisions import Estimate, RouteDecision
     from assistant.core.results import TurnResult
-    from assistant.core.store.sessions import StoredExchange
+    from assistant.core.store.saved_sessions import StoredExchange
 
 DASH = "–"
 ABOUT = "≈"  # marks an estimate (before the API's own usage report arrives)

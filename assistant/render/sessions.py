@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from assistant.core.store.sessions import StoredSession
+from assistant.core.store.saved_sessions import StoredSession
 from assistant.render.format import stored_answer
 
 

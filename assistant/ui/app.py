@@ -586,11 +586,11 @@ class AssistantApp(App[None]):
             self.post_message(SessionLoaded(None, f"cannot resume: {self.session.ledger_error}"))
             return
         try:
-            session_id = store.sessions.last_session_in(ledger, os.getcwd()) if which == "last" else which
+            session_id = store.saved_sessions.last_session_in(ledger, os.getcwd()) if which == "last" else which
             if session_id is None:
                 self.post_message(SessionLoaded(None, "no earlier session in this folder to resume"))
                 return
-            self.post_message(SessionLoaded(store.sessions.load(ledger, session_id)))
+            self.post_message(SessionLoaded(store.saved_sessions.load(ledger, session_id)))
         except store.LedgerError as exc:
             self.post_message(SessionLoaded(None, f"cannot resume: {exc}"))
 

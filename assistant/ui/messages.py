@@ -12,7 +12,7 @@ from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecide
 from assistant.core.results import TurnResult
 
 if TYPE_CHECKING:
-    from assistant.core.store.sessions import StoredSession
+    from assistant.core.store.saved_sessions import StoredSession
     from assistant.core.workflows.refactor import Checked, Proposal
 
 

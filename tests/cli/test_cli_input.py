@@ -293,7 +293,7 @@ def ledger_with_a_turn() -> Path:
         ledger.record_turn(TurnRecord("s1", 1_796_000_000.0, "local", "SmolLM2", "ok", cost=0.0, prompt_tokens=10))
         ledger.record_turn(TurnRecord("s1", 1_796_000_060.0, "claude", "claude-sonnet-5-5", "ok", cost=0.01))
         from assistant.core.conversation import Exchange, Message
-        from assistant.core.store import sessions as session_store
+        from assistant.core.store import saved_sessions as session_store
 
         session_store.append_exchange(ledger, "s1", session_store.StoredExchange(
             Exchange(Message("user", "q"), Message("assistant", "a"))))

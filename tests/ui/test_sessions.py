@@ -73,7 +73,7 @@ async def test_sessions_list_export_and_delete(tmp_path, capsys) -> None:
     assert main(["export", session_id[:15], "-o", str(target)]) == 0
     text = target.read_text()
     assert "## You" in text and "what is a list?" in text and "First answer about lists." in text
-    from assistant.core.store import sessions as session_store
+    from assistant.core.store import saved_sessions as session_store
     from assistant.core.store.ledger import Ledger
 
     with Ledger.open() as ledger:

@@ -50,7 +50,7 @@ from assistant.core.words import TurnKind
 if TYPE_CHECKING:
     from assistant.core.accounting.pricing import PriceTable
     from assistant.core.store.records import Source, Verdict
-    from assistant.core.store.sessions import StoredSession
+    from assistant.core.store.saved_sessions import StoredSession
 
 __all__ = ["AUTO", "SUMMARY_HEADER", "ChatSession", "OnEvent", "TurnResult"]
 

@@ -1,5 +1,5 @@
 """Chats that resume: what a session stores after each change, and what it
-takes back from a stored one (see `core.store.sessions` for the tables).
+takes back from a stored one (see `core.store.saved_sessions` for the tables).
 
 A collaborator of `ChatSession`, which hands it the chat's state (`ChatState`)
 at each change: it keeps only what it stored, so that a history stored again
@@ -19,7 +19,7 @@ from assistant.core.session.recorder import TurnRecorder
 
 if TYPE_CHECKING:
     from assistant.core.results import TurnResult
-    from assistant.core.store.sessions import StoredExchange, StoredSession
+    from assistant.core.store.saved_sessions import StoredExchange, StoredSession
 
 TITLE_CHARS = 80
 
@@ -61,9 +61,9 @@ class ChatPersistence:
             return
         try:
             self.ensure_session_row("", exchanges)
-            item = store.sessions.StoredExchange(exchanges[-1], result)
+            item = store.saved_sessions.StoredExchange(exchanges[-1], result)
             self._stored.append(item)
-            store.sessions.append_exchange(ledger, self._session_id(), item)
+            store.saved_sessions.append_exchange(ledger, self._session_id(), item)
             self._save_state(ledger, state)
         except store.LedgerError as exc:
             self.recorder.error = str(exc)
@@ -75,8 +75,8 @@ class ChatPersistence:
             return
         kept = {id(item.exchange): item for item in self._stored}
         try:
-            items = [kept.get(id(e)) or store.sessions.StoredExchange(e) for e in exchanges]
-            store.sessions.replace_exchanges(ledger, self._session_id(), items)
+            items = [kept.get(id(e)) or store.saved_sessions.StoredExchange(e) for e in exchanges]
+            store.saved_sessions.replace_exchanges(ledger, self._session_id(), items)
             self._save_state(ledger, state)
         except store.LedgerError as exc:
             self.recorder.error = str(exc)
@@ -92,7 +92,7 @@ class ChatPersistence:
         return self.recorder.ledger() if self.enabled else None
 
     def _save_state(self, ledger: store.Ledger, state: ChatState) -> None:
-        store.sessions.save_state(
+        store.saved_sessions.save_state(
             ledger,
             self._session_id(),
             mode=state.mode,

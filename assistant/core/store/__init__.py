@@ -9,5 +9,5 @@ from assistant.core.lazy import exports
 __getattr__, __dir__ = exports(globals(), {
     "Ledger": "ledger", "LedgerError": "ledger", "new_session_id": "ledger",
     "TurnRecord": "records", "ProposalRecord": "records", "SessionRecord": "records",
-    "sessions": "sessions", "ratings": "ratings",
+    "saved_sessions": "saved_sessions", "ratings": "ratings",
 })  # fmt: skip

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
-from assistant.core.store import sessions as session_store
+from assistant.core.store import saved_sessions as session_store
 from assistant.core.store.ledger import Ledger, LedgerError
 from assistant.render import format as fmt
 

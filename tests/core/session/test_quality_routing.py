@@ -153,7 +153,7 @@ def test_a_rating_the_ledger_cannot_take_is_one_clear_error(tmp_path: Path) -> N
 
 
 def test_a_resumed_session_rates_its_last_answer(tmp_path: Path) -> None:
-    from assistant.core.store import sessions as session_store
+    from assistant.core.store import saved_sessions as session_store
 
     s = session(tmp_path)
     s.persist = True  # the chat is stored, as the TUI stores it

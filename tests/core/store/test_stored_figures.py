@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.core.conversation import Exchange, Message
-from assistant.core.store import sessions
+from assistant.core.store import saved_sessions as sessions
 from assistant.core.store.ledger import Ledger, LedgerError
 from assistant.render import format as fmt
 from assistant.render.sessions import markdown
