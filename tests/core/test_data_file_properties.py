@@ -14,7 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assistant.core import config as cfg
-from assistant.core.store import sessions as session_store
+from assistant.core.store import saved_sessions as session_store
 from assistant.core.config import ConfigError
 from assistant.core.conversation import Exchange, Message
 from assistant.core.store.ledger import MIGRATIONS, Ledger, LedgerError, TurnRecord
