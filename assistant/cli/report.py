@@ -31,7 +31,7 @@ from assistant.core.accounting.workloads import (
     read_workloads,
 )
 from assistant.core.store.ledger import Ledger, LedgerError
-from assistant.render.report import print_plans, print_report
+from assistant.render.report import print_plans, report_renderable
 
 if TYPE_CHECKING:
     from assistant.core.config import Config
@@ -80,7 +80,7 @@ def cmd_report(config: Config, paths: Paths, args: argparse.Namespace) -> int:
         return 0
     if nothing:
         return nothing_recorded(nothing)
-    print_report(output(), report, scope=scope, reference_model=config.cost.reference_model)
+    output().print(report_renderable(report, scope=scope, reference_model=config.cost.reference_model))
     return 0
 
 

@@ -7,7 +7,9 @@ One rule for the TUI and the CLI alike:
   an `@`-mention of a file in a message) is relative to **where they stand** (the
   current folder), or absolute; it must lead to a place inside the project root,
   and is then known by its path relative to that root (what edits, commits and
-  the ledger use).
+  the ledger use);
+- whether a path is inside the root (after `..` and symlinks) is `within_root`,
+  for typed paths and for the paths a model writes (`core/edits/files.py`) alike.
 
 `~` means the home folder only as a path's whole first component (`~/notes.md`);
 anywhere else it is an ordinary character, and a home folder that cannot be found
@@ -46,6 +48,27 @@ def expand_home(typed: str) -> str:
     return typed if home == "~" else home + typed[1:]
 
 
+def within_root(path: Path, root: Path, *, keep_name: bool = False) -> Path | None:
+    """The one rule for "is this path inside the project": where the absolute `path`
+    leads, relative to `root`, once `..` and the symlinks on its way (and in `root`)
+    are resolved; `Path()` when that is the root itself, None when it is outside.
+
+    Every symlink is followed (the file a write through `path` changes), unless
+    `keep_name`: then the last component stays as it is written, so a link inside the
+    project is known by its own name, as the person who typed it means it."""
+    real_root = Path(os.path.realpath(root))
+    if keep_name:
+        # Not realpath(path) for `..`: a symlink loop before it would stay unresolved.
+        parent, name = Path(os.path.realpath(path.parent)), path.name
+        full = parent.parent if name == ".." else parent / name if name else parent
+    else:
+        full = Path(os.path.realpath(path))  # follows every symlink, parents included
+    try:
+        return full.relative_to(real_root)
+    except ValueError:
+        return None
+
+
 def typed_path(typed: str, *, root: Path, cwd: Path | None = None) -> str:
     """The project-relative POSIX path of what a person typed, standing in `cwd`.
 
@@ -56,17 +79,9 @@ def typed_path(typed: str, *, root: Path, cwd: Path | None = None) -> str:
     if not text or "\0" in text:
         raise OutsideProject(f"{typed!r} is not a path")
     base = Path(os.path.realpath(cwd if cwd is not None else Path.cwd()))
-    candidate = Path(text) if os.path.isabs(text) else base / text
-    parent = Path(os.path.realpath(candidate.parent))
-    real_root = Path(os.path.realpath(root))
-    name = candidate.name
-    full = parent if name in ("", ".", "..") else parent / name
-    if name == "..":
-        full = parent.parent
-    try:
-        relative = full.relative_to(real_root)
-    except ValueError:
-        raise OutsideProject(f"{typed}: is outside the project ({real_root})") from None
+    relative = within_root(Path(text) if os.path.isabs(text) else base / text, root, keep_name=True)
+    if relative is None:
+        raise OutsideProject(f"{typed}: is outside the project ({os.path.realpath(root)})")
     if not relative.parts:
         raise OutsideProject(f"{typed}: is the project folder itself, not a file in it")
     return PurePosixPath(*relative.parts).as_posix()

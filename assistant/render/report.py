@@ -1,5 +1,6 @@
 """How `assistant report` and `assistant plan` look: the measured report's tables
-and notes, and the workload plans; for the CLI and the TUI's report screen alike.
+and notes, and the workload plans; for the CLI and the TUI's report screen alike
+(one renderable: the CLI prints it, the screen shows it in a widget).
 Computes nothing: the figures come from core/accounting/report.py and core/accounting/workloads.py."""
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from assistant.core.accounting.report import (
     BackendFigures,
     Figure,
     Report,
+    SpeedSeries,
     rests_on,
 )
 from assistant.core.accounting.workloads import SPLIT, PlanLimits, PlanRates, PlanResult
 from assistant.render import format as fmt
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, Group, RenderableType
     from rich.table import Table
 
 
@@ -63,11 +65,18 @@ def _notes(report: Report) -> list[str]:
     return lines
 
 
-def print_report(console: Console, report: Report, *, scope: str, reference_model: str) -> None:
+def report_renderable(report: Report, *, scope: str, reference_model: str) -> Group:
+    """The measured report's tables, its costs and its notes, one after the other.
+    Every name from the ledger is a `Text`, so no console reads it as markup or emoji
+    codes (the TUI's console parses markup, the CLI's does not)."""
+    from rich.console import Group
+    from rich.text import Text
+
     def label(row: BackendFigures) -> str:
         return f"{row.backend} · {row.model}"
 
     labels = [label(row) for row in report.rows]
+    parts: list[RenderableType] = []
 
     # Columns no row has a figure for (no benchmark run, no acceptance data) are
     # left out of the table; the notes below say why.
@@ -89,8 +98,8 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
         labels,
     )
     for row in report.rows:
-        speed.add_row(label(row), *(cell(row) for _, cell in columns))
-    console.print(speed)
+        speed.add_row(Text(label(row)), *(cell(row) for _, cell in columns))
+    parts.append(speed)
 
     capacity = _table(
         "Daily capacity · output tokens at the median speed (turns and bench runs)",
@@ -98,8 +107,8 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
         labels,
     )
     for row in report.rows:
-        capacity.add_row(label(row), *(_cell(c.tokens, lambda v: fmt.count(round(v))) for c in row.daily_capacity))
-    console.print(capacity)
+        capacity.add_row(Text(label(row)), *(_cell(c.tokens, lambda v: fmt.count(round(v))) for c in row.daily_capacity))
+    parts.append(capacity)
 
     if any(row.aggregate_tps for row in report.rows):
         aggregate = _table(
@@ -109,8 +118,8 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
         )
         for row in report.rows:
             for n, rate in row.aggregate_tps:
-                aggregate.add_row(label(row), str(n), fmt.rate(rate))
-        console.print(aggregate)
+                aggregate.add_row(Text(label(row)), str(n), fmt.rate(rate))
+        parts.append(aggregate)
 
     split = _table(
         "Hybrid split used",
@@ -119,13 +128,13 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
     )
     for share in report.split:
         split.add_row(
-            share.backend,
+            Text(share.backend),
             fmt.count(share.turns),
             fmt.percent(share.share_turns),
             fmt.count(share.tokens),
             fmt.percent(share.share_tokens),
         )
-    console.print(split)
+    parts.append(split)
 
     if report.edit_formats:
         edits = _table(
@@ -135,10 +144,10 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
         )
         for f in report.edit_formats:
             edits.add_row(
-                f"{f.backend} · {f.model} · {f.edit_format}", fmt.count(f.proposals), fmt.count(f.parsed),
+                Text(f"{f.backend} · {f.model} · {f.edit_format}"), fmt.count(f.proposals), fmt.count(f.parsed),
                 fmt.count(f.checks_passed), fmt.count(f.applied), fmt.percent(f.worked),
             )
-        console.print(edits)
+        parts.append(edits)
 
     if report.quality:
         quality = _table(
@@ -149,23 +158,30 @@ def print_report(console: Console, report: Report, *, scope: str, reference_mode
         for q in report.quality:
             est = q.quality
             quality.add_row(
-                f"{q.backend} · {q.model} · {q.kind}", fmt.count(est.rated), fmt.count(est.good),
+                Text(f"{q.backend} · {q.model} · {q.kind}"), fmt.count(est.rated), fmt.count(est.good),
                 f"{est.mean:.2f}" if est.enough else f"{fmt.DASH} (not enough data)",
                 f"{est.lower:.2f}" if est.enough else fmt.DASH,
             )
-        console.print(quality)
+        parts.append(quality)
 
     def dollars(fig: Figure) -> str:
         return fmt.cost(fig.value) if fig.value is not None else f"{fmt.DASH} ({fig.reason})"
 
-    console.print(
+    parts.append(Text(
         f"These turns cost {dollars(report.cost_actual)} · all on Claude ({reference_model}): "
-        f"{dollars(report.cost_all_claude)} · all local: {dollars(report.cost_all_local)}",
-        highlight=False,
+        f"{dollars(report.cost_all_claude)} · all local: {dollars(report.cost_all_local)}"
+    ))
+    parts.append(Text(f"all local: {report.all_local_method}"))
+    parts += [Text(f"{fmt.DASH} {note}", style="dim") for note in _notes(report)]
+    return Group(*parts)
+
+
+def series_label(series: SpeedSeries) -> str:
+    """The line above a speed series' chart: whose it is, over how many turns, its spread."""
+    return (
+        f"{series.backend} · {series.model}: tokens/sec over its last {len(series.tps)} turns — "
+        f"min {series.minimum:,.1f} · median {series.median:,.1f} · max {series.maximum:,.1f}"
     )
-    console.print(f"all local: {report.all_local_method}", highlight=False)
-    for note in _notes(report):
-        console.print(f"{fmt.DASH} {note}", style="dim", highlight=False, markup=False)
 
 
 # -- plan --------------------------------------------------------------------------

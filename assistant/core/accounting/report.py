@@ -27,6 +27,7 @@ from assistant.core.store.ledger import Ledger, ProposalRecord, TurnRecord
 
 MIN_SAMPLES = 3  # a figure resting on fewer turns (or bench runs) is not shown
 ACTIVE_HOURS = (2, 4, 8, 24)  # daily capacity at this many hours of generation a day
+SERIES_TURNS = 120  # a speed series keeps its backend's last this many turns (the /report chart)
 CLAUDE_BACKENDS = frozenset({"claude"})  # the ledger's remote backends; every other one is local
 TURNS, BENCH_RUNS = "turns", "bench runs"
 # The ledger records the route of a refactor turn, not whether its proposal was
@@ -262,6 +263,33 @@ def main_row(rows: Iterable[BackendFigures], *, local: bool) -> BackendFigures |
     return max(candidates, key=measured, default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class SpeedSeries:
+    """One backend and model's generation rate turn by turn (oldest first, its last
+    `SERIES_TURNS` answered turns that measured one), and their spread."""
+
+    backend: str
+    model: str
+    tps: tuple[float, ...]
+    minimum: float
+    median: float
+    maximum: float
+
+
+def speed_series(records: Iterable[TurnRecord], *, last: int = SERIES_TURNS) -> tuple[SpeedSeries, ...]:
+    """Per backend and model, in the order of their first such turn: the tokens/sec of
+    the `last` answered turns of `records` (oldest first) that measured a speed."""
+    measured: dict[tuple[str, str], list[float]] = {}
+    for r in records:
+        if r.outcome == "ok" and r.tokens_per_second:
+            measured.setdefault((r.backend, r.model), []).append(r.tokens_per_second)
+    series = []
+    for (backend, model), values in measured.items():
+        kept = tuple(values[-last:])
+        series.append(SpeedSeries(backend, model, kept, min(kept), statistics.median(kept), max(kept)))
+    return tuple(series)
+
+
 def _all_local(
     records: Sequence[TurnRecord], rows: Sequence[BackendFigures], machine_per_hour: float
 ) -> tuple[Figure, Figure, str]:
@@ -380,15 +408,18 @@ __all__ = [
     "CLAUDE_BACKENDS",
     "MIN_SAMPLES",
     "NO_QUALITY_DATA",
+    "SERIES_TURNS",
     "TURNS",
     "BackendFigures",
     "BackendShare",
     "Capacity",
     "Figure",
     "Report",
+    "SpeedSeries",
     "build_report",
     "count_text",
     "figure",
     "main_row",
     "rests_on",
+    "speed_series",
 ]

@@ -9,7 +9,8 @@ shape); rates are passed in (measured, from the ledger through
   tokens at the backend's median generation rate (prompt evaluation is part of
   the measured first-token latency);
 - Claude runs up to `claude_concurrency` requests at once and starts at most
-  `claude_requests_per_second` (as `core.backends.limits` does for batch refactors);
+  `claude_requests_per_second` (its backend's `max_concurrency` and
+  `requests_per_second`, as `core.backends.limits` applies them to batch refactors);
   the local model generates one sequence at a time, unless its throughput over
   several streams at once was measured (an inference server's slots): then its
   queue drains that much faster (the one-at-a-time time × its rate ÷ the aggregate);
@@ -23,7 +24,7 @@ its time. A missing rate makes that configuration name the figure, not guess it.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -345,42 +346,71 @@ def _request_seconds(
     return at_prompt_length(ttfts, prompt, ttft) + item.output_tokens / at_prompt_length(rates, prompt, tps)
 
 
-def _claude_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates, limits: PlanLimits) -> tuple[Side, list[str]]:
-    requests, prompt, output = _totals(items)
-    if not requests:
-        return Side(0, 0, 0, 0.0, 0.0), []
-    ttft = _first_token(rates.claude_ttft, rates.claude_ttft_by_prompt)
-    needed = {CLAUDE_TPS: rates.claude_tps, CLAUDE_TTFT: ttft, CLAUDE_PRICE: rates.claude_per_million}
-    missing = [name for name, v in needed.items() if v is None]
-    seconds = None
-    if rates.claude_tps is not None and ttft is not None:
-        tps, ttfts, rate = rates.claude_tps, rates.claude_ttft_by_prompt, rates.claude_tps_by_prompt
-        durations = [_request_seconds(item, ttft, ttfts, tps, rate) for item, n in items for _ in range(n)]
-        seconds = claude_seconds(durations, limits.claude_concurrency, limits.claude_requests_per_second)
-    price = rates.claude_per_million
-    cost = (prompt + output) * price / PER_MILLION if price is not None else None
-    return Side(requests, prompt, output, seconds, cost), missing
+@dataclass(frozen=True, slots=True)
+class _Backend:
+    """One side of a configuration: its measured figures, the names a plan that misses
+    them gives them, and the two things in which the sides differ: how its requests
+    share the time (`elapsed`) and what it charges (`cost`)."""
+
+    tps: float | None
+    ttft: float | None
+    price: float | None
+    ttft_by_prompt: tuple[tuple[int, float], ...]
+    tps_by_prompt: tuple[tuple[int, float], ...]
+    names: tuple[str, str, str]  # tps, ttft and price, as a plan names them when missing
+    elapsed: Callable[[float, Sequence[tuple[float, int]]], float]  # (tps, [(one request's seconds, count)])
+    cost: Callable[[float, int, float | None], float | None]  # (price, tokens, seconds) -> dollars
 
 
-def _local_side(items: Sequence[tuple[WorkItem, int]], rates: PlanRates) -> tuple[Side, list[str]]:
-    requests, prompt, output = _totals(items)
-    if not requests:
-        return Side(0, 0, 0, 0.0, 0.0), []
-    ttft = _first_token(rates.local_ttft, rates.local_ttft_by_prompt)
-    needed = {LOCAL_TPS: rates.local_tps, LOCAL_TTFT: ttft, LOCAL_PRICE: rates.local_per_hour}
-    missing = [name for name, v in needed.items() if v is None]
-    seconds = None
-    if rates.local_tps is not None and ttft is not None:
-        # One sequence at a time: the requests queue.
-        tps, ttfts, rate = rates.local_tps, rates.local_ttft_by_prompt, rates.local_tps_by_prompt
-        seconds = sum(n * _request_seconds(item, ttft, ttfts, tps, rate) for item, n in items)
+def _claude(rates: PlanRates, limits: PlanLimits) -> _Backend:
+    """Claude: requests in `limits`' slots at `limits`' pace; dollars per token."""
+
+    def elapsed(_tps: float, each: Sequence[tuple[float, int]]) -> float:
+        durations = [seconds for seconds, n in each for _ in range(n)]
+        return claude_seconds(durations, limits.claude_concurrency, limits.claude_requests_per_second)
+
+    return _Backend(
+        rates.claude_tps, rates.claude_ttft, rates.claude_per_million,
+        rates.claude_ttft_by_prompt, rates.claude_tps_by_prompt, (CLAUDE_TPS, CLAUDE_TTFT, CLAUDE_PRICE),
+        elapsed, lambda price, tokens, _seconds: tokens * price / PER_MILLION,
+    )
+
+
+def _local(rates: PlanRates) -> _Backend:
+    """The local model: one sequence at a time, so the requests queue, unless several
+    streams at once were measured faster; dollars per hour of the machine."""
+
+    def elapsed(tps: float, each: Sequence[tuple[float, int]]) -> float:
+        seconds = sum(n * one for one, n in each)
         if rates.local_aggregate is not None and rates.local_aggregate[1] > tps:
             seconds *= tps / rates.local_aggregate[1]  # N streams at once: the queue drains faster
-    per_hour = rates.local_per_hour
-    if per_hour == 0:
-        cost: float | None = 0.0  # a machine that costs nothing costs nothing, however long it runs
-    else:
-        cost = per_hour * seconds / SECONDS_PER_HOUR if per_hour is not None and seconds is not None else None
+        return seconds
+
+    def cost(per_hour: float, _tokens: int, seconds: float | None) -> float | None:
+        if per_hour == 0:
+            return 0.0  # a machine that costs nothing costs nothing, however long it runs
+        return per_hour * seconds / SECONDS_PER_HOUR if seconds is not None else None
+
+    return _Backend(
+        rates.local_tps, rates.local_ttft, rates.local_per_hour,
+        rates.local_ttft_by_prompt, rates.local_tps_by_prompt, (LOCAL_TPS, LOCAL_TTFT, LOCAL_PRICE),
+        elapsed, cost,
+    )
+
+
+def _side(items: Sequence[tuple[WorkItem, int]], backend: _Backend) -> tuple[Side, list[str]]:
+    """What `backend` does with `items` (each with its number of requests), and the
+    names of the figures it would need and has not."""
+    requests, prompt, output = _totals(items)
+    if not requests:
+        return Side(0, 0, 0, 0.0, 0.0), []
+    ttft = _first_token(backend.ttft, backend.ttft_by_prompt)
+    missing = [name for name, v in zip(backend.names, (backend.tps, ttft, backend.price)) if v is None]
+    seconds = None
+    if backend.tps is not None and ttft is not None:
+        tps, ttfts, curve = backend.tps, backend.ttft_by_prompt, backend.tps_by_prompt
+        seconds = backend.elapsed(tps, [(_request_seconds(item, ttft, ttfts, tps, curve), n) for item, n in items])
+    cost = backend.cost(backend.price, prompt + output, seconds) if backend.price is not None else None
     return Side(requests, prompt, output, seconds, cost), missing
 
 
@@ -392,8 +422,8 @@ def _configuration(
     missing: Sequence[str] = (),
     note: str = "",
 ) -> ConfigurationPlan:
-    claude, claude_missing = _claude_side([(i, c) for i, c, _ in split], rates, limits)
-    local, local_missing = _local_side([(i, n) for i, _, n in split], rates)
+    claude, claude_missing = _side([(i, c) for i, c, _ in split], _claude(rates, limits))
+    local, local_missing = _side([(i, n) for i, _, n in split], _local(rates))
     times, costs = (claude.seconds, local.seconds), (claude.cost, local.cost)
     return ConfigurationPlan(
         name=name,

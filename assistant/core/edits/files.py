@@ -32,6 +32,7 @@ from assistant.core import atomic
 from assistant.core.atomic import NAME_MAX, TEMP_PREFIX
 from assistant.core.edits.types import EditError, FileChange, FileRefused, UnsafePath
 from assistant.core.paths import Paths
+from assistant.core.project import within_root
 from assistant.core.smallfile import file_kind
 
 try:
@@ -241,11 +242,10 @@ def _real_root(root: Path) -> Path:
 def _resolve(base: Path, relative: str) -> tuple[str, Path]:
     name = normalise(relative)
     shown = _show(relative)
-    target = Path(os.path.realpath(base / name))  # follows every symlink, parents included
-    try:
-        inside = target.relative_to(base)
-    except ValueError:
-        raise UnsafePath(f"{shown}: leads outside the project through a symlink") from None
+    inside = within_root(base / name, base)  # `normalise` refused `..`: only a symlink leads out
+    if inside is None:
+        raise UnsafePath(f"{shown}: leads outside the project through a symlink")
+    target = base / inside
     if not inside.parts:
         raise UnsafePath(f"{shown}: leads to the project root itself through a symlink")
     if any(_is_git(part) for part in inside.parts):

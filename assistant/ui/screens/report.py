@@ -3,12 +3,9 @@ chart of tokens/sec over time per backend."""
 
 from __future__ import annotations
 
-import io
-import statistics
 import time
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -16,15 +13,16 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Sparkline, Static
-from assistant.core.accounting.report import read_report
+from assistant.core.accounting.report import SpeedSeries, read_report, speed_series
 from assistant.core.store.ledger import LedgerError
-from assistant.render.report import print_report
+from assistant.render.report import report_renderable, series_label
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from assistant.core.session.chat import ChatSession
 
 DAYS = 30  # as `assistant report` by default
-POINTS = 120  # turns per chart
 
 
 class ReportScreen(ModalScreen[None]):
@@ -41,8 +39,9 @@ class ReportScreen(ModalScreen[None]):
     def __init__(self, session: ChatSession) -> None:
         super().__init__()
         self.session = session
-        self.rendered: str | None = None  # the report's text once read (tests read it)
-        self.series: dict[str, list[float]] = {}
+        #: What the screen shows once the ledger is read (None until then), and the charts' series.
+        self.body: RenderableType | None = None
+        self.series: tuple[SpeedSeries, ...] = ()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="report-body"):
@@ -51,13 +50,14 @@ class ReportScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).border_title = f"Measured report · last {DAYS} days"
         self.query_one(VerticalScroll).border_subtitle = "Esc to close"
-        self.load(max(self.app.size.width - 8, 60))
+        self.load()
 
     @work(thread=True, exit_on_error=False)
-    def load(self, width: int) -> None:
+    def load(self) -> None:
+        """Read the ledger off the UI thread; the figures and series come from core."""
         ledger = self.session.ledger()
         if ledger is None:
-            self.app.call_from_thread(self._show, f"The ledger cannot be read: {self.session.ledger_error}", {})
+            self.app.call_from_thread(self._show, Text(f"The ledger cannot be read: {self.session.ledger_error}"), ())
             return
         since = time.time() - DAYS * 86_400
         config = self.session.config
@@ -65,34 +65,23 @@ class ReportScreen(ModalScreen[None]):
             records = ledger.turns(since=since)
             report = read_report(ledger, since=since, machine_per_hour=config.cost.local_machine_per_hour, records=records)
         except LedgerError as exc:
-            self.app.call_from_thread(self._show, str(exc), {})
+            self.app.call_from_thread(self._show, Text(str(exc)), ())
             return
-        out = io.StringIO()
-        console = Console(file=out, width=width, force_terminal=True, color_system="truecolor", markup=False)
-        print_report(console, report, scope=f"last {DAYS} days", reference_model=config.cost.reference_model)
-        series: dict[str, list[float]] = {}
-        for r in records:
-            if r.outcome == "ok" and r.tokens_per_second:
-                series.setdefault(f"{r.backend} · {r.model}", []).append(r.tokens_per_second)
-        self.app.call_from_thread(self._show, out.getvalue(), {k: v[-POINTS:] for k, v in series.items()})
+        body = report_renderable(report, scope=f"last {DAYS} days", reference_model=config.cost.reference_model)
+        self.app.call_from_thread(self._show, body, speed_series(records))
 
-    def _show(self, text: str, series: dict[str, list[float]]) -> None:
+    def _show(self, body: RenderableType, series: tuple[SpeedSeries, ...]) -> None:
         if not self.is_attached:  # closed while the ledger was read
             return
-        self.rendered = Text.from_ansi(text).plain
-        self.series = series
-        self.query_one("#report-text", Static).update(Text.from_ansi(text))
-        body = self.query_one("#report-body", VerticalScroll)
+        self.body, self.series = body, series
+        self.query_one("#report-text", Static).update(body)
+        scroll = self.query_one("#report-body", VerticalScroll)
         if not series:
-            body.mount(Static(Text("No measured turns to chart yet.", style="dim"), classes="chart-label"))
+            scroll.mount(Static(Text("No measured turns to chart yet.", style="dim"), classes="chart-label"))
             return
-        for name, values in series.items():
-            label = (
-                f"{name}: tokens/sec over its last {len(values)} turns — "
-                f"min {min(values):,.1f} · median {statistics.median(values):,.1f} · max {max(values):,.1f}"
-            )
-            body.mount(Static(label, classes="chart-label", markup=False))  # names come from the ledger
-            body.mount(Sparkline(values, summary_function=max))
+        for one in series:
+            scroll.mount(Static(series_label(one), classes="chart-label", markup=False))  # names come from the ledger
+            scroll.mount(Sparkline(one.tps, summary_function=max))
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -109,6 +109,21 @@ def test_the_split_per_kind_is_each_kind_s_share_of_tokens_served_locally_and_th
     assert rates_from_report(report, machine_per_hour=0.0).local_share_by_kind == report.local_share_by_kind
 
 
+def test_speed_series_keep_each_model_s_last_answered_turns_and_their_spread() -> None:
+    from assistant.core.accounting.report import speed_series
+
+    # The error turn and a speed of 0 measured nothing to chart.
+    records = [*RECORDS, replace(RECORDS[4], tokens_per_second=0.0), replace(RECORDS[0], tokens_per_second=80.0)]
+    claude_series, local_series = speed_series(records)  # in the order of their first turn
+    assert (claude_series.backend, claude_series.model) == ("claude", CLAUDE)
+    assert claude_series.tps == (40.0, 50.0, 60.0, 70.0, 80.0)
+    assert (claude_series.minimum, claude_series.median, claude_series.maximum) == (40.0, 60.0, 80.0)
+    assert local_series.tps == (20.0, 25.0, 30.0) and local_series.median == 25.0
+    (last_two, _) = speed_series(records, last=2)
+    assert last_two.tps == (70.0, 80.0) and (last_two.minimum, last_two.median, last_two.maximum) == (70.0, 75.0, 80.0)
+    assert speed_series([RECORDS[7]]) == ()
+
+
 def test_cost_against_all_claude_and_all_local() -> None:
     report = build_report(RECORDS, machine_per_hour=0.9)
     assert report.cost_actual == Figure(approx(0.06), 8)
