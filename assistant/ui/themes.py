@@ -1,8 +1,8 @@
 """Themes as data: TOML files turned into Textual `Theme` objects.
 
-The shipped themes live in the `themes/` folder (installed as the package
-`assistant.themes`); a person adds or overrides one with a `*.toml` file in
-the config directory's `themes/` folder. A theme file is flat:
+The shipped themes are the package `assistant.themes` (assistant/themes/, which
+the top-level `themes` links to); a person adds or overrides one with a `*.toml`
+file in the config directory's `themes/` folder. A theme file is flat:
 
     name = "my-theme"
     dark = true

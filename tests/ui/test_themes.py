@@ -7,6 +7,7 @@ Update the screenshots after an intended change with:
 
 from __future__ import annotations
 
+import os
 import stat
 import tomllib
 from dataclasses import replace
@@ -25,10 +26,9 @@ from tests.ui.helpers import send, transcript_text, wait_for
 from tests.ui.test_snapshots import ANSWER, WorkerClock
 
 ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "assistant"
 SHIPPED = ("assistant-dark", "assistant-light", "assistant-solarized", "assistant-high-contrast")
 GOOD = 'name = "mine"\ndark = true\nprimary = "#ff8800"\n'
-
-
 
 
 def themed(name: str) -> Config:
@@ -50,7 +50,7 @@ def test_every_shipped_theme_loads_and_none_shadows_a_textual_one() -> None:
     assert problems == []
     names = [t.name for t in themes]
     assert sorted(names) == sorted(SHIPPED)
-    assert len(names) == len(list((ROOT / "themes").glob("*.toml")))  # each file is read
+    assert len(names) == len(list((PACKAGE / "themes").glob("*.toml")))  # each file is read
     assert not set(names) & set(BUILTIN_THEMES)
     assert any(not t.dark for t in themes) and any(t.dark for t in themes)
     for theme in themes:  # every colour set, so the transcript's Rich styles never fall back
@@ -58,9 +58,14 @@ def test_every_shipped_theme_loads_and_none_shadows_a_textual_one() -> None:
 
 
 def test_shipped_themes_are_also_read_through_importlib_resources(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where the package is not a plain folder (zipped), importlib.resources reads it."""
+    """Where the package is not a plain folder (zipped), importlib.resources reads it,
+    and finds there the files of assistant/themes/."""
+    from importlib.resources import files
+
     import assistant.themes
 
+    shipped = sorted(e.name for e in files("assistant.themes").iterdir() if e.name.endswith(".toml"))
+    assert shipped == sorted(p.name for p in (PACKAGE / "themes").glob("*.toml"))
     monkeypatch.setattr(assistant.themes, "__file__", "/nowhere.zip/assistant/themes/__init__.py")
     themes, problems = load_themes(None)
     assert sorted(t.name for t in themes) == sorted(SHIPPED) and problems == []
@@ -113,16 +118,30 @@ def test_colours_are_stored_as_hex_and_variables_kept() -> None:
 # -- packaging -------------------------------------------------------------------
 
 
-def test_the_package_list_holds_every_package_and_ships_the_themes() -> None:
-    """pyproject lists the packages (discovery cannot map `themes/` to
-    `assistant.themes`), so a package added later must be listed too."""
+def test_discovery_finds_every_folder_of_modules_and_the_data_globs_every_data_file() -> None:
+    """pyproject finds the packages rather than listing them, with namespace packages
+    off: a folder of modules without an `__init__.py` would be left out of the wheel
+    without a word, and so would a file beside the modules (a theme, a stylesheet, a
+    data file) that no package-data glob names."""
     from setuptools import find_packages
 
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    found = set(find_packages(str(ROOT), include=["assistant*"]))
-    assert set(setuptools["packages"]) == found | {"assistant.themes"}
-    assert setuptools["package-dir"] == {"assistant.themes": "themes"}
-    assert "*.toml" in setuptools["package-data"]["assistant.themes"]
+    find = setuptools["packages"]["find"]
+    assert find["namespaces"] is False
+    found = set(find_packages(str(ROOT), include=find["include"]))
+    folders = {p.parent.relative_to(ROOT).parts for p in PACKAGE.rglob("*.py")}
+    assert found == {".".join(parts) for parts in folders}
+    assert "assistant.themes" in found
+    data = {p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
+    globbed = {p for pattern in setuptools["package-data"]["assistant"] for p in PACKAGE.glob(pattern)}
+    assert data == globbed and any(p.parent.name == "themes" for p in globbed)
+
+
+def test_the_top_level_themes_folder_is_a_link_to_the_package() -> None:
+    """A person finds the shipped themes at the top level, where the layout names them."""
+    link = ROOT / "themes"
+    assert link.is_symlink() and not Path(os.readlink(link)).is_absolute()
+    assert link.resolve() == (PACKAGE / "themes").resolve()
 
 
 # -- the app ---------------------------------------------------------------------
@@ -130,7 +149,7 @@ def test_the_package_list_holds_every_package_and_ships_the_themes() -> None:
 
 def answered(app):
     async def chat(pilot) -> None:
-        await wait_for(pilot, lambda: app._state == "ready")
+        await wait_for(pilot, lambda: app.state == "ready")
         app.clear_notifications()
         await send(pilot, "How do I square numbers?")
         await wait_for(pilot, lambda: app.session.last is not None and not app.busy)
@@ -258,8 +277,9 @@ def test_with_setting_changes_one_line(before: str, after: str) -> None:
     assert config_mod.with_setting(before, "ui", "theme", "b") == after
 
 
-def test_with_api_key_is_with_setting_in_claude() -> None:
-    assert config_mod.with_api_key("[claude]\nmodel = 'm'\n", "k") == '[claude]\napi_key = "k"\nmodel = \'m\'\n'
+def test_with_setting_finds_a_plugin_s_dotted_section() -> None:
+    text = "[backends.claude]\nmodel = 'm'\n"
+    assert config_mod.with_setting(text, "backends.claude", "api_key", "k") == '[backends.claude]\napi_key = "k"\nmodel = \'m\'\n'
 
 
 async def test_code_colours_follow_a_live_theme_switch() -> None:

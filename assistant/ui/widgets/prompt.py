@@ -69,9 +69,10 @@ class PromptInput(TextArea):
         return marker
 
     async def _on_paste(self, event: events.Paste) -> None:
+        # A hook Textual calls by name (textual_compat.OVERRIDDEN), before TextArea's
+        # own `_on_paste`, which inserts the paste unless this prevents it.
         if self.read_only or len(event.text) <= PASTE_INLINE_CHARS:
-            return  # TextArea's own `_on_paste` inserts it: Textual calls each class's in turn
-        # Kept aside: prevent_default stops Textual calling TextArea's `_on_paste` next.
+            return
         event.stop()
         event.prevent_default()
         self.insert(self._keep_paste(event.text))
@@ -83,47 +84,45 @@ class PromptInput(TextArea):
         self._history_index = None
 
     async def _on_key(self, event: events.Key) -> None:
-        key = event.key
-        if key == "enter":
+        # A hook Textual calls by name (textual_compat.OVERRIDDEN), before TextArea's
+        # own `_on_key`, which inserts the key unless this prevents it.
+        if self._take_key(event.key):
             event.stop()
             event.prevent_default()
+
+    def _take_key(self, key: str) -> bool:
+        """Act on `key` if it is one of the prompt's own (Enter, the newline keys, Tab
+        with a completion, Up/Down at the first/last line); False leaves it to TextArea."""
+        if key == "enter":
             text = self.text.strip()
             if text:
                 self.remember(text)  # with its markers: recalled, it is sent in full again
                 self.clear()
                 self.post_message(self.Submitted(self.expanded(text)))
-            return
+            return True
         if key in NEWLINE_KEYS:
-            event.stop()
-            event.prevent_default()
             self.insert("\n")
-            return
+            return True
         if key == "tab" and (matches := self.completions()):
-            event.stop()
-            event.prevent_default()
             self._set_text(matches[0] + " ")
-            return
+            return True
         if key == "up" and self.cursor_location[0] == 0 and self.prompt_history:
-            event.stop()
-            event.prevent_default()
             if self._history_index is None:
                 self._draft = self.text
                 self._history_index = len(self.prompt_history)
             self._history_index = max(0, self._history_index - 1)
             self._set_text(self.prompt_history[self._history_index])
-            return
+            return True
         if (
             key == "down"
             and self._history_index is not None
             and self.cursor_location[0] == self.document.line_count - 1
         ):
-            event.stop()
-            event.prevent_default()
             self._history_index += 1
             if self._history_index >= len(self.prompt_history):
                 self._history_index = None
                 self._set_text(self._draft)
             else:
                 self._set_text(self.prompt_history[self._history_index])
-            return
-        await super()._on_key(event)
+            return True
+        return False

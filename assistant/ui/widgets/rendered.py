@@ -21,29 +21,13 @@ from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
-from textual.widget import Widget
 
+from assistant.ui.textual_compat import LaidOutOnce
 from assistant.ui.widgets.markdown import BlockCache, markdown
-
-if TYPE_CHECKING:
-    from assistant.core.session.turns import TurnResult
 from assistant.ui.widgets.markdown import render_lines as render_markdown
 
-
-class LaidOutOnce(Widget):
-    """A widget whose change of size costs one layout of the screen, not two.
-
-    Textual lays the screen out, then sets each resized widget's `virtual_size`,
-    a reactive that asks for a layout again: a second full layout and repaint of
-    the screen, with nothing left to move. While an answer streams the
-    transcript and the answer grow by a line every few frames, and each frame
-    is CPU taken from the model's threads (bench/tui_local.py). The size is set
-    here without that request; the layout that measured it has already placed
-    everything (and scrollbars are updated all the same).
-    """
-
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        return super()._size_updated(size, virtual_size, container_size, layout=False)
+if TYPE_CHECKING:
+    from assistant.core.results import TurnResult
 
 CODE_THEME = "monokai"  # code blocks on a dark theme
 LIGHT_CODE_THEME = "friendly"  # and on a light one
@@ -55,6 +39,8 @@ def use_code_theme(dark: bool) -> None:
     parts render again, as their cache is keyed by the theme)."""
     global _code_theme
     _code_theme = CODE_THEME if dark else LIGHT_CODE_THEME
+
+
 StyleFor = Callable[[str], Style]  # theme colour name -> Rich style
 # A prompt or note longer than this is shown shortened (what was sent is not):
 # wrapping a megabyte of text takes Rich seconds, on the UI thread.
@@ -81,6 +67,11 @@ class RenderedPart:
             self._lines = [Strip(line, width) for line in rendered]
             self._key = key
         return self._lines
+
+    @property
+    def rows(self) -> int:
+        """How many lines it rendered last (what the screen shows of it)."""
+        return len(self._lines)
 
     def render(self, console: Console, options: ConsoleOptions, style: Style, key: Hashable) -> list[list[Segment]]:
         return console.render_lines(self.make(), options, style=style, pad=True)
@@ -378,6 +369,6 @@ class History(RenderedLines):
     def _show_selected(self) -> None:
         if self.selected is None or self.parent is None:
             return
-        start = sum(len(part._lines) for part in self._parts[: self._labels[self.selected]])
+        start = sum(part.rows for part in self._parts[: self._labels[self.selected]])
         line = Region(0, self.virtual_region.y + start, self.size.width, 1)  # in the transcript's space
         self.parent.scroll_to_region(line, animate=False)  # type: ignore[attr-defined]
