@@ -43,7 +43,7 @@ Bare().run(headless=True, auto_pilot=first_frame)
 """,
     "assistant": """
 import sys, time
-from assistant.cli.commands import build_parser
+from assistant.cli.parser import build_parser
 from assistant.cli.context import start
 from assistant.core.paths import Paths
 from assistant.ui.app import make_app

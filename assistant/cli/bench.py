@@ -1,9 +1,10 @@
 """`assistant bench`: measure every backend on this machine, show and store the figures.
 
-The measuring is `assistant.core.accounting.benchmark`'s, run in a worker thread so that
+The measuring is `assistant.core.benchmark`'s, run in a worker thread so that
 Ctrl-C stops it between tokens; the cases finished by then are still shown and
 stored. Progress (per backend × case, and overall) goes to stderr, the tables or
-`--json` to stdout, and the results to the ledger's `bench_runs`.
+`--json` to stdout, and the results to the ledger's `bench_runs`. Its flags are in
+the one parser tree (`cli/parser.py`).
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from assistant.cli.bench_args import add_parser  # noqa: F401 - the command's flags, beside it
 from assistant.cli.context import output, start
 from assistant.cli.exits import EXIT_ERROR, exit_interrupted
 from assistant.cli.interrupt import run_interruptibly
 from assistant.core import plugins
 from assistant.core.accounting.bench_results import QUICK_RUNS, RUNS, BenchResult
-from assistant.core.accounting.benchmark import BenchCase, bench, bench_cases
 from assistant.core.backends.protocol import Backend
+from assistant.core.benchmark.cases import BenchCase, bench_cases
+from assistant.core.benchmark.measure import bench
 from assistant.core.config import Config
 from assistant.core.paths import Paths
 from assistant.core.store.ledger import Ledger, LedgerError

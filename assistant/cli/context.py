@@ -1,5 +1,5 @@
-"""What every command starts from: the setting flags (the same before or after a
-subcommand), the config with the command line's settings, and the log file.
+"""What every command starts from: the config with the command line's settings
+(the setting flags of `parser.add_setting_flags`), and the log file.
 `start` is how a command gets its config; it sets up logging, once, for all.
 `output` is the console a command prints its tables on; `never_fail_to_write`
 keeps a character the output's encoding lacks from ending a command."""
@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from assistant.core import config as config_mod
+from assistant.core import routing
 from assistant.core.config import Config
 from assistant.core.logs import setup_logging
 from assistant.core.paths import Paths
@@ -20,28 +21,6 @@ if TYPE_CHECKING:
 
 # A pipe or a file holds every column: no terminal width cuts what is written there.
 UNCUT_WIDTH = 10_000
-
-
-def add_setting_flags(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
-    """The same flags go before or after a subcommand; only the top level sets
-    defaults, so a subcommand's parser cannot reset a flag given before it."""
-    group = parser.add_argument_group("settings (override the config file)")
-    if not top:
-        group.argument_default = argparse.SUPPRESS
-    group.add_argument("--backend", dest="general.backend", metavar="NAME", help="backend to use")
-    group.add_argument("--model", dest="local.model_path", metavar="PATH", help="GGUF model file")
-    group.add_argument("--n-ctx", dest="local.n_ctx", type=int, metavar="N", help="context size")
-    group.add_argument("--n-gpu-layers", dest="local.n_gpu_layers", type=int, metavar="N")
-    group.add_argument("--n-threads", dest="local.n_threads", type=int, metavar="N")
-    group.add_argument("--max-tokens", dest="local.max_tokens", type=int, metavar="N")
-    group.add_argument("--temperature", dest="local.temperature", type=float, metavar="T")
-    group.add_argument(
-        "--set",
-        dest="assignments",
-        action="append",
-        metavar="SECTION.KEY=VALUE",
-        help="any setting, e.g. --set cost.local_machine_per_hour=0.8",
-    )
 
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -57,7 +36,8 @@ def start(paths: Paths, args: argparse.Namespace, config: Config | None = None) 
     settings over it) and the log file set up for it."""
     base = config if config is not None else config_mod.load(paths.config_file)
     config = base.with_overrides(overrides(args))
-    setup_logging(paths, debug=config.general.debug_log, secrets=[config.anthropic_api_key])
+    secrets = routing.check_settings(config)  # every plugin's settings, before anything else
+    setup_logging(paths, debug=config.general.debug_log, secrets=secrets)
     return config
 
 

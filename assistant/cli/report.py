@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import asdict
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.cli.context import output, start
 from assistant.cli.exits import EXIT_USAGE, HOW_TO_MEASURE, fail as _fail, nothing_recorded
-from assistant.cli.report_args import DEFAULT_SINCE, add_parsers
+from assistant.cli.parser import DEFAULT_SINCE
+from assistant.core import plugins
 from assistant.core.accounting.cost_summary import parse_since
 from assistant.core.accounting.report import Report, build_report, read_report
 from assistant.core.accounting.workloads import (
@@ -101,7 +103,8 @@ def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     if isinstance(report, str):
         return _fail(report)
     rates = rates_from_report(report, machine_per_hour=config.cost.local_machine_per_hour)
-    limits = PlanLimits(config.edits.claude_concurrency, config.edits.claude_requests_per_second)
+    claude = plugins.create_backend(config, "claude").capabilities  # the plans' remote side, as configured
+    limits = PlanLimits(claude.max_concurrency, claude.requests_per_second or math.inf)
     results = [plan(w, rates, limits) for w in workloads]
     measured = bool(report.turns or report.bench_runs)
     nothing = None if measured else f"nothing measured in the last {DEFAULT_SINCE}: {HOW_TO_MEASURE}"
@@ -114,9 +117,6 @@ def cmd_plan(config: Config, paths: Paths, args: argparse.Namespace) -> int:
     if nothing:
         console.print(f"{nothing[0].upper()}{nothing[1:]}.")
     return 0
-
-
-__all__ = ["add_parsers", "cmd_plan", "cmd_report"]
 
 
 def run_report(paths: Paths, args: argparse.Namespace) -> int:

@@ -7,9 +7,10 @@ import re
 import pytest
 
 from assistant.backends.llama.backend import LlamaCppBackend
-from assistant.core.accounting.benchmark import bench, bench_cases, run_case
+from assistant.core.benchmark.cases import bench_cases
+from assistant.core.benchmark.measure import bench, run_case
 from assistant.core.events import Usage
-from tests.conftest import small_config
+from tests.conftest import small_options
 
 pytestmark = pytest.mark.model
 
@@ -44,7 +45,7 @@ def test_a_quick_case_on_smollm2(local_backend: LlamaCppBackend, monkeypatch: py
 
 
 def test_a_fresh_load_reports_its_memory() -> None:
-    backend = LlamaCppBackend.from_config(small_config())
+    backend = LlamaCppBackend(small_options())
     try:
         (result,) = bench([backend], [CASE], runs=1)
     finally:

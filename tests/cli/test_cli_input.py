@@ -137,10 +137,10 @@ def test_refusing_a_long_prompt_takes_linear_time() -> None:
 def claude_flags(base_url: str) -> list[str]:
     return [
         "--backend", "claude",
-        "--set", f"claude.base_url={base_url}",
-        "--set", f"claude.api_key={TEST_KEY}",
-        "--set", "claude.max_retries=0",
-        "--set", "claude.connect_timeout=2",
+        "--set", f"backends.claude.base_url={base_url}",
+        "--set", f"backends.claude.api_key={TEST_KEY}",
+        "--set", "backends.claude.max_retries=0",
+        "--set", "backends.claude.connect_timeout=2",
     ]
 
 
@@ -163,7 +163,7 @@ def test_backend_claude_refused_connection_is_answered_by_local() -> None:
 
 def test_backend_claude_without_fallback_fails_in_one_line(fake: FakeAnthropic) -> None:
     fake.enqueue(OVERLOADED)
-    code, out, err = ask(*claude_flags(fake.base_url), "--set", "claude.fallback_to_local=false", "hello?")
+    code, out, err = ask(*claude_flags(fake.base_url), "--set", "router.fallback=[]", "hello?")
     assert code == 1 and out == ""
     assert [t.backend for t in all_turns()] == ["claude"]
 
@@ -269,12 +269,12 @@ def test_reading_commands_exit_2_on_a_broken_config(assistant_home: Path, comman
 @pytest.mark.parametrize(
     ("argv", "named"),
     [
-        (["--set", "local.n_ctx=1e23", "config"], "local.n_ctx"),
-        (["--n-ctx", "100000000000", "config"], "local.n_ctx"),
-        (["--temperature", "nan", "config"], "local.temperature"),
-        (["config", "--set", "claude.read_timeout=inf"], "claude.read_timeout"),
+        (["--set", "local.n_ctx=1e23", "config"], "backends.local.n_ctx"),  # the old layout's name, read as the new
+        (["--n-ctx", "100000000000", "config"], "backends.local.n_ctx"),
+        (["--temperature", "nan", "config"], "backends.local.temperature"),
+        (["config", "--set", "backends.claude.read_timeout=inf"], "backends.claude.read_timeout"),
         (["--set", "cost.local_machine_per_hour=-1", "config"], "cost.local_machine_per_hour"),
-        (["--max-tokens", "0", "config"], "local.max_tokens"),
+        (["--max-tokens", "0", "config"], "backends.local.max_tokens"),
     ],
 )
 def test_a_number_out_of_range_is_a_usage_error_naming_key_value_and_range(argv, named, capsys) -> None:  # noqa: ANN001
@@ -473,21 +473,42 @@ def test_an_error_nothing_handled_is_one_line_with_the_log_named(monkeypatch, ca
     assert err.startswith("assistant: internal error: RuntimeError: boom second line") and "assistant.log" in err
 
 
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    from assistant.cli.parser import build_parser
+
+    [sub] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
+    return sub.choices
+
+
 def test_every_subcommand_is_in_the_dispatch_table_and_resolves() -> None:
     """One parser tree, one table: each subcommand the parser knows runs a function of its module."""
     import assistant.cli.commands as cli
 
-    parser = cli.build_parser()
-    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
-    assert set(sub.choices) | {None} == set(cli.COMMANDS)
+    assert set(subcommands()) | {None} == set(cli.COMMANDS)
     for name in cli.COMMANDS:
         assert callable(cli.command(name))
+
+
+def test_every_subcommand_with_setting_flags_has_the_same_group() -> None:
+    """One group of setting flags, the same wherever it is added; `bench` leaves out those
+    that pick the backend (its own `--backend` names what to measure) or shape the answer."""
+    def settings(parser: argparse.ArgumentParser) -> list[tuple[str, str, str | None]]:
+        [group] = [g for g in parser._action_groups if g.title.startswith("settings")]  # noqa: SLF001
+        return [(a.option_strings[0], a.dest, a.help) for a in group._group_actions]  # noqa: SLF001
+
+    groups = {name: settings(p) for name, p in subcommands().items() if "--set" in p._option_string_actions}  # noqa: SLF001
+    assert set(groups) == {"ask", "bench", "config", "cost", "plan", "refactor", "report", "routers", "servers"}
+    full = groups.pop("ask")
+    assert [flag for flag, _, _ in full] == ["--backend", "--model", "--n-ctx", "--n-gpu-layers", "--n-threads",
+                                             "--max-tokens", "--temperature", "--set"]  # fmt: skip
+    assert groups.pop("bench") == [f for f in full if f[0] not in ("--backend", "--max-tokens", "--temperature")]
+    assert all(group == full for group in groups.values())
 
 
 def test_the_command_line_imports_no_subcommand_for_help(tmp_path) -> None:  # noqa: ANN001
     code = ("import sys, assistant.cli.commands as c\n"
             "mods = [m for m in sys.modules if m.startswith('assistant.cli.') and m.split('.')[-1] not in "
-            "('commands', 'context', 'exits', 'interrupt', 'bench_args', 'report_args')]\n"
+            "('commands', 'context', 'exits', 'interrupt', 'parser')]\n"
             "print(sorted(mods))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

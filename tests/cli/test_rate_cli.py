@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.cli.commands import KINDS, VERDICTS, main
+from assistant.cli.commands import main
+from assistant.cli.parser import KINDS, VERDICTS
 from assistant.core.config import Config
 from assistant.core.session.chat import ChatSession
 from assistant.core.store.ledger import Ledger

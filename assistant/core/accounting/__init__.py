@@ -1,5 +1,5 @@
-"""Measured figures and what they cost: pricing, per-turn metrics, cost summaries, the report,
-workload planning and the benchmark that feeds them.
+"""Measured figures and what they cost: pricing, per-turn metrics, cost summaries, the report
+and workload planning (the benchmark that feeds them is core/benchmark/).
 
 Other packages read the prices' names from the package (`accounting.price_table`):
 the module loads when first used (see core/lazy.py)."""

@@ -1,12 +1,10 @@
-"""`assistant bench`: how fast each backend answers on this machine.
+"""The benchmark's measuring: its cases run on each backend, one warm-up, then
+`runs` measured runs, each from a cold KV cache (a local model would otherwise
+reuse the previous run's prompt). Every figure comes from `TurnMetrics` over the
+run's events, exactly as a chat turn is measured; a case reports the medians, and
+the TTFT spread (max - min).
 
-A fixed set of cases (short or long prompt × short or long answer) is run on
-each backend: one warm-up, then `runs` measured runs, each from a cold KV cache
-(a local model would otherwise reuse the previous run's prompt). Every figure
-comes from `TurnMetrics` over the run's events, exactly as a chat turn is
-measured; a case reports the medians, and the TTFT spread (max - min).
-
-Headless: the command line draws the progress and the tables.
+Headless: the command line (`cli/bench.py`) draws the progress and the tables.
 """
 
 from __future__ import annotations
@@ -14,32 +12,24 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
-import platform
-import shutil
-import socket
 import statistics
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 
-from assistant.core.backends.protocol import Backend, BackendUnavailable
-from assistant.core.accounting.bench_results import BenchResult
-from assistant.core.conversation import Message
-from assistant.core.events import BackendError
-from assistant.core.hardware import physical_cores
 from assistant.core.accounting.metrics import Clock, TurnMetrics
+from assistant.core.backends.protocol import Backend, BackendUnavailable
+from assistant.core.benchmark.cases import BenchCase
+from assistant.core.events import BackendError
+from assistant.core.hardware import machine_identity
+from assistant.core.results import BenchResult
 
 log = logging.getLogger(__name__)
 
-SHORT_ANSWER, LONG_ANSWER = 32, 256  # max_tokens of an answer
-QUICK_SHORT_ANSWER, QUICK_LONG_ANSWER = 16, 64
 HEADER_BYTES = 1 << 20  # a model file's identity hashes this much of its start
-GPU_QUERY_SECONDS = 2.0
 
 # Called with the runs done and the runs in all (the warm-up included).
 RunProgress = Callable[[int, int], None]
@@ -55,263 +45,7 @@ class BenchCancelled(Exception):
     """The benchmark was stopped between (or inside) runs."""
 
 
-@dataclass(frozen=True, slots=True)
-class BenchCase:
-    name: str
-    messages: tuple[Message, ...]
-    max_tokens: int  # the answer's bound, whatever the backend's setting
-
-
-# About 1,500 tokens of realistic code context (the same text on every machine).
-CODE_CONTEXT = '''\
-"""Synchronise a local catalogue of products with the supplier's HTTP API."""
-
-from __future__ import annotations
-
-import json
-import logging
-import sqlite3
-import time
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Iterator
-
-import httpx
-
-log = logging.getLogger(__name__)
-
-PAGE_SIZE = 200
-RETRY_STATUS = {429, 500, 502, 503, 504}
-
-
-class SyncError(Exception):
-    """The catalogue could not be synchronised; the message says why."""
-
-
-@dataclass(frozen=True)
-class Product:
-    sku: str
-    name: str
-    price: Decimal
-    stock: int
-    tags: tuple[str, ...] = ()
-    discontinued: bool = False
-
-    @classmethod
-    def from_api(cls, item: dict) -> "Product":
-        try:
-            return cls(
-                sku=item["sku"].strip().upper(),
-                name=item["name"].strip(),
-                price=Decimal(str(item["price"])).quantize(Decimal("0.01")),
-                stock=max(int(item.get("stock", 0)), 0),
-                tags=tuple(sorted(set(item.get("tags") or ()))),
-                discontinued=bool(item.get("discontinued", False)),
-            )
-        except (KeyError, ValueError, TypeError) as exc:
-            raise SyncError(f"malformed product {item.get('sku', '?')}: {exc}") from None
-
-
-@dataclass
-class SyncReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-
-
-class SupplierClient:
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3) -> None:
-        self._http = httpx.Client(
-            base_url=base_url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=timeout,
-        )
-        self._retries = retries
-
-    def close(self) -> None:
-        self._http.close()
-
-    def _get(self, path: str, params: dict) -> dict:
-        delay = 0.5
-        for attempt in range(self._retries + 1):
-            try:
-                response = self._http.get(path, params=params)
-            except httpx.TransportError as exc:
-                if attempt == self._retries:
-                    raise SyncError(f"supplier unreachable: {exc}") from None
-            else:
-                if response.status_code not in RETRY_STATUS:
-                    response.raise_for_status()
-                    return response.json()
-                if attempt == self._retries:
-                    raise SyncError(f"supplier answered {response.status_code} after {attempt + 1} tries")
-                retry_after = response.headers.get("Retry-After")
-                if retry_after and retry_after.isdigit():
-                    delay = float(retry_after)
-            log.warning("retrying %s in %.1fs (attempt %d)", path, delay, attempt + 1)
-            time.sleep(delay)
-            delay = min(delay * 2, 30.0)
-        raise AssertionError("unreachable")
-
-    def products(self, since: str | None = None) -> Iterator[dict]:
-        cursor = None
-        while True:
-            params = {"limit": PAGE_SIZE}
-            if cursor:
-                params["cursor"] = cursor
-            if since:
-                params["updated_since"] = since
-            page = self._get("/v2/products", params)
-            yield from page.get("items", [])
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return
-
-
-class Catalogue:
-    def __init__(self, path: str) -> None:
-        self._db = sqlite3.connect(path)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS products (sku TEXT PRIMARY KEY, name TEXT, price TEXT,"
-            " stock INTEGER, tags TEXT, discontinued INTEGER, synced_at REAL)"
-        )
-
-    def get(self, sku: str) -> Product | None:
-        row = self._db.execute(
-            "SELECT sku, name, price, stock, tags, discontinued FROM products WHERE sku = ?", (sku,)
-        ).fetchone()
-        if row is None:
-            return None
-        sku, name, price, stock, tags, discontinued = row
-        return Product(sku, name, Decimal(price), stock, tuple(json.loads(tags)), bool(discontinued))
-
-    def upsert(self, product: Product, now: float) -> None:
-        self._db.execute(
-            "INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET"
-            " name = excluded.name, price = excluded.price, stock = excluded.stock,"
-            " tags = excluded.tags, discontinued = excluded.discontinued, synced_at = excluded.synced_at",
-            (product.sku, product.name, str(product.price), product.stock,
-             json.dumps(list(product.tags)), int(product.discontinued), now),
-        )
-
-    def commit(self) -> None:
-        self._db.commit()
-
-
-def synchronise(client: SupplierClient, catalogue: Catalogue) -> SyncReport:
-    report = SyncReport()
-    started = time.monotonic()
-    seen: set[str] = set()
-    for item in client.products():
-        try:
-            product = Product.from_api(item)
-        except SyncError as exc:
-            report.failed[str(item.get("sku", "?"))] = str(exc)
-            continue
-        seen.add(product.sku)
-        existing = catalogue.get(product.sku)
-        if existing == product:
-            continue
-        catalogue.upsert(product, time.time())
-        (report.updated if existing else report.added).append(product.sku)
-    catalogue.commit()
-    report.seconds = time.monotonic() - started
-    return report
-'''
-
-SYSTEM = "You are a concise, expert programming assistant."
-SHORT_QUESTION = "What does the acronym HTTP stand for? Answer in one short sentence."
-LONG_QUESTION = (
-    "Explain in detail, step by step, how a hash table stores and finds keys: hashing, "
-    "buckets, collisions, load factor and resizing. Give examples in Python."
-)
-CONTEXT_SHORT_QUESTION = (
-    f"Here is a module of our code base:\n\n```python\n{CODE_CONTEXT}```\n\n"
-    "In one sentence: what does `synchronise` return?"
-)
-CONTEXT_LONG_QUESTION = (
-    f"Here is a module of our code base:\n\n```python\n{CODE_CONTEXT}```\n\n"
-    "Review this module in detail: list every bug and risk you find (retries, the cursor "
-    "loop, the database, error handling) and show the corrected code for each."
-)
-
-
-def _case(name: str, question: str, max_tokens: int) -> BenchCase:
-    return BenchCase(name, (Message("system", SYSTEM), Message("user", question)), max_tokens)
-
-
-def bench_cases(*, quick: bool = False) -> tuple[BenchCase, ...]:
-    """The four cases; `quick` bounds the answers tighter (16/64 tokens instead of 32/256)."""
-    short, long = (QUICK_SHORT_ANSWER, QUICK_LONG_ANSWER) if quick else (SHORT_ANSWER, LONG_ANSWER)
-    return (
-        _case("short-prompt/short-answer", SHORT_QUESTION, short),
-        _case("short-prompt/long-answer", LONG_QUESTION, long),
-        _case("long-prompt/short-answer", CONTEXT_SHORT_QUESTION, short),
-        _case("long-prompt/long-answer", CONTEXT_LONG_QUESTION, long),
-    )
-
-
-# -- identities ----------------------------------------------------------------
-
-
-def _gib(n_bytes: int) -> str:
-    return f"{n_bytes / 2**30:.0f} GiB"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and value.strip():
-                return " ".join(value.split())
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def _total_memory() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def _gpu_names() -> str:
-    exe = shutil.which("nvidia-smi")
-    if exe is None:
-        return "no GPU"
-    try:
-        out = subprocess.run(
-            [exe, "--query-gpu=name", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=GPU_QUERY_SECONDS, check=True,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return "no GPU"
-    names = [line.strip() for line in out.splitlines() if line.strip()]
-    if not names:
-        return "no GPU"
-    distinct = sorted(set(names), key=names.index)
-    return ", ".join(f"{names.count(n)}× {n}" if names.count(n) > 1 else n for n in distinct)
-
-
-@functools.cache
-def machine_identity() -> str:
-    """`host · CPU model · N cores · RAM · GPU` (computed once per process)."""
-    memory = _total_memory()
-    return " · ".join((
-        socket.gethostname() or "unknown host",
-        _cpu_model(),
-        f"{physical_cores()} cores",
-        _gib(memory) if memory else "? GiB",
-        _gpu_names(),
-    ))  # fmt: skip
+# -- the model's identity -------------------------------------------------------
 
 
 def _size(n_bytes: int) -> str:

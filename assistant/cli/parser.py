@@ -1,0 +1,191 @@
+"""The `assistant` command's parser tree: every subcommand's flags, in one place.
+
+Building it imports no subcommand's module (no benchmark, report, Rich or
+backend): `--help` stays fast. The setting flags (`--model`, `--set …`) are one
+group, `add_setting_flags`, that each subcommand which takes them adds; a dotted
+`dest` is the setting a flag overrides (`context.overrides`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import NoReturn
+
+from assistant import __version__
+from assistant.core.accounting.bench_results import QUICK_RUNS, RUNS
+
+# Written out, not imported: `--help` loads no subcommand (tests check them against the core's).
+KINDS = ("chat", "explain", "code", "edit", "batch")
+VERDICTS = ("good", "bad", "none")
+DEFAULT_SINCE = "30d"  # `report`'s scope: measured rates should describe today's models and machine
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse saying back what was typed (`invalid choice: '…'`, `unrecognized
+    arguments: …`) short, on one line, with no terminal escape in it."""
+
+    def error(self, message: str) -> NoReturn:
+        message = _LONG_QUOTED.sub(lambda m: f"'{m.group(1)[:QUOTED_CHARS]}…'", message)
+        message = message if message.isprintable() else ascii(message)[1:-1]
+        super().error(message if len(message) <= ERROR_CHARS else message[: ERROR_CHARS - 1] + "…")
+
+
+QUOTED_CHARS, ERROR_CHARS = 60, 300
+_LONG_QUOTED = re.compile(r"'([^']{%d})[^']+'" % QUOTED_CHARS)
+
+
+def add_setting_flags(parser: argparse.ArgumentParser, *, top: bool = False, answer: bool = True) -> None:
+    """The setting flags, the one group every subcommand that takes them adds: the
+    same before or after a subcommand; only the top level sets defaults, so a
+    subcommand's parser cannot reset a flag given before it. `answer=False` leaves
+    out those that pick the backend and shape its answer (`--backend`, `--max-tokens`,
+    `--temperature`): `bench` names what it measures with its own repeatable
+    `--backend`, and each of its cases fixes the answer's bound and sampling."""
+    group = parser.add_argument_group("settings (override the config file)")
+    if not top:
+        group.argument_default = argparse.SUPPRESS
+    if answer:
+        group.add_argument("--backend", dest="general.backend", metavar="NAME", help="backend to use")
+    group.add_argument("--model", dest="backends.local.model_path", metavar="PATH", help="GGUF model file")
+    group.add_argument("--n-ctx", dest="backends.local.n_ctx", type=int, metavar="N", help="context size")
+    group.add_argument("--n-gpu-layers", dest="backends.local.n_gpu_layers", type=int, metavar="N")
+    group.add_argument("--n-threads", dest="backends.local.n_threads", type=int, metavar="N")
+    if answer:
+        group.add_argument("--max-tokens", dest="backends.local.max_tokens", type=int, metavar="N")
+        group.add_argument("--temperature", dest="backends.local.temperature", type=float, metavar="T")
+    group.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        metavar="SECTION.KEY=VALUE",
+        help="any setting, e.g. --set cost.local_machine_per_hour=0.8",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="assistant",
+        description="A terminal coding assistant: chat with a local llama.cpp model "
+        "(or Claude) and see what every answer really cost and how fast it was.",
+    )
+    parser.add_argument("--version", action="version", version=f"assistant {__version__}")
+    parser.add_argument(
+        "--resume", nargs="?", const="last", default=None, metavar="ID",
+        help="reopen the last chat of this folder, or session ID (see `assistant sessions`)",
+    )
+    add_setting_flags(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = sub.add_parser("ask", help="answer one question on stdout (stats on stderr)")
+    ask.add_argument("question", nargs="*", help="the question (read from stdin when omitted)")
+    ask.add_argument("--quality", action="store_true", help="ask for the best answer there is (routes to Claude)")
+    ask.add_argument("--kind", choices=KINDS, default=None, help="the kind of turn (default: read from the question)")
+    ask.add_argument("--why", action="store_true", help="print the route decision on stderr")
+    shape = ask.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the finished turn as one JSON object (run.schema.json)")
+    shape.add_argument("--stream-json", action="store_true",
+                       help="print one JSON object per line as the turn runs, the finished turn last")  # fmt: skip
+    add_setting_flags(ask)
+
+    cfg = sub.add_parser("config", help="show the paths and effective settings")
+    cfg.add_argument("--init", action="store_true", help="write a commented default config file")
+    cfg.add_argument("--force", action="store_true", help="with --init: overwrite an existing file")
+    cfg.add_argument(
+        "--set-key",
+        action="store_true",
+        help="store the Claude API key (read from stdin, or prompted) in the config file, mode 0600",
+    )
+    add_setting_flags(cfg)
+
+    refactor = sub.add_parser("refactor", help="ask for an edit of one or more files, review the diff, apply and commit")
+    refactor.add_argument("paths", nargs="+", metavar="PATH", help="files to refactor (several: a batch)")
+    refactor.add_argument("-m", "--message", required=True, help="the instruction, e.g. \"extract a function\"")
+    refactor.add_argument("--yes", action="store_true", help="apply without asking")
+    refactor.add_argument("--allow-new", action="store_true", help="let the edit create files you did not name")
+    refactor.add_argument("--json", action="store_true", help="the outcome per file as JSON on stdout (diffs on stderr)")
+    add_setting_flags(refactor)  # --backend claude|local|auto: who proposes (default: the router decides)
+
+    sub.add_parser("undo", help="take back the app's last applied edit (its commit, or its backup outside git)")
+
+    sessions = sub.add_parser("sessions", help="list the stored chats (resume one with --resume ID)")
+    sessions.add_argument("--search", default="", help="only chats whose title, questions or answers contain this")
+    export = sub.add_parser("export", help="write a stored chat as Markdown")
+    export.add_argument("session", metavar="ID", help="the session (a unique prefix is enough)")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    rate = sub.add_parser("rate", help="rate an answer good or bad (what the quality router learns from)")
+    rate.add_argument("session", metavar="SESSION", help="the session's id (a unique prefix is enough), or `last`")
+    rate.add_argument("turn", metavar="TURN", help="the answered turn's number in the session, from 1, or `last`")
+    rate.add_argument("verdict", choices=VERDICTS, help="good, bad, or none to take a rating back")
+
+    _add_report_and_plan(sub)
+    _add_bench(sub)
+
+    routers = sub.add_parser("routers", help="list the routers (installed and plugin files) and the chain in use")
+    add_setting_flags(routers)
+    serve = sub.add_parser("serve", help="the TUI in a browser (textual-serve); loopback only unless --host says otherwise")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="the port (default 8000)")
+    serve.add_argument("app_args", nargs=argparse.REMAINDER, metavar="-- SETTINGS",
+                       help="flags for each app it starts, after --: e.g. -- --model x.gguf --set ui.theme=nord")  # fmt: skip
+    servers = sub.add_parser("servers", help="the inference servers of [servers.NAME]: reachable?, model, context, slots, speed")
+    servers.add_argument("--json", action="store_true", help="the same as JSON")
+    add_setting_flags(servers)
+
+    cost = sub.add_parser("cost", help="what sessions cost and how fast they were, from the ledger")
+    scope = cost.add_mutually_exclusive_group()
+    scope.add_argument("--session", metavar="ID", help="one session (default: the last one)")
+    scope.add_argument("--since", metavar="WHEN", help="turns since: 7d, 12h, 2w, or a date (YYYY-MM-DD)")
+    scope.add_argument("--all", action="store_true", help="every turn recorded")
+    cost.add_argument("--by", choices=["backend", "model", "day"], default="backend", help="group rows by")
+    output = cost.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="exact figures as JSON")
+    output.add_argument("--csv", action="store_true", help="exact figures as CSV")
+    add_setting_flags(cost)
+    return parser
+
+
+def _add_report_and_plan(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser(
+        "report", help="measured speed, latency, cost per million tokens and daily capacity, from the ledger"
+    )
+    scope = report.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--since", metavar="WHEN", help=f"turns since: 7d, 12h, 2w, or a date (default: {DEFAULT_SINCE})"
+    )
+    scope.add_argument("--all", action="store_true", help="every turn recorded")
+    report.add_argument("--json", action="store_true", help="exact figures as JSON")
+    add_setting_flags(report)
+
+    plan = sub.add_parser("plan", help="what a workload would take on Claude, local and hybrid, at measured rates")
+    plan.add_argument("--workload", metavar="FILE", help="a TOML file of workloads (default: the built-in scenarios)")
+    plan.add_argument("--scenario", metavar="NAME", help="only this workload (built-in: spec-week, refactor-sprint)")
+    plan.add_argument("--json", action="store_true", help="exact figures as JSON")
+    add_setting_flags(plan)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    bench = sub.add_parser("bench", help="measure prompt and generation speed of each backend on this machine")
+    bench.add_argument(
+        "--runs", type=_positive, default=None, metavar="N",
+        help=f"measured runs per case, after one warm-up (default {RUNS}; {QUICK_RUNS} with --quick)",
+    )  # fmt: skip
+    bench.add_argument(
+        "--backend", dest="bench_backends", action="append", metavar="NAME",
+        help="a backend to measure; repeat for several (default: every installed backend)",
+    )  # fmt: skip
+    bench.add_argument("--quick", action="store_true", help="shorter answers (16/64 tokens) and fewer runs")
+    bench.add_argument(
+        "--concurrency", type=_positive, default=1, metavar="N",
+        help="streams at once, up to what a backend generates at a time (an inference server's slots)",
+    )  # fmt: skip
+    bench.add_argument("--json", action="store_true", help="exact figures as JSON on stdout")
+    add_setting_flags(bench, answer=False)
