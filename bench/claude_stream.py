@@ -27,7 +27,6 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,16 +53,14 @@ def start_server(rate: float | None, text: str):
 
 
 def run_app(base_url: str, max_tokens: int) -> tuple[int, float]:
-    from assistant.backends.claude.backend import ClaudeBackend
+    from assistant.core import plugins
     from assistant.core.session.chat import ChatSession
     from assistant.core.config import Config
     from assistant.core.events import TextDelta
 
-    config = Config()
-    config = replace(
-        config, claude=replace(config.claude, base_url=base_url, api_key=KEY, max_tokens=max_tokens)
-    )
-    backend = ClaudeBackend.from_config(config)
+    settings = {"base_url": base_url, "api_key": KEY, "max_tokens": max_tokens}
+    config = Config().with_overrides({f"backends.claude.{key}": value for key, value in settings.items()})
+    backend = plugins.create_backend(config, "claude")
     backend.load()
     session = ChatSession(config, backend)  # no ledger: (b) writes none either
     clock = time.perf_counter

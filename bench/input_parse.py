@@ -28,7 +28,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from assistant.backends.scripted import ScriptedBackend
@@ -74,8 +73,7 @@ def parse_seconds(text: str, root: Path) -> float:
 
 
 def to_backend_seconds(text: str, root: Path) -> float:
-    config = Config()
-    config = replace(config, window=replace(config.window, local_tokens=10 * MEGABYTE))
+    config = Config()  # the backend's window is its whole context
     backend = _Timed(["ok"], context_size=10 * MEGABYTE)
     backend.load()
     session = ChatSession(config, backend, project_root=root, ledger=None)

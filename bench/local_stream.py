@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.backends.llama.backend import LlamaCppBackend
-from assistant.core.config import Config
+from assistant.backends.llama.options import LlamaOptions
 from assistant.core.conversation import Message
 from assistant.core.events import TextDelta
 from targets import report
@@ -124,8 +124,7 @@ def main() -> int:
     parser.add_argument("--n-threads", type=int, default=0)
     args = parser.parse_args()
 
-    config = Config()
-    local = replace(config.local, n_ctx=2048, n_threads=args.n_threads, **SAMPLING)
+    local = replace(LlamaOptions(), n_ctx=2048, n_threads=args.n_threads, **SAMPLING)
     backend = LlamaCppBackend(local, model_path=args.model)
     backend.load()
     print(f"model {backend.model_name}  n_threads {backend.n_threads}  runs {args.runs} (+1 warm-up)")

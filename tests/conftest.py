@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from assistant.backends.llama.options import LlamaOptions
 from assistant.core.config import Config
 
 # Generated inputs (hypothesis): a bounded number of examples in the default suite,
@@ -54,15 +55,21 @@ def smollm_path() -> Path:
     return path
 
 
+SMALL = {"max_tokens": 24, "temperature": 0.0, "n_ctx": 2048, "n_threads": 1}
+
+
 def small_config(**local: object) -> Config:
     """Greedy, short answers: fast and repeatable on the real model.
 
     One thread: the suite runs in parallel (pytest -n), and llama.cpp threads
     that outnumber the cores spin on each other and slow everything down.
     """
-    config = Config()
-    settings = {"max_tokens": 24, "temperature": 0.0, "n_ctx": 2048, "n_threads": 1, **local}
-    return replace(config, local=replace(config.local, **settings))
+    return Config().with_overrides({f"backends.local.{k}": v for k, v in {**SMALL, **local}.items()}, "test")
+
+
+def small_options(**local: object) -> LlamaOptions:
+    """The local backend's options of `small_config`."""
+    return replace(LlamaOptions(), **{**SMALL, **local})
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +77,7 @@ def local_backend():
     """One loaded SmolLM2 per test process (loading takes well under a second)."""
     from assistant.backends.llama.backend import LlamaCppBackend
 
-    backend = LlamaCppBackend.from_config(small_config())
+    backend = LlamaCppBackend(small_options())
     backend.load()
     yield backend
     backend.close()

@@ -43,9 +43,13 @@ class ScriptedBackend:
         name: str = "scripted",
         local: bool = True,
         failures: Iterable[BackendError | None] = (),
+        window_tokens: int | None = None,
+        max_tokens: int = 1024,
     ) -> None:
         """`local=False` plays a remote backend (for routing tests); `failures` makes
-        turns fail before any text, in order (None: that turn answers)."""
+        turns fail before any text, in order (None: that turn answers);
+        `window_tokens` and `max_tokens` are its capabilities' window budget and
+        answer reserve, as a real backend's settings make them."""
         self.name = name
         self.local = local
         self.failures = list(failures)
@@ -54,6 +58,8 @@ class ScriptedBackend:
         self.load_error = load_error
         self._model_name = model_name
         self._context_size = context_size
+        self._window_tokens = window_tokens
+        self._max_tokens = max_tokens
         self._turn = 0
         self._loaded = False
         self.seen: list[list[Message]] = []  # the messages of every turn, for tests
@@ -64,7 +70,8 @@ class ScriptedBackend:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(context_size=self._context_size, local=self.local, tokenizer="words")
+        return Capabilities(context_size=self._context_size, local=self.local, tokenizer="words",
+                            window_tokens=self._window_tokens, answer_tokens=self._max_tokens)  # fmt: skip
 
     @property
     def loaded(self) -> bool:

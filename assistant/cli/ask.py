@@ -11,10 +11,11 @@ from assistant.cli.context import start
 from assistant.cli.exits import EXIT_USAGE, exit_interrupted, fail
 from assistant.cli.interrupt import run_interruptibly, signal_name
 from assistant.core import plugins
-from assistant.core.backends.protocol import BackendUnavailable
+from assistant.core.backends.protocol import Backend, BackendUnavailable
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
 from assistant.core.paths import Paths
 from assistant.core.session.chat import AUTO, ChatSession
+from assistant.core.session.pool import BackendSource
 from assistant.core.store.ledger import Ledger
 from assistant.core.text import clean_text, decode_bytes, one_line
 from assistant.core.words import QUALITY
@@ -44,23 +45,24 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     if not question:
         return fail("no question: pass it as an argument or pipe it on stdin", EXIT_USAGE)
 
-    if config.general.backend == AUTO:
-        backend = None  # the router chooses; the chosen backend loads before its turn starts
-    else:
+    backend: Backend | None = None  # auto: the router chooses; the chosen backend loads before its turn starts
+    fallbacks: dict[str, BackendSource] = {}
+    if config.general.backend != AUTO:
         backend = plugins.create_backend(config)
+        if not backend.capabilities.local:  # off this machine it may fail: `[router] fallback`, as in the TUI
+            fallbacks = {
+                name: (lambda name=name: plugins.create_backend(config, name))
+                for name in config.router.fallback if name != backend.name
+            }  # fmt: skip
         try:
             backend.load()
         except BackendUnavailable as exc:
-            if backend.capabilities.local or not config.claude.fallback_to_local:
+            if not fallbacks:
                 if getattr(args, "json", False) or getattr(args, "stream_json", False):
                     said = run_json.not_started_object(backend.name, exc.kind, str(exc), kind=args.kind)
                     sys.stdout.write(run_json.line(said) + "\n")
                 return fail(str(exc))
-            # A remote backend that cannot start: the turn falls back to the local model.
-    # A fixed remote backend falls back to the local model as in the TUI
-    # (`claude.fallback_to_local`): the session needs the local one to hand.
-    fallback = None if backend is None or backend.capabilities.local else (lambda: plugins.create_backend(config, "local"))
-    session = ChatSession(config, backend, ledger=Ledger.open, fallback=fallback)
+    session = ChatSession(config, backend, ledger=Ledger.open, backends=fallbacks)
     out = sys.stdout
     as_json, streamed = getattr(args, "json", False), getattr(args, "stream_json", False)
 

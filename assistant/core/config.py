@@ -1,57 +1,50 @@
 """Typed configuration: a TOML file, overridden by command-line settings.
 
-Every field has a type, a default and a one-line help text; the default file
-that `assistant config --init` writes is generated from the same schema, so the
-two cannot drift apart. Anything wrong is one `ConfigError` line naming the
-file, the key and the problem.
+Every field has a type, a default and a one-line help text (core/options.py);
+the default file that `assistant config --init` writes is generated from the
+same schema, so the two cannot drift apart. Anything wrong is one `ConfigError`
+line naming the file, the key and the problem.
+
+The core's own sections are checked here. Each backend and router plugin
+declares its own options, read under `[backends.NAME]` and `[routers.NAME]`:
+the core keeps those tables as given (`Given`) and the plugin's `Options` class
+checks them when the plugin is created and at start-up (core/plugins.py,
+core/routing/discovery.py), since the core cannot know a plugin's settings.
+A file in the layout from before (`[local]`, `[claude]`, `[budget]`, …) is
+read into the new places, and `moved` says where each old section went.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
 from assistant.core import accounting, sandbox
 from assistant.core.atomic import write_atomic
-from assistant.core.project import expand_home
+from assistant.core.options import (
+    DOLLARS_MAX,
+    SECONDS_MAX,
+    TOKENS_MAX,
+    ConfigError,
+    Given,
+    StrList,
+    check_value,
+    mask_secret,
+    section_text,
+    toml_value,
+)
+from assistant.core.options import setting as _f
 from assistant.core.secrets import redact_url
 from assistant.core.text import clean_text, named, shown
 from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
 from assistant.core.words import PREFIX_WORDS
 
-SECRET_ENV = "ANTHROPIC_API_KEY"
-# Upper bounds of the numeric settings: far above any real use, low enough that
-# a typo (`n_ctx = 1e23`) is caught here rather than as a failed allocation.
-TOKENS_MAX = 2**24
-SECONDS_MAX = 86_400.0
-DOLLARS_MAX = 1_000_000.0
-
-
-class ConfigError(Exception):
-    """One line: where, which key, what is wrong."""
-
-
-def _f(
-    default: Any,
-    help: str,
-    *,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    path: bool = False,
-    choices: tuple[str, ...] = (),
-    secret: bool = False,
-    check: Callable[[str], str | None] | None = None,
-) -> Any:
-    """A setting: its default, help line and what it accepts (`check`: each string's
-    problem, or None)."""
-    meta = {"help": help, "min": minimum, "max": maximum, "path": path, "choices": choices, "secret": secret,
-            "check": check}
-    return field(default=default, metadata=meta)
+# The tables of plugins' own options: `[backends.NAME]`, `[routers.NAME]`.
+PLUGIN_KINDS = ("backends", "routers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,125 +66,28 @@ class GeneralConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class LocalConfig:
-    model_path: str = _f(
-        "",
-        "GGUF model file (any llama.cpp model; a Llama 3.x 70B Instruct on a GPU box). "
-        "Empty: the embedded SmolLM2-135M-Instruct.",
-        path=True,
-    )
-    n_ctx: int = _f(4096, "Context size in tokens.", minimum=64, maximum=TOKENS_MAX)
-    n_gpu_layers: int = _f(0, "Layers offloaded to the GPU: 0 = CPU only, -1 = all.", minimum=-1, maximum=100_000)
-    n_threads: int = _f(0, "CPU threads for generation; 0 = the number of physical cores.", minimum=0, maximum=4096)
-    n_batch: int = _f(512, "Prompt tokens evaluated per batch.", minimum=1, maximum=TOKENS_MAX)
-    flash_attn: bool = _f(False, "Use flash attention (faster on GPUs that support it).")
-    max_tokens: int = _f(1024, "Most tokens generated per answer.", minimum=1, maximum=TOKENS_MAX)
-    temperature: float = _f(0.2, "Sampling temperature; 0 = greedy.", minimum=0, maximum=2)
-    top_p: float = _f(0.95, "Nucleus sampling threshold.", minimum=0, maximum=1)
-    top_k: int = _f(40, "Sample from the k most likely tokens; 0 = all.", minimum=0, maximum=TOKENS_MAX)
-    min_p: float = _f(0.05, "Drop tokens below this share of the top token's probability.", minimum=0, maximum=1)
-    repeat_penalty: float = _f(1.1, "Penalty for repeating recent tokens; 1.0 = none.", minimum=0, maximum=10)
-    seed: int = _f(-1, "Sampling seed; -1 = random.", minimum=-1, maximum=2**32 - 1)
-
-
-@dataclass(frozen=True, slots=True)
-class ClaudeConfig:
-    model: str = _f("claude-sonnet-5-5", "Claude model id (the current Sonnet by default).")
-    max_tokens: int = _f(4096, "Most tokens generated per answer.", minimum=1, maximum=TOKENS_MAX)
-    temperature: float = _f(
-        -1.0,
-        "Sampling temperature; negative = not sent (the API's default). "
-        "Sonnet 5 and later reject non-default sampling settings.",
-        minimum=-1,
-        maximum=1,
-    )
-    system_prompt: str = _f("", "System prompt for Claude; empty = general.system_prompt.")
-    base_url: str = _f("", "API base URL; empty = ANTHROPIC_BASE_URL, else Anthropic's.")
-    api_key: str = _f(
-        "",
-        "API key; prefer the ANTHROPIC_API_KEY environment variable. "
-        "`assistant config --set-key` stores it here in a file only you can read.",
-        secret=True,
-    )
-    connect_timeout: float = _f(10.0, "Seconds to connect to the API.", minimum=0.1, maximum=SECONDS_MAX)
-    read_timeout: float = _f(
-        60.0, "Seconds without a byte from the API before the stream counts as stalled.",
-        minimum=0.1,
-        maximum=SECONDS_MAX,
-    )
-    max_retries: int = _f(
-        4, "Retries of a request that failed before any text arrived (429, 529, 5xx, network).", minimum=0, maximum=100
-    )
-    retry_max_seconds: float = _f(
-        60.0, "Most seconds spent waiting between retries of one turn.", minimum=0, maximum=SECONDS_MAX
-    )
-    prompt_caching: bool = _f(True, "Mark the stable prefix (system prompt, older history) for caching.")
-    cache_ttl: str = _f("5m", "Prompt-cache lifetime: 5m or 1h (1h writes cost more).", choices=("5m", "1h"))
-    fallback_to_local: bool = _f(
-        True, "When Claude cannot answer before any text arrived, answer with the local model."
-    )
-    count_tokens_timeout: float = _f(
-        5.0, "Seconds to wait for the API's token count before estimating offline.", minimum=0.1, maximum=SECONDS_MAX
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class RouterConfig:
     chain: StrList = _f(
         ("privacy", "budget", "quality", "rules"),
-        "Routers asked in order (names under `assistant.routers` or plugin files); the first that decides wins.",
+        "Routers asked in order (names under `assistant.routers` or plugin files); the first that decides wins. "
+        "Each router's own settings are under [routers.NAME].",
     )
-    quality_max_context: int = _f(
-        8000, "rules: a highest-quality turn whose context is under this many tokens goes to Claude.",
-        minimum=0,
-        maximum=TOKENS_MAX,
+    fallback: StrList = _f(
+        ("local",),
+        "Backends that take a turn, in order, when the chosen one fails before any text arrives "
+        "(one that runs on this machine has none); [] = none.",
     )
-    local_min_context: int = _f(
-        10000, "rules: a context over this many tokens (or batch work) goes to the local model.",
-        minimum=0,
-        maximum=TOKENS_MAX,
-    )
-    fixed_backend: str = _f("local", "fixed: the backend that takes every turn.")
     plugins_dir: str = _f("", "Folder of router plugin .py files; empty = plugins/ in the config directory.")
     measured_turns: int = _f(50, "How many recent turns per backend the measured speed is taken over.", minimum=1, maximum=100_000)
-    quality_floor: float = _f(
-        0.8, "quality: the share of good answers a backend must surely reach on a kind of turn to take it.",
-        minimum=0, maximum=1,
-    )
-    floor_chat: float = _f(-1.0, "quality: the floor for chat turns; negative = quality_floor.", minimum=-1, maximum=1)
-    floor_explain: float = _f(-1.0, "quality: the floor for questions (explain); negative = quality_floor.", minimum=-1, maximum=1)
-    floor_code: float = _f(-1.0, "quality: the floor for new code (code); negative = quality_floor.", minimum=-1, maximum=1)
-    floor_edit: float = _f(-1.0, "quality: the floor for edits of existing code; negative = quality_floor.", minimum=-1, maximum=1)
-    floor_batch: float = _f(-1.0, "quality: the floor for batch work; negative = quality_floor.", minimum=-1, maximum=1)
-    explore_share: float = _f(
-        0.1, "quality: at most this share of a kind's turns goes to a backend to measure it.", minimum=0, maximum=1
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetConfig:
-    session_dollars: float = _f(0.0, "budget: spending cap per session in $; 0 = none.", minimum=0, maximum=DOLLARS_MAX)
-    daily_dollars: float = _f(0.0, "budget: spending cap per day (local time) in $; 0 = none.", minimum=0, maximum=DOLLARS_MAX)
-    near: float = _f(0.9, "budget: share of a cap from which turns go local.", minimum=0, maximum=1)
-
-
-@dataclass(frozen=True, slots=True)
-class PrivacyConfig:
-    patterns: StrList = _f(
-        (".env*", "*.pem", "*.key", "id_*", "secrets/**"),
-        "privacy: files matching these never go to the cloud (gitignore-style globs).",
-    )
-    git_ignored: bool = _f(True, "privacy: files git ignores never go to the cloud either.")
 
 
 @dataclass(frozen=True, slots=True)
 class WindowConfig:
-    claude_tokens: int = _f(8000, "Context budget for Claude, in its tokens.", minimum=256, maximum=TOKENS_MAX)
-    local_tokens: int = _f(4000, "Context budget for the local model, in its tokens.", minimum=64, maximum=TOKENS_MAX)
     slide_fraction: float = _f(
         0.25,
         "When the window is full, drop this share of the budget at once (whole oldest turns), "
-        "so the prompt's prefix, and with it the KV and prompt caches, changes rarely.",
+        "so the prompt's prefix, and with it the KV and prompt caches, changes rarely. "
+        "Each backend's budget is its own setting (window_tokens under [backends.NAME]).",
         minimum=0.01,
         maximum=1,
     )
@@ -209,8 +105,6 @@ class EditsConfig:
         choices=("snapshot", "refuse"),
     )
     max_file_bytes: int = _f(200_000, "Largest file that may be pinned (/add) or edited.", minimum=1, maximum=2**31)
-    claude_concurrency: int = _f(4, "Batch refactors: Claude requests at once.", minimum=1, maximum=1000)
-    claude_requests_per_second: float = _f(2.0, "Batch refactors: most Claude requests started per second.", minimum=0.01, maximum=1000)
     lint_cmd: str = _f(
         "",
         "A lint command run on a scratch copy with the edit applied (when: see checks) "
@@ -244,8 +138,6 @@ class EditsConfig:
         "read runs.",
         choices=("after_review", "before_review"),
     )
-
-
 @dataclass(frozen=True, slots=True)
 class CostConfig:
     local_machine_per_hour: float = _f(
@@ -321,20 +213,18 @@ class ServerConfig:
     )
 
 
-# Names a server cannot take: the built-in backends', the plugin's, and every `@`
-# prefix the app gives a meaning to (a server named `quality` would take `@quality`).
-RESERVED_SERVER_NAMES = frozenset({"local", "claude", "server", *PREFIX_WORDS})
+# A server's name is a backend's name: never an `@` prefix the app gives a meaning
+# to (a server named `quality` would take `@quality`), nor an installed backend's
+# (checked where plugins are known: core/plugins.py).
 _SERVER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+# A plugin's name as its table names it: an entry point's or a plugin file's.
+_PLUGIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
     general: GeneralConfig = field(default_factory=GeneralConfig)
-    local: LocalConfig = field(default_factory=LocalConfig)
-    claude: ClaudeConfig = field(default_factory=ClaudeConfig)
     router: RouterConfig = field(default_factory=RouterConfig)
-    budget: BudgetConfig = field(default_factory=BudgetConfig)
-    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     window: WindowConfig = field(default_factory=WindowConfig)
     edits: EditsConfig = field(default_factory=EditsConfig)
     cost: CostConfig = field(default_factory=CostConfig)
@@ -343,110 +233,114 @@ class Config:
     prices: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
     # `[servers.NAME]` tables: inference servers, each a backend under its name.
     servers: dict[str, ServerConfig] = field(default_factory=dict)
-
-    @property
-    def anthropic_api_key(self) -> str | None:
-        """The environment's key, else the config file's."""
-        return os.environ.get(SECRET_ENV) or self.claude.api_key or None
+    # `[backends.NAME]` and `[routers.NAME]` tables, as given: each plugin's `Options`
+    # checks its own when the plugin is created, and at start-up.
+    backends: dict[str, Given] = field(default_factory=dict)
+    routers: dict[str, Given] = field(default_factory=dict)
+    # Settings of the old layout read into their new places: one line per old section.
+    moved: tuple[str, ...] = field(default=(), compare=False)
 
     def with_overrides(self, overrides: dict[str, Any], source: str = "command line") -> Config:
         return _merge(self, {k: v for k, v in overrides.items() if v is not None}, source)
 
+    def plugin_settings(self, kind: str, name: str) -> Given:
+        """What `[kind.NAME]` holds (`kind`: backends or routers); nothing when absent."""
+        return getattr(self, kind).get(name, Given())
+
 
 SECTIONS: dict[str, type] = {
-    f.name: f.default_factory for f in fields(Config) if f.name not in ("prices", "servers")  # type: ignore[misc]
+    f.name: f.default_factory  # type: ignore[misc]
+    for f in fields(Config)
+    if f.name not in ("prices", "servers", "moved", *PLUGIN_KINDS)
 }
 
 
-StrList = tuple[str, ...]
+# -- the layout before plugins declared their own options ---------------------------
+# Each old section or key, and where it lives now. A file (or a `--set`) in the old
+# layout is read into the new places; `assistant config` says where each went.
+MOVED_SECTIONS = {"local": "backends.local", "claude": "backends.claude",
+                  "budget": "routers.budget", "privacy": "routers.privacy"}  # fmt: skip
+FALLBACK_TO_LOCAL = "claude.fallback_to_local"  # a bool then; `[router] fallback` names the backends now
+MOVED_KEYS = {
+    FALLBACK_TO_LOCAL: "router.fallback",
+    "router.quality_max_context": "routers.rules.quality_max_context",
+    "router.local_min_context": "routers.rules.local_min_context",
+    "router.fixed_backend": "routers.fixed.backend",
+    "router.quality_floor": "routers.quality.floor",
+    **{f"router.floor_{kind}": f"routers.quality.floor_{kind}" for kind in ("chat", "explain", "code", "edit", "batch")},
+    "router.explore_share": "routers.quality.explore_share",
+    "window.claude_tokens": "backends.claude.window_tokens",
+    "window.local_tokens": "backends.local.window_tokens",
+    "edits.claude_concurrency": "backends.claude.max_concurrency",
+    "edits.claude_requests_per_second": "backends.claude.requests_per_second",
+}
 
 
-def _type_name(tp: Any) -> str:
-    if tp == StrList:
-        return "a list of strings"
-    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[tp]
+def _moved_to(dotted: str) -> str | None:
+    section, _, key = dotted.partition(".")
+    if dotted in MOVED_KEYS:
+        return MOVED_KEYS[dotted]
+    return f"{MOVED_SECTIONS[section]}.{key}" if section in MOVED_SECTIONS and key else None
 
 
-def _range(meta: dict[str, Any]) -> str:
-    """The allowed range of a numeric setting, as a person reads it."""
-    low, high = (_bound(meta.get(end)) for end in ("min", "max"))
-    if low is not None and high is not None:
-        return f"from {low} to {high}"
-    if low is not None:
-        return f"at least {low}"
-    return f"at most {high}" if high is not None else "finite"
+def _new_layout(flat: dict[str, Any], where: str) -> tuple[dict[str, Any], list[str]]:
+    """`flat` with every old key under its new name (a new name given too wins),
+    and one line per old section saying where its keys went."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    moves: dict[str, list[tuple[str, str]]] = {}
+    for dotted, value in flat.items():
+        target = _moved_to(dotted)
+        if target is None:
+            new[dotted] = value
+            continue
+        if dotted == FALLBACK_TO_LOCAL:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {dotted}: expected true or false, got {shown(value)}")
+            value = ["local"] if value else []
+        section, _, key = dotted.partition(".")
+        moves.setdefault(section, []).append((key, target))
+        old[target] = value
+    return {**old, **new}, [_moved_note(where, section, pairs) for section, pairs in moves.items()]
 
 
-def _bound(value: float | None) -> str | None:
-    """16777216, not 1.67772e+07; 0.1 stays 0.1."""
-    if value is None:
-        return None
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+def _moved_note(where: str, section: str, pairs: list[tuple[str, str]]) -> str:
+    """`config.toml: [local] is now [backends.local]`, or the keys that moved, by where to."""
+    by_target: dict[str, list[str]] = {}
+    for key, target in pairs:
+        new_section, _, new_key = target.rpartition(".")
+        by_target.setdefault(f"[{new_section}]" + ("" if new_key == key else f" {new_key}"), []).append(key)
+    whole = f"[{MOVED_SECTIONS[section]}]" if section in MOVED_SECTIONS else None
+    moved = "; ".join(f"{', '.join(keys)} → {label}" for label, keys in by_target.items() if label != whole)
+    if whole is None:
+        return f"{where}: [{section}] {moved}"
+    return f"{where}: [{section}] is now {whole}" + (f" ({moved})" if moved else "")
 
 
-def _check_number(where: str, key: str, meta: dict[str, Any], value: float) -> None:
-    """Finite (no nan, no inf) and within the field's range."""
-    low, high = meta.get("min"), meta.get("max")
-    if (isinstance(value, float) and not math.isfinite(value)) or (low is not None and value < low) or (
-        high is not None and value > high
-    ):
-        raise ConfigError(f"{where}: {key}: must be {_range(meta)}, got {shown(value)}")
-
-
-def _check_value(where: str, key: str, tp: Any, meta: dict[str, Any], value: Any) -> Any:
-    if tp == StrList:
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where}: {key}: expected {_type_name(tp)}, got {shown(value)}")
-        bad = [v for v in value if meta.get("choices") and v not in meta["choices"]]
-        if bad:
-            raise ConfigError(f"{where}: {key}: expected items among {', '.join(meta['choices'])}, got {shown(bad[0])}")
-        problems = [p for v in value if meta.get("check") and (p := meta["check"](v))]
-        if problems:
-            raise ConfigError(f"{where}: {key}: {problems[0]}")
-        return tuple(clean_text(v) for v in value)
-    ok = isinstance(value, tp) and not (tp is not bool and isinstance(value, bool))
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        try:
-            value, ok = float(value), True
-        except OverflowError:  # an integer beyond any float: out of every range
-            raise ConfigError(f"{where}: {key}: must be {_range(meta)}, got {shown(value)}") from None
-    if not ok:
-        expected = _type_name(tp) + (f" {_range(meta)}" if tp in (int, float) else "")
-        raise ConfigError(f"{where}: {key}: expected {expected}, got {shown(value)}")
-    if meta.get("choices") and value not in meta["choices"]:
-        raise ConfigError(f"{where}: {key}: expected one of {', '.join(meta['choices'])}, got {shown(value)}")
-    if tp in (int, float):
-        _check_number(where, key, meta, value)
-    if tp is str:
-        value = clean_text(value)
-    if meta.get("path") and value:
-        try:
-            p = Path(expand_home(value))
-            exists, is_file = p.exists(), p.is_file()
-        except (OSError, ValueError) as exc:  # a NUL byte, a name too long
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a path"
-            raise ConfigError(f"{where}: {key}: not a usable path: {shown(value)} ({reason})") from None
-        if not exists:
-            raise ConfigError(f"{where}: {key}: file does not exist: {named(str(p))}")
-        if not is_file:
-            raise ConfigError(f"{where}: {key}: not a file: {named(str(p))}")
-        value = str(p)
-    return value
+# -- reading -------------------------------------------------------------------------
 
 
 def _merge(config: Config, flat: dict[str, Any], where: str) -> Config:
-    """Apply `{"section.key": value}` (and `{"servers.NAME.key": value}`) to `config`,
-    validating each one."""
+    """Apply `{"section.key": value}` (`{"servers.NAME.key": value}`, and a plugin's
+    `{"backends.NAME.key": value}`) to `config`, validating each core setting."""
+    flat, notes = _new_layout(flat, where)
     by_section: dict[str, dict[str, Any]] = {}
     servers: dict[str, dict[str, Any]] = {}
+    plugins: dict[tuple[str, str], dict[str, Any]] = {}
     for dotted, value in flat.items():
         section, _, key = dotted.partition(".")
         if section == "servers":
             name, _, key = key.partition(".")
             servers.setdefault(_server_name(name, where), {})[key] = value
             continue
+        if section in PLUGIN_KINDS:
+            name, _, key = key.partition(".")
+            if not key:
+                raise ConfigError(f"{where}: {named(dotted)}: expected {section}.NAME.KEY")
+            plugins.setdefault((section, _plugin_name(section, name, where)), {})[key] = value
+            continue
         if section not in SECTIONS or not key:
-            known = ", ".join(f"[{s}]" for s in SECTIONS)
+            known = ", ".join(f"[{s}]" for s in (*SECTIONS, "servers.NAME", *(f"{k}.NAME" for k in PLUGIN_KINDS)))
             raise ConfigError(f"{where}: {named(dotted)}: unknown setting (sections: {known})")
         cls = SECTIONS[section]
         hints = get_type_hints(cls)
@@ -455,25 +349,35 @@ def _merge(config: Config, flat: dict[str, Any], where: str) -> Config:
             raise ConfigError(
                 f"{where}: {named(dotted)}: unknown key (known in [{section}]: {', '.join(meta)})"
             )
-        by_section.setdefault(section, {})[key] = _check_value(
-            where, dotted, hints[key], meta[key], value
-        )
-    changes = {s: replace(getattr(config, s), **kv) for s, kv in by_section.items()}
-    config = replace(config, **changes)
+        by_section.setdefault(section, {})[key] = check_value(where, dotted, hints[key], meta[key], value)
+    changes: dict[str, Any] = {s: replace(getattr(config, s), **kv) for s, kv in by_section.items()}
     if servers:
         merged = dict(config.servers)
         for name, table in servers.items():
             merged[name] = _server(merged.get(name, ServerConfig()), table, f"{where}: servers.{name}")
-        config = replace(config, servers=merged)
-    return config
+        changes["servers"] = merged
+    for kind in PLUGIN_KINDS:
+        given = {name: table for (k, name), table in plugins.items() if k == kind}
+        if given:
+            tables = dict(getattr(config, kind))
+            changes[kind] = tables | {name: tables.get(name, Given()).plus(where, t) for name, t in given.items()}
+    if notes:
+        changes["moved"] = tuple(dict.fromkeys((*config.moved, *notes)))
+    return replace(config, **changes)
 
 
 def _server_name(name: str, where: str) -> str:
     if not _SERVER_NAME.fullmatch(name):
         raise ConfigError(f"{where}: servers.{named(name)}: a server's name is lowercase letters, digits, - and _ "
                           "(starting with a letter, at most 40)")  # fmt: skip
-    if name in RESERVED_SERVER_NAMES:
-        raise ConfigError(f"{where}: servers.{name}: the name is taken (not {', '.join(sorted(RESERVED_SERVER_NAMES))})")
+    if name in PREFIX_WORDS:
+        raise ConfigError(f"{where}: servers.{name}: the name is taken (not an @ word: {', '.join(sorted(PREFIX_WORDS))})")
+    return name
+
+
+def _plugin_name(kind: str, name: str, where: str) -> str:
+    if not _PLUGIN_NAME.fullmatch(name):
+        raise ConfigError(f"{where}: {kind}.{named(name)}: not a plugin's name (letters, digits, - and _)")
     return name
 
 
@@ -485,7 +389,7 @@ def _server(base: ServerConfig, table: dict[str, Any], where: str) -> ServerConf
     for key, value in table.items():
         if key not in meta:
             raise ConfigError(f"{where}: {named(key)}: unknown key (known: {', '.join(meta)})")
-        values[key] = _check_value(where, key, hints[key], meta[key], value)
+        values[key] = check_value(where, key, hints[key], meta[key], value)
     server = replace(base, **values)
     if not re.match(r"https?://[^\s/]+", server.base_url):
         raise ConfigError(f"{where}: base_url: expected the server's http:// or https:// URL, "
@@ -493,6 +397,14 @@ def _server(base: ServerConfig, table: dict[str, Any], where: str) -> ServerConf
     if server.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", server.api_key_env):
         raise ConfigError(f"{where}: api_key_env: expected an environment variable's name, got {shown(server.api_key_env)}")
     return server
+
+
+def _tables(data: dict[str, Any], section: str, where: str, shape: str) -> dict[str, dict[str, Any]]:
+    """The `[section.NAME]` tables of a file."""
+    tables = data.pop(section, {})
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+        raise ConfigError(f"{where}: {section}: expected {shape} tables")
+    return tables
 
 
 def parse(text: str, where: str) -> Config:
@@ -503,18 +415,25 @@ def parse(text: str, where: str) -> Config:
     flat: dict[str, Any] = {}
     prices = data.pop("prices", {})
     _check_prices(prices, where)
-    servers = data.pop("servers", {})
-    if not isinstance(servers, dict) or not all(isinstance(t, dict) for t in servers.values()):
-        raise ConfigError(f"{where}: servers: expected [servers.NAME] tables")
-    for name, table in servers.items():
+    for name, table in _tables(data, "servers", where, "[servers.NAME]").items():
         for key, value in (table or {"base_url": ""}).items():  # an empty table still names its server
             flat[f"servers.{name}.{key}"] = value
+    plugins = {kind: _tables(data, kind, where, f"[{kind}.NAME]") for kind in PLUGIN_KINDS}
+    for kind, tables in plugins.items():
+        for name, table in tables.items():
+            for key, value in table.items():
+                flat[f"{kind}.{name}.{key}"] = value
     for section, table in data.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: {named(section)}: expected a [{named(section)}] table, got {shown(table)}")
         for key, value in table.items():
             flat[f"{section}.{key}"] = value
-    return replace(_merge(Config(), flat, where), prices=prices)
+    config = _merge(Config(), flat, where)
+    named_only = {  # an empty table still names its plugin: the start-up check finds it
+        kind: {name: Given().plus(where, {}) for name in tables if name not in getattr(config, kind)}
+        for kind, tables in plugins.items()
+    }
+    return replace(config, prices=prices, **{kind: getattr(config, kind) | only for kind, only in named_only.items()})
 
 
 def _check_prices(prices: Any, where: str) -> None:
@@ -551,32 +470,21 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def toml_value(value: Any) -> str:
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return repr(value)
-
-
-def default_file_text() -> str:
-    """A commented config file with every setting at its default."""
+def default_file_text(plugins: Sequence[tuple[str, type]] = ()) -> str:
+    """A commented config file with every setting at its default: the core's
+    sections, then each plugin's (`("backends.local", its Options)`), generated
+    from the same classes that check them."""
     lines = [
         "# assistant configuration. Every setting is shown at its default.",
-        f"# The Claude API key is read from the {SECRET_ENV} environment variable first.",
-        "# Claude prices can be overridden per model, e.g.",
+        "# Prices can be overridden per model, e.g.",
         '#   [prices."claude-sonnet-5-5"]',
         "#   cache_read = 0.2",
         "",
     ]
     for section, cls in SECTIONS.items():
-        lines.append(f"[{section}]")
-        for f in fields(cls):
-            lines.append(f"# {f.metadata['help']}")
-            lines.append(f"{f.name} = {toml_value(f.default)}")
-        lines.append("")
+        lines += [*section_text(section, cls), ""]
+    for section, cls in plugins:
+        lines += [*section_text(section, cls), ""]
     lines += [
         "# Inference servers (llama-server, vLLM, Ollama, any OpenAI-compatible API), each a",
         "# backend under its name (`/model gpu`, `@gpu`, `--backend gpu`). Every key but",
@@ -590,7 +498,8 @@ def default_file_text() -> str:
 
 
 def effective_settings(config: Config) -> list[tuple[str, Any]]:
-    """`(dotted key, value)` for every setting, secrets masked."""
+    """`(dotted key, value)` for every core setting and server, secrets masked (each
+    plugin's rows come from its `Options`: core/routing/discovery.py)."""
     rows = [
         (
             f"{section}.{f.name}",
@@ -600,7 +509,6 @@ def effective_settings(config: Config) -> list[tuple[str, Any]]:
         for f in fields(cls)
         for value in [getattr(getattr(config, section), f.name)]
     ]
-    rows.append((f"env.{SECRET_ENV}", mask_secret(os.environ.get(SECRET_ENV))))
     for name, server in sorted(config.servers.items()):
         rows += [(f"servers.{name}.{f.name}", getattr(server, f.name)) for f in fields(ServerConfig)]
         if server.api_key_env:
@@ -608,31 +516,16 @@ def effective_settings(config: Config) -> list[tuple[str, Any]]:
     return rows
 
 
-class Masked(str):
-    """A secret's masked form: shown as is, never as a TOML value."""
-
-
-def mask_secret(secret: str | None) -> Masked:
-    if not secret:
-        return Masked("(not set)")
-    if len(secret) <= 12:
-        return Masked("set (****)")
-    return Masked(f"set ({secret[:7]}…{secret[-4:]})")
-
-
 __all__ = [
     "Config",
     "ConfigError",
-    "BudgetConfig",
-    "ClaudeConfig",
     "CostConfig",
     "EditsConfig",
-    "PrivacyConfig",
-    "RouterConfig",
-    "WindowConfig",
     "GeneralConfig",
-    "LocalConfig",
+    "RouterConfig",
+    "ServerConfig",
     "UiConfig",
+    "WindowConfig",
     "default_file_text",
     "effective_settings",
     "load",
@@ -674,11 +567,6 @@ def with_setting(text: str, section: str, key: str, value: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def with_api_key(text: str, key: str) -> str:
-    """`text` (a config file) with `[claude] api_key` set to `key`, comments kept."""
-    return with_setting(text, "claude", "api_key", key)
-
-
 def store_setting(path: Path, section: str, key: str, value: Any) -> None:
     """Set `[section] key = value` in the config file, keeping its other lines and
     comments; the file is created from the defaults when missing, and written
@@ -696,10 +584,3 @@ def store_setting(path: Path, section: str, key: str, value: Any) -> None:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None
 
-
-def store_api_key(path: Path, key: str) -> None:
-    """Save the API key in the config file, created or rewritten with mode 0600."""
-    key = key.strip()
-    if not key or any(c.isspace() for c in key):
-        raise ConfigError("the API key is empty or contains spaces")
-    store_setting(path, "claude", "api_key", key)

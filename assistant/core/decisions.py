@@ -96,11 +96,10 @@ class BackendProfile:
 
 @dataclass(frozen=True, slots=True)
 class BudgetState:
+    """What was spent so far, for routers that cap it (their caps are their own settings)."""
+
     session_spent: float = 0.0
     day_spent: float = 0.0
-    session_cap: float | None = None  # None: no cap
-    day_cap: float | None = None
-    near: float = 0.9  # share of a cap from which turns go local
 
 
 @dataclass(frozen=True, slots=True)

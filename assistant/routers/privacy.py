@@ -1,6 +1,6 @@
 """`privacy`: a turn with a secret file in its context never goes to the cloud.
 
-A file is secret when it matches one of `[privacy] patterns` or, with
+A file is secret when it matches one of `[routers.privacy] patterns` or, with
 `git_ignored`, when git ignores it in the project (ignored files are where
 keys, `.env` files and local data usually live). Such a turn is decided for the
 local model with no fallback but other local backends; any other turn passes.
@@ -21,6 +21,7 @@ from pathlib import Path, PurePath
 from typing import ClassVar
 
 from assistant.core.config import Config
+from assistant.core.options import StrList, setting
 from assistant.core.globs import match_path, split_pattern
 from assistant.core.project import find_root
 from assistant.core.routing.protocol import RouteContext, RouteDecision, TurnRequest
@@ -71,17 +72,29 @@ def _unquote(name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class PrivacyOptions:
+    """`[routers.privacy]`."""
+
+    patterns: StrList = setting(
+        (".env*", "*.pem", "*.key", "id_*", "secrets/**"),
+        "Files matching these never go to the cloud (gitignore-style globs).",
+    )
+    git_ignored: bool = setting(True, "Files git ignores never go to the cloud either.")
+
+
+@dataclass(frozen=True, slots=True)
 class PrivacyRouter:
     patterns: tuple[str, ...] = (".env*", "*.pem", "*.key", "id_*", "secrets/**")
     git_ignored: bool = True
     project_root: Path = field(default_factory=find_root)  # the session's, when it has one
     name: ClassVar[str] = "privacy"
+    Options: ClassVar[type] = PrivacyOptions
 
     @classmethod
-    def from_config(cls, config: Config, project_root: Path | None = None) -> PrivacyRouter:
+    def from_config(cls, config: Config, options: PrivacyOptions, project_root: Path | None = None) -> PrivacyRouter:
         return cls(
-            tuple(config.privacy.patterns),
-            config.privacy.git_ignored,
+            options.patterns,
+            options.git_ignored,
             Path(project_root) if project_root is not None else find_root(),
         )
 

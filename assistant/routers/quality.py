@@ -3,7 +3,7 @@
 For the turn's kind (core/routing/kinds.py), each available backend's measured
 quality (`BackendProfile.quality`: its rated answers on that kind under a
 Beta(1, 1) prior, core/accounting/quality.py) is held against the kind's floor
-(`[router] floor_<kind>`, else `quality_floor`):
+(`[routers.quality] floor_<kind>`, else `floor`):
 
 - it *meets* the floor with enough rated answers and a lower bound at or above it;
 - it *falls short* with enough rated answers and an upper bound below it;
@@ -18,7 +18,7 @@ each backend's quality drawn from its posterior, the cheapest draw at or above
 the floor wins): one cheaper than the choice, or, when the choice falls short
 of the floor, a dearer one too (one written off by a few unlucky answers gets
 to show otherwise), never one known to fall short while another may not; on at
-most `[router] explore_share` of the kind's recent routed turns.
+most `[routers.quality] explore_share` of the kind's recent routed turns.
 
 It passes (the next router decides) when no backend has a rated answer on this
 kind yet, when the user named a backend or asked for `@quality` (the best there
@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from assistant.core.config import Config
+from assistant.core.options import setting
 from assistant.core.routing.protocol import (
     KINDS,
     QUALITY,
@@ -80,6 +81,27 @@ def _price(estimate: Estimate | None) -> float:
     return math.inf if estimate.seconds is None else estimate.cost * estimate.seconds
 
 
+def _floor(what: str) -> float:
+    return setting(-1.0, f"The floor for {what}; negative = floor.", minimum=-1, maximum=1)
+
+
+@dataclass(frozen=True, slots=True)
+class QualityOptions:
+    """`[routers.quality]`."""
+
+    floor: float = setting(
+        0.8, "The share of good answers a backend must surely reach on a kind of turn to take it.", minimum=0, maximum=1
+    )
+    floor_chat: float = _floor("chat turns")
+    floor_explain: float = _floor("questions (explain)")
+    floor_code: float = _floor("new code (code)")
+    floor_edit: float = _floor("edits of existing code")
+    floor_batch: float = _floor("batch work")
+    explore_share: float = setting(
+        0.1, "At most this share of a kind's turns goes to a backend to measure it.", minimum=0, maximum=1
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class QualityRouter:
     floor: float = 0.8
@@ -87,12 +109,12 @@ class QualityRouter:
     explore_share: float = 0.1
     rng: random.Random = field(default_factory=random.Random, compare=False)
     name: ClassVar[str] = "quality"
+    Options: ClassVar[type] = QualityOptions
 
     @classmethod
-    def from_config(cls, config: Config) -> QualityRouter:
-        r = config.router
-        floors = {kind: value for kind in KINDS if (value := getattr(r, f"floor_{kind}")) >= 0}
-        return cls(r.quality_floor, floors, r.explore_share)
+    def from_config(cls, config: Config, options: QualityOptions) -> QualityRouter:
+        floors = {kind: value for kind in KINDS if (value := getattr(options, f"floor_{kind}")) >= 0}
+        return cls(options.floor, floors, options.explore_share)
 
     def floor_for(self, kind: str) -> float:
         return self.floors.get(kind, self.floor)

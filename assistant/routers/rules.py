@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from assistant.render import format as fmt
 from assistant.core.config import Config
+from assistant.core.options import TOKENS_MAX, setting
 from assistant.core.routing.protocol import (
     QUALITY,
     BackendProfile,
@@ -60,14 +61,29 @@ def _surely_lowest(values: dict[str, float | None]) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class RulesOptions:
+    """`[routers.rules]`."""
+
+    quality_max_context: int = setting(
+        8000, "A highest-quality turn whose context is under this many tokens goes to a remote backend (Claude).",
+        minimum=0, maximum=TOKENS_MAX,
+    )
+    local_min_context: int = setting(
+        10000, "A context over this many tokens (or batch work) goes to the local model.",
+        minimum=0, maximum=TOKENS_MAX,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class RulesRouter:
     quality_max_context: int = 8000
     local_min_context: int = 10000
     name: ClassVar[str] = "rules"
+    Options: ClassVar[type] = RulesOptions
 
     @classmethod
-    def from_config(cls, config: Config) -> RulesRouter:
-        return cls(config.router.quality_max_context, config.router.local_min_context)
+    def from_config(cls, config: Config, options: RulesOptions) -> RulesRouter:
+        return cls(options.quality_max_context, options.local_min_context)
 
     def route(self, turn: TurnRequest, context: RouteContext) -> RouteDecision:
         ests = estimates(context)

@@ -73,7 +73,7 @@ def test_a_fallback_is_an_event_and_the_finished_turn_names_it(fake: FakeAnthrop
 
 def test_a_failure_is_an_object_with_its_error_and_exit_1(fake: FakeAnthropic) -> None:
     fake.enqueue(OVERLOADED)
-    code, out, err = ask("--json", *claude_flags(fake.base_url), "--set", "claude.fallback_to_local=false", "hello?")
+    code, out, err = ask("--json", *claude_flags(fake.base_url), "--set", "router.fallback=[]", "hello?")
     assert code == 1
     done = valid(json.loads(out))
     assert done["outcome"] == "error" and done["error"]["kind"] == "overloaded" and done["answer"] == ""

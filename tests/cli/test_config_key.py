@@ -8,9 +8,11 @@ import sys
 
 import pytest
 
+from assistant.backends.claude.backend import ClaudeBackend
 from assistant.cli import main
-from assistant.core.config import load
+from assistant.core.config import Config, load
 from assistant.core.paths import Paths
+from assistant.core.plugins import plugin_options
 
 KEY = "sk-ant-api03-canary-0123456789abcdefghij"
 
@@ -19,17 +21,22 @@ def mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+def claude_options(config: Config):  # noqa: ANN201 - the Claude backend's options
+    return plugin_options(ClaudeBackend, config, "backends", "claude")
+
+
 def test_set_key_writes_a_private_file_and_config_masks_it(monkeypatch, capsys) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(KEY + "\n"))
     assert main(["config", "--set-key"]) == 0
     path = Paths.resolve().config_file
     assert mode(path) == 0o600
-    assert load(path).claude.api_key == KEY
+    assert claude_options(load(path)).api_key == KEY
+    assert "[backends.claude]\napi_key = " in path.read_text()
     capsys.readouterr()
     assert main(["config"]) == 0
     out = capsys.readouterr().out
     assert KEY not in out
-    assert "claude.api_key = set (sk-ant-…ghij)" in out
+    assert "backends.claude.api_key = set (sk-ant-…ghij)" in out
 
 
 def test_set_key_keeps_the_rest_of_an_existing_file(monkeypatch) -> None:
@@ -41,7 +48,7 @@ def test_set_key_keeps_the_rest_of_an_existing_file(monkeypatch) -> None:
     assert main(["config", "--set-key"]) == 0
     assert mode(path) == 0o600
     text = path.read_text()
-    assert text.startswith("# mine\n") and load(path).claude.model == "claude-haiku-4-5"
+    assert text.startswith("# mine\n") and claude_options(load(path)).model == "claude-haiku-4-5"  # the old layout
 
 
 def test_init_creates_a_private_file() -> None:

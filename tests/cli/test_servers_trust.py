@@ -24,7 +24,7 @@ QUERY_KEY = "q-KEY-0123456789"
 def server_flags(url: str, name: str = "gpu") -> list[str]:
     # No fallback to the local model: a failure is the server's own, said as such.
     return ["--set", f"servers.{name}.base_url={url}", "--set", f"servers.{name}.max_retries=0",
-            "--set", f"servers.{name}.connect_timeout=5", "--set", "claude.fallback_to_local=false"]  # fmt: skip
+            "--set", f"servers.{name}.connect_timeout=5", "--set", "router.fallback=[]"]  # fmt: skip
 
 
 def with_password(url: str) -> str:

@@ -7,6 +7,7 @@ import pytest
 
 from assistant.core import plugins
 from assistant.core import config as cfg
+from assistant.core import routing
 from assistant.core.config import ConfigError, ServerConfig
 from assistant.core.session.pool import BackendPool
 
@@ -25,7 +26,6 @@ def test_a_server_table_is_read_with_its_defaults() -> None:
         ("[servers.gpu]\n", "c.toml: servers.gpu: base_url: expected the server's http:// or https:// URL, got ''"),
         ('[servers.gpu]\nbase_url = "ftp://x"\n', "base_url: expected the server's http:// or https:// URL"),
         ('[servers.GPU]\nbase_url = "http://x"\n', "a server's name is lowercase letters"),
-        ('[servers.claude]\nbase_url = "http://x"\n', "servers.claude: the name is taken"),
         ('[servers.gpu]\nbase_url = "http://x"\nslots = 4\n', "servers.gpu: slots: unknown key"),
         ('[servers.gpu]\nbase_url = "http://x"\nmax_tokens = 0\n', "servers.gpu: max_tokens: must be from 1"),
         ('[servers.gpu]\nbase_url = "http://x"\napi_key_env = "sk-123 456"\n', "expected an environment variable's name"),
@@ -36,6 +36,14 @@ def test_a_wrong_server_table_is_one_line(text: str, said: str) -> None:
     with pytest.raises(ConfigError) as caught:
         cfg.parse(text, "c.toml")
     assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["claude", "local", "server"])
+def test_a_server_cannot_take_an_installed_backend_s_name(name: str) -> None:
+    config = cfg.parse(f'[servers.{name}]\nbase_url = "http://x"\n', "c.toml")  # the core cannot know the plugins
+    with pytest.raises(ConfigError) as caught:
+        routing.check_settings(config)  # where they are known
+    assert str(caught.value).startswith(f"servers.{name}: the name is taken by an installed backend (installed: claude,")
 
 
 def test_a_server_can_be_set_on_the_command_line() -> None:

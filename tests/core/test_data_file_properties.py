@@ -14,6 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assistant.core import config as cfg
+from assistant.core import routing
 from assistant.core.store import saved_sessions as session_store
 from assistant.core.config import ConfigError
 from assistant.core.conversation import Exchange, Message
@@ -42,7 +43,7 @@ def is_one_line(message: str) -> bool:
 @given(st.one_of(ANY_TEXT, REPEATS))
 def test_any_config_text_is_a_config_or_one_line(text: str) -> None:
     try:
-        cfg.parse(text, "config.toml")
+        routing.check_settings(cfg.parse(text, "config.toml"))  # the plugins' tables too
     except ConfigError as exc:
         assert is_one_line(str(exc))
 
@@ -71,7 +72,7 @@ def test_any_config_bytes_are_a_config_or_one_line(tmp_path_factory, data: bytes
 )
 def test_pathological_config_files_are_one_line(text: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        cfg.parse(text, "config.toml")
+        routing.check_settings(cfg.parse(text, "config.toml"))  # `[local]`: the local backend's options
     assert is_one_line(str(caught.value))
 
 
@@ -95,20 +96,21 @@ def test_parsing_a_config_takes_linear_time() -> None:
 def test_any_set_assignment_is_a_config_or_one_line(text: str) -> None:
     try:
         key, value = cfg.parse_assignment(text)
-        cfg.Config().with_overrides({key: value})
+        routing.check_settings(cfg.Config().with_overrides({key: value}))  # a plugin's setting too
     except ConfigError as exc:
         assert is_one_line(str(exc))
 
 
 @pytest.mark.parametrize(
     ("assignment", "key"),
-    [("local.n_ctx=1e23", "local.n_ctx"), ("local.temperature=nan", "local.temperature"),
-     ("local.temperature=-inf", "local.temperature"), ("budget.near=2", "budget.near"),
-     ("claude.max_tokens=0", "claude.max_tokens"), ("local.top_p=1.5", "local.top_p")],
+    [("backends.local.n_ctx=1e23", "backends.local.n_ctx"), ("backends.local.temperature=nan", "backends.local.temperature"),
+     ("backends.local.temperature=-inf", "backends.local.temperature"), ("routers.budget.near=2", "routers.budget.near"),
+     ("backends.claude.max_tokens=0", "backends.claude.max_tokens"), ("backends.local.top_p=1.5", "backends.local.top_p"),
+     ("window.slide_fraction=2", "window.slide_fraction")],
 )
 def test_numbers_out_of_range_name_key_value_and_range(assignment: str, key: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        cfg.Config().with_overrides(dict([cfg.parse_assignment(assignment)]))
+        routing.check_settings(cfg.Config().with_overrides(dict([cfg.parse_assignment(assignment)])))
     message = str(caught.value)
     assert f"{key}: " in message and "got " in message
     assert " from " in message or "at least" in message

@@ -48,3 +48,28 @@ def test_creating_the_local_backend_does_not_load_llama_cpp() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["local", "False", "False"]
+
+
+def test_checking_every_plugin_s_settings_imports_no_model_library() -> None:
+    code = (
+        "import sys\n"
+        "from assistant.core import config, routing\n"
+        "from assistant.core.routing import discovery\n"
+        "text = config.default_file_text(discovery.installed_options(config.Config()))\n"
+        "routing.check_settings(config.parse(text, 'c.toml'))\n"
+        "print(sorted(m for m in ('llama_cpp', 'anthropic', 'tiktoken', 'jinja2') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_without_plugin_tables_the_start_up_check_reads_no_package_metadata() -> None:
+    code = (
+        "import sys\n"
+        "from assistant.core import config, routing\n"
+        "routing.check_settings(config.parse('[router]\\nfallback = []\\n', 'c.toml'))\n"
+        "print('importlib.metadata' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+

@@ -21,9 +21,9 @@ from assistant.core.decisions import (
     TurnRequest,
 )
 from assistant.core.routing.chain import RouterChain
+from assistant.core.routing.discovery import load_router
 from assistant.core.words import QUALITY
 from assistant.routers.budget import BudgetRouter
-from assistant.routers.privacy import PrivacyRouter
 from assistant.routers.quality import QualityRouter
 from assistant.routers.rules import RulesRouter
 
@@ -271,16 +271,17 @@ def test_floor_for() -> None:
 
 
 def test_from_config_defaults() -> None:
-    r = QualityRouter.from_config(Config())
+    r = load_router("quality", Config())
     assert (r.floor, dict(r.floors), r.explore_share) == (0.8, {}, 0.1)
     assert QualityRouter.name == "quality"
 
 
 def test_from_config_reads_the_floors_and_the_share() -> None:
     config = Config().with_overrides(
-        {"router.floor_edit": 0.9, "router.explore_share": 0.2, "router.quality_floor": 0.7, "router.floor_chat": 0.0}
+        {"routers.quality.floor_edit": 0.9, "routers.quality.explore_share": 0.2, "routers.quality.floor": 0.7,
+         "routers.quality.floor_chat": 0.0}
     )
-    r = QualityRouter.from_config(config)
+    r = load_router("quality", config)
     assert r.floor == 0.7
     assert dict(r.floors) == {"edit": 0.9, "chat": 0.0}  # 0 is set; negative (the default) is not
     assert r.explore_share == 0.2
@@ -421,8 +422,8 @@ def test_a_dearer_backend_is_not_measured_while_the_choice_meets_the_floor() -> 
 
 
 def chain(tmp_path: Path, seed: int = 0) -> RouterChain:
-    privacy = PrivacyRouter.from_config(Config(), project_root=tmp_path)
-    return RouterChain([privacy, BudgetRouter(), router(seed)], default=RulesRouter())
+    privacy = load_router("privacy", Config(), project_root=tmp_path)
+    return RouterChain([privacy, BudgetRouter(session_dollars=1.0), router(seed)], default=RulesRouter())
 
 
 def test_privacy_beats_quality(tmp_path: Path) -> None:
@@ -434,7 +435,7 @@ def test_privacy_beats_quality(tmp_path: Path) -> None:
 
 
 def test_budget_beats_quality(tmp_path: Path) -> None:
-    context = ctx(local(MIDDLING), claude(STRONG), budget=BudgetState(session_spent=0.95, session_cap=1.0))
+    context = ctx(local(MIDDLING), claude(STRONG), budget=BudgetState(session_spent=0.95))
     d = chain(tmp_path).route(explain, context)
     assert (d.backend, d.decided_by) == ("local", "budget")
 
@@ -444,7 +445,7 @@ def test_budget_beats_quality(tmp_path: Path) -> None:
     [(MIDDLING, "claude"), (MEETS, "local")],
 )
 def test_otherwise_quality_decides(tmp_path: Path, mine: tuple[int, int], backend: str) -> None:
-    context = ctx(local(mine), claude(STRONG), budget=BudgetState(session_spent=0.5, session_cap=1.0))
+    context = ctx(local(mine), claude(STRONG), budget=BudgetState(session_spent=0.5))
     d = chain(tmp_path).route(replace(explain, files=("src/app.py",)), context)
     assert (d.backend, d.decided_by, d.kind) == (backend, "quality", "explain")
 

@@ -10,10 +10,10 @@ import pytest
 from assistant.core.config import Config
 from assistant.core.decisions import BackendProfile, BudgetState, Measured, RouteContext, RouteDecision, TurnRequest
 from assistant.core.routing.chain import RouterChain, build_chain
+from assistant.core.routing.discovery import load_router
 from assistant.core.routing.protocol import estimate
 from assistant.core.words import QUALITY
 from assistant.routers.budget import BudgetRouter
-from assistant.routers.fixed import FixedRouter
 from assistant.routers.privacy import PrivacyRouter
 from assistant.routers.rules import RulesRouter
 
@@ -103,8 +103,8 @@ def test_highest_quality_with_a_long_context_is_not_sent_by_that_rule() -> None:
 
 
 def test_thresholds_come_from_config() -> None:
-    config = Config().with_overrides({"router.quality_max_context": 2000, "router.local_min_context": 2500})
-    router = RulesRouter.from_config(config)
+    config = Config().with_overrides({"routers.rules.quality_max_context": 2000, "routers.rules.local_min_context": 2500})
+    router = load_router("rules", config)
     d = router.route(replace(ask, flags=frozenset({QUALITY})), ctx())
     assert d.backend == "local" and d.reason == "3,000 tokens > 2,500 → local"
 
@@ -195,10 +195,10 @@ def test_known_time_decides_when_costs_are_unknown() -> None:
 
 
 def test_fixed_always_the_configured_backend() -> None:
-    router = FixedRouter.from_config(Config())
+    router = load_router("fixed", Config())
     d = router.route(replace(ask, flags=frozenset({QUALITY})), ctx())
     assert (d.backend, d.reason, d.allow_any_fallback) == ("local", "fixed: always local", False)
-    router = FixedRouter.from_config(Config().with_overrides({"router.fixed_backend": "claude"}))
+    router = load_router("fixed", Config().with_overrides({"routers.fixed.backend": "claude"}))
     assert router.route(ask, ctx()).backend == "claude"
 
 
@@ -217,7 +217,7 @@ def test_fixed_always_the_configured_backend() -> None:
     ],
 )
 def test_secret_files_stay_local(tmp_path: Path, path: str, pattern: str) -> None:
-    router = PrivacyRouter.from_config(Config(), project_root=tmp_path)
+    router = load_router("privacy", Config(), project_root=tmp_path)
     d = router.route(replace(ask, files=("src/main.py", path)), ctx())
     assert d is not None
     assert d.backend == "local"
@@ -226,7 +226,7 @@ def test_secret_files_stay_local(tmp_path: Path, path: str, pattern: str) -> Non
 
 
 def test_normal_files_pass(tmp_path: Path) -> None:
-    router = PrivacyRouter.from_config(Config(), project_root=tmp_path)
+    router = load_router("privacy", Config(), project_root=tmp_path)
     assert router.route(replace(ask, files=("src/main.py", "README.md", "environment.py")), ctx()) is None
     assert router.route(ask, ctx()) is None
 
@@ -240,7 +240,7 @@ def test_absolute_paths_inside_the_project_match_like_relative_ones(tmp_path: Pa
 
 def test_privacy_only_names_local_backends(tmp_path: Path) -> None:
     gpu = local(name="gpu")
-    router = PrivacyRouter.from_config(Config(), project_root=tmp_path)
+    router = load_router("privacy", Config(), project_root=tmp_path)
     d = router.route(replace(ask, files=(".env", "id_ed25519")), ctx(claude(), local(), gpu))
     assert d is not None
     assert (d.backend, d.fallbacks, d.allow_any_fallback) == ("local", ("gpu",), False)
@@ -248,7 +248,7 @@ def test_privacy_only_names_local_backends(tmp_path: Path) -> None:
 
 
 def test_privacy_never_goes_to_the_cloud_even_without_a_local_backend(tmp_path: Path) -> None:
-    router = PrivacyRouter.from_config(Config(), project_root=tmp_path)
+    router = load_router("privacy", Config(), project_root=tmp_path)
     d = router.route(replace(ask, files=(".env",)), ctx(claude(), local(available=False, unavailable_reason="no model")))
     assert d is not None
     assert (d.backend, d.fallbacks, d.allow_any_fallback) == ("local", (), False)
@@ -258,7 +258,7 @@ def test_privacy_never_goes_to_the_cloud_even_without_a_local_backend(tmp_path: 
 def test_privacy_may_use_a_private_server_but_never_a_public_one(tmp_path: Path) -> None:
     ours = BackendProfile("gpu", "llama-70b", True, local=False, private=True, priced_by_time=True)
     theirs = BackendProfile("vllm", "llama-70b", True, local=False)
-    router = PrivacyRouter.from_config(Config(), project_root=tmp_path)
+    router = load_router("privacy", Config(), project_root=tmp_path)
     secret = replace(ask, files=(".env",))
     d = router.route(secret, ctx(claude(), theirs, ours, local()))
     assert d is not None and (d.backend, d.fallbacks, d.allow_any_fallback) == ("local", ("gpu",), False)
@@ -273,7 +273,7 @@ def test_git_ignored_files_stay_local(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("build/\n*.log\n")
     project = tmp_path / "app"  # the repository is found from a folder inside it
     project.mkdir()
-    router = PrivacyRouter.from_config(Config(), project_root=project)
+    router = load_router("privacy", Config(), project_root=project)
     d = router.route(replace(ask, files=("main.py", "debug.log")), ctx())
     assert d is not None
     assert (d.backend, d.fallbacks, d.allow_any_fallback) == ("local", (), False)
@@ -286,7 +286,7 @@ def test_git_ignored_files_stay_local(tmp_path: Path) -> None:
 
 
 def test_no_repository_skips_the_git_check(tmp_path: Path) -> None:
-    router = PrivacyRouter.from_config(Config(), project_root=tmp_path)
+    router = load_router("privacy", Config(), project_root=tmp_path)
     assert router.route(replace(ask, files=("debug.log",)), ctx()) is None
 
 
@@ -294,29 +294,28 @@ def test_no_repository_skips_the_git_check(tmp_path: Path) -> None:
 
 
 def test_session_budget_nearly_spent_goes_local() -> None:
-    d = BudgetRouter().route(ask, ctx(budget=BudgetState(session_spent=0.92, session_cap=1.0)))
+    d = BudgetRouter(session_dollars=1.0).route(ask, ctx(budget=BudgetState(session_spent=0.92)))
     assert d is not None
     assert d.reason == "budget: $0.92 of the $1.00 session cap spent → local"
     assert (d.backend, d.fallbacks, d.allow_any_fallback) == ("local", (), False)
 
 
 def test_daily_budget_nearly_spent_goes_local() -> None:
-    budget = BudgetState(session_spent=0.10, session_cap=1.0, day_spent=4.60, day_cap=5.0)
-    d = BudgetRouter.from_config(Config()).route(ask, ctx(budget=budget))
+    config = Config().with_overrides({"routers.budget.session_dollars": 1, "routers.budget.daily_dollars": 5})
+    d = load_router("budget", config).route(ask, ctx(budget=BudgetState(session_spent=0.10, day_spent=4.60)))
     assert d is not None
     assert (d.backend, d.reason) == ("local", "budget: $4.60 of the $5.00 daily cap spent → local")
 
 
 @pytest.mark.parametrize(
-    "budget",
+    ("router", "budget"),
     [
-        BudgetState(session_spent=0.50, session_cap=1.0, day_spent=4.0, day_cap=5.0),
-        BudgetState(session_spent=99.0, day_spent=99.0),  # no caps
-        BudgetState(session_spent=99.0, session_cap=0.0),  # 0 = none
+        (BudgetRouter(session_dollars=1.0, daily_dollars=5.0), BudgetState(session_spent=0.50, day_spent=4.0)),
+        (BudgetRouter(), BudgetState(session_spent=99.0, day_spent=99.0)),  # no caps (0 = none)
     ],
 )
-def test_under_the_caps_the_budget_passes(budget: BudgetState) -> None:
-    assert BudgetRouter().route(ask, ctx(budget=budget)) is None
+def test_under_the_caps_the_budget_passes(router: BudgetRouter, budget: BudgetState) -> None:
+    assert router.route(ask, ctx(budget=budget)) is None
 
 
 # -- the chain -----------------------------------------------------------------------
@@ -330,7 +329,8 @@ class Boom:
 
 
 def default_chain(tmp_path: Path) -> RouterChain:
-    chain, problems = build_chain(Config(), project_root=tmp_path)
+    config = Config().with_overrides({"routers.budget.daily_dollars": 10})
+    chain, problems = build_chain(config, project_root=tmp_path)
     assert problems == []
     assert chain.names == ["privacy", "budget", "quality", "rules"]
     return chain
@@ -344,7 +344,7 @@ def test_privacy_beats_rules(tmp_path: Path) -> None:
 
 def test_budget_beats_rules(tmp_path: Path) -> None:
     turn = replace(ask, forced="claude")
-    d = default_chain(tmp_path).route(turn, ctx(budget=BudgetState(day_spent=9.5, day_cap=10.0)))
+    d = default_chain(tmp_path).route(turn, ctx(budget=BudgetState(day_spent=9.5)))
     assert (d.backend, d.decided_by) == ("local", "budget")
 
 

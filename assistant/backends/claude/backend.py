@@ -18,6 +18,7 @@ is shut down under the producer so it stops too.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -43,7 +44,8 @@ from assistant.backends.claude.request import (
     prompt_text,
 )
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
-from assistant.core.config import ClaudeConfig, Config
+from assistant.backends.claude.options import API_KEY_ENV, ClaudeOptions
+from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import StopReason, StreamEvent, TextDelta, TurnDone, Usage
 from assistant.core.paths import Paths
@@ -59,7 +61,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONTEXT_WINDOW = 200_000
 OFFLINE_BACKOFF_SECONDS = 60.0  # after a failed count_tokens, estimate for this long
-MAX_CONCURRENCY = 4
 # A prompt's API count over tiktoken's outside this range is a server's error, not
 # a tokenizer difference: it is not learned (it would skew every later estimate).
 PLAUSIBLE_RATIO = (0.1, 10.0)
@@ -67,10 +68,11 @@ PLAUSIBLE_RATIO = (0.1, 10.0)
 
 class ClaudeBackend:
     name = "claude"
+    Options = ClaudeOptions  # `[backends.claude]`
 
     def __init__(
         self,
-        settings: ClaudeConfig,
+        settings: ClaudeOptions,
         *,
         api_key: str | None,
         system_prompt: str = "",
@@ -88,13 +90,13 @@ class ClaudeBackend:
         self.load_seconds: float | None = None
 
     @classmethod
-    def from_config(cls, config: Config) -> ClaudeBackend:
-        price = price_table(config.prices).lookup(config.claude.model)
+    def from_config(cls, config: Config, options: ClaudeOptions) -> ClaudeBackend:
+        price = price_table(config.prices).lookup(options.model)
         window = price.context_window if price and price.context_window else DEFAULT_CONTEXT_WINDOW
         return cls(
-            config.claude,
-            api_key=config.anthropic_api_key,
-            system_prompt=config.claude.system_prompt,
+            options,
+            api_key=os.environ.get(API_KEY_ENV) or options.api_key or None,  # the environment's key first
+            system_prompt=options.system_prompt,
             context_window=window,
             calibration=TokenCalibration(Paths.resolve().data_dir / CALIBRATION_FILE),
         )
@@ -107,11 +109,15 @@ class ClaudeBackend:
 
     @property
     def capabilities(self) -> Capabilities:
+        s = self.settings
         return Capabilities(
             context_size=self._context_window,
             local=False,
             tokenizer="anthropic",
-            max_concurrency=MAX_CONCURRENCY,
+            max_concurrency=s.max_concurrency,
+            requests_per_second=s.requests_per_second,
+            window_tokens=s.window_tokens,
+            answer_tokens=s.max_tokens,
         )
 
     @property

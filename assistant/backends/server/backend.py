@@ -46,9 +46,10 @@ from assistant.backends.stream_attempt import StreamAttempt
 from assistant.core.accounting.pricing import price_table
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
 from assistant.core.backends.reported import believed, figure, model_name
-from assistant.core.config import MAX_SERVER_SLOTS, TOKENS_MAX, Config, ServerConfig
+from assistant.core.config import MAX_SERVER_SLOTS, Config, ServerConfig
 from assistant.core.conversation import Message
 from assistant.core.events import StreamEvent
+from assistant.core.options import TOKENS_MAX
 from assistant.core.paths import Paths
 from assistant.core.text import shown
 from assistant.core.window.offline_tokens import CALIBRATION_FILE, MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
@@ -116,6 +117,8 @@ class ServerBackend:
             local=False,
             tokenizer="server" if self._llama_server else "tiktoken",
             max_concurrency=self._slots,
+            window_tokens=self.settings.window_tokens or None,
+            answer_tokens=self.settings.max_tokens,
             private=self.settings.private,
             machine_per_hour=None if self._per_token else self.settings.cost_per_hour,
         )

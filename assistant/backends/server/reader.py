@@ -21,7 +21,7 @@ from typing import Any
 from assistant.backends.server.errors import AnswerTooLong, StreamTruncated
 from assistant.backends.stream_attempt import Failed, Finished, StreamAttempt
 from assistant.core.backends.reported import believable_rate, believed, figure, model_name, seconds
-from assistant.core.config import SECONDS_MAX, TOKENS_MAX
+from assistant.core.options import SECONDS_MAX, TOKENS_MAX
 from assistant.core.events import Notice, StopReason, StreamEvent, TextDelta, Timings, TurnDone, Usage
 from assistant.core.text import clean_text
 

@@ -30,6 +30,12 @@ class Capabilities:
     tokenizer: str
     # How many sequences it can generate at once.
     max_concurrency: int = 1
+    # Most requests started per second (an API's rate limit); None: as fast as slots free up.
+    requests_per_second: float | None = None
+    # The context budget of its sliding window, in its tokens; None: its whole context.
+    window_tokens: int | None = None
+    # Tokens of its context kept for the answer (its `max_tokens`): never filled by the prompt.
+    answer_tokens: int = 0
     # Self-hosted (an inference server of the user's): turns with secret files may go there.
     private: bool = False
     # Priced by the time it runs at this $/hour (an inference server), not per token;

@@ -10,5 +10,6 @@ from assistant.core.lazy import exports
 __getattr__, __dir__ = exports(globals(), {
     "build_chain": "chain", "default_router": "chain",
     "classify": "kinds",
-    "budget_state": "profiles", "local_midnight": "profiles", "measured": "profiles", "profile": "profiles",
+    "check_settings": "discovery",
+    "local_midnight": "profiles", "measured": "profiles", "profile": "profiles",
 })  # fmt: skip

@@ -13,6 +13,8 @@ Two ways to add a router, neither needing a change here:
 
 A class's `from_config(config)` is preferred over calling it; a factory that
 takes a `project_root` keyword is given the project's root when there is one.
+A router that declares `Options` (core/plugins.py) gets them, read from
+`[routers.NAME]` and checked, after the config: `from_config(config, options)`.
 
 The list is read without importing anything (entry points from package
 metadata, files by name); only the routers a chain names are imported. Anything
@@ -24,18 +26,33 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import sys
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint  # noqa: TC003 - a type only
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import assistant
 from assistant.core.config import Config
 from assistant.core.paths import Paths
-from assistant.core.plugins import group_entry_points, load_plugin, one_line
+from assistant.core.options import ConfigError, option_rows, secret_values
+from assistant.core.plugins import (
+    PluginError,
+    call_factory,
+    check_backends,
+    group_entry_points,
+    list_backends,
+    load_backend,
+    load_plugin,
+    one_line,
+    options_class,
+    plugin_options,
+)
 from assistant.core.project import expand_home
 from assistant.core.routing.protocol import Router, RouterError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint  # package metadata is read only when a plugin is asked for
 
 ROUTERS_GROUP = "assistant.routers"
 PLUGIN_ATTR = "ROUTER"
@@ -115,15 +132,16 @@ def _accepts_project_root(factory: Any) -> bool:
     return "project_root" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def build_router(obj: Any, config: Config, project_root: Path | None = None) -> Router:
+def build_router(obj: Any, config: Config, project_root: Path | None = None, options: object | None = None) -> Router:
     """A router from what a plugin exports: an instance as is; a class or a
-    factory called with the config (and the project root when it takes one)."""
+    factory called with the config, its checked `options` when it declares some,
+    and the project root when it takes one."""
     if isinstance(obj, type) or not hasattr(obj, "route"):
         factory = getattr(obj, "from_config", obj)
         if not callable(factory):
             raise TypeError(f"{PLUGIN_ATTR} is a {type(obj).__name__}, not a router, class or factory")
         extra = {"project_root": project_root} if project_root is not None and _accepts_project_root(factory) else {}
-        obj = factory(config, **extra)
+        obj = call_factory(obj, config, options, **extra)
     if not isinstance(obj, Router) or not callable(getattr(obj, "route", None)):
         raise TypeError(f"{type(obj).__name__} is not a router (it needs a `name` and a `route` method)")
     return obj
@@ -147,17 +165,76 @@ def _import_file(name: str, path: Path) -> Any:
     return getattr(module, PLUGIN_ATTR)
 
 
-def load_router(name: str, config: Config, *, project_root: Path | None = None) -> Router:
-    """Import and build the router `name`: an entry point first, then a plugin file.
-
-    Raises `RouterError` (one line) when there is no such router or it fails to
-    load; the message for an unknown name lists what is installed.
-    """
-    exported, where = load_plugin(
+def _load(name: str, config: Config) -> tuple[Any, str]:
+    """What the router plugin `name` exports, and where it comes from."""
+    return load_plugin(
         "router", ROUTERS_GROUP, name,
         files=lambda: _plugin_files(config), import_file=_import_file, shown=_shown, error=RouterError,
     )
+
+
+def load_router(name: str, config: Config, *, project_root: Path | None = None) -> Router:
+    """Import and build the router `name`: an entry point first, then a plugin file,
+    with its `[routers.NAME]` options checked.
+
+    Raises `RouterError` (one line) when there is no such router, it fails to
+    load or a setting of its is wrong; the message for an unknown name lists
+    what is installed.
+    """
+    exported, where = _load(name, config)
     try:
-        return build_router(exported, config, project_root)
+        options = plugin_options(exported, config, "routers", name)
+    except ConfigError as exc:
+        raise RouterError(str(exc)) from None
+    try:
+        return build_router(exported, config, project_root, options)
     except (Exception, SystemExit) as exc:  # a broken plugin must not take the app down
         raise RouterError(f"router {name!r} ({where}) failed to load: {one_line(exc)}") from exc
+
+
+# -- every plugin's settings ----------------------------------------------------------
+
+
+def check_settings(config: Config) -> list[str]:
+    """Check every `[backends.NAME]` and `[routers.NAME]` table through its plugin's
+    `Options`, at start-up, so that a bad value stops the command before anything
+    else: one `ConfigError` line naming where, the key and the problem, or, for a
+    plugin that is not installed, what is. Returns the secrets the options hold
+    (for the log's redaction). Without such tables, nothing is imported."""
+    secrets = check_backends(config)
+    for name, given in config.routers.items():
+        try:
+            exported, _ = _load(name, config)
+        except RouterError as exc:
+            raise ConfigError(f"{given.where}: [routers.{name}]: {exc}") from None
+        options = plugin_options(exported, config, "routers", name)
+        if options is not None:
+            secrets += secret_values(options, os.environ)
+    return secrets
+
+
+def installed_options(config: Config) -> list[tuple[str, type]]:
+    """`("backends.NAME", Options)` for every installed backend, then every router,
+    that declares options and loads (`assistant config --init` writes their
+    sections; `assistant config` shows them)."""
+    found: list[tuple[str, type]] = []
+    plugins = [("backends", p.name, load_backend) for p in list_backends()]
+    plugins += [("routers", r.name, lambda name: _load(name, config)[0]) for r in list_routers(config)]
+    for kind, name, load in plugins:
+        try:
+            cls = options_class(load(name))
+        except PluginError:  # a broken plugin: said when it is used, not here
+            continue
+        if cls is not None:
+            found.append((f"{kind}.{name}", cls))
+    return found
+
+
+def plugin_rows(config: Config) -> list[tuple[str, Any]]:
+    """`(dotted key, value)` for every setting of every installed plugin's options,
+    as `config` sets them, secrets masked."""
+    rows: list[tuple[str, Any]] = []
+    for section, cls in installed_options(config):
+        kind, _, name = section.partition(".")
+        rows += option_rows(section, config.plugin_settings(kind, name).build(cls, section), os.environ)
+    return rows

@@ -15,7 +15,7 @@ from assistant.core.accounting.bench_results import bench_samples, one_stream, p
 from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR, PriceTable
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
-from assistant.core.decisions import BackendProfile, BudgetState, Measured
+from assistant.core.decisions import BackendProfile, Measured
 from assistant.core.results import BenchResult
 from assistant.core.store.ledger import TurnRecord
 from assistant.core.window.sliding import Assembly, ContextTooLarge
@@ -86,13 +86,3 @@ def local_midnight(now: float) -> float:
     day = time.localtime(now)
     return time.mktime((day.tm_year, day.tm_mon, day.tm_mday, 0, 0, 0, 0, 0, -1))
 
-
-def budget_state(config: Config, session_spent: float, day_spent: float) -> BudgetState:
-    b = config.budget
-    return BudgetState(
-        session_spent=session_spent,
-        day_spent=day_spent,
-        session_cap=b.session_dollars or None,
-        day_cap=b.daily_dollars or None,
-        near=b.near,
-    )

@@ -45,7 +45,7 @@ def summarize_exchanges(
     except BackendUnavailable as exc:
         raise CompactionError(f"cannot summarise: {exc}") from None
     text = transcript(exchanges)
-    room = int((backend.capabilities.context_size - config.local.max_tokens) * INPUT_SHARE)
+    room = int((backend.capabilities.context_size - backend.capabilities.answer_tokens) * INPUT_SHARE)
     messages = [Message("system", INSTRUCTIONS), Message("user", text)]
     while backend.count_tokens(messages).tokens > room and len(text) > 200:
         text = text[len(text) // 4 :]  # drop the oldest quarter, keep the recent part

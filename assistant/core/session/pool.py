@@ -89,21 +89,14 @@ class BackendPool:
             backend.close()
 
 
-def answer_reserve(config: Config, backend: Backend) -> int:
-    """The tokens of its context a backend keeps for the answer: its `max_tokens`."""
-    server = config.servers.get(backend.name)
-    if server is not None:
-        return server.max_tokens
-    return config.local.max_tokens if backend.capabilities.local else config.claude.max_tokens
+def answer_reserve(backend: Backend) -> int:
+    """The tokens of its context a backend keeps for the answer (its `max_tokens`)."""
+    return backend.capabilities.answer_tokens
 
 
-def window_budget(config: Config, backend: Backend) -> int:
-    """A backend's context budget: the configured one (a server's: its whole context
-    unless set), never above the model's context minus the answer's reserve."""
-    server = config.servers.get(backend.name)
-    if server is not None:
-        configured = server.window_tokens or backend.capabilities.context_size
-    else:
-        configured = config.window.local_tokens if backend.capabilities.local else config.window.claude_tokens
-    room = backend.capabilities.context_size - answer_reserve(config, backend)
-    return max(min(configured, room), 1)
+def window_budget(backend: Backend) -> int:
+    """A backend's context budget: its configured one (else its whole context),
+    never above its context minus the answer's reserve."""
+    caps = backend.capabilities
+    room = caps.context_size - caps.answer_tokens
+    return max(min(caps.window_tokens or caps.context_size, room), 1)

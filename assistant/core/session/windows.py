@@ -31,7 +31,7 @@ class SessionWindows:
         if window is None or self._exact.get(name) != exact:
             fresh = SlidingWindow(
                 window_counter(backend),
-                window_budget(self.config, backend),
+                window_budget(backend),
                 slide_fraction=self.config.window.slide_fraction,
                 name=name,
             )
@@ -67,7 +67,7 @@ class SessionWindows:
         backend's context minus its answer's reserve."""
         backend = self.pool.get(name)
         count = window_counter(backend).prompt_tokens(messages)
-        budget = max(backend.capabilities.context_size - answer_reserve(self.config, backend), 1)
+        budget = max(backend.capabilities.context_size - answer_reserve(backend), 1)
         if count.tokens > budget:
             return ContextTooLarge(count.tokens, budget, name)
         return Assembly(tuple(messages), count.tokens, count.estimated, budget, 0, 0, False, ())

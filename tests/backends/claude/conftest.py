@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from assistant.backends.claude.backend import ClaudeBackend
 from assistant.core.config import Config
+from assistant.core.plugins import plugin_options
 from tests.conftest import TEST_KEY
 
-__all__ = ["TEST_KEY", "claude_backend", "claude_config"]
+__all__ = ["TEST_KEY", "claude_backend", "claude_config", "claude_from"]
 
 
 def claude_config(base_url: str, config: Config | None = None, **claude: Any) -> Config:
@@ -25,10 +25,15 @@ def claude_config(base_url: str, config: Config | None = None, **claude: Any) ->
         "connect_timeout": 2.0,
         **claude,
     }
-    return replace(config, claude=replace(config.claude, **settings))
+    return config.with_overrides({f"backends.claude.{key}": value for key, value in settings.items()}, "test")
+
+
+def claude_from(config: Config) -> ClaudeBackend:
+    """The Claude backend as the app creates it: its `[backends.claude]` options checked."""
+    return ClaudeBackend.from_config(config, plugin_options(ClaudeBackend, config, "backends", "claude"))
 
 
 def claude_backend(base_url: str, **claude: Any) -> ClaudeBackend:
-    backend = ClaudeBackend.from_config(claude_config(base_url, **claude))
+    backend = claude_from(claude_config(base_url, **claude))
     backend.load()
     return backend

@@ -23,7 +23,7 @@ from assistant.core.events import (
     TurnDone,
     Usage,
 )
-from tests.backends.claude.conftest import TEST_KEY, claude_backend, claude_config
+from tests.backends.claude.conftest import TEST_KEY, claude_backend, claude_config, claude_from
 from tests.backends.claude.turns import Turn, record
 from tests.fake_anthropic import Answer, FakeAnthropic, fake_token_count
 
@@ -197,7 +197,7 @@ def test_claude_system_prompt_replaces_the_conversations(fake: FakeAnthropic) ->
 
 
 def test_no_api_key_is_unavailable(fake: FakeAnthropic) -> None:
-    backend = ClaudeBackend.from_config(claude_config(fake.base_url, api_key=""))
+    backend = claude_from(claude_config(fake.base_url, api_key=""))
     with pytest.raises(BackendUnavailable) as raised:
         backend.load()
     assert "ANTHROPIC_API_KEY" in str(raised.value)

@@ -44,11 +44,11 @@ def run_assistant(home: Path, *args: str, env: dict[str, str] | None = None, tim
 def claude_flags(base_url: str, *extra: str) -> list[str]:
     return [
         "--backend", "claude",
-        "--set", f"claude.base_url={base_url!r}".replace("'", '"'),
-        "--set", "claude.max_retries=1",
-        "--set", "claude.retry_max_seconds=2",
-        "--set", "claude.read_timeout=1.0",
-        "--set", "claude.fallback_to_local=false",
+        "--set", f"backends.claude.base_url={base_url!r}".replace("'", '"'),
+        "--set", "backends.claude.max_retries=1",
+        "--set", "backends.claude.retry_max_seconds=2",
+        "--set", "backends.claude.read_timeout=1.0",
+        "--set", "router.fallback=[]",
         *extra,
     ]
 
@@ -103,15 +103,14 @@ def test_the_api_key_is_never_written_anywhere(tmp_path: Path) -> None:
 CHILD = textwrap.dedent(
     """
     import sys, threading
-    from dataclasses import replace
-    from assistant.backends.claude.backend import ClaudeBackend
+    from assistant.core import plugins
     from assistant.core.session.chat import ChatSession
     from assistant.core.config import Config
     from assistant.core.store.ledger import Ledger
 
-    config = Config()
-    config = replace(config, claude=replace(config.claude, base_url=sys.argv[1], api_key="sk-ant-test-key-123456"))
-    backend = ClaudeBackend.from_config(config)
+    config = Config().with_overrides({"backends.claude.base_url": sys.argv[1],
+                                      "backends.claude.api_key": "sk-ant-test-key-123456"})
+    backend = plugins.create_backend(config, "claude")
     backend.load()
     session = ChatSession(config, backend, ledger=Ledger.open)
     for i in range(100):

@@ -28,6 +28,7 @@ from assistant.backends.claude.events import MAX_TOKEN_FIGURE
 from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, TextDelta, TurnDone, Usage
+from assistant.core.plugins import plugin_options
 from assistant.core.window.offline_tokens import TokenCalibration
 from tests.backends.claude.conftest import claude_config
 from tests.backends.claude.turns import Turn, record
@@ -50,9 +51,10 @@ def server() -> Iterator[FakeAnthropic]:
 @pytest.fixture(scope="module")
 def backend(server: FakeAnthropic) -> Iterator[ClaudeBackend]:
     """Quick timeouts; a retry only when the server asks for a short one (retry-after)."""
-    settings_ = claude_config(
+    config = claude_config(
         server.base_url, Config(), max_retries=MAX_RETRIES, retry_max_seconds=RETRY_MAX_SECONDS, read_timeout=2.0
-    ).claude
+    )
+    settings_ = plugin_options(ClaudeBackend, config, "backends", "claude")
     claude = ClaudeBackend(settings_, api_key=TEST_KEY, calibration=TokenCalibration(None))
     claude.load()
     yield claude

@@ -7,21 +7,20 @@ import threading
 
 import pytest
 
-from assistant.backends.claude.backend import ClaudeBackend
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.session.chat import ChatSession
 from assistant.core.events import FallbackStarted, Retrying, Usage
 from assistant.core.store.ledger import Ledger
 from assistant.core.accounting.pricing import claude_cost, price_table
-from tests.backends.claude.conftest import claude_config
+from tests.backends.claude.conftest import claude_config, claude_from
 from tests.fake_anthropic import OVERLOADED, SPEND_LIMIT, Answer, Drop, FakeAnthropic, fake_token_count
 
 ANSWERS = ["First answer, with some words.", "Second answer here.", "Third and last answer."]
 
 
-def session_on(fake: FakeAnthropic, *, fallback=None, **claude) -> ChatSession:
-    config = claude_config(fake.base_url, **claude)
-    backend = ClaudeBackend.from_config(config)
+def session_on(fake: FakeAnthropic, *, fallback=None, fallback_names=("local",), **claude) -> ChatSession:
+    config = claude_config(fake.base_url, **claude).with_overrides({"router.fallback": list(fallback_names)})
+    backend = claude_from(config)
     backend.load()
     return ChatSession(config, backend, ledger=Ledger.open, fallback=fallback)
 
@@ -119,7 +118,7 @@ def test_overloaded_claude_falls_back_to_local_and_says_so(fake: FakeAnthropic) 
 def test_no_fallback_when_switched_off_or_after_text(fake: FakeAnthropic) -> None:
     fake.enqueue(SPEND_LIMIT)
     local = ScriptedBackend(["Local answer."])
-    session = session_on(fake, fallback=lambda: local, fallback_to_local=False)
+    session = session_on(fake, fallback=lambda: local, fallback_names=())
     result = session.run_turn("hello", threading.Event())
     assert result.outcome == "error" and result.error.kind == "billing" and result.backend == "claude"
     assert session.exchanges == []  # nothing came back: the question is forgotten
@@ -132,7 +131,7 @@ def test_no_fallback_when_switched_off_or_after_text(fake: FakeAnthropic) -> Non
 
 def test_without_a_key_claude_turns_fall_back(fake: FakeAnthropic) -> None:
     config = claude_config(fake.base_url, api_key="")
-    backend = ClaudeBackend.from_config(config)
+    backend = claude_from(config)
     session = ChatSession(config, backend, fallback=lambda: ScriptedBackend(["Local."]))
     result = session.run_turn("hello", threading.Event())
     assert result.text == "Local."
@@ -146,7 +145,7 @@ def test_unknown_model_cost_is_unknown(fake: FakeAnthropic) -> None:
     session = session_on(fake, model="claude-future-9")
     result = session.run_turn("q", threading.Event())
     assert result.cost is None and result.model == "claude-future-9"
-    assert session.totals.cost_known is False
+    assert session.status().session_cost_known is False
     (row,) = Ledger.open().turns(session_id=session.session_id)
     assert row.cost is None
     assert isinstance(result.usage, Usage)
@@ -160,12 +159,12 @@ def test_a_ledger_that_cannot_be_written_costs_no_answer(fake: FakeAnthropic, tm
 
     fake.enqueue(Answer("Still answered."), Answer("Again."))
     config = claude_config(fake.base_url)
-    backend = ClaudeBackend.from_config(config)
+    backend = claude_from(config)
     session = ChatSession(config, backend, ledger=broken)
     assert session.run_turn("q", threading.Event()).text == "Still answered."
     assert "disk I/O error" in session.ledger_error
     assert session.run_turn("q2", threading.Event()).text == "Again."
-    assert session.totals.turns == 2
+    assert session.status().turns == 2
 
 
 def test_turns_reuse_one_connection(fake: FakeAnthropic) -> None:

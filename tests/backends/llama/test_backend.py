@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from assistant.backends.llama.backend import LlamaCppBackend
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, TextDelta, Timings, TurnDone, Usage
-from tests.conftest import collect, small_config
+from tests.conftest import collect, small_options
 
 pytestmark = pytest.mark.model
 
@@ -98,7 +97,7 @@ def test_context_overflow_is_a_clear_error(local_backend: LlamaCppBackend) -> No
 )
 def test_bad_model_files_are_clear_errors(tmp_path: Path, smollm_path: Path, make, message: str) -> None:
     path = make(tmp_path, smollm_path)
-    backend = LlamaCppBackend(small_config().local, model_path=path)
+    backend = LlamaCppBackend(small_options(), model_path=path)
     [error] = collect(backend, QUESTION)
     assert isinstance(error, BackendError) and error.kind == "model_file"
     assert message in error.message
@@ -107,7 +106,7 @@ def test_bad_model_files_are_clear_errors(tmp_path: Path, smollm_path: Path, mak
 
 def test_model_too_large_for_memory(monkeypatch: pytest.MonkeyPatch, smollm_path: Path) -> None:
     monkeypatch.setattr("assistant.backends.llama.backend.available_memory_bytes", lambda: 10 * 2**20)
-    backend = LlamaCppBackend(small_config().local, model_path=smollm_path)
+    backend = LlamaCppBackend(small_options(), model_path=smollm_path)
     [error] = collect(backend, QUESTION)
     assert "model too large for memory" in error.message and "n_gpu_layers" in error.message
 
@@ -119,21 +118,21 @@ def test_corrupt_tensor_data_fails_in_llama_cpp_without_a_crash(tmp_path: Path, 
     data[arch : arch + 5] = b"zzzzz"  # general.architecture = "zzzzz": unknown to llama.cpp
     bad = tmp_path / "arch.gguf"
     bad.write_bytes(bytes(data))
-    backend = LlamaCppBackend(small_config().local, model_path=bad)
+    backend = LlamaCppBackend(small_options(), model_path=bad)
     [error] = collect(backend, QUESTION)
     assert error.kind == "load" and "llama.cpp could not load arch.gguf" in error.message
 
 
 def test_load_reports_progress_and_can_be_aborted(smollm_path: Path) -> None:
     seen: list[float] = []
-    backend = LlamaCppBackend(small_config().local, model_path=smollm_path)
+    backend = LlamaCppBackend(small_options(), model_path=smollm_path)
     backend.load(lambda f: seen.append(f) or True)
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
     backend.close()
 
     from assistant.core.backends.protocol import BackendUnavailable
 
-    aborting = LlamaCppBackend(small_config().local, model_path=smollm_path)
+    aborting = LlamaCppBackend(small_options(), model_path=smollm_path)
     with pytest.raises(BackendUnavailable):
         aborting.load(lambda f: f < 0.5)
     assert not aborting.loaded
@@ -142,9 +141,9 @@ def test_load_reports_progress_and_can_be_aborted(smollm_path: Path) -> None:
 def test_threads_default_to_physical_cores(smollm_path: Path) -> None:
     from assistant.core.hardware import physical_cores
 
-    backend = LlamaCppBackend(replace(small_config().local, n_threads=0), model_path=smollm_path)
+    backend = LlamaCppBackend(small_options(n_threads=0), model_path=smollm_path)
     assert backend.n_threads == physical_cores()
-    pinned = LlamaCppBackend(replace(small_config().local, n_threads=3), model_path=smollm_path)
+    pinned = LlamaCppBackend(small_options(n_threads=3), model_path=smollm_path)
     assert pinned.n_threads == 3
 
 

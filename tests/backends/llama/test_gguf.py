@@ -10,7 +10,7 @@ from assistant.backends.llama.backend import LlamaCppBackend
 from assistant.cli import main
 from assistant.core.backends.protocol import BackendUnavailable
 from assistant.backends.llama.gguf import GGUFError, read_info
-from tests.conftest import small_config
+from tests.conftest import small_options
 from tests.backends.llama.test_gguf_properties import TINY
 
 
@@ -60,7 +60,7 @@ KEY_LENGTH_2_63 = b"GGUF\x03\x00\x00\x00" + struct.pack("<QQQ", 0, 1, 2**63)  # 
 
 
 def _load_error(path: Path) -> BackendUnavailable:
-    backend = LlamaCppBackend(small_config().local, model_path=path)
+    backend = LlamaCppBackend(small_options(), model_path=path)
     with pytest.raises(BackendUnavailable) as caught:
         backend.load()
     message = str(caught.value)
@@ -135,7 +135,7 @@ async def test_the_tui_says_model_not_loaded_in_one_line(tmp_path: Path, content
     from assistant.ui.messages import LoadFinished
     from tests.ui.helpers import transcript_text, wait_for
 
-    backend = LlamaCppBackend(small_config().local, model_path=write(tmp_path / "BAD.gguf", content))
+    backend = LlamaCppBackend(small_options(), model_path=write(tmp_path / "BAD.gguf", content))
     seen: list[object] = []
     app = make_app(Config(), backend=backend, ledger=False)
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 import assistant
-from assistant.core.config import Config
+from assistant.core.config import Config, ConfigError
 from assistant.core.decisions import BackendProfile, Measured, RouteContext, TurnRequest
 from assistant.core.routing.chain import build_chain
 from assistant.core.routing.discovery import (
     RouterInfo,
+    check_settings,
     list_routers,
     load_router,
     plugin_dirs,
@@ -150,10 +151,50 @@ def test_a_factory_plugin_gets_the_config(plugins: tuple[Config, Path]) -> None:
         from assistant.routers.fixed import FixedRouter
 
         def ROUTER(config):
-            return FixedRouter(config.router.fixed_backend)
+            return FixedRouter(config.general.backend)
     ''')
-    router = load_router("quick", config.with_overrides({"router.fixed_backend": "claude"}))
+    router = load_router("quick", config.with_overrides({"general.backend": "claude"}))
     assert router.route(TurnRequest("hi"), context()).backend == "claude"
+
+
+OPTIONED = '''
+    from dataclasses import dataclass
+
+    from assistant.core.options import setting
+    from assistant.routers.fixed import FixedRouter
+
+
+    @dataclass(frozen=True, slots=True)
+    class Options:
+        target: str = setting("local", "Who takes every turn.")
+        share: float = setting(0.5, "A share.", minimum=0, maximum=1)
+
+
+    class Mine:
+        Options = Options
+
+        @classmethod
+        def from_config(cls, config, options):
+            return FixedRouter(options.target)
+
+
+    ROUTER = Mine
+'''
+
+
+def test_a_plugin_file_s_options_are_read_from_its_table_and_checked(plugins: tuple[Config, Path]) -> None:
+    config, folder = plugins
+    write(folder, "optioned", OPTIONED)
+    assert load_router("optioned", config).route(TurnRequest("hi"), context()).backend == "local"  # the default
+    config = config.with_overrides({"routers.optioned.target": "claude"})
+    assert load_router("optioned", config).route(TurnRequest("hi"), context()).backend == "claude"
+    assert check_settings(config) == []
+    wrong = config.with_overrides({"routers.optioned.share": 2})
+    with pytest.raises(RouterError) as caught:
+        load_router("optioned", wrong)
+    assert str(caught.value) == "command line: routers.optioned.share: must be from 0 to 1, got 2"
+    with pytest.raises(ConfigError, match=r"^command line: routers.optioned.share: must be from 0 to 1, got 2$"):
+        check_settings(wrong)  # at start-up, before any turn
 
 
 def test_a_user_file_replaces_the_shipped_example(plugins: tuple[Config, Path]) -> None:
@@ -179,6 +220,11 @@ def test_the_shipped_cheapest_plugin_loads_and_decides() -> None:
     decision = router.route(TurnRequest("hi"), paid)
     assert decision is not None
     assert (decision.backend, decision.reason) == ("claude", "cheapest: claude $0.0060 (vs local $0.1000) → claude")
+    # its one setting: decide only when the saving is worth it ($0.094 here)
+    worth = Config().with_overrides({"routers.cheapest.min_saving": 0.05})
+    assert load_router("cheapest", worth).route(TurnRequest("hi"), paid) is not None
+    not_worth = Config().with_overrides({"routers.cheapest.min_saving": 0.1})
+    assert load_router("cheapest", not_worth).route(TurnRequest("hi"), paid) is None
 
 
 def test_the_shipped_cheapest_plugin_passes_when_it_does_not_know() -> None:
