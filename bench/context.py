@@ -27,6 +27,7 @@ import time
 from dataclasses import replace
 
 from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core import plugins
 from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.events import TextDelta
@@ -51,7 +52,7 @@ def run_session(config: Config, backend: LlamaCppBackend, turns: int) -> tuple[l
         result = session.run_turn(question, threading.Event())
         if result.outcome != "ok":
             raise SystemExit(f"turn {turn + 1} failed: {result.error}")
-        assembly = session.assemblies["local"]
+        assembly = session.window("local")
         prompts.append(list(assembly.messages))
         rows.append((result.usage.prompt_tokens, result.usage.prompt_tokens_evaluated, result.stats.ttft, assembly.slid))
     return rows, prompts
@@ -66,13 +67,10 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("ASSISTANT_HOME", tempfile.mkdtemp(prefix="bench-context-"))
 
-    config = Config()
-    config = replace(
-        config,
-        local=replace(config.local, max_tokens=args.max_tokens, temperature=0.0, n_ctx=4096, repeat_penalty=1.0),
-        window=replace(config.window, local_tokens=args.window),
-    )
-    backend = LlamaCppBackend.from_config(config)
+    local = {"max_tokens": args.max_tokens, "temperature": 0.0, "n_ctx": 4096, "repeat_penalty": 1.0,
+             "window_tokens": args.window}  # fmt: skip
+    config = Config().with_overrides({f"backends.local.{key}": value for key, value in local.items()})
+    backend = plugins.create_backend(config, "local")
     backend.load()
 
     # The same session --runs times (greedy: the same answers); per-turn TTFT is the median.

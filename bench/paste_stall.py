@@ -28,7 +28,6 @@ import asyncio
 import statistics
 import sys
 import time
-from dataclasses import replace
 
 from textual import events
 
@@ -57,8 +56,7 @@ async def wait_until(predicate, poll: float = 0.002, timeout: float = 300.0) -> 
 async def one_run(size: int) -> tuple[float, float]:
     """(the longest event-loop pause, Esc to cancelled), in seconds."""
     backend = ScriptedBackend([" ".join(f"w{i}" for i in range(3000))], delay=0.01, context_size=10_000_000)
-    config = Config()
-    config = replace(config, window=replace(config.window, local_tokens=10_000_000))
+    config = Config()  # the backend's window is its whole context (10M tokens)
     seen: list = []
     app = make_app(config, backend=backend, ledger=False)
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
@@ -71,7 +69,7 @@ async def one_run(size: int) -> tuple[float, float]:
         app.post_message(events.Paste(text))  # as a terminal sends it
         await wait_until(lambda: bool(prompt.text))  # the text itself, or a marker for a long one
         await pilot.press("enter")
-        await wait_until(lambda: app.session.current is not None and app.session.current.tokens_out > 3)
+        await wait_until(lambda: (s := app.session.status()).answering and s.stats.tokens_out > 3)
         pressed = time.perf_counter()
         await pilot.press("escape")
         ended = await wait_until(lambda: any(isinstance(m, TurnFinished) for m in seen))

@@ -22,10 +22,9 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import replace
 
-from assistant.backends.claude.backend import ClaudeBackend
 from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core import plugins
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.decisions import TurnRequest
@@ -55,15 +54,13 @@ def main() -> int:
     os.environ.setdefault("ASSISTANT_HOME", tempfile.mkdtemp(prefix="bench-route-"))
     os.environ.pop("ANTHROPIC_API_KEY", None)
 
-    config = Config()
-    config = replace(
-        config,
-        general=replace(config.general, backend=AUTO),
-        local=replace(config.local, max_tokens=48, temperature=0.0, n_ctx=8192),
-    )
-    local = LlamaCppBackend.from_config(config)
+    config = Config().with_overrides({
+        "general.backend": AUTO, "backends.local.max_tokens": 48, "backends.local.temperature": 0.0,
+        "backends.local.n_ctx": 8192,
+    })  # fmt: skip
+    local = plugins.create_backend(config, "local")
     local.load()
-    claude = ClaudeBackend.from_config(config)  # no key: counted offline, never called
+    claude = plugins.create_backend(config, "claude")  # no key: counted offline, never called
     session = ChatSession(config, backends={"local": local, "claude": claude}, installed=False)
 
     answer = "Use a list comprehension: `[x * x for x in numbers]`; it is shorter and faster than a loop."
@@ -72,7 +69,7 @@ def main() -> int:
         question = f"Turn {turn}: how would you square every number in a list, and why?"
         current = Message("user", question)
         started = time.perf_counter()
-        session.route(TurnRequest(question), current)
+        session.route(TurnRequest(question))
         elapsed = time.perf_counter() - started
         if turn >= args.turns - args.sample:
             times.append(elapsed)
@@ -81,7 +78,7 @@ def main() -> int:
     median_ms = statistics.median(times) * 1000
     p95_ms = sorted(times)[int(len(times) * 0.95) - 1] * 1000
     token_ms = local_token_seconds(local) * 1000
-    windows = {name: session.assemblies[name] for name in ("local", "claude")}
+    windows = {name: session.window(name) for name in ("local", "claude")}
     print(f"routing + context assembly, turns {args.turns - args.sample + 1}-{args.turns} of a {args.turns}-turn session")
     for name, assembly in windows.items():
         kind = "estimated" if assembly.estimated else "exact"

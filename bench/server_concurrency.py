@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.backends.llama.backend import embedded_model_path  # noqa: E402
-from assistant.core.backends.limits import BackendLimits  # noqa: E402
 from assistant.core.config import Config  # noqa: E402
 from assistant.core.conversation import Message  # noqa: E402
 from assistant.core.session.chat import ChatSession  # noqa: E402
@@ -42,9 +41,9 @@ from tests.backends.server.conftest import CONTEXT, LlamaServer, free_port, tool
 TARGET = 0.85
 
 
-def app_batch(session: ChatSession, config: Config, requests: int, at_once: int) -> tuple[float, int, int]:
+def app_batch(config: Config, requests: int, at_once: int) -> tuple[float, int, int]:
     """(aggregate tok/s, tokens generated, prompt tokens of one) of `requests` turns, `at_once` admitted at a time."""
-    session.limiter = BackendLimits(config, set(), slots=lambda name: at_once)
+    session = ChatSession(config.with_overrides({"servers.bench.max_concurrency": at_once}), ledger=None, batch=True)
     results = []
     lock = threading.Lock()
 
@@ -61,6 +60,7 @@ def app_batch(session: ChatSession, config: Config, requests: int, at_once: int)
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    session.close()
     failed = [r for r in results if r.outcome != "ok"]
     if failed:
         raise SystemExit(f"a turn failed: {failed[0].error.message if failed[0].error else failed[0].outcome}")
@@ -107,11 +107,9 @@ def main() -> int:
                 "servers.bench.base_url": server.base_url, "servers.bench.max_tokens": args.tokens,
                 "servers.bench.temperature": 0.0, "general.backend": "bench",
             })  # fmt: skip
-            session = ChatSession(config, ledger=None)
-            app_batch(session, config, 2, 2)  # warm-up
-            one_rate, tokens1, prompt = app_batch(session, config, args.requests, 1)
-            many_rate, tokens_n, _ = app_batch(session, config, args.requests, args.parallel)
-            session.close()
+            app_batch(config, 2, 2)  # warm-up
+            one_rate, tokens1, prompt = app_batch(config, args.requests, 1)
+            many_rate, tokens_n, _ = app_batch(config, args.requests, args.parallel)
         finally:
             server.kill()
     engine_one, engine_many = engine_batched(folder / "llama-batched-bench", Path(model), prompt, args.tokens, args.parallel)

@@ -42,11 +42,12 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from textual import events
 
 from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core import plugins
 from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
@@ -106,7 +107,7 @@ def history(messages: int) -> list[Exchange]:
 
 def headless(config: Config, backend: LlamaCppBackend, timings: EngineTimings, earlier: list[Exchange]) -> Run:
     session = ChatSession(config, backend, ledger=None)
-    session.exchanges = list(earlier)
+    session.exchanges.extend(earlier)
     result = session.run_turn(PROMPT, threading.Event())
     return Run(measured_rate(result, "headless"), timings.rate(), result.stats.tokens_out)
 
@@ -160,7 +161,7 @@ async def tui(
         while not backend.loaded:
             await asyncio.sleep(0.01)
         if earlier:
-            app.session.exchanges = list(earlier)
+            app.session.exchanges.extend(earlier)
             transcript = app.query_one(Transcript)
             for exchange in earlier:
                 transcript.history.add(Entry("user", exchange.user.content))
@@ -189,11 +190,10 @@ def main() -> int:
     parser.add_argument("--n-threads", type=int, default=0, help="0: the app's default")
     args = parser.parse_args()
     os.environ["ASSISTANT_HOME"] = tempfile.mkdtemp(prefix="tui-local-")
-    config = Config()
-    local = replace(config.local, max_tokens=args.max_tokens, temperature=0.0, n_threads=args.n_threads,
-                    **({"model_path": args.model} if args.model else {}))
-    config = replace(config, local=local)
-    backend = LlamaCppBackend.from_config(config)
+    local = {"max_tokens": args.max_tokens, "temperature": 0.0, "n_threads": args.n_threads,
+             **({"model_path": args.model} if args.model else {})}  # fmt: skip
+    config = Config().with_overrides({f"backends.local.{key}": value for key, value in local.items()})
+    backend = plugins.create_backend(config, "local")
     backend.load()
     timings = EngineTimings(backend)
     print(f"model {backend.model_name} · n_threads {backend.n_threads} · max_tokens {args.max_tokens} · {os.cpu_count()} CPUs")

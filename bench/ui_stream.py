@@ -90,10 +90,10 @@ async def measure(tokens: int, history: int) -> tuple[float, float]:
         await wait_until(pilot, lambda: backend.loaded)
         for i in range(turns):
             await pilot.press(*f"q{i}", "enter")
-            await wait_until(pilot, lambda: app.session.totals.turns == i + 1 and not app.busy)
+            await wait_until(pilot, lambda: app.session.status().turns == i + 1 and not app.busy)
         await pilot.pause()
         refreshed: list[float] = []
-        deltas = app.deltas
+        deltas = app.stream.deltas
         shown = deltas.shown
 
         def shown_then_watch(text: str) -> None:

@@ -41,7 +41,6 @@ from assistant.cli.exits import exit_interrupted
 from assistant.cli.exits import fail as _fail
 from assistant.cli.interrupt import signal_of
 from assistant.core.accounting.metrics import TurnMetrics
-from assistant.core.backends.limits import BackendLimits
 from assistant.core.config import Config
 from assistant.core.edits.checks import cleanup_scratch
 from assistant.core.edits.files import cleanup_pending
@@ -64,9 +63,10 @@ class Outcome:
     commit: str = ""
 
 
-def _session(config: Config, root: Path) -> ChatSession:
-    """`--backend NAME` fixes who proposes; the default (auto) lets the router decide."""
-    return ChatSession(config, ledger=Ledger.open, project_root=root)
+def _session(config: Config, root: Path, *, batch: bool) -> ChatSession:
+    """`--backend NAME` fixes who proposes; the default (auto) lets the router decide.
+    `batch`: several files are proposed at once, each backend within its limits."""
+    return ChatSession(config, ledger=Ledger.open, project_root=root, batch=batch)
 
 
 def project_paths(typed: Sequence[str], root: Path) -> list[str]:
@@ -138,7 +138,8 @@ def cmd_refactor(
     config: Config, args: argparse.Namespace, *, session: ChatSession | None = None, console: Console | None = None
 ) -> int:
     """`session` and `console`: tests hand in scripted backends and a recording console.
-    A session handed in stays open: whoever made it closes it."""
+    A session handed in stays open: whoever made it closes it (and makes it with
+    `batch=True` for several files)."""
     owned = session is None
     root = session.project_root if session is not None else find_root()
     try:
@@ -153,17 +154,13 @@ def cmd_refactor(
             console.print(Text(note, style="yellow"))
     except EditError as exc:
         return _fail(str(exc))
-    session = session or _session(config, root)
+    session = session or _session(config, root, batch=len(paths) > 1)
     cleanup_pending(root)
     cleanup_scratch(Paths.resolve())  # scratch copies of checks a killed run left
     refactorer = Refactorer(session, root)
     forced = None if config.general.backend == AUTO else config.general.backend
     outcomes = [Outcome(p) for p in paths]
     cancel = threading.Event()
-    if len(outcomes) > 1:
-        local = {name for name in session.pool.names() if session.pool.get(name).capabilities.local}
-        session.limiter = BackendLimits(session.config, local,
-                                        slots=lambda name: session.pool.get(name).capabilities.max_concurrency)
     try:
         _propose_all(console, refactorer, outcomes, args.message, forced, cancel, named=paths)
         for outcome in outcomes:
@@ -303,7 +300,9 @@ def _propose_all(
             progress.update(task, total=1, completed=1, state=done)
             progress.advance(overall)
 
-        workers = max(1, min(len(outcomes), refactorer.config.edits.claude_concurrency + 1))
+        session = refactorer.session  # as many workers as every backend together serves at once
+        serves = sum(session.backend_named(n).capabilities.max_concurrency for n in session.backend_names())
+        workers = max(1, min(len(outcomes), serves))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refactor") as pool:
             try:
                 list(pool.map(work, outcomes))

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -23,7 +23,10 @@ from assistant.core.config import Config, ConfigError
 from assistant.core.paths import Paths
 from assistant.core.store.ledger import LedgerError
 from assistant.render.cost import one_screen_summary
-from assistant.ui.app import make_app
+from assistant.ui.app import AppOptions, make_app
+
+if TYPE_CHECKING:
+    from assistant.core.session.chat import ChatSession
 
 
 def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
@@ -33,7 +36,7 @@ def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
     except ConfigError as exc:
         config, config_error = Config(), str(exc)
     config = start(paths, args, config)  # a bad flag is a usage error: exit 2
-    app = make_app(config, config_error=config_error, resume=args.resume)
+    app = make_app(config, AppOptions(config_error=config_error, resume=args.resume))
     stopped_by: list[int] = []
 
     def quit_app(signum: int) -> None:
@@ -56,12 +59,10 @@ def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
     return exit_interrupted(stopped_by[0]) if stopped_by else 0
 
 
-def _print_exit_summary(session: Any) -> None:
+def _print_exit_summary(session: ChatSession) -> None:
     """One screen of what the session cost, from the ledger (nothing when no turn ran)."""
     if session.last is None:
         return
-
-
     ledger = session.ledger()
     if ledger is None:
         return

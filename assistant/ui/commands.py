@@ -10,10 +10,10 @@ from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.markup import escape
 
-from assistant.ui.slash import SLASH_COMMANDS
+from assistant.ui.slash import SLASH_COMMANDS, run_slash_command
 
 if TYPE_CHECKING:
-    from assistant.ui.app import AssistantApp
+    from assistant.ui.host import ChatHost
 
 
 def literal_highlight(matcher: Matcher, text: str) -> Content:
@@ -32,14 +32,14 @@ class SlashCommandProvider(Provider):
     shown as `Content`, never as markup)."""
 
     @property
-    def _app(self) -> AssistantApp:
+    def _host(self) -> ChatHost:
         return self.app  # type: ignore[return-value]
 
     async def discover(self) -> Hits:
         for command in SLASH_COMMANDS:
             yield DiscoveryHit(
                 Content(command.usage),
-                partial(self._app.run_slash_command, command.name),
+                partial(run_slash_command, self._host, command.name),
                 help=escape(command.help),
             )
 
@@ -51,6 +51,6 @@ class SlashCommandProvider(Provider):
                 yield Hit(
                     score,
                     literal_highlight(matcher, command.usage),
-                    partial(self._app.run_slash_command, command.name),
+                    partial(run_slash_command, self._host, command.name),
                     help=escape(command.help),
                 )

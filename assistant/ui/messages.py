@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from assistant.core.backends.protocol import Backend
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
 from assistant.core.results import TurnResult
-
-if TYPE_CHECKING:
-    from assistant.core.store.saved_sessions import StoredSession
-    from assistant.core.workflows.refactor import Checked, Proposal
 
 
 @dataclass
@@ -34,7 +29,7 @@ class LoadFinished(Message):
 
 
 class AnswerDelta(Message):
-    """New answer text is waiting in the app's delta buffer (coalesced: one per drain)."""
+    """New answer text is waiting in the stream's delta buffer (coalesced: one per drain)."""
 
 
 @dataclass
@@ -50,24 +45,17 @@ class TurnNotice(Message):
 
 
 @dataclass
-class ProposalReady(Message):
-    """A /refactor proposal came back (applicable, or with the reason it is not)."""
+class Note(Message):
+    """A line for the transcript, from a worker (the app adds it; `error` is shown as one)."""
 
-    proposal: Proposal
-
-
-@dataclass
-class ChecksRan(Message):
-    """The user accepted a proposal (`chosen`: the hunks per file) and the checks
-    left for after that yes ran: apply it, or ask again."""
-
-    checked: Checked
-    chosen: dict[str, frozenset[int]]
+    text: str
+    error: bool = False
 
 
 @dataclass
-class SessionLoaded(Message):
-    """A stored session was read for resuming (or why it could not be)."""
+class BackendsChecked(Message):
+    """Which backends can answer: each (name, model, why not: "" when it can); and
+    whether some, but not all, cannot."""
 
-    stored: StoredSession | None
-    error: str | None = None
+    checked: list[tuple[str, str, str]]
+    some_missing: bool

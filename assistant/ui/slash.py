@@ -1,7 +1,8 @@
 """The slash commands: one table (`SLASH_COMMANDS`, at the end) whose entries
 carry their name, usage, help and handler; it feeds the prompt's completion,
-/help and the command palette (commands.py). The blocking parts run in the
-app's thread workers.
+/help and the command palette (commands.py). A handler acts through `ChatHost`
+(host.py), never the app itself; what it asks off the UI thread is actions.py's
+and refactoring.py's.
 
 Paths in arguments (`/refactor PATH`, `/add GLOB…`, `/drop PATH…`) are read as
 the CLI reads them (core/project.py): relative to where the person stands, and
@@ -25,14 +26,14 @@ from assistant.core.project import OutsideProject, expand_home, typed_path
 from assistant.core.session.chat import AUTO
 from assistant.core.session.pinned import load, path_of, pinned_matching
 from assistant.core.window.counters import window_counter
-from assistant.ui import screens
+from assistant.ui import actions, screens
+from assistant.ui.actions import BUSY
 from assistant.ui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
     from assistant.core.window.sliding import Assembly
-    from assistant.ui.app import AssistantApp
+    from assistant.ui.host import ChatHost
 
-BUSY = "Wait for the answer or cancel it (Esc) first."
 MAX_PATH_CHARS = 4096  # PATH_MAX: a longer argument is not a path
 MAX_PATHS = 100  # paths one /add or /drop takes
 # A word of an argument: "quoted", 'quoted' (on one line), or up to the next space.
@@ -43,7 +44,7 @@ _WORD = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'|(\S+)")
 class SlashCommand:
     name: str
     usage: str
-    run: Callable[[AssistantApp, str], Awaitable[None]]  # the handler: (app, the argument)
+    run: Callable[[ChatHost, str], Awaitable[None]]  # the handler: (the app, the argument)
     help: str
 
 
@@ -66,7 +67,7 @@ def help_text() -> str:
     return "\n".join(lines + ["", PREFIX_HELP, KEYS_HELP])
 
 
-async def run_slash_command(app: AssistantApp, line: str) -> None:
+async def run_slash_command(app: ChatHost, line: str) -> None:
     name, arg = (line.strip().split(maxsplit=1) + [""])[:2]
     arg = arg.strip()
     handler = HANDLERS.get(name)
@@ -89,7 +90,7 @@ def typed_words(arg: str) -> list[str]:
             for m in _WORD.finditer(arg)]
 
 
-def project_path(app: AssistantApp, typed: str) -> str:
+def project_path(app: ChatHost, typed: str) -> str:
     """A typed path as the project knows it (relative to its root), read from where
     the person stands. Raises `OutsideProject` with a one-line reason."""
     if len(typed) > MAX_PATH_CHARS:
@@ -102,11 +103,11 @@ def project_path(app: AssistantApp, typed: str) -> str:
         raise OutsideProject(f"{_brief(typed)}: not a path here ({type(exc).__name__})") from None
 
 
-async def help_command(app: AssistantApp, arg: str) -> None:
+async def help_command(app: ChatHost, arg: str) -> None:
     await app.add_note(help_text())
 
 
-async def clear_command(app: AssistantApp, arg: str) -> None:
+async def clear_command(app: ChatHost, arg: str) -> None:
     if app.busy:
         app.notify(BUSY, severity="warning")
         return
@@ -115,11 +116,11 @@ async def clear_command(app: AssistantApp, arg: str) -> None:
     app.notify("New conversation.")
 
 
-async def model_command(app: AssistantApp, arg: str) -> None:
+async def model_command(app: ChatHost, arg: str) -> None:
     session = app.session
     backend = session.backend
     if not arg:
-        names = ", ".join(session.pool.names()) or "none"
+        names = ", ".join(session.backend_names()) or "none"
         mode = "auto (the router decides each turn)" if session.mode == AUTO else f"always {session.mode}"
         ctx = backend.capabilities.context_size
         await app.add_note(
@@ -132,7 +133,7 @@ async def model_command(app: AssistantApp, arg: str) -> None:
         app.notify(BUSY, severity="warning")
         return
     if arg == AUTO:
-        session.set_mode(AUTO)
+        session.use(AUTO)
         await app.add_note("Auto: the router chooses the backend of each turn (its reason is under each answer).")
         app.refresh_status()
         return
@@ -141,10 +142,10 @@ async def model_command(app: AssistantApp, arg: str) -> None:
         if len(path) > MAX_PATH_CHARS or not os.path.isfile(path):  # isfile: False for any unusable name
             await app.add_note(f"No such model file: {_brief(path, 300)}", error=True)
             return
-        config = replace(app.config, local=replace(app.config.local, model_path=os.path.abspath(path)))
+        config = app.config.with_overrides({"backends.local.model_path": os.path.abspath(path)}, "/model")
         new = create_backend(config, "local")
-    elif arg in session.pool.names():
-        new = session.pool.get(arg)
+    elif arg in session.backend_names():
+        new = session.backend_named(arg)
     else:
         new = create_backend(app.config, arg)
     if isinstance(new, UnavailableBackend):
@@ -154,11 +155,11 @@ async def model_command(app: AssistantApp, arg: str) -> None:
     app.load_backend(new)
 
 
-async def cost_command(app: AssistantApp, arg: str) -> None:
+async def cost_command(app: ChatHost, arg: str) -> None:
     app.push_screen(screens.CostScreen(app.session))
 
 
-async def retry_command(app: AssistantApp, arg: str) -> None:
+async def retry_command(app: ChatHost, arg: str) -> None:
     if arg not in ("", "other"):
         await app.add_note("Usage: /retry other", error=True)
         return
@@ -177,26 +178,26 @@ async def retry_command(app: AssistantApp, arg: str) -> None:
 
 
 def _rating(verdict: str):  # noqa: ANN202 - a slash command's handler
-    async def rate_command(app: AssistantApp, arg: str) -> None:
+    async def rate_command(app: ChatHost, arg: str) -> None:
         if app.busy:
             app.notify(BUSY, severity="warning")
             return
-        app.rate_answer(verdict)
+        actions.rate(app, verdict)
 
     return rate_command
 
 
-async def keep_command(app: AssistantApp, arg: str) -> None:
+async def keep_command(app: ChatHost, arg: str) -> None:
     if app.busy:
         app.notify(BUSY, severity="warning")
         return
-    app.keep_first_answer()
+    actions.keep_first(app)
 
 
-async def context_command(app: AssistantApp, arg: str) -> None:
+async def context_command(app: ChatHost, arg: str) -> None:
     session = app.session
-    name = session.last_backend or session.backend.name
-    assembly = session.assemblies.get(name)
+    name = session.status().last_backend or session.backend.name
+    assembly = session.window(name)
     if assembly is None:
         await app.add_note("Nothing sent yet: the window fills as you chat.")
         return
@@ -216,15 +217,15 @@ def context_report(name: str, assembly: Assembly) -> str:
     return "\n".join(lines)
 
 
-async def compact_command(app: AssistantApp, arg: str) -> None:
+async def compact_command(app: ChatHost, arg: str) -> None:
     if app.busy:
         app.notify(BUSY, severity="warning")
         return
     await app.add_note("Summarising the dropped turns with the local model…")
-    app.compact_history()
+    actions.compact(app)
 
 
-async def add_command(app: AssistantApp, arg: str) -> None:
+async def add_command(app: ChatHost, arg: str) -> None:
     words = typed_words(arg)
     if not words:
         await app.add_note("Usage: /add PATH… (globs allowed, e.g. src/**/*.py)", error=True)
@@ -246,7 +247,7 @@ async def add_command(app: AssistantApp, arg: str) -> None:
     await app.add_note("\n".join(lines), error=bool(refused) and not pinned)
 
 
-def _project_paths(app: AssistantApp, words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+def _project_paths(app: ChatHost, words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """(the words as project paths, (word, why refused) for those that are not)."""
     paths, refused = [], []
     for word in words:
@@ -257,7 +258,7 @@ def _project_paths(app: AssistantApp, words: list[str]) -> tuple[list[str], list
     return paths, refused
 
 
-async def drop_command(app: AssistantApp, arg: str) -> None:
+async def drop_command(app: ChatHost, arg: str) -> None:
     words = typed_words(arg)
     if not words:
         await app.add_note("Usage: /drop PATH…", error=True)
@@ -275,7 +276,7 @@ async def drop_command(app: AssistantApp, arg: str) -> None:
     await app.add_note("\n".join(lines), error=bool(refused) and not paths)
 
 
-async def files_command(app: AssistantApp, arg: str) -> None:
+async def files_command(app: ChatHost, arg: str) -> None:
     session = app.session
     if not session.pinned:
         await app.add_note("No pinned files: /add PATH pins one into every prompt.")
@@ -288,7 +289,7 @@ async def files_command(app: AssistantApp, arg: str) -> None:
     await app.add_note("\n".join(lines))
 
 
-async def refactor_command(app: AssistantApp, arg: str) -> None:
+async def refactor_command(app: ChatHost, arg: str) -> None:
     first = _WORD.match(arg)
     if first is None:
         await app.add_note("Usage: /refactor PATH [instruction]", error=True)
@@ -304,29 +305,29 @@ async def refactor_command(app: AssistantApp, arg: str) -> None:
     instruction = arg[first.end() :].strip() or "Refactor this file for clarity without changing its behaviour."
     await app.query_one(Transcript).drop_welcome()
     await app.add_note(f"Asking for an edit of {path}: {instruction}")
-    app.propose_refactor(path, instruction)
+    app.refactoring.start(path, instruction)
 
 
-async def undo_command(app: AssistantApp, arg: str) -> None:
+async def undo_command(app: ChatHost, arg: str) -> None:
     if app.busy:
         app.notify(BUSY, severity="warning")
         return
-    app.undo_edit()
+    app.refactoring.undo()
 
 
-async def report_command(app: AssistantApp, arg: str) -> None:
+async def report_command(app: ChatHost, arg: str) -> None:
     app.push_screen(screens.ReportScreen(app.session))
 
 
-async def sessions_command(app: AssistantApp, arg: str) -> None:
+async def sessions_command(app: ChatHost, arg: str) -> None:
     def chosen(session_id: str | None) -> None:
         if session_id and session_id != app.session.session_id:
-            app.load_session(session_id)
+            actions.resume(app, session_id)
 
     app.push_screen(screens.SessionsScreen(app.session), chosen)
 
 
-async def theme_command(app: AssistantApp, arg: str) -> None:
+async def theme_command(app: ChatHost, arg: str) -> None:
     paths = Paths.resolve()
     own = app.own_themes
     textuals = sorted(name for name in app.available_themes if name not in own)
@@ -353,7 +354,7 @@ async def theme_command(app: AssistantApp, arg: str) -> None:
     await app.add_note(f"Theme: {arg} (saved in {paths.config_file})")
 
 
-async def quit_command(app: AssistantApp, arg: str) -> None:
+async def quit_command(app: ChatHost, arg: str) -> None:
     await app.action_quit()
 
 

@@ -43,7 +43,7 @@ def test_a_batch_applies_each_file_in_its_own_commit_and_reports_a_table(tmp_pat
     config = Config()
     config = replace(config, edits=replace(config.edits, whole_file_backends=()))
     backend = PerFile(name="local", delay=0.001)
-    session = ChatSession(config, backend, ledger=Ledger.open, project_root=root)
+    session = ChatSession(config, backend, ledger=Ledger.open, project_root=root, batch=True)
     out = io.StringIO()
     args = argparse.Namespace(paths=list(FILES), message="add spaces around +", yes=True)
     code = cmd_refactor(config, args, session=session, console=Console(file=out, width=160))
@@ -75,7 +75,7 @@ def test_a_batch_with_json_prints_each_file_s_outcome_as_json_and_nothing_else(t
     monkeypatch.chdir(root)
     config = Config()
     config = replace(config, edits=replace(config.edits, whole_file_backends=()))
-    session = ChatSession(config, PerFile(name="local", delay=0.001), ledger=Ledger.open, project_root=root)
+    session = ChatSession(config, PerFile(name="local", delay=0.001), ledger=Ledger.open, project_root=root, batch=True)
     args = argparse.Namespace(paths=list(FILES), message="add spaces around +", yes=True, json=True)
     assert cmd_refactor(config, args, session=session, console=Console(file=io.StringIO())) == 1
     out = json.loads(capsys.readouterr().out)

@@ -55,7 +55,8 @@ def linked(tmp_path: Path) -> Path:
 
 
 def run(root: Path, answers: list[str], *paths: str) -> tuple[int, str]:
-    session = ChatSession(config(), ScriptedBackend(answers, name="local"), ledger=Ledger.open, project_root=root)
+    session = ChatSession(config(), ScriptedBackend(answers, name="local"), ledger=Ledger.open, project_root=root,
+                          batch=len(paths) > 1)
     out = io.StringIO()
     args = argparse.Namespace(paths=list(paths), message="tidy", yes=True, allow_new=False)
     return cmd_refactor(config(), args, session=session, console=Console(file=out, width=200)), out.getvalue()

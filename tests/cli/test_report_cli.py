@@ -3,7 +3,6 @@ ledger, the built-in scenarios, and one-line errors."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import report as report_cli
+from assistant.cli.parser import build_parser
 from assistant.core.config import Config
 from assistant.core.store.ledger import LEDGER_FILE, Ledger, TurnRecord
 from assistant.core.paths import Paths
@@ -24,14 +24,8 @@ approx = pytest.approx
 NOW = time.time() - 3600  # within the default scope (the last 30 days)
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="assistant")
-    report_cli.add_parsers(p.add_subparsers(dest="command"))
-    return p
-
-
 def run(capsys, *argv: str, config: Config | None = None) -> tuple[int, str, str]:
-    args = parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     command = report_cli.cmd_report if args.command == "report" else report_cli.cmd_plan
     code = command(config or Config(), Paths.resolve(), args)
     out, err = capsys.readouterr()
@@ -173,12 +167,6 @@ def test_plan_bad_workload_file_is_one_line(tmp_path: Path, capsys, content: str
 def test_plan_unknown_scenario_is_a_usage_error(capsys) -> None:
     code, _, err = run(capsys, "plan", "--scenario", "holiday")
     assert code == 2 and "spec-week, refactor-sprint" in err and err.count("\n") == 1
-
-
-def test_setting_flags_are_added_to_both() -> None:
-    seen: list[str] = []
-    report_cli.add_parsers(argparse.ArgumentParser().add_subparsers(), lambda p: seen.append(p.prog))
-    assert [name.split()[-1] for name in seen] == ["report", "plan"]
 
 
 @pytest.mark.skipif(not hasattr(Ledger, "record_bench"), reason="the ledger does not store benchmark results yet")

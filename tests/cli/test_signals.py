@@ -28,7 +28,7 @@ from tests.fake_anthropic import FakeAnthropic, Stall
 from tests.patience import FOREVER, PATIENCE, wait_until
 
 # Only the signal may end the stalled answer: no read timeout, no fallback, no retry.
-PATIENT_CLAUDE = ["--set", f"claude.read_timeout={FOREVER:.0f}", "--set", "claude.fallback_to_local=false"]
+PATIENT_CLAUDE = ["--set", f"backends.claude.read_timeout={FOREVER:.0f}", "--set", "router.fallback=[]"]
 
 
 def stalled_claude() -> FakeAnthropic:

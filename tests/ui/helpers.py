@@ -25,6 +25,12 @@ async def send(pilot, text: str) -> None:
     await pilot.press("enter")
 
 
+def streaming(app, tokens: int) -> bool:
+    """An answer streams now, and more than `tokens` of it have come."""
+    status = app.session.status()
+    return status.answering and status.stats is not None and status.stats.tokens_out > tokens
+
+
 def status_text(app) -> str:
     from assistant.ui.widgets.status import StatusBar
 

@@ -49,13 +49,14 @@ async def test_while_an_answer_streams_the_status_bar_refreshes_on_its_frames_an
     on the answer's frames (not on a timer of its own), and the prompt's cursor
     does not blink (each blink is an update of its own); it blinks again after."""
     from assistant.ui.app import AssistantApp
+    from assistant.ui.streaming import AnswerStream
     from assistant.ui.widgets.prompt import PromptInput
 
     answer = " ".join(f"w{i}" for i in range(200))
     backend = ScriptedBackend([answer], delay=0.005)  # ~400 tokens in ~2 s
     in_frame = [False]
     status_refreshes: list[bool] = []  # whether each came from a frame of the answer
-    real_frame, real_status = AssistantApp._stream_frame, AssistantApp.refresh_status
+    real_frame, real_status = AnswerStream.frame, AssistantApp.refresh_status
 
     async def frame(self) -> None:
         in_frame[0] = True
@@ -69,7 +70,7 @@ async def test_while_an_answer_streams_the_status_bar_refreshes_on_its_frames_an
             status_refreshes.append(in_frame[0])
         real_status(self)
 
-    monkeypatch.setattr(AssistantApp, "_stream_frame", frame)
+    monkeypatch.setattr(AnswerStream, "frame", frame)
     monkeypatch.setattr(AssistantApp, "refresh_status", status)
     seen: list = []
     blinking: list[bool] = []
@@ -128,7 +129,7 @@ async def _paints_per_second(monkeypatch, *, local: bool, frame_cost: float) -> 
     config = Config()
     app = make_app(replace(config, general=replace(config.general, backend="auto")), backends=backends, ledger=False)
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
+        await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
         await send(pilot, "@local go" if local else "@claude go")
         await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
         assert backends["local" if local else "claude"].seen  # it answered

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.backends.llama.options import LlamaOptions
 from assistant.backends.scripted import ScriptedBackend, split_tokens
 from assistant.core.config import Config
 from assistant.ui.app import make_app
 from assistant.ui.messages import LoadFinished, TurnFinished
 from assistant.ui.widgets.prompt import PromptInput
-from tests.ui.helpers import entries, send, status_text, transcript_text, wait_for
+from tests.ui.helpers import entries, send, status_text, streaming, transcript_text, wait_for
 
 ANSWER = "Here is a list:\n\n- one\n- two\n\n```python\nprint('hi')\n```\n"
 
@@ -52,7 +52,7 @@ async def test_escape_cancels_the_answer() -> None:
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await wait_for(pilot, lambda: backend.loaded)
         await send(pilot, "talk")
-        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.tokens_out > 5)
+        await wait_for(pilot, lambda: streaming(app, 5))
         await pilot.press("escape")
         await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
         [result] = [m.result for m in seen if isinstance(m, TurnFinished)]
@@ -65,7 +65,7 @@ async def test_escape_cancels_the_answer() -> None:
 
 
 async def test_bad_model_path_shows_an_error_and_the_app_stays_usable(tmp_path: Path) -> None:
-    backend = LlamaCppBackend(Config().local, model_path=tmp_path / "missing.gguf")
+    backend = LlamaCppBackend(LlamaOptions(), model_path=tmp_path / "missing.gguf")
     seen = []
     app = make_app(Config(), backend=backend)
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
@@ -164,7 +164,7 @@ async def test_switching_to_a_good_model_file_replaces_the_backend(smollm_path: 
         assert "Switched to local · Smollm2" in transcript_text(app)
         # A backend of another name stays in the session's pool (/model scripted goes
         # back at once); a model file replacing "local" closes the old model.
-        assert app.session.pool.get("scripted") is backend
+        assert app.session.backend_named("scripted") is backend
 
 
 async def test_quit_mid_stream_exits_cleanly() -> None:
@@ -173,7 +173,7 @@ async def test_quit_mid_stream_exits_cleanly() -> None:
     async with app.run_test() as pilot:
         await wait_for(pilot, lambda: backend.loaded)
         await send(pilot, "go")
-        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.tokens_out > 3)
+        await wait_for(pilot, lambda: streaming(app, 3))
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: app.return_code is not None)  # the answer stopped; the app leaves
     assert app.return_code == 0
@@ -200,8 +200,7 @@ async def test_an_unwritable_ledger_is_said_once_and_answers_go_on(assistant_hom
 async def test_with_no_key_and_no_model_the_app_starts_and_says_what_to_configure(tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00" * 10)
-    config = Config()
-    config = replace(config, local=replace(config.local, model_path=str(broken)))
+    config = Config().with_overrides({"backends.local.model_path": str(broken)})
     app = make_app(config)  # auto: Claude (no ANTHROPIC_API_KEY in tests) and this local model
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: "No backend can answer" in transcript_text(app))

@@ -7,7 +7,7 @@ import pytest
 from assistant.ui.app import make_app
 from assistant.ui.messages import LoadFinished, TurnFinished
 from tests.conftest import small_config
-from tests.ui.helpers import entries, send, status_text, wait_for
+from tests.ui.helpers import entries, send, status_text, streaming, wait_for
 
 pytestmark = pytest.mark.model
 
@@ -42,7 +42,7 @@ async def test_real_model_escape_cancels_within_a_token() -> None:
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "Write a long story about a dragon.")
-        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.tokens_out >= 3)
+        await wait_for(pilot, lambda: streaming(app, 2))
         await pilot.press("escape")
         await wait_for(pilot, lambda: any(isinstance(m, TurnFinished) for m in seen))
         [result] = [m.result for m in seen if isinstance(m, TurnFinished)]

@@ -90,7 +90,7 @@ async def test_claude_overloaded_falls_back_to_local_and_the_transcript_says_so(
 
 async def test_without_a_key_claude_is_unavailable_with_the_reason(fake: FakeAnthropic) -> None:
     seen: list = []
-    app = make_app(claude_app_config(fake, api_key="", fallback_to_local=False))
+    app = make_app(claude_app_config(fake, api_key="").with_overrides({"router.fallback": []}))
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await wait_for(pilot, lambda: "unavailable" in status_text(app))
         assert "ANTHROPIC_API_KEY" in transcript_text(app)

@@ -4,7 +4,6 @@ answers or says one line, never hangs, and Esc always works."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,9 @@ from assistant.ui.app import make_app
 from assistant.ui.messages import TurnFinished, TurnNotice
 from assistant.ui.widgets.prompt import PASTE_INLINE_CHARS, PromptInput
 from assistant.ui.widgets.rendered import entry_parts
-from tests.ui.helpers import entries, send, transcript_text, wait_for
+from tests.ui.helpers import entries, send, streaming, transcript_text, wait_for
 
 BRACKETED = "[overloaded_error] the API is busy [/oops] see app/[id]/page.tsx [bold]"
-
-
-def roomy() -> Config:
-    """A window that takes a megabyte, so that a huge prompt is answered, not refused."""
-    config = Config()
-    return replace(config, window=replace(config.window, local_tokens=10_000_000))
 
 
 def finished(seen: list) -> list:
@@ -73,7 +66,7 @@ async def test_a_turn_that_raises_ends_with_one_line_and_the_app_goes_on() -> No
 
         app.session.run_turn = broken  # type: ignore[method-assign]
         await send(pilot, "hello")
-        await wait_for(pilot, lambda: not app.busy and app._answer is None)
+        await wait_for(pilot, lambda: not app.busy and app.stream.answer is None)
         await pilot.pause()
         text = transcript_text(app)
         assert "Error: RuntimeError: Could not determine home directory." in text
@@ -92,9 +85,10 @@ async def test_a_megabyte_paste_is_sent_in_full_while_the_app_stays_responsive_a
     the whole text goes to the backend, and Esc ends the answer long before its end.
     How long the loop pauses and how fast Esc lands are measured by bench/paste_stall.py."""
     words = 3000
+    # a window that takes a megabyte (its whole context), so that a huge prompt is answered, not refused
     backend = ScriptedBackend([" ".join(f"w{i}" for i in range(words))], delay=0.01, context_size=10_000_000)
     seen: list = []
-    app = make_app(roomy(), backend=backend, ledger=False)
+    app = make_app(Config(), backend=backend, ledger=False)
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await wait_for(pilot, lambda: backend.loaded)
         big = ("lorem ipsum dolor " * 60_000)[:1_000_000]
@@ -103,7 +97,7 @@ async def test_a_megabyte_paste_is_sent_in_full_while_the_app_stays_responsive_a
         await wait_for(pilot, lambda: "pasted #1" in prompt.text)
         assert len(prompt.text) < 100  # the prompt shows a marker, not a megabyte
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.session.current is not None and app.session.current.tokens_out > 3)
+        await wait_for(pilot, lambda: streaming(app, 3))
         await pilot.press("escape")
         await wait_for(pilot, lambda: finished(seen))
         (result,) = finished(seen)

@@ -22,7 +22,7 @@ async def test_good_and_bad_rate_the_last_answer() -> None:
     seen: list = []
     app = make_app(auto_config(), backends=two_backends(["One.", "Two."]))
     async with app.run_test(size=(130, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
+        await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
         await send(pilot, "/good")
         await wait_for(pilot, lambda: "Not rated: there is no recorded answer" in transcript_text(app))
         await turns(pilot, seen, "why is the sky blue?")
@@ -35,7 +35,7 @@ async def test_an_answer_selected_in_the_transcript_is_rated_by_its_key() -> Non
     seen: list = []
     app = make_app(auto_config(), backends=two_backends(["One.", "Two."]))
     async with app.run_test(size=(130, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
+        await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
         await turns(pilot, seen, "why is the sky blue?", "write a function that adds two numbers")
         await pilot.press("shift+tab")
         history = app.query_one(History)
@@ -56,7 +56,7 @@ async def test_keep_after_retry_other_goes_on_from_the_first_answer() -> None:
     seen: list = []
     app = make_app(auto_config(), backends=two_backends())
     async with app.run_test(size=(130, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
+        await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
         await turns(pilot, seen, "why is the sky blue?", "/retry other")
         await send(pilot, "/keep")
         await wait_for(pilot, lambda: "Kept the first answer (local · scripted-model)" in transcript_text(app))

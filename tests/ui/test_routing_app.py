@@ -12,17 +12,16 @@ from assistant.ui.messages import TurnFinished
 from tests.ui.helpers import entries, send, status_text, transcript_text, wait_for
 
 
-def two_backends(local_answers=("Local answer.",)):
+def two_backends(local_answers=("Local answer.",), local_window: int | None = None):
     claude = ScriptedBackend(["Claude's answer."], name="claude", local=False,
-                             model_name="claude-sonnet-5-5", context_size=200_000)
-    local = ScriptedBackend(list(local_answers), name="local")
+                             model_name="claude-sonnet-5-5", context_size=200_000, window_tokens=8000)
+    local = ScriptedBackend(list(local_answers), name="local", window_tokens=local_window)
     return {"claude": claude, "local": local}
 
 
-def auto_config(**window) -> Config:
+def auto_config() -> Config:
     config = Config()
-    config = replace(config, general=replace(config.general, backend="auto"))
-    return replace(config, window=replace(config.window, **window)) if window else config
+    return replace(config, general=replace(config.general, backend="auto"))
 
 
 async def turns(pilot, seen, *lines: str) -> None:
@@ -37,7 +36,7 @@ async def test_each_answer_carries_its_route_badge() -> None:
     seen: list = []
     app = make_app(auto_config(), backends=two_backends())
     async with app.run_test(size=(130, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
+        await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
         await turns(pilot, seen, "hello", "@claude and you?")
         first, second = [e for e in entries(app) if e.kind == "answer"]
         assert first.label == "local · scripted-model" and first.badge.startswith("chat · rules: ")
@@ -51,7 +50,7 @@ async def test_model_fixes_a_backend_and_auto_hands_back_to_the_router() -> None
     seen: list = []
     app = make_app(auto_config(), backends=two_backends())
     async with app.run_test(size=(130, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
+        await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
         await send(pilot, "/model claude")
         await wait_for(pilot, lambda: app.session.mode == "claude")
         await turns(pilot, seen, "hi")
@@ -67,13 +66,13 @@ async def test_context_lists_the_window_item_by_item() -> None:
     seen: list = []
     app = make_app(auto_config(), backends=two_backends())
     async with app.run_test(size=(130, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
+        await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
         await turns(pilot, seen, "first question", "second question")
         await send(pilot, "/context")
         await wait_for(pilot, lambda: "Window of local" in transcript_text(app))
         text = transcript_text(app)
         assert "system prompt" in text and "turn 1 (question)" in text and "this turn" in text
-        assembly = app.session.assemblies["local"]
+        assembly = app.session.window("local")
         assert f"{assembly.tokens:,} of {assembly.budget:,} tokens" in text
 
 
@@ -81,7 +80,7 @@ async def test_retry_other_keeps_both_answers() -> None:
     seen: list = []
     app = make_app(auto_config(), backends=two_backends())
     async with app.run_test(size=(130, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
+        await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
         await turns(pilot, seen, "compare", "/retry other")
         answers = [e for e in entries(app) if e.kind == "answer"]
         assert [a.text for a in answers] == ["Local answer.", "Claude's answer."]
@@ -92,11 +91,13 @@ async def test_retry_other_keeps_both_answers() -> None:
 async def test_compact_summarises_what_the_window_dropped() -> None:
     seen: list = []
     answers = ["word " * 40] * 10 + ["- the user asked ten questions"]
-    app = make_app(auto_config(local_tokens=300), backends=two_backends(answers))
+    app = make_app(auto_config(), backends=two_backends(answers, local_window=300))
     async with app.run_test(size=(130, 40), message_hook=seen.append) as pilot:
-        await wait_for(pilot, lambda: app.session.pool.get("local").loaded)
+        await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
         await turns(pilot, seen, *[f"@local q{i}" for i in range(10)])
-        assert app.session.windows["local"].start > 0
+        assert app.session.window("local").first_kept > 0  # the window slid past the first turns
         await send(pilot, "/compact")
         await wait_for(pilot, lambda: "Compacted" in transcript_text(app))
-        assert app.session.pinned and app.session.windows["local"].start == 0
+        assert app.session.pinned
+        await send(pilot, "/compact")  # the window starts again after the summary: nothing dropped since
+        await wait_for(pilot, lambda: "Nothing to compact" in transcript_text(app))

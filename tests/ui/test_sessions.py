@@ -3,12 +3,11 @@ transcript and the same window; delete; export; the CLI listing."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from assistant.backends.scripted import ScriptedBackend
 from assistant.cli import main
 from assistant.core.config import Config
-from assistant.core.conversation import Message
+from assistant.core.decisions import TurnRequest
 from assistant.ui.app import make_app
 from assistant.ui.messages import TurnFinished
 from tests.ui.helpers import entries, send, transcript_text, wait_for
@@ -16,9 +15,6 @@ from tests.ui.helpers import entries, send, transcript_text, wait_for
 ANSWERS = ["First answer about lists.", "Second answer about tuples.", "Third."]
 
 
-def small_window() -> Config:
-    config = Config()
-    return replace(config, window=replace(config.window, local_tokens=120))
 
 
 async def chat(app, *questions: str) -> list:
@@ -41,21 +37,21 @@ def shown(app) -> list:
 
 
 async def test_chat_quit_resume_gives_the_same_transcript_and_window() -> None:
-    first = make_app(small_window(), backend=ScriptedBackend(ANSWERS * 3))
+    first = make_app(Config(), backend=ScriptedBackend(ANSWERS * 3, window_tokens=120))  # a small window
     questions = [f"question {i} about python collections" for i in range(6)]
     before_entries = await chat(first, *questions)
     assert len(before_entries) == 12
-    probe = Message("user", "and next?")
-    before = first.session.assemble("scripted", probe)
+    probe = TurnRequest("and next?")
+    before = first.session.route(probe)[1]["scripted"]  # the prompt the next turn would get
     assert before.first_kept > 0  # the window had slid: resuming must keep that
 
-    second = make_app(small_window(), backend=ScriptedBackend(["After resume."]), resume="last")
+    second = make_app(Config(), backend=ScriptedBackend(["After resume."], window_tokens=120), resume="last")
     async with second.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: "Resumed session" in transcript_text(second))
         after_entries = shown(second)
         assert after_entries == before_entries  # figures drawn again from the stored raw figures
         assert second.session.session_id == first.session.session_id
-        after = second.session.assemble("scripted", probe)
+        after = second.session.route(probe)[1]["scripted"]
         assert after.messages == before.messages and after.tokens == before.tokens
         answers = [e for e in entries(second) if e.kind == "answer"]
         assert answers[0].label == "scripted · scripted-model" and answers[0].badge.startswith("chat · rules: /model scripted")

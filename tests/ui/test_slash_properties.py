@@ -93,7 +93,7 @@ async def run_all(lines: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPa
                 app.pop_screen()
                 await pilot.pause()
             if app.session.backend.name != "scripted":  # a /model that worked: back to the script
-                app.session.switch_backend(ScriptedBackend(["no edit"]))
+                app.session.use(ScriptedBackend(["no edit"]))
         assert not [s for s in said if "Traceback" in s]
         assert not [s for s in said if s.startswith("Error: ")]  # what a worker that raised says
         long = [s[:200] for s in said if len(s) >= 2_000 and s.startswith(("Not ", "No ", "Unknown", "Usage"))]

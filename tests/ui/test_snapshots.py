@@ -46,7 +46,7 @@ def test_main_screen_empty(snap_compare) -> None:
         return welcome is not None and "ready" in str(welcome.render())
 
     async def settle(pilot) -> None:
-        await wait_for(pilot, lambda: app._state == "ready" and welcomed())
+        await wait_for(pilot, lambda: app.state == "ready" and welcomed())
         app.clear_notifications()
         await pilot.pause()
 
@@ -61,7 +61,7 @@ def test_main_screen_after_an_answer(snap_compare) -> None:
     app = make_app(Config(), backend=ScriptedBackend([ANSWER]), clock=WorkerClock())
 
     async def chat(pilot) -> None:
-        await wait_for(pilot, lambda: app._state == "ready")
+        await wait_for(pilot, lambda: app.state == "ready")
         app.clear_notifications()
         await send(pilot, "How do I square numbers?")
         await wait_for(pilot, lambda: app.session.last is not None and not app.busy)

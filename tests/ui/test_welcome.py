@@ -37,8 +37,7 @@ async def test_a_resumed_chat_has_no_welcome_and_stored_none() -> None:
         await wait_for(pilot, lambda: "ready" in welcome_text(app))
         await turns(pilot, seen, "hello")
         session_id = app.session.session_id
-    again = make_app(auto_config(), backends={"local": ScriptedBackend(["Again."], name="local")})
-    again.resume_id = session_id
+    again = make_app(auto_config(), backends={"local": ScriptedBackend(["Again."], name="local")}, resume=session_id)
     async with again.run_test(size=(130, 40)) as pilot:
         await wait_for(pilot, lambda: any(e.kind == "answer" for e in entries(again)))
         assert again.query_one(Transcript).welcome is None

@@ -13,52 +13,66 @@ way. A turn goes:
    loaded, rate-limited, overloaded) before any text, the next allowed candidate
    takes it (`FallbackStarted`);
 5. every attempt is written to the ledger with the decision.
+
+Callers use the session's verbs and read its `status()`; its collaborators (the
+backend pool, the windows, the router, the runner, the recorder, the stored
+chat) stay inside `core/session/`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.core import routing, store
-from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics
+from assistant.core.accounting.metrics import Clock
+from assistant.core.backends.limits import BackendLimits
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.decisions import RouteDecision, TurnRequest
 from assistant.core.events import Notice, RouteDecided
 from assistant.core.project import find_root
-from assistant.core.results import TurnResult, TurnStats
+from assistant.core.results import TurnResult
 from assistant.core.routing.protocol import Router
 from assistant.core.session.compaction import summarize_exchanges
 from assistant.core.session.persistence import ChatPersistence, ChatState
 from assistant.core.session.pinned import path_of
 from assistant.core.session.pool import BackendPool, BackendSource
 from assistant.core.session.recorder import TurnRecorder
-from assistant.core.session.route import SessionRouter
-from assistant.core.session.runner import AUTO, OnEvent, TurnRunner
+from assistant.core.session.route import Fit, SessionRouter
+from assistant.core.session.runner import AUTO, OnEvent, Turn, TurnRunner, forward
+from assistant.core.session.status import SessionStatus
 from assistant.core.session.turns import unavailable_reason
 from assistant.core.session.user_input import mentioned_files, parse_turn
 from assistant.core.session.windows import SessionWindows
-from assistant.core.window.sliding import Assembly, ContextTooLarge, SlidingWindow
+from assistant.core.window.sliding import Assembly, ContextTooLarge
 from assistant.core.words import TurnKind
 
 if TYPE_CHECKING:
-    from assistant.core.accounting.pricing import PriceTable
-    from assistant.core.store.records import Source, Verdict
+    from assistant.core.store.records import Verdict
     from assistant.core.store.saved_sessions import StoredSession
 
-__all__ = ["AUTO", "SUMMARY_HEADER", "ChatSession", "OnEvent", "TurnResult"]
+__all__ = ["AUTO", "SUMMARY_HEADER", "ChatSession", "OnEvent", "SessionStatus", "TurnResult"]
+
+
+def _ignore(event: object) -> None:
+    """Where the events of a turn nobody watches go."""
 
 
 class ChatSession:
-    """The conversation and its collaborators: the backend pool, the router
-    (`SessionRouter`), the turn runner (`TurnRunner`: attempt, fall back, cost),
-    the ledger (`TurnRecorder`) and the stored chat (`ChatPersistence`)."""
+    """The conversation and its collaborators: the backend pool, each backend's
+    window (`SessionWindows`), the router (`SessionRouter`), the turn runner
+    (`TurnRunner`: attempt, fall back, cost), the ledger (`TurnRecorder`) and the
+    stored chat (`ChatPersistence`).
+
+    Callers read `mode`, `exchanges`, `pinned` and `last` (the last answer) and
+    change them only through the verbs below."""
 
     def __init__(
         self,
@@ -70,14 +84,17 @@ class ChatSession:
         backends: Mapping[str, BackendSource] | None = None,
         fallback: BackendSource | None = None,
         router: Router | None = None,
-        session_id: str | None = None,
-        wall_clock: Callable[[], float] = time.time,
         project_root: Path | None = None,
         installed: bool | None = None,
+        batch: bool = False,
+        persist: bool = False,
     ) -> None:
         """`backend` fixes the session on it (else `general.backend`: a name, or "auto"
         for the router); `backends` adds or replaces backends by name (tests);
-        `fallback` is the backend named "local" (what a remote backend falls back to)."""
+        `fallback` is the backend named "local" (what a remote backend falls back to).
+        `batch`: turns run from several threads at once (a batch refactor), each
+        backend serving as many as its capabilities say (`BackendLimits`).
+        `persist`: the chat is stored, so that it can be resumed (the TUI's)."""
         self.config = config
         preset: dict[str, BackendSource] = dict(backends or {})
         if fallback is not None:
@@ -86,94 +103,83 @@ class ChatSession:
             preset[backend.name] = backend
         # A session handed its backends (tests, benchmarks) does not go looking for others.
         look = installed if installed is not None else backend is None or config.general.backend == AUTO
-        self.pool = BackendPool(config, preset, installed=look)
+        self._pool = BackendPool(config, preset, installed=look)
         self.mode: str = backend.name if backend is not None else config.general.backend
         self.project_root = project_root or find_root()  # the one rule (core/project.py)
         self.system_prompt = config.general.system_prompt
         self.pinned: list[Message] = []
         self.exchanges: list[Exchange] = []
-        self.context = SessionWindows(config, self.pool)
         self.last: TurnResult | None = None
         # The last `/retry other`: the first answer, its exchange, and the other answer (for /keep).
         self._retried: tuple[TurnResult, Exchange | None, TurnResult] | None = None
-        self._session_id = session_id
-        self.recorder = TurnRecorder(config, ledger, wall_clock)
-        self.runner = TurnRunner(config, self.pool, self.recorder, lambda: self.session_id, lambda: self.mode,
-                                 clock, wall_clock)
-        self.routing = SessionRouter(config, self.pool, self.recorder, self.runner, self.project_root, router)
-        self.persistence = ChatPersistence(self.recorder, lambda: self.session_id, wall_clock())
-        self.recorder.before_first_record = lambda question: self.persistence.ensure_session_row(question, self.exchanges)
+        self._session_id: str | None = None
+        self._context = SessionWindows(config, self._pool)
+        self._recorder = TurnRecorder(config, ledger, time.time)
+        limits = BackendLimits(lambda name: self._pool.get(name).capabilities) if batch else None
+        self._runner = TurnRunner(config, self._pool, self._recorder, clock, limits=limits)
+        self._routing = SessionRouter(config, self._pool, self._recorder, self._runner, self.project_root, router)
+        self._persistence = ChatPersistence(self._recorder, lambda: self.session_id, time.time(), enabled=persist)
+        self._recorder.before_first_record = lambda question: self._persistence.ensure_session_row(question, self.exchanges)
 
     @property
     def session_id(self) -> str:
+        """Made when first asked for (a new id reads the store's module, which the
+        first frame does not wait for)."""
         if self._session_id is None:
             self._session_id = store.new_session_id()
         return self._session_id
 
-    # -- what the UI and the CLI read (each collaborator owns its part) ----------------
+    def status(self) -> SessionStatus:
+        """What the session is doing now, in one value; safe from any thread."""
+        runner = self._runner
+        answering = runner.current is not None
+        if answering:
+            backend = runner.current_backend
+        else:  # only a backend that exists: creating one is not the status bar's work
+            backend = self._pool.made(self.mode if self.mode != AUTO else runner.last_backend or "local")
+        if backend is None:
+            return SessionStatus(self.mode, None, last_backend=runner.last_backend)
+        live = runner.live()  # the turn in progress, or else the last one
+        if live is None and self.last is not None:
+            live = self.last.stats, self.last.cost
+        stats, turn_cost = live if live is not None else (None, None)
+        per_hour = runner.hourly(backend)
+        prices = runner.prices if per_hour is None else None
+        return SessionStatus(
+            self.mode,
+            backend.name,
+            backend.model_name,
+            last_backend=runner.last_backend,
+            local=backend.capabilities.local,
+            answering=answering,
+            stats=stats,
+            turn_cost=turn_cost,
+            context_fill=self._context.fill(runner.current_name if answering else runner.last_backend, stats),
+            turns=runner.totals.turns,
+            session_cost=runner.totals.cost,
+            session_cost_known=runner.totals.cost_known,
+            per_hour=per_hour,
+            prices_of=prices.updated if prices is not None and prices.lookup(backend.model_name) else None,
+        )
 
-    @property
-    def started_at(self) -> float:
-        return self.persistence.started_at
+    # -- the ledger (core/store), opened on first use --------------------------------
 
-    @property
-    def persist(self) -> bool:
-        return self.persistence.enabled
-
-    @persist.setter
-    def persist(self, value: bool) -> None:
-        self.persistence.enabled = value
+    def ledger(self) -> store.Ledger | None:
+        """The ledger, opened on first use (off the UI thread); None when it cannot be."""
+        return self._recorder.ledger()
 
     @property
     def ledger_error(self) -> str | None:
         """Why the last ledger write failed (None when it worked); the UI says it once."""
-        return self.recorder.error
+        return self._recorder.error
 
-    @ledger_error.setter
-    def ledger_error(self, value: str | None) -> None:
-        self.recorder.error = value
-
-    def ledger(self) -> store.Ledger | None:
-        """The ledger, opened on first use (off the UI thread); None when it cannot be."""
-        return self.recorder.ledger()
-
-    @property
-    def totals(self) -> SessionTotals:
-        return self.runner.totals
-
-    @property
-    def prices(self) -> PriceTable:
-        return self.runner.prices
-
-    @property
-    def current(self) -> TurnMetrics | None:
-        """The turn in progress, for live figures; read from other threads."""
-        return self.runner.current
-
-    @current.setter
-    def current(self, value: TurnMetrics | None) -> None:
-        self.runner.current = value
-
-    @property
-    def current_backend(self) -> Backend | None:
-        return self.runner.current_backend
-
-    @property
-    def last_backend(self) -> str | None:
-        """Pool name of the backend that answered last."""
-        return self.runner.last_backend
-
-    @property
-    def limiter(self) -> Callable[[str], object]:
-        return self.runner.limiter
-
-    @limiter.setter
-    def limiter(self, value) -> None:  # noqa: ANN001 - a callable of a backend's name giving a context manager
-        """How many turns each backend serves at once (a batch's `BackendLimits`)."""
-        self.runner.limiter = value
-
-    def router(self) -> Router:
-        return self.routing.router()
+    def ledger_used(self, error: str | None = None) -> None:
+        """Someone besides a turn used the ledger (a proposal read or recorded, an edit
+        undone): what the router reads from it is read again on the next turn, and
+        `error` (why that use failed) is said as a turn's failure would be."""
+        if error is not None:
+            self._recorder.error = error
+        self._recorder.ratings_changed()
 
     # -- backends ----------------------------------------------------------------
 
@@ -182,111 +188,94 @@ class ChatSession:
         """The backend in charge: the fixed one, or in auto mode the one that answered
         last (before any turn: the local model)."""
         if self.mode != AUTO:
-            return self.pool.get(self.mode)
-        names = self.pool.names()
-        name = self.last_backend or ("local" if "local" in names else names[0])
-        return self.pool.get(name)
+            return self._pool.get(self.mode)
+        names = self._pool.names()
+        name = self._runner.last_backend or ("local" if "local" in names else names[0])
+        return self._pool.get(name)
 
-    def backend_if_created(self) -> Backend | None:
-        """The backend in charge, if it exists yet: creating one imports its module and
-        reads package metadata, which the first frame should not wait for."""
-        if self.mode != AUTO:
-            return self.pool.made(self.mode)
-        return self.pool.made(self.last_backend or "local")
+    def backend_names(self) -> list[str]:
+        """Every backend a turn could go to."""
+        return self._pool.names()
 
-    def switch_backend(self, backend: Backend) -> None:
-        """Use `backend` for every turn (`/model NAME`, `/model PATH.gguf`)."""
-        old = self.pool.put(backend)
-        self.mode = backend.name
+    def backend_named(self, name: str) -> Backend:
+        """The backend `name`, made on first use (not loaded: loading is the caller's)."""
+        return self._pool.get(name)
+
+    def use(self, target: Backend | str) -> None:
+        """Send every turn from now on to `target`: `auto` (the router decides), a
+        backend's name, or a backend (a loaded `/model NAME` or `/model PATH.gguf`)
+        that takes the place of the one of its name."""
+        if isinstance(target, str):
+            self.mode = target
+            return
+        old = self._pool.put(target)
+        self.mode = target.name
         if old is not None:
             old.close()
-            self.context.forget(backend.name)
-
-    def set_mode(self, mode: str) -> None:
-        """`auto` (the router decides) or a backend's name."""
-        self.mode = mode
+            self._context.forget(target.name)
 
     def candidates(self, forced: str | None = None) -> list[str]:
         """The backends this turn may go to."""
-        names = self.pool.names()
+        names = self._pool.names()
         if self.mode == AUTO:
             chosen = names
         else:
             chosen = [self.mode]
-            if self.config.claude.fallback_to_local and "local" in names and not self.pool.get(self.mode).capabilities.local:
-                chosen.append("local")
+            if not self._pool.get(self.mode).capabilities.local:  # one off this machine may fail: `[router] fallback`
+                chosen += [n for n in self.config.router.fallback if n in names and n != self.mode]
         if forced and forced in names and forced not in chosen:
             chosen.insert(0, forced)
         return chosen
 
-    def close(self) -> None:
-        self.pool.close()
-        self.recorder.close()
-
-    def clear(self) -> None:
-        self.exchanges.clear()
-        self.context.reset()
-        self.assemblies.clear()
-        self.persist_history()
-
-    # -- figures -----------------------------------------------------------------
-
-    def live(self) -> tuple[TurnStats, float | None] | None:
-        """The turn in progress (or else the last one): its figures and its cost so far."""
-        live = self.runner.live()
-        if live is not None:
-            return live
-        if self.last is not None:
-            return self.last.stats, self.last.cost
-        return None
-
-    def context_fill(self, stats: TurnStats | None = None) -> float | None:
-        """How full the window of the backend in charge is: the prompt's tokens
-        (the turn in progress's, else the last one's) over its budget."""
-        if stats is None:
-            live = self.live()
-            stats = live[0] if live else None
-        name = self.last_backend if self.current is None else self.runner.current_name
-        return self.context.fill(name, stats)
-
-    # -- the window --------------------------------------------------------------
-
-    @property
-    def windows(self) -> dict[str, SlidingWindow]:
-        return self.context.windows
-
-    @property
-    def assemblies(self) -> dict[str, Assembly]:
-        """Each backend's last window, for /context."""
-        return self.context.assemblies
-
-    def window(self, name: str) -> SlidingWindow:
-        return self.context.window(name)
+    def check_backends(self) -> list[tuple[str, str, str]]:
+        """(name, model, why it cannot answer: "" when it can) of each candidate. A
+        remote one is loaded to tell (no network); a local model that is loading
+        elsewhere is waited for."""
+        checked = []
+        for name in self.candidates():
+            backend = self._pool.get(name)
+            why = unavailable_reason(backend, load=True)
+            checked.append((name, backend.model_name, why))
+        return checked
 
     def warm_counters(self) -> None:
         """Ready every candidate's token counter now (see `SessionWindows.warm`)."""
-        self.context.warm(self.candidates())
+        self._context.warm(self.candidates())
 
-    def assemble(self, name: str, current: Message) -> Assembly | ContextTooLarge:
-        system = Message("system", self.system_prompt) if self.system_prompt else None
-        return self.context.assemble(name, system, self.pinned, self.exchanges, current)
+    def close(self) -> None:
+        self._pool.close()
+        self._recorder.close()
 
-    # -- routing -----------------------------------------------------------------
+    # -- the conversation ----------------------------------------------------------
 
-    def route(
-        self,
-        request: TurnRequest,
-        current: Message,
-        fit: Callable[[str], Assembly | ContextTooLarge] | None = None,
-    ) -> tuple[RouteDecision, dict[str, Assembly | ContextTooLarge]]:
-        """Fit the turn into every candidate's window (or `fit` it: a one-off task)
-        and ask the router."""
-        fit = fit or (lambda name: self.assemble(name, current))
-        return self.routing.route(request, self.candidates(request.forced), self.mode, fit)
+    def clear(self) -> None:
+        self.exchanges.clear()
+        self._context.reset()
+        self._context.assemblies.clear()
+        self._save()
 
-    def _said_router_problems(self, emit: OnEvent) -> None:
-        for problem in self.routing.new_problems():
-            emit(Notice(problem))
+    def window(self, name: str) -> Assembly | None:
+        """The last prompt the backend `name` was sent, as its window cut it (/context);
+        None before any."""
+        return self._context.assemblies.get(name)
+
+    def pinned_files(self) -> list[str]:
+        """Paths of the pinned files (`/add`)."""
+        return [path for m in self.pinned if (path := path_of(m)) is not None]
+
+    def pin(self, path: str, message: Message) -> None:
+        """Pin a file (again: its new content replaces the old)."""
+        self.unpin(path)
+        self.pinned.append(message)
+        self._save()
+
+    def unpin(self, path: str) -> bool:
+        kept = [m for m in self.pinned if path_of(m) != path]
+        found = len(kept) != len(self.pinned)
+        self.pinned = kept
+        if found:
+            self._save()
+        return found
 
     # -- turns -------------------------------------------------------------------
 
@@ -306,14 +295,20 @@ class ChatSession:
         A backend that must be loaded first is loaded in this call (the UI and
         `ask` load ahead, so that the load is not counted in the turn's time).
         """
-        parsed = parse_turn(text, self.pool.names())
-        emit = on_event or (lambda event: None)
+        parsed = parse_turn(text, self._pool.names())
+        emit = on_event or _ignore
         if parsed.other and forced is None:
             if not parsed.text.strip() and self.last is not None:  # `@other` alone: the last question again
                 result = self.retry_other(cancel, on_event)
                 if result is not None:
                     return result
-            forced, forced_by = self._other_for(emit)
+            # `@other` on a new question: the backend that did not answer the last turn
+            # takes it, and the last answer is rated bad (it sent the user elsewhere).
+            if (other := self.other_backend()) is not None and self.last is not None:
+                self._recorder.rate_quietly(self.last, "bad", "retry")
+                forced, forced_by = other, "@other"
+            else:
+                emit(Notice("@other: no other backend can answer; the router decides."))
         files = tuple(dict.fromkeys([*self.pinned_files(), *mentioned_files(parsed.text, self.project_root)]))
         request = TurnRequest(
             parsed.text,
@@ -325,16 +320,12 @@ class ChatSession:
         )
         if parsed.auto and self.mode != AUTO:
             request = replace(request, forced=None)
-        current = Message("user", parsed.text)
-        self.persistence.title_hint = self.persistence.title_hint or parsed.text
-        decision, windows = self.route(request, current)
-        self._said_router_problems(emit)
-        emit(RouteDecided(decision))
-        result = self.runner.serve(decision, windows, cancel, emit)
-        result = replace(result, decision=decision, question=parsed.text)
+        self._persistence.title_hint = self._persistence.title_hint or parsed.text
+        result = self._serve(request, cancel, emit)
         if result.text or result.outcome == "ok":
-            self.exchanges.append(Exchange(current, Message("assistant", result.text) if result.text else None))
-            self.persistence.save_exchange(self.exchanges, result, self._state())
+            answer = Message("assistant", result.text) if result.text else None
+            self.exchanges.append(Exchange(Message("user", parsed.text), answer))
+            self._save(result)
         self.last = result
         return result
 
@@ -355,45 +346,42 @@ class ChatSession:
         format some models handle better. The whole prompt must fit the backend's
         context minus its answer's reserve."""
         build = messages if callable(messages) else (lambda name: messages)
-        last = build(self.candidates(forced)[0])[-1]
-        request = TurnRequest(last.content, kind, files, frozenset(), forced, forced_by=forced_by)
-        decision, windows = self.route(request, last, fit=lambda name: self.context.fit_task(name, build(name)))
-        emit = on_event or (lambda event: None)
-        self._said_router_problems(emit)
+        request = TurnRequest(build(self.candidates(forced)[0])[-1].content, kind, files, frozenset(), forced,
+                              forced_by=forced_by)  # fmt: skip
+        return self._serve(request, cancel, on_event or _ignore, lambda name: self._context.fit_task(name, build(name)))
+
+    def route(
+        self, request: TurnRequest, fit: Fit | None = None
+    ) -> tuple[RouteDecision, dict[str, Assembly | ContextTooLarge]]:
+        """Where `request` goes now, and the prompt each candidate gets, as `fit` makes
+        it (by default the chat's window, with the request's text as the new message:
+        each window slides as it would for that turn). Nothing is sent: a turn starts
+        here, and a benchmark or a test can look at where it would go."""
+        if fit is None:
+            system = Message("system", self.system_prompt) if self.system_prompt else None
+            fit = partial(self._context.assemble, system=system, pinned=self.pinned, exchanges=self.exchanges,
+                          current=Message("user", request.text))
+        return self._routing.route(request, self.candidates(request.forced), self.mode, fit)
+
+    def _serve(
+        self, request: TurnRequest, cancel: threading.Event, emit: OnEvent, fit: Fit | None = None
+    ) -> TurnResult:
+        """Route the turn (see `route`) and run what was decided; its events go to `emit`."""
+        decision, windows = self.route(request, fit)
+        for problem in self._routing.new_problems():
+            emit(Notice(problem))
         emit(RouteDecided(decision))
-        result = self.runner.serve(decision, windows, cancel, emit)
-        return replace(result, decision=decision, question=last.content)
+        result = forward(self._runner.run(Turn(self.session_id, self.mode, decision, windows), cancel), emit)
+        return replace(result, decision=decision, question=request.text)
 
-    def nothing_can_answer(self, names: Iterable[str] | None = None) -> str:
-        """One line: why each backend cannot answer, and what to configure."""
-        return self.runner.nothing_can_answer(names if names is not None else self.candidates())
-
-    def pinned_files(self) -> list[str]:
-        """Paths of the pinned files (`/add`)."""
-        return [path for m in self.pinned if (path := path_of(m)) is not None]
-
-    def pin(self, path: str, message: Message) -> None:
-        """Pin a file (again: its new content replaces the old)."""
-        self.unpin(path)
-        self.pinned.append(message)
-        self.persist_history()
-
-    def unpin(self, path: str) -> bool:
-        kept = [m for m in self.pinned if path_of(m) != path]
-        found = len(kept) != len(self.pinned)
-        self.pinned = kept
-        if found:
-            self.persist_history()
-        return found
-
-    # -- /retry other, /compact --------------------------------------------------
+    # -- /retry other, /keep, ratings, /compact --------------------------------------
 
     def other_backend(self) -> str | None:
         """The backend that did not answer the last turn, if one can."""
         if self.last is None:
             return None
-        for name in self.pool.names():
-            if name != self.last.routed_to and not unavailable_reason(self.pool.get(name), load=True):
+        for name in self._pool.names():
+            if name != self.last.routed_to and not unavailable_reason(self._pool.get(name), load=True):
                 return name
         return None
 
@@ -408,32 +396,10 @@ class ChatSession:
         replaced = None
         if self.exchanges and self.exchanges[-1].user.content == last.question:
             replaced = self.exchanges.pop()
-            self.persist_history()
-        self._rate_quietly(last, "bad", "retry")
+            self._save()
+        self._recorder.rate_quietly(last, "bad", "retry")
         result = self.run_turn(last.question, cancel, on_event, forced=other, forced_by="/retry other")
         self._retried = (last, replaced, result)
-        return result
-
-    def _other_for(self, emit: OnEvent) -> tuple[str | None, str]:
-        """`@other` on a new question: the backend that did not answer the last turn
-        takes it, and the last answer is rated bad (it sent the user elsewhere)."""
-        other = self.other_backend()
-        if other is None or self.last is None:
-            emit(Notice("@other: no other backend can answer; the router decides."))
-            return None, ""
-        self._rate_quietly(self.last, "bad", "retry")
-        return other, "@other"
-
-    # -- ratings: what an answer was worth (core/store/ratings.py) ----------------------
-
-    def rate(self, verdict: Verdict, result: TurnResult | None = None) -> TurnResult:
-        """Rate an answer (the last one by default): `good`, `bad`, or `none` to take a
-        rating back. Raises ValueError when there is no recorded answer to rate, and
-        LedgerError when the ledger cannot record it."""
-        result = result if result is not None else self.last
-        if result is None or result.turn_id is None:
-            raise ValueError("there is no recorded answer to rate yet")
-        self.recorder.rate(result.turn_id, verdict, "rating")
         return result
 
     def keep_first(self) -> TurnResult:
@@ -444,62 +410,64 @@ class ChatSession:
         first, replaced, other = self._retried
         if replaced is not None and self.exchanges and self.exchanges[-1].user.content == first.question:
             self.exchanges[-1] = replaced
-            self.persist_history()
+            self._save()
         if first.turn_id is not None:
-            self.recorder.rate(first.turn_id, "good", "keep")
+            self._recorder.rate(first.turn_id, "good", "keep")
         if other.turn_id is not None:
-            self.recorder.rate(other.turn_id, "bad", "keep")
+            self._recorder.rate(other.turn_id, "bad", "keep")
         self._retried = None
         self.last = first
         return first
 
-    def _rate_quietly(self, result: TurnResult, verdict: Verdict, source: Source) -> None:
-        """A signal the user gave by what they did: not worth stopping the turn for."""
-        if result.turn_id is None:
-            return
-        try:
-            self.recorder.rate(result.turn_id, verdict, source)
-        except store.LedgerError as exc:
-            self.recorder.error = str(exc)
+    def rate(self, verdict: Verdict, result: TurnResult | None = None) -> TurnResult:
+        """Rate an answer (the last one by default): `good`, `bad`, or `none` to take a
+        rating back (core/store/ratings.py). Raises ValueError when there is no
+        recorded answer to rate, and LedgerError when the ledger cannot record it."""
+        result = result if result is not None else self.last
+        if result is None or result.turn_id is None:
+            raise ValueError("there is no recorded answer to rate yet")
+        self._recorder.rate(result.turn_id, verdict, "rating")
+        return result
 
     def compact(self, cancel: threading.Event, summarizer: str = "local") -> str:
         """Summarise the turns the window dropped into one pinned message."""
-        name = self.last_backend or self.backend.name
-        dropped = self.context.dropped(name)
+        name = self._runner.last_backend or self.backend.name
+        dropped = self._context.dropped(name)
         if dropped == 0:
             return "Nothing to compact: every turn still fits the window."
-        backend = self.pool.get(summarizer)
+        backend = self._pool.get(summarizer)
         summary = summarize_exchanges(backend, self.exchanges[:dropped], cancel, self.config)
         self.pinned = [m for m in self.pinned if not m.content.startswith(SUMMARY_HEADER)]
         self.pinned.append(Message("system", f"{SUMMARY_HEADER}\n{summary}"))
         del self.exchanges[:dropped]
-        self.context.reset()
-        self.persist_history()
+        self._context.reset()
+        self._save()
         return f"Compacted {dropped} turn{'s' if dropped != 1 else ''} into a pinned summary of {len(summary):,} characters."
 
     # -- the stored chat -----------------------------------------------------------
-
-    def _state(self) -> ChatState:
-        return ChatState(self.mode, self.system_prompt, tuple(self.pinned),
-                         self.context.starts())
-
-    def persist_history(self) -> None:
-        """Store the whole history again (after /clear, /compact, /retry, a pin)."""
-        self.persistence.save_history(self.exchanges, self._state())
 
     def resume(self, stored: StoredSession) -> None:
         """Continue a stored session: the same history, pins and window starts, so the
         next prompt is the one it would have been."""
         self._session_id = stored.id
-        self.persistence.resumed(stored)
+        self._persistence.resumed(stored)
         self.system_prompt = stored.system_prompt or self.system_prompt
         self.pinned = list(stored.pinned)
         self.exchanges = [item.exchange for item in stored.exchanges]
         # The last answer is the last one again: /good, /bad and /retry other act on it.
         self.last = next((item.result for item in reversed(stored.exchanges) if item.result is not None), None)
-        self.context.resume(stored.window_starts)
+        self._context.resume(stored.window_starts)
         if stored.mode:
             self.mode = stored.mode
+
+    def _save(self, answered: TurnResult | None = None) -> None:
+        """Store the chat after a change: the exchange `answered` just ended, or else
+        the whole history again (after /clear, /compact, /retry, a pin)."""
+        state = ChatState(self.mode, self.system_prompt, tuple(self.pinned), self._context.starts())
+        if answered is not None:
+            self._persistence.save_exchange(self.exchanges, answered, state)
+        else:
+            self._persistence.save_history(self.exchanges, state)
 
 
 SUMMARY_HEADER = "Summary of the earlier conversation:"

@@ -35,12 +35,14 @@ class ChatState:
 
 
 class ChatPersistence:
-    def __init__(self, recorder: TurnRecorder, session_id: Callable[[], str], started_at: float) -> None:
+    def __init__(
+        self, recorder: TurnRecorder, session_id: Callable[[], str], started_at: float, *, enabled: bool = False
+    ) -> None:
         self.recorder = recorder
         self._session_id = session_id
         self.started_at = started_at
         #: Store exchanges and window state so the session can be resumed (TUI chats).
-        self.enabled = False
+        self.enabled = enabled
         self._row_written = False
         self._stored: list[StoredExchange] = []
         self.title_hint = ""  # the first question: the session's title

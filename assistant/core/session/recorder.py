@@ -99,6 +99,16 @@ class TurnRecorder:
         store.ratings.rate(ledger, turn_id, verdict, source, self.wall_clock())
         self.ratings_changed()
 
+    def rate_quietly(self, result: TurnResult, verdict: Verdict, source: Source) -> None:
+        """A signal the user gave by what they did (asking again elsewhere): not worth
+        stopping the turn for, so a ledger that fails only says so."""
+        if result.turn_id is None:
+            return
+        try:
+            self.rate(result.turn_id, verdict, source)
+        except store.LedgerError as exc:
+            self.error = str(exc)
+
     def ratings_changed(self) -> None:
         """A rating or a proposal's outcome was written: the figures are read again on the next turn."""
         self._rated = None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from assistant.core import routing
 from assistant.core.config import Config
-from assistant.core.decisions import RouteContext, RouteDecision, TurnRequest
+from assistant.core.decisions import BudgetState, RouteContext, RouteDecision, TurnRequest
 from assistant.core.routing.protocol import Router
 from assistant.core.session.pool import BackendPool
 from assistant.core.session.recorder import TurnRecorder
@@ -73,7 +73,7 @@ class SessionRouter:
             measured = self.recorder.measured(backend)
             found = routing.profile(backend, window, measured, self.runner.prices, self.config, unavailable=unavailable)
             profiles.append(replace(found, name=name, quality=self.recorder.quality(backend, request.kind)))
-        budget = routing.budget_state(self.config, self.runner.totals.cost, self.recorder.day_spent())
+        budget = BudgetState(self.runner.totals.cost, self.recorder.day_spent())
         context = RouteContext(tuple(profiles), budget, self.recorder.history(request.kind))
         if mode != AUTO and request.forced is None:
             request = replace(request, forced=mode, forced_by=f"/model {mode}")

@@ -1,6 +1,12 @@
 """The turn runner: a routed turn is attempted on the decided backend; when that
 one fails before any text, the next allowed candidate takes it; every attempt is
-measured, costed and recorded."""
+measured, costed and recorded.
+
+A turn is a generator: it yields its events as they come (text, usage, a
+fallback…) and returns its `TurnResult`; each attempt is one step of it
+(`_model_step`), a generator too. A turn of several steps (the model, a tool,
+the model again) is more steps in the same loop, and whoever starts a turn only
+hands its events on and takes its result (`forward`)."""
 
 from __future__ import annotations
 
@@ -8,9 +14,9 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypeVar
 
 from assistant.core import accounting
 from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics
@@ -21,7 +27,7 @@ from assistant.core.events import BackendError, FallbackStarted, SessionEvent, S
 from assistant.core.results import TurnResult, TurnStats
 from assistant.core.session.pool import BackendPool
 from assistant.core.session.recorder import TurnRecorder
-from assistant.core.session.turns import events, unavailable_reason
+from assistant.core.session.turns import events, nothing_can_answer, unavailable_reason
 from assistant.core.window.sliding import Assembly, ContextTooLarge
 
 if TYPE_CHECKING:
@@ -35,6 +41,35 @@ NO_FALLBACK_KINDS = {"context"}
 # Failures that mean a backend is not set up (no key, no model file).
 SETUP_KINDS = {"unavailable", "model_file", "load"}
 OnEvent = Callable[[StreamEvent | SessionEvent], None]
+# How many turns a backend serves at once: `limits(name)` is held while one streams.
+Limits = Callable[[str], contextlib.AbstractContextManager[object]]
+TurnEvents = Generator[StreamEvent | SessionEvent, None, TurnResult]
+Event = TypeVar("Event")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """A routed turn, as the runner is handed it."""
+
+    session_id: str
+    mode: str  # the session's: in auto mode, a turn no backend could take says what to configure
+    decision: RouteDecision
+    windows: Mapping[str, Assembly | ContextTooLarge]  # each candidate's prompt, or why it did not fit
+
+
+def forward(turn: Generator[Event, None, Result], emit: Callable[[Event], None]) -> Result:
+    """Run `turn` to its end, handing each event to `emit`, and return its result.
+    A turn left early (`emit` raised) is closed: its step lets go of its backend."""
+    try:
+        while True:
+            try:
+                event = next(turn)
+            except StopIteration as done:
+                return done.value
+            emit(event)
+    finally:
+        turn.close()
 
 
 class TurnRunner:
@@ -43,16 +78,13 @@ class TurnRunner:
         config: Config,
         pool: BackendPool,
         recorder: TurnRecorder,
-        session_id: Callable[[], str],
-        mode: Callable[[], str],
         clock: Clock = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        limits: Limits | None = None,
     ) -> None:
         self.config = config
         self.pool = pool
         self.recorder = recorder
-        self._session_id = session_id
-        self._mode = mode
         self.clock = clock
         self.wall_clock = wall_clock
         self.totals = SessionTotals()
@@ -63,9 +95,9 @@ class TurnRunner:
         self.current_name: str | None = None
         self.last_backend: str | None = None  # pool name of the backend that answered last
         # Batch refactors run turns from several threads: totals and loads are guarded,
-        # and `limiter(name)` bounds how many turns a backend serves at once.
+        # and `limits(name)` bounds how many turns a backend serves at once.
         self.state_lock = threading.RLock()
-        self.limiter: Callable[[str], contextlib.AbstractContextManager[object]] = lambda name: contextlib.nullcontext()
+        self.limits: Limits = limits or (lambda name: contextlib.nullcontext())
 
     # -- what a turn costs ---------------------------------------------------------
 
@@ -74,6 +106,14 @@ class TurnRunner:
         if self._prices is None:
             self._prices = accounting.price_table(self.config.prices)
         return self._prices
+
+    def hourly(self, backend: Backend) -> float | None:
+        """What an hour of `backend` costs: its own price (an inference server's), this
+        machine's for a local model; None: it is priced per token."""
+        caps = backend.capabilities
+        if caps.machine_per_hour is not None:
+            return caps.machine_per_hour
+        return self.config.cost.local_machine_per_hour if caps.local else None
 
     def costs(
         self, backend: Backend, usage: Usage | None, elapsed: float, billed: bool
@@ -87,7 +127,7 @@ class TurnRunner:
             usage=usage,
             billed=billed,
             elapsed=elapsed,
-            machine_per_hour=caps.machine_per_hour if caps.machine_per_hour is not None else self.config.cost.local_machine_per_hour,
+            machine_per_hour=self.hourly(backend) or 0.0,
             reference_model=self.config.cost.reference_model,
         )
 
@@ -102,15 +142,10 @@ class TurnRunner:
 
     # -- route → attempt → fallback → record ----------------------------------------
 
-    def serve(
-        self,
-        decision: RouteDecision,
-        windows: Mapping[str, Assembly | ContextTooLarge],
-        cancel: threading.Event,
-        emit: OnEvent,
-    ) -> TurnResult:
+    def run(self, turn: Turn, cancel: threading.Event) -> TurnEvents:
         """The decided backend answers; when it fails before any text, the next
         allowed candidate does. Every attempt is recorded."""
+        decision, windows = turn.decision, turn.windows
         first: TurnResult | None = None
         result: TurnResult | None = None
         for name in self._order(decision, windows):
@@ -121,42 +156,30 @@ class TurnRunner:
             if first is not None:
                 if isinstance(window, ContextTooLarge) or unavailable_reason(backend) or not self._may_fall_back(backend):
                     continue
-                emit(FallbackStarted(first.backend, backend.name, backend.model_name, first.error.message if first.error else ""))
+                yield FallbackStarted(first.backend, backend.name, backend.model_name, first.error.message if first.error else "")
             started = self.wall_clock()
             if isinstance(window, ContextTooLarge):
                 result = self._refused(backend, BackendError(str(window), kind="context"))
             else:
-                result = self._attempt(name, backend, window.messages, cancel, emit)
+                result = yield from self._model_step(name, backend, window.messages, cancel)
             estimate = decision.estimate_for(name)
             if first is None:
-                turn_id = self.recorder.record(self._session_id(), result, started, decision.reason, decision.decided_by,
+                turn_id = self.recorder.record(turn.session_id, result, started, decision.reason, decision.decided_by,
                                                estimate, kind=decision.kind, explored=decision.explored)  # fmt: skip
                 result = first = replace(result, turn_id=turn_id)
             else:
                 why = f"fallback from {first.backend}: {first.error.kind if first.error else 'error'}"
-                turn_id = self.recorder.record(self._session_id(), result, started, why, "fallback", estimate,
+                turn_id = self.recorder.record(turn.session_id, result, started, why, "fallback", estimate,
                                                kind=decision.kind)  # fmt: skip
                 result = replace(result, fallback_from=first.backend, fallback_reason=first.error.message if first.error else None,
                                  turn_id=turn_id)  # fmt: skip
-            if not self._should_fall_back(result, cancel):
+            if not self._should_fall_back(result, cancel, turn.mode):
                 return result
         assert result is not None  # the decided backend always gets its attempt
-        if result.error is not None and result.error.kind in SETUP_KINDS and self._mode() == AUTO:
-            return replace(result, error=BackendError(self.nothing_can_answer(windows), kind=result.error.kind))
+        if result.error is not None and result.error.kind in SETUP_KINDS and turn.mode == AUTO:
+            reasons = {name: unavailable_reason(self.pool.get(name), load=True) for name in windows}
+            return replace(result, error=BackendError(nothing_can_answer(reasons), kind=result.error.kind))
         return result
-
-    def nothing_can_answer(self, names: Iterable[str]) -> str:
-        """One line: why each backend cannot answer, and what to configure."""
-        reasons = []
-        for name in names:
-            reason = unavailable_reason(self.pool.get(name), load=True)
-            if reason:
-                reasons.append(f"{name}: {reason.rstrip('.')}")
-        said = "; ".join(reasons) or "every backend failed"
-        return (
-            f"No backend can answer ({said}). Set ANTHROPIC_API_KEY for Claude, "
-            "or local.model_path to a GGUF file (`assistant config --init` writes a config to edit)."
-        )
 
     def _order(self, decision: RouteDecision, windows: Mapping[str, object]) -> list[str]:
         order = [decision.backend, *decision.fallbacks]
@@ -164,12 +187,12 @@ class TurnRunner:
             order += [name for name in windows if name not in order]
         return list(dict.fromkeys(order))
 
-    def _should_fall_back(self, result: TurnResult, cancel: threading.Event) -> bool:
+    def _should_fall_back(self, result: TurnResult, cancel: threading.Event, mode: str) -> bool:
         if result.outcome != "error" or result.text or cancel.is_set():
             return False
         if result.error is not None and result.error.kind in NO_FALLBACK_KINDS:
             return False
-        return self._mode() == AUTO or self.config.claude.fallback_to_local
+        return mode == AUTO or bool(self.config.router.fallback)
 
     def _may_fall_back(self, backend: Backend) -> bool:
         try:
@@ -185,14 +208,15 @@ class TurnRunner:
         return TurnResult("", stats.snapshot(), 0.0, "error", None, error, backend=backend.name,
                           model=backend.model_name, counterfactual_cost=0.0)
 
-    def _attempt(
+    def _model_step(
         self,
         name: str,
         backend: Backend,
         messages: Sequence[Message],
         cancel: threading.Event,
-        emit: OnEvent,
-    ) -> TurnResult:
+    ) -> Generator[StreamEvent, None, TurnResult]:
+        """One backend's answer to `messages`: its events as they come, then the
+        answer measured and costed."""
         if not backend.loaded:  # before the turn's clock starts: loading is not answering
 
             with self.state_lock:  # two batch workers must not load one model twice
@@ -200,20 +224,24 @@ class TurnRunner:
         parts: list[str] = []
         error: BackendError | None = None
         stop_reason: str | None = None
-        with self.limiter(name):  # a batch's per-backend limits; the turn's clock starts once admitted
+        with self.limits(name):  # a batch's per-backend limits; the turn's clock starts once admitted
             metrics = TurnMetrics(self.clock)
             self.current_backend, self.current_name = backend, name
             self.current = metrics
-            for event in events(backend, messages, cancel):
-                metrics.observe(event)
-                if isinstance(event, TextDelta):
-                    if event.text:
-                        parts.append(event.text)
-                elif isinstance(event, TurnDone):
-                    stop_reason = event.stop_reason
-                elif isinstance(event, BackendError):
-                    error = event
-                emit(event)
+            try:
+                for event in events(backend, messages, cancel):
+                    metrics.observe(event)
+                    if isinstance(event, TextDelta):
+                        if event.text:
+                            parts.append(event.text)
+                    elif isinstance(event, TurnDone):
+                        stop_reason = event.stop_reason
+                    elif isinstance(event, BackendError):
+                        error = event
+                    yield event
+            except BaseException:  # left early (whoever took the events failed): its live figures end
+                self.current = None
+                raise
         if metrics.end is None:  # a backend that ended without saying so
             error = BackendError("the backend ended the turn without finishing it")
             metrics.observe(error)

@@ -1,10 +1,11 @@
 """The helpers every turn uses: reading a backend's events
-safely, telling whether a backend can take a turn, and the ledger row of a turn."""
+safely, telling whether a backend can take a turn (and saying why none can),
+and the ledger row of a turn."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from assistant.core import store
 from assistant.core.backends.protocol import Backend, BackendUnavailable
@@ -40,6 +41,16 @@ def unavailable_reason(backend: Backend, *, load: bool = False) -> str:
     except Exception as exc:  # noqa: BLE001 - a plugin's failure is a reason, not a crash
         return f"{backend.name} failed to load: {type(exc).__name__}: {exc}"
     return ""
+
+
+def nothing_can_answer(reasons: Mapping[str, str]) -> str:
+    """One line: why each backend cannot answer (`reasons`: name → why, "" for one
+    that can), and what to configure."""
+    said = "; ".join(f"{name}: {why.rstrip('.')}" for name, why in reasons.items() if why) or "every backend failed"
+    return (
+        f"No backend can answer ({said}). Set ANTHROPIC_API_KEY for Claude, "
+        "or local.model_path to a GGUF file (`assistant config --init` writes a config to edit)."
+    )
 
 
 def turn_record(

@@ -186,9 +186,9 @@ class Refactorer:
             try:
                 self._formats = format_figures(ledger.proposals()) if ledger is not None else ()
             except LedgerError as exc:
-                self.session.ledger_error = str(exc)
+                self.session.ledger_used(str(exc))
                 self._formats = ()
-        model = self.session.pool.get(backend).model_name
+        model = self.session.backend_named(backend).model_name
         return chosen_format(self._formats, backend, model, configured) == WHOLE
 
     def propose(
@@ -326,8 +326,9 @@ class Refactorer:
         try:
             ledger.record_proposal(record)
         except LedgerError as exc:
-            self.session.ledger_error = str(exc)
-        self.session.recorder.ratings_changed()
+            self.session.ledger_used(str(exc))
+            return
+        self.session.ledger_used()  # a proposal's outcome is a rating of its answer
 
     def check_accepted(
         self,
@@ -378,7 +379,7 @@ class Refactorer:
 
     def undo(self) -> str:
         said = undo_edit(self.root, self.config.edits.dirty, self.session.ledger)
-        self.session.recorder.ratings_changed()  # an undone edit is a bad answer now
+        self.session.ledger_used()  # an undone edit is a bad answer now
         return said
 
 

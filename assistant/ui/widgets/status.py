@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from assistant.core.results import TurnStats
+from assistant.core.session.status import SessionStatus
+from assistant.core.words import AUTO
 from assistant.render import format as fmt
 from assistant.ui.widgets.rendered import RenderedLines, RenderedPart
 
 
 @dataclass(frozen=True)
 class StatusView:
-    """Everything the bar shows; the app builds it from the core and sets it."""
+    """Everything the bar shows (`status_view` makes it from the session's status)."""
 
     backend: str
     model: str
@@ -24,6 +26,33 @@ class StatusView:
     session_cost: float = 0.0
     session_cost_known: bool = True
     cost_note: str = ""
+
+
+def status_view(status: SessionStatus, state: str) -> StatusView:
+    """What the bar shows of `status`; `state` is the app's ("loading 42%", "ready"…),
+    "generating" while an answer streams (unless a retry waits)."""
+    if status.backend is None:  # before the first frame nothing is created; the load worker does it
+        return StatusView(backend=status.mode, model="…", state=state)
+    generating = status.answering and not state.startswith("retrying")
+    return StatusView(
+        backend=f"auto → {status.backend}" if status.mode == AUTO else status.backend,
+        model=status.model,
+        state="generating" if generating else state,
+        stats=status.stats,
+        context_fill=status.context_fill,
+        turn_cost=status.turn_cost,
+        session_cost=status.session_cost,
+        session_cost_known=status.session_cost_known,
+        cost_note=price_note(status),
+    )
+
+
+def price_note(status: SessionStatus) -> str:
+    """Where the backend's cost comes from."""
+    if status.per_hour is not None:
+        who = "local machine" if status.local else status.backend
+        return f"{who} ${status.per_hour:g}/h"
+    return f"prices of {status.prices_of}" if status.prices_of is not None else "no price for this model: cost unknown"
 
 
 class StatusBar(RenderedLines):

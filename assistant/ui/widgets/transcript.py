@@ -18,22 +18,25 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from assistant.render.welcome import welcome_text
+from assistant.ui.textual_compat import LaidOutOnce
 from assistant.ui.widgets.markdown import BlockCache
-
-if TYPE_CHECKING:
-    from assistant.core.results import TurnResult
 from assistant.ui.widgets.rendered import (
     BLANK,
     Entry,
     History,
-    LaidOutOnce,
     RenderedLines,
     RenderedPart,
     badge_part,
     entry_parts,
     label_part,
     markdown_part,
+    use_code_theme,
 )
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
+
+    from assistant.core.results import TurnResult
 
 
 class LiveEntry(RenderedLines):
@@ -180,6 +183,12 @@ class Transcript(LaidOutOnce, VerticalScroll):
 
     def on_mount(self) -> None:
         self.anchor()
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """The code's colours follow the theme: every part is rendered again."""
+        use_code_theme(theme.dark)
+        self.render_again()
 
     @property
     def history(self) -> History:

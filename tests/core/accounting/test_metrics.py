@@ -87,9 +87,9 @@ def test_context_fill_is_the_prompt_over_the_window_budget() -> None:
     backend = ScriptedBackend(["one two three"], context_size=2024)  # window: 2,024 - 1,024 reserved
     session = ChatSession(Config(), backend)
     fills = []
-    session.run_turn("hi", threading.Event(), lambda event: fills.append(session.context_fill()))
+    session.run_turn("hi", threading.Event(), lambda event: fills.append(session.status().context_fill))
     assert fills[0] is None  # nothing measured before the usage arrives
-    assert session.context_fill() == session.last.stats.tokens_in / 1000
+    assert session.status().context_fill == session.last.stats.tokens_in / 1000
 
 
 def test_a_finished_turn_shows_the_engines_own_generation_rate() -> None:

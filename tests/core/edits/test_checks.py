@@ -229,11 +229,10 @@ def test_an_edit_that_stays_broken_is_never_committed_in_batch_mode(repo: Path, 
 def test_a_claude_proposal_that_breaks_a_test_is_repaired_on_its_second_answer(repo: Path, fake) -> None:  # noqa: ANN001
     """Through the real anthropic SDK and the loopback Messages API: the repair round
     goes to the same model, and only the answer whose tests pass is committed."""
-    from assistant.backends.claude.backend import ClaudeBackend
     from assistant.core.session.chat import ChatSession
     from assistant.core.store.ledger import Ledger
     from assistant.core.workflows.refactor import Refactorer
-    from tests.backends.claude.conftest import claude_config
+    from tests.backends.claude.conftest import claude_config, claude_from
     from tests.core.edits.gitrepo import git
     from tests.fake_anthropic import Answer
 
@@ -242,7 +241,7 @@ def test_a_claude_proposal_that_breaks_a_test_is_repaired_on_its_second_answer(r
     fake.enqueue(Answer(breaks), Answer(keeps))
     config = claude_config(fake.base_url)
     config = replace(config, edits=replace(config.edits, test_cmd=PYTEST, check_timeout=60, checks="before_review"))
-    backend = ClaudeBackend.from_config(config)
+    backend = claude_from(config)
     backend.load()
     r = Refactorer(ChatSession(config, backend, ledger=Ledger.open, project_root=repo), repo)
     proposal = r.propose("calc.py", "tidy add", threading.Event())

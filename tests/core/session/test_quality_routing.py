@@ -13,6 +13,7 @@ import pytest
 
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
+from assistant.core.decisions import Quality, TurnRequest
 from assistant.core.events import Notice, RouteDecided
 from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.store import ratings
@@ -24,13 +25,13 @@ CODE = "write a function that parses ISO dates"
 QUESTION = "why is the sky blue?"
 
 
-def session(tmp_path: Path, *, answers: int = 40) -> ChatSession:
+def session(tmp_path: Path, *, answers: int = 40, persist: bool = False) -> ChatSession:
     remote = ScriptedBackend([f"Claude answer {i}." for i in range(answers)], name="claude", local=False,
                              model_name=SONNET, context_size=200_000)
     here = ScriptedBackend([f"Local answer {i}." for i in range(answers)], name="local")
     config = replace(Config(), general=replace(Config().general, backend=AUTO))
     return ChatSession(config, backends={"claude": remote, "local": here}, installed=False,
-                       ledger=Ledger.open, project_root=tmp_path)
+                       ledger=Ledger.open, project_root=tmp_path, persist=persist)
 
 
 def ask(s: ChatSession, text: str):
@@ -38,6 +39,12 @@ def ask(s: ChatSession, text: str):
     result = s.run_turn(text, threading.Event(), seen.append)
     [decided] = [e.decision for e in seen if isinstance(e, RouteDecided)]
     return result, decided, seen
+
+
+def edit_quality(s: ChatSession, backend: str) -> Quality:
+    """The quality the router estimates for `backend` on an edit, as a turn would see it."""
+    decision, _ = s.route(TurnRequest("tidy calc.py", "edit"))
+    return decision.estimate_for(backend).quality
 
 
 def stored(s: ChatSession) -> list[tuple[str, str, bool]]:
@@ -135,10 +142,10 @@ def test_a_refactor_proposal_s_outcome_rates_its_turn(tmp_path: Path) -> None:
     assert proposal.ok
     refactorer.apply(proposal)
     assert stored(s) == [("local", "edit", True)]
-    assert s.recorder.quality(here, "edit").good == 1
+    assert edit_quality(s, "local").good == 1  # what the router knows of it now
     refactorer.undo()  # taken back: a bad answer after all
     assert stored(s) == [("local", "edit", False)]
-    assert s.recorder.quality(here, "edit").bad == 1
+    assert edit_quality(s, "local").bad == 1
 
 
 def test_a_rating_the_ledger_cannot_take_is_one_clear_error(tmp_path: Path) -> None:
@@ -155,8 +162,7 @@ def test_a_rating_the_ledger_cannot_take_is_one_clear_error(tmp_path: Path) -> N
 def test_a_resumed_session_rates_its_last_answer(tmp_path: Path) -> None:
     from assistant.core.store import saved_sessions as session_store
 
-    s = session(tmp_path)
-    s.persist = True  # the chat is stored, as the TUI stores it
+    s = session(tmp_path, persist=True)  # the chat is stored, as the TUI stores it
     first, _, _ = ask(s, QUESTION)
     s.close()
     again = session(tmp_path)

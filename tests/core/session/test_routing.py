@@ -76,10 +76,11 @@ def test_a_secret_file_in_the_turn_never_goes_to_the_cloud(tmp_path: Path) -> No
 
 
 def test_near_the_session_cap_turns_go_local(tmp_path: Path) -> None:
-    config = Config()
-    config = replace(config, budget=replace(config.budget, session_dollars=0.001))
-    s, _, _ = session(tmp_path, config)
-    s.totals.cost = 0.00095  # already spent 95% of the cap
+    probe, _, _ = session(tmp_path)
+    ask(probe, "@claude hi")
+    turn = probe.status().session_cost  # what one turn on Claude costs
+    s, _, _ = session(tmp_path, Config().with_overrides({"routers.budget.session_dollars": turn / 0.95}))
+    ask(s, "@claude hi")  # the same turn: 95% of the cap spent
     result, _ = ask(s, "@claude hi")
     assert result.backend == "local" and result.decision.decided_by == "budget"
     assert "session cap" in result.decision.reason
@@ -124,16 +125,14 @@ def test_retry_other_asks_again_elsewhere_and_keeps_both(tmp_path: Path) -> None
 
 
 def test_the_window_slides_in_chunks_and_refuses_what_cannot_fit(tmp_path: Path) -> None:
-    config = Config()
-    config = replace(config, window=replace(config.window, local_tokens=1000, claude_tokens=1000))
     long = "word " * 30
-    s, _, here = session(tmp_path, config, local={"answers": [long]})
+    s, _, here = session(tmp_path, local={"answers": [long], "window_tokens": 1000}, claude={"window_tokens": 1000})
     slides = 0
     previous = None
     for i in range(40):
         result, _ = ask(s, f"@local question {i} " + "x " * 10)
         assert result.outcome == "ok"
-        assembly = s.assemblies["local"]
+        assembly = s.window("local")
         assert assembly.tokens <= assembly.budget
         if previous is not None and not assembly.slid:
             # No slide: the prompt grew at its end only, so the KV cache keeps its prefix.
@@ -142,7 +141,7 @@ def test_the_window_slides_in_chunks_and_refuses_what_cannot_fit(tmp_path: Path)
         previous = assembly.messages
     # An exchange here is 92 scripted tokens; a slide frees a quarter of the 1,000-token
     # window (3-4 exchanges at once), so after it fills (turn 12) it slides every 4th turn.
-    exchange = s.assemblies["local"].items[1].tokens + s.assemblies["local"].items[2].tokens
+    exchange = s.window("local").items[1].tokens + s.window("local").items[2].tokens
     assert exchange == 92
     assert 1 <= slides <= 1 + 40 * exchange / 250
     assert slides * 3 < 40  # never one turn per turn
@@ -152,12 +151,10 @@ def test_the_window_slides_in_chunks_and_refuses_what_cannot_fit(tmp_path: Path)
 
 
 def test_compact_pins_a_summary_of_the_dropped_turns(tmp_path: Path) -> None:
-    config = Config()
-    config = replace(config, window=replace(config.window, local_tokens=150))
-    s, _, here = session(tmp_path, config, local={"answers": ["word " * 20] * 12 + ["- earlier: x"]})
+    s, _, here = session(tmp_path, local={"answers": ["word " * 20] * 12 + ["- earlier: x"], "window_tokens": 150})
     for i in range(12):
         ask(s, f"@local question {i}")
-    dropped = s.windows["local"].start
+    dropped = s.window("local").first_kept  # where the window starts now
     assert dropped > 0
     note = s.compact(threading.Event())
     assert f"Compacted {dropped} turn" in note
@@ -192,7 +189,7 @@ def test_warming_the_counters_readies_each_candidates_tokenizer_and_changes_no_w
         backend.count_tokens = lambda messages, real=real, name=backend.name: (asked.append(name), real(messages))[1]
     s.warm_counters()
     assert sorted(set(asked)) == ["claude", "local"]
-    assert s.windows == {} and s.assemblies == {}  # the turn's own state is untouched
+    assert s.window("claude") is None and s.window("local") is None  # the turn's own state is untouched
 
 
 def test_the_router_s_estimates_rest_on_bench_runs_before_any_turn(tmp_path: Path) -> None:

@@ -124,8 +124,7 @@ def test_a_prompt_of_up_to_a_megabyte_reaches_the_backend_in_time_linear_in_its_
     """The whole input path (prefixes, mentions, the route and the window), each turn
     on a new session. Its target, 100 ms for a megabyte, is bench/input_parse.py's
     ("to backend"): a busy machine cannot keep a time, but a quadratic step stays one."""
-    config = Config()
-    config = replace(config, window=replace(config.window, local_tokens=10 * MEGABYTE))
+    config = Config()  # the backend's window is its whole context (10 MB)
 
     def to_backend(text: str) -> None:
         backend = _Timed(["ok"], context_size=10 * MEGABYTE)

@@ -11,22 +11,21 @@ from dataclasses import replace
 import pytest
 
 from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core.config import Config
 from assistant.core.session.chat import ChatSession
 from assistant.core.events import TextDelta
-from tests.conftest import small_config
 
 pytestmark = pytest.mark.model
 
 
-def test_twenty_turns_evaluate_only_their_new_tokens(local_backend: LlamaCppBackend) -> None:
-    config = small_config(max_tokens=8)
-    config = replace(config, window=replace(config.window, local_tokens=400))
-    session = ChatSession(config, local_backend)  # fixed on `local`: the window is counted by its tokenizer
+def test_twenty_turns_evaluate_only_their_new_tokens(local_backend: LlamaCppBackend, monkeypatch) -> None:
+    monkeypatch.setattr(local_backend, "settings", replace(local_backend.settings, max_tokens=8, window_tokens=400))
+    session = ChatSession(Config(), local_backend)  # fixed on `local`: the window is counted by its tokenizer
     rows = []
     for i in range(20):
         result = session.run_turn(f"Question {i}: name a colour and a number.", threading.Event())
         assert result.outcome == "ok", result.error
-        assembly = session.assemblies["local"]
+        assembly = session.window("local")
         assert assembly.tokens <= 400 and not assembly.estimated  # exact: the model's own tokens
         assert result.usage.prompt_tokens == assembly.tokens  # the window's count is the model's count
         rows.append((result.usage.prompt_tokens, result.usage.prompt_tokens_evaluated, assembly.slid))
@@ -42,18 +41,17 @@ def test_twenty_turns_evaluate_only_their_new_tokens(local_backend: LlamaCppBack
     assert sum(e for _, e, _ in rows) < sum(p for p, _, _ in rows) / 5, rows
 
 
-def test_an_answer_after_a_slide_is_the_one_a_fresh_evaluation_gives(local_backend: LlamaCppBackend) -> None:
-    config = small_config(max_tokens=16)
-    config = replace(config, window=replace(config.window, local_tokens=300))
-    session = ChatSession(config, local_backend)
+def test_an_answer_after_a_slide_is_the_one_a_fresh_evaluation_gives(local_backend: LlamaCppBackend, monkeypatch) -> None:
+    monkeypatch.setattr(local_backend, "settings", replace(local_backend.settings, max_tokens=16, window_tokens=300))
+    session = ChatSession(Config(), local_backend)
     for i in range(30):
         result = session.run_turn(f"Question {i}: name a colour and a number.", threading.Event())
-        if session.assemblies["local"].slid:
+        if session.window("local").slid:
             break
     else:
         pytest.fail("the window never slid")
     assert result.usage.prompt_tokens_evaluated < result.usage.prompt_tokens / 3  # moved, not evaluated
     local_backend.llama.reset()  # the same prompt, evaluated from nothing (greedy sampling)
-    messages = list(session.assemblies["local"].messages)
+    messages = list(session.window("local").messages)
     fresh = "".join(e.text for e in local_backend.stream(messages, threading.Event()) if isinstance(e, TextDelta))
     assert fresh == result.text

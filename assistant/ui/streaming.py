@@ -1,0 +1,145 @@
+"""The answer on screen while its turn streams, and the turn's worker that feeds it.
+
+The worker (a thread) runs the session's turn and posts what the app shows:
+the text goes into a delta buffer (`AnswerDelta` says some waits), the route,
+retries and fallbacks as `TurnNotice`, the end as `TurnFinished`.
+
+On a small machine every screen update takes CPU from the model's threads, and
+the model slows by as much time as the screen takes (bench/tui_local.py). So
+while an answer streams, one timer paints it at a frame rate (not per token),
+paced by what the frames cost when the model runs on this machine (frames.py),
+and refreshes the status bar on some of the same frames; the prompt's cursor
+holds still instead of blinking (a blink is a screen update of its own).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
+from assistant.ui.deltas import DeltaBuffer
+from assistant.ui.frames import FramePacer
+from assistant.ui.messages import AnswerDelta, TurnFinished, TurnNotice
+from assistant.ui.widgets.prompt import PromptInput
+from assistant.ui.widgets.transcript import AssistantMessage, Transcript
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from assistant.core.config import UiConfig
+    from assistant.core.results import TurnResult
+    from assistant.core.session.chat import ChatSession
+    from assistant.ui.host import ChatHost
+
+
+class AnswerStream:
+    def __init__(self, host: ChatHost, quitting: threading.Event) -> None:
+        self.host = host
+        self.quitting = quitting
+        self.deltas = DeltaBuffer(on_full=lambda: host.post_message(AnswerDelta()))
+        self.answer: AssistantMessage | None = None  # the answer streaming now
+        self._timer: Timer | None = None
+        self._pacer = FramePacer(1, 0)  # set for each answer (`begin`)
+        self._status_every = 1.0
+        self._frame_cpu = self._status_at = 0.0
+
+    def run(self, session: ChatSession, text: str, cancel: threading.Event, retry_on: str | None = None) -> None:
+        """The turn, in a thread worker; with `retry_on`, the last question again on
+        another backend."""
+        deltas, post = self.deltas, self.host.post_message
+        painted_first = False
+
+        def on_event(event: StreamEvent | SessionEvent) -> None:
+            nonlocal painted_first
+            if isinstance(event, TextDelta):
+                # The first text is painted at once (time to first token); the rest
+                # waits for the next frame (`frame`).
+                if event.text and deltas.push(event.text, cancel) and not painted_first:
+                    painted_first = True
+                    post(AnswerDelta())
+            elif isinstance(event, Retrying | FallbackStarted | RouteDecided | Notice):
+                post(TurnNotice(event))
+
+        if retry_on is not None:
+            result = session.retry_other(cancel, on_event)
+        else:
+            result = session.run_turn(text, cancel, on_event)
+        if result is not None:
+            post(TurnFinished(result))
+
+    def begin(self, answer: AssistantMessage, ui: UiConfig, shares_cpu: bool) -> None:
+        """`answer` streams from now on, painted by frames; `shares_cpu`: its model
+        runs on this machine (its frames are then paced)."""
+        self.answer = answer
+        self._pacer = FramePacer(ui.answer_refresh_hz, ui.frame_cpu_share, shares_cpu)
+        self._status_every = 1 / ui.status_refresh_hz
+        self._frame_cpu = time.thread_time()
+        self._status_at = time.monotonic()
+        self.host.query_one(PromptInput).cursor_blink = False
+        self._timer = self.host.set_timer(1 / ui.answer_refresh_hz, self.frame)
+
+    def relabel(self, label: str, badge: str | None = None, *, shares_cpu: bool) -> None:
+        """The turn went to a backend (routed there, or fallen back to it)."""
+        self._pacer.shares_cpu = shares_cpu
+        if self.answer is not None:
+            self.answer.relabel(label, badge)
+
+    async def paint(self) -> None:
+        """What the worker pushed since the last paint."""
+        text = self.deltas.drain()
+        if text and self.answer is not None:
+            await self.answer.write(text)
+        # Only once painted does the text stop counting against the producer.
+        self.host.call_after_refresh(self.deltas.shown, text)
+
+    async def frame(self) -> None:
+        timer = self._timer
+        if self.deltas.waiting:
+            await self.paint()
+        now = time.monotonic()
+        if now - self._status_at >= self._status_every:
+            self._status_at = now
+            self.host.refresh_status()
+        cpu = time.thread_time()
+        spent, self._frame_cpu = cpu - self._frame_cpu, cpu
+        if self._timer is timer:  # not stopped (or another answer's frames begun) meanwhile
+            self._timer = self.host.set_timer(self._pacer.delay(spent), self.frame)
+
+    async def end(self, footer: str, note: str | None, turn: TurnResult | None = None) -> bool:
+        """End the answer on screen: its last text, its footer and note. False when
+        the app is quitting (nothing is shown then)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.host.query_one(PromptInput).cursor_blink = True
+        answer, self.answer = self.answer, None
+        if self.quitting.is_set():
+            return False  # the screen is going away; nothing to show
+        if answer is not None:
+            rest = self.deltas.drain()
+            await answer.write(rest)
+            self.host.call_after_refresh(self.deltas.shown, rest)
+            answer.finish(footer, note, turn)
+            # Paint the last tokens first; folding the turn into the history can wait a frame.
+            self.host.call_after_refresh(self._settle)
+        return True
+
+    async def _settle(self) -> None:
+        if not self.quitting.is_set():
+            await self.host.query_one(Transcript).settle()
+
+
+def turn_note(result: TurnResult) -> str | None:
+    """What the transcript says under an answer that did not simply end."""
+    lines = []
+    if result.fallback_from:
+        lines.append(f"{result.fallback_from} could not answer: {result.fallback_reason}")
+    if result.outcome == "interrupted" and result.error is not None:
+        lines.append(f"{result.error.message} The partial answer is kept; send it again to retry.")
+    elif result.error is not None:
+        lines.append(f"Error: {result.error.message}")
+    elif result.outcome == "cancelled":
+        lines.append("Cancelled.")
+    return "\n".join(lines) or None
