@@ -206,6 +206,6 @@ async def test_with_no_key_and_no_model_the_app_starts_and_says_what_to_configur
         await wait_for(pilot, lambda: "No backend can answer" in transcript_text(app))
         text = transcript_text(app)
         assert "claude: Claude is unavailable: no API key" in text and "broken.gguf" in text
-        assert "Set ANTHROPIC_API_KEY for Claude, or local.model_path" in text
+        assert "Set ANTHROPIC_API_KEY" in text and "`assistant config --init` writes a config to edit" in text
         await send(pilot, "hello?")  # still usable: the turn says the same, nothing crashes
         await wait_for(pilot, lambda: transcript_text(app).count("No backend can answer") >= 2)

@@ -436,7 +436,7 @@ class ChatSession:
         if dropped == 0:
             return "Nothing to compact: every turn still fits the window."
         backend = self._pool.get(summarizer)
-        summary = summarize_exchanges(backend, self.exchanges[:dropped], cancel, self.config)
+        summary = summarize_exchanges(backend, self.exchanges[:dropped], cancel)
         self.pinned = [m for m in self.pinned if not m.content.startswith(SUMMARY_HEADER)]
         self.pinned.append(Message("system", f"{SUMMARY_HEADER}\n{summary}"))
         del self.exchanges[:dropped]

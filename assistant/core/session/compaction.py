@@ -10,7 +10,6 @@ import threading
 from collections.abc import Sequence
 
 from assistant.core.backends.protocol import Backend, BackendUnavailable
-from assistant.core.config import Config
 from assistant.core.conversation import Exchange, Message
 from assistant.core.events import BackendError, TextDelta
 
@@ -35,9 +34,7 @@ def transcript(exchanges: Sequence[Exchange]) -> str:
     return "\n\n".join(lines)
 
 
-def summarize_exchanges(
-    backend: Backend, exchanges: Sequence[Exchange], cancel: threading.Event, config: Config
-) -> str:
+def summarize_exchanges(backend: Backend, exchanges: Sequence[Exchange], cancel: threading.Event) -> str:
     """A summary of `exchanges` by `backend`; the oldest text is cut when it does
     not fit the backend's context."""
     try:

@@ -45,11 +45,11 @@ def unavailable_reason(backend: Backend, *, load: bool = False) -> str:
 
 def nothing_can_answer(reasons: Mapping[str, str]) -> str:
     """One line: why each backend cannot answer (`reasons`: name → why, "" for one
-    that can), and what to configure."""
+    that can; each backend's own reason says what it needs), and where settings are."""
     said = "; ".join(f"{name}: {why.rstrip('.')}" for name, why in reasons.items() if why) or "every backend failed"
     return (
-        f"No backend can answer ({said}). Set ANTHROPIC_API_KEY for Claude, "
-        "or local.model_path to a GGUF file (`assistant config --init` writes a config to edit)."
+        f"No backend can answer ({said}). `assistant config` shows every backend's settings; "
+        "`assistant config --init` writes a config to edit."
     )
 
 
