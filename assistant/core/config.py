@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from assistant.core import accounting, sandbox
+from assistant.core import accounting
 from assistant.core.atomic import write_atomic
 from assistant.core.options import (
     DOLLARS_MAX,
@@ -38,7 +38,7 @@ from assistant.core.options import (
     toml_value,
 )
 from assistant.core.options import setting as _f
-from assistant.core.secrets import redact_url
+from assistant.core.secrets import env_name_problem, redact_url
 from assistant.core.text import clean_text, named, shown
 from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
 from assistant.core.words import PREFIX_WORDS
@@ -120,7 +120,7 @@ class EditsConfig:
         "Environment variables the checks get besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, LC_*, "
         "TERM, TZ, VIRTUAL_ENV, CI and NO_COLOR (nothing else reaches them); a name holding KEY, TOKEN, SECRET, "
         "PASS, PWD, AUTH, SIG, CREDENTIAL, SESSION or COOKIE is refused.",
-        check=sandbox.env_name_problem,
+        check=env_name_problem,
     )
     check_memory_mib: int = _f(
         4096, "Writable memory each process of a check may use, in MiB; 0 = no limit.", minimum=0, maximum=2**30

@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import selectors
 import shutil
 import signal
@@ -56,7 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from assistant.core.secrets import SECRET_WORDS, secret_name
+from assistant.core.secrets import secret_name
 
 MARKER = "ASSISTANT_SANDBOX"
 ALLOWED = (
@@ -74,7 +73,6 @@ CHUNK = 65536
 SWEEP_ROUNDS = 1000
 MIB = 2**20
 SUPERVISOR = Path(__file__).with_name("sandbox_supervisor.py")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 Status = Literal["exited", "timed out", "cancelled", "could not start"]
 
@@ -97,15 +95,6 @@ class Result:
     exit_code: int | None
     output: str  # its first and last lines, "…" between them when some were left out
     seconds: float
-
-
-def env_name_problem(name: str) -> str | None:
-    """Why `name` may not be passed to a sandboxed command, or None."""
-    if not _NAME.fullmatch(name):
-        return f"{name!r} is not an environment variable's name"
-    if secret_name(name):
-        return f"{name} looks like a credential (its name holds {', '.join(SECRET_WORDS)}): never passed"
-    return None
 
 
 def environment(extra: Sequence[str] = (), source: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -21,9 +21,24 @@ SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASS", "PWD", "AUTH", "SIG", "CREDENT
 _SECRET_NAME = re.compile("|".join(SECRET_WORDS), re.IGNORECASE)
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def secret_name(name: str) -> bool:
     """Whether a name (a variable's, a parameter's) says it holds a credential."""
     return _SECRET_NAME.search(name) is not None
+
+
+def env_name_problem(name: str) -> str | None:
+    """Why `name` may not be passed to a sandboxed command (core/sandbox.py), or None.
+    Here, not there: the config checks it when read, and reading the config must not
+    load the sandbox."""
+    if not _ENV_NAME.fullmatch(name):
+        return f"{name!r} is not an environment variable's name"
+    if secret_name(name):
+        return f"{name} looks like a credential (its name holds {', '.join(SECRET_WORDS)}): never passed"
+    return None
+
 # A URL inside free text: a scheme, then everything up to a space, a quote or a bracket
 # that cannot be part of it (the usual delimiters of URLs in error messages).
 _URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]+")
