@@ -175,13 +175,19 @@ def check_backends(config: Config) -> list[str]:
         if taken := sorted(config.servers.keys() & installed):
             raise ConfigError(f"servers.{taken[0]}: the name is taken by an installed backend "
                               f"(installed: {', '.join(sorted(installed))})")  # fmt: skip
+    return check_tables(config, "backends", config.backends, load_backend)
+
+
+def check_tables(config: Config, kind: str, tables: Mapping[str, Any], load: Callable[[str], Any]) -> list[str]:
+    """Check each `[KIND.NAME]` table of `tables` by the `Options` of the plugin `load(NAME)`
+    exports; the secrets the options hold. Raises `ConfigError`, one line naming the table."""
     secrets: list[str] = []
-    for name, given in config.backends.items():
+    for name, given in tables.items():
         try:
-            exported = load_backend(name)
+            exported = load(name)
         except PluginError as exc:
-            raise ConfigError(f"{given.where}: [backends.{name}]: {exc}") from None
-        options = plugin_options(exported, config, "backends", name)
+            raise ConfigError(f"{given.where}: [{kind}.{name}]: {exc}") from None
+        options = plugin_options(exported, config, kind, name)
         if options is not None:
             secrets += secret_values(options, os.environ)
     return secrets

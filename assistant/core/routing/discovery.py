@@ -35,11 +35,12 @@ from typing import TYPE_CHECKING, Any
 import assistant
 from assistant.core.config import Config
 from assistant.core.paths import Paths
-from assistant.core.options import ConfigError, option_rows, secret_values
+from assistant.core.options import ConfigError, option_rows
 from assistant.core.plugins import (
     PluginError,
     call_factory,
     check_backends,
+    check_tables,
     group_entry_points,
     list_backends,
     load_backend,
@@ -201,16 +202,7 @@ def check_settings(config: Config) -> list[str]:
     else: one `ConfigError` line naming where, the key and the problem, or, for a
     plugin that is not installed, what is. Returns the secrets the options hold
     (for the log's redaction). Without such tables, nothing is imported."""
-    secrets = check_backends(config)
-    for name, given in config.routers.items():
-        try:
-            exported, _ = _load(name, config)
-        except RouterError as exc:
-            raise ConfigError(f"{given.where}: [routers.{name}]: {exc}") from None
-        options = plugin_options(exported, config, "routers", name)
-        if options is not None:
-            secrets += secret_values(options, os.environ)
-    return secrets
+    return check_backends(config) + check_tables(config, "routers", config.routers, lambda name: _load(name, config)[0])
 
 
 def installed_options(config: Config) -> list[tuple[str, type]]:
