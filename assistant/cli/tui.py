@@ -18,6 +18,7 @@ from assistant.cli.context import start
 from assistant.cli.exits import exit_interrupted, fail
 from assistant.cli.interrupt import FATAL_STOP_SIGNALS, Stopped, on_stop_signals
 from assistant.core import config as config_mod
+from assistant.core import routing
 from assistant.core.accounting.cost_summary import summarize
 from assistant.core.config import Config, ConfigError
 from assistant.core.paths import Paths
@@ -29,12 +30,19 @@ if TYPE_CHECKING:
     from assistant.core.session.chat import ChatSession
 
 
-def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
-    config_error: str | None = None
+def read_config(paths: Paths) -> tuple[Config, str | None]:
+    """The config file's settings, its plugins' tables checked too; the defaults and the
+    one-line error when something in it is wrong: the TUI starts anyway and says so."""
     try:
         config = config_mod.load(paths.config_file)
+        routing.check_settings(config)
     except ConfigError as exc:
-        config, config_error = Config(), str(exc)
+        return Config(), str(exc)
+    return config, None
+
+
+def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
+    config, config_error = read_config(paths)
     config = start(paths, args, config)  # a bad flag is a usage error: exit 2
     app = make_app(config, AppOptions(config_error=config_error, resume=args.resume))
     stopped_by: list[int] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 APP_NAME = "assistant"
 HOME_ENV = "ASSISTANT_HOME"
-LEDGER_FILE = "ledger.sqlite3"  # turns, sessions, benchmarks: see core/ledger.py
+LEDGER_FILE = "ledger.sqlite3"  # turns, sessions, benchmarks: see core/store/ledger.py
 
 
 @dataclass(frozen=True, slots=True)

@@ -522,3 +522,17 @@ def test_why_prints_the_route_and_every_candidate_with_its_quality_on_the_turn_s
     candidates = [line.strip() for line in lines[1:] if line.startswith("  ")]
     assert sorted(c[:8] for c in candidates) == ["claude: ", "→ local:"]
     assert all("code quality not enough data (0 rated)" in c for c in candidates)
+
+
+def test_a_bad_plugin_setting_in_the_file_starts_the_tui_with_the_defaults_and_says_why(tmp_path: Path) -> None:
+    from assistant.cli.tui import read_config
+    from assistant.core.config import Config
+    from assistant.core.paths import Paths
+
+    paths = Paths(config_dir=tmp_path, data_dir=tmp_path / "data", log_dir=tmp_path / "log")
+    paths.config_file.write_text("[general]\nsystem_prompt = \"hi\"\n\n[backends.local]\nn_ctx = 1\n")
+    config, error = read_config(paths)
+    assert config == Config() and error is not None
+    assert "backends.local" in error and "n_ctx" in error and "\n" not in error
+    paths.config_file.write_text("[general]\nsystem_prompt = \"hi\"\n")
+    assert read_config(paths) == (Config().with_overrides({"general.system_prompt": "hi"}), None)

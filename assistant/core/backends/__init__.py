@@ -1,2 +1,4 @@
-"""The backend side of the core: the protocol every backend implements, the pool a session draws
-from, the stand-in for one that cannot start, and how many turns each may run at once."""
+"""The backend side of the core: the protocol every backend implements (and the
+capabilities it reports), the stand-in for one that cannot start, the checks of
+figures a backend reports, and how many turns each may run at once. The pool a
+session draws its backends from is the session's (core/session/pool.py)."""
