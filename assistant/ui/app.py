@@ -38,7 +38,7 @@ from assistant.core.session.pool import BackendSource
 from assistant.core.text import error_line
 from assistant.render import format as fmt
 from assistant.ui import actions, loading
-from assistant.ui.commands import SlashCommandProvider
+from assistant.ui.palette import SlashCommandProvider
 from assistant.ui.host import Cancels
 from assistant.ui.messages import (
     AnswerDelta,

@@ -1,6 +1,6 @@
 """The slash commands: one table (`SLASH_COMMANDS`, at the end) whose entries
 carry their name, usage, help and handler; it feeds the prompt's completion,
-/help and the command palette (commands.py). A handler acts through `ChatHost`
+/help and the command palette (palette.py). A handler acts through `ChatHost`
 (host.py), never the app itself; what it asks off the UI thread is actions.py's
 and refactoring.py's.
 

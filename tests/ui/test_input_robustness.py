@@ -204,7 +204,7 @@ async def test_a_session_titled_with_brackets_lists_literally(tmp_path: Path) ->
 async def test_the_command_palette_shows_usages_with_their_brackets() -> None:
     from textual.content import Content
 
-    from assistant.ui.commands import SlashCommandProvider
+    from assistant.ui.palette import SlashCommandProvider
 
     app = make_app(Config(), backend=ScriptedBackend(), preload=False, ledger=False)
     async with app.run_test(size=(120, 40)):
