@@ -16,7 +16,6 @@ leftovers can be found and removed.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -58,7 +57,9 @@ def write_atomic(
 
 def temp_path(path: Path) -> Path:
     """A fresh temporary name beside `path` (`TEMP_PREFIX`, a random token, the name)."""
-    token = secrets.token_hex(6)
+    # os.urandom, as `secrets.token_hex` reads it, without the `secrets` module: it loads
+    # OpenSSL's hashlib (~4 ms), and this module is on the path to the TUI's first frame.
+    token = os.urandom(6).hex()
     room = NAME_MAX - len(TEMP_PREFIX) - len(token) - 1
     return path.with_name(f"{TEMP_PREFIX}{token}-{os.fsdecode(os.fsencode(path.name)[:room])}")
 
