@@ -31,11 +31,12 @@ def test_no_function_imports_the_package_s_own_modules() -> None:
     assert found == ALLOWED, f"import these at the top, or read them through a package's lazy exports: {found - ALLOWED}"
 
 
-def test_importing_the_tui_loads_no_database_plugin_registry_or_screen() -> None:
+def test_importing_the_tui_loads_no_database_plugin_registry_screen_or_command_table() -> None:
     code = (
         "import sys, assistant.ui.app\n"
         "print(sorted(m for m in ('sqlite3', 'importlib.metadata', 'assistant.core.store.ledger',"
         " 'assistant.core.routing.discovery', 'assistant.core.workflows.refactor', 'assistant.ui.screens.cost',"
+        " 'assistant.ui.slash', 'assistant.ui.palette',"
         " 'anthropic', 'llama_cpp', 'tiktoken', 'git') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -43,7 +44,8 @@ def test_importing_the_tui_loads_no_database_plugin_registry_or_screen() -> None
 
 
 @pytest.mark.parametrize("package", ["assistant.core.store", "assistant.core.routing", "assistant.core.accounting",
-                                     "assistant.core.edits", "assistant.core.workflows", "assistant.ui.screens"])
+                                     "assistant.core.edits", "assistant.core.workflows", "assistant.ui",
+                                     "assistant.ui.screens"])
 def test_every_lazy_export_resolves(package: str) -> None:
     module = __import__(package, fromlist=["_"])
     for name in dir(module):

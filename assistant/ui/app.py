@@ -37,8 +37,8 @@ from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.session.pool import BackendSource
 from assistant.core.text import error_line
 from assistant.render import format as fmt
+from assistant import ui
 from assistant.ui import actions, loading
-from assistant.ui.palette import SlashCommandProvider
 from assistant.ui.host import Cancels
 from assistant.ui.messages import (
     AnswerDelta,
@@ -50,7 +50,6 @@ from assistant.ui.messages import (
     TurnNotice,
 )
 from assistant.ui.refactoring import Refactoring
-from assistant.ui.slash import SLASH_COMMANDS, run_slash_command
 from assistant.ui.streaming import AnswerStream, turn_note
 from assistant.ui.themes import load_themes
 from assistant.ui.textual_compat import close_app_now, unhandled_error
@@ -90,7 +89,7 @@ class AppOptions:
 class AssistantApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "assistant"
-    COMMANDS = App.COMMANDS | {SlashCommandProvider}
+    COMMANDS = App.COMMANDS | {lambda: ui.SlashCommandProvider}  # loaded when the palette opens
     BINDINGS = [
         Binding("escape", "cancel", "Cancel answer", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -172,14 +171,12 @@ class AssistantApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Transcript(id="transcript")
-        yield ProgressBar(id="load-progress", show_eta=False)
         yield Static("", id="hints", markup=False)
-        yield PromptInput(commands=[c.name for c in SLASH_COMMANDS], id="prompt")
+        yield PromptInput(commands=lambda: ui.command_names(), id="prompt")  # read at the first "/"
         yield StatusBar(id="status")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._after_first_frame)
-        self.query_one("#load-progress").display = False
         self.query_one("#hints").display = False
         self.query_one(PromptInput).focus()
         if self.options.config_error:
@@ -239,10 +236,15 @@ class AssistantApp(App[None]):
                         name="load_backend", group="load", thread=True, exit_on_error=False)
 
     def on_load_progressed(self, message: LoadProgressed) -> None:
-        found = self.query("#load-progress")  # nothing once the screen is being torn down
-        if not found:
+        found = self.query("#load-progress")
+        if found:
+            bar = found.first(ProgressBar)
+        elif hints := self.query("#hints"):  # none once the screen is being torn down
+            # Mounted with the first load, not in the first frame, which it would delay.
+            bar = ProgressBar(id="load-progress", show_eta=False)
+            self.mount(bar, before=hints.first())
+        else:
             return
-        bar = found.first(ProgressBar)
         bar.display = True
         bar.update(total=100, progress=message.fraction * 100)
         self.state = f"loading {message.fraction:.0%}"
@@ -309,7 +311,7 @@ class AssistantApp(App[None]):
         matches = self.query_one(PromptInput).completions()
         hints.display = bool(matches)
         if matches:
-            usage = {c.name: c for c in SLASH_COMMANDS}
+            usage = {c.name: c for c in ui.SLASH_COMMANDS}
             hints.update("   ".join(f"{usage[m].usage} — {usage[m].help}" for m in matches))
 
     @on(PromptInput.Submitted)
@@ -324,7 +326,7 @@ class AssistantApp(App[None]):
         await self.start_turn(text)
 
     async def run_slash_command(self, line: str) -> None:
-        await run_slash_command(self, line)
+        await ui.run_slash_command(self, line)
 
     # -- a turn ---------------------------------------------------------------
 

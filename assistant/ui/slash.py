@@ -401,3 +401,8 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
                  "Leave (a running answer is cancelled first)."),
 )
 HANDLERS = {c.name: c.run for c in SLASH_COMMANDS}
+
+
+def command_names() -> list[str]:
+    """Every command's name, for the prompt's completion."""
+    return [c.name for c in SLASH_COMMANDS]

@@ -84,6 +84,21 @@ async def test_bad_model_path_shows_an_error_and_the_app_stays_usable(tmp_path: 
         assert app.is_running
 
 
+async def test_the_load_bar_is_mounted_by_the_first_load_and_hidden_when_it_ends() -> None:
+    """Not in the first frame (it would delay it): the first load's progress mounts it."""
+    seen: list = []
+    app = make_app(Config(), backend=ScriptedBackend(["ok"]), preload=False)
+    async with app.run_test(message_hook=seen.append) as pilot:
+        await pilot.pause()
+        assert not app.query("#load-progress")
+        app.load_backend()
+        await wait_for(pilot, lambda: any(isinstance(m, LoadFinished) for m in seen))
+        await pilot.pause()
+        bars = app.query("#load-progress")
+        assert len(bars) == 1 and not bars.first().display
+        assert any(type(m).__name__ == "LoadProgressed" for m in seen)
+
+
 async def test_config_error_is_a_notification_and_defaults_are_used() -> None:
     app = make_app(Config(), backend=ScriptedBackend(), config_error="cfg.toml: local.n_ctx: expected an integer")
     async with app.run_test() as pilot:

@@ -9,7 +9,9 @@ freeze (Esc included) while a person edits around it.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from textual import events
@@ -36,9 +38,11 @@ class PromptInput(TextArea):
     class Submitted(Message):
         text: str
 
-    def __init__(self, commands: list[str] | None = None, **kwargs) -> None:
+    def __init__(self, commands: Callable[[], Iterable[str]] = tuple, **kwargs) -> None:
+        """`commands`: the slash commands' names, asked for when first completed (the
+        table loads with the first command typed, not before the first frame)."""
         super().__init__(soft_wrap=True, show_line_numbers=False, **kwargs)
-        self.commands = sorted(commands or [])
+        self._command_names = commands
         self.prompt_history: list[str] = []
         self._history_index: int | None = None
         self._draft = ""
@@ -49,6 +53,10 @@ class PromptInput(TextArea):
         if not text.startswith("/") or " " in text or "\n" in text:
             return []
         return [c for c in self.commands if c.startswith(text)]
+
+    @functools.cached_property
+    def commands(self) -> list[str]:
+        return sorted(self._command_names())
 
     def _set_text(self, text: str) -> None:
         self.text = text
