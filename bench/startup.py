@@ -43,12 +43,12 @@ Bare().run(headless=True, auto_pilot=first_frame)
 """,
     "assistant": """
 import sys, time
-from assistant.cli.parser import build_parser
+from assistant.cli.parser import parse_command_line
 from assistant.cli.context import start
 from assistant.core.paths import Paths
 from assistant.ui.app import make_app
 
-config = start(Paths.resolve(), build_parser().parse_args([]))  # as `assistant` does: config, log file
+config = start(Paths.resolve(), parse_command_line([]))  # as `assistant` does: config, log file
 
 async def first_frame(pilot):
     print(time.time(), flush=True)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from assistant.cli.context import never_fail_to_write
 from assistant.cli.exits import EXIT_USAGE, exit_interrupted, fail
 from assistant.cli.interrupt import signal_of, stop_signals
-from assistant.cli.parser import build_parser
+from assistant.cli.parser import parse_command_line
 from assistant.core.config import ConfigError
 from assistant.core.paths import Paths
 from assistant.core.text import clean_text, error_line
@@ -52,7 +52,7 @@ def command(name: str | None) -> Callable[[Paths, argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     never_fail_to_write()
-    args = build_parser().parse_args(argv)
+    args = parse_command_line(sys.argv[1:] if argv is None else argv)
     if getattr(args, "message", None):  # an instruction for the model: text, never bytes
         args.message = clean_text(args.message)
     paths = Paths.resolve()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Sequence
 from typing import NoReturn
 
 from assistant import __version__
@@ -63,7 +64,14 @@ def add_setting_flags(parser: argparse.ArgumentParser, *, top: bool = False, ans
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def parse_command_line(argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` read by the parser tree. Bare `assistant`, the TUI, is what runs most and
+    waits for its first frame: it names no subcommand, so theirs (15 parsers, ~5 ms of
+    argparse) are not built for it."""
+    return build_parser(subcommands=bool(argv)).parse_args(argv)
+
+
+def build_parser(*, subcommands: bool = True) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="assistant",
         description="A terminal coding assistant: chat with a local llama.cpp model "
@@ -75,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="reopen the last chat of this folder, or session ID (see `assistant sessions`)",
     )
     add_setting_flags(parser, top=True)
+    if not subcommands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ask = sub.add_parser("ask", help="answer one question on stdout (stats on stderr)")

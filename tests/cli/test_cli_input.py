@@ -536,3 +536,12 @@ def test_a_bad_plugin_setting_in_the_file_starts_the_tui_with_the_defaults_and_s
     assert "backends.local" in error and "n_ctx" in error and "\n" not in error
     paths.config_file.write_text("[general]\nsystem_prompt = \"hi\"\n")
     assert read_config(paths) == (Config().with_overrides({"general.system_prompt": "hi"}), None)
+
+
+def test_bare_assistant_parses_as_the_whole_parser_tree_would() -> None:
+    """`assistant` alone skips building the subcommands' parsers: the same settings all the same."""
+    from assistant.cli.parser import build_parser, parse_command_line
+
+    assert parse_command_line([]) == build_parser().parse_args([])
+    assert parse_command_line([]).command is None
+    assert parse_command_line(["--model", "ask"]) == build_parser().parse_args(["--model", "ask"])
