@@ -181,6 +181,16 @@ def kill_checks() -> None:
             os.killpg(int(named.read_text()), signal.SIGKILL)
 
 
+async def escape_ends_the_checks(pilot, app) -> None:  # noqa: ANN001 - a Pilot and its app
+    """Esc while a check runs: the refactor says it was cancelled and no check is left running."""
+    await pilot.press("escape")
+    try:
+        await wait_for(pilot, lambda: "cancelled while its checks ran" in transcript_text(app))
+        assert not running_checks()
+    finally:
+        kill_checks()  # were the Esc lost, the check would sleep on for ever
+
+
 async def test_esc_stops_a_running_check_and_nothing_is_offered(repo: Path) -> None:
     # The check sleeps for ever and may run as long: only the Esc can end it within the wait.
     app = make_app(checked(lint_cmd=f"sleep {FOREVER:.0f}", check_timeout=FOREVER, checks="before_review"),
@@ -189,12 +199,7 @@ async def test_esc_stops_a_running_check_and_nothing_is_offered(repo: Path) -> N
         await wait_for(pilot, lambda: app.session.backend.loaded)
         await send(pilot, "/refactor calc.py add type hints")
         await wait_for(pilot, lambda: bool(running_checks()))  # the model answered; its check runs
-        await pilot.press("escape")
-        try:
-            await wait_for(pilot, lambda: "cancelled while its checks ran" in transcript_text(app))
-            assert not running_checks()
-        finally:
-            kill_checks()  # were the Esc lost, the check would sleep on for ever
+        await escape_ends_the_checks(pilot, app)
     assert (repo / "calc.py").read_text() == CALC
 
 
@@ -266,10 +271,5 @@ async def test_esc_stops_a_check_running_after_the_accept_and_nothing_is_written
         assert not running_checks()
         await pilot.press("a")
         await wait_for(pilot, lambda: bool(running_checks()))
-        await pilot.press("escape")
-        try:
-            await wait_for(pilot, lambda: "cancelled while its checks ran" in transcript_text(app))
-            assert not running_checks()
-        finally:
-            kill_checks()  # were the Esc lost, the check would sleep on for ever
+        await escape_ends_the_checks(pilot, app)
     assert (repo / "calc.py").read_text() == CALC
