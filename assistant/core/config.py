@@ -483,8 +483,15 @@ def default_file_text(plugins: Sequence[tuple[str, type]] = ()) -> str:
     ]
     for section, cls in SECTIONS.items():
         lines += [*section_text(section, cls), ""]
+    if plugins:
+        lines += [
+            "# Each backend's and router's own settings, at their defaults. Uncomment a table and",
+            "# the keys you change: a table in the file is checked by its plugin at every start,",
+            "# which imports the plugin, so the tables left as they are stay commented out.",
+            "",
+        ]
     for section, cls in plugins:
-        lines += [*section_text(section, cls), ""]
+        lines += [*section_text(section, cls, commented=True), ""]
     lines += [
         "# Inference servers (llama-server, vLLM, Ollama, any OpenAI-compatible API), each a",
         "# backend under its name (`/model gpu`, `@gpu`, `--backend gpu`). Every key but",

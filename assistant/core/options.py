@@ -125,12 +125,14 @@ def toml_value(value: Any) -> str:
     return repr(value)
 
 
-def section_text(section: str, cls: type) -> list[str]:
-    """`[section]` with every setting of `cls` at its default, each under its help line."""
-    lines = [f"[{section}]"]
+def section_text(section: str, cls: type, *, commented: bool = False) -> list[str]:
+    """`[section]` with every setting of `cls` at its default, each under its help line;
+    `commented`: the table and its keys commented out, to be uncommented where changed."""
+    mark = "# " if commented else ""
+    lines = [f"{mark}[{section}]"]
     for f in fields(cls):
         lines.append(f"# {f.metadata['help']}")
-        lines.append(f"{f.name} = {toml_value(f.default)}")
+        lines.append(f"{mark}{f.name} = {toml_value(f.default)}")
     return lines
 
 

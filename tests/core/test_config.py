@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import subprocess
 import sys
 from pathlib import Path
@@ -173,11 +175,19 @@ def test_secret_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert rows["backends.claude.api_key"] == "set (sk-ant-…0123)"
 
 
-def test_the_default_file_holds_each_plugin_s_section_from_its_options() -> None:
+def uncommented(text: str) -> str:
+    """The default file with every plugin's table and key uncommented, as a person would."""
+    return re.sub(r"^# (\[\w+\.\w+\]|\w+ = )", r"\1", text, flags=re.MULTILINE)
+
+
+def test_the_default_file_holds_each_plugin_s_section_from_its_options_commented_out() -> None:
     text = cfg.default_file_text(discovery.installed_options(cfg.Config()))
+    assert "# [backends.local]\n# GGUF model file" in text and "# [routers.quality]\n" in text
     config = cfg.parse(text, "default")
+    assert config.backends == {} and routing.check_settings(config) == []  # nothing to import at start
+    config = cfg.parse(uncommented(text), "default")
+    assert {"local", "claude"} <= config.backends.keys() and "quality" in config.routers
     assert routing.check_settings(config) == [""]  # loads, and the only secret (the API key) is empty
-    assert "[backends.local]\n# GGUF model file" in text and "[routers.quality]\n" in text
     assert options_of(config, "backends", "local") == LlamaOptions()
 
 

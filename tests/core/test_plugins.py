@@ -52,10 +52,11 @@ def test_creating_the_local_backend_does_not_load_llama_cpp() -> None:
 
 def test_checking_every_plugin_s_settings_imports_no_model_library() -> None:
     code = (
-        "import sys\n"
+        "import re, sys\n"
         "from assistant.core import config, routing\n"
         "from assistant.core.routing import discovery\n"
         "text = config.default_file_text(discovery.installed_options(config.Config()))\n"
+        "text = re.sub(r'^# (\\[\\w+\\.\\w+\\]|\\w+ = )', r'\\1', text, flags=re.MULTILINE)  # every table\n"
         "routing.check_settings(config.parse(text, 'c.toml'))\n"
         "print(sorted(m for m in ('llama_cpp', 'anthropic', 'tiktoken', 'jinja2') if m in sys.modules))\n"
     )

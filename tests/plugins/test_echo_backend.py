@@ -64,7 +64,7 @@ def test_config_shows_and_writes_its_settings(installed: Path, tmp_path: Path) -
     assert "backends.echo.delay_ms = 5\n" in shown.stdout and 'backends.echo.prefix = "echo: "\n' in shown.stdout
     assert assistant(installed, tmp_path, "config", "--init", "--force").returncode == 0
     written = (tmp_path / "config" / "config.toml").read_text()
-    assert "[backends.echo]\n# Text every answer starts with.\nprefix = \"echo: \"\n" in written
+    assert "# [backends.echo]\n# Text every answer starts with.\n# prefix = \"echo: \"\n" in written
 
 
 def test_without_it_installed_its_table_names_what_is(tmp_path: Path) -> None:
