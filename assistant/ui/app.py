@@ -251,10 +251,10 @@ class AssistantApp(App[None]):
         self.refresh_status()
 
     async def on_load_finished(self, message: LoadFinished) -> None:
-        found = self.query("#load-progress")  # a load that ends as the app exits has nothing left to show
-        if not found:
+        if not self.query("#hints"):  # a load that ends as the app exits has nothing left to show
             return
-        found.first(ProgressBar).display = False
+        for bar in self.query("#load-progress"):  # there when the load reported progress
+            bar.display = False
         candidate = message.candidate
         if message.error:
             self.notify(message.error, title="Model not loaded", severity="error", timeout=15)

@@ -101,3 +101,16 @@ async def test_compact_summarises_what_the_window_dropped() -> None:
         assert app.session.pinned
         await send(pilot, "/compact")  # the window starts again after the summary: nothing dropped since
         await wait_for(pilot, lambda: "Nothing to compact" in transcript_text(app))
+
+
+async def test_model_switches_to_a_backend_that_is_loaded_already() -> None:
+    """No load reports progress (no load bar is ever mounted): the switch is made all the same."""
+    backends = two_backends()
+    for backend in backends.values():
+        backend.load()
+    app = make_app(auto_config(), backends=backends)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
+        await send(pilot, "/model claude")
+        await wait_for(pilot, lambda: app.session.mode == "claude")
+        assert not app.query("#load-progress")
