@@ -110,7 +110,8 @@ def candidates_table(decision: RouteDecision) -> list[str]:
 
 
 def turn_summary(result: TurnResult) -> str:
-    """One line of a finished turn's figures (the TUI's answer footer, `ask`'s stderr line)."""
+    """One line of a finished turn's figures (the TUI's answer footer, `ask`'s stderr line):
+    what was measured, never the estimate made before it."""
     s, usage = result.stats, result.usage
     estimated = s.usage_estimated
     parts = [
@@ -120,15 +121,13 @@ def turn_summary(result: TurnResult) -> str:
         f"{count(s.tokens_in, estimated)} in / {count(s.tokens_out, estimated)} out",
         cost(result.cost, estimated=estimated),
     ]
-    if s.prompt_tokens_evaluated is not None and s.tokens_in:
+    if s.prompt_tokens_evaluated is not None and s.tokens_in and s.prompt_tokens_evaluated != s.tokens_in:
         parts.insert(3, f"{count(s.prompt_tokens_evaluated)} evaluated")
     if usage is not None and (usage.cache_read_tokens or usage.cache_write_tokens):
         parts.insert(3, f"cache {count(usage.cache_read_tokens)} read / {count(usage.cache_write_tokens)} written")
     parts.append(f"took {seconds(s.elapsed)}")
-    if result.decision is not None and result.routed_to:
-        est = result.decision.estimate_for(result.routed_to)
-        if est is not None and (est.cost is not None or est.seconds is not None):
-            parts.append(estimate(est))
+    # The estimate is the route badge's, above the answer: said once, not again
+    # beside what the turn took.
     if result.stop_reason == "max_tokens":
         parts.append("stopped at max_tokens")
     return " · ".join(parts)

@@ -16,7 +16,7 @@ from textual.geometry import Region
 from textual.screen import Screen
 
 from assistant.ui.widgets.markdown import markdown, render_lines
-from assistant.ui.widgets.rendered import Entry, RenderedLines
+from assistant.ui.widgets.rendered import Entry, Figures, RenderedLines
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript
 
 WIDTH = 60
@@ -164,3 +164,19 @@ async def test_text_growing_along_a_line_repaints_only_that_line(monkeypatch) ->
         last = len(answer.lines_at(width)) - 1
         assert regions == (Region(0, last, width, 1),)
         assert "start more" in answer.lines_at(width)[last].text
+
+
+@given(width=st.integers(min_value=24, max_value=200))
+def test_the_footer_wraps_between_figures_only(width: int):
+    """A narrow screen shows `took 1.27 s` on the next line, never `took 1.27` and `s`."""
+    footer = "98.2 tok/s · TTFT 120 ms · prompt 1,234 tok/s · 7 evaluated · 19 in / 45 out · $0.0000 · took 1.27 s"
+    console = Console(width=width, file=None, color_system=None, legacy_windows=False)
+    with console.capture() as captured:
+        console.print(Figures(footer, style=None))  # type: ignore[arg-type]
+    lines = captured.get().rstrip("\n").split("\n")
+    figures = footer.split(" · ")
+    # Every line is whole figures: joined back, the lines are the footer.
+    assert " · ".join(line.rstrip() for line in lines) == footer
+    for line in lines:
+        assert all(part in figures for part in line.rstrip().split(" · "))
+        assert len(line.rstrip()) <= width or " · " not in line  # only a single figure may overflow
