@@ -50,7 +50,7 @@ from assistant.ui.messages import (
     TurnNotice,
 )
 from assistant.ui.refactoring import Refactoring
-from assistant.ui.streaming import AnswerStream, turn_note
+from assistant.ui.streaming import AnswerStream
 from assistant.ui.themes import load_themes
 from assistant.ui.textual_compat import close_app_now, unhandled_error
 from assistant.ui.widgets.markdown import warm_markdown
@@ -112,7 +112,8 @@ class AssistantApp(App[None]):
             persist=options.ledger,  # a TUI chat is stored, so that it can be resumed
         )
         self.project_root = self.session.project_root
-        self.state = "not loaded"  # the status bar's: "loading 42%", "ready", "generating", "unavailable"
+        # The status bar's: "loading 42%", "ready", "routing", "starting", "generating", "unavailable".
+        self.state = "not loaded"
         self.cancels = Cancels()  # what Esc stops
         self._quitting = threading.Event()
         self.stream = AnswerStream(self, self._quitting)
@@ -340,6 +341,8 @@ class AssistantApp(App[None]):
         await transcript.mount_all([user_message(shown), answer])
         transcript.anchor()
         cancel = self.cancels.fresh()
+        self.state = "routing"  # until a backend is chosen; then "starting", until it streams ("generating")
+        self.refresh_status()
         self.stream.begin(answer, self.config.ui, backend.capabilities.local)
         self._turn_worker = self.run_worker(partial(self.stream.run, self.session, text, cancel, retry_on),
                                             name="run_turn", group="turn", thread=True, exit_on_error=False)
@@ -350,6 +353,7 @@ class AssistantApp(App[None]):
             backend = self.session.backend_named(event.decision.backend)
             self.stream.relabel(fmt.answer_label(backend.name, backend.model_name), fmt.route_badge(event.decision),
                                 shares_cpu=backend.capabilities.local)
+            self.state = "starting"
             self.refresh_status()
             return
         if isinstance(event, Notice):
@@ -375,7 +379,7 @@ class AssistantApp(App[None]):
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
         result = message.result
-        if not await self._close_turn(fmt.turn_summary(result), turn_note(result), result):
+        if not await self._close_turn(fmt.turn_summary(result), fmt.turn_note(result), result):
             return
         # A ledger that cannot be written is said once per distinct error; answers go on.
         error = self.session.ledger_error
