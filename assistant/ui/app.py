@@ -54,7 +54,7 @@ from assistant.ui.streaming import AnswerStream
 from assistant.ui.themes import load_themes
 from assistant.ui.textual_compat import close_app_now, unhandled_error
 from assistant.ui.widgets.markdown import warm_markdown
-from assistant.ui.widgets.prompt import PromptInput
+from assistant.ui.widgets.prompt import PromptInput, offered_line
 from assistant.ui.widgets.rendered import Entry, History, use_code_theme
 from assistant.ui.widgets.status import StatusBar, status_view
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
@@ -173,7 +173,7 @@ class AssistantApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Transcript(id="transcript")
         yield Static("", id="hints", markup=False)
-        yield PromptInput(commands=lambda: ui.command_names(), id="prompt")  # read at the first "/"
+        yield PromptInput(commands=lambda: ui.command_names(), root=self.project_root, id="prompt")  # read at the first "/"
         yield StatusBar(id="status")
 
     def on_mount(self) -> None:
@@ -307,11 +307,14 @@ class AssistantApp(App[None]):
     # -- prompt ---------------------------------------------------------------
 
     @on(PromptInput.Changed)
-    def show_hints(self, event: PromptInput.Changed) -> None:
+    @on(PromptInput.Offered)
+    def show_hints(self, event: PromptInput.Changed | PromptInput.Offered) -> None:
         hints = self.query_one("#hints", Static)
         matches = self.query_one(PromptInput).completions()
         hints.display = bool(matches)
-        if matches:
+        if matches and matches[0].startswith("@"):  # project paths a Tab offered
+            hints.update(offered_line(matches))
+        elif matches:
             usage = {c.name: c for c in ui.SLASH_COMMANDS}
             hints.update("   ".join(f"{usage[m].usage} — {usage[m].help}" for m in matches))
 

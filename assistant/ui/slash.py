@@ -55,7 +55,7 @@ PREFIX_HELP = (
 )
 
 KEYS_HELP = (
-    "Enter send · Shift+Enter / Ctrl+J newline · ↑/↓ history · Tab complete /command · "
+    "Enter send · Shift+Enter / Ctrl+J newline · ↑/↓ history · Tab complete /command or @path · "
     "Esc cancel the answer · Shift+Tab select an answer, then + good / − bad, ↑↓ another · "
     "Ctrl+P command palette · Ctrl+Q quit"
 )
