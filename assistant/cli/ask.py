@@ -7,17 +7,18 @@ import argparse
 import sys
 import threading
 
-from assistant.cli.context import start
+from assistant.cli.context import backend_named_by, start
 from assistant.cli.exits import EXIT_USAGE, exit_interrupted, fail
 from assistant.cli.interrupt import run_interruptibly, signal_name
 from assistant.core import plugins
 from assistant.core.backends.protocol import Backend, BackendUnavailable
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
 from assistant.core.paths import Paths
-from assistant.core.session.chat import AUTO, ChatSession
-from assistant.core.session.pool import BackendSource
-from assistant.core.store.ledger import Ledger
+from assistant.core.session.chat import AUTO
+from assistant.core.session.opening import open_session
+from assistant.core.session.secret_hold import secret_hold
 from assistant.core.text import clean_text, decode_bytes, one_line
+from assistant.core.typed_secrets import ALLOW_SECRET
 from assistant.core.words import QUALITY
 from assistant.render import run_json
 from assistant.render.format import answer_label, candidates_table, route_badge, turn_summary
@@ -46,25 +47,28 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
         return fail("no question: pass it as an argument or pipe it on stdin", EXIT_USAGE)
 
     backend: Backend | None = None  # auto: the router chooses; the chosen backend loads before its turn starts
-    fallbacks: dict[str, BackendSource] = {}
     if config.general.backend != AUTO:
         backend = plugins.create_backend(config)
-        if not backend.capabilities.local:  # off this machine it may fail: `[router] fallback`, as in the TUI
-            fallbacks = {
-                name: (lambda name=name: plugins.create_backend(config, name))
-                for name in config.router.fallback if name != backend.name
-            }  # fmt: skip
+        # Off this machine it may fail: `[router] fallback` takes the turn, as in the TUI.
+        falls_back = not backend.capabilities.local and any(n != backend.name for n in config.router.fallback)
         try:
             backend.load()
         except BackendUnavailable as exc:
-            if not fallbacks:
+            if not falls_back:
                 if getattr(args, "json", False) or getattr(args, "stream_json", False):
                     said = run_json.not_started_object(backend.name, exc.kind, str(exc), kind=args.kind)
                     sys.stdout.write(run_json.line(said) + "\n")
                 return fail(str(exc))
-    session = ChatSession(config, backend, ledger=Ledger.open, backends=fallbacks)
+    session = open_session(config, backend=backend, named_by=backend_named_by(args))  # as the TUI's (cli/tui.py)
     out = sys.stdout
     as_json, streamed = getattr(args, "json", False), getattr(args, "stream_json", False)
+    if not args.allow_secret and (hold := secret_hold(session, question)) is not None:  # refused, never sent
+        session.close()
+        said = (f"{hold.what}: not sent to {hold.backend}; --allow-secret sends it, and without naming "
+                f"{hold.backend} it is answered on this machine")  # fmt: skip
+        if as_json or streamed:
+            out.write(run_json.line(run_json.not_started_object(hold.backend, "secret", said, kind=args.kind)) + "\n")
+        return fail(said, EXIT_USAGE)
 
     def write_line(obj: dict) -> None:
         out.write(run_json.line(obj) + "\n")
@@ -93,7 +97,7 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
                 print(f"  {line}", file=sys.stderr)
 
     cancel = threading.Event()
-    flags = frozenset({QUALITY}) if args.quality else frozenset()
+    flags = frozenset(flag for flag, on in ((QUALITY, args.quality), (ALLOW_SECRET, args.allow_secret)) if on)
     try:
         result, stopped_by = run_interruptibly(
             lambda: session.run_turn(question, cancel, on_event, kind=args.kind, flags=flags), cancel, name="ask-turn"

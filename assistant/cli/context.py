@@ -23,19 +23,42 @@ if TYPE_CHECKING:
 UNCUT_WIDTH = 10_000
 
 
-def overrides(args: argparse.Namespace) -> dict[str, Any]:
-    flat = {k: v for k, v in vars(args).items() if "." in k and v is not None}
-    for assignment in getattr(args, "assignments", None) or []:
-        key, value = config_mod.parse_assignment(assignment)
-        flat[key] = value
-    return flat
+# The flags that shape every answer (`--max-tokens`, `--temperature`: dest `answer.KEY`)
+# set KEY on each backend that takes it: these, and every `[servers.NAME]`. Claude's
+# current models refuse a sampling temperature, so only its answers' length is set.
+ANSWER_TABLES = {"max_tokens": ("backends.local", "backends.claude"), "temperature": ("backends.local",)}
+
+
+def overrides(args: argparse.Namespace, config: Config) -> dict[str, Any]:
+    """The command line's settings over `config`: its flags, then each `--set` (which
+    wins over a flag that shapes every answer)."""
+    flags = {k: v for k, v in vars(args).items() if "." in k and v is not None}
+    given = dict(config_mod.parse_assignment(a) for a in getattr(args, "assignments", None) or [])
+    servers = dict.fromkeys([*config.servers, *(k.split(".")[1] for k in given if k.startswith("servers."))])
+    flat: dict[str, Any] = {}
+    for dotted, value in flags.items():
+        section, _, key = dotted.partition(".")
+        if section != "answer":
+            flat[dotted] = value
+            continue
+        flat |= {f"{table}.{key}": value for table in (*ANSWER_TABLES[key], *(f"servers.{n}" for n in servers))}
+    return flat | given
+
+
+def backend_named_by(args: argparse.Namespace) -> str:
+    """How the command line named the backend every turn goes to, for the route's
+    reason ("named with --backend"); "" when it did not (see core/session/opening.py).
+    A `--set` wins over the flag, as in `overrides`."""
+    if any(config_mod.parse_assignment(a)[0] == "general.backend" for a in getattr(args, "assignments", None) or []):
+        return "named with --set general.backend"
+    return "named with --backend" if getattr(args, "general.backend", None) is not None else ""
 
 
 def start(paths: Paths, args: argparse.Namespace, config: Config | None = None) -> Config:
     """The command's config (the file's, or `config`, with the command line's
     settings over it) and the log file set up for it."""
     base = config if config is not None else config_mod.load(paths.config_file)
-    config = base.with_overrides(overrides(args))
+    config = base.with_overrides(overrides(args, base))
     secrets = routing.check_settings(config)  # every plugin's settings, before anything else
     setup_logging(paths, debug=config.general.debug_log, secrets=secrets)
     return config

@@ -3,7 +3,8 @@
 Building it imports no subcommand's module (no benchmark, report, Rich or
 backend): `--help` stays fast. The setting flags (`--model`, `--set …`) are one
 group, `add_setting_flags`, that each subcommand which takes them adds; a dotted
-`dest` is the setting a flag overrides (`context.overrides`).
+`dest` is the setting a flag overrides (`context.overrides`); `answer.KEY`, the
+same setting of every backend that has it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from assistant import __version__
 from assistant.core.accounting.bench_results import QUICK_RUNS, RUNS
@@ -24,7 +25,13 @@ DEFAULT_SINCE = "30d"  # `report`'s scope: measured rates should describe today'
 
 class _Parser(argparse.ArgumentParser):
     """argparse saying back what was typed (`invalid choice: '…'`, `unrecognized
-    arguments: …`) short, on one line, with no terminal escape in it."""
+    arguments: …`) short, on one line, with no terminal escape in it; and taking a
+    long option only as written: argparse would read a prefix of one as the whole
+    (`ask --mode auto` as `--model auto`, a missing file), and a flag added later
+    would change what an old command line means. Subcommands' parsers are this class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401 - argparse's own signature
+        super().__init__(*args, **{"allow_abbrev": False, **kwargs})
 
     def error(self, message: str) -> NoReturn:
         message = _LONG_QUOTED.sub(lambda m: f"'{m.group(1)[:QUOTED_CHARS]}…'", message)
@@ -53,8 +60,10 @@ def add_setting_flags(parser: argparse.ArgumentParser, *, top: bool = False, ans
     group.add_argument("--n-gpu-layers", dest="backends.local.n_gpu_layers", type=int, metavar="N")
     group.add_argument("--n-threads", dest="backends.local.n_threads", type=int, metavar="N")
     if answer:
-        group.add_argument("--max-tokens", dest="backends.local.max_tokens", type=int, metavar="N")
-        group.add_argument("--temperature", dest="backends.local.temperature", type=float, metavar="T")
+        group.add_argument("--max-tokens", dest="answer.max_tokens", type=int, metavar="N",
+                           help="most tokens per answer, on every backend")  # fmt: skip
+        group.add_argument("--temperature", dest="answer.temperature", type=float, metavar="T",
+                           help="sampling temperature of the local model and every server")  # fmt: skip
     group.add_argument(
         "--set",
         dest="assignments",
@@ -93,6 +102,9 @@ def build_parser(*, subcommands: bool = True) -> argparse.ArgumentParser:
     ask.add_argument("--quality", action="store_true", help="ask for the best answer there is (routes to Claude)")
     ask.add_argument("--kind", choices=KINDS, default=None, help="the kind of turn (default: read from the question)")
     ask.add_argument("--why", action="store_true", help="print the route decision on stderr")
+    ask.add_argument("--allow-secret", action="store_true",
+                     help="let a question holding what looks like a key or a token go to the cloud (else it stays "
+                          "on this machine, and naming a cloud backend for it is refused)")  # fmt: skip
     shape = ask.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print the finished turn as one JSON object (run.schema.json)")
     shape.add_argument("--stream-json", action="store_true",
@@ -122,7 +134,7 @@ def build_parser(*, subcommands: bool = True) -> argparse.ArgumentParser:
     sessions = sub.add_parser("sessions", help="list the stored chats (resume one with --resume ID)")
     sessions.add_argument("--search", default="", help="only chats whose title, questions or answers contain this")
     export = sub.add_parser("export", help="write a stored chat as Markdown")
-    export.add_argument("session", metavar="ID", help="the session (a unique prefix is enough)")
+    export.add_argument("session", metavar="ID", help="the session (a unique prefix is enough), or `last`")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     rate = sub.add_parser("rate", help="rate an answer good or bad (what the quality router learns from)")

@@ -46,7 +46,7 @@ def cmd_rate(paths: Paths, args: argparse.Namespace) -> int:
     try:
         with Ledger.open(paths.ledger_file) as ledger:
             wanted = clean_text(args.session)
-            session_id = ledger.last_session_id() if wanted == "last" else session_store.find(ledger, wanted).id
+            session_id = session_store.named(ledger, wanted)
             if session_id is None:
                 return fail("no turns recorded yet: nothing to rate")
             answered = ratings.answered_turns(ledger, session_id)

@@ -1,13 +1,21 @@
 """`assistant refactor` and `assistant undo` on the command line.
 
 One file: the proposal's diff is printed and the user answers y/n (or `--yes`).
-The project's checks, which execute the proposed code, run after that yes by
-default (`[edits] checks`); an edit one of them fails is written only on a
-second yes, never with `--yes`.
+The project's checks (found in the project by default), which execute the
+proposed code, run after that yes by default (`[edits] checks`); an edit one of
+them fails is written only on a second yes, never with `--yes`. Without a
+terminal to answer on and without `--yes`, nothing is written: the diff is
+printed and the edit declined, with the exit code that says so.
 Several files: they are proposed concurrently within each backend's limits,
 with a progress bar per file and overall, then reviewed one by one (or applied
 with `--yes`), each in its own commit; one file failing does not stop the
-others. A final table gives file, backend, outcome, tokens, cost and time.
+others. A final table gives file, backend, outcome, tokens, cost and time: boxed
+on a terminal, plain aligned rows in a pipe or a file.
+
+Exit codes, the worst outcome over the files: 0 every edit applied; 3 one
+declined (a no, or no terminal to review on); 4 one refused by its checks (it
+does not parse, or a check it fails); 1 an error (the model did not answer, the
+edit did not apply); 2 bad usage; 128 + N a signal N.
 
 The project root is `core.project`'s (the git work tree's top, else the current
 folder); each PATH is typed relative to the current folder and known by its path
@@ -33,16 +41,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
-from rich.table import Table
 from rich.text import Text
 
-from assistant.cli.context import start
-from assistant.cli.exits import exit_interrupted
+from assistant.cli.context import backend_named_by, start
+from assistant.cli.exits import EXIT_ERROR, EXIT_OK, exit_interrupted
 from assistant.cli.exits import fail as _fail
 from assistant.cli.interrupt import signal_of
 from assistant.core.accounting.metrics import TurnMetrics
 from assistant.core.config import Config
-from assistant.core.edits.checks import cleanup_scratch
+from assistant.core.edits.checks import cleanup_scratch, configured
 from assistant.core.edits.files import cleanup_pending
 from assistant.core.edits.types import EditError
 from assistant.core.edits.vcs import VcsError, Workspace
@@ -50,9 +57,15 @@ from assistant.core.events import RouteDecided, TextDelta
 from assistant.core.paths import Paths
 from assistant.core.project import OutsideProject, find_root, typed_path
 from assistant.core.session.chat import AUTO, ChatSession
+from assistant.core.session.opening import CONFIG_NAMED
 from assistant.core.store.ledger import Ledger, LedgerError
 from assistant.core.workflows.refactor import Checked, Proposal, Refactorer, diff_stats, undo_edit, unified_diff
 from assistant.render import format as fmt
+from assistant.render.refactor import batch_table, check_lines, plain_rows, plan_lines
+
+EXIT_DECLINED = 3  # an edit not written because nobody said yes (a no, or no terminal to ask on)
+EXIT_REFUSED = 4  # an edit not written because of its checks (it does not parse, or one fails)
+NO_TERMINAL = "declined: no terminal to review; pass --yes to apply"
 
 
 @dataclass
@@ -76,9 +89,12 @@ def project_paths(typed: Sequence[str], root: Path) -> list[str]:
     return list(dict.fromkeys(typed_path(t, root=root, cwd=cwd) for t in typed))
 
 
-def show_proposal(console: Console, proposal: Proposal, shown: Callable[[str], str] = str) -> None:
-    """The proposal's diffs and figures. Everything the model, a backend or a file name
-    brings is printed as text, never read as Rich markup."""
+def show_proposal(console: Console, proposal: Proposal, shown: Callable[[str], str] = str, *,
+                  with_plan: bool = True) -> None:
+    """The proposal's diffs and figures, and its checks (`with_plan`: with those still
+    to run, which a batch says once at its top). Everything the model, a backend or a
+    file name brings is printed as text, never read as Rich markup; in a pipe or a
+    file the diff is as `git diff` prints it, no line cut at any width."""
     result = proposal.result
     if result is not None and result.decision is not None:
         console.print(Text(f"{result.backend} · {result.model} — {fmt.route_badge(result.decision)}", style="dim"))
@@ -88,7 +104,10 @@ def show_proposal(console: Console, proposal: Proposal, shown: Callable[[str], s
     for change in proposal.changes:
         new = " (new file)" if change.before is None else ""
         console.print(Text(shown(change.path) + new, style="bold"))
-        console.print(Syntax(unified_diff(change), "diff", theme="ansi_dark", background_color="default"))
+        if console.is_terminal:
+            console.print(Syntax(unified_diff(change), "diff", theme="ansi_dark", background_color="default"))
+        else:
+            console.print(Text(unified_diff(change)), soft_wrap=True, end="")
     added, removed = diff_stats(proposal.changes)
     extra = f" · {proposal.fuzzy} block(s) matched ignoring whitespace" if proposal.fuzzy else ""
     retried = " · after one retry" if proposal.retried else ""
@@ -100,17 +119,13 @@ def show_proposal(console: Console, proposal: Proposal, shown: Callable[[str], s
         console.print(Text("does not parse (after one repair round):", style="bold red"))
         for line in proposal.syntax_lines():
             console.print(Text(f"  {line}", style="red"))
-    show_outcomes(console, proposal)
-    if proposal.pending:
-        console.print(Text(f"{', '.join(proposal.pending)}: run once you accept (they execute this code)", style="dim"))
+    show_checks(console, proposal, with_plan=with_plan)
 
 
-def show_outcomes(console: Console, proposal: Proposal) -> None:
-    """Each check's outcome, with the summary lines of one that did not pass."""
-    for outcome in proposal.outcomes:
-        console.print(Text(outcome.line(), style="green" if outcome.passed else "bold red"))
-        if outcome.output and not outcome.passed:
-            console.print(Text("\n".join("  " + line for line in outcome.summary_lines(8)), style="red"))
+def show_checks(console: Console, proposal: Proposal, *, with_plan: bool = False) -> None:
+    """Which checks ran and how each ended, with the summary lines of one that did not pass."""
+    if said := check_lines(proposal, 8, with_plan=with_plan):
+        console.print(said)
 
 
 def to_write(console: Console, proposal: Proposal, allow_new: bool) -> list[str]:
@@ -126,12 +141,25 @@ def to_write(console: Console, proposal: Proposal, allow_new: bool) -> list[str]
     return paths
 
 
-def _confirm(question: str) -> bool:
+def _confirm(question: str) -> bool | None:
+    """The user's answer on the terminal; None when there is no terminal to ask on
+    (the answer typed ahead into a pipe is nobody's review of the diff)."""
     if sys.stdin is None or not sys.stdin.isatty():
-        line = sys.stdin.readline() if sys.stdin is not None else ""
-    else:
-        line = input(question)
-    return line.strip().lower() in ("y", "yes")
+        return None
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:  # Ctrl+D
+        return False
+
+
+def exit_code(outcomes: Sequence[Outcome]) -> int:
+    """The worst outcome over the files: an error, then refused by checks, then declined."""
+    statuses = {o.status for o in outcomes}
+    if statuses - {"applied", "rejected", "refused"}:
+        return EXIT_ERROR
+    if "refused" in statuses:
+        return EXIT_REFUSED
+    return EXIT_DECLINED if "rejected" in statuses else EXIT_OK
 
 
 def cmd_refactor(
@@ -148,7 +176,9 @@ def cmd_refactor(
         return _fail(str(exc), 2)
     allow_new = bool(getattr(args, "allow_new", False))
     as_json = bool(getattr(args, "json", False))
-    console = console or Console(stderr=as_json)  # with --json, stdout holds the JSON alone
+    if console is None:  # with --json, stdout holds the JSON alone
+        console = Console(stderr=as_json)
+        console.soft_wrap = not console.is_terminal  # a pipe or a file gets each line whole, never wrapped
     try:  # a repository that cannot take the commit is refused before any model is paid
         for note in Workspace(root).ready(paths):
             console.print(Text(note, style="yellow"))
@@ -159,12 +189,19 @@ def cmd_refactor(
     cleanup_scratch(Paths.resolve())  # scratch copies of checks a killed run left
     refactorer = Refactorer(session, root)
     forced = None if config.general.backend == AUTO else config.general.backend
+    forced_by = (backend_named_by(args) or CONFIG_NAMED) if forced else ""
     outcomes = [Outcome(p) for p in paths]
+    batch = len(outcomes) > 1
+    if batch:  # which checks each file gets, said once
+        plan = configured(config.edits, root)
+        later = [c.name for c in plan.runnable] if config.edits.checks == "after_review" else []
+        for line in plan_lines(plan, "run on each file once its diff is accepted", later):
+            console.print(line)
     cancel = threading.Event()
     try:
-        _propose_all(console, refactorer, outcomes, args.message, forced, cancel, named=paths)
+        _propose_all(console, refactorer, outcomes, args.message, (forced, forced_by), cancel, named=paths)
         for outcome in outcomes:
-            _review(console, refactorer, outcome, yes=args.yes, allow_new=allow_new, batch=len(outcomes) > 1)
+            _review(console, refactorer, outcome, yes=args.yes, allow_new=allow_new, batch=batch)
     except KeyboardInterrupt as stop:  # Ctrl+C, or SIGTERM/SIGHUP as Ctrl+C (cli/interrupt.py)
         cancel.set()
         console.print("cancelled")
@@ -174,38 +211,48 @@ def cmd_refactor(
             session.close()
     if as_json:
         sys.stdout.write(json.dumps({"version": 1, "files": _rows(outcomes)}, ensure_ascii=True) + "\n")
-    elif len(outcomes) > 1:
-        console.print(_table(outcomes))
-    return 0 if all(o.status in ("applied", "rejected") for o in outcomes) else 1
+    elif batch and console.is_terminal:
+        console.print(batch_table(_rows(outcomes)))
+    elif batch:
+        for line in plain_rows(_rows(outcomes)):
+            console.print(Text(line), soft_wrap=True)
+    return exit_code(outcomes)
 
 
 def _review(
     console: Console, refactorer: Refactorer, outcome: Outcome, *, yes: bool, allow_new: bool, batch: bool
 ) -> None:
-    """Show one file's proposal, say which files it will write, ask, apply and commit."""
+    """Show one file's proposal, ask (or, with `yes`, say which files it will write),
+    apply and commit."""
     proposal = outcome.proposal
     if proposal is None:
         return
     if batch:
         console.rule(Text(outcome.path))
-    show_proposal(console, proposal, refactorer.shown)
+    show_proposal(console, proposal, refactorer.shown, with_plan=not batch)
     writing = to_write(console, proposal, allow_new) if proposal.ok else []
     if not writing:
         outcome.status = "failed"
         return
-    if yes and not proposal.checks_pass:  # unattended, only what parses and passes its checks is written
-        why = "the edit does not parse" if not proposal.parses else "its checks do not pass"
-        console.print(Text(f"{outcome.path}: not applied: {why}", style="bold red"))
-        outcome.status = "failed"
-        refactorer.record_outcome(proposal, "failed")
-        return
     new = {c.path for c in proposal.changes if c.before is None}
     names = [refactorer.shown(p) + (" (new)" if p in new else "") for p in writing]
-    console.print(Text("will write: " + ", ".join(names)))
-    if not yes and not _confirm(f"Apply to {', '.join(names)}? [y/N] "):
+    answer = True if yes else _confirm(f"Apply to {', '.join(names)}? [y/N] ")
+    if not proposal.checks_pass and (yes or answer is None):  # unattended, only what passes its checks is written
+        why = "the edit does not parse" if not proposal.parses else "its checks do not pass"
+        console.print(Text(f"{outcome.path}: not applied: {why}", style="bold red"))
+        outcome.status = "refused"
+        refactorer.record_outcome(proposal, "failed")
+        return
+    if answer is None:
+        console.print(Text(f"{outcome.path}: {NO_TERMINAL}", style="bold yellow"))
+        outcome.status = "rejected"
+        return
+    if not answer:
         outcome.status = "rejected"
         refactorer.record_outcome(proposal, "rejected")
         return
+    if yes:
+        console.print(Text("will write: " + ", ".join(names)))
     try:
         checked = _check_accepted(console, refactorer, proposal, writing, allow_new)
         outcome.proposal = proposal = checked.proposal
@@ -229,7 +276,8 @@ def _check_accepted(
     before it ends the command."""
     if not proposal.pending:
         return refactorer.check_accepted(proposal, writing, threading.Event(), allow_new=allow_new)
-    console.print(Text(f"running {', '.join(proposal.pending)} on a scratch copy…", style="dim"))
+    labels = [c.label() for c in proposal.plan.checks if c.name in proposal.pending]
+    console.print(Text(f"running {'; '.join(labels)} on a scratch copy…", style="dim"))
     cancel = threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="checks") as pool:
         running = pool.submit(refactorer.check_accepted, proposal, writing, cancel, allow_new=allow_new)
@@ -238,35 +286,37 @@ def _check_accepted(
         except BaseException:
             cancel.set()
             raise
-    show_outcomes(console, checked.proposal)
+    show_checks(console, checked.proposal)
     return checked
 
 
 def _second_yes(console: Console, refactorer: Refactorer, outcome: Outcome, checked: Checked, *, yes: bool) -> bool:
     """Whether an edit whose checks did not pass (or were cancelled) is applied all the
-    same: only on a second yes typed by the user, never on --yes."""
+    same: only on a second yes typed by the user, never on --yes. Not applied, it is
+    refused by its checks."""
     if checked.verdict == "cancelled":
         console.print(Text(f"{outcome.path}: not applied: cancelled while its checks ran", style="bold red"))
         outcome.status = "failed"
         return False
     if yes:
         console.print(Text(f"{outcome.path}: not applied: its checks do not pass", style="bold red"))
-        outcome.status = "failed"
+        outcome.status = "refused"
         refactorer.record_outcome(checked.proposal, "failed")
         return False
     if _confirm("Its checks do not pass. Apply anyway? [y/N] "):
         return True
-    outcome.status = "rejected"
+    outcome.status = "refused"
     refactorer.record_outcome(checked.proposal, "rejected")
     return False
 
 
 def _propose_all(
     console: Console, refactorer: Refactorer, outcomes: list[Outcome], instruction: str,
-    forced: str | None, cancel: threading.Event, *, named: Sequence[str] = (),
+    forced: tuple[str | None, str], cancel: threading.Event, *, named: Sequence[str] = (),
 ) -> None:
-    """Propose every file at once, within each backend's limits. The bars' texts are
-    markup templates, so the file names and states put in them are escaped."""
+    """Propose every file at once, within each backend's limits; `forced`: the backend
+    the user named, and how. The bars' texts are markup templates, so the file names
+    and states put in them are escaped."""
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"), TimeElapsedColumn(),
         console=console, transient=len(outcomes) == 1,
@@ -291,7 +341,7 @@ def _propose_all(
 
             try:
                 outcome.proposal = refactorer.propose(
-                    outcome.path, instruction, cancel, on_event, forced=forced,
+                    outcome.path, instruction, cancel, on_event, forced=forced[0], forced_by=forced[1],
                     named=[p for p in named if p != outcome.path], kind="batch" if len(outcomes) > 1 else "edit",
                 )
             except Exception as exc:  # one file failing does not stop the others
@@ -335,24 +385,6 @@ def _rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
             "commit": o.commit or None,
         })  # fmt: skip
     return rows
-
-
-def _table(outcomes: list[Outcome]) -> Table:
-    table = Table(title="Refactor", title_justify="left")
-    numeric = ("tokens in/out", "gen tok/s", "cost", "time")
-    for header in ("file", "backend", "outcome", "checks", *numeric, "commit"):
-        table.add_column(header, justify="right" if header in numeric else "left")
-    for row in _rows(outcomes):
-        checks = row["checks"]
-        said = "–" if not checks else "does not parse" if not row["parses"] else ", ".join(
-            ["syntax", *(f"{c['name']} {c['status']}" for c in checks[1:])])
-        cells = (
-            row["file"], row["backend"] or "–", row["outcome"] + (f" ({row['error']})" if row["error"] else ""), said,
-            f"{row['tokens_in']:,} / {row['tokens_out']:,}", fmt.rate(row["tokens_per_second"]) if row["tokens_per_second"] else "–",
-            fmt.cost(row["cost"]), fmt.seconds(row["seconds"]), row["commit"] or "–",
-        )  # fmt: skip
-        table.add_row(*(Text(cell) for cell in cells))  # a cell's str would be read as markup
-    return table
 
 
 def cmd_undo(config: Config) -> int:

@@ -1,8 +1,10 @@
 """`assistant serve`: the same TUI in a browser tab, through `textual-serve`.
 
 Each browser session runs its own `assistant` process (textual-serve's model),
-with the settings given after `--`. Only the page opened with the URL it prints
-gets in (serve_guard: a token made at each start, and Host and Origin checked).
+with the settings given after `--`, ended with its tab and when `serve` stops
+(serve_apps; the app's side, serve_driver). Only the page opened with the URL it
+prints gets in (serve_guard: a token made at each start, and Host and Origin
+checked), and the page loads nothing from elsewhere (serve_server).
 It binds to loopback unless told otherwise; bound elsewhere, anyone who can reach
 the port and holds that URL can use the app, its models and its API key, and it
 says so."""
@@ -15,7 +17,8 @@ import sys
 
 from assistant.cli.context import start
 from assistant.cli.exits import fail
-from assistant.cli.serve_guard import LOOPBACK, Gate, GuardedServer
+from assistant.cli.serve_guard import LOOPBACK, Gate
+from assistant.cli.serve_server import AssistantServer
 from assistant.core.paths import Paths
 
 
@@ -30,7 +33,7 @@ def cmd_serve(paths: Paths, args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
     print(f"assistant: open {gate.url} in a browser (Ctrl+C stops)", file=sys.stderr)
     try:
-        GuardedServer(command, gate, title="assistant").serve()
+        AssistantServer(command, gate, title="assistant").serve()
     except (OSError, OverflowError) as error:  # the port is taken or out of range, the host unknown
         return fail(f"cannot listen on {args.host}:{args.port}: {error}")
     return 0

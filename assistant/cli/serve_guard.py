@@ -18,10 +18,8 @@ import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
-from textual_serve.server import Server
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # Bound to every interface, the server has no one name: it answers to an IP literal
@@ -111,31 +109,3 @@ class Gate:
             if _same(request.query.get("token"), self.token):
                 response.set_cookie(self.cookie, self.token, path="/", httponly=True, samesite="Strict")
         return response
-
-
-class GuardedServer(Server):
-    """textual-serve's server with the gate in front of every route, the WebSocket included.
-
-    The app processes it starts are textual-serve's own, untouched: the token lives in
-    this process only, never in their environment."""
-
-    def __init__(self, command: str, gate: Gate, title: str) -> None:
-        super().__init__(command, host=gate.host, port=gate.port, title=title, public_url=gate.origin)
-        self.gate = gate
-
-    async def handle_index(self, request: web.Request) -> Any:  # noqa: ANN401 - textual-serve's template reply
-        """The page, its script and WebSocket addressed by the name the browser used
-        (the gate has checked `Host` names this server): its cookie is that name's, so
-        a page opened as `localhost` must not be sent to `127.0.0.1`, nor one opened
-        from another machine to `0.0.0.0`. Set and used with no await between."""
-        self.public_url = f"http://{request.host}"
-        return await super().handle_index(request)
-
-    async def _make_app(self) -> web.Application:
-        app = await super()._make_app()
-        app.middlewares.append(self.gate.admit)
-        return app
-
-    async def on_startup(self, app: web.Application) -> None:
-        """Silent: textual-serve would print its address without the token, which is refused;
-        `serve` has printed the URL to open."""

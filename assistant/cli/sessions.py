@@ -1,4 +1,5 @@
-"""`assistant sessions` (the stored chats) and `assistant export` (one as Markdown)."""
+"""`assistant sessions` (the stored chats) and `assistant export` (one as Markdown:
+its id, a unique prefix, or `last`, the chat changed last)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ def cmd_export(paths: Paths, args: argparse.Namespace) -> int:
         if ledger is None:
             return fail("no stored chats yet")
         with ledger:
-            text = markdown(session_store.load(ledger, clean_text(args.session)))
+            session_id = session_store.named(ledger, clean_text(args.session), chat=True)  # `last` as `rate` reads it
+            if session_id is None:
+                return fail("no stored chats yet")
+            text = markdown(session_store.load(ledger, session_id))
     except LedgerError as exc:
         return fail(str(exc))
     if args.output:

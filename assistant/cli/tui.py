@@ -2,21 +2,29 @@
 
 Textual leaves SIGTERM and SIGHUP at their default, which kills the process in
 raw mode on the alternate screen, with the answer that streams lost: here they
-quit as Ctrl+Q does (the answer cancelled and recorded, the terminal restored)."""
+quit as Ctrl+Q does (the answer cancelled and recorded, the terminal restored).
+That quit runs on the app's event loop; a loop too busy or wedged to run it within
+LEAVE_AFTER_SECONDS, or a second signal, gets the terminal given back from outside
+it (cli/terminal.py) and the process ends at once: the next signal would be SIGKILL."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
+import os
 import signal
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from assistant.cli.context import start
+from assistant.cli.context import backend_named_by, start
 from assistant.cli.exits import exit_interrupted, fail
-from assistant.cli.interrupt import FATAL_STOP_SIGNALS, Stopped, on_stop_signals
+from assistant.cli.interrupt import FATAL_STOP_SIGNALS, Stopped, on_stop_signals, signal_name
+from assistant.cli.terminal import Terminal
 from assistant.core import config as config_mod
 from assistant.core import routing
 from assistant.core.accounting.cost_summary import summarize
@@ -28,6 +36,11 @@ from assistant.ui.app import AppOptions, make_app
 
 if TYPE_CHECKING:
     from assistant.core.session.chat import ChatSession
+
+log = logging.getLogger(__name__)
+# Longer than a cancelled answer takes to stop and be recorded; shorter than what a
+# service manager waits before SIGKILL (docker's 10 s).
+LEAVE_AFTER_SECONDS = 5.0
 
 
 def read_config(paths: Paths) -> tuple[Config, str | None]:
@@ -44,10 +57,14 @@ def read_config(paths: Paths) -> tuple[Config, str | None]:
 def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
     config, config_error = read_config(paths)
     config = start(paths, args, config)  # a bad flag is a usage error: exit 2
-    app = make_app(config, AppOptions(config_error=config_error, resume=args.resume))
+    app = make_app(config, AppOptions(config_error=config_error, resume=args.resume, named_by=backend_named_by(args)))
+    terminal = Terminal.found()
     stopped_by: list[int] = []
+    deadlines: list[threading.Timer] = []
 
     def quit_app(signum: int) -> None:
+        if stopped_by:  # told again while it ends
+            _leave_now(terminal, signum, "sent again while the app ended")
         stopped_by.append(signum)
         try:
             loop = asyncio.get_running_loop()  # the handler runs on the app's own thread
@@ -56,15 +73,36 @@ def cmd_tui(paths: Paths, args: argparse.Namespace) -> int:
         try:  # threadsafe: it wakes the loop, which may be waiting in select()
             loop.call_soon_threadsafe(app.call_next, app.action_quit)
         except RuntimeError:  # the loop closed as the signal came: the app has ended
-            pass
+            return
+        why = f"the app had not ended {LEAVE_AFTER_SECONDS:.0f} s after it"
+        deadline = threading.Timer(LEAVE_AFTER_SECONDS, _leave_now, (terminal, signum, why))
+        deadline.daemon = True
+        deadlines.append(deadline)
+        deadline.start()
 
     with on_stop_signals(quit_app, FATAL_STOP_SIGNALS):
-        app.run()
-    if getattr(signal, "SIGHUP", None) not in stopped_by:  # a hung-up terminal has no one to read it
+        try:
+            app.run()
+        finally:
+            for deadline in deadlines:
+                deadline.cancel()
+    # A hung-up terminal has no one to read it; in a browser tab (`serve`) stdout is the page's pipe.
+    if getattr(signal, "SIGHUP", None) not in stopped_by and not app.is_web:
         _print_exit_summary(app.session)
     if app.fatal_error:
         return fail(app.fatal_error)
     return exit_interrupted(stopped_by[0]) if stopped_by else 0
+
+
+def _leave_now(terminal: Terminal, signum: int, why: str) -> None:
+    """The terminal given back, one line said, and out with the signal's exit code,
+    from whatever thread: the app's loop is not running its quit."""
+    said = f"{signal_name(signum)}: {why}; left at once (the answer under way may be unrecorded)"
+    log.warning("the TUI: %s", said)
+    terminal.give_back()
+    with contextlib.suppress(OSError):  # a hung-up terminal takes no line
+        os.write(2, f"assistant: {said}\n".encode())
+    os._exit(exit_interrupted(signum))
 
 
 def _print_exit_summary(session: ChatSession) -> None:
@@ -75,7 +113,8 @@ def _print_exit_summary(session: ChatSession) -> None:
     if ledger is None:
         return
     try:
-        records = ledger.turns(session_id=session.session_id)
+        ids = session.status().session_ids
+        records = ledger.turns(session_ids=ids) if ids else []
     except LedgerError as exc:
         print(f"assistant: {exc}", file=sys.stderr)
         return

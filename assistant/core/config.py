@@ -79,6 +79,14 @@ class RouterConfig:
     )
     plugins_dir: str = _f("", "Folder of router plugin .py files; empty = plugins/ in the config directory.")
     measured_turns: int = _f(50, "How many recent turns per backend the measured speed is taken over.", minimum=1, maximum=100_000)
+    unmeasured: str = _f(
+        "strongest",
+        "Code and edit turns while the cheaper backend's answers on them are not rated enough to trust: "
+        "strongest (the most capable available backend takes them until the cheaper one is measured) "
+        "or cheapest (the cheaper one takes them, and its answers measure it). Chat and explain turns "
+        "always go to the cheapest.",
+        choices=("strongest", "cheapest"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +95,7 @@ class WindowConfig:
         0.25,
         "When the window is full, drop this share of the budget at once (whole oldest turns), "
         "so the prompt's prefix, and with it the KV and prompt caches, changes rarely. "
-        "Each backend's budget is its own setting (window_tokens under [backends.NAME]).",
+        "Each backend's budget is its model's context less max_tokens; window_tokens under [backends.NAME] caps it.",
         minimum=0.01,
         maximum=1,
     )
@@ -106,13 +114,15 @@ class EditsConfig:
     )
     max_file_bytes: int = _f(200_000, "Largest file that may be pinned (/add) or edited.", minimum=1, maximum=2**31)
     lint_cmd: str = _f(
-        "",
+        "auto",
         "A lint command run on a scratch copy with the edit applied (when: see checks) "
-        "({files}: the changed files), e.g. \"ruff check {files}\". Empty: none.",
+        "({files}: the changed files), e.g. \"ruff check {files}\". auto: the linter the project configures "
+        "(ruff, flake8, eslint); empty: none.",
     )
     test_cmd: str = _f(
-        "",
-        "The project's tests, run the same way, e.g. \"python -m pytest -x -q\". Empty: none.",
+        "auto",
+        "The project's tests, run the same way, e.g. \"python -m pytest -x -q\". auto: what the project holds "
+        "(pytest, npm test, cargo test, go test, make test, a pyproject test task); empty: none.",
     )
     check_timeout: float = _f(300.0, "Seconds a lint or test run may take before it is stopped.", minimum=1, maximum=86_400)
     check_env: StrList = _f(
@@ -191,12 +201,13 @@ class ServerConfig:
         minimum=0, maximum=MAX_SERVER_SLOTS,
     )
     window_tokens: int = _f(
-        0, "Context budget in the server's tokens; 0 = its context (n_ctx) less max_tokens.", minimum=0, maximum=TOKENS_MAX
+        0, "A cap on the window, in the server's tokens; 0 = its context (n_ctx) less max_tokens.", minimum=0, maximum=TOKENS_MAX
     )
-    context_tokens: int = _f(0, "The model's context size when the server does not report it; 0 = ask it.",
+    context_tokens: int = _f(0, "The model's context size when the server does not say it (/props, /v1/models); 0 = ask it.",
                              minimum=0, maximum=TOKENS_MAX)  # fmt: skip
     max_tokens: int = _f(1024, "Most tokens generated per answer.", minimum=1, maximum=TOKENS_MAX)
     temperature: float = _f(0.2, "Sampling temperature; negative = not sent (the server's default).", minimum=-1, maximum=2)
+    stop: StrList = _f((), "Strings that end an answer where the model writes one (not shown); [] = its own end only.")
     prompt_caching: bool = _f(True, "Ask the server to keep each prompt in its cache (llama-server's cache_prompt).")
     connect_timeout: float = _f(5.0, "Seconds to connect to the server.", minimum=0.1, maximum=SECONDS_MAX)
     read_timeout: float = _f(

@@ -1,8 +1,10 @@
 """The log file, with secrets kept out of it.
 
 Every record, exception text included, passes through `RedactingFormatter`,
-which replaces the API keys in use, anything shaped like an Anthropic key, and
-the credentials of any URL (a server's `http://user:PW@host`, `?api_key=…`).
+which replaces the API keys in use, anything shaped like an Anthropic key, the
+credentials of any URL (a server's `http://user:PW@host`, `?api_key=…`), and any
+secret a person typed into a message (core/typed_secrets.py: `sk_live_***`), which
+the SDK's debug records repeat with the request they log.
 The Anthropic SDK's and httpx's records go to the same file (warnings, or
 everything with `general.debug_log`), redacted the same way, and never to the
 terminal: the TUI owns it, and `ANTHROPIC_LOG=debug` would otherwise make the
@@ -21,6 +23,7 @@ from pathlib import Path
 from assistant.core.paths import Paths
 from assistant.core.secrets import redact as redact_urls
 from assistant.core.text import one_line
+from assistant.core.typed_secrets import mask_secrets
 
 REDACTED = "[redacted]"
 _KEY_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
@@ -38,7 +41,7 @@ class RedactingFormatter(logging.Formatter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
-        return _KEY_SHAPE.sub(REDACTED, redact_urls(text))
+        return mask_secrets(_KEY_SHAPE.sub(REDACTED, redact_urls(text)))
 
 
 class QuietFileHandler(logging.FileHandler):

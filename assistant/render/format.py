@@ -131,3 +131,17 @@ def turn_summary(result: TurnResult) -> str:
     if result.stop_reason == "max_tokens":
         parts.append("stopped at max_tokens")
     return " · ".join(parts)
+
+
+def turn_note(result: TurnResult) -> str | None:
+    """What the transcript says under an answer that did not simply end."""
+    lines = []
+    if result.fallback_from:
+        lines.append(f"{result.fallback_from} could not answer: {result.fallback_reason}")
+    if result.outcome == "interrupted" and result.error is not None:
+        lines.append(f"{result.error.message} The partial answer is kept; send it again to retry.")
+    elif result.error is not None:
+        lines.append(f"Error: {result.error.message}")
+    elif result.outcome == "cancelled":
+        lines.append("Cancelled.")
+    return "\n".join(lines) or None

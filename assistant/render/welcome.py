@@ -1,27 +1,46 @@
 """The first thing a newcomer reads: an empty transcript's welcome. What the app is,
-which backends can answer and, for the others, why not and what to do, and the
-few commands that start everything. It is shown, never stored."""
+which backends can answer and, for the others, why not and what to do, who will
+answer each kind of turn and why (asked of the router itself), and the few
+commands that start everything. It is shown, never stored."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from assistant.core.decisions import RouteDecision
+
 INTRO = (
     "assistant: chat about code and edit files with a local model (free per token) or Claude. "
-    "Each turn goes to the cheapest backend whose answers are good enough for it, "
+    "Each turn goes where the router sends it, with the reason, "
     "and every answer shows what it cost and how fast it came."
 )
 COMMANDS = (
     ("/help", "every command and key"),
     ("/model", "who answers, or switch: /model auto, /model claude, /model PATH.gguf"),
     ("/refactor PATH", "ask for an edit of a file, review the diff, apply and commit it"),
+    ("/good, /bad", "rate the last answer: the router learns what each backend is good enough for"),
     ("/cost", "what this session has cost so far"),
 )
 
 
-def welcome_text(backends: Sequence[tuple[str, str, str]] | None) -> str:
+def route_lines(plan: Sequence[tuple[str, RouteDecision]]) -> list[str]:
+    """Who answers each kind of turn and why, the kinds that share a reason on one
+    line: `code: local's quality on code is not measured yet → claude`."""
+    kinds_by_reason: dict[str, list[str]] = {}
+    for kind, decision in plan:
+        kinds_by_reason.setdefault(decision.reason.removeprefix(f"{kind}: "), []).append(kind)
+    if len(kinds_by_reason) == 1:
+        [reason] = kinds_by_reason
+        return [f"Every turn: {reason}"]
+    return [f"{', '.join(kinds)}: {reason}" for reason, kinds in kinds_by_reason.items()]
+
+
+def welcome_text(
+    backends: Sequence[tuple[str, str, str]] | None, plan: Sequence[tuple[str, RouteDecision]] = ()
+) -> str:
     """`backends`: (name, model, why it cannot answer; "" when it can), or None while
-    they are being checked."""
+    they are being checked; `plan`: each kind of turn and where it goes now
+    (core/session/plan.py), once known."""
     lines = [INTRO, ""]
     if backends is None:
         lines.append("Checking the backends…")
@@ -31,6 +50,8 @@ def welcome_text(backends: Sequence[tuple[str, str, str]] | None) -> str:
                 lines.append(f"✗ {name}: {why.strip().splitlines()[0]}")
             else:
                 lines.append(f"✓ {name} · {model}: ready")
+    if plan:
+        lines += ["", "Who answers now:", *(f"  {line}" for line in route_lines(plan))]
     width = max(len(command) for command, _ in COMMANDS)
     lines += ["", *(f"{command.ljust(width)}  {what}" for command, what in COMMANDS)]
     return "\n".join(lines)

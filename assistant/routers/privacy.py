@@ -1,9 +1,15 @@
-"""`privacy`: a turn with a secret file in its context never goes to the cloud.
+"""`privacy`: a turn with a secret file in its context, or a secret typed into its
+message, never goes to the cloud.
 
 A file is secret when it matches one of `[routers.privacy] patterns` or, with
 `git_ignored`, when git ignores it in the project (ignored files are where
-keys, `.env` files and local data usually live). Such a turn is decided for the
-local model with no fallback but other local backends; any other turn passes.
+keys, `.env` files and local data usually live). A message is secret when, with
+`typed`, it holds what looks like a key, a token or a private key
+(core/typed_secrets.py); the reason names the kind, never the value. Such a turn is
+decided for the local model with no fallback but other local backends, even over
+`@claude`; any other turn passes. A typed secret the person let go (the turn's
+`ALLOW_SECRET` flag: `ask --allow-secret`, or a yes when the TUI asked before
+sending it to the backend they named) is left to the rest of the chain.
 
 Patterns are gitignore-style, but match at any depth unless they start with
 `/`: `*.pem` and `.env*` match a file (or folder) name anywhere, `secrets/**`
@@ -25,6 +31,7 @@ from assistant.core.options import StrList, setting
 from assistant.core.globs import match_path, split_pattern
 from assistant.core.project import find_root
 from assistant.core.routing.protocol import RouteContext, RouteDecision, TurnRequest
+from assistant.core.typed_secrets import ALLOW_SECRET, describe, find_secrets
 from assistant.routers import local_only_decision
 
 log = logging.getLogger(__name__)
@@ -80,6 +87,7 @@ class PrivacyOptions:
         "Files matching these never go to the cloud (gitignore-style globs).",
     )
     git_ignored: bool = setting(True, "Files git ignores never go to the cloud either.")
+    typed: bool = setting(True, "Messages holding what looks like a key, a token or a private key stay local too.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +95,7 @@ class PrivacyRouter:
     patterns: tuple[str, ...] = (".env*", "*.pem", "*.key", "id_*", "secrets/**")
     git_ignored: bool = True
     project_root: Path = field(default_factory=find_root)  # the session's, when it has one
+    typed: bool = True
     name: ClassVar[str] = "privacy"
     Options: ClassVar[type] = PrivacyOptions
 
@@ -96,15 +105,19 @@ class PrivacyRouter:
             options.patterns,
             options.git_ignored,
             Path(project_root) if project_root is not None else find_root(),
+            options.typed,
         )
 
     def route(self, turn: TurnRequest, context: RouteContext) -> RouteDecision | None:
         secret = self.secret_files(turn.files)
-        if not secret:
-            return None
-        (first, why), more = secret[0], len(secret) - 1
-        also = f" (and {more} more file{'' if more == 1 else 's'})" if more else ""
-        return local_only_decision(context, f"privacy: {first} {why}{also}", " only")
+        if secret:
+            (first, why), more = secret[0], len(secret) - 1
+            also = f" (and {more} more file{'' if more == 1 else 's'})" if more else ""
+            return local_only_decision(context, f"privacy: {first} {why}{also}", " only")
+        if self.typed and ALLOW_SECRET not in turn.flags and (typed := find_secrets(turn.text)):
+            why = f"privacy: the message holds what looks like {describe(typed)}"
+            return local_only_decision(context, why, " only")
+        return None
 
     def secret_files(self, files: Sequence[str]) -> list[tuple[str, str]]:
         """`(file, why)` for each secret file, in the turn's order."""

@@ -10,8 +10,9 @@ Beta(1, 1) prior, core/accounting/quality.py) is held against the kind's floor
 - it is *unsure* otherwise (too few rated answers, or bounds either side).
 
 The choice: the cheapest backend (by estimated cost × time) that meets the
-floor; else the cheapest unsure one (answering is how it gets measured); else,
-when every one falls short, the one with the highest estimated quality.
+floor; else the cheapest unsure one (answering is how it gets measured; on code
+and edit turns, see below); else, when every one falls short, the one with the
+highest estimated quality.
 
 Another backend may take the turn to be measured instead (Thompson sampling:
 each backend's quality drawn from its posterior, the cheapest draw at or above
@@ -20,9 +21,23 @@ of the floor, a dearer one too (one written off by a few unlucky answers gets
 to show otherwise), never one known to fall short while another may not; on at
 most `[routers.quality] explore_share` of the kind's recent routed turns.
 
+Code and edit turns are not trusted to a backend that is not measured on them
+(`[router] unmeasured = "strongest"`, the default): while the cheapest hopeful
+backend has too few rated answers on the kind, the strongest available one
+takes the turn instead ("local's quality on edit is not measured yet → claude"),
+until ratings measure the cheaper one (exploration still sends it a share of
+the turns). *Strongest* is read from what is known, never from a name: the
+dearest output token in the price table (what a provider charges follows what
+its model can do; a machine of the user's is priced by its time, not by its
+tokens, and ranks below any priced model), then the larger context window.
+With `unmeasured = "cheapest"`, and on chat and explain turns always, the
+cheapest takes it and its answers measure it.
+
 It passes (the next router decides) when no backend has a rated answer on this
-kind yet, when the user named a backend or asked for `@quality` (the best there
-is: `rules`), or when fewer than two backends can answer.
+kind yet and the cheapest may take it (chat and explain; every kind with
+`unmeasured = "cheapest"`), when the user named a backend or asked for
+`@quality` (the best there is: `rules`), or when fewer than two backends can
+answer.
 """
 
 from __future__ import annotations
@@ -47,6 +62,11 @@ from assistant.core.routing.protocol import (
 )
 from assistant.routers import money
 
+STRONGEST = "strongest"  # `[router] unmeasured`: the other choice is "cheapest"
+# The kinds a backend must be measured on before it is trusted with them: a wrong
+# answer there costs a broken edit, not a sentence.
+DISTRUSTED_KINDS = frozenset({"code", "edit"})
+
 
 def describe(profile: BackendProfile) -> str:
     """`local 14/16 good (≥ 0.71)`, or `claude: not enough data (2 rated)`. The bound
@@ -69,6 +89,15 @@ def _meets(profile: BackendProfile, floor: float) -> bool:
 
 def _short(profile: BackendProfile, floor: float) -> bool:
     return profile.quality.enough and profile.quality.upper < floor
+
+
+def _strength(profile: BackendProfile) -> tuple[float, int]:
+    """How capable a backend's model is, by what is known of it without rated answers:
+    what its output token costs in the price table (a machine of the user's is
+    priced by its time, not by its tokens: 0 here, below any priced model), then
+    the context window it takes."""
+    per_token = 0.0 if profile.priced_by_time or profile.output_price is None else profile.output_price
+    return per_token, profile.window_tokens
 
 
 def _price(estimate: Estimate | None) -> float:
@@ -107,6 +136,7 @@ class QualityRouter:
     floor: float = 0.8
     floors: Mapping[str, float] = field(default_factory=dict)  # per kind, where set
     explore_share: float = 0.1
+    unmeasured: str = STRONGEST  # `[router] unmeasured`
     rng: random.Random = field(default_factory=random.Random, compare=False)
     name: ClassVar[str] = "quality"
     Options: ClassVar[type] = QualityOptions
@@ -114,20 +144,22 @@ class QualityRouter:
     @classmethod
     def from_config(cls, config: Config, options: QualityOptions) -> QualityRouter:
         floors = {kind: value for kind in KINDS if (value := getattr(options, f"floor_{kind}")) >= 0}
-        return cls(options.floor, floors, options.explore_share)
+        return cls(options.floor, floors, options.explore_share, config.router.unmeasured)
 
     def floor_for(self, kind: str) -> float:
         return self.floors.get(kind, self.floor)
 
     def route(self, turn: TurnRequest, context: RouteContext) -> RouteDecision | None:
         ready = context.available
-        if turn.forced or QUALITY in turn.flags or len(ready) < 2 or not any(b.quality.rated for b in ready):
+        if turn.forced or QUALITY in turn.flags or len(ready) < 2:
             return None
         ests = estimates(context)
         by_name = {e.backend: e for e in ests}
         order = sorted(ready, key=lambda b: (_price(by_name.get(b.name)), not b.local))
         floor = self.floor_for(turn.kind)
-        chosen, why = self._choose(order, floor)
+        if not any(b.quality.rated for b in ready) and self._stronger(order, floor, turn.kind) is None:
+            return None  # nothing measured, and the cheapest may take it: `rules` weighs cost and time
+        chosen, why = self._choose(order, floor, turn.kind)
         explored = self._explore(order, chosen, floor, context)
         if explored is not None:
             history = context.history
@@ -138,26 +170,44 @@ class QualityRouter:
             )
             chosen = explored
         else:
-            reason = f"{turn.kind}: {why} → {chosen.name}{self._saving(chosen, order, by_name)}"
+            reason = f"{why} → {chosen.name}{self._saving(chosen, order, by_name)}"
         fallbacks = tuple(b.name for b in order if b.name != chosen.name)
         return RouteDecision(chosen.name, reason, estimates=ests, fallbacks=fallbacks, explored=explored is not None,
                              kind=turn.kind)  # fmt: skip
 
-    def _choose(self, order: Sequence[BackendProfile], floor: float) -> tuple[BackendProfile, str]:
-        """The backend, and why in words, before any exploration."""
+    def _choose(self, order: Sequence[BackendProfile], floor: float, kind: str) -> tuple[BackendProfile, str]:
+        """The backend, and why in words (naming the kind), before any exploration."""
         meets = [b for b in order if _meets(b, floor)]
         cheaper = order[: order.index(meets[0])] if meets else list(order)
         skipped = "; ".join(passed_over(b, floor) for b in cheaper if b.quality.rated)
         if meets:
             said = f"{describe(meets[0])} ≥ floor {floor:.2f}"
-            return meets[0], f"{skipped}; {said}" if skipped else said
+            return meets[0], f"{kind}: " + (f"{skipped}; {said}" if skipped else said)
         unsure = [b for b in order if not _short(b, floor)]
         if unsure:
-            said = f"{describe(unsure[0])}, unsure: its answers measure it"
             short = "; ".join(passed_over(b, floor) for b in order[: order.index(unsure[0])])
-            return unsure[0], f"{short}; {said}" if short else said
+            stronger = self._stronger(order, floor, kind)
+            if stronger is not None:  # the reason names the kind itself
+                rated = f" ({unsure[0].quality.rated} rated)" if unsure[0].quality.rated else ""
+                said = f"{unsure[0].name}'s quality on {kind} is not measured yet{rated}"
+                return stronger, f"{short}; {said}" if short else said
+            said = f"{describe(unsure[0])}, unsure: its answers measure it"
+            return unsure[0], f"{kind}: " + (f"{short}; {said}" if short else said)
         best = max(order, key=lambda b: b.quality.mean)
-        return best, f"none meets floor {floor:.2f}; the best measured is {describe(best)}"
+        return best, f"{kind}: none meets floor {floor:.2f}; the best measured is {describe(best)}"
+
+    def _stronger(self, order: Sequence[BackendProfile], floor: float, kind: str) -> BackendProfile | None:
+        """The strongest hopeful backend, where it takes a code or edit turn from the
+        cheapest hopeful one, which is not measured on the kind yet; None when the
+        cheapest may take it (`[router] unmeasured = "cheapest"`, another kind, a
+        measured cheapest, or none stronger)."""
+        if self.unmeasured != STRONGEST or kind not in DISTRUSTED_KINDS:
+            return None
+        hopeful = [b for b in order if not _short(b, floor)]
+        if not hopeful or hopeful[0].quality.enough:
+            return None
+        strongest = max(hopeful, key=_strength)  # the first of equals: the cheapest
+        return None if strongest is hopeful[0] else strongest
 
     def _explore(
         self, order: Sequence[BackendProfile], chosen: BackendProfile, floor: float, context: RouteContext

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from assistant.core import store
 from assistant.core.session.compaction import CompactionError
 from assistant.render import format as fmt
+from assistant.render.sessions import shown_answer
 from assistant.ui.messages import Note
 from assistant.ui.widgets.rendered import Entry
 from assistant.ui.widgets.transcript import Transcript
@@ -94,9 +95,9 @@ async def _resume(host: ChatHost, which: str) -> None:
     await transcript.clear()
     for item in stored.exchanges:
         transcript.history.add(Entry("user", item.exchange.user.content))
-        if item.exchange.answer is not None:
-            label, badge, footer = fmt.stored_answer(item)
-            transcript.history.add(Entry("answer", item.exchange.answer.content, label, footer, None, badge, item.result))
+        if (shown := shown_answer(item)) is not None:
+            transcript.history.add(Entry("answer", shown.text, shown.label, shown.footer, shown.note, shown.badge,
+                                         item.result))  # fmt: skip
     title = f" “{stored.title}”" if stored.title else ""
     await host.add_note(f"Resumed session {stored.id}{title}: {len(stored.exchanges)} exchange(s).")
     host.refresh_status()

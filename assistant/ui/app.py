@@ -26,19 +26,20 @@ from textual.binding import Binding
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from assistant.core import plugins, store
 from assistant.core.accounting.metrics import Clock
 from assistant.core.backends.protocol import Backend
 from assistant.core.config import Config
 from assistant.core.events import Notice, Retrying, RouteDecided
 from assistant.core.paths import Paths
-from assistant.core.project import find_root
-from assistant.core.session.chat import AUTO, ChatSession
+from assistant.core.session.chat import AUTO
+from assistant.core.session.opening import open_session
 from assistant.core.session.pool import BackendSource
+from assistant.core.session.secret_hold import secret_hold
 from assistant.core.text import error_line
+from assistant.core.typed_secrets import ALLOW_SECRET
 from assistant.render import format as fmt
 from assistant import ui
-from assistant.ui import actions, loading
+from assistant.ui import actions, loading, screens
 from assistant.ui.host import Cancels
 from assistant.ui.messages import (
     AnswerDelta,
@@ -84,6 +85,7 @@ class AppOptions:
     fallback: Callable[[], Backend] | None = None
     backends: Mapping[str, BackendSource] | None = None  # backends added or replaced by name (tests)
     resume: str | None = None  # a stored chat to continue: "last" (this folder's latest) or a session id
+    named_by: str = ""  # how the command line named the backend ("named with --backend"), for the route's reason
 
 
 class AssistantApp(App[None]):
@@ -101,15 +103,15 @@ class AssistantApp(App[None]):
         self.options = options
         #: One line when the app ended on an error nothing handled (see `_fatal_error`).
         self.fatal_error: str | None = None
-        self.session = ChatSession(
+        self.session = open_session(  # as `assistant ask` opens its own: one route for one question
             config,
-            options.backend or (None if config.general.backend == AUTO else _create_backend(config)),
-            clock=options.clock,
-            ledger=_open_ledger if options.ledger else None,
-            fallback=options.fallback or (lambda: _create_backend(config, "local")),
-            backends=options.backends,
-            project_root=find_root(),  # the one project root (core/project.py), as the CLI's
+            backend=options.backend,
+            named_by=options.named_by,
+            ledger=options.ledger,
             persist=options.ledger,  # a TUI chat is stored, so that it can be resumed
+            clock=options.clock,
+            backends=options.backends,
+            fallback=options.fallback,
         )
         self.project_root = self.session.project_root
         # The status bar's: "loading 42%", "ready", "routing", "starting", "generating", "unavailable".
@@ -291,7 +293,7 @@ class AssistantApp(App[None]):
         """The welcome says which backends can answer; without it (a resumed chat), a
         note names those that cannot."""
         if (welcome := self.query_one(Transcript).welcome) is not None:
-            welcome.backends_checked(message.checked)
+            welcome.backends_checked(message.checked, message.plan)
         elif message.some_missing and self.session.mode == AUTO:
             said = "; ".join(f"{name}: {why}" for name, _, why in message.checked if why)
             self.post_message(TurnNotice(Notice(f"Not available: {said}")))
@@ -327,15 +329,23 @@ class AssistantApp(App[None]):
         if self.busy:
             self.notify("An answer is still streaming: Esc cancels it.", severity="warning")
             return
+        if (hold := secret_hold(self.session, text)) is not None:  # a key, to a cloud backend named: ask first
+            self.push_screen(screens.SecretScreen(hold), partial(self.answer_hold, text))
+            return
         await self.start_turn(text)
+
+    async def answer_hold(self, text: str, send: bool) -> None:
+        """Yes: `text` goes to the backend named, its secret let go (`ALLOW_SECRET`); no:
+        it goes as typed, and the privacy router keeps it on this machine."""
+        await self.start_turn(text, flags=frozenset({ALLOW_SECRET}) if send else frozenset())
 
     async def run_slash_command(self, line: str) -> None:
         await ui.run_slash_command(self, line)
 
     # -- a turn ---------------------------------------------------------------
 
-    async def start_turn(self, text: str, *, retry_on: str | None = None) -> None:
-        """Send `text`; with `retry_on`, the last question again on that backend."""
+    async def start_turn(self, text: str, *, retry_on: str | None = None, flags: frozenset[str] = frozenset()) -> None:
+        """Send `text` with the user's `flags`; with `retry_on`, the last question again on that backend."""
         transcript = self.query_one(Transcript)
         await transcript.drop_welcome()
         backend = self.session.backend
@@ -347,7 +357,7 @@ class AssistantApp(App[None]):
         self.state = "routing"  # until a backend is chosen; then "starting", until it streams ("generating")
         self.refresh_status()
         self.stream.begin(answer, self.config.ui, backend.capabilities.local)
-        self._turn_worker = self.run_worker(partial(self.stream.run, self.session, text, cancel, retry_on),
+        self._turn_worker = self.run_worker(partial(self.stream.run, self.session, text, cancel, retry_on, flags),
                                             name="run_turn", group="turn", thread=True, exit_on_error=False)
 
     def on_turn_notice(self, message: TurnNotice) -> None:
@@ -445,10 +455,3 @@ def _tune_gc() -> tuple[int, ...]:
     gc.set_threshold(GC_YOUNG_THRESHOLD, *before[1:])
     return before
 
-
-def _create_backend(config: Config, name: str | None = None) -> Backend:
-    return plugins.create_backend(config, name)  # entry points are read when first asked for
-
-
-def _open_ledger() -> store.Ledger:
-    return store.Ledger.open()  # sqlite3 loads with the first turn, not before the first frame

@@ -15,11 +15,13 @@ from textual.message import Message
 from assistant.core import edits
 from assistant.core.edits.types import EditError
 from assistant.core.paths import Paths
+from assistant.core.session.plan import route_plan
 from assistant.core.session.turns import nothing_can_answer
 from assistant.ui.messages import BackendsChecked, LoadFinished, LoadProgressed, Note
 
 if TYPE_CHECKING:
     from assistant.core.backends.protocol import Backend
+    from assistant.core.decisions import RouteDecision
     from assistant.core.session.chat import ChatSession
 
 log = logging.getLogger(__name__)
@@ -64,11 +66,21 @@ def warm(session: ChatSession, post: Post) -> None:
     missing = {name: why for name, _, why in checked if why}
     if missing and len(missing) == len(checked):
         post(Note(nothing_can_answer(missing), error=True))
-    post(BackendsChecked(checked, bool(missing) and len(missing) < len(checked)))
+    plan = _route_plan(session) if len(missing) < len(checked) else ()
+    post(BackendsChecked(checked, bool(missing) and len(missing) < len(checked), plan))
     try:
         session.warm_counters()  # or the first turn waits for the tokenizers
     except Exception:  # noqa: BLE001 - a plugin's counter: the turn will say what is wrong
         log.warning("could not ready the token counters", exc_info=True)
+
+
+def _route_plan(session: ChatSession) -> tuple[tuple[str, RouteDecision], ...]:
+    """Where each kind of turn goes now, for the welcome; nothing when it cannot be told."""
+    try:
+        return route_plan(session)
+    except Exception:  # noqa: BLE001 - a plugin's router or backend: the first turn will say what is wrong
+        log.warning("could not tell where turns will go", exc_info=True)
+        return ()
 
 
 def _settle_interrupted_edit(session: ChatSession, post: Post) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from assistant.core.backends.protocol import Backend
+from assistant.core.decisions import RouteDecision
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
 from assistant.core.results import TurnResult
 
@@ -55,7 +56,9 @@ class Note(Message):
 @dataclass
 class BackendsChecked(Message):
     """Which backends can answer: each (name, model, why not: "" when it can); and
-    whether some, but not all, cannot."""
+    whether some, but not all, cannot; and where each kind of turn goes now (the
+    welcome says it; empty when nothing can answer)."""
 
     checked: list[tuple[str, str, str]]
     some_missing: bool
+    plan: tuple[tuple[str, RouteDecision], ...] = ()

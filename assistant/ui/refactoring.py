@@ -55,7 +55,8 @@ class Refactoring:
             return
         cancel = host.cancels.fresh()  # Esc stops the checks
         if proposal.pending:
-            say(Note(f"Running {', '.join(proposal.pending)} on a scratch copy of the edit you accepted…"))
+            labels = [c.label() for c in proposal.plan.checks if c.name in proposal.pending]
+            say(Note(f"Running {'; '.join(labels)} on a scratch copy of the edit you accepted…"))
         try:
             checked = await asyncio.to_thread(self.refactorer().check_accepted, proposal, chosen, cancel)
         except EditError as exc:
@@ -76,7 +77,8 @@ class Refactoring:
         where = f"commit {committed.commit[:10]}" if committed.commit else f"backup {committed.backup_id}"
         last = proposal.result
         who = f"{last.backend} · {last.model} · {fmt.cost(proposal.cost)}" if last else ""
-        say(Note(f"Applied to {', '.join(chosen)} · {where} ({who}). /undo takes it back."))
+        passed = f" · checks passed: {', '.join(proposal.checks)}" if proposal.checks else ""
+        say(Note(f"Applied to {', '.join(chosen)} · {where} ({who}){passed}. /undo takes it back."))
 
     def _propose(self, path: str, instruction: str) -> Proposal | None:
         """The model's proposal (in a thread); None when the repository cannot take

@@ -113,7 +113,7 @@ async def clear_command(app: ChatHost, arg: str) -> None:
         return
     app.session.clear()
     await app.query_one(Transcript).clear()
-    app.notify("New conversation.")
+    app.notify("New conversation: the one before is kept (/sessions).")
 
 
 async def model_command(app: ChatHost, arg: str) -> None:
@@ -364,7 +364,7 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/help", "/help", help_command,
                  "List commands and keys."),
     SlashCommand("/clear", "/clear", clear_command,
-                 "Start a new conversation (the session's costs are kept)."),
+                 "Start a new conversation, stored as a new chat (the one before stays in /sessions)."),
     SlashCommand("/model", "/model [auto | BACKEND | PATH.gguf]", model_command,
                  "Show the backend and model; let the router choose, fix a backend, or load a GGUF file."),
     SlashCommand("/retry", "/retry other", retry_command,

@@ -45,9 +45,12 @@ class AnswerStream:
         self._status_every = 1.0
         self._frame_cpu = self._status_at = 0.0
 
-    def run(self, session: ChatSession, text: str, cancel: threading.Event, retry_on: str | None = None) -> None:
-        """The turn, in a thread worker; with `retry_on`, the last question again on
-        another backend."""
+    def run(
+        self, session: ChatSession, text: str, cancel: threading.Event, retry_on: str | None = None,
+        flags: frozenset[str] = frozenset(),
+    ) -> None:
+        """The turn, in a thread worker, with the user's `flags`; with `retry_on`, the
+        last question again on another backend."""
         deltas, post = self.deltas, self.host.post_message
         painted_first = False
 
@@ -65,7 +68,7 @@ class AnswerStream:
         if retry_on is not None:
             result = session.retry_other(cancel, on_event)
         else:
-            result = session.run_turn(text, cancel, on_event)
+            result = session.run_turn(text, cancel, on_event, flags=flags)
         if result is not None:
             post(TurnFinished(result))
 
@@ -129,17 +132,3 @@ class AnswerStream:
     async def _settle(self) -> None:
         if not self.quitting.is_set():
             await self.host.query_one(Transcript).settle()
-
-
-def turn_note(result: TurnResult) -> str | None:
-    """What the transcript says under an answer that did not simply end."""
-    lines = []
-    if result.fallback_from:
-        lines.append(f"{result.fallback_from} could not answer: {result.fallback_reason}")
-    if result.outcome == "interrupted" and result.error is not None:
-        lines.append(f"{result.error.message} The partial answer is kept; send it again to retry.")
-    elif result.error is not None:
-        lines.append(f"Error: {result.error.message}")
-    elif result.outcome == "cancelled":
-        lines.append("Cancelled.")
-    return "\n".join(lines) or None

@@ -28,7 +28,7 @@ def test_ask_streams_the_answer_to_stdout_and_stats_to_stderr() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
     [stats] = result.stderr.strip().splitlines()
-    assert stats.startswith("local · Smollm2")
+    assert stats.startswith("local · SmolLM2 135M Instruct")
     assert "tok/s" in stats and "TTFT" in stats and " in / " in stats and "$0.0000" in stats
 
 

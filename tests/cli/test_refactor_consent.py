@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from assistant.backends.scripted import ScriptedBackend
-from assistant.cli.refactor import cmd_refactor
+from assistant.cli.refactor import EXIT_DECLINED, EXIT_REFUSED, cmd_refactor
 from assistant.core.config import Config
 from assistant.core.session.chat import ChatSession
 from assistant.core.store.ledger import Ledger
@@ -64,8 +64,8 @@ def test_a_no_at_the_review_runs_no_model_written_code(repo: Path, tmp_path: Pat
     marker = tmp_path / "ran"
     asked = answering(monkeypatch, marker, False)
     code, out, _ = refactor(repo, checked_config(marker), [GOOD])
-    assert code == 0 and asked == [("Apply to calc.py? [y/N] ", 0)]
-    assert not marker.exists() and "tests: run once you accept" in out
+    assert code == EXIT_DECLINED and asked == [("Apply to calc.py? [y/N] ", 0)]
+    assert not marker.exists() and "tests: run once you accept (they execute this code)" in out
     assert (repo / "calc.py").read_text() == CALC and commits(repo) == 1
 
 
@@ -86,7 +86,7 @@ def test_a_check_failing_after_the_yes_asks_again_and_only_a_second_yes_writes(
     asked = answering(monkeypatch, marker, True, second)
     code, out, backend = refactor(repo, checked_config(marker), [BREAKS, GOOD])
     assert asked == [("Apply to calc.py? [y/N] ", 0), ("Its checks do not pass. Apply anyway? [y/N] ", 2)]
-    assert code == 0 and "tests: failed" in out and len(backend.seen) == 1  # no repair round
+    assert code == (0 if second else EXIT_REFUSED) and "tests: failed" in out and len(backend.seen) == 1  # no repair
     if second:
         assert "BROKEN" in (repo / "calc.py").read_text() and commits(repo) == 2
         trailers = [line for line in git(repo, "log", "-1", "--format=%B").splitlines() if "Checks:" in line]
@@ -102,7 +102,7 @@ def test_yes_never_writes_an_edit_whose_checks_fail(repo: Path, tmp_path: Path, 
     marker = tmp_path / "ran"
     asked = answering(monkeypatch, marker)
     code, out, backend = refactor(repo, checked_config(marker), [BREAKS, GOOD], yes=True)
-    assert code == 1 and asked == [] and "not applied: its checks do not pass" in out
+    assert code == EXIT_REFUSED and asked == [] and "not applied: its checks do not pass" in out
     assert len(backend.seen) == 1 and runs(marker) == 2
     assert (repo / "calc.py").read_text() == CALC and commits(repo) == 1
 

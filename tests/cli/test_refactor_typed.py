@@ -17,7 +17,7 @@ from assistant.core.session.chat import ChatSession
 from assistant.core.config import Config
 from assistant.core.events import BackendError
 from assistant.core.store.ledger import Ledger
-from assistant.cli.refactor import cmd_refactor, cmd_undo
+from assistant.cli.refactor import EXIT_DECLINED, cmd_refactor, cmd_undo
 from tests.core.edits.gitrepo import git, make_repo
 
 
@@ -224,7 +224,7 @@ def test_the_question_names_every_file_it_will_write(tmp_path: Path, monkeypatch
     backend = ScriptedBackend([answer], name="local")
     session = ChatSession(config(), backend, ledger=Ledger.open, project_root=root)
     args = argparse.Namespace(paths=["a.py"], message="m", yes=False, allow_new=True)
-    assert cmd_refactor(config(), args, session=session, console=Console(file=io.StringIO())) == 0
+    assert cmd_refactor(config(), args, session=session, console=Console(file=io.StringIO())) == EXIT_DECLINED
     assert asked == ["Apply to a.py, new.py (new)? [y/N] "]
     assert (root / "a.py").read_text() == "a = 1\n"
 

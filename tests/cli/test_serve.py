@@ -1,12 +1,16 @@
 """`assistant serve` in a real headless chromium (Debian's `chromium` and
 `chromium-driver`, driven by Selenium): the page loads the TUI, a prompt typed
 into it is answered by the local model and recorded with its tokens/sec, and a
-screenshot of the page is kept (tests/artifacts/serve.png).
+screenshot of the page is kept (tests/artifacts/serve.png). The page asks nothing
+of another host: every request the browser made is read back from its network log,
+and any name but the server's resolves nowhere (nothing may need the network but
+the model APIs).
 
 Without chromium the test is skipped with the reason; under CI it fails instead."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -14,10 +18,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from assistant.cli.serve_guard import GuardedServer
+from assistant.cli.serve_server import AssistantServer
 from assistant.core.store.ledger import Ledger
 from tests.cli.serve_process import serving
 from tests.patience import PATIENCE, wait_until
@@ -45,16 +50,29 @@ def test_the_tui_in_a_browser_answers_a_typed_prompt_with_the_local_model(assist
 
     chromium, driver_path = browser()
     options = Options()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800", "--disable-dev-shm-usage"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800", "--disable-dev-shm-usage",
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):  # fmt: skip
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # the DevTools network events
     options.binary_location = chromium
     with serving(assistant_home, "--max-tokens", "12", "--temperature", "0", "--n-threads", "1") as url:
         page = webdriver.Chrome(service=Service(driver_path), options=options)
         try:
             page.get(url)  # as printed, with its token: the page's own requests then pass on its cookie
             answer_a_typed_prompt(page, assistant_home, Keys.ENTER)
+            asked = requested(page)
         finally:
             page.quit()
+    server = urlsplit(url).netloc
+    assert {urlsplit(u).netloc for u in asked if urlsplit(u).scheme in ("http", "https", "ws", "wss")} == {server}, asked
+    assert any(u.endswith("/static/fonts/RobotoMono-VariableFont_wght.ttf") for u in asked)  # its font, from here
+
+
+def requested(page) -> list[str]:  # noqa: ANN001
+    """Every URL the page asked for: HTTP requests and WebSockets, from chromium's network log."""
+    events = (json.loads(entry["message"])["message"] for entry in page.get_log("performance"))
+    return [event["params"]["request"]["url"] if event["method"] == "Network.requestWillBeSent" else event["params"]["url"]
+            for event in events if event["method"] in ("Network.requestWillBeSent", "Network.webSocketCreated")]  # fmt: skip
 
 
 def answer_a_typed_prompt(page, home: Path, enter: str) -> None:  # noqa: ANN001
@@ -95,13 +113,13 @@ def test_serving_beyond_loopback_says_who_can_use_it_and_still_asks_for_the_toke
 
     from assistant.cli.commands import main
 
-    started: list[GuardedServer] = []
+    started: list[AssistantServer] = []
     monkeypatch.setattr(server.Server, "serve", lambda self, *a, **k: started.append(self))
     assert main(["serve", "--host", host, "--port", "8123", "--", "--max-tokens", "8"]) == 0
     err = capsys.readouterr().err
     assert ("anyone who can reach this port and has the URL below (its token) can use the app" in err) is warned
     [served] = started
-    assert isinstance(served, GuardedServer) and (served.host, served.port) == (host, 8123)
+    assert isinstance(served, AssistantServer) and (served.host, served.port) == (host, 8123)
     assert served.command.endswith("-m assistant --max-tokens 8")
     assert f"open http://{host}:8123/?token={served.gate.token} in a browser" in err and len(served.gate.token) >= 32
 
@@ -116,3 +134,24 @@ def test_a_port_it_cannot_listen_on_is_one_line(port: str, assistant_home: Path)
                               capture_output=True, text=True, timeout=PATIENCE)  # fmt: skip
     [said] = [line for line in done.stderr.splitlines() if not line.startswith("assistant: open http")]
     assert done.returncode == 1 and said.startswith(f"assistant: cannot listen on 127.0.0.1:{number}: ")
+
+
+def test_the_page_names_no_other_host_and_its_font_is_served_here(assistant_home: Path) -> None:
+    """Without a browser: textual-serve's page linked Google's fonts; every URL in the
+    page is now this server's, and the font it names is there."""
+    import re
+    import urllib.request
+
+    with serving(assistant_home, "--version") as url:
+        with urllib.request.urlopen(url, timeout=PATIENCE) as reply:
+            page = reply.read().decode()
+            cookie = reply.headers["Set-Cookie"].split(";")[0]
+        server = urlsplit(url)
+        named = re.findall(r"""(?<!xmlns=")(?:https?|wss?)://[^\s"'<>)]+""", page)  # a namespace is no request
+        assert named and {urlsplit(u).netloc for u in named} == {server.netloc}, named
+        fonts = re.findall(r"""url\("(/static/fonts/[^"]+)"\)""", page)
+        assert len(fonts) == 2
+        for font in fonts:
+            asked = urllib.request.Request(f"{server.scheme}://{server.netloc}{font}", headers={"Cookie": cookie})
+            with urllib.request.urlopen(asked, timeout=PATIENCE) as reply:
+                assert reply.status == 200 and len(reply.read()) > 100_000

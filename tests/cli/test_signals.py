@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import termios
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -228,3 +231,103 @@ def test_a_stop_signal_during_a_bench_ends_it_with_the_signal_s_exit_code(assist
         out, err = proc.communicate(timeout=PATIENCE)
     assert proc.returncode == 129, err
     assert b"interrupted" in err and b"Traceback" not in err
+
+
+# -- the TUI in a real terminal (tmux) ----------------------------------------------
+
+
+class Tmux:
+    """A tmux server of the test's own (its own socket, no config) with one 100 x 30
+    pane: a shell runs the command in it, then writes its exit status to a file and
+    stays, so that the terminal the command left can be read."""
+
+    def __init__(self, folder: Path) -> None:
+        self.socket, self.status = str(folder / "tmux.sock"), folder / "status"
+
+    def __call__(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-S", self.socket, "-f", os.devnull, *args],
+                              capture_output=True, text=True, timeout=PATIENCE)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start(self, command: list[str], home: Path) -> None:
+        script = f"{shlex.join(command)}; echo $? > {shlex.quote(str(self.status))}; exec sleep 600"
+        self("new-session", "-d", "-x", "100", "-y", "30", "-e", f"ASSISTANT_HOME={home}", script)
+
+    def command_pid(self) -> int:
+        """The command's process: the pane's shell's child."""
+        shell = self("display-message", "-p", "#{pane_pid}").strip()
+        [child] = [p.name for p in Path("/proc").iterdir()
+                   if p.name.isdigit() and _parent(p) == shell]  # fmt: skip
+        return int(child)
+
+    def shown(self) -> str:
+        return self("capture-pane", "-p")
+
+    def alternate_screen(self) -> bool:
+        return self("display-message", "-p", "#{alternate_on}").strip() == "1"
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=PATIENCE)
+
+
+def _parent(proc: Path) -> str | None:
+    try:
+        return (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]
+    except (OSError, IndexError):
+        return None
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (the pty test above stands in)")
+@pytest.mark.parametrize("when", ["idle", "mid-answer"])
+def test_sigterm_gives_a_real_terminal_back(assistant_home: Path, tmp_path: Path, when: str) -> None:
+    """In tmux, as a person runs it: after SIGTERM the pane is off the alternate screen
+    and the app exited 143."""
+    tmux = Tmux(tmp_path)
+    try:
+        with stalled_claude() as claude:
+            flags = [*claude_flags(claude.base_url), *PATIENT_CLAUDE] if when == "mid-answer" else []
+            tmux.start([sys.executable, "-m", "assistant", *flags], assistant_home)
+            wait_until(lambda: "ready" in tmux.shown(), "the TUI draws its first screen")
+            assert tmux.alternate_screen()
+            if when == "mid-answer":
+                tmux("send-keys", "tell me a long story", "Enter")
+                wait_until(lambda: claude.stalls, "the answer stalls, three tokens in")
+            os.kill(tmux.command_pid(), signal.SIGTERM)
+            wait_until(tmux.status.exists, "the app ends on SIGTERM")
+        wait_until(lambda: tmux.status.read_text().strip(), "the exit status written")
+        assert tmux.status.read_text().strip() == "143", tmux.shown()
+        assert not tmux.alternate_screen(), tmux.shown()
+        assert "Traceback" not in tmux.shown()
+    finally:
+        tmux.close()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_sigterm_gives_the_terminal_back_even_while_the_app_is_too_busy_to_quit(
+    assistant_home: Path, tmp_path: Path
+) -> None:
+    """100 KB pasted without bracketed paste is 100,000 keys, each re-wrapping the
+    prompt: the app's loop is busy for minutes, its quit waiting behind them. Before,
+    the app ended only once they were done (whoever sent SIGTERM had sent SIGKILL by
+    then, and the shell stayed on the alternate screen); now it leaves
+    LEAVE_AFTER_SECONDS after the signal, the terminal given back, and says so."""
+    tmux = Tmux(tmp_path)
+    try:
+        tmux.start([sys.executable, "-m", "assistant"], assistant_home)
+        wait_until(lambda: "ready" in tmux.shown(), "the TUI draws its first screen")
+        pasted = tmp_path / "pasted.txt"
+        pasted.write_text("the quick brown fox jumps over the lazy dog " * 2300)
+        tmux("load-buffer", str(pasted))
+        tmux("paste-buffer")  # without -p: keys, not a bracketed paste
+        wait_until(lambda: "lazy dog" in tmux.shown(), "the paste reaches the prompt")
+        time.sleep(3)  # the keys pile up behind the prompt's re-wrapping (minutes of them)
+        os.kill(tmux.command_pid(), signal.SIGTERM)
+        wait_until(tmux.status.exists, "the app ends on SIGTERM")
+        wait_until(lambda: tmux.status.read_text().strip(), "the exit status written")
+        everything = tmux("capture-pane", "-p", "-J", "-S", "-")  # the history too, wrapped lines joined
+        assert tmux.status.read_text().strip() == "143", everything[-2000:]
+        assert not tmux.alternate_screen(), everything[-2000:]
+        assert "assistant: SIGTERM: the app had not ended 5 s after it; left at once" in everything, everything[-2000:]
+    finally:
+        tmux.close()

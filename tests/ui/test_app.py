@@ -176,7 +176,7 @@ async def test_switching_to_a_good_model_file_replaces_the_backend(smollm_path: 
         await wait_for(pilot, lambda: app.session.backend is not backend)
         await pilot.pause()
         assert app.session.backend.name == "local" and app.session.backend.loaded
-        assert "Switched to local · Smollm2" in transcript_text(app)
+        assert "Switched to local · SmolLM2 135M Instruct" in transcript_text(app)
         # A backend of another name stays in the session's pool (/model scripted goes
         # back at once); a model file replacing "local" closes the old model.
         assert app.session.backend_named("scripted") is backend

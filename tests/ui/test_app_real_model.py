@@ -31,7 +31,7 @@ async def test_real_model_answers_and_the_status_bar_shows_tokens_per_second() -
         assert s.generation_tps and s.generation_tps > 0
         assert s.ttft and s.ttft > 0 and s.tokens_in and s.tokens_out > 0
         status = status_text(app)
-        assert "Smollm2" in status and "local" in status
+        assert "SmolLM2 135M Instruct" in status and "local" in status
         assert f"{s.generation_tps:,.1f} tok/s" in status or f"{s.generation_tps:,.0f} tok/s" in status
         assert "ctx" in status and "$0.0000" in status
 

@@ -36,7 +36,8 @@ async def test_an_answer_selected_in_the_transcript_is_rated_by_its_key() -> Non
     app = make_app(auto_config(), backends=two_backends(["One.", "Two."]))
     async with app.run_test(size=(130, 40), message_hook=seen.append) as pilot:
         await wait_for(pilot, lambda: app.session.backend_named("local").loaded)
-        await turns(pilot, seen, "why is the sky blue?", "write a function that adds two numbers")
+        # @local: unrated, the local model is not trusted with code turns unasked
+        await turns(pilot, seen, "why is the sky blue?", "@local write a function that adds two numbers")
         await pilot.press("shift+tab")
         history = app.query_one(History)
         assert app.focused is history and history.selected_entry.text == "Two."

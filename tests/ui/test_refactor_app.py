@@ -209,7 +209,7 @@ async def test_esc_stops_a_running_check_and_nothing_is_offered(repo: Path) -> N
 def checks_failed_shown(app) -> bool:  # noqa: ANN001
     from assistant.ui.screens.review import ChecksFailedScreen
 
-    return isinstance(app.screen, ChecksFailedScreen) and bool(app.screen.query("#checks-failed Static"))
+    return isinstance(app.screen, ChecksFailedScreen) and bool(app.screen.query("#said Static"))
 
 
 async def test_a_reject_runs_no_model_written_code(repo: Path, tmp_path: Path) -> None:
@@ -250,7 +250,7 @@ async def test_a_check_failing_after_the_accept_asks_again(repo: Path, tmp_path:
         await ask_for_review(pilot, "/refactor calc.py tidy")
         await pilot.press("a")
         await wait_for(pilot, lambda: checks_failed_shown(app))
-        said = str(app.screen.query_one("#checks-failed Static").render())
+        said = str(app.screen.query_one("#said Static").render())
         assert "tests: failed" in said and "Nothing has been written" in said
         assert (repo / "calc.py").read_text() == CALC
         await pilot.press(second)

@@ -35,7 +35,7 @@ class WorkerClock:
 
 def test_main_screen_empty(snap_compare) -> None:
     """An empty transcript shows the welcome (what the app is, the backend that is
-    ready, the first commands), the prompt focused, and the status bar naming the
+    ready, who answers each turn and why, the first commands), the prompt focused, and the status bar naming the
     scripted backend and model as ready, with no figures yet."""
     from assistant.ui.widgets.transcript import Transcript
 

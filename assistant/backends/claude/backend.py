@@ -49,6 +49,7 @@ from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import StopReason, StreamEvent, TextDelta, TurnDone, Usage
 from assistant.core.paths import Paths
+from assistant.core.typed_secrets import mask_secrets
 from assistant.core.accounting.pricing import price_table
 from assistant.backends.retry import RetryBudget, retried_stream
 from assistant.backends.stream_attempt import Failed, Finished, StreamAttempt
@@ -77,12 +78,16 @@ class ClaudeBackend:
         api_key: str | None,
         system_prompt: str = "",
         context_window: int = DEFAULT_CONTEXT_WINDOW,
+        context_source: str = "",
         calibration: TokenCalibration | None = None,
     ) -> None:
+        """`context_window`: the model's, in tokens; `context_source`: what says so,
+        with the setting that changes it (said when a turn does not fit)."""
         self.settings = settings
         self._api_key = api_key
         self._system_prompt = system_prompt
         self._context_window = context_window
+        self._context_source = context_source
         self.calibration = calibration or TokenCalibration(None)
         self.counter = TiktokenCounter()
         self._client: anthropic.Anthropic | None = None
@@ -92,12 +97,15 @@ class ClaudeBackend:
     @classmethod
     def from_config(cls, config: Config, options: ClaudeOptions) -> ClaudeBackend:
         price = price_table(config.prices).lookup(options.model)
-        window = price.context_window if price and price.context_window else DEFAULT_CONTEXT_WINDOW
+        known = price.context_window if price else None
+        setting = f'[prices."{options.model}"] context_window'
         return cls(
             options,
             api_key=os.environ.get(API_KEY_ENV) or options.api_key or None,  # the environment's key first
             system_prompt=options.system_prompt,
-            context_window=window,
+            context_window=known or DEFAULT_CONTEXT_WINDOW,
+            context_source=f"{options.model}'s, {setting}" if known
+            else f"assumed: {options.model} is not in the price table; {setting} sets it",
             calibration=TokenCalibration(Paths.resolve().data_dir / CALIBRATION_FILE),
         )
 
@@ -116,8 +124,10 @@ class ClaudeBackend:
             tokenizer="anthropic",
             max_concurrency=s.max_concurrency,
             requests_per_second=s.requests_per_second,
-            window_tokens=s.window_tokens,
+            window_tokens=s.window_tokens or None,
             answer_tokens=s.max_tokens,
+            context_source=self._context_source,
+            settings_table=f"[backends.{self.name}]",
         )
 
     @property
@@ -160,8 +170,11 @@ class ClaudeBackend:
             client.close()
 
     def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
-        """The API's count when it answers; otherwise tiktoken scaled by the learned ratio."""
-        request = build_request(self.settings, messages, self._system_prompt)
+        """The API's count when it answers; otherwise tiktoken scaled by the learned ratio.
+        A count is asked for before the router decides: what is counted has its typed
+        secrets masked (core/typed_secrets.py), as a turn kept here must not reach the API."""
+        masked = [Message(m.role, mask_secrets(m.content)) for m in messages]
+        request = build_request(self.settings, masked, self._system_prompt)
         raw = self._raw_count(request)
         client = self._client
         if client is not None and time.monotonic() >= self._offline_until:

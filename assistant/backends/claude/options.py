@@ -48,8 +48,13 @@ class ClaudeOptions:
     count_tokens_timeout: float = setting(
         5.0, "Seconds to wait for the API's token count before estimating offline.", minimum=0.1, maximum=SECONDS_MAX
     )
-    window_tokens: int = setting(8000, "Context budget of the conversation's sliding window, in Claude's tokens.",
-                                 minimum=256, maximum=TOKENS_MAX)  # fmt: skip
+    window_tokens: int = setting(
+        0,
+        "A cap on the conversation's sliding window, in Claude's tokens; 0 = from the model: its context "
+        "window (the price table's context_window) less max_tokens.",
+        minimum=0,
+        maximum=TOKENS_MAX,
+    )
     max_concurrency: int = setting(4, "Requests at once (a batch refactor's files).", minimum=1, maximum=1000)
     requests_per_second: float = setting(2.0, "Most requests started per second (a batch refactor's files).",
                                          minimum=0.01, maximum=1000)  # fmt: skip

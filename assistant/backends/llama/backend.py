@@ -108,6 +108,17 @@ def _longest_prefix(cached: Sequence[int], tokens: Sequence[int]) -> int:
     return n
 
 
+def _header_name(path: Path | None) -> str:
+    """The name a GGUF's header gives its model; the file's stem when it cannot be read
+    (its load says why)."""
+    if path is None:
+        return "no model"
+    try:
+        return read_info(path).name
+    except (GGUFError, OSError):
+        return path.stem
+
+
 class LlamaCppBackend:
     """Runs a GGUF model with llama.cpp inside this process, one generation at a time."""
 
@@ -120,6 +131,9 @@ class LlamaCppBackend:
             Path(settings.model_path) if settings.model_path else embedded_model_path()
         )
         self.n_threads = settings.n_threads or physical_cores()
+        # Read where the backend is made (the TUI makes it in its load worker), not by
+        # whoever asks its name first: the status bar, on the UI thread (~70 ms of header).
+        self._file_name = _header_name(self.model_path)
         self._engine: llama_engine.Engine | None = None
         self._info: GGUFInfo | None = None
         self._formatter: Any = None
@@ -138,15 +152,25 @@ class LlamaCppBackend:
 
     @property
     def model_name(self) -> str:
+        """The name the GGUF gives itself, the same before loading as after: the ledger
+        keys a model's measured speed and rated answers by it, and the router reads
+        them before the model is loaded (`assistant ask` loads only what it routes to)."""
         if self._info is not None:
             return self._info.name
-        return self.model_path.stem if self.model_path else "no model"
+        return self._file_name
 
     @property
     def capabilities(self) -> Capabilities:
         s = self.settings
-        return Capabilities(context_size=s.n_ctx, local=True, tokenizer="gguf", window_tokens=s.window_tokens,
-                            answer_tokens=s.max_tokens)  # fmt: skip
+        table = f"[backends.{self.name}]"
+        context, source = s.n_ctx, f"n_ctx, {table} n_ctx"
+        trained = self._info.context_length if self._info is not None else None  # once its header is read
+        if trained and trained < s.n_ctx:  # llama.cpp runs past it, but the model was never taught to
+            context, source = trained, f"what the model was trained for; {table} n_ctx {s.n_ctx:,} is more"
+        elif trained:
+            source += f"; the model was trained for {trained:,}"
+        return Capabilities(context_size=context, local=True, tokenizer="gguf", window_tokens=s.window_tokens or None,
+                            answer_tokens=s.max_tokens, context_source=source, settings_table=table)  # fmt: skip
 
     @property
     def loaded(self) -> bool:
@@ -167,7 +191,8 @@ class LlamaCppBackend:
     # -- loading -------------------------------------------------------------
 
     def check_model_file(self) -> GGUFInfo:
-        """Everything that can be known about the model before llama.cpp touches it."""
+        """Everything that can be known about the model before llama.cpp touches it;
+        kept, so that its context (`capabilities`) is known from then on."""
         if self.model_path is None:
             raise BackendUnavailable(
                 "no local model: set backends.local.model_path to a GGUF file, or install "
@@ -178,6 +203,7 @@ class LlamaCppBackend:
             info = read_info(self.model_path)
         except GGUFError as exc:
             raise BackendUnavailable(str(exc), kind="model_file") from None
+        self._info = info
         available = available_memory_bytes()
         if self.settings.n_gpu_layers == 0 and available is not None and info.file_size > available:
             raise BackendUnavailable(
@@ -241,7 +267,6 @@ class LlamaCppBackend:
             self._stop_strings = [eos] if eos else []
             self._tokenize = PromptTokenizer(engine)
             self._piece = engine.piece_reader()  # the engine thread's own (the tokenizer has another)
-            self._info = info
             self._engine = engine
             self.load_seconds = time.monotonic() - started
             log.info(

@@ -12,6 +12,7 @@ crafted, is one `GGUFError` naming the file and the fault.
 
 from __future__ import annotations
 
+import re
 import stat
 import struct
 from dataclasses import dataclass
@@ -63,8 +64,8 @@ class GGUFInfo:
 
     @property
     def name(self) -> str:
-        name = self.metadata.get("general.name")
-        return str(name) if name else self.path.stem
+        """The model's name as a person would write it (see `model_label`)."""
+        return model_label(self.metadata, self.path)
 
     @property
     def architecture(self) -> str:
@@ -74,6 +75,42 @@ class GGUFInfo:
     def context_length(self) -> int | None:
         value = self.metadata.get(f"{self.architecture}.context_length")
         return int(value) if isinstance(value, int) else None
+
+
+# A quantisation tag at the end of a file's name: "-Q4_K_M", ".Q4_1", "-IQ3_XXS", "-f16".
+_QUANT_TAG = re.compile(r"[.\-_](?:I?Q\d+(?:_[A-Z0-9]+)*|B?F16|F32)$", re.IGNORECASE)
+_WORD_BREAK = re.compile(r"[\s_-]+")
+# A word that claims a context length: "8k", "128K", "Lc100K" (long context), "ctx32k".
+_CONTEXT_CLAIM = re.compile(r"[a-z]*\d+(?:\.\d+)?k", re.IGNORECASE)
+_MILLIONS = re.compile(r"\d+(?:\.\d+)?m", re.IGNORECASE)  # "1M": a context, unless it is the size label
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def model_label(metadata: dict[str, object], path: Path) -> str:
+    """The model's name, without claims about its context.
+
+    `general.name` is written by the converter, often from a training run's folder
+    ("Smollm2 135M 8k Lc100K Mix1 Ep2": its "8k" is the run's, not this file's
+    context, which `n_ctx` sets). The file's own name, less its quantisation tag, is
+    the publisher's ("SmolLM2-135M-Instruct"): it is used when it names the same
+    model (it holds `general.basename` and `general.size_label`) and is not all
+    lower case, which would be worse than the converter's capitals. Either way,
+    words that claim a context length are dropped.
+    """
+    stem = _QUANT_TAG.sub("", path.stem)
+    name, base, size = (str(metadata.get(f"general.{key}") or "") for key in ("name", "basename", "size_label"))
+    spelled = _squeezed(stem)
+    publishers = bool(base) and _squeezed(base) in spelled and _squeezed(size) in spelled and not stem.islower()
+    words = _WORD_BREAK.split(stem if publishers or not name else name)
+
+    def claims_context(word: str) -> bool:
+        millions = bool(size) and word.lower() != size.lower() and _MILLIONS.fullmatch(word) is not None
+        return millions or _CONTEXT_CLAIM.fullmatch(word) is not None
+
+    return " ".join(w for w in words if w and not claims_context(w)) or stem or path.name
 
 
 class _Reader:

@@ -16,7 +16,13 @@ class LlamaOptions:
         "Empty: the embedded SmolLM2-135M-Instruct.",
         path=True,
     )
-    n_ctx: int = setting(4096, "Context size in tokens.", minimum=64, maximum=TOKENS_MAX)
+    n_ctx: int = setting(
+        4096,
+        "Context size in tokens, the KV cache llama.cpp allocates: the conversation's window is this "
+        "(or the context the model was trained for, when smaller) less max_tokens.",
+        minimum=64,
+        maximum=TOKENS_MAX,
+    )
     n_gpu_layers: int = setting(0, "Layers offloaded to the GPU: 0 = CPU only, -1 = all.", minimum=-1, maximum=100_000)
     n_threads: int = setting(0, "CPU threads for generation; 0 = the number of physical cores.", minimum=0, maximum=4096)
     n_batch: int = setting(512, "Prompt tokens evaluated per batch.", minimum=1, maximum=TOKENS_MAX)
@@ -29,5 +35,10 @@ class LlamaOptions:
     min_p: float = setting(0.05, "Drop tokens below this share of the top token's probability.", minimum=0, maximum=1)
     repeat_penalty: float = setting(1.1, "Penalty for repeating recent tokens; 1.0 = none.", minimum=0, maximum=10)
     seed: int = setting(-1, "Sampling seed; -1 = random.", minimum=-1, maximum=2**32 - 1)
-    window_tokens: int = setting(4000, "Context budget of the conversation's sliding window, in the model's tokens.",
-                                 minimum=64, maximum=TOKENS_MAX)  # fmt: skip
+    window_tokens: int = setting(
+        0,
+        "A cap on the conversation's sliding window, in the model's tokens; 0 = from the model: its context "
+        "(n_ctx, or the context it was trained for when that is smaller) less max_tokens.",
+        minimum=0,
+        maximum=TOKENS_MAX,
+    )

@@ -10,12 +10,17 @@ itself reports is used where it reports it:
   recorded beside the client's own measurement; the prompt tokens it evaluated
   and those it took from its cache are the usage's `prompt_tokens_evaluated`
   and `cache_read_tokens`;
-- its context size (`/props`), its slots (`/props` `total_slots`, the default
-  `max_concurrency`), and exact token counts (`/apply-template`, then `/tokenize`);
-- elsewhere the context comes from `context_tokens`, counts are a tiktoken
-  estimate (marked as such), and a stream that ends without usage is estimated.
+- its context size (`/props` `n_ctx`, a slot's), its slots (`/props` `total_slots`,
+  the default `max_concurrency`), and exact token counts (`/apply-template`, then
+  `/tokenize`);
+- elsewhere the context comes from the model's `/v1/models` entry where it says
+  (vLLM's `max_model_len`, `context_length`), else from `context_tokens`; counts
+  are a tiktoken estimate (marked as such), and a stream that ends without usage
+  is estimated.
 
-Every request asks llama-server to keep the prompt in its cache (`cache_prompt`),
+Each request carries the table's answer settings (`max_tokens`, `temperature`,
+`stop`; the command line's `--max-tokens` and `--temperature` set them on every
+server). Every request asks llama-server to keep the prompt in its cache (`cache_prompt`),
 and the sliding window keeps its prefix stable, so a follow-up re-evaluates only
 what is new. Failures follow Claude's policy: retried only before the first
 text (503 while the model loads, 429, 5xx, a refused connection, a stall), then
@@ -57,6 +62,10 @@ from assistant.core.window.offline_tokens import CALIBRATION_FILE, MESSAGE_OVERH
 log = logging.getLogger(__name__)
 
 DEFAULT_CONTEXT = 4096  # when neither the server nor `context_tokens` says
+# Where a model's `/v1/models` entry gives its context, in the order believed: llama-server's
+# slot context and trained context (under `meta`), vLLM's `max_model_len`, OpenRouter's
+# and LM Studio's `context_length`.
+ENTRY_CONTEXT = (("meta", "n_ctx"), ("meta", "n_ctx_train"), ("max_model_len",), ("context_length",))
 # After a connection that timed out (a host that does not answer), routing does not
 # try again for this long: each try would hold the turn for connect_timeout. A
 # refused connection is tried again at once (it costs nothing: a server restarting).
@@ -85,6 +94,9 @@ class ServerBackend:
         self._root = _root(settings.base_url)
         self._model = settings.model
         self._context = settings.context_tokens or DEFAULT_CONTEXT
+        setting = f"[servers.{name}] context_tokens"
+        said = setting if settings.context_tokens else f"assumed: {name} has not said; {setting} sets it"
+        self._context_source = said
         self._slots = settings.max_concurrency or 1
         # llama-server (it answers /props): it applies its chat template and tokenizes on
         # request, and takes `cache_prompt`; other engines are sent only the standard API.
@@ -119,6 +131,8 @@ class ServerBackend:
             max_concurrency=self._slots,
             window_tokens=self.settings.window_tokens or None,
             answer_tokens=self.settings.max_tokens,
+            context_source=self._context_source,
+            settings_table=f"[servers.{self.name}]",
             private=self.settings.private,
             machine_per_hour=None if self._per_token else self.settings.cost_per_hour,
         )
@@ -169,8 +183,8 @@ class ServerBackend:
             self.load_error = None
 
     def _models(self, client: openai.OpenAI) -> dict[str, dict[str, Any]]:
-        """The models the server lists, by id (each with llama-server's `meta`); an
-        entry without a plausible id is left out."""
+        """The models the server lists, by id (each its entry, as sent); an entry
+        without a plausible id is left out."""
         body = client.get("/models", cast_to=object)  # untyped: the SDK's types would coerce (true -> 1)
         listed = field(body, "data")
         if not isinstance(listed, list):
@@ -178,15 +192,14 @@ class ServerBackend:
         found: dict[str, dict[str, Any]] = {}
         for entry in listed:
             model_id = model_name(field(entry, "id"), "")
-            meta = field(entry, "meta")
             if model_id:
-                found.setdefault(model_id, meta if isinstance(meta, dict) else {})
+                found.setdefault(model_id, entry)
         return found
 
-    def _learn_props(self, client: openai.OpenAI, meta: dict[str, Any]) -> None:
-        """What llama-server says of itself (`/props`); nothing from other engines.
-        `/props` is optional: a body that is not a JSON object, or a figure out of
-        bounds, leaves the defaults (and the log says so)."""
+    def _learn_props(self, client: openai.OpenAI, entry: dict[str, Any]) -> None:
+        """What llama-server says of itself (`/props`), else what the model's entry in
+        `/v1/models` says of its context. `/props` is optional: a body that is not a
+        JSON object, or a figure out of bounds, leaves the defaults (and the log says so)."""
         props: dict[str, Any] = {}
         try:
             found = client.get(f"{self._root}/props", cast_to=object)
@@ -204,13 +217,26 @@ class ServerBackend:
         if not isinstance(settings, dict):
             settings = believed(settings, None, f"{self.name}: /props default_generation_settings") or {}
         n_ctx = self._props_figure(settings.get("n_ctx"), "n_ctx", TOKENS_MAX)
-        n_ctx = n_ctx or self._props_figure(meta.get("n_ctx_train"), "n_ctx_train", TOKENS_MAX)
+        said = f"{self.name}'s n_ctx per slot (llama-server's -c over its --parallel slots), from /props"
+        if not n_ctx:
+            n_ctx, said = self._entry_context(entry)
         if not self.settings.context_tokens and n_ctx:
-            self._context = n_ctx
+            self._context, self._context_source = n_ctx, said
         slots = self._props_figure(props.get("total_slots"), "total_slots", MAX_SERVER_SLOTS)
         if not self.settings.max_concurrency and slots:
             self._slots = slots
         self._llama_server = "default_generation_settings" in props or "total_slots" in props
+
+    def _entry_context(self, entry: dict[str, Any]) -> tuple[int | None, str]:
+        """The context the model's `/v1/models` entry gives, and where it says so."""
+        for path in ENTRY_CONTEXT:
+            value: Any = entry
+            for key in path:
+                value = field(value, key)
+            where = f"/v1/models {'.'.join(path)}"
+            if tokens := believed(value, figure(value, TOKENS_MAX) or None, f"{self.name}: {where}"):
+                return tokens, f"{self.name}'s {where}"
+        return None, ""
 
     def _props_figure(self, value: Any, name: str, limit: int) -> int | None:  # noqa: ANN401 - the server's JSON
         """A positive count from `/props`, or None (said in the log when one was sent)."""
@@ -276,6 +302,8 @@ class ServerBackend:
             request["cache_prompt"] = s.prompt_caching
         if s.temperature >= 0:
             request["temperature"] = s.temperature
+        if s.stop:
+            request["stop"] = list(s.stop)
         raw_count = functools.cache(lambda: self._raw(messages))  # tiktoken's count, made only when needed
 
         def new_reader() -> TurnReader:

@@ -32,10 +32,17 @@ class Capabilities:
     max_concurrency: int = 1
     # Most requests started per second (an API's rate limit); None: as fast as slots free up.
     requests_per_second: float | None = None
-    # The context budget of its sliding window, in its tokens; None: its whole context.
+    # A cap on its sliding window, in its tokens (a `window_tokens` setting); None: its
+    # whole context less `answer_tokens`.
     window_tokens: int | None = None
     # Tokens of its context kept for the answer (its `max_tokens`): never filled by the prompt.
     answer_tokens: int = 0
+    # What sets `context_size`, with the setting that changes it ("n_ctx, [backends.local]
+    # n_ctx"): a turn that does not fit says so, rather than a bare figure.
+    context_source: str = ""
+    # Where its settings live ("[backends.local]"), so that an error can name its
+    # `window_tokens` and `max_tokens`; "" when it has none.
+    settings_table: str = ""
     # Self-hosted (an inference server of the user's): turns with secret files may go there.
     private: bool = False
     # Priced by the time it runs at this $/hour (an inference server), not per token;

@@ -17,6 +17,13 @@ same place in the copy, so the edit applies there exactly when it applies to the
 project; one that leads outside stays as it is (and is refused as it would be).
 A copy that cannot be made (a full disk) makes each check "could not run", with
 the reason.
+
+Which checks: `[edits] lint_cmd` and `test_cmd` as set; "auto" (the default) is
+what the project's files show (core/edits/project_checks.py), "" is none. A found
+check whose tool is not installed, or a linter none of whose files changed, is
+"not run", with why: said in the review, not held against the edit. The project's
+`node_modules` (which git ignores) is linked into the copy, so that its test
+runner and linter are there.
 """
 
 from __future__ import annotations
@@ -29,19 +36,21 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from assistant.core import sandbox
 from assistant.core.config import EditsConfig
 from assistant.core.edits.files import apply_changes
+from assistant.core.edits.project_checks import LINT, TESTS, ProjectCheck, find_checks
 from assistant.core.edits.types import EditError, FileChange
 from assistant.core.paths import Paths
 from assistant.core.store.records import PASSING_CHECKS
 from assistant.core.text import named
 
-Status = Literal["passed", "failed", "timed out", "could not run", "failed before", "cancelled"]
+Status = Literal["passed", "failed", "timed out", "could not run", "failed before", "cancelled", "not run"]
+AUTO = "auto"  # `[edits] lint_cmd` / `test_cmd`: what the project's files show
 OUTPUT_LINES = 20  # of a failing check's output, the first lines (the model is told them)...
 TAIL_LINES = 5  # ... and the last ones (where pytest and linters sum up: the review shows them)
 SCRATCH = "scratch"
@@ -49,6 +58,7 @@ RUNNING = "check.pgid"  # in a scratch copy's folder while a check runs: its sup
 # The "before" run and the edited one may fall in the same second: Python would take
 # the first run's bytecode (checked by mtime in seconds and size) for a same-size edit.
 CHECK_ENV = {"PYTHONDONTWRITEBYTECODE": "1"}
+LINKED = ("node_modules",)  # dependencies git ignores, linked into the copy rather than copied
 SKIP = {".git", ".hg", ".svn", "__pycache__", ".venv", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 
 
@@ -57,16 +67,22 @@ class CheckOutcome:
     name: str  # "lint" or "tests"
     status: Status
     seconds: float
-    output: str = ""  # its output's first and last lines (failed, timed out), or why it could not run
+    output: str = ""  # its output's first and last lines (failed, timed out), or why it could not run / did not
+    why: str = ""  # the check's `why`: what it is and what found it ("pytest, found: tests/")
 
     @property
     def passed(self) -> bool:
-        """Passed, or failed already before the edit (not the edit's fault)."""
-        return self.status in PASSING_CHECKS
+        """Passed, failed already before the edit, or could not run here (a tool not
+        installed): none of them the edit's fault."""
+        return self.status in PASSING_CHECKS or self.status == "not run"
 
     def line(self) -> str:
-        """One line for the review: `tests: failed (1.2 s)`."""
-        return f"{self.name}: {self.status} ({self.seconds:.1f} s)"
+        """One line for the review: `tests (pytest, found: tests/): failed (1.2 s)`;
+        one that did not run says why instead of its time."""
+        name = f"{self.name} ({self.why})" if self.why else self.name
+        if self.status == "not run":
+            return f"{name}: not run: {self.output}"
+        return f"{name}: {self.status} ({self.seconds:.1f} s)"
 
     def summary_lines(self, n: int) -> list[str]:
         """The last `n` lines of its output that say something: where a test runner
@@ -78,9 +94,38 @@ class CheckOutcome:
         return (heads or said)[-n:]
 
 
-def configured(config: EditsConfig) -> list[tuple[str, str]]:
-    """(name, command) of the checks set in `[edits]`, in the order they run."""
-    return [(name, cmd) for name, cmd in (("lint", config.lint_cmd), ("tests", config.test_cmd)) if cmd.strip()]
+@dataclass(frozen=True, slots=True)
+class CheckPlan:
+    """The checks an edit gets, in the order they run, and, when none of them is the
+    tests, why ("no tests found")."""
+
+    checks: tuple[ProjectCheck, ...] = ()
+    no_tests: str = ""
+
+    @property
+    def runnable(self) -> tuple[ProjectCheck, ...]:
+        """Those that can run on this machine."""
+        return tuple(c for c in self.checks if not c.missing)
+
+
+def configured(config: EditsConfig, root: Path) -> CheckPlan:
+    """The checks of `[edits]` for the project at `root`: each command as set, found
+    in the project when "auto", none when empty."""
+    found: list[ProjectCheck] | None = None
+    checks: list[ProjectCheck] = []
+    no_tests = ""
+    for name, key, setting in ((LINT, "lint_cmd", config.lint_cmd), (TESTS, "test_cmd", config.test_cmd)):
+        if setting.strip() == AUTO:
+            if found is None:
+                found = find_checks(root, sandbox.environment(config.check_env))
+            mine = [c for c in found if c.name == name]
+            checks += mine
+            no_tests = "no tests found" if name == TESTS and not mine else no_tests
+        elif setting.strip():
+            checks.append(ProjectCheck(name, setting))
+        elif name == TESTS:
+            no_tests = f'tests turned off ([edits] {key} = "")'
+    return CheckPlan(tuple(checks), no_tests)
 
 
 def run_checks(
@@ -90,37 +135,53 @@ def run_checks(
     cancel: threading.Event,
     *,
     paths: Paths | None = None,
+    plan: CheckPlan | None = None,
 ) -> tuple[CheckOutcome, ...]:
-    """Each configured check on a scratch copy of `root`: first unchanged, then with
-    `changes` applied. () when none is configured."""
-    checks = configured(config)
-    if not checks:
+    """Each check of `plan` (else of `[edits]`) on a scratch copy of `root`: first
+    unchanged, then with `changes` applied. () when there is none."""
+    plan = configured(config, root) if plan is None else plan
+    if not plan.checks:
         return ()
-    try:
-        with scratch_copy(root, paths or Paths.resolve()) as copy:
-            return _before_and_after(copy, changes, checks, config, cancel)
-    except ScratchError as exc:  # the copy could not be made: the edit is not to blame
-        return tuple(CheckOutcome(name, "could not run", 0.0, str(exc)) for name, _ in checks)
+    files = [c.path for c in changes]
+    skipped = {c.name: why for c in plan.checks if (why := _why_not(c, files))}
+    ready = [c for c in plan.checks if c.name not in skipped]
+    ran: dict[str, CheckOutcome] = {}
+    if ready:
+        try:
+            with scratch_copy(root, paths or Paths.resolve()) as copy:
+                ran = _before_and_after(copy, changes, ready, config, cancel)
+        except ScratchError as exc:  # the copy could not be made: the edit is not to blame
+            ran = {c.name: CheckOutcome(c.name, "could not run", 0.0, str(exc), c.why) for c in ready}
+    return tuple(ran.get(c.name) or CheckOutcome(c.name, "not run", 0.0, skipped[c.name], c.why) for c in plan.checks)
+
+
+def _why_not(check: ProjectCheck, files: Sequence[str]) -> str:
+    """Why `check` does not run on an edit of `files` ("" when it does)."""
+    if check.missing:
+        return check.missing
+    if "{files}" in check.command and not any(check.reads(f) for f in files):
+        return "no changed file it reads"
+    return ""
 
 
 def _before_and_after(
-    copy: Path, changes: Sequence[FileChange], checks: list[tuple[str, str]], config: EditsConfig,
+    copy: Path, changes: Sequence[FileChange], checks: list[ProjectCheck], config: EditsConfig,
     cancel: threading.Event,
-) -> tuple[CheckOutcome, ...]:
+) -> dict[str, CheckOutcome]:
     files = [c.path for c in changes]
-    before = {name: _run(name, cmd, files, copy, config, cancel) for name, cmd in checks}
+    before = {check.name: _run(check, files, copy, config, cancel) for check in checks}
     _apply(copy, changes)
-    outcomes: list[CheckOutcome] = []
-    for name, cmd in checks:
-        earlier = before[name]
+    outcomes: dict[str, CheckOutcome] = {}
+    for check in checks:
+        earlier = before[check.name]
         if earlier.status in ("could not run", "cancelled"):
-            outcomes.append(earlier)
+            outcomes[check.name] = earlier
             continue
-        after = _run(name, cmd, files, copy, config, cancel)
+        after = _run(check, files, copy, config, cancel)
         if after.status in ("failed", "timed out") and earlier.status in ("failed", "timed out"):
-            after = CheckOutcome(name, "failed before", after.seconds, after.output)
-        outcomes.append(after)
-    return tuple(outcomes)
+            after = replace(after, status="failed before")
+        outcomes[check.name] = after
+    return outcomes
 
 
 def repair_message(outcomes: Sequence[CheckOutcome]) -> str:
@@ -172,6 +233,10 @@ def _fill(root: Path, copy: Path) -> None:
         except OSError as exc:  # a full disk, say: never a silently partial copy
             raise ScratchError(f"the checks' scratch copy cannot be made: {named(relative)}: {exc.strerror or exc}") \
                 from None
+    for name in LINKED:
+        if (root / name).is_dir() and not os.path.lexists(copy / name):
+            with contextlib.suppress(OSError):  # without it, the check says what it misses
+                os.symlink(root.resolve() / name, copy / name)
 
 
 def _copy_one(source: Path, target: Path, real_root: Path, copy: Path) -> None:
@@ -240,10 +305,10 @@ def _apply(copy: Path, changes: Sequence[FileChange]) -> None:
 # -- one run ---------------------------------------------------------------------------
 
 
-def _run(
-    name: str, template: str, files: Sequence[str], cwd: Path, config: EditsConfig, cancel: threading.Event
-) -> CheckOutcome:
-    command = template.replace("{files}", " ".join(shlex.quote(f) for f in files))
+def _run(check: ProjectCheck, files: Sequence[str], cwd: Path, config: EditsConfig, cancel: threading.Event,
+         ) -> CheckOutcome:
+    name, why = check.name, check.why
+    command = check.command.replace("{files}", " ".join(shlex.quote(f) for f in files if check.reads(f)))
     running = cwd.parent / RUNNING  # for the next start, should this process be killed
 
     def started(pid: int) -> None:
@@ -260,14 +325,14 @@ def _run(
         with contextlib.suppress(OSError):
             running.unlink()
     if result.status in ("timed out", "cancelled"):
-        return CheckOutcome(name, result.status, result.seconds, result.output)
+        return CheckOutcome(name, result.status, result.seconds, result.output, why)
     if result.status == "could not start":
-        return CheckOutcome(name, "could not run", result.seconds, result.output)
+        return CheckOutcome(name, "could not run", result.seconds, result.output, why)
     if result.exit_code == 127:  # the shell found no such command
         said = result.output.splitlines()
-        return CheckOutcome(name, "could not run", result.seconds, said[-1] if said else f"{command}: not found")
+        return CheckOutcome(name, "could not run", result.seconds, said[-1] if said else f"{command}: not found", why)
     passed = result.exit_code == 0
-    return CheckOutcome(name, "passed" if passed else "failed", result.seconds, "" if passed else result.output)
+    return CheckOutcome(name, "passed" if passed else "failed", result.seconds, "" if passed else result.output, why)
 
 
 def limits(config: EditsConfig) -> sandbox.Limits:

@@ -16,8 +16,9 @@ How a message is read
     any of its sentences has, in the order edit, code, explain, chat.
 
     A sentence's *request* is its first word after the lead-ins, which are skipped
-    (in any order and combination): greetings and fillers ("hey", "hi", "ok",
-    "so", "now", "please", "pls", "just", "also", "thanks", ...), request lead-ins
+    (in any order and combination): greetings and fillers ("hey", "hi", "hi
+    there", "hello everyone", "good morning", "ok", "so", "now", "please", "pls",
+    "just", "also", "thanks", ...), request lead-ins
     ("can you", "could you", "would you", "will you", "i want you to", "i'd like
     you to", "i need you to", "help me", "i need to", "let's", "go ahead and", ...)
     and question lead-ins ("how do i", "how can i", "how to", "is there a way to",
@@ -70,14 +71,15 @@ The kinds, in priority order (the first that fits wins)
     lead-in ("how to ..."); or its request is explain, describe, compare,
     summarize, review, define, clarify, understand, "tell me about", "walk me
     through", "teach me", "show me how", "difference between", eli5, "i don't
-    understand", ... . Small talk ("how are you?", "what's up") is not a
-    question.
+    understand", ... . Small talk ("how are you?", "what's up", "how's your day
+    going?"), after a greeting or not, is not a question.
     Examples: "what does this function do?", "explain decorators", "is Python
     slow", "why does it crash? thanks".
 
 4. chat: anything else: greetings, thanks, statements, commands that do not
     touch code, empty text.
-    Examples: "thanks!", "hi, how are you?", "rename a git branch", "".
+    Examples: "thanks!", "hi, how are you?", "hi there, how are you?", "good
+    morning!", "rename a git branch", "".
 
 `batch` is never returned: only `@batch` and the batch refactor command make a
 batch turn, and their callers set the kind themselves.
@@ -111,7 +113,12 @@ GREETINGS = frozenset({
     "hey", "hi", "hello", "yo", "ok", "okay", "alright", "so", "now", "well",
     "please", "pls", "plz", "kindly", "just", "also", "and", "then", "first",
     "next", "finally", "maybe", "quickly", "great", "cool", "thanks", "thank you",
-    "thx",
+    "thx", "howdy", "hiya", "heya", "greetings",
+    # a greeting with whom it greets ("hi there, how are you?" is small talk, not a question)
+    "hi there", "hey there", "hello there", "hi again", "hey again", "hello again",
+    "hi all", "hey all", "hello all", "hi everyone", "hey everyone", "hello everyone",
+    "hi folks", "hey folks", "hello folks", "hi guys", "hey guys", "hello guys",
+    "good morning", "good afternoon", "good evening", "good day",
 })
 REQUEST_LEAD_INS = frozenset({
     "can you", "could you", "would you", "will you", "can u", "could u",
@@ -130,12 +137,15 @@ SMALL_TALK = frozenset({
     "how are you", "how are u", "how r u", "what's up", "whats up", "sup",
     "how's it going", "hows it going", "how is it going", "how do you do",
     "how have you been", "who are you", "what are you", "are you there",
-    "you there", "what's new", "whats new",
+    "you there", "what's new", "whats new", "what's going on", "whats going on",
+    "how are things", "how's everything", "hows everything", "how is everything",
+    "how's your day", "hows your day", "how is your day", "how was your day",
+    "how's life", "hows life", "how is life", "nice to meet you", "good to see you",
 })
 # Words that may follow small talk and leave it small talk ("how are you doing today").
 SMALL_TALK_TAIL = frozenset({
     "doing", "today", "tonight", "there", "man", "buddy", "friend", "mate", "bro",
-    "then", "all", "everyone", "guys", "lately",
+    "then", "all", "everyone", "guys", "lately", "going", "so", "far",
 })
 
 # -- edit -------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from assistant.core.events import Notice, RouteDecided
 from assistant.core.project import find_root
 from assistant.core.results import TurnResult
 from assistant.core.routing.protocol import Router
+from assistant.core.session.attached import NOTHING, Attached, attach, said
 from assistant.core.session.compaction import summarize_exchanges
 from assistant.core.session.persistence import ChatPersistence, ChatState
 from assistant.core.session.pinned import path_of
@@ -49,8 +50,9 @@ from assistant.core.session.route import Fit, SessionRouter
 from assistant.core.session.runner import AUTO, OnEvent, Turn, TurnRunner, forward
 from assistant.core.session.status import SessionStatus
 from assistant.core.session.turns import unavailable_reason
-from assistant.core.session.user_input import mentioned_files, parse_turn
-from assistant.core.session.windows import SessionWindows
+from assistant.core.session.user_input import parse_turn
+from assistant.core.session.windows import SessionWindows, route_with_files
+from assistant.core.typed_secrets import mask_secrets
 from assistant.core.window.sliding import Assembly, ContextTooLarge
 from assistant.core.words import TurnKind
 
@@ -88,13 +90,16 @@ class ChatSession:
         installed: bool | None = None,
         batch: bool = False,
         persist: bool = False,
+        named_by: str = "",
     ) -> None:
         """`backend` fixes the session on it (else `general.backend`: a name, or "auto"
         for the router); `backends` adds or replaces backends by name (tests);
         `fallback` is the backend named "local" (what a remote backend falls back to).
         `batch`: turns run from several threads at once (a batch refactor), each
         backend serving as many as its capabilities say (`BackendLimits`).
-        `persist`: the chat is stored, so that it can be resumed (the TUI's)."""
+        `persist`: the chat is stored, so that it can be resumed (the TUI's).
+        `named_by`: how the user named the fixed backend ("named with --backend"), for
+        the route's reason (core/session/opening.py makes sessions for the commands)."""
         self.config = config
         preset: dict[str, BackendSource] = dict(backends or {})
         if fallback is not None:
@@ -113,11 +118,13 @@ class ChatSession:
         # The last `/retry other`: the first answer, its exchange, and the other answer (for /keep).
         self._retried: tuple[TurnResult, Exchange | None, TurnResult] | None = None
         self._session_id: str | None = None
+        self._earlier_ids: list[str] = []  # the chats this session stored before a /clear or a resume
         self._context = SessionWindows(config, self._pool)
         self._recorder = TurnRecorder(config, ledger, time.time)
         limits = BackendLimits(lambda name: self._pool.get(name).capabilities) if batch else None
         self._runner = TurnRunner(config, self._pool, self._recorder, clock, limits=limits)
-        self._routing = SessionRouter(config, self._pool, self._recorder, self._runner, self.project_root, router)
+        self._routing = SessionRouter(config, self._pool, self._recorder, self._runner, self.project_root, router,
+                                      named=(self.mode, named_by))  # fmt: skip
         self._persistence = ChatPersistence(self._recorder, lambda: self.session_id, time.time(), enabled=persist)
         self._recorder.before_first_record = lambda question: self._persistence.ensure_session_row(question, self.exchanges)
 
@@ -137,8 +144,9 @@ class ChatSession:
             backend = runner.current_backend
         else:  # only a backend that exists: creating one is not the status bar's work
             backend = self._pool.made(self.mode if self.mode != AUTO else runner.last_backend or "local")
+        ids = (*self._earlier_ids, *([self._session_id] if self._session_id is not None else []))
         if backend is None:
-            return SessionStatus(self.mode, None, last_backend=runner.last_backend)
+            return SessionStatus(self.mode, None, last_backend=runner.last_backend, session_ids=ids)
         live = runner.live()  # the turn in progress, or else the last one
         if live is None and self.last is not None:
             live = self.last.stats, self.last.cost
@@ -160,6 +168,7 @@ class ChatSession:
             session_cost_known=runner.totals.cost_known,
             per_hour=per_hour,
             prices_of=prices.updated if prices is not None and prices.lookup(backend.model_name) else None,
+            session_ids=ids,
         )
 
     # -- the ledger (core/store), opened on first use --------------------------------
@@ -249,10 +258,15 @@ class ChatSession:
     # -- the conversation ----------------------------------------------------------
 
     def clear(self) -> None:
+        """A new conversation, stored as a new chat under a new id: the one before
+        keeps its exchanges and title, and can be resumed."""
         self.exchanges.clear()
         self._context.reset()
         self._context.assemblies.clear()
-        self._save()
+        if self._session_id is not None:  # what it spent stays this session's (`status().session_ids`)
+            self._earlier_ids.append(self._session_id)
+        self._session_id = None
+        self._persistence.restart(time.time())
 
     def window(self, name: str) -> Assembly | None:
         """The last prompt the backend `name` was sent, as its window cut it (/context);
@@ -309,7 +323,9 @@ class ChatSession:
                 forced, forced_by = other, "@other"
             else:
                 emit(Notice("@other: no other backend can answer; the router decides."))
-        files = tuple(dict.fromkeys([*self.pinned_files(), *mentioned_files(parsed.text, self.project_root)]))
+        attached = attach(parsed.text, self.project_root, pinned=self.pinned_files(),
+                          max_bytes=self.config.edits.max_file_bytes)  # fmt: skip
+        files = tuple(dict.fromkeys([*self.pinned_files(), *attached.named]))
         request = TurnRequest(
             parsed.text,
             kind or parsed.kind or routing.classify(parsed.text, files),
@@ -321,11 +337,15 @@ class ChatSession:
         if parsed.auto and self.mode != AUTO:
             request = replace(request, forced=None)
         self._persistence.title_hint = self._persistence.title_hint or parsed.text
-        result = self._serve(request, cancel, emit)
+        result = self._serve(request, cancel, emit, attached=attached)
         if result.text or result.outcome == "ok":
-            answer = Message("assistant", result.text) if result.text else None
-            self.exchanges.append(Exchange(Message("user", parsed.text), answer))
+            # Kept with typed secrets masked: the history goes with every later turn, which
+            # the router may send to the cloud, and into the stored chat (core/typed_secrets.py).
+            answer = Message("assistant", mask_secrets(result.text)) if result.text else None
+            self.exchanges.append(Exchange(Message("user", mask_secrets(parsed.text)), answer))
             self._save(result)
+        else:  # shown with its note on resume, never sent again
+            self._save(result, answered=False)
         self.last = result
         return result
 
@@ -351,27 +371,36 @@ class ChatSession:
         return self._serve(request, cancel, on_event or _ignore, lambda name: self._context.fit_task(name, build(name)))
 
     def route(
-        self, request: TurnRequest, fit: Fit | None = None
+        self, request: TurnRequest, fit: Fit | None = None, attached: Attached = NOTHING
     ) -> tuple[RouteDecision, dict[str, Assembly | ContextTooLarge]]:
         """Where `request` goes now, and the prompt each candidate gets, as `fit` makes
-        it (by default the chat's window, with the request's text as the new message:
-        each window slides as it would for that turn). Nothing is sent: a turn starts
-        here, and a benchmark or a test can look at where it would go."""
+        it (by default the chat's window, with the request's text as the new message,
+        the files it names (`attached`) ahead of it: each window slides as it would for
+        that turn). Nothing is sent: a turn starts here, and a benchmark or a test can
+        look at where it would go."""
+        candidates = self.candidates(request.forced)
         if fit is None:
             system = Message("system", self.system_prompt) if self.system_prompt else None
-            fit = partial(self._context.assemble, system=system, pinned=self.pinned, exchanges=self.exchanges,
-                          current=Message("user", request.text))
-        return self._routing.route(request, self.candidates(request.forced), self.mode, fit)
+            turn = partial(self._context.assemble_turn, system=system, pinned=self.pinned, exchanges=self.exchanges,
+                           question=request.text, files=attached.files)
+            if attached.files:
+                return route_with_files(partial(self._routing.route, request, candidates, self.mode), turn)
+            fit = partial(turn, whole=True)
+        return self._routing.route(request, candidates, self.mode, fit)
 
     def _serve(
-        self, request: TurnRequest, cancel: threading.Event, emit: OnEvent, fit: Fit | None = None
+        self, request: TurnRequest, cancel: threading.Event, emit: OnEvent, fit: Fit | None = None,
+        attached: Attached = NOTHING,
     ) -> TurnResult:
-        """Route the turn (see `route`) and run what was decided; its events go to `emit`."""
-        decision, windows = self.route(request, fit)
+        """Route the turn (see `route`) and run what was decided; its events go to `emit`,
+        and each backend that answers first says which of the files named it holds."""
+        decision, windows = self.route(request, fit, attached)
         for problem in self._routing.new_problems():
             emit(Notice(problem))
         emit(RouteDecided(decision))
-        result = forward(self._runner.run(Turn(self.session_id, self.mode, decision, windows), cancel), emit)
+        notes = {name: said(attached, self._context.fits.get(name))
+                 for name, window in windows.items() if attached and isinstance(window, Assembly)}  # fmt: skip
+        result = forward(self._runner.run(Turn(self.session_id, self.mode, decision, windows, notes), cancel), emit)
         return replace(result, decision=decision, question=request.text)
 
     # -- /retry other, /keep, ratings, /compact --------------------------------------
@@ -394,7 +423,7 @@ class ChatSession:
         if last is None or other is None or not last.question:
             return None
         replaced = None
-        if self.exchanges and self.exchanges[-1].user.content == last.question:
+        if self.exchanges and self.exchanges[-1].user.content == mask_secrets(last.question):
             replaced = self.exchanges.pop()
             self._save()
         self._recorder.rate_quietly(last, "bad", "retry")
@@ -408,7 +437,7 @@ class ChatSession:
         if self._retried is None or self.last is not self._retried[2]:
             raise ValueError("there is no retried answer to choose from: /keep follows /retry other")
         first, replaced, other = self._retried
-        if replaced is not None and self.exchanges and self.exchanges[-1].user.content == first.question:
+        if replaced is not None and self.exchanges and self.exchanges[-1].user.content == mask_secrets(first.question):
             self.exchanges[-1] = replaced
             self._save()
         if first.turn_id is not None:
@@ -449,25 +478,30 @@ class ChatSession:
     def resume(self, stored: StoredSession) -> None:
         """Continue a stored session: the same history, pins and window starts, so the
         next prompt is the one it would have been."""
+        if self._session_id is not None and self._session_id != stored.id:
+            self._earlier_ids.append(self._session_id)
         self._session_id = stored.id
         self._persistence.resumed(stored)
         self.system_prompt = stored.system_prompt or self.system_prompt
         self.pinned = list(stored.pinned)
-        self.exchanges = [item.exchange for item in stored.exchanges]
+        self.exchanges = stored.conversation
         # The last answer is the last one again: /good, /bad and /retry other act on it.
-        self.last = next((item.result for item in reversed(stored.exchanges) if item.result is not None), None)
+        self.last = stored.last_result
         self._context.resume(stored.window_starts)
         if stored.mode:
             self.mode = stored.mode
 
-    def _save(self, answered: TurnResult | None = None) -> None:
-        """Store the chat after a change: the exchange `answered` just ended, or else
-        the whole history again (after /clear, /compact, /retry, a pin)."""
+    def _save(self, turn: TurnResult | None = None, *, answered: bool = True) -> None:
+        """Store the chat after a change: the exchange `turn` just ended (or, not
+        `answered`, the turn that ended with no answer: shown on resume, never sent
+        again), or else the whole history again (after /compact, /retry, /keep, a pin)."""
         state = ChatState(self.mode, self.system_prompt, tuple(self.pinned), self._context.starts())
-        if answered is not None:
-            self._persistence.save_exchange(self.exchanges, answered, state)
-        else:
+        if turn is None:
             self._persistence.save_history(self.exchanges, state)
+        elif answered:
+            self._persistence.save_exchange(self.exchanges, turn, state)
+        else:
+            self._persistence.save_unanswered(turn, state)
 
 
 SUMMARY_HEADER = "Summary of the earlier conversation:"

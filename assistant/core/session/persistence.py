@@ -2,15 +2,18 @@
 takes back from a stored one (see `core.store.saved_sessions` for the tables).
 
 A collaborator of `ChatSession`, which hands it the chat's state (`ChatState`)
-at each change: it keeps only what it stored, so that a history stored again
-(after /clear, /compact, /retry, a pin) keeps each answer's figures.
+at each change: it keeps what it stored, so that a history stored again (after
+/compact, /retry other, /keep, a pin) keeps each answer's figures, and every
+answer the conversation no longer holds stays, shown but not sent
+(`StoredExchange.in_conversation`). `/clear` starts another stored chat
+(`restart`): the one before keeps its exchanges and its title.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from assistant.core import store
@@ -70,18 +73,48 @@ class ChatPersistence:
         except store.LedgerError as exc:
             self.recorder.error = str(exc)
 
+    def save_unanswered(self, result: TurnResult, state: ChatState) -> None:
+        """A turn that left nothing in the conversation (cancelled or failed before any
+        text): kept to be shown with its note, never sent again."""
+        ledger = self._ledger()
+        if ledger is None:
+            return
+        try:
+            self.ensure_session_row(result.question, ())
+            item = store.saved_sessions.StoredExchange(Exchange(Message("user", result.question), None), result,
+                                                       in_conversation=False)  # fmt: skip
+            self._stored.append(item)
+            store.saved_sessions.append_exchange(ledger, self._session_id(), item)
+            self._save_state(ledger, state)
+        except store.LedgerError as exc:
+            self.recorder.error = str(exc)
+
     def save_history(self, exchanges: Sequence[Exchange], state: ChatState) -> None:
-        """Store the whole history again (after /clear, /compact, /retry, a pin)."""
+        """Store the history again after the conversation changed (/compact, /retry
+        other, /keep, a pin): every exchange stored stays, in its place, those no
+        longer in `exchanges` marked as out of the conversation."""
         ledger = self._ledger()
         if ledger is None or not self._row_written:
             return
-        kept = {id(item.exchange): item for item in self._stored}
+        held = {id(e) for e in exchanges}
+        stored = {id(item.exchange) for item in self._stored}
+        items = [replace(item, in_conversation=id(item.exchange) in held) for item in self._stored]
+        items += [store.saved_sessions.StoredExchange(e) for e in exchanges if id(e) not in stored]
+        self._stored = items
         try:
-            items = [kept.get(id(e)) or store.saved_sessions.StoredExchange(e) for e in exchanges]
             store.saved_sessions.replace_exchanges(ledger, self._session_id(), items)
             self._save_state(ledger, state)
         except store.LedgerError as exc:
             self.recorder.error = str(exc)
+
+    def restart(self, started_at: float) -> None:
+        """A new stored chat from now on (/clear), under the session's new id: the one
+        before keeps its exchanges and its title; this one is titled by its own first
+        question."""
+        self.started_at = started_at
+        self._row_written = False
+        self._stored = []
+        self.title_hint = ""
 
     def resumed(self, stored: StoredSession) -> None:
         """`stored` is this session now: its rows exist, its exchanges are kept."""

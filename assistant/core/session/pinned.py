@@ -1,14 +1,21 @@
-"""Files pinned into the conversation (`/add`, `/drop`, `/files`).
+"""Files pinned into the conversation (`/add`, `/drop`, `/files`), and how a
+file is written into a prompt.
 
 A pinned file is kept in every prompt (it is never slid out of the window), as
 a system message after the system prompt, so it sits in the cached prefix.
 Files are refused, each with its reason: outside the project, under .git,
 binary, over `edits.max_file_bytes`, or not valid text in their encoding.
+
+A file a message names (core/session/attached.py) is written the same way, but
+into that turn's own message, ahead of the question: it is read as it is now at
+each mention, and the cached prefix (system, pinned, history) stays as it was.
 """
 
 from __future__ import annotations
 
 import glob
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +25,7 @@ from assistant.core.edits.types import EditError
 from assistant.core.globs import is_glob, match_path, split_pattern
 
 HEADER = "File: "
+_BACKTICKS = re.compile(r"`{3,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +34,21 @@ class Pinned:
     message: Message
 
 
-def pinned_message(path: str, text: str) -> Message:
+def file_block(path: str, text: str) -> str:
+    """A file as a prompt holds it: its path, then its text fenced by more backticks
+    than any run in it, so a Markdown file's own fences cannot end the block early."""
     body = text if text.endswith("\n") else text + "\n"
-    return Message("system", f"{HEADER}{path}\n```\n{body}```")
+    fence = "`" * max(3, 1 + max((len(run) for run in _BACKTICKS.findall(body)), default=0))
+    return f"{HEADER}{path}\n{fence}\n{body}{fence}"
+
+
+def pinned_message(path: str, text: str) -> Message:
+    return Message("system", file_block(path, text))
+
+
+def turn_message(question: str, blocks: Sequence[str]) -> Message:
+    """The turn's user message: the files it names (`file_block`), then the question."""
+    return Message("user", "\n\n".join([*blocks, question]))
 
 
 def path_of(message: Message) -> str | None:

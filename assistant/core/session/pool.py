@@ -87,16 +87,3 @@ class BackendPool:
     def close(self) -> None:
         for backend in self._made.values():
             backend.close()
-
-
-def answer_reserve(backend: Backend) -> int:
-    """The tokens of its context a backend keeps for the answer (its `max_tokens`)."""
-    return backend.capabilities.answer_tokens
-
-
-def window_budget(backend: Backend) -> int:
-    """A backend's context budget: its configured one (else its whole context),
-    never above its context minus the answer's reserve."""
-    caps = backend.capabilities
-    room = caps.context_size - caps.answer_tokens
-    return max(min(caps.window_tokens or caps.context_size, room), 1)

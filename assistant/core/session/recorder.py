@@ -71,7 +71,7 @@ class TurnRecorder:
         a measured one also feeds the router's figures."""
         record = turn_record(session_id, started_at, result, route_reason, self.config, decided_by, estimate,
                              kind=kind, explored=explored)  # fmt: skip
-        if result.outcome == "ok" and (kept := self._measured.get((result.backend, result.model))) is not None:
+        if result.outcome == "ok" and (kept := self._measured.get((result.backend, store.undated(result.model)))) is not None:
             kept.insert(0, record)  # once read from the ledger, kept up to date here
             del kept[self.config.router.measured_turns :]
         if kind and decided_by != "fallback" and (seen := self._history.get(kind)) is not None:
@@ -124,7 +124,7 @@ class TurnRecorder:
                     self._rated = store.ratings.counts(ledger)
                 except store.LedgerError as exc:
                     self.error = str(exc)
-        return accounting.quality.estimate(*self._rated.get((backend.name, backend.model_name, kind), (0, 0)))
+        return accounting.quality.estimate(*self._rated.get((backend.name, store.undated(backend.model_name), kind), (0, 0)))
 
     def history(self, kind: str) -> KindHistory:
         """The recent routed turns of `kind`, and how many explored."""
@@ -143,7 +143,7 @@ class TurnRecorder:
     def measured(self, backend: Backend) -> Measured:
         """The backend's model's recent measured turns and its bench runs on this
         machine (`assistant bench`), read from the ledger once."""
-        key = (backend.name, backend.model_name)
+        key = (backend.name, store.undated(backend.model_name))  # a dated id's figures are its alias's
         if key not in self._measured:
             ledger = self.ledger()
             records: list[store.TurnRecord] = []

@@ -36,7 +36,11 @@ class SessionRouter:
         runner: TurnRunner,
         project_root: Path,
         router: Router | None = None,
+        *,
+        named: tuple[str, str] = (AUTO, ""),
     ) -> None:
+        """`named`: the backend the session was fixed on as it started, and how the user
+        named it ("named with --backend"); a backend fixed later was named by `/model`."""
         self.config = config
         self.pool = pool
         self.recorder = recorder
@@ -46,6 +50,7 @@ class SessionRouter:
         self._default: Router | None = None  # the built-in rules, when the chain decides nothing
         self._problems: list[str] = []  # plugins that failed to load or raised
         self._problems_said = 0
+        self._named = named
 
     def router(self) -> Router:
         if self._router is None:
@@ -76,7 +81,8 @@ class SessionRouter:
         budget = BudgetState(self.runner.totals.cost, self.recorder.day_spent())
         context = RouteContext(tuple(profiles), budget, self.recorder.history(request.kind))
         if mode != AUTO and request.forced is None:
-            request = replace(request, forced=mode, forced_by=f"/model {mode}")
+            fixed, how = self._named
+            request = replace(request, forced=mode, forced_by=how if how and fixed == mode else f"/model {mode}")
         try:
             decision = self.router().route(request, context)
         except Exception as exc:  # a plugin router must not take the turn down

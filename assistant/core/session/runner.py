@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from assistant.core import accounting
@@ -23,7 +23,16 @@ from assistant.core.accounting.metrics import Clock, SessionTotals, TurnMetrics
 from assistant.core.backends.protocol import Backend, load_failure
 from assistant.core.config import Config
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, FallbackStarted, SessionEvent, StreamEvent, TextDelta, TurnDone, Usage
+from assistant.core.events import (
+    BackendError,
+    FallbackStarted,
+    Notice,
+    SessionEvent,
+    StreamEvent,
+    TextDelta,
+    TurnDone,
+    Usage,
+)
 from assistant.core.results import TurnResult, TurnStats
 from assistant.core.session.pool import BackendPool
 from assistant.core.session.recorder import TurnRecorder
@@ -56,6 +65,8 @@ class Turn:
     mode: str  # the session's: in auto mode, a turn no backend could take says what to configure
     decision: RouteDecision
     windows: Mapping[str, Assembly | ContextTooLarge]  # each candidate's prompt, or why it did not fit
+    # What each candidate says before it answers (which of the files named its prompt holds).
+    notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def forward(turn: Generator[Event, None, Result], emit: Callable[[Event], None]) -> Result:
@@ -157,6 +168,8 @@ class TurnRunner:
                 if isinstance(window, ContextTooLarge) or unavailable_reason(backend) or not self._may_fall_back(backend):
                     continue
                 yield FallbackStarted(first.backend, backend.name, backend.model_name, first.error.message if first.error else "")
+            for note in turn.notes.get(name, ()):
+                yield Notice(note)
             started = self.wall_clock()
             if isinstance(window, ContextTooLarge):
                 result = self._refused(backend, BackendError(str(window), kind="context"))

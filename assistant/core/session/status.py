@@ -31,3 +31,6 @@ class SessionStatus:
     # the date of the price table that has the model (None: it has no price).
     per_hour: float | None = None
     prices_of: str | None = None
+    # Every stored chat of this session, oldest first (a /clear or a resume starts
+    # another): what the session spent is what they spent.
+    session_ids: tuple[str, ...] = ()

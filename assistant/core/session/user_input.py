@@ -1,4 +1,4 @@
-"""What the user typed, read for routing: `@` prefixes and the files a message names.
+"""What the user typed: `@` prefixes, and the files, folders and globs a message names.
 
 Prefixes come first in a message and may be combined: `@claude` / `@local` (or
 any backend's name) sends this turn there; `@other` to the backend that did not
@@ -6,9 +6,13 @@ answer the last turn (and so says that answer was wanting); `@auto` lets the
 router decide; `@quality` asks for the best answer there is; `@edit`, `@code`,
 `@explain`, `@chat` and `@batch` say what kind of turn it is (otherwise
 core/routing/kinds.py reads it from the text). An unknown `@word` is left in the
-text, untouched.
+text, untouched. A prefix is a whole word: `@code/x.py` names a folder `code`.
 
-Both readings take time linear in the message's length, whatever it holds (a
+Further on, an `@` before a path names what the turn should hold (attached.py):
+a file (`@src/calc.py`, found with the plainly written names), a folder
+(`@src/`) or a glob (`@tests/**/test_*.py`), read as a person typed them.
+
+Every reading takes time linear in the message's length, whatever it holds (a
 megabyte pasted in one word, a flood of `@` or `~`): typed input must never be
 slower than the model that answers it.
 """
@@ -21,15 +25,20 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.core.project import expand_home, typed_path
+from assistant.core.globs import is_glob, split_pattern
+from assistant.core.project import OutsideProject, expand_home, typed_path, within_root
 from assistant.core.words import AUTO, FLAG_WORDS, KIND_WORDS, OTHER, PREFIX_WORDS, TurnKind
 
-_PREFIX = re.compile(r"@([A-Za-z][\w-]*)\s*")
+# A prefix ends its word: one followed by a path's `/`, `.` or `~` is a path (`@code/x.py`).
+_PREFIX = re.compile(r"@([A-Za-z][\w-]*)(?![\w/.~-])\s*")
 # A stretch of a word that may name a file: word characters, `.`, `~`, `/`, `-`.
 # One character class repeated: each match is maximal, so the scan is linear.
 _PATH_RUN = re.compile(r"[\w.~/-]+")
 # What may wrap a path in prose: quotes, brackets of a sentence, punctuation after it.
 _WRAPPING = "\"'`()<>{},;:!?*"
+# Around an `@` word, which may be a glob (`*`, `?`, `[`): what opens and closes it in prose.
+_AT_OPENING = "\"'`(<{"
+_AT_CLOSING = "\"'`)>},;:!?"
 MAX_MENTIONED = 20
 MAX_PATH_CHARS = 4096  # PATH_MAX: a longer word cannot name a file
 MAX_CHECKED = 1000  # distinct path-like words looked up on disk, per message
@@ -124,6 +133,88 @@ def mentioned_files(text: str, root: Path, cwd: Path | None = None) -> tuple[str
         except (ValueError, OSError):  # outside the project, not a path, unencodable
             continue
     return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class AtPattern:
+    """`@folder/` or `@glob`: the project's files under `folder` (relative to the
+    root, "" for the root itself) whose path below it matches `segments`."""
+
+    typed: str  # as the message has it, `@` included
+    folder: str
+    segments: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AtMentions:
+    """What the `@` words of a message name: files (also those whose names prose
+    would cut, `@app/[id]/page.tsx`), folders and globs, and the words that look
+    like paths but name nothing the turn may hold, each with why."""
+
+    files: tuple[str, ...] = ()  # relative to the root
+    patterns: tuple[AtPattern, ...] = ()
+    unknown: tuple[tuple[str, str], ...] = ()  # (`@word`, why)
+
+
+def at_words(text: str) -> Iterator[str]:
+    """Each distinct `@word` of `text` without its `@` and the prose around it
+    (`(@src/)` → `src/`, `@a.py,` → `a.py`), up to `MAX_PATH_CHARS` long."""
+    seen: set[str] = set()
+    for word in dict.fromkeys(text.split()):
+        if len(word) > MAX_PATH_CHARS + 8:
+            continue
+        word = word.lstrip(_AT_OPENING)
+        if not word.startswith("@"):
+            continue
+        name = word[1:].rstrip(_AT_CLOSING)
+        if name.endswith(".") and not name.endswith(("..", "/.")) and name != ".":  # the sentence's full stop
+            name = name[:-1]
+        if name and len(name) <= MAX_PATH_CHARS and name not in seen:
+            seen.add(name)
+            yield name
+
+
+def at_mentions(text: str, root: Path, cwd: Path | None = None) -> AtMentions:
+    """What the `@` words of `text` name in the project at `root`, read from where
+    the person stands (as `mentioned_files` reads names). A word that is no path
+    (`@property`) is prose, and says nothing. At most `MAX_MENTIONED` `@` words
+    are looked at."""
+    try:
+        base = Path(os.path.realpath(root))
+        here = _standing_in(base, cwd)
+    except (OSError, ValueError):
+        return AtMentions()
+    files: list[str] = []
+    patterns: list[AtPattern] = []
+    unknown: list[tuple[str, str]] = []
+    for looked, name in enumerate(at_words(text)):
+        if looked >= MAX_MENTIONED:
+            break
+        try:
+            path = Path(here, expand_home(name))
+            if os.path.isfile(path):
+                files.append(typed_path(name, root=base, cwd=here))
+            elif os.path.isdir(path) or is_glob(name):
+                patterns.append(_pattern(name, base, here))
+            elif _PATH_RUN.fullmatch(name) and ("." in name or "/" in name) and not mentioned_files(name, base, here):
+                unknown.append((f"@{name}", "no such file or folder in the project"))
+        except OutsideProject:
+            unknown.append((f"@{name}", "is outside the project"))
+        except (OSError, ValueError):  # NUL, an unencodable name, a loop of links: no path
+            continue
+    return AtMentions(tuple(dict.fromkeys(files)), tuple(patterns), tuple(unknown))
+
+
+def _pattern(name: str, root: Path, here: Path) -> AtPattern:
+    """`@folder` or `@glob` as a folder of the project and the glob below it (a
+    folder's is `**`: everything in it). OutsideProject when the folder is not in it."""
+    typed = expand_home(name)
+    segments = split_pattern(typed)
+    literal = next((i for i, segment in enumerate(segments) if is_glob(segment)), len(segments))
+    folder = within_root(Path(Path(typed).anchor or here, *segments[:literal]), root)
+    if folder is None:
+        raise OutsideProject(f"@{name}: is outside the project")
+    return AtPattern(f"@{name}", folder.as_posix() if folder.parts else "", tuple(segments[literal:]) or ("**",))
 
 
 def _standing_in(root: Path, cwd: Path | None) -> Path:

@@ -8,6 +8,6 @@ from assistant.core.lazy import exports
 
 __getattr__, __dir__ = exports(globals(), {
     "Ledger": "ledger", "LedgerError": "ledger", "new_session_id": "ledger",
-    "TurnRecord": "records", "ProposalRecord": "records", "SessionRecord": "records",
+    "TurnRecord": "records", "ProposalRecord": "records", "SessionRecord": "records", "undated": "records",
     "saved_sessions": "saved_sessions", "ratings": "ratings",
 })  # fmt: skip

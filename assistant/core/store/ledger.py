@@ -18,7 +18,11 @@ and several app instances writing at once:
   defers closing them while another connection of the process holds a lock).
 
 Everything that goes wrong becomes one `LedgerError` line naming the file; the
-caller decides what to show. The ledger has no column for the API key.
+caller decides what to show. The ledger has no column for the API key, and
+the words it keeps that may quote what a person typed (a session's title, a turn's
+route reason and error, a stored chat's questions and answers) are written through
+`mask_secrets`: a key typed into a message never reaches this file
+(core/typed_secrets.py), even when the message was sent with it.
 """
 
 from __future__ import annotations
@@ -30,14 +34,15 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Protocol, Self, TypeVar
 
 from assistant.core.paths import LEDGER_FILE, Paths
 from assistant.core.results import BenchResult, OUTCOMES, Outcome
 from assistant.core.store.migrations import MIGRATIONS
-from assistant.core.store.records import ProposalRecord, SessionRecord, TurnRecord, typed_values
+from assistant.core.store.records import ProposalRecord, SessionRecord, TurnRecord, typed_values, undated
+from assistant.core.typed_secrets import mask_secrets
 from assistant.core.text import clean_text, one_line
 
 BUSY_TIMEOUT = 10.0  # seconds SQLite itself waits for another writer
@@ -130,6 +135,7 @@ class Ledger:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self._conn = conn
+        conn.create_function("undated", 1, undated, deterministic=True)  # a model's figures under any dated id
         self._lock = threading.Lock()  # one statement or transaction at a time
         self._closed = False
         self.read_only = False  # opened with read_only=True: every write is refused
@@ -245,19 +251,20 @@ class Ledger:
         def write(conn: Writer) -> None:
             conn.execute(
                 "INSERT OR IGNORE INTO sessions (id, started_at, title, cwd) VALUES (?, ?, ?, ?)",
-                (session_id, started_at, title, cwd),
+                (session_id, started_at, mask_secrets(title), cwd),
             )
 
         self.transaction("cannot record the session", write)
 
     def set_title(self, session_id: str, title: str) -> None:
         def write(conn: Writer) -> None:
-            conn.execute("UPDATE sessions SET title = ? WHERE id = ?", (title, session_id))
+            conn.execute("UPDATE sessions SET title = ? WHERE id = ?", (mask_secrets(title), session_id))
 
         self.transaction("cannot set the session title", write)
 
     def record_turn(self, record: TurnRecord) -> int:
         """Write one turn in its own transaction; return its row id."""
+        record = replace(record, route_reason=mask_secrets(record.route_reason), error=mask_secrets(record.error))
         values = tuple(getattr(record, name) for name in _TURN_COLUMNS)
 
         def write(conn: Writer) -> int:
@@ -289,11 +296,16 @@ class Ledger:
         session_id: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        session_ids: Sequence[str] = (),
     ) -> list[TurnRecord]:
-        """Turns started in `[since, until)`, oldest first."""
+        """Turns started in `[since, until)`, oldest first; of one session, or of any of
+        `session_ids` (a TUI run's chats: each /clear starts one)."""
         filters = [("session_id = ?", session_id), ("started_at >= ?", since), ("started_at < ?", until)]
         where = [clause for clause, value in filters if value is not None]
         args: list[object] = [value for _, value in filters if value is not None]
+        if session_ids:
+            where.append(f"session_id IN ({', '.join('?' * len(session_ids))})")
+            args += session_ids
         sql = _SELECT_TURNS + (f" WHERE {' AND '.join(where)}" if where else "")
         rows = self.query("cannot read turns", sql + " ORDER BY started_at, id", args)
         return self._records(TurnRecord, _TURN_FIELDS, rows)
@@ -306,12 +318,13 @@ class Ledger:
         return found[0]
 
     def recent(self, backend: str, model: str, *, limit: int) -> list[TurnRecord]:
-        """The latest `limit` finished ("ok") turns of one backend and model, newest first:
-        what the router's measured speed rests on."""
+        """The latest `limit` finished ("ok") turns of one backend and model (under any
+        dated id of it: `undated`), newest first: what the router's measured speed rests on."""
         sql = _SELECT_TURNS + (
-            " WHERE backend = ? AND model = ? AND outcome = 'ok' ORDER BY started_at DESC, id DESC LIMIT ?"
+            " WHERE backend = ? AND undated(model) = ? AND outcome = 'ok' ORDER BY started_at DESC, id DESC LIMIT ?"
         )
-        return self._records(TurnRecord, _TURN_FIELDS, self.query("cannot read turns", sql, [backend, model, limit]))
+        args = [backend, undated(model), limit]
+        return self._records(TurnRecord, _TURN_FIELDS, self.query("cannot read turns", sql, args))
 
     def bench_results(
         self, *, backend: str | None = None, model: str | None = None, limit: int | None = None

@@ -209,6 +209,13 @@ def _migration_10(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE turns ADD COLUMN engine_timed INTEGER NOT NULL DEFAULT 0")
 
 
+def _migration_11(conn: sqlite3.Connection) -> None:
+    """A stored chat keeps every answer it showed: 0 marks one the conversation no
+    longer holds (replaced by /retry other, summarised by /compact, or a turn that
+    left no answer); every exchange stored before was in the conversation."""
+    conn.execute("ALTER TABLE session_exchanges ADD COLUMN in_conversation INTEGER NOT NULL DEFAULT 1")
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -222,4 +229,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_8,
     _migration_9,
     _migration_10,
+    _migration_11,
 ]

@@ -19,7 +19,7 @@ A turn with no signal counts for nothing: it is not "good" by default.
 from __future__ import annotations
 
 from assistant.core.store.ledger import Ledger, LedgerError, Writer
-from assistant.core.store.records import VERDICTS, Source, Verdict
+from assistant.core.store.records import VERDICTS, Source, Verdict, undated
 
 HISTORY_TURNS = 200  # the routed turns of a kind the exploration share is taken over
 Key = tuple[str, str, str]  # (backend, model, kind)
@@ -45,17 +45,18 @@ def rate(ledger: Ledger, turn_id: int, verdict: Verdict, source: Source, at: flo
 
 # Per backend, model and kind: the turns whose newest rating is good, and bad.
 _RATED = """
-SELECT t.backend, t.model, t.kind, TOTAL(r.verdict = 'good'), TOTAL(r.verdict = 'bad')
+SELECT t.backend, undated(t.model), t.kind, TOTAL(r.verdict = 'good'), TOTAL(r.verdict = 'bad')
 FROM ratings r JOIN turns t ON t.id = r.turn_id
 WHERE r.id IN (SELECT MAX(id) FROM ratings GROUP BY turn_id) AND t.kind != '' {since}
-GROUP BY t.backend, t.model, t.kind
+GROUP BY t.backend, undated(t.model), t.kind
 """
 # The proposals no rating overrides (their turn has none, or they name no turn).
 _UNRATED_PROPOSALS = "turn_id IS NULL OR NOT EXISTS (SELECT 1 FROM ratings r WHERE r.turn_id = proposals.turn_id)"
 
 
 def counts(ledger: Ledger, *, since: float | None = None) -> dict[Key, tuple[int, int]]:
-    """(good, bad) answers per (backend, model, kind), of turns started since `since`:
+    """(good, bad) answers per (backend, model, kind), of turns started since `since`
+    (a model under its undated name: `records.undated`):
     each turn's newest rating, else its proposal's outcome; proposals that name no
     turn count as edits. Added up by SQLite: a large ledger is one grouped read."""
     args: list[object] = [] if since is None else [since]
@@ -66,7 +67,7 @@ def counts(ledger: Ledger, *, since: float | None = None) -> dict[Key, tuple[int
         if good or bad:
             found[(backend, model, kind)] = (int(good), int(bad))
     for proposal in ledger.proposals(since=since, where=_UNRATED_PROPOSALS):
-        key = (proposal.backend, proposal.model, proposal.kind or "edit")
+        key = (proposal.backend, undated(proposal.model), proposal.kind or "edit")
         good, bad = found.get(key, (0, 0))
         found[key] = (good + proposal.good, bad + (not proposal.good))
     return found

@@ -4,6 +4,7 @@ what its record's fields say (a damaged file is one error, not a TypeError later
 from __future__ import annotations
 
 import json
+import re
 import types
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +18,15 @@ VERDICTS: tuple[str, ...] = get_args(Verdict)
 Source = Literal["rating", "retry", "keep"]
 # A check's statuses that do not count against an edit: passed, or failed already before it.
 PASSING_CHECKS = ("passed", "failed before")
+_DATE_SUFFIX = re.compile(r"-\d{8}$")
+
+
+def undated(model: str) -> str:
+    """A model's name without the date a provider adds to a snapshot's id
+    ("claude-sonnet-4-5-20250929" → "claude-sonnet-4-5"). An API answers an alias
+    with the dated id it served, and turns are recorded under that; the router asks
+    for the model by its configured alias: both name the same model's figures."""
+    return _DATE_SUFFIX.sub("", model)
 
 
 @dataclass(frozen=True, slots=True)

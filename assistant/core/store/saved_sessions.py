@@ -6,6 +6,11 @@ before the exit: the system prompt, the pinned messages, every exchange (with
 the raw figures of the turn that answered it, which the UI renders as it renders
 a live one), and each backend's window start. The ledger's `sessions` table
 (start, title, cwd) is the index.
+
+Every answer the transcript showed is kept, also those the conversation no
+longer holds (`in_conversation` false): the first answer after `/retry other`,
+the turns `/compact` summarised, a turn cancelled or failed before any text. A
+resumed chat and an export show them; the prompt never holds them.
 """
 
 from __future__ import annotations
@@ -13,15 +18,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from assistant.core.conversation import Exchange, Message
 from assistant.core.decisions import Estimate, Quality, RouteDecision
-from assistant.core.events import Usage
+from assistant.core.events import BackendError, Usage
 from assistant.core.results import TurnResult, TurnStats
 from assistant.core.store.ledger import Ledger, LedgerError, SessionRecord, Writer, typed_values
 from assistant.core.text import clean_text, shown
+from assistant.core.typed_secrets import mask_secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +42,12 @@ class ShownAnswer:
 
 @dataclass(frozen=True, slots=True)
 class StoredExchange:
-    exchange: Exchange
+    exchange: Exchange  # its answer None: the turn ended before any text
     result: TurnResult | None = None  # the turn that answered, its figures raw
     shown: ShownAnswer | None = None  # stored before raw figures were (migration 6)
+    # False: shown (on resume, in the export) but no longer sent: an answer `/retry
+    # other` replaced, a turn `/compact` summarised, one that left no answer.
+    in_conversation: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +59,21 @@ class StoredSession:
     mode: str
     system_prompt: str
     pinned: tuple[Message, ...]
-    exchanges: tuple[StoredExchange, ...]
+    exchanges: tuple[StoredExchange, ...]  # every one shown, in order
     window_starts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def conversation(self) -> list[Exchange]:
+        """The exchanges the next prompt is built from, in order."""
+        return [item.exchange for item in self.exchanges if item.in_conversation]
+
+    @property
+    def last_result(self) -> TurnResult | None:
+        """The answer /good, /bad and /retry other act on, as before the exit: the last
+        turn's, passing over an answer taken out of the conversation (so after /keep,
+        the one kept); None when no turn's figures were stored."""
+        shown = (item for item in reversed(self.exchanges) if item.in_conversation or item.exchange.answer is None)
+        return next((item.result for item in shown if item.result is not None), None)
 
 
 # -- the figures column: a turn's raw figures as JSON -----------------------------
@@ -71,6 +93,7 @@ def figures_json(item: StoredExchange) -> str | None:
         turn["usage"] = asdict(r.usage) if r.usage is not None else None
         turn["decision"] = asdict(r.decision) if r.decision is not None else None
         turn["turn_id"] = r.turn_id
+        turn["error"] = asdict(r.error) if r.error is not None else None  # what the note under it said
         return json.dumps({"turn": turn})
     if item.shown is not None:
         return json.dumps({"shown": asdict(item.shown)})
@@ -104,8 +127,10 @@ def _from_figures(exchange: Exchange, text: object) -> StoredExchange:
         if not isinstance(value, kinds) or isinstance(value, bool):
             raise TypeError(name)
     answer = exchange.answer.content if exchange.answer is not None else ""
+    error = turn.get("error")  # stored since answers that failed are kept
     result = TurnResult(
-        answer, stats, turn["cost"], turn["outcome"], turn["stop_reason"], None,
+        answer, stats, turn["cost"], turn["outcome"], turn["stop_reason"],
+        _record(BackendError, error) if error is not None else None,
         backend=turn["backend"], model=turn["model"], usage=usage, counterfactual_cost=turn["counterfactual_cost"],
         fallback_from=turn["fallback_from"], fallback_reason=turn["fallback_reason"], decision=decision,
         routed_to=turn["routed_to"], question=exchange.user.content, turn_id=_turn_id(turn.get("turn_id")),
@@ -176,32 +201,36 @@ def save_state(
     ledger.transaction("cannot save the session", write)
 
 
-def append_exchange(ledger: Ledger, session_id: str, item: StoredExchange) -> None:
+def _insert(conn: Writer, session_id: str, seq: int, item: StoredExchange) -> None:
+    # Masked, as all of the ledger's file that may quote a message (core/store/ledger.py);
+    # a mask never breaks the JSON of the figures (core/typed_secrets.py).
     answer = item.exchange.answer.content if item.exchange.answer is not None else None
+    figures = figures_json(item)
+    conn.execute(
+        "INSERT INTO session_exchanges (session_id, seq, question, answer, figures, in_conversation, at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (session_id, seq, mask_secrets(item.exchange.user.content), answer and mask_secrets(answer),
+         figures and mask_secrets(figures), item.in_conversation, time.time()),
+    )  # fmt: skip
 
+
+def append_exchange(ledger: Ledger, session_id: str, item: StoredExchange) -> None:
     def write(conn: Writer) -> None:
         seq = conn.execute(
             "SELECT COALESCE(MAX(seq), -1) + 1 FROM session_exchanges WHERE session_id = ?", (session_id,)
         ).fetchone()[0]
-        conn.execute(
-            "INSERT INTO session_exchanges (session_id, seq, question, answer, figures, at) VALUES (?, ?, ?, ?, ?, ?)",
-            (session_id, seq, item.exchange.user.content, answer, figures_json(item), time.time()),
-        )
+        _insert(conn, session_id, seq, item)
 
     ledger.transaction("cannot save the session", write)
 
 
 def replace_exchanges(ledger: Ledger, session_id: str, items: Sequence[StoredExchange]) -> None:
-    """After /clear, /compact or /retry: the stored history becomes `items`."""
+    """After /compact, /retry, /keep: the stored history becomes `items`."""
 
     def write(conn: Writer) -> None:
         conn.execute("DELETE FROM session_exchanges WHERE session_id = ?", (session_id,))
         for seq, item in enumerate(items):
-            answer = item.exchange.answer.content if item.exchange.answer is not None else None
-            conn.execute(
-                "INSERT INTO session_exchanges (session_id, seq, question, answer, figures, at) VALUES (?, ?, ?, ?, ?, ?)",
-                (session_id, seq, item.exchange.user.content, answer, figures_json(item), time.time()),
-            )
+            _insert(conn, session_id, seq, item)
 
     ledger.transaction("cannot save the session", write)
 
@@ -222,12 +251,25 @@ def find(ledger: Ledger, session_id: str) -> SessionRecord:
     return found[0]
 
 
+LAST = "last"  # what a person types for the session used last
+
+
+def named(ledger: Ledger, wanted: str, *, chat: bool = False) -> str | None:
+    """The id of the session `wanted` names, as every command reads it: `last` is the
+    session used last (the one with the latest turn; with `chat`, the stored chat
+    changed last), anything else its id or a unique prefix (`NoSuchSession` when it
+    names none or several). None: `last` when there is no such session yet."""
+    if wanted != LAST:
+        return find(ledger, wanted).id
+    return last_session_in(ledger) if chat else ledger.last_session_id()
+
+
 def load(ledger: Ledger, session_id: str) -> StoredSession:
     """The stored session; LedgerError when there is no such session."""
     record = find(ledger, session_id)
     rows = ledger.query(
         "cannot read the session",
-        "SELECT question, answer, figures FROM session_exchanges WHERE session_id = ? ORDER BY seq",
+        "SELECT question, answer, figures, in_conversation FROM session_exchanges WHERE session_id = ? ORDER BY seq",
         [record.id],
     )
     state_rows = ledger.query(
@@ -250,11 +292,12 @@ def _stored(record: SessionRecord, rows: list[tuple], state_text: object) -> Sto
     state = json.loads(state_text)
     texts = (str,)
     exchanges = []
-    for q, a, figures in rows:
-        if not isinstance(q, texts) or not isinstance(a, str | None):
+    for q, a, figures, in_conversation in rows:
+        if not isinstance(q, texts) or not isinstance(a, str | None) or in_conversation not in (0, 1):
             raise TypeError("exchange")
         answer = Message("assistant", clean_text(a)) if a is not None else None
-        exchanges.append(_from_figures(Exchange(Message("user", clean_text(q)), answer), figures))
+        item = _from_figures(Exchange(Message("user", clean_text(q)), answer), figures)
+        exchanges.append(replace(item, in_conversation=bool(in_conversation)))
     mode, system_prompt = state.get("mode", "auto"), state.get("system_prompt", "")
     pinned = [(role, content) for role, content in state.get("pinned", [])]
     if not all(isinstance(v, str) for v in (mode, system_prompt, *(x for pair in pinned for x in pair))):
@@ -274,13 +317,14 @@ def _stored(record: SessionRecord, rows: list[tuple], state_text: object) -> Sto
     )
 
 
-def last_session_in(ledger: Ledger, cwd: str) -> str | None:
-    """The most recently used session started in `cwd` that has any exchange."""
+def last_session_in(ledger: Ledger, cwd: str | None = None) -> str | None:
+    """The stored chat changed last (of those started in `cwd`, when given)."""
+    where = "WHERE s.cwd = ? " if cwd is not None else ""
     rows = ledger.query(
         "cannot read sessions",
         "SELECT s.id FROM sessions s JOIN session_exchanges e ON e.session_id = s.id "
-        "WHERE s.cwd = ? GROUP BY s.id ORDER BY MAX(e.at) DESC LIMIT 1",
-        [cwd],
+        f"{where}GROUP BY s.id ORDER BY MAX(e.at) DESC LIMIT 1",
+        [cwd] if cwd is not None else [],
     )
     return rows[0][0] if rows else None
 

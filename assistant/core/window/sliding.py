@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from assistant.core.backends.budget import ContextBudget
 from assistant.core.backends.protocol import TokenCount
 from assistant.core.conversation import Exchange, Message
 
@@ -98,22 +99,42 @@ class Assembly:
 
 
 class ContextTooLarge(Exception):
-    """Even with every droppable turn dropped the prompt does not fit."""
+    """Even with every droppable turn dropped the prompt does not fit.
 
-    def __init__(self, needed: int, budget: int, name: str = "") -> None:
+    The message says what the turn is made of and what limits the budget, with the
+    setting that changes it (`ContextBudget.describe`); it offers /drop only when
+    something is pinned. `budget` as a bare count (tests, benches) says no more
+    than its size.
+    """
+
+    def __init__(
+        self, needed: int, budget: int | ContextBudget, name: str = "", message: int = 0, pinned: int = 0
+    ) -> None:
+        self.limit = budget if isinstance(budget, ContextBudget) else None
         self.needed = needed
-        self.budget = budget
-        self.name = name
-        window = f"the {budget:,}-token window" + (f" of {name}" if name else "")
-        super().__init__(
-            f"this turn needs {needed:,} tokens with the system prompt and pinned items, "
-            f"over {window}: unpin something (/drop) or shorten the message"
-        )
+        self.budget = budget.tokens if isinstance(budget, ContextBudget) else budget
+        self.name = name or (self.limit.backend if self.limit else "")
+        self.message = message  # the new message's tokens (0: not counted apart)
+        self.pinned = pinned  # the pinned items' tokens
+        super().__init__(self._said())
 
-    def __reduce__(self) -> tuple[type[ContextTooLarge], tuple[int, int, str]]:
+    def _said(self) -> str:
+        parts = [f"the message {self.message:,}"] if self.message else []
+        parts += [f"pinned items {self.pinned:,}"] if self.pinned else []
+        made_of = f" ({', '.join(parts)})" if parts else ""
+        if self.limit is not None:
+            over = f"; {self.limit.describe()}"
+        else:
+            over = f", more than the {self.budget:,}-token window" + (f" of {self.name}" if self.name else "")
+        ways = ["unpin files (/drop)"] if self.pinned else []
+        ways += ["raise that cap"] if self.limit is not None and self.limit.capped else []
+        advice = f"{', '.join(ways)} or shorten the message" if ways else "shorten the message"
+        return f"this turn needs {self.needed:,} tokens{made_of}{over}; {advice}"
+
+    def __reduce__(self) -> tuple[type[ContextTooLarge], tuple[int, int | ContextBudget, str, int, int]]:
         # The message is built from the figures, so rebuild from them (for
         # pickling across a worker boundary).
-        return (type(self), (self.needed, self.budget, self.name))
+        return (type(self), (self.needed, self.limit or self.budget, self.name, self.message, self.pinned))
 
 
 class SlidingWindow:
@@ -126,17 +147,19 @@ class SlidingWindow:
     def __init__(
         self,
         counter: WindowCounter,
-        budget: int,
+        budget: int | ContextBudget,
         *,
         slide_fraction: float = DEFAULT_SLIDE_FRACTION,
         name: str = "",
     ) -> None:
+        """`budget`: a backend's `ContextBudget`, whose error names what sets it; a
+        bare count (tests, benches) says only its size."""
         if not 0.0 <= slide_fraction < 1.0:
             raise ValueError(f"slide_fraction must be in [0, 1), not {slide_fraction}")
         self.counter = counter
         self.slide_fraction = slide_fraction
         self.name = name
-        self.budget = _positive(budget)
+        self.set_budget(budget)
         self._start = 0
         self._counts: dict[tuple[str, str], int] = {}
 
@@ -151,9 +174,10 @@ class SlidingWindow:
             raise ValueError(f"start must be >= 0, not {start}")
         self._start = start
 
-    def set_budget(self, budget: int) -> None:
+    def set_budget(self, budget: int | ContextBudget) -> None:
         """Change the budget; the start stays, and a smaller budget slides next turn."""
-        self.budget = _positive(budget)
+        self.limit = budget if isinstance(budget, ContextBudget) else None
+        self.budget = _positive(budget.tokens if isinstance(budget, ContextBudget) else budget)
 
     def assemble(
         self,
@@ -171,7 +195,7 @@ class SlidingWindow:
         head = ([system] if system is not None else []) + list(pinned)
         fixed = sum(map(self._count, head)) + self._count(current)
         if fixed > budget:
-            raise ContextTooLarge(fixed, budget, self.name)
+            raise self._too_large(fixed, pinned, current)
 
         # Costs of the exchanges from the old start on; the ones before it
         # are never counted again.
@@ -191,7 +215,7 @@ class SlidingWindow:
             exact = self.counter.prompt_tokens(messages)
             while exact.tokens > budget:
                 if start == len(exchanges):
-                    raise ContextTooLarge(exact.tokens, budget, self.name)
+                    raise self._too_large(exact.tokens, pinned, current)
                 # The sum fell short of the real count. Slide as if the sum
                 # were right, less the measured gap, so the next turns fit
                 # too, instead of each dropping one more turn (a cache miss
@@ -217,6 +241,10 @@ class SlidingWindow:
             slid=slid,
             items=items,
         )
+
+    def _too_large(self, needed: int, pinned: Sequence[Message], current: Message) -> ContextTooLarge:
+        return ContextTooLarge(needed, self.limit or self.budget, self.name, self._count(current),
+                               sum(map(self._count, pinned)))  # fmt: skip
 
     def _count(self, message: Message) -> int:
         key = (message.role, message.content)

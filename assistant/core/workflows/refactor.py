@@ -8,9 +8,10 @@ model once with the reasons; if it still fails, nothing is applied and the
 user is told why. Applying writes atomically with byte fidelity and commits
 with provenance (or keeps a backup outside git), so `/undo` can take it back.
 
-The project's checks (`[edits] lint_cmd`, `test_cmd`) execute the proposed code,
-so by default (`checks = "after_review"`) they wait for the user's yes: the
-proposal names them `pending`, and `check_accepted` runs them on what was
+The project's checks (`[edits] lint_cmd`, `test_cmd`; by default what the
+project's files show) execute the proposed code, so by default (`checks =
+"after_review"`) they wait for the user's yes: the proposal carries its `plan`
+and names the checks `pending`, and `check_accepted` runs them on what was
 accepted and says whether to apply or to ask again. `before_review` runs them
 while proposing, with one repair round by the model.
 
@@ -34,7 +35,7 @@ from typing import Literal
 
 from assistant.core.accounting.edit_formats import BLOCKS, WHOLE, FormatFigures, chosen_format, format_figures
 from assistant.core.conversation import Message
-from assistant.core.edits.checks import CheckOutcome, configured, run_checks
+from assistant.core.edits.checks import CheckOutcome, CheckPlan, configured, run_checks
 from assistant.core.edits.checks import repair_message as checks_repair_message
 from assistant.core.edits.files import apply_changes, read_file
 from assistant.core.edits.hunks import diff_line, select, split_lines
@@ -66,11 +67,12 @@ class Proposal:
     checks: tuple[str, ...] = ()  # the checks it passed: "syntax", then "lint", "tests" (for the trailer)
     outcomes: tuple[CheckOutcome, ...] = ()  # each configured check's outcome, for the review
     pending: tuple[str, ...] = ()  # the checks that run only once the user accepts ("lint", "tests")
+    plan: CheckPlan = CheckPlan()  # the checks it gets (what found each, which cannot run here)
 
     @property
     def checks_pass(self) -> bool:
-        """It parses, and every check that ran passed (or failed already before it);
-        `pending` ones have not run yet."""
+        """It parses, and every check that ran passed (or failed already before it, or
+        could not run here); `pending` ones have not run yet."""
         return self.parses and all(o.passed for o in self.outcomes)
 
     @property
@@ -199,12 +201,14 @@ class Refactorer:
         on_event: OnEvent | None = None,
         *,
         forced: str | None = None,
+        forced_by: str = "",
         named: Sequence[str] = (),
         kind: TurnKind = "edit",
     ) -> Proposal:
         """Ask for an edit of `path`; never raises for what the model or the file does.
-        `named`: other files the user named, which the edit may change too; `kind`:
-        "batch" for one file of a batch refactor."""
+        `forced`: the backend the user named, and `forced_by` how ("named with
+        --backend"; by default `@NAME`); `named`: other files the user named, which the
+        edit may change too; `kind`: "batch" for one file of a batch refactor."""
         try:
             content = self._read(path)
         except EditError as exc:
@@ -212,6 +216,7 @@ class Refactorer:
         if content is None:
             return Proposal(path, instruction, error=f"{path}: no such file")
 
+        plan = configured(self.config.edits, self.root)
         prompts = {}
 
         def messages_for(name: str) -> list[Message]:
@@ -221,7 +226,7 @@ class Refactorer:
 
         result = self.session.run_task(
             messages_for, cancel, on_event, kind=kind, files=(path,),
-            forced=forced, forced_by=f"@{forced}" if forced else "",
+            forced=forced, forced_by=forced_by or (f"@{forced}" if forced else ""),
         )
         results = [result]
         error: EditError | None = None
@@ -246,8 +251,8 @@ class Refactorer:
                     return Proposal(path, instruction, error=why, results=tuple(results), retried=attempt > 0)
                 broken = tuple((c.path, found) for c in kept if (found := introduced(c.path, c.before, c.after)))
                 later = not broken and self.config.edits.checks == "after_review"
-                pending = tuple(name for name, _ in configured(self.config.edits)) if later else ()
-                outcomes = () if broken or later else run_checks(self.root, kept, self.config.edits, cancel)
+                pending = tuple(c.name for c in plan.runnable) if later else ()
+                outcomes = () if broken or later else run_checks(self.root, kept, self.config.edits, cancel, plan=plan)
                 if any(o.status == "cancelled" for o in outcomes):
                     return Proposal(path, instruction, error="cancelled while its checks ran; nothing was written",
                                     results=tuple(results), retried=attempt > 0)
@@ -256,7 +261,7 @@ class Refactorer:
                     passed = () if broken else ("syntax", *(o.name for o in outcomes if o.status == "passed"))
                     return Proposal(path, instruction, kept, results=tuple(results), retried=attempt > 0,
                                     fuzzy=sum(c.fuzzy_matches for c in kept), refused=refused, unasked=unasked,
-                                    syntax=broken, checks=passed, outcomes=outcomes, pending=pending)
+                                    syntax=broken, checks=passed, outcomes=outcomes, pending=pending, plan=plan)
                 error = None
                 texts = {c.path: c.after for c in kept}
                 repair = syntax_repair_message(broken, texts) if broken else checks_repair_message(blamed)
@@ -313,8 +318,9 @@ class Refactorer:
         if last is None or ledger is None:
             return
         checks = [{"name": "syntax", "status": "passed" if proposal.parses else "failed", "seconds": None}]
-        checks = (checks if proposal.changes else []) + [
+        checks = (checks if proposal.changes else []) + [  # one that did not run here says nothing of the edit
             {"name": o.name, "status": o.status, "seconds": round(o.seconds, 3)} for o in proposal.outcomes
+            if o.status != "not run"
         ]
         record = ProposalRecord(
             self.session.session_id, time.time(), last.backend, last.model, proposal.path, outcome,
@@ -344,7 +350,7 @@ class Refactorer:
         if not proposal.pending:
             return Checked(proposal, "apply")
         outcomes = run_checks(self.root, chosen_changes(proposal, accepted, allow_new=allow_new), self.config.edits,
-                              cancel)
+                              cancel, plan=proposal.plan)
         passed = (*proposal.checks, *(o.name for o in outcomes if o.status == "passed"))
         checked = replace(proposal, pending=(), outcomes=outcomes, checks=passed)
         if any(o.status == "cancelled" for o in outcomes):

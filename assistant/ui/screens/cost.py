@@ -76,8 +76,9 @@ def summary_renderable(session: ChatSession, *, width: int) -> RenderableType:
     if ledger is None:
         reason = session.ledger_error or "no ledger"
         return Text(f"The ledger cannot be read: {reason}", style="bold red")
+    ids = session.status().session_ids  # each /clear stores a new chat; the session spent for them all
     try:
-        records = ledger.turns(session_id=session.session_id)
+        records = ledger.turns(session_ids=ids) if ids else []
     except LedgerError as exc:
         return Text(str(exc), style="bold red")
     if not records:

@@ -8,9 +8,11 @@ checks it; Accept all leaves it out unless checked. A file reached through a
 symlink is labelled "link.py → real/target.py". Labels are plain text, never
 markup, so `app/[id]/page.tsx` reads as it is.
 
-The project's checks run after the yes by default (`[edits] checks`): the
-review names them, and an edit one of them fails is offered again
-(`ChecksFailedScreen`), written only on that second yes."""
+The project's checks (found in the project by default) run after the yes by
+default (`[edits] checks`): the review names them and what found them, says
+plainly when no tests will run ("no tests found: checked for syntax only"), and
+an edit one of them fails is offered again (`ChecksFailedScreen`), written only
+on that second yes."""
 
 from __future__ import annotations
 
@@ -29,19 +31,16 @@ from assistant.core.edits.hunks import hunks
 from assistant.core.edits.types import FileChange
 from assistant.core.workflows.refactor import Proposal, diff_stats
 from assistant.render import format as fmt
+from assistant.render.refactor import check_lines
+from assistant.ui.screens.confirm import Confirm
 
 Selection = dict[str, frozenset[int]]
 
 
-def check_lines(p: Proposal, summary_lines: int = 2) -> Text:
-    """Each check's outcome (a failing one with the lines where it sums up), and
-    the checks still to run once the user accepts."""
-    return Text.assemble(
-        ("\nchecks passed: " + ", ".join(p.checks) if p.checks else "", "green"),
-        *((f"\n{o.line()}" + ("".join(f"\n  {line}" for line in o.summary_lines(summary_lines)) if not o.passed else ""),
-           "green" if o.passed else "bold red") for o in p.outcomes),
-        (f"\n{', '.join(p.pending)}: run once you accept (they execute this code)" if p.pending else "", "dim"),
-    )
+def checks_said(p: Proposal, summary_lines: int = 2) -> Text:
+    """The checks' lines (render/refactor.py), on lines of their own below what comes before."""
+    said = check_lines(p, summary_lines)
+    return Text("\n").append_text(said) if said else said
 
 
 class ReviewScreen(ModalScreen[Selection | None]):
@@ -103,7 +102,7 @@ class ReviewScreen(ModalScreen[Selection | None]):
             *((f"\nnot written: {line}", "yellow") for line in p.refused),
             ("\ndoes not parse (after one repair round):" if not p.parses else "", "bold red"),
             *((f"\n  {line}", "red") for line in p.syntax_lines()),
-            check_lines(p),
+            checks_said(p),
         )
         with Vertical() as box:
             box.border_title = "Review the proposed edit"
@@ -161,50 +160,15 @@ class ReviewScreen(ModalScreen[Selection | None]):
         self.dismiss(None)
 
 
-class ChecksFailedScreen(ModalScreen[bool]):
+class ChecksFailedScreen(Confirm):
     """After the yes, a check did not pass: its outcome, and the question again.
     Dismisses True only for "Apply anyway"; Enter and Esc keep the files as they are."""
 
-    AUTO_FOCUS = "#keep"
-
-    DEFAULT_CSS = """
-    ChecksFailedScreen { align: center middle; }
-    ChecksFailedScreen > Vertical {
-        width: 80%; height: auto; max-height: 90%;
-        border: round $error; background: $surface; padding: 0 1;
-    }
-    ChecksFailedScreen #checks-failed { height: auto; max-height: 30; margin-bottom: 1; }
-    ChecksFailedScreen #checks-buttons { height: auto; align-horizontal: right; }
-    ChecksFailedScreen Button { margin-left: 1; }
-    """
-    BINDINGS = [
-        Binding("y", "apply_anyway", "Apply anyway"),
-        Binding("n", "keep", "Do not apply"),
-        Binding("escape", "keep", "Do not apply", show=False),
-    ]
-
     def __init__(self, proposal: Proposal) -> None:
-        super().__init__()
-        self.proposal = proposal
-
-    def compose(self) -> ComposeResult:
         said = Text.assemble(
-            (f"{self.proposal.path}: its checks do not pass with the edit you accepted.", "bold"),
-            check_lines(self.proposal, summary_lines=8),
+            (f"{proposal.path}: its checks do not pass with the edit you accepted.", "bold"),
+            checks_said(proposal, summary_lines=8),
             "\nNothing has been written. Apply it anyway?",
         )
-        with Vertical() as box:
-            box.border_title = "Checks failed"
-            box.border_subtitle = "y apply anyway · n or Esc do not apply"
-            yield VerticalScroll(Static(said), id="checks-failed")
-            with Horizontal(id="checks-buttons"):
-                yield Button("Do not apply", id="keep", variant="primary")
-                yield Button("Apply anyway", id="apply-anyway", variant="error")
-
-    @on(Button.Pressed, "#keep")
-    def action_keep(self) -> None:
-        self.dismiss(False)
-
-    @on(Button.Pressed, "#apply-anyway")
-    def action_apply_anyway(self) -> None:
-        self.dismiss(True)
+        super().__init__("Checks failed", said, yes="Apply anyway", no="Do not apply")
+        self.proposal = proposal

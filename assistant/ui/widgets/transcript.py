@@ -36,6 +36,7 @@ from assistant.ui.widgets.rendered import (
 if TYPE_CHECKING:
     from textual.theme import Theme
 
+    from assistant.core.decisions import RouteDecision
     from assistant.core.results import TurnResult
 
 
@@ -158,8 +159,10 @@ class Welcome(Static):
     def __init__(self) -> None:
         super().__init__(welcome_text(None), markup=False)
 
-    def backends_checked(self, backends: list[tuple[str, str, str]]) -> None:
-        self.update(welcome_text(backends))
+    def backends_checked(
+        self, backends: list[tuple[str, str, str]], plan: tuple[tuple[str, RouteDecision], ...] = ()
+    ) -> None:
+        self.update(welcome_text(backends, plan))
 
 
 class Transcript(LaidOutOnce, VerticalScroll):

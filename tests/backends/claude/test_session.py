@@ -175,3 +175,29 @@ def test_turns_reuse_one_connection(fake: FakeAnthropic) -> None:
     for q in ("one?", "two?", "three?"):
         assert session.run_turn(q, threading.Event()).outcome == "ok"
     assert fake.connections_accepted == 1
+
+
+# A 40 KB log, as piped into `assistant ask`: some 12,000 tokens, three times the local
+# model's context and over the 8,000-token window Claude once had by default.
+LOG = "Summarise this log:\n" + "\n".join(f"line {i}: the quick brown fox jumps over {i * 7} lazy dogs"
+                                          for i in range(730))  # fmt: skip
+
+
+@pytest.mark.parametrize("prefix", ["", "@claude "])
+def test_a_40_kb_question_goes_to_claude_whole(fake: FakeAnthropic, tmp_path, prefix: str) -> None:  # noqa: ANN001
+    """Claude's window is its model's context (the price table's), not a fixed 8,000:
+    routed or asked for, the question is sent whole, and the route says why local
+    could not take it (its context and the settings that set it)."""
+    assert 40_000 <= len(LOG.encode()) < 41_000
+    config = claude_config(fake.base_url).with_overrides({"general.backend": "auto"})
+    session = ChatSession(config, ledger=Ledger.open, project_root=tmp_path)
+    result = session.run_turn(prefix + LOG, threading.Event())
+    assert result.outcome == "ok" and result.backend == "claude"
+    (request,) = fake.message_requests()
+    assert request.json["messages"][-1]["content"][0]["text"] == LOG
+    assert result.usage.prompt_tokens > 12_000
+    assert session.window("claude").budget == 1_000_000 - 4096  # claude-sonnet-5-5's context less max_tokens
+    if not prefix:
+        local = "local takes 3,072 tokens, its context of 4,096 (n_ctx, [backends.local] n_ctx)"
+        assert local in result.decision.reason and "unpin" not in result.decision.reason
+    session.close()

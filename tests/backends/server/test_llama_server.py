@@ -131,3 +131,34 @@ def test_a_server_started_after_the_app_is_unavailable_then_ready(start_server) 
     assert result.outcome == "ok" and result.backend == "gpu" and result.text
     assert result.cost == 0.0  # a server at $0/hour costs nothing, however long it runs
     assert result.usage is not None and result.usage.prompt_tokens_evaluated is not None
+
+
+SLOT_WINDOW = ("gpu takes 1,016 tokens, its context of 1,024 (gpu's n_ctx per slot (llama-server's -c over its "
+               "--parallel slots), from /props) less 8 kept for the answer ([servers.gpu] max_tokens)")  # fmt: skip
+
+
+def test_the_window_is_a_slot_s_context_from_props_less_the_answer(start_server) -> None:  # noqa: ANN001
+    """The window follows what llama-server says of itself, also when it came up after
+    the session first fitted a turn to it (the 4,096-token default then). A question
+    over a slot's context is not sent to it, and the route says why: where that
+    context comes from, and the setting that keeps room for the answer."""
+    from assistant.backends.scripted import ScriptedBackend
+    from assistant.core.session.chat import ChatSession
+    from tests.backends.server.conftest import free_port
+
+    port = free_port()
+    config = Config().with_overrides({"servers.gpu.base_url": f"http://127.0.0.1:{port}/v1",
+                                      "servers.gpu.max_tokens": 8, "servers.gpu.connect_timeout": 1.0,
+                                      "servers.gpu.max_retries": 0, "general.backend": "auto"})  # fmt: skip
+    gpu = ServerBackend.from_config(config, "gpu")
+    session = ChatSession(config, backends={"gpu": gpu, "local": ScriptedBackend(name="local")}, installed=False)
+    session.run_turn("@gpu Name one prime number.", threading.Event())  # cannot reach it
+    assert session.window("gpu").budget == 4096 - 8  # nothing said yet: the default
+    server = start_server(port)
+    server.wait_ready()
+    result = session.run_turn("@gpu Name one prime number.", threading.Event())
+    assert result.outcome == "ok" and result.backend == "gpu"
+    assert session.window("gpu").budget == 1024 - 8
+    too_long = session.run_turn("@gpu " + "Name a prime number. " * 250, threading.Event())
+    assert too_long.backend == "local"  # the one that could take it
+    assert SLOT_WINDOW in too_long.decision.reason and "unpin" not in too_long.decision.reason

@@ -24,6 +24,6 @@ async def test_model_gpu_switches_to_the_server_and_its_answer_shows_the_engine_
         await wait_for(pilot, lambda: any(e.kind == "answer" and e.footer for e in entries(app)))
         [answer] = [e for e in entries(app) if e.kind == "answer"]
         assert answer.label == "gpu · SmolLM2-135M-Instruct.Q4_1.gguf" and answer.text
-        assert "evaluated" in answer.footer and "$0.0000" in answer.footer and "tok/s" in answer.footer
+        assert "prompt " in answer.footer and "$0.0000" in answer.footer and "tok/s" in answer.footer  # the engine's prompt rate
         assert "Traceback" not in transcript_text(app)
         assert "gpu $0/h" in status_text(app)  # priced by the hour, not "no price for this model"

@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from assistant.backends.server.backend import DEFAULT_CONTEXT, ServerBackend
+from assistant.core.backends.budget import window_budget
 from assistant.core.config import ServerConfig
 from assistant.core.events import BackendError, Notice, Retrying, TextDelta, Timings, TurnDone, Usage
 from tests.backends.server.stub import Reply, StubServer
@@ -211,3 +212,25 @@ def test_an_answer_that_drips_on_past_max_answer_seconds_is_cut_off() -> None:
     assert isinstance(error, BackendError) and error.kind == "timeout" and "max_answer_seconds" in error.message
     assert error.message.startswith("Interrupted after ") and 0 < len(text(events)) and sent < len(words) / 2
     assert len(stub.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "context", "source"),
+    [
+        ({"max_model_len": 32_768}, 32_768, "gpu's /v1/models max_model_len"),  # vLLM
+        ({"context_length": 65_536}, 65_536, "gpu's /v1/models context_length"),
+        ({"meta": {"n_ctx_train": 8192}}, 8192, "gpu's /v1/models meta.n_ctx_train"),
+        ({"max_model_len": True, "context_length": 10**12}, DEFAULT_CONTEXT, "assumed: gpu has not said; "
+         "[servers.gpu] context_tokens sets it"),
+    ],
+)  # fmt: skip
+def test_without_props_the_models_entry_gives_the_context(entry: dict, context: int, source: str) -> None:
+    """An engine other than llama-server (no /props) that says its model's context in
+    its model list: the window follows it; one that does not, or says nonsense, leaves
+    the default, and a turn that does not fit says which setting to use."""
+    with StubServer([Reply()]) as stub:
+        stub.listing = {"object": "list", "data": [{"id": stub.model, "object": "model", **entry}]}
+        b = loaded(stub)
+        b.close()
+    assert b.capabilities.context_size == context and b.capabilities.context_source == source
+    assert window_budget(b).tokens == context - ServerConfig().max_tokens

@@ -65,8 +65,9 @@ def checks_ended_within_patience() -> Iterator[None]:
 
 
 def edits(**settings: object):
+    """`[edits]` with the commands given and no other (none found in the project)."""
     config = Config()
-    return replace(config.edits, **settings)
+    return replace(config.edits, **{"lint_cmd": "", "test_cmd": "", **settings})
 
 
 @pytest.fixture
@@ -208,7 +209,7 @@ def test_an_edit_that_stays_broken_is_never_committed_in_batch_mode(repo: Path, 
     from rich.console import Console
 
     from assistant.backends.scripted import ScriptedBackend
-    from assistant.cli.refactor import cmd_refactor
+    from assistant.cli.refactor import EXIT_REFUSED, cmd_refactor
     from assistant.core.session.chat import ChatSession
     from assistant.core.store.ledger import Ledger
     from tests.core.edits.gitrepo import git
@@ -222,7 +223,7 @@ def test_an_edit_that_stays_broken_is_never_committed_in_batch_mode(repo: Path, 
     args = argparse.Namespace(paths=["calc.py"], message="tidy add", yes=True, allow_new=False)
     code = cmd_refactor(config, args, session=session, console=Console(file=out, width=200))
     text = out.getvalue()
-    assert code == 1 and "tests: failed" in text and "not applied: its checks do not pass" in text
+    assert code == EXIT_REFUSED and "tests: failed" in text and "not applied: its checks do not pass" in text
     assert (repo / "calc.py").read_text() == CALC and "refactor(" not in git(repo, "log", "--format=%s")
 
 

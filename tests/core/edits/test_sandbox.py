@@ -84,7 +84,8 @@ def marker() -> str:
 
 
 def edits(**settings: object):
-    return replace(Config().edits, **settings)
+    """`[edits]` with the commands given and no other (none found in the project)."""
+    return replace(Config().edits, **{"lint_cmd": "", "test_cmd": "", **settings})
 
 
 @pytest.fixture

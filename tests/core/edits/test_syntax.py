@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from assistant.cli.refactor import cmd_refactor
+from assistant.cli.refactor import EXIT_REFUSED, cmd_refactor
 from assistant.core.edits.syntax import introduced, language_of, problems
 from tests.core.edits.gitrepo import git, make_repo
 from tests.core.edits.test_refactor_flow import CALC, GOOD, refactorer
@@ -92,5 +92,5 @@ def test_an_edit_that_stays_broken_is_marked_and_never_written_unattended(tmp_pa
     args = argparse.Namespace(paths=["calc.py"], message="add type hints to add", yes=True, allow_new=False)
     code = cmd_refactor(r2.session.config, args, session=r2.session, console=Console(file=out, width=200))
     text = out.getvalue()
-    assert code == 1 and "does not parse" in text and "not applied: the edit does not parse" in text
+    assert code == EXIT_REFUSED and "does not parse" in text and "not applied: the edit does not parse" in text
     assert (repo / "calc.py").read_text() == CALC and git(repo, "log", "--format=%s").count("refactor(") == 0

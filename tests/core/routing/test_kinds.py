@@ -91,6 +91,11 @@ EXAMPLES = [
     ("   \n\t ", (), "chat"),
     ("thanks!", (), "chat"),
     ("hi, how are you?", (), "chat"),
+    ("hi there, how are you?", (), "chat"),
+    ("Hello there! How is it going?", (), "chat"),
+    ("good morning, how are you?", (), "chat"),
+    ("hey everyone, how's your day going so far?", (), "chat"),
+    ("good morning!", (), "chat"),
     ("what's up", (), "chat"),
     ("Thanks, that works now.", (), "chat"),
     ("rename a git branch", (), "chat"),
@@ -139,6 +144,8 @@ DOCUMENTED = [
     ("why does it crash? thanks", (), "explain"),
     ("thanks!", (), "chat"),
     ("hi, how are you?", (), "chat"),
+    ("hi there, how are you?", (), "chat"),
+    ("good morning!", (), "chat"),
     ("hey, could you please fix it", (), "edit"),
 ]
 
@@ -158,6 +165,35 @@ def test_batch_is_never_read_from_text() -> None:
 def test_a_file_name_that_is_empty_names_no_file() -> None:
     assert classify("fix the typo", ("",)) == "chat"
     assert classify("fix the typo", ("", "a.py")) == "edit"
+
+
+# -- greetings and small talk ------------------------------------------------------
+
+OPENERS = ("hi", "hey", "hello", "hi there", "hey there", "hello there", "hello everyone", "hi all",
+           "good morning", "good evening", "howdy")
+SMALL_TALK = ("how are you?", "how's it going?", "how is your day going?", "what's up?", "how are you doing today?")
+ABOUT_CODE = [(text, files, kind) for text, files, kind in EXAMPLES if kind != "chat"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(OPENERS), st.sampled_from([", ", "! ", ". ", " "]), st.sampled_from(SMALL_TALK))
+def test_a_greeting_with_small_talk_is_chat(opener: str, mark: str, talk: str) -> None:
+    assert classify(f"{opener}{mark}{talk}") == "chat"
+    assert classify(f"{opener.title()}{mark}{talk.upper()}") == "chat"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(OPENERS),
+    st.sampled_from([", ", "! ", ". ", " "]),
+    st.one_of(st.just(""), st.sampled_from(SMALL_TALK).map(lambda talk: talk + " ")),
+    st.sampled_from(ABOUT_CODE),
+)
+def test_a_greeting_or_small_talk_in_front_leaves_a_question_about_code_its_kind(
+    opener: str, mark: str, talk: str, example: tuple[str, tuple[str, ...], str]
+) -> None:
+    text, files, kind = example
+    assert classify(f"{opener}{mark}{talk}{text}", files) == kind
 
 
 # -- any input ----------------------------------------------------------------------

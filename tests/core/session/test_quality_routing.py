@@ -25,11 +25,12 @@ CODE = "write a function that parses ISO dates"
 QUESTION = "why is the sky blue?"
 
 
-def session(tmp_path: Path, *, answers: int = 40, persist: bool = False) -> ChatSession:
+def session(tmp_path: Path, *, answers: int = 40, persist: bool = False, unmeasured: str = "strongest") -> ChatSession:
     remote = ScriptedBackend([f"Claude answer {i}." for i in range(answers)], name="claude", local=False,
                              model_name=SONNET, context_size=200_000)
     here = ScriptedBackend([f"Local answer {i}." for i in range(answers)], name="local")
     config = replace(Config(), general=replace(Config().general, backend=AUTO))
+    config = config.with_overrides({"router.unmeasured": unmeasured})
     return ChatSession(config, backends={"claude": remote, "local": here}, installed=False,
                        ledger=Ledger.open, project_root=tmp_path, persist=persist)
 
@@ -112,8 +113,17 @@ def test_at_other_with_no_answer_yet_says_so_and_the_router_decides(tmp_path: Pa
     assert any(isinstance(e, Notice) and "@other" in e.text for e in seen)
 
 
-def test_once_local_code_is_measured_bad_code_goes_to_claude_and_questions_stay_local(tmp_path: Path) -> None:
+def test_unmeasured_code_goes_to_claude_until_local_is_measured(tmp_path: Path) -> None:
     s = session(tmp_path)
+    _, decided, _ = ask(s, CODE)
+    assert (decided.backend, decided.decided_by) == ("claude", "quality")
+    assert decided.reason == "local's quality on code is not measured yet → claude"
+    _, decided, _ = ask(s, QUESTION)  # a question: the cheapest takes it
+    assert (decided.backend, decided.decided_by) == ("local", "rules")
+
+
+def test_once_local_code_is_measured_bad_code_goes_to_claude_and_questions_stay_local(tmp_path: Path) -> None:
+    s = session(tmp_path, unmeasured="cheapest")  # local takes code turns while unmeasured, and is measured
     _, decided, _ = ask(s, CODE)
     assert decided.backend == "local" and decided.decided_by == "rules"  # nothing rated yet: quality passes
     s.rate("bad")

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pickle
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
+from assistant.core.backends.budget import ContextBudget
 from assistant.core.backends.protocol import TokenCount
 from assistant.core.conversation import Message
 from assistant.core.window.sliding import (
@@ -139,9 +141,54 @@ def test_too_large_is_one_line_with_the_figures() -> None:
     message = str(error)
     assert "\n" not in message
     assert "9,011 tokens" in message and "8,000-token window of claude" in message
-    assert "/drop" in message
+    assert "/drop" not in message  # nothing is pinned: unpinning is no advice
     again = pickle.loads(pickle.dumps(error))
     assert str(again) == message and again.needed == error.needed
+
+
+def test_too_large_offers_drop_only_with_something_pinned() -> None:
+    window = SlidingWindow(WordCounter(), 100, name="local")
+    with pytest.raises(ContextTooLarge) as info:
+        window.assemble(None, [Message("system", text(90))], [], user(20))
+    assert str(info.value) == (
+        "this turn needs 118 tokens (the message 24, pinned items 94), more than the 100-token window of local; "
+        "unpin files (/drop) or shorten the message"
+    )
+
+
+LOCAL = ContextBudget("local", 4096, 1024, None, "n_ctx, [backends.local] n_ctx", "[backends.local]")
+
+
+def test_too_large_names_the_context_and_the_settings_that_set_it() -> None:
+    window = SlidingWindow(WordCounter(), LOCAL, name="local")
+    assert window.budget == 3072
+    with pytest.raises(ContextTooLarge) as info:
+        window.assemble(Message("system", text(6)), [], [], user(3_100))
+    message = str(info.value)
+    assert message == (
+        "this turn needs 3,114 tokens (the message 3,104); local takes 3,072 tokens, its context of 4,096 "
+        "(n_ctx, [backends.local] n_ctx) less 1,024 kept for the answer ([backends.local] max_tokens); "
+        "shorten the message"
+    )
+    again = pickle.loads(pickle.dumps(info.value))
+    assert str(again) == message and again.limit == LOCAL
+
+
+def test_too_large_under_a_cap_names_the_cap() -> None:
+    window = SlidingWindow(WordCounter(), replace(LOCAL, cap=500), name="local")
+    with pytest.raises(ContextTooLarge) as info:
+        window.assemble(None, [], [], user(600))
+    assert str(info.value) == (
+        "this turn needs 604 tokens (the message 604); the 500-token window of local is capped by "
+        "[backends.local] window_tokens (0: its context of 4,096 less the answer's 1,024); "
+        "raise that cap or shorten the message"
+    )
+
+
+def test_a_cap_above_the_room_is_no_limit() -> None:
+    assert replace(LOCAL, cap=10_000).tokens == 3072 and not replace(LOCAL, cap=10_000).capped
+    assert replace(LOCAL, cap=2_000).tokens == 2000
+    assert replace(LOCAL, reserve=4096).tokens == 1  # nothing left: every turn refused, saying why
 
 
 def test_too_large_on_the_exact_count_with_all_history_dropped() -> None:
