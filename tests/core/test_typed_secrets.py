@@ -254,3 +254,15 @@ def test_a_private_key_cut_short_is_masked_to_its_end() -> None:
 )
 def test_scanning_time_grows_linearly(unit: str) -> None:
     assert_linear(find_secrets, lambda n: unit * (n // len(unit)), sizes=(20_000, 40_000, 80_000))
+
+
+@given(data=st.data())
+def test_every_shape_starts_with_a_character_the_scan_tries(data: st.DataObject) -> None:
+    """A key is looked for only where `_FIRST` may begin one: a shape added with another
+    first character would never be found."""
+    from assistant.core.typed_secrets import _FIRST, _SHAPES
+
+    shape = data.draw(st.sampled_from(_SHAPES))
+    key = data.draw(st.from_regex(f"{shape.prefix}{shape.body}", fullmatch=True).filter(lambda k: k.isascii()))
+    assert key[0] in _FIRST
+
