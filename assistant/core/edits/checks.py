@@ -111,17 +111,17 @@ class CheckPlan:
 def configured(config: EditsConfig, root: Path) -> CheckPlan:
     """The checks of `[edits]` for the project at `root`: each command as set, found
     in the project when "auto", none when empty."""
-    found: list[ProjectCheck] | None = None
+    settings = ((LINT, "lint_cmd", config.lint_cmd.strip()), (TESTS, "test_cmd", config.test_cmd.strip()))
+    auto = [name for name, _, setting in settings if setting == AUTO]
+    found = find_checks(root, sandbox.environment(config.check_env), wanted=auto) if auto else []
     checks: list[ProjectCheck] = []
     no_tests = ""
-    for name, key, setting in ((LINT, "lint_cmd", config.lint_cmd), (TESTS, "test_cmd", config.test_cmd)):
-        if setting.strip() == AUTO:
-            if found is None:
-                found = find_checks(root, sandbox.environment(config.check_env))
+    for name, key, setting in settings:
+        if setting == AUTO:
             mine = [c for c in found if c.name == name]
             checks += mine
             no_tests = "no tests found" if name == TESTS and not mine else no_tests
-        elif setting.strip():
+        elif setting:
             checks.append(ProjectCheck(name, setting))
         elif name == TESTS:
             no_tests = f'tests turned off ([edits] {key} = "")'

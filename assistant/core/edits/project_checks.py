@@ -30,7 +30,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,11 +76,15 @@ class ProjectCheck:
         return not self.files or path.endswith(self.files)
 
 
-def find_checks(root: Path, env: Mapping[str, str] | None = None) -> list[ProjectCheck]:
-    """The project's lint and test checks, in the order they run (lint first); `env`:
-    the environment they will run with (its PATH and VIRTUAL_ENV are looked in)."""
+def find_checks(
+    root: Path, env: Mapping[str, str] | None = None, *, wanted: Collection[str] = (LINT, TESTS)
+) -> list[ProjectCheck]:
+    """The project's lint and test checks, in the order they run (lint first), of those
+    `wanted` (finding the tests may start the project's Python: not when they are set);
+    `env`: the environment they will run with (its PATH and VIRTUAL_ENV are looked in)."""
     project = _Project(root, sandbox.environment() if env is None else env)
-    return [check for check in (_lint(project), _tests(project)) if check is not None]
+    finders = ((LINT, _lint), (TESTS, _tests))
+    return [check for name, find in finders if name in wanted and (check := find(project)) is not None]
 
 
 class _Project:
