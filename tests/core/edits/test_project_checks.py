@@ -132,7 +132,9 @@ def test_the_project_s_own_eslint_runs_through_its_node_modules_in_the_copy(tmp_
     assert outcome.status == "passed", outcome.output  # git ignores node_modules: linked, not copied
 
 
-def test_a_check_whose_tool_is_missing_does_not_run_and_is_not_held_against_the_edit(tmp_path: Path) -> None:
+def test_a_check_whose_tool_is_missing_does_not_run_and_is_not_held_against_the_edit(tmp_path: Path,
+                                                                                     monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)  # as run outside an activated venv (.ci/run activates one)
     root = project(tmp_path / "proj", {"pyproject.toml": '[tool.poe.tasks]\ntest = "no-such-runner-26"\n',
                                        "calc.py": "x = 1\n"})
     outcomes = run_checks(root, [FileChange("calc.py", "x = 1\n", "x = 2\n")], Config().edits, threading.Event())
