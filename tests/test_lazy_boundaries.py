@@ -36,14 +36,28 @@ def test_importing_the_tui_loads_no_database_plugin_registry_screen_or_command_t
         "import sys, assistant.ui.app\n"
         "print(sorted(m for m in ('sqlite3', 'importlib.metadata', 'assistant.core.store.ledger',"
         " 'assistant.core.routing.discovery', 'assistant.core.workflows.refactor', 'assistant.ui.screens.cost',"
-        " 'assistant.ui.slash', 'assistant.ui.palette',"
+        " 'assistant.ui.slash', 'assistant.ui.palette', 'assistant.ui.loading', 'assistant.ui.actions',"
+        " 'assistant.core.session.chat', 'assistant.core.session.opening', 'assistant.core.session.secret_hold',"
+        " 'assistant.core.results', 'assistant.core.accounting.bench_results', 'assistant.core.window',"
         " 'anthropic', 'llama_cpp', 'tiktoken', 'git') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
+def test_the_tui_command_loads_its_exit_summary_s_database_and_tables_only_when_it_ends() -> None:
+    """`assistant` imports cli/tui.py before the first frame: the summary it prints on exit waits."""
+    code = (
+        "import sys, assistant.cli.tui\n"
+        "print(sorted(m for m in ('sqlite3', 'assistant.core.store.ledger', 'assistant.core.accounting.cost_summary',"
+        " 'assistant.render.cost') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 @pytest.mark.parametrize("package", ["assistant.core.store", "assistant.core.routing", "assistant.core.accounting",
+                                     "assistant.core.session", "assistant.render",
                                      "assistant.core.edits", "assistant.core.workflows", "assistant.ui",
                                      "assistant.ui.screens"])
 def test_every_lazy_export_resolves(package: str) -> None:

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from assistant import __version__
-from assistant.core.accounting.bench_results import QUICK_RUNS, RUNS
 
-# Written out, not imported: `--help` loads no subcommand (tests check them against the core's).
+# Written out, not imported: `--help` loads no subcommand, and the TUI's first frame no
+# benchmark or result types (tests check them against the core's).
 KINDS = ("chat", "explain", "code", "edit", "batch")
 VERDICTS = ("good", "bad", "none")
+RUNS, QUICK_RUNS = 3, 1  # `bench`'s measured runs per case: core/accounting/bench_results.py
 DEFAULT_SINCE = "30d"  # `report`'s scope: measured rates should describe today's models and machine
 
 

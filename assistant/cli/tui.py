@@ -5,7 +5,10 @@ raw mode on the alternate screen, with the answer that streams lost: here they
 quit as Ctrl+Q does (the answer cancelled and recorded, the terminal restored).
 That quit runs on the app's event loop; a loop too busy or wedged to run it within
 LEAVE_AFTER_SECONDS, or a second signal, gets the terminal given back from outside
-it (cli/terminal.py) and the process ends at once: the next signal would be SIGKILL."""
+it (cli/terminal.py) and the process ends at once: the next signal would be SIGKILL.
+
+The exit summary's modules (the ledger, sqlite3, the cost tables) are read through
+their packages' lazy exports: they load when the app ends, not before its first frame."""
 
 from __future__ import annotations
 
@@ -25,13 +28,11 @@ from assistant.cli.context import backend_named_by, start
 from assistant.cli.exits import exit_interrupted, fail
 from assistant.cli.interrupt import FATAL_STOP_SIGNALS, Stopped, on_stop_signals, signal_name
 from assistant.cli.terminal import Terminal
+from assistant import render
+from assistant.core import accounting, routing, store
 from assistant.core import config as config_mod
-from assistant.core import routing
-from assistant.core.accounting.cost_summary import summarize
 from assistant.core.config import Config, ConfigError
 from assistant.core.paths import Paths
-from assistant.core.store.ledger import LedgerError
-from assistant.render.cost import one_screen_summary
 from assistant.ui.app import AppOptions, make_app
 
 if TYPE_CHECKING:
@@ -115,8 +116,9 @@ def _print_exit_summary(session: ChatSession) -> None:
     try:
         ids = session.status().session_ids
         records = ledger.turns(session_ids=ids) if ids else []
-    except LedgerError as exc:
+    except store.LedgerError as exc:
         print(f"assistant: {exc}", file=sys.stderr)
         return
     if records:
-        Console(markup=False).print(one_screen_summary(summarize(records, by="backend"), session_id=session.session_id))
+        summary = accounting.summarize(records, by="backend")
+        Console(markup=False).print(render.one_screen_summary(summary, session_id=session.session_id))

@@ -6,6 +6,9 @@ the app only renders them. The answer that streams is `AnswerStream`'s
 (ui/streaming.py), loading is ui/loading.py's, the slash commands act through
 `ChatHost` (ui/host.py), and what they ask off the UI thread is ui/actions.py's
 and ui/refactoring.py's.
+
+The first frame is drawn before the chat session is opened (`session`): the
+session's modules, and those of the app that work on it, load after it.
 """
 
 from __future__ import annotations
@@ -26,20 +29,17 @@ from textual.binding import Binding
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from assistant.core.accounting.metrics import Clock
-from assistant.core.backends.protocol import Backend
+from assistant.core import session as session_mod
 from assistant.core.config import Config
 from assistant.core.events import Notice, Retrying, RouteDecided
 from assistant.core.paths import Paths
-from assistant.core.session.chat import AUTO
-from assistant.core.session.opening import open_session
-from assistant.core.session.pool import BackendSource
-from assistant.core.session.secret_hold import secret_hold
+from assistant.core.project import find_root
 from assistant.core.text import error_line
 from assistant.core.typed_secrets import ALLOW_SECRET
+from assistant.core.words import AUTO
 from assistant.render import format as fmt
 from assistant import ui
-from assistant.ui import actions, loading, screens
+from assistant.ui import screens
 from assistant.ui.host import Cancels
 from assistant.ui.messages import (
     AnswerDelta,
@@ -57,13 +57,17 @@ from assistant.ui.textual_compat import close_app_now, unhandled_error
 from assistant.ui.widgets.markdown import warm_markdown
 from assistant.ui.widgets.prompt import PromptInput, offered_line
 from assistant.ui.widgets.rendered import Entry, History, use_code_theme
-from assistant.ui.widgets.status import StatusBar, status_view
+from assistant.ui.widgets.status import StatusBar, opening_view, status_view
 from assistant.ui.widgets.transcript import AssistantMessage, Transcript, user_message
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
+    from assistant.core.accounting.metrics import Clock
+    from assistant.core.backends.protocol import Backend
     from assistant.core.results import TurnResult
+    from assistant.core.session.chat import ChatSession
+    from assistant.core.session.pool import BackendSource
 
 log = logging.getLogger(__name__)
 
@@ -103,17 +107,8 @@ class AssistantApp(App[None]):
         self.options = options
         #: One line when the app ended on an error nothing handled (see `_fatal_error`).
         self.fatal_error: str | None = None
-        self.session = open_session(  # as `assistant ask` opens its own: one route for one question
-            config,
-            backend=options.backend,
-            named_by=options.named_by,
-            ledger=options.ledger,
-            persist=options.ledger,  # a TUI chat is stored, so that it can be resumed
-            clock=options.clock,
-            backends=options.backends,
-            fallback=options.fallback,
-        )
-        self.project_root = self.session.project_root
+        self._session: ChatSession | None = None  # opened after the first frame (`session`)
+        self.project_root = find_root()  # the session's too: the one rule (core/project.py)
         # The status bar's: "loading 42%", "ready", "routing", "starting", "generating", "unavailable".
         self.state = "not loaded"
         self.cancels = Cancels()  # what Esc stops
@@ -170,6 +165,26 @@ class AssistantApp(App[None]):
         self.fatal_error = f"internal error: {what} (the details are in {Paths.resolve().log_file})"
         close_app_now(self)
 
+    @property
+    def session(self) -> ChatSession:
+        """The chat, opened on first use: once the first frame is drawn (`_after_first_frame`),
+        which waits neither for the session's modules (a few dozen dataclasses, each
+        made as its module loads) nor for the backend a fixed mode makes."""
+        if self._session is None:
+            options = self.options
+            self._session = session_mod.open_session(  # as `assistant ask` opens its own: one route for one question
+                self.config,
+                backend=options.backend,
+                named_by=options.named_by,
+                ledger=options.ledger,
+                persist=options.ledger,  # a TUI chat is stored, so that it can be resumed
+                clock=options.clock,
+                backends=options.backends,
+                fallback=options.fallback,
+                project_root=self.project_root,
+            )
+        return self._session
+
     # -- layout ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -184,13 +199,7 @@ class AssistantApp(App[None]):
         self.query_one(PromptInput).focus()
         if self.options.config_error:
             self.notify(f"{self.options.config_error} — using defaults", severity="error", timeout=15)
-        self.refresh_status()
-        if self.options.preload:
-            self.load_backend()
-            self.run_worker(partial(loading.warm, self.session, self.post_message), name="warm_backends",
-                            group="warm", thread=True, exit_on_error=False)
-        if self.options.resume:
-            actions.resume(self, self.options.resume)
+        self.refresh_status()  # a placeholder: the session is opened once the first frame is drawn
 
     def on_unmount(self) -> None:
         # However the app ends, a worker blocked on the screen must not wait forever.
@@ -201,7 +210,15 @@ class AssistantApp(App[None]):
             gc.set_threshold(*self._gc_tuned)
 
     def _after_first_frame(self) -> None:
-        self._gc_tuned = _tune_gc()
+        session = self.session  # opened now, and the status bar shows it
+        self.refresh_status()
+        if self.options.preload:
+            self.load_backend()
+            self.run_worker(partial(ui.loading.warm, session, self.post_message), name="warm_backends",
+                            group="warm", thread=True, exit_on_error=False)
+        if self.options.resume:
+            ui.actions.resume(self, self.options.resume)
+        self._gc_tuned = _tune_gc()  # once the session's objects are alive: they are frozen too
         # Markdown's modules (~40 ms) off the UI thread, while the app waits for the
         # first key, not in the first answer's first paint, where they stall the model.
         self.run_worker(warm_markdown, thread=True, group="warm", exit_on_error=False)
@@ -229,13 +246,17 @@ class AssistantApp(App[None]):
         return self._turn_worker is not None and self._turn_worker.is_running
 
     def refresh_status(self) -> None:
-        self.query_one(StatusBar).view = status_view(self.session.status(), self.state)
+        if self._session is None:  # the first frame: the mode the session will have (as ChatSession reads it)
+            mode = self.options.backend.name if self.options.backend is not None else self.config.general.backend
+            self.query_one(StatusBar).view = opening_view(mode, self.state)
+        else:
+            self.query_one(StatusBar).view = status_view(self._session.status(), self.state)
 
     # -- loading --------------------------------------------------------------
 
     def load_backend(self, candidate: Backend | None = None) -> None:
         """Load the session's backend, or `candidate`, which replaces it only once loaded."""
-        self.run_worker(partial(loading.load, self.session, candidate, self.post_message, self._quitting),
+        self.run_worker(partial(ui.loading.load, self.session, candidate, self.post_message, self._quitting),
                         name="load_backend", group="load", thread=True, exit_on_error=False)
 
     def on_load_progressed(self, message: LoadProgressed) -> None:
@@ -324,12 +345,13 @@ class AssistantApp(App[None]):
     async def submit(self, event: PromptInput.Submitted) -> None:
         text = event.text
         if text.startswith("/"):
-            await self.run_slash_command(text)
+            await ui.run_slash_command(self, text)
             return
         if self.busy:
             self.notify("An answer is still streaming: Esc cancels it.", severity="warning")
             return
-        if (hold := secret_hold(self.session, text)) is not None:  # a key, to a cloud backend named: ask first
+        hold = session_mod.secret_hold.secret_hold(self.session, text)
+        if hold is not None:  # a key, to a cloud backend named: ask first
             self.push_screen(screens.SecretScreen(hold), partial(self.answer_hold, text))
             return
         await self.start_turn(text)
@@ -338,9 +360,6 @@ class AssistantApp(App[None]):
         """Yes: `text` goes to the backend named, its secret let go (`ALLOW_SECRET`); no:
         it goes as typed, and the privacy router keeps it on this machine."""
         await self.start_turn(text, flags=frozenset({ALLOW_SECRET}) if send else frozenset())
-
-    async def run_slash_command(self, line: str) -> None:
-        await ui.run_slash_command(self, line)
 
     # -- a turn ---------------------------------------------------------------
 
@@ -430,7 +449,7 @@ class AssistantApp(App[None]):
         if message.entry.turn is None:
             self.post_message(Note("Not rated: this answer was not recorded (no ledger).", error=True))
             return
-        actions.rate(self, message.verdict, message.entry.turn)
+        ui.actions.rate(self, message.verdict, message.entry.turn)
 
 
 def make_app(config: Config, options: AppOptions = AppOptions(), **changes: Any) -> AssistantApp:  # noqa: B008, ANN401

@@ -54,7 +54,6 @@ class RefactorCommands(Protocol):
 class ChatHost(Protocol):
     """The app, as its commands and controllers see it."""
 
-    session: ChatSession
     config: Config
     project_root: Path
     state: str  # "loading 42%", "ready", "generating", "unavailable"
@@ -62,6 +61,10 @@ class ChatHost(Protocol):
     own_themes: list[str]  # the shipped themes and the user's, listed first by /theme
     cancels: Cancels
     refactoring: RefactorCommands
+
+    @property
+    def session(self) -> ChatSession:
+        """The chat (opened once the first frame is drawn)."""
 
     @property
     def busy(self) -> bool:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from assistant.core.backends.protocol import Backend
-from assistant.core.decisions import RouteDecision
-from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
-from assistant.core.results import TurnResult
+if TYPE_CHECKING:  # what they carry is made by the session, which the first frame does not wait for
+    from assistant.core.backends.protocol import Backend
+    from assistant.core.decisions import RouteDecision
+    from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
+    from assistant.core.results import TurnResult
 
 
 @dataclass

@@ -10,7 +10,9 @@ import pytest
 
 from assistant.backends.scripted import ScriptedBackend
 from assistant.cli import bench as bench_cli
+from assistant.cli import parser as cli_parser
 from assistant.cli.parser import build_parser
+from assistant.core.accounting import bench_results
 from assistant.core.accounting.bench_results import BenchResult
 from assistant.core.benchmark.cases import bench_cases
 from assistant.core.paths import Paths
@@ -30,6 +32,15 @@ def test_the_parser() -> None:
     assert vars(args)["backends.local.model_path"] == "m.gguf"
     with pytest.raises(SystemExit):
         parse("--runs", "0")
+
+
+def test_the_parser_s_run_counts_are_the_core_s_and_its_help_says_them(capsys: pytest.CaptureFixture[str]) -> None:
+    """Written out in the parser (the TUI's first frame loads no result types): the same as the bench's."""
+    assert (cli_parser.RUNS, cli_parser.QUICK_RUNS) == (bench_results.RUNS, bench_results.QUICK_RUNS)
+    with pytest.raises(SystemExit):
+        parse("--help")
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"(default {bench_results.RUNS}; {bench_results.QUICK_RUNS} with --quick)" in said
 
 
 @pytest.fixture

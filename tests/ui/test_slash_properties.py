@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
 from assistant.ui.app import make_app
-from assistant.ui.slash import SLASH_COMMANDS
+from assistant.ui.slash import SLASH_COMMANDS, run_slash_command
 from tests.ui.helpers import entries, wait_for
 
 COMMANDS = [c.name for c in SLASH_COMMANDS if c.name != "/quit"]  # /quit ends the app: tested below
@@ -78,7 +78,7 @@ async def run_all(lines: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPa
         for line in lines:
             before = len(said)
             started = time.process_time()  # CPU time: other processes' load does not count
-            await app.run_slash_command(line)
+            await run_slash_command(app, line)
             await app.workers.wait_for_complete()
             try:
                 await wait_for(pilot, lambda: len(said) > before or isinstance(app.screen, ModalScreen))
@@ -112,7 +112,7 @@ async def test_deep_every_slash_command_answers_generated_arguments(tmp_path: Pa
 async def test_quit_with_any_argument_leaves() -> None:
     app = make_app(Config(), backend=ScriptedBackend(), preload=False, ledger=False)
     async with app.run_test(size=(100, 30)):
-        await app.run_slash_command("/quit \ud800 ~/x [/oops]")
+        await run_slash_command(app, "/quit \ud800 ~/x [/oops]")
     assert app.return_code in (None, 0)
 
 

@@ -9,4 +9,5 @@ from assistant.core.lazy import exports
 __getattr__, __dir__ = exports(globals(), {
     "quality": "quality",
     "PriceError": "pricing", "PriceTable": "pricing", "price_table": "pricing", "turn_costs": "pricing",
+    "summarize": "cost_summary",
 })  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 from assistant.core import plugins, store
 from assistant.core.accounting.metrics import Clock
@@ -33,6 +34,7 @@ def open_session(
     clock: Clock = time.monotonic,
     backends: Mapping[str, BackendSource] | None = None,
     fallback: BackendSource | None = None,
+    project_root: Path | None = None,
 ) -> ChatSession:
     """A session on `config`: fixed on `backend` (made, and loaded, by the caller) or on
     the configured one (`general.backend`), else routed turn by turn.
@@ -42,7 +44,8 @@ def open_session(
     are recorded, and the router reads its figures from what was recorded before
     (off: nothing is read or written). `persist`: the chat is stored, to be resumed.
     `backends` and `fallback` (the backend named `local`) replace the ones the
-    config makes: tests and benchmarks."""
+    config makes: tests and benchmarks. `project_root`: found already (the TUI shows
+    it before the session is opened), by the same rule."""
     fixed = backend
     if fixed is None and config.general.backend != AUTO:
         fixed = plugins.create_backend(config)
@@ -57,7 +60,7 @@ def open_session(
         ledger=_open_ledger if ledger else None,
         backends=sources,
         fallback=fallback or _maker(config, LOCAL),
-        project_root=find_root(),  # the one project root (core/project.py)
+        project_root=project_root or find_root(),  # the one project root (core/project.py)
         persist=persist,
         named_by=named_by or (CONFIG_NAMED if config.general.backend != AUTO else ""),
     )

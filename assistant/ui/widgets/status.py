@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from assistant.core.results import TurnStats
-from assistant.core.session.status import SessionStatus
 from assistant.core.words import AUTO
 from assistant.render import format as fmt
 from assistant.ui.widgets.rendered import RenderedLines, RenderedPart
+
+if TYPE_CHECKING:
+    from assistant.core.results import TurnStats
+    from assistant.core.session.status import SessionStatus
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ def status_view(status: SessionStatus, state: str) -> StatusView:
     """What the bar shows of `status`; `state` is the app's ("loading 42%", "ready"…),
     "generating" while an answer streams (unless a retry waits)."""
     if status.backend is None:  # before the first frame nothing is created; the load worker does it
-        return StatusView(backend=status.mode, model="…", state=state)
+        return opening_view(status.mode, state)
     generating = status.answering and not state.startswith("retrying")
     return StatusView(
         backend=f"auto → {status.backend}" if status.mode == AUTO else status.backend,
@@ -45,6 +48,12 @@ def status_view(status: SessionStatus, state: str) -> StatusView:
         session_cost_known=status.session_cost_known,
         cost_note=price_note(status),
     )
+
+
+def opening_view(mode: str, state: str) -> StatusView:
+    """The bar before a backend is made (`mode`: "auto", or the backend every turn
+    goes to), and in the first frame, drawn before the session is opened."""
+    return StatusView(backend=mode, model="…", state=state)
 
 
 def price_note(status: SessionStatus) -> str:
