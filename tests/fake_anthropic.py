@@ -143,6 +143,7 @@ __all__ = [
     "closed_port_url",
     "fake_token_count",
     "sse",
+    "tool_call",
 ]
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]|\s+")
@@ -193,13 +194,22 @@ def closed_port_url() -> str:
 
 @dataclass(frozen=True)
 class Answer:
-    """A normal reply: optional thinking block, then a text block."""
+    """A normal reply: optional thinking block, then a text block, then any ``tool_uses``
+    ((name, input) pairs: one ``tool_use`` block each, its input streamed as
+    ``input_json_delta`` pieces, and ``stop_reason`` "tool_use"). With tool uses and no
+    text, no text block is sent."""
 
     text: str = "OK."
     stop_reason: str = "end_turn"
     thinking: str = ""
     tokens_per_delta: int = 1
     model: str | None = None
+    tool_uses: tuple[tuple[str, dict], ...] = ()
+
+
+def tool_call(name: str, **arguments: Any) -> Answer:
+    """A reply that only calls the tool ``name`` with ``arguments``."""
+    return Answer("", tool_uses=((name, arguments),))
 
 
 @dataclass(frozen=True)
@@ -401,9 +411,8 @@ def _prompt(body: dict) -> tuple[int, list[_Breakpoint], list[tuple[int, str]]]:
         raise _BadRequest("messages: Field required")
 
     blocks: list[tuple[str, dict, int]] = []  # (role, block, tokens)
+    _check_tools(body.get("tools"), messages)
     for tool in body.get("tools") or []:
-        if not isinstance(tool, dict):
-            raise _BadRequest("tools: Input should be a list of objects")
         blocks.append(("tools", tool, fake_token_count(_canonical(_strip_cache_control(tool)))))
     system = body.get("system")
     if isinstance(system, str):
@@ -448,6 +457,53 @@ def _prompt(body: dict) -> tuple[int, list[_Breakpoint], list[tuple[int, str]]]:
         if ttl is not None:
             breakpoints.append(_Breakpoint(total, ttl, key, index))
     return total, breakpoints, boundaries
+
+
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+def _check_tools(tools: Any, messages: list) -> None:
+    """The documented rules of tool use: each tool a name and an object input_schema;
+    a tool_use or tool_result block only with tools defined; every tool_use answered by
+    a tool_result in the very next user message, those results first in it, each
+    naming a tool_use of the assistant message just before."""
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise _BadRequest("tools: Input should be a valid list")
+        for index, tool in enumerate(tools):
+            if not isinstance(tool, dict):
+                raise _BadRequest(f"tools.{index}: Input should be an object")
+            if not isinstance(tool.get("name"), str) or not _TOOL_NAME.match(tool["name"]):
+                raise _BadRequest(f"tools.{index}.name: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'")
+            schema = tool.get("input_schema")
+            if not isinstance(schema, dict) or schema.get("type") != "object":
+                raise _BadRequest(f"tools.{index}.input_schema.type: Input should be 'object'")
+    open_ids: list[str] = []
+    for index, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+        kinds = [b.get("type") for b in blocks]
+        if ("tool_use" in kinds or "tool_result" in kinds) and not tools:
+            raise _BadRequest("Requests which include `tool_use` or `tool_result` blocks must define tools.")
+        if open_ids:
+            results = [b.get("tool_use_id") for b in blocks if b.get("type") == "tool_result"]
+            if message.get("role") != "user" or set(results) != set(open_ids):
+                raise _BadRequest(
+                    f"messages.{index}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                    + ", ".join(i for i in open_ids if i not in results)
+                )
+            if kinds[: len(results)] != ["tool_result"] * len(results):
+                raise _BadRequest(f"messages.{index}: tool_result blocks must come first in the user message")
+            open_ids = []
+        elif "tool_result" in kinds:
+            raise _BadRequest(
+                f"messages.{index}.content: unexpected `tool_use_id` found in `tool_result` blocks: each "
+                "`tool_result` block must have a corresponding `tool_use` block in the previous message."
+            )
+        if message.get("role") == "assistant":
+            open_ids = [b.get("id") for b in blocks if b.get("type") == "tool_use"]
+            if any(not isinstance(i, str) or not i for i in open_ids):
+                raise _BadRequest(f"messages.{index}: a tool_use block needs an id")
 
 
 # --------------------------------------------------------------------------- server
@@ -870,6 +926,8 @@ class _Handler(BaseHTTPRequestHandler):
         thinking = answer.thinking if answer else ""
         text = reply.text
         stop_reason = answer.stop_reason if answer else "end_turn"
+        if answer is not None and answer.tool_uses and stop_reason == "end_turn":
+            stop_reason = "tool_use"
         limit = body["max_tokens"]
         thinking_tokens, text_tokens = _tokens(thinking), _tokens(text)
         if len(thinking_tokens) + len(text_tokens) > limit:
@@ -899,8 +957,10 @@ class _Handler(BaseHTTPRequestHandler):
         content: list[dict[str, Any]] = []
         if thinking:
             content.append({"type": "thinking", "thinking": thinking, "signature": self._signature(thinking)})
-        if text or not thinking:
+        uses = self._tool_uses(reply)
+        if text or not (thinking or uses):
             content.append({"type": "text", "text": text})
+        content += [{"type": "tool_use", "id": i, "name": n, "input": a} for i, n, a in uses]
         message = {
             "id": self._message_id(),
             "type": "message",
@@ -909,9 +969,16 @@ class _Handler(BaseHTTPRequestHandler):
             "content": content,
             "stop_reason": stop_reason,
             "stop_sequence": None,
-            "usage": {**usage, "output_tokens": fake_token_count(thinking) + fake_token_count(text)},
+            "usage": {**usage, "output_tokens": fake_token_count(thinking) + fake_token_count(text)
+                      + sum(fake_token_count(_canonical(a)) for _, _, a in uses)},
         }
         self._json(200, message)
+
+    def _tool_uses(self, reply: Reply) -> list[tuple[str, str, dict]]:
+        """(id, name, input) of each tool_use block of the reply."""
+        if not isinstance(reply, Answer):
+            return []
+        return [(f"toolu_fake_{self.n}_{i}", name, dict(args)) for i, (name, args) in enumerate(reply.tool_uses)]
 
     # streaming -------------------------------------------------------------------
 
@@ -1008,7 +1075,8 @@ class _Handler(BaseHTTPRequestHandler):
                 send("content_block_delta", {"type": "content_block_delta", "index": index, "delta": signature})
                 send("content_block_stop", {"type": "content_block_stop", "index": index})
                 index += 1
-            if text or not thinking:
+            uses = self._tool_uses(reply)
+            if text or not (thinking or uses):
                 block = {"type": "text", "text": ""}
                 send("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
                 if not pinged:
@@ -1020,8 +1088,21 @@ class _Handler(BaseHTTPRequestHandler):
                 if cut is not None and state["deltas"] < cut and fault():
                     return
                 send("content_block_stop", {"type": "content_block_stop", "index": index})
+                index += 1
+            json_tokens = 0
+            for call_id, name, arguments in uses:
+                block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
+                send("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
+                encoded = json.dumps(arguments)
+                json_tokens += fake_token_count(_canonical(arguments))
+                # Split anywhere (the API's pieces are not whole tokens or values).
+                for start in range(0, len(encoded), 7):
+                    piece = {"type": "input_json_delta", "partial_json": encoded[start : start + 7]}
+                    send("content_block_delta", {"type": "content_block_delta", "index": index, "delta": piece})
+                send("content_block_stop", {"type": "content_block_stop", "index": index})
+                index += 1
             delta_usage = {
-                "output_tokens": fake_token_count(thinking) + fake_token_count(text),
+                "output_tokens": fake_token_count(thinking) + fake_token_count(text) + json_tokens,
                 "input_tokens": usage["input_tokens"],
                 "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
                 "cache_read_input_tokens": usage["cache_read_input_tokens"],

@@ -10,7 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "assistant"
-MOST_METHODS = 30
+# 31 since issue 27: `act`, the verb that runs a task (its loop and plumbing live in
+# core/session/task.py and acting.py, not here).
+MOST_METHODS = 31
 
 
 def methods(path: Path, name: str) -> list[str]:
@@ -20,7 +22,7 @@ def methods(path: Path, name: str) -> list[str]:
     return [f.name for f in ast.walk(cls) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
-def test_the_chat_session_and_the_app_each_have_at_most_30_methods() -> None:
+def test_the_chat_session_and_the_app_each_have_at_most_31_methods() -> None:
     for path, name in [("core/session/chat.py", "ChatSession"), ("ui/app.py", "AssistantApp")]:
         found = methods(PACKAGE / path, name)
         assert len(found) <= MOST_METHODS, f"{name} has {len(found)} methods: {', '.join(found)}"

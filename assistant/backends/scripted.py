@@ -21,7 +21,8 @@ from assistant.core.backends.protocol import (
     load_failure,
 )
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, StreamEvent, TextDelta, TurnDone, Usage
+from assistant.core.events import BackendError, StreamEvent, TextDelta, ToolUse, TurnDone, Usage
+from assistant.core.tool_calls import ToolCall, ToolSpec
 
 _TOKEN = re.compile(r"\s+|[^\s]+")
 
@@ -45,15 +46,19 @@ class ScriptedBackend:
         failures: Iterable[BackendError | None] = (),
         window_tokens: int | None = None,
         max_tokens: int = 1024,
+        tool_calls: bool = False,
     ) -> None:
         """`local=False` plays a remote backend (for routing tests); `failures` makes
         turns fail before any text, in order (None: that turn answers);
         `window_tokens` and `max_tokens` are its capabilities' window budget and
-        answer reserve, as a real backend's settings make them."""
+        answer reserve, as a real backend's settings make them. `tool_calls`: it
+        takes tools, and an answer that is a `ToolCall` (or a tuple of them) is
+        played as those calls (`ToolUse` events, then `TurnDone("tool_use")`)."""
         self.name = name
         self.local = local
         self.failures = list(failures)
-        self.answers = list(answers)
+        self.answers: list[str | ToolCall | tuple[ToolCall, ...]] = list(answers)
+        self.tool_calls = tool_calls
         self.delay = delay
         self.load_error = load_error
         self._model_name = model_name
@@ -71,7 +76,8 @@ class ScriptedBackend:
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(context_size=self._context_size, local=self.local, tokenizer="words",
-                            window_tokens=self._window_tokens, answer_tokens=self._max_tokens)  # fmt: skip
+                            window_tokens=self._window_tokens, answer_tokens=self._max_tokens,
+                            tool_calls=self.tool_calls)  # fmt: skip
 
     @property
     def loaded(self) -> bool:
@@ -88,7 +94,9 @@ class ScriptedBackend:
     def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
         return TokenCount(sum(len(split_tokens(m.content)) + 4 for m in messages))
 
-    def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
+    def stream(
+        self, messages: Sequence[Message], cancel: threading.Event, *, tools: Sequence[ToolSpec] = ()
+    ) -> Iterator[StreamEvent]:
         if (failure := load_failure(self)) is not None:
             yield failure
             return
@@ -101,6 +109,15 @@ class ScriptedBackend:
                 return
         answer = self.answers[min(self._turn, len(self.answers) - 1)]
         self._turn += 1
+        if not isinstance(answer, str):
+            calls = (answer,) if isinstance(answer, ToolCall) else answer
+            for call in calls:
+                yield TextDelta("", len(split_tokens(call.arguments)))
+                yield ToolUse(call)
+            produced = sum(len(split_tokens(c.arguments)) for c in calls)
+            yield Usage(prompt_tokens=self.count_tokens(messages).tokens, completion_tokens=produced)
+            yield TurnDone("tool_use")
+            return
         produced = 0
         reason = "end_turn"
         for piece in split_tokens(answer):

@@ -6,22 +6,32 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Callable
 
 from assistant.cli.context import backend_named_by, start
 from assistant.cli.exits import EXIT_USAGE, exit_interrupted, fail
 from assistant.cli.interrupt import run_interruptibly, signal_name
 from assistant.core import plugins
 from assistant.core.backends.protocol import Backend, BackendUnavailable
-from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
+from assistant.core.events import (
+    FallbackStarted,
+    Notice,
+    Retrying,
+    RouteDecided,
+    SessionEvent,
+    StreamEvent,
+    TextDelta,
+    ToolFinished,
+)
 from assistant.core.paths import Paths
-from assistant.core.session.chat import AUTO
+from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.session.opening import open_session
 from assistant.core.session.secret_hold import secret_hold
 from assistant.core.text import clean_text, decode_bytes, one_line
 from assistant.core.typed_secrets import ALLOW_SECRET
 from assistant.core.words import QUALITY
 from assistant.render import run_json
-from assistant.render.format import answer_label, candidates_table, route_badge, turn_summary
+from assistant.render.format import answer_label, candidates_table, route_badge, task_summary, tool_line, turn_summary
 
 
 def _read_question(args: argparse.Namespace) -> str:
@@ -38,6 +48,54 @@ def _read_question(args: argparse.Namespace) -> str:
     if buffer is not None:
         return decode_bytes(buffer.read())
     return clean_text(stdin.read())
+
+
+def _names_task(question: str) -> bool:
+    return question.split(maxsplit=1)[0].lower() == "@task" if question.split() else False
+
+
+def _task(
+    session: ChatSession,
+    question: str,
+    cancel: threading.Event,
+    on_event: Callable[[StreamEvent | SessionEvent], None],
+    args: argparse.Namespace,
+    write_line: Callable[[dict], None],
+) -> int:
+    """`ask --task`: the model acts, with `--mode` and `--allow` deciding what it may do;
+    a step they leave to a person is refused with one line naming the flag (nobody
+    answers here). Each tool step goes to stderr as it ends (or as JSON events)."""
+    as_json, streamed = args.json, args.stream_json
+
+    def shown(event: StreamEvent | SessionEvent) -> None:
+        if isinstance(event, ToolFinished) and not (as_json or streamed):
+            print(tool_line(event.tool, event.description, event.summary, event.seconds or None), file=sys.stderr)
+        on_event(event)
+
+    text = question.split(maxsplit=1)[1] if _names_task(question) and len(question.split()) > 1 else question
+    try:
+        run = lambda: session.act(text, cancel, shown, allow=tuple(args.allow), mode=args.mode)  # noqa: E731
+        result, stopped_by = run_interruptibly(run, cancel, name="ask-task")
+    except ValueError as exc:  # a bad --allow rule, said before anything ran
+        session.close()
+        return fail(str(exc), EXIT_USAGE)
+    finally:
+        session.close()
+    if as_json or streamed:
+        write_line(run_json.task_object(result, session_id=session.session_id))
+    else:
+        if result.text and not result.text.endswith("\n"):
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        label = answer_label(result.last.backend, result.last.model, result.last.fallback_from) if result.last else "task"
+        print(f"{label} · {task_summary(result)}", file=sys.stderr)
+    if session.ledger_error:
+        print(f"assistant: cost not recorded: {one_line(session.ledger_error)}", file=sys.stderr)
+    if stopped_by is not None:
+        return fail(f"cancelled ({signal_name(stopped_by)}); the steps so far are recorded", exit_interrupted(stopped_by))
+    if result.end in ("error", "steps", "tokens"):
+        return fail(result.reason or (result.error.message if result.error else "the task failed"))
+    return 0
 
 
 def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
@@ -97,6 +155,8 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
                 print(f"  {line}", file=sys.stderr)
 
     cancel = threading.Event()
+    if args.task or args.mode is not None or args.allow or _names_task(question):
+        return _task(session, question, cancel, on_event, args, write_line)
     flags = frozenset(flag for flag, on in ((QUALITY, args.quality), (ALLOW_SECRET, args.allow_secret)) if on)
     try:
         result, stopped_by = run_interruptibly(

@@ -18,7 +18,7 @@ from assistant import __version__
 
 # Written out, not imported: `--help` loads no subcommand, and the TUI's first frame no
 # benchmark or result types (tests check them against the core's).
-KINDS = ("chat", "explain", "code", "edit", "batch")
+KINDS = ("chat", "explain", "code", "edit", "batch", "task")
 VERDICTS = ("good", "bad", "none")
 RUNS, QUICK_RUNS = 3, 1  # `bench`'s measured runs per case: core/accounting/bench_results.py
 DEFAULT_SINCE = "30d"  # `report`'s scope: measured rates should describe today's models and machine
@@ -106,6 +106,14 @@ def build_parser(*, subcommands: bool = True) -> argparse.ArgumentParser:
     ask.add_argument("--allow-secret", action="store_true",
                      help="let a question holding what looks like a key or a token go to the cloud (else it stays "
                           "on this machine, and naming a cloud backend for it is refused)")  # fmt: skip
+    ask.add_argument("--task", action="store_true",
+                      help="let the model act: read, search, edit and run in the project with tools, step by step "
+                           "(also: a question starting with @task)")  # fmt: skip
+    ask.add_argument("--mode", choices=("ask", "edits", "read-only", "auto"), default=None,
+                     help="what a task's tools may do unasked (default: [tools] mode); a step that would ask is "
+                          "refused, as nobody answers here")  # fmt: skip
+    ask.add_argument("--allow", action="append", default=[], metavar="RULE",
+                     help='a task step allowed unasked: "TOOL" or "TOOL: PATTERN", e.g. "run: pytest *" (repeatable)')
     shape = ask.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print the finished turn as one JSON object (run.schema.json)")
     shape.add_argument("--stream-json", action="store_true",

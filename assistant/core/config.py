@@ -113,6 +113,11 @@ class EditsConfig:
         choices=("snapshot", "refuse"),
     )
     max_file_bytes: int = _f(200_000, "Largest file that may be pinned (/add) or edited.", minimum=1, maximum=2**31)
+    commit: bool = _f(
+        True,
+        "Commit what a task changed, once at its end, with who wrote it (undo takes the task back); "
+        "false: leave the changes uncommitted.",
+    )
     lint_cmd: str = _f(
         "auto",
         "A lint command run on a scratch copy with the edit applied (when: see checks) "
@@ -148,6 +153,44 @@ class EditsConfig:
         "read runs.",
         choices=("after_review", "before_review"),
     )
+@dataclass(frozen=True, slots=True)
+class ToolsConfig:
+    mode: str = _f(
+        "ask",
+        "What a task's tools may do unasked: ask (reading the project is free; edits and commands ask), "
+        "edits (edits are free too; commands ask), read-only (no edit, no command), auto (everything: "
+        "said at start). Rules below come first.",
+        choices=("ask", "edits", "read-only", "auto"),
+    )
+    allow: StrList = _f(
+        (),
+        'Tool steps that never ask: "TOOL" or "TOOL: PATTERN", e.g. "run: pytest *", "edit: src/**". A '
+        "command is split into every command it runs, and each must be allowed.",
+    )
+    ask: StrList = _f((), 'Tool steps that always ask, in the same form (e.g. "run: git push *"); over allow.')
+    deny: StrList = _f((), 'Tool steps that are refused, in the same form (e.g. "run: rm *"); over ask and allow.')
+    max_steps: int = _f(20, "Model steps a task may take before it is stopped.", minimum=1, maximum=1000)
+    max_tokens: int = _f(
+        0, "Tokens (in and out, every step) a task may use before it is stopped; 0 = no cap.", minimum=0,
+        maximum=TOKENS_MAX,
+    )
+    run_timeout: float = _f(120.0, "Seconds a command the model runs may take before it is stopped.",
+                            minimum=1, maximum=86_400)  # fmt: skip
+    run_env: StrList = _f(
+        (),
+        "Environment variables a command the model runs gets besides PATH, HOME, USER, LOGNAME, SHELL, LANG, "
+        "LANGUAGE, LC_*, TERM, TZ, VIRTUAL_ENV, CI and NO_COLOR; a name holding KEY, TOKEN, SECRET, PASS, PWD, "
+        "AUTH, SIG, CREDENTIAL, SESSION or COOKIE is refused.",
+        check=env_name_problem,
+    )
+    read_max_bytes: int = _f(60_000, "Most of a file one read gives the model; a longer one is cut, and says so.",
+                             minimum=1_000, maximum=2**31)  # fmt: skip
+    output_lines: int = _f(80, "Lines of a command's output the model is shown (the first and the last).",
+                           minimum=4, maximum=100_000)  # fmt: skip
+    max_results: int = _f(100, "Most matches a grep or a list gives the model; the rest are counted.",
+                          minimum=1, maximum=100_000)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class CostConfig:
     local_machine_per_hour: float = _f(
@@ -238,6 +281,7 @@ class Config:
     router: RouterConfig = field(default_factory=RouterConfig)
     window: WindowConfig = field(default_factory=WindowConfig)
     edits: EditsConfig = field(default_factory=EditsConfig)
+    tools: ToolsConfig = field(default_factory=ToolsConfig)
     cost: CostConfig = field(default_factory=CostConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     # `[prices."MODEL"]` tables from the file: overrides of the shipped prices.

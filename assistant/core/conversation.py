@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Role = Literal["system", "user", "assistant"]
+from assistant.core.tool_calls import ToolCall
+
+Role = Literal["system", "user", "assistant", "tool"]
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
     role: Role
     content: str
+    # An assistant message's tool calls, made after its text (`content`, maybe "").
+    tool_calls: tuple[ToolCall, ...] = ()
+    # A tool message (`role` "tool"): the call it answers, and whether the tool failed.
+    tool_call_id: str = ""
+    is_error: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Typed events of one streamed turn, as a backend yields them.
 
 A backend's `stream()` yields, in order: any number of `TextDelta` (with `Usage`
-updates and `Retrying` notices among them), then the final `Usage` and `Timings`
+updates and `Retrying` notices among them; given tools, `ToolUse` for each call the
+model made, once the call is whole), then the final `Usage` and `Timings`
 (either may be missing for a backend that cannot report them), and always ends
 with exactly one `TurnDone` or `BackendError`.
 """
@@ -11,10 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from assistant.core.tool_calls import ToolCall
+
 if TYPE_CHECKING:
     from assistant.core.decisions import RouteDecision
 
-StopReason = Literal["end_turn", "max_tokens", "cancelled"]
+# "tool_use": the model stopped to call the tools it asked for (`ToolUse` events before it).
+StopReason = Literal["end_turn", "max_tokens", "cancelled", "tool_use"]
 ErrorKind = Literal[
     "unavailable",  # the backend cannot serve turns at all (no key, no model)
     "model_file",
@@ -42,6 +46,13 @@ class TextDelta:
 
     text: str
     tokens: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ToolUse:
+    """The model called a tool (the call whole: its arguments as the model wrote them)."""
+
+    call: ToolCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +118,7 @@ class Notice:
     text: str
 
 
-StreamEvent = TextDelta | Usage | Timings | Retrying | Notice | TurnDone | BackendError
+StreamEvent = TextDelta | ToolUse | Usage | Timings | Retrying | Notice | TurnDone | BackendError
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,4 +138,40 @@ class RouteDecided:
     decision: RouteDecision
 
 
-SessionEvent = FallbackStarted | RouteDecided | Notice
+@dataclass(frozen=True, slots=True)
+class StepStarted:
+    """A task's model step begins (the first is step 1)."""
+
+    step: int
+    backend: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStarted:
+    """A task's tool step begins: the call as it runs (its name repaired, its
+    arguments checked), said in one line (`read src/calc.py`, `run pytest -x`)."""
+
+    step: int
+    call_id: str
+    tool: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFinished:
+    """A task's tool step ended (or never ran: refused, stopped, not a tool)."""
+
+    step: int
+    call_id: str
+    tool: str
+    description: str
+    ok: bool
+    summary: str  # one line: "42 lines", "exit 1 in 2.3 s", "refused: …"
+    output: str  # what the model was told (the step's block shows it expanded)
+    seconds: float
+    exit_code: int | None = None
+    # How it came to run or not: "allowed: mode ask reads freely", "approved", "denied by you", …
+    permission: str = ""
+
+
+SessionEvent = FallbackStarted | RouteDecided | Notice | StepStarted | ToolStarted | ToolFinished

@@ -58,6 +58,38 @@ class TurnResult:
     turn_id: int | None = None  # its ledger row (None when it was not recorded): what a rating names
 
 
+# How a task ended: the model answered, a cap stopped it, the user did, or a step failed.
+TaskEnd = Literal["answered", "steps", "tokens", "cancelled", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    """A task (model steps and tool steps until the model answers) and its figures.
+    Model time and tool time are apart: tokens/sec counts model time only."""
+
+    text: str  # the model's last answer ("" when none)
+    end: TaskEnd
+    steps: int  # model steps
+    tool_steps: int
+    model_seconds: float
+    tool_seconds: float
+    tokens_in: int  # every step's prompt, as reported
+    tokens_out: int
+    generation_seconds: float  # first token to last, summed over the steps
+    cost: float | None  # None: some step's cost is unknown
+    changed: tuple[str, ...] = ()  # project paths the tools wrote
+    last: TurnResult | None = None  # the last model step
+    error: BackendError | None = None
+    reason: str = ""  # one line when a cap or a failure ended it
+    commit: str | None = None  # the task's commit, when its changes were committed
+    task_id: str = ""
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Output tokens over the model's generation time (tools' time never counts)."""
+        return self.tokens_out / self.generation_seconds if self.generation_seconds > 0 else None
+
+
 @dataclass(frozen=True, slots=True)
 class BenchResult:
     """One benchmark case of one backend and model on one machine: medians over `runs`."""

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 # What a turn is (core/routing/kinds.py reads it from the turn): an edit of existing
-# code, a request for new code, a question about code or concepts, bulk work, or chat.
-TurnKind = Literal["chat", "explain", "code", "edit", "batch"]
+# code, a request for new code, a question about code or concepts, bulk work, chat, or a
+# task (the model acts: it reads, edits and runs in the project with tools, step by step).
+TurnKind = Literal["chat", "explain", "code", "edit", "batch", "task"]
 KINDS: tuple[TurnKind, ...] = get_args(TurnKind)
 # A user flag: the turn needs the best answer there is.
 QUALITY = "quality"

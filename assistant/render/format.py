@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from assistant.core.decisions import Estimate, RouteDecision
-    from assistant.core.results import TurnResult
+    from assistant.core.results import TaskResult, TurnResult
     from assistant.core.store.saved_sessions import StoredExchange
 
 DASH = "–"
@@ -131,6 +131,33 @@ def turn_summary(result: TurnResult) -> str:
     if result.stop_reason == "max_tokens":
         parts.append("stopped at max_tokens")
     return " · ".join(parts)
+
+
+def task_summary(result: TaskResult) -> str:
+    """One line of a finished task's figures: steps, model time and tool time apart,
+    the model's rate over its own time, tokens and cost (the TUI's task footer, `ask`'s)."""
+    steps = f"{result.steps} step{'s' if result.steps != 1 else ''}"
+    tools = f"{result.tool_steps} tool call{'s' if result.tool_steps != 1 else ''}"
+    parts = [
+        f"{steps}, {tools}",
+        f"model {seconds(result.model_seconds)}",
+        f"tools {seconds(result.tool_seconds)}",
+        rate(result.tokens_per_second),
+        f"{count(result.tokens_in)} in / {count(result.tokens_out)} out",
+        cost(result.cost),
+    ]
+    if result.changed:
+        parts.append(f"changed {len(result.changed)} file{'s' if len(result.changed) != 1 else ''}"
+                     + (f", commit {result.commit[:8]}" if result.commit else ""))  # fmt: skip
+    return " · ".join(parts)
+
+
+def tool_line(tool: str, description: str, summary: str, took: float | None) -> str:
+    """One tool step, as the transcript and `ask` show it: `▸ run pytest -x · exit 0 · 1.2 s`."""
+    parts = [f"▸ {description or tool}", summary]
+    if took is not None:
+        parts.append(seconds(took))
+    return " · ".join(p for p in parts if p)
 
 
 def turn_note(result: TurnResult) -> str | None:

@@ -18,12 +18,15 @@ from assistant.core.events import (
     Retrying,
     RouteDecided,
     SessionEvent,
+    StepStarted,
     StreamEvent,
     TextDelta,
     Timings,
+    ToolFinished,
+    ToolStarted,
     Usage,
 )
-from assistant.core.results import TurnResult
+from assistant.core.results import TaskResult, TurnResult
 
 VERSION = 1
 
@@ -75,7 +78,36 @@ def event_object(event: StreamEvent | SessionEvent) -> dict[str, Any] | None:
                     "model": event.to_model, "reason": event.reason}  # fmt: skip
         case Notice(text=text):
             return {"version": VERSION, "type": "notice", "text": text}
+        case StepStarted(step=step, backend=backend):
+            return {"version": VERSION, "type": "step", "step": step, "backend": backend}
+        case ToolStarted():
+            return {"version": VERSION, "type": "tool_call", "step": event.step, "id": event.call_id, "tool": event.tool,
+                    "description": event.description}  # fmt: skip
+        case ToolFinished():
+            return {"version": VERSION, "type": "tool_result", "step": event.step, "id": event.call_id,
+                    "tool": event.tool, "description": event.description, "ok": event.ok, "summary": event.summary,
+                    "output": event.output, "seconds": event.seconds, "exit_code": event.exit_code,
+                    "permission": event.permission}  # fmt: skip
     return None
+
+
+def task_object(result: TaskResult, *, session_id: str) -> dict[str, Any]:
+    """The finished task: its last model step as `turn_object` writes a turn, with the
+    task's own figures under `task`."""
+    if result.last is not None:
+        obj = turn_object(result.last, session_id=session_id, cancelled=result.end == "cancelled")
+    else:
+        message = result.error.message if result.error is not None else result.reason
+        obj = not_started_object("", result.error.kind if result.error is not None else "request", message, kind="task")
+    if result.end == "error" and obj["error"] is None:
+        obj["error"] = {"kind": "request", "message": result.reason}
+    obj["task"] = {
+        "end": result.end, "steps": result.steps, "tool_steps": result.tool_steps,
+        "model_seconds": result.model_seconds, "tool_seconds": result.tool_seconds, "tokens_in": result.tokens_in,
+        "tokens_out": result.tokens_out, "tokens_per_second": result.tokens_per_second, "cost": result.cost,
+        "changed": list(result.changed), "commit": result.commit, "reason": result.reason,
+    }  # fmt: skip
+    return obj
 
 
 def _cost_why(result: TurnResult) -> str | None:

@@ -65,7 +65,7 @@ from assistant.routers import money
 STRONGEST = "strongest"  # `[router] unmeasured`: the other choice is "cheapest"
 # The kinds a backend must be measured on before it is trusted with them: a wrong
 # answer there costs a broken edit, not a sentence.
-DISTRUSTED_KINDS = frozenset({"code", "edit"})
+DISTRUSTED_KINDS = frozenset({"code", "edit", "task"})
 
 
 def describe(profile: BackendProfile) -> str:
@@ -126,6 +126,7 @@ class QualityOptions:
     floor_code: float = _floor("new code (code)")
     floor_edit: float = _floor("edits of existing code")
     floor_batch: float = _floor("batch work")
+    floor_task: float = _floor("tasks (the model acts with tools)")
     explore_share: float = setting(
         0.1, "At most this share of a kind's turns goes to a backend to measure it.", minimum=0, maximum=1
     )

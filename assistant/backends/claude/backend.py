@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.backends.claude.events import (
@@ -47,7 +48,8 @@ from assistant.core.backends.protocol import BackendUnavailable, Capabilities, L
 from assistant.backends.claude.options import API_KEY_ENV, ClaudeOptions
 from assistant.core.config import Config
 from assistant.core.conversation import Message
-from assistant.core.events import StopReason, StreamEvent, TextDelta, TurnDone, Usage
+from assistant.core.events import StopReason, StreamEvent, TextDelta, ToolUse, TurnDone, Usage
+from assistant.core.tool_calls import ToolCall, ToolSpec
 from assistant.core.paths import Paths
 from assistant.core.typed_secrets import mask_secrets
 from assistant.core.accounting.pricing import price_table
@@ -128,6 +130,7 @@ class ClaudeBackend:
             answer_tokens=s.max_tokens,
             context_source=self._context_source,
             settings_table=f"[backends.{self.name}]",
+            tool_calls=True,
         )
 
     @property
@@ -173,7 +176,7 @@ class ClaudeBackend:
         """The API's count when it answers; otherwise tiktoken scaled by the learned ratio.
         A count is asked for before the router decides: what is counted has its typed
         secrets masked (core/typed_secrets.py), as a turn kept here must not reach the API."""
-        masked = [Message(m.role, mask_secrets(m.content)) for m in messages]
+        masked = [replace(m, content=mask_secrets(m.content)) for m in messages]
         request = build_request(self.settings, masked, self._system_prompt)
         raw = self._raw_count(request)
         client = self._client
@@ -208,14 +211,16 @@ class ClaudeBackend:
 
     # -- streaming ----------------------------------------------------------------
 
-    def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
+    def stream(
+        self, messages: Sequence[Message], cancel: threading.Event, *, tools: Sequence[ToolSpec] = ()
+    ) -> Iterator[StreamEvent]:
         if (failure := load_failure(self)) is not None:
             yield failure
             return
         from assistant.backends.claude.errors import classify
 
         assert self._client is not None
-        request = build_request(self.settings, messages, self._system_prompt)
+        request = build_request(self.settings, messages, self._system_prompt, tools)
         raw = self._raw_count(request)
         estimate = self.calibration.estimate(self.settings.model, raw).tokens
         yield Usage(prompt_tokens=estimate, completion_tokens=0, estimated=True, model=self.settings.model)
@@ -251,6 +256,8 @@ class _TurnReader:
         self.stopped = False  # message_stop arrived
         self.text_seen = False
         self.failure: BaseException | None = None
+        # The tool_use blocks being streamed, by index: (id, name, the JSON so far).
+        self.calls: dict[int, tuple[str, str, list[str]]] = {}
 
     def read(self, attempt: StreamAttempt, cancel: threading.Event) -> Iterator[StreamEvent]:
         try:
@@ -305,6 +312,23 @@ class _TurnReader:
                 tokens = self.count(text_field(delta, "thinking", kind))
                 self.tokens_out += tokens
                 yield TextDelta("", tokens)
+            elif delta_kind == "input_json_delta":
+                # A tool call's arguments, streamed as JSON text: generated output, said
+                # as one `ToolUse` when its block stops.
+                piece = text_field(delta, "partial_json", kind)
+                call = self.calls.get(field(event, "index"))
+                if call is None:
+                    raise MalformedEvent("an input_json_delta outside a tool_use block")
+                call[2].append(piece)
+                tokens = self.count(piece) if piece else 0
+                self.tokens_out += tokens
+                self.text_seen = True  # a call is output: the request is not sent again
+                yield TextDelta("", tokens)
+        elif kind == "content_block_stop":
+            call = self.calls.pop(field(event, "index"), None)
+            if call is not None:
+                call_id, name, pieces = call
+                yield ToolUse(ToolCall(call_id, name, "".join(pieces) or "{}"))
         elif kind == "message_start":
             message = part(event, "message", kind)
             self.started = True
@@ -330,7 +354,13 @@ class _TurnReader:
             self.stopped = True
         elif kind == "content_block_start":
             block = part(event, "content_block", kind)
-            if kind_of(block) == "text":
+            if kind_of(block) == "tool_use":
+                call_id, name = text_field(block, "id", kind), text_field(block, "name", kind)
+                index = field(event, "index")
+                if not call_id or not name or not isinstance(index, int):
+                    raise MalformedEvent("a tool_use block without an id, a name or an index")
+                self.calls[index] = (call_id, name, [])
+            elif kind_of(block) == "text":
                 text = text_field(block, "text", kind)
                 if text:
                     self.text_seen = True

@@ -20,7 +20,9 @@ from assistant.core.text import clean_text
 
 USAGE_FIGURES = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 WRITE_1H = "ephemeral_1h_input_tokens"  # inside usage.cache_creation
-_STOP_REASONS: dict[str, StopReason] = {"max_tokens": "max_tokens", "model_context_window_exceeded": "max_tokens"}
+_STOP_REASONS: dict[str, StopReason] = {
+    "max_tokens": "max_tokens", "model_context_window_exceeded": "max_tokens", "tool_use": "tool_use",
+}
 _SCALARS = (str, int, float, bool, list)
 
 

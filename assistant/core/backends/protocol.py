@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, ErrorKind, StreamEvent
+from assistant.core.tool_calls import ToolSpec
 
 if TYPE_CHECKING:
     from assistant.core.config import Config
@@ -45,6 +46,11 @@ class Capabilities:
     settings_table: str = ""
     # Self-hosted (an inference server of the user's): turns with secret files may go there.
     private: bool = False
+    # It takes `tools` in `stream()` and yields the model's calls as `ToolUse` events (the
+    # Messages API's tool_use, the OpenAI API's tool_calls, a grammar). A backend without
+    # them still runs tasks: the loop describes the tools in the prompt and reads the
+    # calls out of the answer's text (core/tools/repair.py).
+    tool_calls: bool = False
     # Priced by the time it runs at this $/hour (an inference server), not per token;
     # None: a local backend's machine cost ([cost]), or the price table's per-token prices.
     machine_per_hour: float | None = None
@@ -94,9 +100,14 @@ class Backend(Protocol):
         ...
 
     def stream(
-        self, messages: Sequence[Message], cancel: threading.Event
+        self, messages: Sequence[Message], cancel: threading.Event, *, tools: Sequence[ToolSpec] = ()
     ) -> Iterator[StreamEvent]:
         """Yield the turn's events; ends with `TurnDone` or `BackendError`.
+
+        `tools` (only passed when `capabilities.tool_calls`): what the model may call;
+        each call it makes is a `ToolUse`, and the turn ends `TurnDone("tool_use")`.
+        `messages` then hold the task so far: assistant messages with `tool_calls`,
+        and a `tool` message answering each.
 
         Must return within one token of `cancel` being set.
         """

@@ -126,12 +126,12 @@ class VcsError(EditError):
 # -- messages -------------------------------------------------------------------------
 
 
-def commit_message(paths: Sequence[str], instruction: str, p: Provenance) -> str:
-    """`refactor(a.py): instruction`, then the provenance trailers.
+def commit_message(paths: Sequence[str], instruction: str, p: Provenance, *, kind: str = "refactor") -> str:
+    """`refactor(a.py): instruction` (or `task(…)`), then the provenance trailers.
 
     The subject stays within 72 characters; when the instruction had to be shortened
     (or spans lines) it is kept whole in a paragraph between subject and trailers."""
-    head = f"refactor({_scope(paths)}): "
+    head = f"{kind}({_scope(paths)}): "
     flat = " ".join(instruction.split()) or "edit"
     subject = head + _shorten(flat, SUBJECT_MAX - len(head))
     whole = instruction.strip()
@@ -247,6 +247,37 @@ class Workspace:
                     log.warning("%s", settled)  # `ready` says it to the user; this is another process's crash
                 return git.apply(paths, list(zip(changes, reals, strict=True)), provenance, write, self.dirty)
         return _Backups(self.root, self.backups_dir).apply(paths, changes, write)
+
+    def snapshot(self, paths: Sequence[str], provenance: Provenance) -> str | None:
+        """Before a task first writes `paths`: the user's uncommitted changes in them,
+        committed apart ("snapshot before edit"), so that the task's own commit (and
+        its undo) holds only what the task did. None when there was nothing to keep
+        (or outside git, where the task is not committed)."""
+        if not self.is_git:
+            return None
+        reals = [self.real_path(_relative(p)) for p in paths]
+        with _open(self.root) as git, git.exclusive():
+            targets = [git.top(p) for p in reals]
+            dirty = git.dirty(targets)
+            if not dirty:
+                return None
+            if self.dirty == "refuse":
+                raise VcsError(f"{git.local(dirty[0])} has uncommitted changes: commit or stash them, "
+                               'or set edits.dirty = "snapshot"')  # fmt: skip
+            return git.commit(dirty, _snapshot_message([git.local(t) for t in dirty], provenance))
+
+    def commit_task(self, paths: Sequence[str], provenance: Provenance) -> str | None:
+        """A task's changes, as its tools wrote them, in one commit (`task(scope): …`
+        with the provenance trailers): `undo` takes the whole task back. None when git
+        sees no change, or outside git."""
+        if not self.is_git:
+            return None
+        reals = [self.real_path(_relative(p)) for p in paths]
+        with _open(self.root) as git, git.exclusive():
+            targets = [git.top(p) for p in reals]
+            git.check_ready(targets)
+            message = commit_message(reals, provenance.instruction, provenance, kind="task")
+            return git.commit(targets, message)
 
     def ready(self, paths: Sequence[str] = ()) -> tuple[str, ...]:
         """Before a model is paid for an edit of `paths`: a VcsError, one line, for what

@@ -38,7 +38,7 @@ from assistant.core.conversation import Exchange, Message
 from assistant.core.decisions import RouteDecision, TurnRequest
 from assistant.core.events import Notice, RouteDecided
 from assistant.core.project import find_root
-from assistant.core.results import TurnResult
+from assistant.core.results import TaskResult, TurnResult
 from assistant.core.routing.protocol import Router
 from assistant.core.session.attached import NOTHING, Attached, attach, said
 from assistant.core.session.compaction import summarize_exchanges
@@ -49,6 +49,10 @@ from assistant.core.session.recorder import TurnRecorder
 from assistant.core.session.route import Fit, SessionRouter
 from assistant.core.session.runner import AUTO, OnEvent, Turn, TurnRunner, forward
 from assistant.core.session.status import SessionStatus
+from assistant.core.session.acting import Acting, TaskOrder
+from assistant.core.session.task import task_system_prompt
+from assistant.core.tools.approval import Approve, refuse_unwatched
+from assistant.core.tools.permissions import Permissions
 from assistant.core.session.turns import unavailable_reason
 from assistant.core.session.user_input import parse_turn
 from assistant.core.session.windows import SessionWindows, route_with_files
@@ -125,6 +129,7 @@ class ChatSession:
         self._runner = TurnRunner(config, self._pool, self._recorder, clock, limits=limits)
         self._routing = SessionRouter(config, self._pool, self._recorder, self._runner, self.project_root, router,
                                       named=(self.mode, named_by))  # fmt: skip
+        self._acting = Acting(config, self._runner, self._recorder, self.project_root)
         self._persistence = ChatPersistence(self._recorder, lambda: self.session_id, time.time(), enabled=persist)
         self._recorder.before_first_record = lambda question: self._persistence.ensure_session_row(question, self.exchanges)
 
@@ -370,8 +375,53 @@ class ChatSession:
                               forced_by=forced_by)  # fmt: skip
         return self._serve(request, cancel, on_event or _ignore, lambda name: self._context.fit_task(name, build(name)))
 
+    def act(
+        self,
+        text: str,
+        cancel: threading.Event,
+        on_event: OnEvent | None = None,
+        *,
+        approve: Approve = refuse_unwatched,
+        allow: Sequence[str] = (),
+        mode: str | None = None,
+    ) -> TaskResult:
+        """Run `text` as a task: the model reads, searches, edits and runs in the project
+        with tools, step by step, until it answers (core/session/task.py). Each step
+        that the permission rules (`[tools]`, then `allow`, then this session's
+        "always" answers; `mode` overrides `[tools] mode`) do not settle is asked
+        through `approve`. The files it changed are committed once at its end; the
+        exchange (the task and its answer) joins the conversation."""
+        parsed = parse_turn(text, self._pool.names())
+        emit = on_event or _ignore
+        attached = attach(parsed.text, self.project_root, pinned=self.pinned_files(),
+                          max_bytes=self.config.edits.max_file_bytes)  # fmt: skip
+        files = tuple(dict.fromkeys([*self.pinned_files(), *attached.named]))
+        request = TurnRequest(parsed.text, "task", files, parsed.flags, parsed.forced,
+                              forced_by=f"@{parsed.forced}" if parsed.forced else "")  # fmt: skip
+        settings = self.config.tools if mode is None else replace(self.config.tools, mode=mode)
+        permissions = Permissions.from_config(settings, (*allow, *self._acting.allowed))
+        decision, windows = self.route(request, attached=attached,
+                                       system=task_system_prompt(self.system_prompt, self.project_root))  # fmt: skip
+        for problem in self._routing.new_problems():
+            emit(Notice(problem))
+        emit(RouteDecided(decision))
+        self._persistence.title_hint = self._persistence.title_hint or parsed.text
+        order = TaskOrder(self.session_id, self.mode, parsed.text, decision, windows, settings, permissions)
+        result = self._acting.run(order, approve, cancel, emit)
+        if result.last is not None:
+            last = replace(result.last, question=parsed.text)
+            if result.text or result.end == "answered":
+                answer = Message("assistant", mask_secrets(result.text)) if result.text else None
+                self.exchanges.append(Exchange(Message("user", mask_secrets(parsed.text)), answer))
+                self._save(last)
+            else:
+                self._save(last, answered=False)
+            self.last = last
+            result = replace(result, last=last)
+        return result
+
     def route(
-        self, request: TurnRequest, fit: Fit | None = None, attached: Attached = NOTHING
+        self, request: TurnRequest, fit: Fit | None = None, attached: Attached = NOTHING, system: str | None = None
     ) -> tuple[RouteDecision, dict[str, Assembly | ContextTooLarge]]:
         """Where `request` goes now, and the prompt each candidate gets, as `fit` makes
         it (by default the chat's window, with the request's text as the new message,
@@ -380,8 +430,9 @@ class ChatSession:
         look at where it would go."""
         candidates = self.candidates(request.forced)
         if fit is None:
-            system = Message("system", self.system_prompt) if self.system_prompt else None
-            turn = partial(self._context.assemble_turn, system=system, pinned=self.pinned, exchanges=self.exchanges,
+            prompt = self.system_prompt if system is None else system
+            turn = partial(self._context.assemble_turn, system=Message("system", prompt) if prompt else None,
+                           pinned=self.pinned, exchanges=self.exchanges,
                            question=request.text, files=attached.files)
             if attached.files:
                 return route_with_files(partial(self._routing.route, request, candidates, self.mode), turn)

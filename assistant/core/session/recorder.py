@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.core import accounting, routing, store
@@ -66,11 +67,15 @@ class TurnRecorder:
         *,
         kind: str = "",
         explored: bool = False,
+        task_id: str = "",
+        step: int = 0,
     ) -> int | None:
         """One attempt's ledger row, and its id (None when it could not be written);
         a measured one also feeds the router's figures."""
         record = turn_record(session_id, started_at, result, route_reason, self.config, decided_by, estimate,
                              kind=kind, explored=explored)  # fmt: skip
+        if task_id:
+            record = replace(record, task_id=task_id, step=step)
         if result.outcome == "ok" and (kept := self._measured.get((result.backend, store.undated(result.model)))) is not None:
             kept.insert(0, record)  # once read from the ledger, kept up to date here
             del kept[self.config.router.measured_turns :]
@@ -88,6 +93,19 @@ class TurnRecorder:
             self.error = str(exc)
             return None
         return turn_id
+
+    def write(self, doing: str, write: Callable[[store.Ledger], None]) -> None:
+        """A task's row (a tool step, the task itself): a ledger that fails only says so
+        (`error`), as a turn's record does; the task goes on."""
+        ledger = self.ledger()
+        if ledger is None:
+            return
+        try:
+            write(ledger)
+            self.error = None
+        except store.LedgerError as exc:
+            log.warning("%s not recorded: %s", doing, exc)
+            self.error = str(exc)
 
     # -- quality: what the answers were worth --------------------------------------
 

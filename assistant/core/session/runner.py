@@ -4,7 +4,7 @@ measured, costed and recorded.
 
 A turn is a generator: it yields its events as they come (text, usage, a
 fallback…) and returns its `TurnResult`; each attempt is one step of it
-(`_model_step`), a generator too. A turn of several steps (the model, a tool,
+(`model_step`), a generator too. A turn of several steps (the model, a tool,
 the model again) is more steps in the same loop, and whoever starts a turn only
 hands its events on and takes its result (`forward`)."""
 
@@ -37,6 +37,7 @@ from assistant.core.results import TurnResult, TurnStats
 from assistant.core.session.pool import BackendPool
 from assistant.core.session.recorder import TurnRecorder
 from assistant.core.session.turns import events, nothing_can_answer, unavailable_reason
+from assistant.core.tool_calls import ToolSpec
 from assistant.core.window.sliding import Assembly, ContextTooLarge
 
 if TYPE_CHECKING:
@@ -159,13 +160,13 @@ class TurnRunner:
         decision, windows = turn.decision, turn.windows
         first: TurnResult | None = None
         result: TurnResult | None = None
-        for name in self._order(decision, windows):
+        for name in self.order(decision, windows):
             backend = self.pool.get(name)
             window = windows.get(name)
             if window is None:
                 continue  # not a candidate of this turn
             if first is not None:
-                if isinstance(window, ContextTooLarge) or unavailable_reason(backend) or not self._may_fall_back(backend):
+                if isinstance(window, ContextTooLarge) or unavailable_reason(backend) or not self.may_fall_back(backend):
                     continue
                 yield FallbackStarted(first.backend, backend.name, backend.model_name, first.error.message if first.error else "")
             for note in turn.notes.get(name, ()):
@@ -174,7 +175,7 @@ class TurnRunner:
             if isinstance(window, ContextTooLarge):
                 result = self._refused(backend, BackendError(str(window), kind="context"))
             else:
-                result = yield from self._model_step(name, backend, window.messages, cancel)
+                result = yield from self.model_step(name, backend, window.messages, cancel)
             estimate = decision.estimate_for(name)
             if first is None:
                 turn_id = self.recorder.record(turn.session_id, result, started, decision.reason, decision.decided_by,
@@ -194,7 +195,8 @@ class TurnRunner:
             return replace(result, error=BackendError(nothing_can_answer(reasons), kind=result.error.kind))
         return result
 
-    def _order(self, decision: RouteDecision, windows: Mapping[str, object]) -> list[str]:
+    def order(self, decision: RouteDecision, windows: Mapping[str, object]) -> list[str]:
+        """The backends a turn tries, in order: the decided one, then its fallbacks."""
         order = [decision.backend, *decision.fallbacks]
         if decision.allow_any_fallback:
             order += [name for name in windows if name not in order]
@@ -205,9 +207,13 @@ class TurnRunner:
             return False
         if result.error is not None and result.error.kind in NO_FALLBACK_KINDS:
             return False
+        return self.falls_back(mode)
+
+    def falls_back(self, mode: str) -> bool:
+        """Whether a turn in `mode` that failed before any output goes on elsewhere."""
         return mode == AUTO or bool(self.config.router.fallback)
 
-    def _may_fall_back(self, backend: Backend) -> bool:
+    def may_fall_back(self, backend: Backend) -> bool:
         try:
             backend.load()
         except Exception as exc:  # noqa: BLE001 - any plugin failure: not a fallback
@@ -221,15 +227,18 @@ class TurnRunner:
         return TurnResult("", stats.snapshot(), 0.0, "error", None, error, backend=backend.name,
                           model=backend.model_name, counterfactual_cost=0.0)
 
-    def _model_step(
+    def model_step(
         self,
         name: str,
         backend: Backend,
         messages: Sequence[Message],
         cancel: threading.Event,
+        *,
+        tools: Sequence[ToolSpec] = (),
     ) -> Generator[StreamEvent, None, TurnResult]:
         """One backend's answer to `messages`: its events as they come, then the
-        answer measured and costed."""
+        answer measured and costed. `tools` (a task's step, on a backend that calls
+        them): its `ToolUse` events come through with the others."""
         if not backend.loaded:  # before the turn's clock starts: loading is not answering
 
             with self.state_lock:  # two batch workers must not load one model twice
@@ -242,7 +251,7 @@ class TurnRunner:
             self.current_backend, self.current_name = backend, name
             self.current = metrics
             try:
-                for event in events(backend, messages, cancel):
+                for event in events(backend, messages, cancel, tools):
                     metrics.observe(event)
                     if isinstance(event, TextDelta):
                         if event.text:

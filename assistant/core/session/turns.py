@@ -14,12 +14,19 @@ from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent
 from assistant.core.results import TurnResult
+from assistant.core.tool_calls import ToolSpec
 
 
-def events(backend: Backend, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
-    """The backend's events; a backend that raises becomes a `BackendError`."""
+def events(
+    backend: Backend, messages: Sequence[Message], cancel: threading.Event, tools: Sequence[ToolSpec] = ()
+) -> Iterator[StreamEvent]:
+    """The backend's events; a backend that raises becomes a `BackendError`. `tools` go
+    only to a backend that takes them (a plugin's `stream` may not know the word)."""
     try:
-        yield from backend.stream(messages, cancel)
+        if tools:
+            yield from backend.stream(messages, cancel, tools=tools)
+        else:
+            yield from backend.stream(messages, cancel)
     except Exception as exc:  # third-party backends must not take the app down
         yield BackendError(f"{backend.name} failed: {type(exc).__name__}: {exc}")
 

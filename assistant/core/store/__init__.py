@@ -9,5 +9,6 @@ from assistant.core.lazy import exports
 __getattr__, __dir__ = exports(globals(), {
     "Ledger": "ledger", "LedgerError": "ledger", "new_session_id": "ledger",
     "TurnRecord": "records", "ProposalRecord": "records", "SessionRecord": "records", "undated": "records",
+    "TaskRecord": "records", "ToolStepRecord": "records",
     "saved_sessions": "saved_sessions", "ratings": "ratings",
 })  # fmt: skip

@@ -41,7 +41,15 @@ from typing import Protocol, Self, TypeVar
 from assistant.core.paths import LEDGER_FILE, Paths
 from assistant.core.results import BenchResult, OUTCOMES, Outcome
 from assistant.core.store.migrations import MIGRATIONS
-from assistant.core.store.records import ProposalRecord, SessionRecord, TurnRecord, typed_values, undated
+from assistant.core.store.records import (
+    ProposalRecord,
+    SessionRecord,
+    TaskRecord,
+    ToolStepRecord,
+    TurnRecord,
+    typed_values,
+    undated,
+)
 from assistant.core.typed_secrets import mask_secrets
 from assistant.core.text import clean_text, one_line
 
@@ -81,6 +89,15 @@ _INSERT_TURN = (
 )
 _SELECT_TURNS = f"SELECT id, {', '.join(_TURN_COLUMNS)} FROM turns"
 _TURN_FIELDS = ("id", *_TURN_COLUMNS)
+
+# Tasks and their tool steps (migration 12): the records' fields, in order ("end" is an SQL keyword).
+_STEP_COLUMNS = tuple(f.name for f in fields(ToolStepRecord) if f.name != "id")
+_INSERT_STEP = f"INSERT INTO tool_steps ({', '.join(_STEP_COLUMNS)}) VALUES ({', '.join('?' * len(_STEP_COLUMNS))})"
+_SELECT_STEPS = f"SELECT id, {', '.join(_STEP_COLUMNS)} FROM tool_steps"
+_TASK_COLUMNS = tuple(f.name for f in fields(TaskRecord))
+_QUOTED_TASK = ", ".join(f'"{name}"' for name in _TASK_COLUMNS)
+_INSERT_TASK = f"INSERT OR REPLACE INTO tasks ({_QUOTED_TASK}) VALUES ({', '.join('?' * len(_TASK_COLUMNS))})"
+_SELECT_TASKS = f"SELECT {_QUOTED_TASK} FROM tasks"
 
 # The proposal columns are the record's fields, in order.
 _PROPOSAL_COLUMNS = tuple(f.name for f in fields(ProposalRecord))
@@ -278,6 +295,31 @@ class Ledger:
             return row_id
 
         return self.transaction("cannot record the turn", write)
+
+    def record_tool_step(self, record: ToolStepRecord) -> None:
+        """One tool step of a task, in its own transaction."""
+        record = replace(record, description=mask_secrets(record.description), summary=mask_secrets(record.summary))
+        values = tuple(getattr(record, name) for name in _STEP_COLUMNS)
+        self.transaction("cannot record the tool step", lambda conn: conn.execute(_INSERT_STEP, values))
+
+    def record_task(self, record: TaskRecord) -> None:
+        """A task, once it ended (its model steps are turns, its tool steps rows of their own)."""
+        record = replace(record, instruction=mask_secrets(record.instruction), reason=mask_secrets(record.reason))
+        values = tuple(getattr(record, name) for name in _TASK_COLUMNS)
+        self.transaction("cannot record the task", lambda conn: conn.execute(_INSERT_TASK, values))
+
+    def tasks(self, *, session_id: str | None = None, since: float | None = None) -> list[TaskRecord]:
+        """Tasks started since `since` (all by default), of one session or of all, oldest first."""
+        filters = [("session_id = ?", session_id), ("started_at >= ?", since)]
+        where = [clause for clause, value in filters if value is not None]
+        sql = _SELECT_TASKS + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY started_at"
+        rows = self.query("cannot read tasks", sql, [value for _, value in filters if value is not None])
+        return self._records(TaskRecord, _TASK_COLUMNS, rows)
+
+    def tool_steps(self, task_id: str) -> list[ToolStepRecord]:
+        """A task's tool steps, in the order they ended."""
+        rows = self.query("cannot read tool steps", _SELECT_STEPS + " WHERE task_id = ? ORDER BY id", [task_id])
+        return self._records(ToolStepRecord, ("id", *_STEP_COLUMNS), rows)
 
     def record_bench(self, results: Sequence[BenchResult]) -> None:
         """Write one benchmark's results, all or none, in one transaction."""

@@ -216,6 +216,51 @@ def _migration_11(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE session_exchanges ADD COLUMN in_conversation INTEGER NOT NULL DEFAULT 1")
 
 
+def _migration_12(conn: sqlite3.Connection) -> None:
+    """Tasks (the model acts with tools): each model step is a turn that names its task
+    and step; each tool step a row of its own (what ran, how it was allowed, its time
+    and exit code); each task, once ended, its figures."""
+    for statement in (
+        "ALTER TABLE turns ADD COLUMN task_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE turns ADD COLUMN step INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE tool_steps (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            task_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            at REAL NOT NULL,
+            tool TEXT NOT NULL,
+            description TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            summary TEXT NOT NULL,
+            seconds REAL NOT NULL,
+            exit_code INTEGER,
+            permission TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX tool_steps_task ON tool_steps (task_id, id)",
+        """CREATE TABLE tasks (
+            id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            instruction TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            steps INTEGER NOT NULL,
+            tool_steps INTEGER NOT NULL,
+            model_seconds REAL NOT NULL,
+            tool_seconds REAL NOT NULL,
+            tokens_in INTEGER NOT NULL,
+            tokens_out INTEGER NOT NULL,
+            cost REAL,
+            changed TEXT NOT NULL DEFAULT '[]',
+            commit_id TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX tasks_session ON tasks (session_id, started_at)",
+        "CREATE INDEX turns_task ON turns (task_id, step)",
+    ):
+        conn.execute(statement)
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -230,4 +275,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_9,
     _migration_10,
     _migration_11,
+    _migration_12,
 ]

@@ -66,6 +66,9 @@ class TurnRecord:
     # (the engine's own where it reports its timings: then `engine_timed`).
     client_tokens_per_second: float | None = None
     engine_timed: bool = False
+    # Migration 12: the task this turn is a model step of ("" for a chat turn), and which step.
+    task_id: str = ""
+    step: int = 0
     id: int | None = None  # row id, set when read back
 
     def __post_init__(self) -> None:
@@ -105,6 +108,45 @@ class ProposalRecord:
         except ValueError:
             return False
         return isinstance(checks, list) and all(isinstance(c, dict) and c.get("status") in PASSING_CHECKS for c in checks)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStepRecord:
+    """One tool step of a task (migration 12): what ran, how it was allowed, what it took."""
+
+    task_id: str
+    session_id: str
+    step: int  # the model step whose call it answers
+    at: float  # Unix time it ended
+    tool: str
+    description: str  # one line: "run pytest -x"
+    ok: bool
+    summary: str
+    seconds: float  # the tool's own time (0 when it did not run)
+    exit_code: int | None = None
+    permission: str = ""  # "allowed: …", "approved", "refused: …"
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """A task, once it ended (migration 12): its figures, model time and tool time apart."""
+
+    id: str
+    session_id: str
+    started_at: float
+    instruction: str
+    end: str  # TaskEnd: answered | steps | tokens | cancelled | error
+    steps: int
+    tool_steps: int
+    model_seconds: float
+    tool_seconds: float
+    tokens_in: int
+    tokens_out: int
+    cost: float | None
+    changed: str = "[]"  # JSON list of project paths
+    commit_id: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

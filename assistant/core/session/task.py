@@ -1,0 +1,364 @@
+"""The task loop: the model acts, step by step, until it answers.
+
+A task is one routed turn made of model steps and tool steps. Each model step is
+the runner's (`TurnRunner.model_step`: measured, costed, recorded as a turn of kind
+`task`); the calls it makes are read by the one repair layer (core/tools/repair.py),
+decided by the permission rules (core/tools/permissions.py: the program decides,
+never the model), asked about through `Approve` when the rules say so, and run
+(core/tools). Their results go back to the model as `tool` messages, on whichever
+backend takes the next step: a backend that fails before any output is replaced by
+the next candidate, which continues the same transcript.
+
+It ends when the model answers without a call, the user stops it (`cancel`: a
+running command's process group is killed by the sandbox), or a cap is reached
+(`[tools] max_steps`, `max_tokens`; dollars through the budget router, which
+decided the route). Whatever ended it, the result says so in one line.
+
+The window under tool output: each step is sent the task's prompt (the window the
+route fitted) and the transcript so far. When the transcript outgrows the room the
+window leaves, the oldest tool results are cut to a marker that keeps the call and
+says the size (never the last step's), so the prompt before them stays a cached
+prefix for as long as it can.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from assistant.core.backends.protocol import Backend
+from assistant.core.conversation import Message
+from assistant.core.events import (
+    BackendError,
+    FallbackStarted,
+    SessionEvent,
+    StepStarted,
+    StreamEvent,
+    ToolFinished,
+    ToolStarted,
+    ToolUse,
+)
+from assistant.core.results import TaskEnd, TaskResult, TurnResult
+from assistant.core.session.runner import Turn, TurnRunner
+from assistant.core.session.turns import unavailable_reason
+from assistant.core.tool_calls import ToolCall, ToolSpec
+from assistant.core.tools.approval import Approval, ApprovalRequest, Approve
+from assistant.core.tools.permissions import Permissions
+from assistant.core.tools.repair import calls_in_text, prompt_for, repair
+from assistant.core.tools.schema import check_arguments
+from assistant.core.tools.types import Tool, ToolContext, ToolResult
+from assistant.core.window.sliding import Assembly
+
+TaskEvents = Generator[StreamEvent | SessionEvent, None, TaskResult]
+CHARS_PER_TOKEN = 3  # a cautious guess for text not yet counted (tool output): never fewer tokens than this
+ELIDED = "[{tool} output elided to keep the window: {size:,} characters. Call the tool again if you need it.]"
+ELIDED_END = "if you need it.]"
+
+
+@dataclass
+class _Totals:
+    steps: int = 0
+    tool_steps: int = 0
+    model_seconds: float = 0.0
+    tool_seconds: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    generation_seconds: float = 0.0
+    cost: float | None = 0.0
+    changed: list[str] = field(default_factory=list)
+
+    def add_step(self, result: TurnResult) -> None:
+        stats = result.stats
+        self.steps += 1
+        self.model_seconds += stats.elapsed
+        self.tokens_in += stats.tokens_in or 0
+        self.tokens_out += stats.tokens_out
+        if stats.generation_tps and stats.tokens_out:  # the engine's own rate when it has one
+            self.generation_seconds += stats.tokens_out / stats.generation_tps
+        elif stats.generation_seconds:
+            self.generation_seconds += stats.generation_seconds
+        self.cost = None if self.cost is None or result.cost is None else self.cost + result.cost
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """One tool step: its answer to the model, its end as said, and what the tool gave
+    (None when it did not run: refused, or the call could not be read)."""
+
+    message: Message
+    said: ToolFinished
+    result: ToolResult | None = None
+
+
+class TaskLoop:
+    """Runs one task; see the module docstring. `record(result, started, name)`
+    writes a model step to the ledger and gives back its turn id."""
+
+    def __init__(
+        self,
+        runner: TurnRunner,
+        tools: Sequence[Tool],
+        permissions: Permissions,
+        approve: Approve,
+        context: ToolContext,
+        *,
+        max_steps: int,
+        max_tokens: int = 0,
+        record: Callable[[TurnResult, float, str, int], int | None] = lambda result, started, name, step: None,
+        record_tool: Callable[[int, ToolFinished], None] = lambda step, finished: None,
+    ) -> None:
+        self.runner = runner
+        self.tools = {t.name: t for t in tools}
+        self.specs: tuple[ToolSpec, ...] = tuple(t.spec for t in tools)
+        self.permissions = permissions
+        self.approve = approve
+        self.context = context
+        self.max_steps = max_steps
+        self.max_tokens = max_tokens
+        self.record = record
+        self.record_tool = record_tool
+        self.saved_rules: list[str] = []  # "always" answers of this task, for the session to keep
+
+    def run(self, turn: Turn, cancel: threading.Event) -> TaskEvents:
+        order = [n for n in self.runner.order(turn.decision, turn.windows) if isinstance(turn.windows.get(n), Assembly)]
+        if not order:
+            window = turn.windows.get(turn.decision.backend)
+            error = BackendError(str(window) if window is not None else "no backend can take this task", kind="context")
+            return _ended(_Totals(), "error", error=error, reason=error.message)
+        name = order[0]
+        transcript: list[Message] = []
+        totals = _Totals()
+        last: TurnResult | None = None
+        while True:
+            if cancel.is_set():
+                return _ended(totals, "cancelled", last, reason="stopped by you")
+            if totals.steps >= self.max_steps:
+                return _ended(totals, "steps", last,
+                              reason=f"stopped after {totals.steps} steps ([tools] max_steps)")  # fmt: skip
+            if self.max_tokens and totals.tokens_in + totals.tokens_out >= self.max_tokens:
+                return _ended(totals, "tokens", last, reason=f"stopped at {totals.tokens_in + totals.tokens_out:,} "
+                              "tokens ([tools] max_tokens)")  # fmt: skip
+            window = turn.windows[name]
+            assert isinstance(window, Assembly)
+            backend = self.runner.pool.get(name)
+            yield StepStarted(totals.steps + 1, backend.name)
+            messages = _fitted(window, transcript, last)
+            started = self.runner.wall_clock()
+            step, calls = yield from self._model_step(name, backend, messages, cancel, totals.steps + 1)
+            totals.add_step(step)
+            step = replace(step, turn_id=self.record(step, started, name, totals.steps), decision=turn.decision)
+            last = step
+            if step.outcome == "error" and not step.text and not calls:
+                fallback = self._fallback(order, name, turn, cancel)
+                if fallback is None:
+                    return _ended(totals, "error", last, error=step.error, reason=step.error.message if step.error else "")
+                other = self.runner.pool.get(fallback)
+                yield FallbackStarted(backend.name, other.name, other.model_name, step.error.message if step.error else "")
+                name = fallback  # the same transcript goes on there
+                continue
+            if step.outcome == "cancelled" or cancel.is_set():
+                return _ended(totals, "cancelled", last, reason="stopped by you")
+            if not calls:
+                return _ended(totals, "answered", last)
+            transcript.append(Message("assistant", step.text, tool_calls=tuple(calls)))
+            for call in calls:
+                outcome = yield from self._tool_step(totals.steps, call)
+                self.record_tool(totals.steps, outcome.said)
+                if outcome.result is not None:
+                    totals.tool_steps += 1
+                    totals.tool_seconds += outcome.said.seconds
+                    totals.changed.extend(p for p in outcome.result.changed if p not in totals.changed)
+                transcript.append(outcome.message)
+                if cancel.is_set():
+                    break
+
+    # -- a model step ------------------------------------------------------------------
+
+    def _model_step(
+        self, name: str, backend: Backend, messages: Sequence[Message], cancel: threading.Event, step: int
+    ) -> Generator[StreamEvent, None, tuple[TurnResult, list[ToolCall]]]:
+        native = backend.capabilities.tool_calls
+        if not native:
+            messages = _prompted(messages, self.specs)
+        calls: list[ToolCall] = []
+        steps = self.runner.model_step(name, backend, messages, cancel, tools=self.specs if native else ())
+        while True:
+            try:
+                event = next(steps)
+            except StopIteration as done:
+                result: TurnResult = done.value
+                break
+            if isinstance(event, ToolUse):
+                calls.append(event.call)
+                continue  # the loop says it as a tool step
+            yield event
+        if not native and result.outcome == "ok":
+            calls = calls_in_text(result.text, step)
+        return result, calls
+
+    def _fallback(self, order: list[str], failed: str, turn: Turn, cancel: threading.Event) -> str | None:
+        """The next candidate that can take the task's next step, by its pool name."""
+        if cancel.is_set() or not self.runner.falls_back(turn.mode):
+            return None
+        for other in order[order.index(failed) + 1 :]:
+            backend = self.runner.pool.get(other)
+            if not unavailable_reason(backend) and self.runner.may_fall_back(backend):
+                return other
+        return None
+
+    # -- a tool step ---------------------------------------------------------------------
+
+    def _tool_step(self, step: int, call: ToolCall) -> Generator[SessionEvent, None, _Outcome]:
+        """One call: read (repaired), decided by the rules, asked about when they say
+        so, run. Whatever happens, the model is answered and the step's end is said."""
+        read = repair(call, self.specs, check_arguments)
+        if read.complaint:
+            said = ToolFinished(step, call.id, call.name, call.name, False, read.complaint, read.complaint, 0.0,
+                                permission="not run: the call could not be read")  # fmt: skip
+            yield said
+            return _Outcome(Message("tool", read.complaint, tool_call_id=call.id, is_error=True), said)
+        tool = self.tools[read.call.name]
+        arguments = dict(read.arguments)
+        subject, description = tool.subject(arguments), tool.describe(arguments)
+        decision = self.permissions.decide(tool.name, subject)
+        permission = f"allowed: {decision.reason}"
+        refused = ""
+        if decision.action == "ask":
+            answer = self._ask(tool, subject, description, decision.parts, decision.reason)
+            if answer.answer == "no":
+                refused = answer.note or "denied by you"
+            elif answer.command and tool.kind == "run":
+                arguments["command"] = answer.command
+                description = tool.describe(arguments)
+                permission = "run as you edited it"
+            else:
+                permission = "approved" if answer.answer == "yes" else "approved always"
+        elif decision.action == "deny":
+            refused = f"refused: {decision.reason}"
+        if refused:
+            said = ToolFinished(step, call.id, tool.name, description, False, refused if refused.startswith("refused")
+                                else f"refused: {refused}", refused, 0.0, permission=refused)  # fmt: skip
+            yield said
+            return _Outcome(Message("tool", f"Not run: {refused}.", tool_call_id=call.id, is_error=True), said)
+        yield ToolStarted(step, call.id, tool.name, description)
+        began = time.monotonic()
+        result = tool.execute(arguments, self.context)
+        seconds = time.monotonic() - began
+        said = ToolFinished(step, call.id, tool.name, description, result.ok, result.summary, result.output, seconds,
+                            result.exit_code, permission)  # fmt: skip
+        yield said
+        return _Outcome(Message("tool", result.content, tool_call_id=call.id, is_error=not result.ok), said, result)
+
+    def _ask(self, tool: Tool, subject: str, description: str, parts: tuple[str, ...], reason: str) -> Approval:
+        always = self.permissions.narrowest_rule(tool.name, subject)
+        answer = self.approve(ApprovalRequest(tool.name, description, subject, parts, reason, always))
+        if answer.answer == "always":
+            self.saved_rules.extend(r for r in always if r not in self.saved_rules)
+            self.permissions = self.permissions.allowing(always)
+        return answer
+
+
+def _ended(totals: _Totals, end: TaskEnd, last: TurnResult | None = None, *, error: BackendError | None = None,
+           reason: str = "") -> TaskResult:  # fmt: skip
+    return TaskResult(
+        last.text if last is not None else "",
+        end, totals.steps, totals.tool_steps, totals.model_seconds, totals.tool_seconds, totals.tokens_in,
+        totals.tokens_out, totals.generation_seconds, totals.cost, tuple(totals.changed), last, error, reason,
+    )  # fmt: skip
+
+
+def _prompted(messages: Sequence[Message], specs: Sequence[ToolSpec]) -> list[Message]:
+    """A task's messages for a backend that cannot call tools: the tools described in
+    the system prompt, each call as the text the model wrote, each result a user message."""
+    described = prompt_for(specs)
+    plain: list[Message] = []
+    names = {c.id: c.name for m in messages for c in m.tool_calls}
+    for m in messages:
+        if m.role == "tool":
+            plain.append(Message("user", f"Result of {names.get(m.tool_call_id, 'the tool')}:\n{m.content}"))
+        elif m.tool_calls and not m.content.strip():
+            plain.append(Message("assistant", "\n".join(f'{{"tool": "{c.name}", "arguments": {c.arguments}}}'
+                                                        for c in m.tool_calls)))  # fmt: skip
+        else:
+            plain.append(Message(m.role, m.content))
+    if plain and plain[0].role == "system":
+        plain[0] = Message("system", f"{plain[0].content}\n\n{described}")
+    else:
+        plain.insert(0, Message("system", described))
+    return plain
+
+
+def _fitted(window: Assembly, transcript: list[Message], last: TurnResult | None) -> list[Message]:
+    """The step's prompt: the window's, then the transcript, its oldest tool results cut
+    to a marker while the whole would outgrow the window's budget."""
+    if not transcript:
+        return list(window.messages)
+    known = last.stats.tokens_in if last is not None and last.stats.tokens_in else window.tokens
+    counted = known + (last.stats.tokens_out if last is not None else 0)
+    # What the last step's prompt did not hold yet: its answer's calls and their results.
+    since = _since_last_prompt(transcript)
+    estimate = counted + sum(len(m.content) for m in since) // CHARS_PER_TOKEN
+    if estimate <= window.budget:
+        return [*window.messages, *transcript]
+    kept = list(transcript)
+    names = {c.id: c.name for m in kept for c in m.tool_calls}
+    last_results = {id(m) for m in since}
+    for index, message in enumerate(kept):
+        if estimate <= window.budget:
+            break
+        if message.role != "tool" or id(message) in last_results or message.content.endswith(ELIDED_END):
+            continue
+        marker = ELIDED.format(tool=names.get(message.tool_call_id, "tool"), size=len(message.content))
+        estimate -= max(len(message.content) - len(marker), 0) // CHARS_PER_TOKEN
+        kept[index] = replace(message, content=marker)
+    transcript[:] = kept  # elided once, elided for good: the prefix stays the same from here on
+    return [*window.messages, *kept]
+
+
+def _since_last_prompt(transcript: Sequence[Message]) -> list[Message]:
+    """The transcript's last assistant message and the tool results after it."""
+    for index in range(len(transcript) - 1, -1, -1):
+        if transcript[index].role == "assistant":
+            return list(transcript[index:])
+    return list(transcript)
+
+
+MEMORY_FILES = ("AGENTS.md", "CLAUDE.md")
+MEMORY_MAX_BYTES = 40_000
+
+
+def memory_file(root: Path) -> tuple[str, str] | None:
+    """The project's memory file (AGENTS.md, else CLAUDE.md, at the root): its name and
+    text, which join a task's system prompt (and are counted in its window). One too big,
+    not UTF-8 or unreadable is left out (None)."""
+    for name in MEMORY_FILES:
+        path = root / name
+        try:
+            if not path.is_file() or path.stat().st_size > MEMORY_MAX_BYTES:
+                continue
+            return name, path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None
+
+
+TASK_PROMPT = (
+    "You are working in the user's project through tools: read files, list and grep the project, edit files "
+    "(exact search and replace, after reading them), write new files, and run commands in the project root. "
+    "Look before you change anything; make the smallest change that does what is asked; after changing code, "
+    "run the project's tests and read what fails. When you are done, answer with a short account of what you "
+    "did and what you found, without calling a tool."
+)
+
+
+def task_system_prompt(system_prompt: str, root: Path) -> str:
+    """A task's system prompt: the session's, how to work with the tools, and the
+    project's memory file (AGENTS.md, else CLAUDE.md) when it has one."""
+    parts = [p for p in (system_prompt, TASK_PROMPT) if p]
+    if (memory := memory_file(root)) is not None:
+        name, text = memory
+        parts.append(f"The project's {name}:\n{text.strip()}")
+    return "\n\n".join(parts)

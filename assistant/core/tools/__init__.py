@@ -1,0 +1,1 @@
+"""The tools a task's model calls (read, list, grep, edit, write, run), headless."""
