@@ -12,6 +12,9 @@
    what the footer says) against the engine's own figure over the same steps
    (llama.cpp's timings: generated tokens over generation seconds, summed).
    Target: within 3%.
+3. Stop: a task running `sleep 300` (and a child of it) through `run`, stopped as Esc
+   stops it (its cancel event set): seconds from the stop to the task's end, and
+   whether any process of it is left. Target: within 2 s, none left.
 
 Prints each figure, the target and the ratio; exits 1 when a target is missed.
 
@@ -39,6 +42,7 @@ from assistant.core.tool_calls import ToolCall, call_arguments
 
 OVERHEAD_TARGET_MS = 5.0
 RATE_TOLERANCE = 0.03
+STOP_TARGET_S = 2.0
 
 
 def project() -> Path:
@@ -63,6 +67,40 @@ def overhead_per_step(root: Path, steps: int) -> float:
     session.close()
     assert result.end == "answered" and result.steps == steps, (result.end, result.reason, result.steps)
     return (wall - result.model_seconds - result.tool_seconds) / result.steps
+
+
+def _sleepers(marker: bytes) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and marker in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def stop_seconds(root: Path) -> tuple[float, int]:
+    """(seconds from the stop to the task's end, processes of the command left after it)."""
+    command = "sleep 300 & sleep 300; echo never"
+    backend = ScriptedBackend([ToolCall("c0", "run", call_arguments({"command": command})), "never"], name="local",
+                              tool_calls=True)  # fmt: skip
+    session = ChatSession(Config().with_overrides({"general.backend": "local"}), backend, ledger=Ledger.open,
+                          project_root=root)  # fmt: skip
+    backend.load()
+    cancel, stopped_at = threading.Event(), [0.0]
+
+    def on_event(event: object) -> None:
+        if type(event).__name__ == "ToolStarted":
+            def stop() -> None:
+                stopped_at[0] = time.perf_counter()
+                cancel.set()
+            threading.Timer(0.5, stop).start()
+
+    session.act("wait", cancel, on_event, mode="auto")
+    took = time.perf_counter() - stopped_at[0]
+    session.close()
+    return took, len(_sleepers(b"sleep\x00300"))
 
 
 def local_rates() -> tuple[float, float]:
@@ -99,6 +137,14 @@ def main() -> int:
     print(f"loop overhead per step: median {median:.2f} ms over {args.runs} tasks of {args.steps} steps "
           f"(min {min(samples):.2f}, max {max(samples):.2f}); target < {OVERHEAD_TARGET_MS} ms; "
           f"ratio {median / OVERHEAD_TARGET_MS:.2f} {'ok' if ok else 'MISSED'}")  # fmt: skip
+    stops = [stop_seconds(root) for _ in range(3)]
+    stop = statistics.median(t for t, _ in stops)
+    left = max(n for _, n in stops)
+    stopped = stop <= STOP_TARGET_S and left == 0
+    print(f"stop during run: median {stop:.2f} s from the stop to the task's end over {len(stops)} tasks, "
+          f"{left} processes left; target <= {STOP_TARGET_S} s and none; ratio {stop / STOP_TARGET_S:.2f} "
+          f"{'ok' if stopped else 'MISSED'}")  # fmt: skip
+    ok = ok and stopped
     if args.local:
         shown, engine = local_rates()
         off = abs(shown - engine) / engine

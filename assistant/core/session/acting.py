@@ -41,6 +41,8 @@ class TaskOrder:
     windows: Mapping[str, Assembly | ContextTooLarge]
     settings: ToolsConfig  # [tools], with the run's --mode
     permissions: Permissions
+    # The task routed again with the files read so far (the privacy rules see them).
+    reroute: Callable[[tuple[str, ...]], tuple[RouteDecision, Mapping[str, Assembly | ContextTooLarge]]] | None = None
 
 
 class Acting:
@@ -55,12 +57,15 @@ class Acting:
     def run(self, order: TaskOrder, approve: Approve, cancel: threading.Event, emit: OnEvent) -> TaskResult:
         task_id, started = uuid.uuid4().hex[:16], time.time()
         context = ToolContext(self.root, order.settings, self.config.edits, cancel,
-                              before_write=self._keeps_users_work(order.instruction))  # fmt: skip
+                              before_write=self._keeps_users_work(order.instruction),
+                              hidden=lambda path: order.permissions.decide("read", path).action == "deny")  # fmt: skip
         loop = TaskLoop(
             self.runner, TOOLS, order.permissions, approve, context, max_steps=order.settings.max_steps,
             max_tokens=order.settings.max_tokens,
             record=lambda result, at, name, step: self._record_step(order, task_id, result, at, name, step),
             record_tool=lambda step, said: self._record_tool(order.session_id, task_id, step, said),
+            reroute=None if order.reroute is None else lambda read: Turn(order.session_id, order.mode,
+                                                                         *order.reroute(read)),
         )  # fmt: skip
         turn = Turn(order.session_id, order.mode, order.decision, order.windows)
         result = forward(loop.run(turn, cancel), emit)

@@ -400,13 +400,15 @@ class ChatSession:
                               forced_by=f"@{parsed.forced}" if parsed.forced else "")  # fmt: skip
         settings = self.config.tools if mode is None else replace(self.config.tools, mode=mode)
         permissions = Permissions.from_config(settings, (*allow, *self._acting.allowed))
-        decision, windows = self.route(request, attached=attached,
-                                       system=task_system_prompt(self.system_prompt, self.project_root))  # fmt: skip
+        system = task_system_prompt(self.system_prompt, self.project_root)
+        decision, windows = self.route(request, attached=attached, system=system)
         for problem in self._routing.new_problems():
             emit(Notice(problem))
         emit(RouteDecided(decision))
         self._persistence.title_hint = self._persistence.title_hint or parsed.text
-        order = TaskOrder(self.session_id, self.mode, parsed.text, decision, windows, settings, permissions)
+        order = TaskOrder(self.session_id, self.mode, parsed.text, decision, windows, settings, permissions,
+                          # Routed again on the windows already fitted: only the files read are new.
+                          lambda read: self.route(replace(request, files=(*request.files, *read)), windows.__getitem__))
         result = self._acting.run(order, approve, cancel, emit)
         if result.last is not None:
             last = replace(result.last, question=parsed.text)

@@ -34,6 +34,7 @@ from assistant.core.conversation import Message
 from assistant.core.events import (
     BackendError,
     FallbackStarted,
+    Notice,
     SessionEvent,
     StepStarted,
     StreamEvent,
@@ -47,7 +48,7 @@ from assistant.core.session.turns import unavailable_reason
 from assistant.core.tool_calls import ToolCall, ToolSpec
 from assistant.core.tools.approval import Approval, ApprovalRequest, Approve
 from assistant.core.tools.permissions import Permissions
-from assistant.core.tools.repair import calls_in_text, prompt_for, repair
+from assistant.core.tools.repair import calls_in_text, prompt_for, repair, tool_name
 from assistant.core.tools.schema import check_arguments
 from assistant.core.tools.types import Tool, ToolContext, ToolResult
 from assistant.core.window.sliding import Assembly
@@ -91,6 +92,7 @@ class _Outcome:
     message: Message
     said: ToolFinished
     result: ToolResult | None = None
+    read: str = ""  # the project path a `read` that worked gave the model
 
 
 class TaskLoop:
@@ -109,6 +111,7 @@ class TaskLoop:
         max_tokens: int = 0,
         record: Callable[[TurnResult, float, str, int], int | None] = lambda result, started, name, step: None,
         record_tool: Callable[[int, ToolFinished], None] = lambda step, finished: None,
+        reroute: Callable[[tuple[str, ...]], Turn | None] | None = None,
     ) -> None:
         self.runner = runner
         self.tools = {t.name: t for t in tools}
@@ -120,6 +123,9 @@ class TaskLoop:
         self.max_tokens = max_tokens
         self.record = record
         self.record_tool = record_tool
+        # Given the files read so far: the task routed again when the privacy rules keep
+        # it on this machine now (a secret file was read), else None.
+        self.reroute = reroute
         self.saved_rules: list[str] = []  # "always" answers of this task, for the session to keep
 
     def run(self, turn: Turn, cancel: threading.Event) -> TaskEvents:
@@ -130,6 +136,7 @@ class TaskLoop:
             return _ended(_Totals(), "error", error=error, reason=error.message)
         name = order[0]
         transcript: list[Message] = []
+        read: list[str] = []
         totals = _Totals()
         last: TurnResult | None = None
         while True:
@@ -163,7 +170,10 @@ class TaskLoop:
                 return _ended(totals, "cancelled", last, reason="stopped by you")
             if not calls:
                 return _ended(totals, "answered", last)
-            transcript.append(Message("assistant", step.text, tool_calls=tuple(calls)))
+            # Kept under the names of the tools they meant (the ids as the model gave them), so the
+            # next step, on this backend or another, reads a transcript of real tools.
+            named = tuple(replace(c, name=tool_name(c.name, list(self.tools)) or c.name) for c in calls)
+            transcript.append(Message("assistant", step.text, tool_calls=named))
             for call in calls:
                 outcome = yield from self._tool_step(totals.steps, call)
                 self.record_tool(totals.steps, outcome.said)
@@ -172,6 +182,16 @@ class TaskLoop:
                     totals.tool_seconds += outcome.said.seconds
                     totals.changed.extend(p for p in outcome.result.changed if p not in totals.changed)
                 transcript.append(outcome.message)
+                if outcome.read and outcome.read not in read:
+                    read.append(outcome.read)
+                    kept = self._kept_private(read, name)
+                    if isinstance(kept, str):
+                        return _ended(totals, "error", last, reason=kept)
+                    if kept is not None:
+                        turn, name, note = kept
+                        order = [n for n in self.runner.order(turn.decision, turn.windows)
+                                 if isinstance(turn.windows.get(n), Assembly)]  # fmt: skip
+                        yield Notice(note)
                 if cancel.is_set():
                     break
 
@@ -198,6 +218,21 @@ class TaskLoop:
         if not native and result.outcome == "ok":
             calls = calls_in_text(result.text, step)
         return result, calls
+
+    def _kept_private(self, read: list[str], name: str) -> tuple[Turn, str, str] | str | None:
+        """After a read: when the privacy rules now keep the task on this machine and it
+        is not there, the task routed again (its next steps go there), the backend's
+        pool name, and the note that says so; when no backend here can take it, why the
+        task ends (what was read never leaves); None when it may go on where it is."""
+        if self.reroute is None or _private(self.runner.pool.get(name)):
+            return None
+        turn = self.reroute(tuple(read))
+        if turn is None or turn.decision.decided_by != "privacy":
+            return None
+        chosen = turn.decision.backend
+        if chosen == name or not isinstance(turn.windows.get(chosen), Assembly) or not _private(self.runner.pool.get(chosen)):
+            return f"{turn.decision.reason}; no backend on this machine can take the rest, so the task ends here"
+        return turn, chosen, f"{turn.decision.reason}: the rest of the task stays there"
 
     def _fallback(self, order: list[str], failed: str, turn: Turn, cancel: threading.Event) -> str | None:
         """The next candidate that can take the task's next step, by its pool name."""
@@ -250,7 +285,8 @@ class TaskLoop:
         said = ToolFinished(step, call.id, tool.name, description, result.ok, result.summary, result.output, seconds,
                             result.exit_code, permission)  # fmt: skip
         yield said
-        return _Outcome(Message("tool", result.content, tool_call_id=call.id, is_error=not result.ok), said, result)
+        read = subject if tool.name == "read" and result.ok else ""
+        return _Outcome(Message("tool", result.content, tool_call_id=call.id, is_error=not result.ok), said, result, read)
 
     def _ask(self, tool: Tool, subject: str, description: str, parts: tuple[str, ...], reason: str) -> Approval:
         always = self.permissions.narrowest_rule(tool.name, subject)
@@ -259,6 +295,11 @@ class TaskLoop:
             self.saved_rules.extend(r for r in always if r not in self.saved_rules)
             self.permissions = self.permissions.allowing(always)
         return answer
+
+
+def _private(backend: Backend) -> bool:
+    caps = backend.capabilities
+    return caps.local or caps.private
 
 
 def _ended(totals: _Totals, end: TaskEnd, last: TurnResult | None = None, *, error: BackendError | None = None,

@@ -61,7 +61,9 @@ def selected(ctx: ToolContext, pattern: str) -> list[str]:
     if segments:
         anchored = len(segments) > 1 or glob_at == len(segments)
         files = [f for f in files if match_path(segments, f.split("/"), anchored=anchored, inside=True)]
-    return [f for f in files if not os.path.islink(ctx.root / f) or within_root(ctx.root / f, ctx.root)]
+    hidden = ctx.hidden
+    return [f for f in files if (not os.path.islink(ctx.root / f) or within_root(ctx.root / f, ctx.root))
+            and not (hidden is not None and hidden(f))]  # fmt: skip
 
 
 def _segments(ctx: ToolContext, pattern: str) -> list[str]:

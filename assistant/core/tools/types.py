@@ -44,6 +44,9 @@ class ToolContext:
     # user's own uncommitted work in it apart: core/edits/vcs.py `Workspace.snapshot`);
     # raising EditError refuses the edit.
     before_write: Callable[[str], None] | None = None
+    # A project path the rules deny reading: `list` and `grep` leave it out of what they
+    # give (a rule cannot see which files a whole-project search will open).
+    hidden: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
