@@ -155,6 +155,21 @@ def run_checks(
     return tuple(ran.get(c.name) or CheckOutcome(c.name, "not run", 0.0, skipped[c.name], c.why) for c in plan.checks)
 
 
+def check_in_place(
+    root: Path, files: Sequence[str], config: EditsConfig, cancel: threading.Event, plan: CheckPlan | None = None
+) -> tuple[CheckOutcome, ...]:
+    """Each check of `plan` (else of `[edits]`) on the project itself, as it is now: a
+    task's end, whose changes its own commands have already run against. `files`: what
+    the task changed (for a check's `{files}`). () when there is none."""
+    plan = configured(config, root) if plan is None else plan
+    outcomes = []
+    for check in plan.checks:
+        why = _why_not(check, files)
+        outcomes.append(CheckOutcome(check.name, "not run", 0.0, why, check.why) if why
+                        else _run(check, files, root, config, cancel, in_place=True))  # fmt: skip
+    return tuple(outcomes)
+
+
 def _why_not(check: ProjectCheck, files: Sequence[str]) -> str:
     """Why `check` does not run on an edit of `files` ("" when it does)."""
     if check.missing:
@@ -306,24 +321,28 @@ def _apply(copy: Path, changes: Sequence[FileChange]) -> None:
 
 
 def _run(check: ProjectCheck, files: Sequence[str], cwd: Path, config: EditsConfig, cancel: threading.Event,
-         ) -> CheckOutcome:
+         *, in_place: bool = False) -> CheckOutcome:  # fmt: skip
+    """One check in `cwd`: a scratch copy (its folder keeps the pid and the temp files,
+    for the next start to clean), or with `in_place` the project itself."""
     name, why = check.name, check.why
     command = check.command.replace("{files}", " ".join(shlex.quote(f) for f in files if check.reads(f)))
-    running = cwd.parent / RUNNING  # for the next start, should this process be killed
+    running = None if in_place else cwd.parent / RUNNING  # for the next start, should this process be killed
 
     def started(pid: int) -> None:
         with contextlib.suppress(OSError):
-            running.write_text(str(pid))
+            if running is not None:
+                running.write_text(str(pid))
 
     try:
         result = sandbox.run(
             command, cwd, timeout=config.check_timeout, cancel=cancel, limits=limits(config),
-            pass_env=config.check_env, set_env=CHECK_ENV, scratch=cwd.parent, tag=cwd.parent.name, on_start=started,
-            head=OUTPUT_LINES, tail=TAIL_LINES,
+            pass_env=config.check_env, set_env=CHECK_ENV, scratch=None if in_place else cwd.parent,
+            tag="" if in_place else cwd.parent.name, on_start=started, head=OUTPUT_LINES, tail=TAIL_LINES,
         )
     finally:
         with contextlib.suppress(OSError):
-            running.unlink()
+            if running is not None:
+                running.unlink()
     if result.status in ("timed out", "cancelled"):
         return CheckOutcome(name, result.status, result.seconds, result.output, why)
     if result.status == "could not start":

@@ -16,9 +16,10 @@ from pathlib import Path
 from assistant.core import store
 from assistant.core.config import Config, ToolsConfig
 from assistant.core.decisions import RouteDecision
+from assistant.core.edits.checks import CheckOutcome, check_in_place
 from assistant.core.edits.types import EditError
 from assistant.core.edits.vcs import Provenance, Workspace
-from assistant.core.events import ToolFinished
+from assistant.core.events import Notice, ToolFinished
 from assistant.core.results import TaskResult, TurnResult
 from assistant.core.session.recorder import TurnRecorder
 from assistant.core.session.runner import OnEvent, Turn, TurnRunner, forward
@@ -70,13 +71,32 @@ class Acting:
         turn = Turn(order.session_id, order.mode, order.decision, order.windows)
         result = forward(loop.run(turn, cancel), emit)
         self.allowed.extend(r for r in loop.saved_rules if r not in self.allowed)
-        result = replace(self._commit(result, order.instruction), task_id=task_id)
+        checks = self._checks(result, cancel, emit)
+        passed = tuple(c.name for c in checks if c.status == "passed")
+        result = replace(self._commit(result, order.instruction, passed), task_id=task_id)
+        shown = [{"name": c.name, "status": c.status, "seconds": round(c.seconds, 3)} for c in checks]
         record = store.TaskRecord(task_id, order.session_id, started, order.instruction, result.end, result.steps,
                                   result.tool_steps, result.model_seconds, result.tool_seconds, result.tokens_in,
                                   result.tokens_out, result.cost, json.dumps(list(result.changed)),
-                                  result.commit or "", result.reason)  # fmt: skip
+                                  result.commit or "", result.reason, json.dumps(shown))  # fmt: skip
         self.recorder.write("the task", lambda ledger: ledger.record_task(record))
+        ran = [c for c in checks if c.status not in ("not run", "could not run", "cancelled")]
+        if ran and result.last is not None and result.last.turn_id is not None:  # what the task was worth
+            verdict = "good" if all(c.passed for c in ran) else "bad"
+            self.recorder.write("the task's checks", lambda ledger: store.ratings.rate(
+                ledger, result.last.turn_id, verdict, "checks", time.time()))  # type: ignore[union-attr]  # fmt: skip
+            self.recorder.ratings_changed()
         return result
+
+    def _checks(self, result: TaskResult, cancel: threading.Event, emit: OnEvent) -> tuple[CheckOutcome, ...]:
+        """The project's checks ([edits] lint_cmd, test_cmd) at the end of a task that
+        changed files (not one the user stopped), each said as it ends."""
+        if not result.changed or result.end == "cancelled" or cancel.is_set():
+            return ()
+        outcomes = check_in_place(self.root, result.changed, self.config.edits, cancel)
+        for outcome in outcomes:
+            emit(Notice(f"after the task: {outcome.line()}"))
+        return outcomes
 
     def _record_step(self, order: TaskOrder, task_id: str, result: TurnResult, started: float, name: str,
                      step: int) -> int | None:  # fmt: skip
@@ -107,13 +127,14 @@ class Acting:
 
         return before_write
 
-    def _commit(self, result: TaskResult, instruction: str) -> TaskResult:
+    def _commit(self, result: TaskResult, instruction: str, checks: tuple[str, ...] = ()) -> TaskResult:
         """The task's changed files, committed once with its provenance (or left as they
         are with `[edits] commit = false`, or outside git)."""
         if not result.changed or not self.config.edits.commit:
             return result
         last = result.last
-        provenance = Provenance(last.backend if last else "", last.model if last else "", result.cost, instruction)
+        provenance = Provenance(last.backend if last else "", last.model if last else "", result.cost, instruction,
+                                checks)  # fmt: skip
         try:
             committed = Workspace(self.root, dirty=self.config.edits.dirty).commit_task(result.changed, provenance)
         except EditError as exc:

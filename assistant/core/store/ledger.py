@@ -402,10 +402,19 @@ class Ledger:
         self.transaction("cannot record the proposal", write)
 
     def mark_undone(self, change_id: str, at: float) -> None:
-        """The applied proposal whose commit (or backup) is `change_id` was taken back."""
+        """The applied proposal, or the task, whose commit (or backup) is `change_id` was
+        taken back: a task's last answer is then rated bad (it was not kept)."""
 
         def write(conn: Writer) -> None:
             conn.execute("UPDATE proposals SET undone_at = ? WHERE change_id = ? AND undone_at IS NULL", (at, change_id))
+            undone = conn.execute("UPDATE tasks SET undone_at = ? WHERE commit_id = ? AND undone_at IS NULL",
+                                  (at, change_id)).rowcount  # fmt: skip
+            if undone:
+                conn.execute(
+                    "INSERT INTO ratings (turn_id, at, verdict, source) SELECT MAX(t.id), ?, 'bad', 'undo' FROM turns t"
+                    " JOIN tasks k ON k.id = t.task_id WHERE k.commit_id = ? HAVING MAX(t.id) IS NOT NULL",
+                    (at, change_id),
+                )
 
         self.transaction("cannot record the undo", write)
 

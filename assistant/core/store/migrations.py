@@ -253,7 +253,9 @@ def _migration_12(conn: sqlite3.Connection) -> None:
             cost REAL,
             changed TEXT NOT NULL DEFAULT '[]',
             commit_id TEXT NOT NULL DEFAULT '',
-            reason TEXT NOT NULL DEFAULT ''
+            reason TEXT NOT NULL DEFAULT '',
+            checks TEXT NOT NULL DEFAULT '[]',
+            undone_at REAL
         )""",
         "CREATE INDEX tasks_session ON tasks (session_id, started_at)",
         "CREATE INDEX turns_task ON turns (task_id, step)",

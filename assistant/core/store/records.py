@@ -15,7 +15,8 @@ from assistant.core.results import OUTCOMES, Outcome
 # A signal on an answer (core/store/ratings.py): which way, and where it came from.
 Verdict = Literal["good", "bad", "none"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)
-Source = Literal["rating", "retry", "keep"]
+# "checks": a task's end, its project's checks passed or not; "undo": its commit taken back.
+Source = Literal["rating", "retry", "keep", "checks", "undo"]
 # A check's statuses that do not count against an edit: passed, or failed already before it.
 PASSING_CHECKS = ("passed", "failed before")
 _DATE_SUFFIX = re.compile(r"-\d{8}$")
@@ -147,6 +148,10 @@ class TaskRecord:
     changed: str = "[]"  # JSON list of project paths
     commit_id: str = ""
     reason: str = ""
+    # The project's checks run at its end, when it changed files: JSON
+    # [{"name", "status", "seconds"}]; and when `undo` took its commit back.
+    checks: str = "[]"
+    undone_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from tests.fake_anthropic import Answer, FakeAnthropic, tool_call
 
 CALC = "def add(a, b):\n    return a - b\n"
 TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider"
 SCHEMA = json.loads((Path(run_json.__file__).parents[1] / "data" / "run.schema.json").read_text())
 
 
@@ -178,4 +179,29 @@ def test_the_users_uncommitted_work_is_kept_apart_and_undo_takes_back_the_whole_
     assert "task(" in said
     assert (project / "calc.py").read_text() == CALC + "# mine\n"  # the user's line stays, the task's change goes
     assert not (project / "notes.md").exists()
+    session.close()
+
+
+def test_the_checks_at_the_task_s_end_rate_it_and_an_undo_takes_that_back(fake: FakeAnthropic, project: Path) -> None:
+    from assistant.core.store import ratings
+    from assistant.core.workflows.refactor import undo_edit
+
+    script_fix(fake)
+    events: list[object] = []
+    config = claude_config(fake.base_url).with_overrides({"edits.test_cmd": PYTEST})
+    backend = claude_from(config)
+    backend.load()
+    session = ChatSession(config, backend, ledger=Ledger.open, project_root=project)
+    result = session.act("make the failing test pass", threading.Event(), events.append, allow=("edit", "run"))
+    assert any("after the task: tests" in getattr(e, "text", "") and "passed" in e.text for e in events)
+    with Ledger.open() as ledger:
+        [task] = ledger.tasks(session_id=session.session_id)
+        assert json.loads(task.checks)[0]["status"] == "passed" and task.commit_id == result.commit
+        [(key, counted)] = ratings.counts(ledger).items()
+        assert key[0] == "claude" and key[2] == "task" and counted == (1, 0)  # good: its checks passed
+    undo_edit(project, "snapshot", Ledger.open)
+    with Ledger.open() as ledger:
+        [task] = ledger.tasks(session_id=session.session_id)
+        assert task.undone_at is not None
+        assert next(iter(ratings.counts(ledger).values())) == (0, 1)  # not kept: the newest signal decides
     session.close()
