@@ -74,7 +74,8 @@ def _task(
 
     text = question.split(maxsplit=1)[1] if _names_task(question) and len(question.split()) > 1 else question
     try:
-        run = lambda: session.act(text, cancel, shown, allow=tuple(args.allow), mode=args.mode)  # noqa: E731
+        flags = frozenset({ALLOW_SECRET} if args.allow_secret else ())
+        run = lambda: session.act(text, cancel, shown, allow=tuple(args.allow), mode=args.mode, flags=flags)  # noqa: E731
         result, stopped_by = run_interruptibly(run, cancel, name="ask-task")
     except ValueError as exc:  # a bad --allow rule, said before anything ran
         session.close()

@@ -3,9 +3,9 @@
 Blocking work (loading the model, generating, a refactor's steps) runs in
 workers that call the headless core and post typed messages back (ui/messages.py);
 the app only renders them. The answer that streams is `AnswerStream`'s
-(ui/streaming.py), loading is ui/loading.py's, the slash commands act through
-`ChatHost` (ui/host.py), and what they ask off the UI thread is ui/actions.py's
-and ui/refactoring.py's.
+(ui/streaming.py), a task's steps and questions are ui/tasks.py's, loading is
+ui/loading.py's, the slash commands act through `ChatHost` (ui/host.py), and
+what they ask off the UI thread is ui/actions.py's and ui/refactoring.py's.
 
 The first frame is drawn before the chat session is opened (`session`): the
 session's modules, and those of the app that work on it, load after it.
@@ -52,6 +52,7 @@ from assistant.ui.messages import (
 )
 from assistant.ui.refactoring import Refactoring
 from assistant.ui.streaming import AnswerStream
+from assistant.ui.tasks import Tasks, is_task, task_note
 from assistant.ui.themes import load_themes
 from assistant.ui.textual_compat import close_app_now, unhandled_error
 from assistant.ui.widgets.markdown import warm_markdown
@@ -115,6 +116,7 @@ class AssistantApp(App[None]):
         self._quitting = threading.Event()
         self.stream = AnswerStream(self, self._quitting)
         self.refactoring = Refactoring(self)
+        self.tasks = Tasks(self, self.stream)  # `/task`, `@task`: a task's steps and questions
         self._turn_worker: Worker | None = None
         self._pending_backend: Backend | None = None  # loaded by /model, waiting for the turn to end
         self._gc_tuned: tuple[int, ...] | None = None  # the thresholds to restore
@@ -350,6 +352,9 @@ class AssistantApp(App[None]):
         if self.busy:
             self.notify("An answer is still streaming: Esc cancels it.", severity="warning")
             return
+        if is_task(text):  # the privacy router keeps a task with a typed secret on this machine
+            await self.start_turn(text)
+            return
         hold = session_mod.secret_hold.secret_hold(self.session, text)
         if hold is not None:  # a key, to a cloud backend named: ask first
             self.push_screen(screens.SecretScreen(hold), partial(self.answer_hold, text))
@@ -364,7 +369,8 @@ class AssistantApp(App[None]):
     # -- a turn ---------------------------------------------------------------
 
     async def start_turn(self, text: str, *, retry_on: str | None = None, flags: frozenset[str] = frozenset()) -> None:
-        """Send `text` with the user's `flags`; with `retry_on`, the last question again on that backend."""
+        """Send `text` with the user's `flags`; with `retry_on`, the last question again on that backend.
+        A task (`@task` among its prefixes) runs the same way, in ui/tasks.py's worker."""
         transcript = self.query_one(Transcript)
         await transcript.drop_welcome()
         backend = self.session.backend
@@ -376,8 +382,12 @@ class AssistantApp(App[None]):
         self.state = "routing"  # until a backend is chosen; then "starting", until it streams ("generating")
         self.refresh_status()
         self.stream.begin(answer, self.config.ui, backend.capabilities.local)
-        self._turn_worker = self.run_worker(partial(self.stream.run, self.session, text, cancel, retry_on, flags),
-                                            name="run_turn", group="turn", thread=True, exit_on_error=False)
+        if retry_on is None and is_task(text):
+            self.tasks.begin()
+            work, name = partial(self.tasks.run, self.session, text, cancel), "run_task"
+        else:
+            work, name = partial(self.stream.run, self.session, text, cancel, retry_on, flags), "run_turn"
+        self._turn_worker = self.run_worker(work, name=name, group="turn", thread=True, exit_on_error=False)
 
     def on_turn_notice(self, message: TurnNotice) -> None:
         event = message.event
@@ -410,8 +420,13 @@ class AssistantApp(App[None]):
         await self.stream.paint()
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
-        result = message.result
-        if not await self._close_turn(fmt.turn_summary(result), fmt.turn_note(result), result):
+        result, task = message.result, message.task
+        if task is not None:  # a task's footer: its steps, model time and tool time apart
+            closed = await self._close_turn(fmt.task_summary(task), task_note(task), result)
+        else:
+            assert result is not None
+            closed = await self._close_turn(fmt.turn_summary(result), fmt.turn_note(result), result)
+        if not closed:
             return
         # A ledger that cannot be written is said once per distinct error; answers go on.
         error = self.session.ledger_error
@@ -437,6 +452,7 @@ class AssistantApp(App[None]):
     async def _close_turn(self, footer: str, note: str | None, turn: TurnResult | None = None) -> bool:
         """End the turn on screen; the prompt is free again. False when the app is
         quitting (nothing is shown then)."""
+        await self.tasks.ended()  # a task's question left on screen goes
         if not await self.stream.end(footer, note, turn):
             return False
         self.state = "ready" if self.session.backend.loaded else "unavailable"

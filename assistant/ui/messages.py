@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # what they carry is made by the session, which the first fra
     from assistant.core.backends.protocol import Backend
     from assistant.core.decisions import RouteDecision
     from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided
-    from assistant.core.results import TurnResult
+    from assistant.core.results import TaskResult, TurnResult
 
 
 @dataclass
@@ -37,7 +37,11 @@ class AnswerDelta(Message):
 
 @dataclass
 class TurnFinished(Message):
-    result: TurnResult
+    """A turn ended, or a task did (`task` set: `result` is its last model step, None
+    when it took none)."""
+
+    result: TurnResult | None
+    task: TaskResult | None = None
 
 
 @dataclass

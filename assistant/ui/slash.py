@@ -28,6 +28,7 @@ from assistant.core.session.pinned import load, path_of, pinned_matching
 from assistant.core.window.counters import window_counter
 from assistant.ui import actions, screens
 from assistant.ui.actions import BUSY
+from assistant.ui.tasks import TASK_PREFIX
 from assistant.ui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -170,6 +171,9 @@ async def retry_command(app: ChatHost, arg: str) -> None:
     if session.last is None or not session.last.question:
         await app.add_note("Nothing to retry yet.", error=True)
         return
+    if session.last.decision is not None and session.last.decision.kind == "task":  # not a question to ask again
+        await app.add_note("Not retried: the last answer ended a task; /task runs one again.", error=True)
+        return
     other = session.other_backend()
     if other is None:
         await app.add_note(f"No other backend can answer: only {session.last.routed_to} is available.", error=True)
@@ -308,6 +312,16 @@ async def refactor_command(app: ChatHost, arg: str) -> None:
     app.refactoring.start(path, instruction)
 
 
+async def task_command(app: ChatHost, arg: str) -> None:
+    if not arg:
+        await app.add_note("Usage: /task TEXT (what the model should do in the project)", error=True)
+        return
+    if app.busy:
+        app.notify(BUSY, severity="warning")
+        return
+    await app.start_turn(f"{TASK_PREFIX} {arg}")  # as `@task TEXT` typed: ui/tasks.py runs it
+
+
 async def undo_command(app: ChatHost, arg: str) -> None:
     if app.busy:
         app.notify(BUSY, severity="warning")
@@ -387,6 +401,9 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
                  "The pinned files and their tokens."),
     SlashCommand("/refactor", "/refactor PATH [instruction]", refactor_command,
                  "Ask for an edit of a file, review the diff, apply and commit."),
+    SlashCommand("/task", "/task TEXT", task_command,
+                 "Let the model do it in the project, step by step: read, search, edit, run commands; a step "
+                 "[tools] does not allow asks first (y, n, a always, e edit). Esc stops it. Also @task TEXT."),
     SlashCommand("/undo", "/undo", undo_command,
                  "Take back the last applied edit (its commit, or its backup outside git)."),
     SlashCommand("/sessions", "/sessions", sessions_command,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from assistant.core.events import FallbackStarted, Notice, Retrying, RouteDecided, SessionEvent, StreamEvent, TextDelta
@@ -51,10 +52,22 @@ class AnswerStream:
     ) -> None:
         """The turn, in a thread worker, with the user's `flags`; with `retry_on`, the
         last question again on another backend."""
+        on_event = self.listener(cancel)
+        if retry_on is not None:
+            result = session.retry_other(cancel, on_event)
+        else:
+            result = session.run_turn(text, cancel, on_event, flags=flags)
+        if result is not None:
+            self.host.post_message(TurnFinished(result))
+
+    def listener(self, cancel: threading.Event) -> Callable[[StreamEvent | SessionEvent], bool]:
+        """What a worker does with its turn's events (a task's too): the text goes into
+        the delta buffer, the route, retries, fallbacks and notices to the app as
+        `TurnNotice`. False for an event it leaves to the caller (a task's steps)."""
         deltas, post = self.deltas, self.host.post_message
         painted_first = False
 
-        def on_event(event: StreamEvent | SessionEvent) -> None:
+        def on_event(event: StreamEvent | SessionEvent) -> bool:
             nonlocal painted_first
             if isinstance(event, TextDelta):
                 # The first text is painted at once (time to first token); the rest
@@ -64,13 +77,11 @@ class AnswerStream:
                     post(AnswerDelta())
             elif isinstance(event, Retrying | FallbackStarted | RouteDecided | Notice):
                 post(TurnNotice(event))
+            else:
+                return False
+            return True
 
-        if retry_on is not None:
-            result = session.retry_other(cancel, on_event)
-        else:
-            result = session.run_turn(text, cancel, on_event, flags=flags)
-        if result is not None:
-            post(TurnFinished(result))
+        return on_event
 
     def begin(self, answer: AssistantMessage, ui: UiConfig, shares_cpu: bool) -> None:
         """`answer` streams from now on, painted by frames; `shares_cpu`: its model
@@ -96,6 +107,13 @@ class AnswerStream:
             await self.answer.write(text)
         # Only once painted does the text stop counting against the producer.
         self.host.call_after_refresh(self.deltas.shown, text)
+
+    def restart(self) -> None:
+        """A task's model step called tools: its text (the calls, which their blocks
+        say) leaves the answer, and what still waits in the buffer with it."""
+        self.deltas.shown(self.deltas.drain())
+        if self.answer is not None:
+            self.answer.restart()
 
     async def frame(self) -> None:
         timer = self._timer

@@ -6,7 +6,9 @@ answer grows. This backend renders the chat template from the GGUF metadata
 itself, keeps the KV cache of the conversation's prefix from the turn before,
 runs a lean eval/sample loop on the `Llama` object, and detokenizes each token
 once, through an incremental UTF-8 decoder. What that needs of llama-cpp-python
-below its public API goes through engine.py, and only there.
+below its public API goes through engine.py, and only there. Given tools, the same
+loop samples under a grammar and reads the JSON it yields (tool_grammar.py,
+tool_output.py).
 
 `llama_cpp` is imported only in `load()`, so the app starts fast.
 """
@@ -18,6 +20,7 @@ import contextlib
 import importlib.util
 import io
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,13 +32,16 @@ from assistant.backends.llama.engine_thread import EngineThread
 from assistant.backends.llama.gguf import GGUFError, GGUFInfo, read_info
 from assistant.backends.llama.prompt_tokens import PromptTokenizer
 from assistant.backends.llama.stop_strings import StopScanner
+from assistant.backends.llama.tool_grammar import chat_messages, has_tool_role, message_text, reply_grammar
+from assistant.backends.llama.tool_output import ReplyReader
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
 from assistant.backends.llama.options import LlamaOptions
 from assistant.core.config import Config
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, StreamEvent, TextDelta, TurnDone, Usage
+from assistant.core.events import BackendError, StreamEvent, TextDelta, ToolUse, TurnDone, Usage
 from assistant.core.hardware import available_memory_bytes, physical_cores
 from assistant.core.text import one_line
+from assistant.core.tool_calls import ToolSpec
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -53,16 +59,12 @@ CHATML_TEMPLATE = (
 )
 
 
-def _chat_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
-    """Messages for the chat template. Leading system messages (the system prompt
-    and pinned items) become one: many templates expect at most one."""
-    system = [m.content for m in messages if m.role == "system"]
-    rest = [{"role": m.role, "content": m.content} for m in messages if m.role != "system"]
-    return ([{"role": "system", "content": "\n\n".join(system)}] if system else []) + rest
+_chat_messages = chat_messages  # the name tests/backends/llama/test_prompt_tokens.py imports
 
 
-def _chat_formatter(llama_chat_format: Any, metadata: dict[str, str], eos: str, bos: str) -> Any:
-    """The model's chat template, compiled and tried on one message.
+def _chat_formatter(llama_chat_format: Any, metadata: dict[str, str], eos: str, bos: str) -> tuple[Any, bool]:
+    """The model's chat template, compiled and tried on one message, and whether it
+    has a tool role.
 
     The template is text from the GGUF file: a broken one must fail the load
     with a clear reason, not every turn (or the token counter) later.
@@ -70,7 +72,7 @@ def _chat_formatter(llama_chat_format: Any, metadata: dict[str, str], eos: str, 
     template = metadata.get("tokenizer.chat_template") or CHATML_TEMPLATE
     formatter = llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
     formatter(messages=[{"role": "user", "content": "hi"}])
-    return formatter
+    return formatter, has_tool_role(formatter, template)
 
 
 def embedded_model_path() -> Path | None:
@@ -137,6 +139,7 @@ class LlamaCppBackend:
         self._engine: llama_engine.Engine | None = None
         self._info: GGUFInfo | None = None
         self._formatter: Any = None
+        self._tool_role = False  # the chat template renders `tool` messages (else: user messages)
         self._stop_strings: list[str] = []
         self._generate_lock = threading.Lock()
         self._load_lock = threading.Lock()
@@ -170,7 +173,8 @@ class LlamaCppBackend:
         elif trained:
             source += f"; the model was trained for {trained:,}"
         return Capabilities(context_size=context, local=True, tokenizer="gguf", window_tokens=s.window_tokens or None,
-                            answer_tokens=s.max_tokens, context_source=source, settings_table=table)  # fmt: skip
+                            answer_tokens=s.max_tokens, context_source=source, settings_table=table,
+                            tool_calls=True)  # fmt: skip
 
     @property
     def loaded(self) -> bool:
@@ -260,7 +264,7 @@ class LlamaCppBackend:
             eos = engine.token_text(eos_id) if eos_id != -1 else ""
             bos = engine.token_text(bos_id) if bos_id != -1 else ""
             try:
-                self._formatter = _chat_formatter(llama_chat_format, llama.metadata, eos, bos)
+                self._formatter, self._tool_role = _chat_formatter(llama_chat_format, llama.metadata, eos, bos)
             except Exception as exc:  # jinja2's errors, or anything the template raises
                 engine.close()
                 raise self._broken_template(exc) from None
@@ -302,25 +306,28 @@ class LlamaCppBackend:
 
     # -- tokens --------------------------------------------------------------
 
-    def prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
-        """The exact tokens the model sees for `messages`, chat template included."""
-        result = self._formatter(messages=_chat_messages(messages))
+    def prompt_tokens(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> list[int]:
+        """The exact tokens the model sees for `messages`, chat template (and, given
+        `tools`, their description) included."""
+        result = self._formatter(messages=chat_messages(messages, tools, self._tool_role))
         return self._tokenize(result.prompt.encode("utf-8"), not result.added_special)
 
-    def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
-        return TokenCount(len(self.prompt_tokens(messages)))
+    def count_tokens(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> TokenCount:
+        return TokenCount(len(self.prompt_tokens(messages, tools)))
 
     def window_counter(self) -> LlamaCounter:
         return LlamaCounter(self)
 
     # -- generation ----------------------------------------------------------
 
-    def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
+    def stream(
+        self, messages: Sequence[Message], cancel: threading.Event, *, tools: Sequence[ToolSpec] = ()
+    ) -> Iterator[StreamEvent]:
         if (failure := load_failure(self)) is not None:
             yield failure
             return
         with self._generate_lock:
-            yield from self._engine_thread().iterate(lambda: self._stream_locked(messages, cancel))
+            yield from self._engine_thread().iterate(lambda: self._stream_locked(messages, cancel, tuple(tools)))
 
     def _reuse_after_slide(self, cached: list[int], tokens: list[int], prefix: int) -> int:
         """When the window dropped whole turns, keep the rest of the KV cache anyway.
@@ -363,13 +370,18 @@ class LlamaCppBackend:
         return engine.sample(sampler)
 
     def _stream_locked(
-        self, messages: Sequence[Message], cancel: threading.Event
+        self, messages: Sequence[Message], cancel: threading.Event, tools: tuple[ToolSpec, ...]
     ) -> Iterator[StreamEvent]:
         engine, s = self.engine, self.settings
         try:
-            tokens = self.prompt_tokens(messages)
+            tokens = self.prompt_tokens(messages, tools)
         except Exception as exc:  # a template that rejects these messages
             yield BackendError(f"the model's chat template failed: {exc}", kind="generation")
+            return
+        try:
+            grammar = reply_grammar(tools) if tools else None
+        except ValueError as exc:
+            yield BackendError(one_line(str(exc)), kind="request")
             return
         room = s.n_ctx - len(tokens)
         if room <= 0:
@@ -391,7 +403,9 @@ class LlamaCppBackend:
         engine.reset_timings()
 
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stops = StopScanner(self._stop_strings)
+        # Given tools, the reply is JSON (the grammar ends it): only its answer is shown.
+        reader = ReplyReader() if tools else None
+        stops = reader or StopScanner(self._stop_strings)
         generated = 0
         stop_reason = "max_tokens"
         sampler = engine.sampler(
@@ -400,6 +414,7 @@ class LlamaCppBackend:
             top_k=s.top_k,
             min_p=s.min_p,
             repeat_penalty=s.repeat_penalty,
+            grammar=grammar,
         )
         try:
             with engine.abortable(cancel):
@@ -434,6 +449,13 @@ class LlamaCppBackend:
         tail = stops.flush(decoder.decode(b"", final=True))
         if tail:
             yield TextDelta(tail, 0)
+        if reader is not None:
+            log.debug("reply under the tools' grammar (%s): %s", stop_reason, reader.raw)
+            call = reader.call(f"call_{secrets.token_hex(4)}") if stop_reason != "cancelled" else None
+            if call is not None:
+                yield ToolUse(call)
+                if stop_reason == "end_turn":
+                    stop_reason = "tool_use"
         timings = engine.timings()
         yield Usage(
             prompt_tokens=len(tokens),
@@ -467,7 +489,7 @@ class LlamaCounter:
         return len(self.backend.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def message_tokens(self, message: Message) -> int:
-        return self._content_tokens(message.content) + self.overhead
+        return self._content_tokens(message_text(message)) + self.overhead
 
     def prompt_tokens(self, messages: Sequence[Message]) -> TokenCount:
         return self.backend.count_tokens(messages)

@@ -186,10 +186,13 @@ class Engine:
 
     # -- evaluating and sampling ---------------------------------------------
 
-    def sampler(self, *, temp: float, top_p: float, top_k: int, min_p: float, repeat_penalty: float) -> Any:
-        """The sampler chain `Llama.generate()` would build for these settings."""
+    def sampler(
+        self, *, temp: float, top_p: float, top_k: int, min_p: float, repeat_penalty: float, grammar: Any = None
+    ) -> Any:
+        """The sampler chain `Llama.generate()` would build for these settings (with a
+        `LlamaGrammar`, only tokens it allows are sampled; each sample advances it)."""
         return self.llama._init_sampler(
-            temp=temp, top_p=top_p, top_k=top_k, min_p=min_p, repeat_penalty=repeat_penalty
+            temp=temp, top_p=top_p, top_k=top_k, min_p=min_p, repeat_penalty=repeat_penalty, grammar=grammar
         )
 
     def eval(self, tokens: Sequence[int]) -> None:

@@ -384,19 +384,21 @@ class ChatSession:
         approve: Approve = refuse_unwatched,
         allow: Sequence[str] = (),
         mode: str | None = None,
+        flags: frozenset[str] = frozenset(),
     ) -> TaskResult:
         """Run `text` as a task: the model reads, searches, edits and runs in the project
         with tools, step by step, until it answers (core/session/task.py). Each step
         that the permission rules (`[tools]`, then `allow`, then this session's
         "always" answers; `mode` overrides `[tools] mode`) do not settle is asked
-        through `approve`. The files it changed are committed once at its end; the
-        exchange (the task and its answer) joins the conversation."""
+        through `approve`; `flags` are the user's, as a turn's (`ALLOW_SECRET`). The
+        files it changed are committed once at its end; the exchange (the task and its
+        answer) joins the conversation."""
         parsed = parse_turn(text, self._pool.names())
         emit = on_event or _ignore
         attached = attach(parsed.text, self.project_root, pinned=self.pinned_files(),
                           max_bytes=self.config.edits.max_file_bytes)  # fmt: skip
         files = tuple(dict.fromkeys([*self.pinned_files(), *attached.named]))
-        request = TurnRequest(parsed.text, "task", files, parsed.flags, parsed.forced,
+        request = TurnRequest(parsed.text, "task", files, parsed.flags | flags, parsed.forced,
                               forced_by=f"@{parsed.forced}" if parsed.forced else "")  # fmt: skip
         settings = self.config.tools if mode is None else replace(self.config.tools, mode=mode)
         permissions = Permissions.from_config(settings, (*allow, *self._acting.allowed))

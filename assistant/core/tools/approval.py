@@ -9,6 +9,7 @@ line that says which flag would allow it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -37,6 +38,46 @@ class Approval:
 
 
 Approve = Callable[[ApprovalRequest], Approval]
+
+
+STOPPED = Approval("no", note="stopped by you")
+POLL_SECONDS = 0.05  # how often a waiting worker looks at the events that stop it
+
+
+class ApprovalReply:
+    """One question's answer, handed from the thread that asks a person (a UI's) to the
+    worker that waits for it. The first answer given counts (the person's, or "no"
+    when the task stops)."""
+
+    def __init__(self) -> None:
+        self._given = threading.Event()
+        self._lock = threading.Lock()
+        self.answer: Approval | None = None
+
+    def give(self, answer: Approval) -> bool:
+        """Answer; False when it was answered already."""
+        with self._lock:
+            if self.answer is not None:
+                return False
+            self.answer = answer
+        self._given.set()
+        return True
+
+    def wait(self, *stops: threading.Event) -> Approval:
+        """The answer, once given; "no" as soon as one of `stops` is set (a stop wins
+        over an answer given in the same instant: the task is stopping)."""
+        wait_for(self._given, stops)
+        if any(stop.is_set() for stop in stops):
+            self.give(STOPPED)
+            return STOPPED
+        assert self.answer is not None
+        return self.answer
+
+
+def wait_for(done: threading.Event, stops: tuple[threading.Event, ...]) -> None:
+    """Wait until `done` is set, or one of `stops` is."""
+    while not done.wait(POLL_SECONDS) and not any(stop.is_set() for stop in stops):
+        pass
 
 
 def refuse_unwatched(request: ApprovalRequest) -> Approval:

@@ -90,7 +90,7 @@ def read(args: Args, ctx: ToolContext) -> ToolResult:
     shown, next_line = _numbered(lines, start, end, ctx.tools.read_max_bytes)
     whole = start == 1 and end == total
     last = next_line - 1 if next_line else end
-    summary = f"{total} lines" if whole and not next_line else f"lines {start}-{last} of {total}"
+    summary = f"{total} line{'s' if total != 1 else ''}" if whole and not next_line else f"lines {start}-{last} of {total}"
     if next_line:
         shown.append(f"[cut at line {next_line} of {total}; read again with start={next_line}]")
         summary += ", cut"

@@ -35,12 +35,17 @@ def run(args: Args, ctx: ToolContext) -> ToolResult:
         return ToolResult(f"{status}: {output}", False, status)
     content = f"{status}\n{output}" if output else f"{status}, with no output"
     ok = result.status == "exited" and result.exit_code == 0
-    return ToolResult(content, ok, status, exit_code=result.exit_code)
+    # The step's line shows its time beside the summary: the summary does not say it again.
+    return ToolResult(content, ok, _status(result, timeout, timed=False), exit_code=result.exit_code)
 
 
-def _status(result: sandbox.Result, timeout: float) -> str:
-    """The run's outcome, as one plain line: "exit 1 in 2.3 s", "timed out after 120 s: …"."""
+def _status(result: sandbox.Result, timeout: float, *, timed: bool = True) -> str:
+    """The run's outcome, as one plain line: "exit 1 in 2.3 s", "timed out after 120 s: …"
+    (without `timed`, no "in 2.3 s": "exit 1")."""
     took = f"{result.seconds:.1f} s"
+    if not timed and result.status == "exited":
+        code = result.exit_code
+        return f"exit {code}" if code is None or 0 <= code <= 128 else _status(result, timeout).rsplit(" in ", 1)[0]
     if result.status == "timed out":
         return f"timed out after {timeout:g} s: stopped, with every process it started"
     if result.status == "cancelled":

@@ -32,6 +32,7 @@ from assistant.ui.widgets.rendered import (
     markdown_part,
     use_code_theme,
 )
+from assistant.ui.widgets.tool_step import ToolStep
 
 if TYPE_CHECKING:
     from textual.theme import Theme
@@ -97,6 +98,16 @@ class AssistantMessage(RenderedLines):
         if badge is not None:
             self.badge = badge
             self._parts[1] = badge_part(badge, self.theme_style)
+        self._key = None  # render every part again
+        self.refresh(layout=True)
+
+    def restart(self) -> None:
+        """Show no text again (a task's model step called tools: what it wrote were
+        the calls); the label and badge stay."""
+        self.text = self._tail_text = ""
+        self._segments, self._blocks = [], {}
+        self._parts = self._parts[:2]
+        self._tail = None
         self._key = None  # render every part again
         self.refresh(layout=True)
 
@@ -210,14 +221,24 @@ class Transcript(LaidOutOnce, VerticalScroll):
     async def settle(self) -> None:
         """Fold every finished live widget into the history, in order."""
         folded = []
+        steps: list[str] = []  # a task's tool steps in a row: one note of their lines
         for widget in self.live():
+            if isinstance(widget, ToolStep):
+                steps.append(widget.line)
+                folded.append(widget)
+                continue
+            if steps:
+                self.history.add(Entry("note", "\n".join(steps)))
+                steps = []
             if isinstance(widget, AssistantMessage):
                 if widget.result is None:
                     break  # still streaming: it and what follows stay live
                 self.history.add(*widget.result)
             elif isinstance(widget, LiveEntry):
                 self.history.add(widget.entry)
-            folded.append(widget)
+            folded.append(widget)  # anything else (a question nobody answered) goes
+        if steps:
+            self.history.add(Entry("note", "\n".join(steps)))
         if folded:
             await self.remove_children(folded)
 
