@@ -13,7 +13,7 @@ import io
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from rich import box
@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from assistant.core.accounting.cost_summary import CostLine, CostSummary
+from assistant.core.accounting.tasks import TaskTotals
 from assistant.core.results import OUTCOMES
 from assistant.render import format as fmt
 
@@ -186,9 +187,10 @@ def _line_data(line: CostLine) -> dict[str, Any]:
     }
 
 
-def summary_json(summary: CostSummary, reason: str | None = None) -> str:
+def summary_json(summary: CostSummary, reason: str | None = None, tasks: TaskTotals | None = None) -> str:
     """The summary as JSON: exact numbers (floats round-trip), null for unknown;
-    `reason` says why it is empty (null when it is not)."""
+    `reason` says why it is empty (null when it is not); `tasks`: the tasks among the
+    turns (null without any)."""
     data = {
         "reason": reason,
         "by": summary.by,
@@ -197,6 +199,7 @@ def summary_json(summary: CostSummary, reason: str | None = None) -> str:
         "session_ids": list(summary.session_ids),
         "total": _line_data(summary.total),
         "lines": [_line_data(line) for line in summary.lines],
+        "tasks": tasks_data(tasks),
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
 
@@ -225,4 +228,36 @@ def summary_csv(summary: CostSummary) -> str:
     return out.getvalue()
 
 
-__all__ = ["cost_table", "one_screen_summary", "summary_csv", "summary_json"]
+_ENDS = {"answered": "answered", "steps": "stopped at the step cap", "tokens": "stopped at the token cap",
+         "cancelled": "stopped by you", "error": "failed"}  # fmt: skip
+
+
+def tasks_line(totals: TaskTotals) -> str:
+    """One line of the tasks among the turns: how they ended, their steps, model time and
+    tool time apart, cost, and what became of their changes."""
+    ends = ", ".join(f"{n} {_ENDS.get(end, end)}" for end, n in totals.ends)
+    parts = [
+        f"Tasks: {totals.tasks} ({ends})",
+        f"{totals.steps} model steps, {totals.tool_steps} tool calls",
+        f"model {fmt.seconds(totals.model_seconds)}, tools {fmt.seconds(totals.tool_seconds)}",
+        f"cost {_cost(totals.cost, totals.cost_known)}",
+    ]
+    if totals.committed:
+        parts.append(f"{totals.committed} committed, {totals.undone} undone")
+    if totals.checks_passed or totals.checks_failed:
+        parts.append(f"checks at the end: {totals.checks_passed} passed, {totals.checks_failed} failed")
+    return " · ".join(parts)
+
+
+def tasks_data(totals: TaskTotals | None) -> dict[str, Any] | None:
+    """The tasks' totals for `--json`; None without tasks."""
+    if totals is None:
+        return None
+    data = {f.name: getattr(totals, f.name) for f in fields(totals)}
+    data["ends"] = dict(totals.ends)
+    data["cost"] = totals.cost if totals.cost_known else None
+    data["cost_floor"] = totals.cost
+    return data
+
+
+__all__ = ["cost_table", "one_screen_summary", "summary_csv", "summary_json", "tasks_data", "tasks_line"]

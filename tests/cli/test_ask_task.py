@@ -66,3 +66,18 @@ def test_a_bad_allow_rule_is_one_line_and_exit_2(fake: FakeAnthropic, project: P
     assert code == 2 and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1 and "teleport" in err
     assert fake.message_requests() == []
+
+
+def test_cost_shows_the_tasks_among_the_turns(fake: FakeAnthropic, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli.commands import main
+
+    script(fake)
+    code, _, err = ask("--task", "--allow", "edit", "--allow", "run: *pytest *", *claude_flags(fake.base_url), "fix it")
+    assert code == 0, err
+    capsys.readouterr()
+    assert main(["cost"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Tasks:"))
+    assert "Tasks: 1 (1 answered)" in line and "4 model steps, 3 tool calls" in line and "1 committed, 0 undone" in line
+    assert main(["cost", "--json"]) == 0
+    tasks = json.loads(capsys.readouterr().out)["tasks"]
+    assert tasks["tasks"] == 1 and tasks["ends"] == {"answered": 1} and tasks["tool_steps"] == 3

@@ -31,7 +31,7 @@ def test_no_parser_of_the_tree_reads_a_prefix_as_an_option() -> None:
 @pytest.mark.parametrize(
     ("argv", "unknown"),
     [
-        (["ask", "--mode", "auto", "hi"], "--mode"),  # was --model: "no model file auto"
+        (["ask", "--mod", "auto", "hi"], "--mod"),  # was --model: "no model file auto" (--mode is a task's now)
         (["ask", "--max", "5", "hi"], "--max"),  # was --max-tokens
         (["refactor", "calc.py", "-m", "rename it", "--allow"], "--allow"),  # was --allow-new
         (["cost", "--sess", "abc"], "--sess"),  # a subcommand's own flag
