@@ -17,6 +17,7 @@ INTRO = (
 COMMANDS = (
     ("/help", "every command and key"),
     ("/model", "who answers, or switch: /model auto, /model claude, /model PATH.gguf"),
+    ("/task TEXT", "let the model do it: read, search, edit and run tests in the project, asking first"),
     ("/refactor PATH", "ask for an edit of a file, review the diff, apply and commit it"),
     ("/good, /bad", "rate the last answer: the router learns what each backend is good enough for"),
     ("/cost", "what this session has cost so far"),

@@ -108,12 +108,17 @@ class AnswerStream:
         # Only once painted does the text stop counting against the producer.
         self.host.call_after_refresh(self.deltas.shown, text)
 
-    def restart(self) -> None:
-        """A task's model step called tools: its text (the calls, which their blocks
-        say) leaves the answer, and what still waits in the buffer with it."""
-        self.deltas.shown(self.deltas.drain())
+    def restart(self) -> str:
+        """A task's model step called tools: its text leaves the answer, and what still
+        waits in the buffer with it; that text is given back (what the model said
+        before its calls, or the calls themselves, written as text)."""
+        pending = self.deltas.drain()
+        self.deltas.shown(pending)
+        said = ""
         if self.answer is not None:
+            said = self.answer.text + pending
             self.answer.restart()
+        return said
 
     async def frame(self) -> None:
         timer = self._timer

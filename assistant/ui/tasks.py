@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 
 from assistant.core.events import StepStarted, ToolFinished, ToolStarted
 from assistant.core.tools.approval import STOPPED, Approval, ApprovalReply, wait_for
+from assistant.core.tools.repair import calls_in_text
 from assistant.ui.messages import TurnFinished
 from assistant.ui.widgets.prompt import PromptInput
-from assistant.ui.widgets.tool_step import ApprovalPrompt, ToolStep
+from assistant.ui.widgets.tool_step import ApprovalPrompt, Narration, ToolStep
 from assistant.ui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -133,9 +134,14 @@ class Tasks:
 
     # -- on the UI thread -----------------------------------------------------------
 
-    def restart(self, done: threading.Event) -> None:
-        self.stream.restart()
+    async def restart(self, done: threading.Event) -> None:
+        """The step's text leaves the answer; what the model said before its calls
+        (Claude's "I'll look at the tests first") stays, as a line above them, unless
+        it was the calls themselves, written as text."""
+        said = self.stream.restart().strip()
         done.set()
+        if said and not calls_in_text(said, 0):
+            await self._mount(Narration(said))
 
     async def show_step(self, event: ToolStarted | ToolFinished) -> None:
         """A step's block: mounted when it begins (or ends without running), then updated."""

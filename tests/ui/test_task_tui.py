@@ -98,6 +98,8 @@ async def test_an_edit_asks_inline_and_y_lets_it_run(repo: Path) -> None:
         shown = " ".join(str(s.render()) for s in prompt.query("Static"))
         assert "edit a.py" in shown and "y yes · n no · a always" in shown
         assert all(rule in shown for rule in prompt.request.always)  # what "always" would save
+        # What it would change, lines out and in, before the answer.
+        assert [str(w.render()) for w in prompt.query(".removed, .added")] == ["- a = 1", "+ a = 2"]
         # The step before, above the question: its line, its output collapsed under it.
         (read,) = app.query(ToolStep)
         assert read.line.startswith("▸ read a.py · ") and read.started and not read.refused

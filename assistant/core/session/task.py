@@ -262,7 +262,7 @@ class TaskLoop:
         permission = f"allowed: {decision.reason}"
         refused = ""
         if decision.action == "ask":
-            answer = self._ask(tool, subject, description, decision.parts, decision.reason)
+            answer = self._ask(tool, arguments, subject, description, decision.parts, decision.reason)
             if answer.answer == "no":
                 refused = answer.note or "denied by you"
             elif answer.command and tool.kind == "run":
@@ -288,9 +288,11 @@ class TaskLoop:
         read = subject if tool.name == "read" and result.ok else ""
         return _Outcome(Message("tool", result.content, tool_call_id=call.id, is_error=not result.ok), said, result, read)
 
-    def _ask(self, tool: Tool, subject: str, description: str, parts: tuple[str, ...], reason: str) -> Approval:
+    def _ask(self, tool: Tool, arguments: dict[str, object], subject: str, description: str, parts: tuple[str, ...],
+             reason: str) -> Approval:  # fmt: skip
         always = self.permissions.narrowest_rule(tool.name, subject)
-        answer = self.approve(ApprovalRequest(tool.name, description, subject, parts, reason, always))
+        request = ApprovalRequest(tool.name, description, subject, parts, reason, always, tool.preview(arguments))
+        answer = self.approve(request)
         if answer.answer == "always":
             self.saved_rules.extend(r for r in always if r not in self.saved_rules)
             self.permissions = self.permissions.allowing(always)

@@ -26,6 +26,8 @@ class ApprovalRequest:
     reason: str  # why it asks: the rule or the mode
     # The rules an "always" answer saves: the narrowest that cover what is shown.
     always: tuple[str, ...]
+    # What it would change, for a person to read first (an edit's lines out and in).
+    preview: str = ""
 
 
 @dataclass(frozen=True, slots=True)

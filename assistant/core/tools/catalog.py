@@ -49,7 +49,21 @@ def _describe_read(args: Args) -> str:
 def _describe_grep(args: Args) -> str:
     where = text_arg(args, "path").strip()
     case = " (any case)" if args.get("ignore_case") in (True, "true") else ""
-    return f"grep {json.dumps(text_arg(args, 'pattern'), ensure_ascii=False)}{f' in {where}' if where else ''}{case}"
+    pattern = text_arg(args, "pattern")
+    shown = json.dumps(pattern, ensure_ascii=False) if not pattern or any(c.isspace() for c in pattern) else pattern
+    return f"grep {shown}{f' in {where}' if where else ''}{case}"
+
+
+PREVIEW_LINES = 40  # of an edit's old and new text each, or a new file's, shown in an approval
+
+
+def _marked(text: str, sign: str) -> str:
+    """`text`'s lines, each after `sign` (a diff's - or +), cut at PREVIEW_LINES."""
+    lines = text.split("\n")
+    shown = [f"{sign} {line}" for line in lines[:PREVIEW_LINES]]
+    if len(lines) > PREVIEW_LINES:
+        shown.append(f"  … {len(lines) - PREVIEW_LINES:,} more lines")
+    return "\n".join(shown)
 
 
 READ = Tool(
@@ -107,6 +121,7 @@ EDIT = Tool(
         ),
     ),
     "edit", _path_subject, lambda args: f"edit {text_arg(args, 'path')}", files.edit,
+    lambda args: _marked(text_arg(args, "old"), "-") + "\n" + _marked(text_arg(args, "new"), "+"),
 )  # fmt: skip
 
 WRITE = Tool(
@@ -120,6 +135,7 @@ WRITE = Tool(
         ),
     ),
     "edit", _path_subject, lambda args: f"write {text_arg(args, 'path')}", files.write,
+    lambda args: _marked(text_arg(args, "content"), "+"),
 )  # fmt: skip
 
 RUN = Tool(

@@ -85,6 +85,9 @@ class Tool:
     describe_of: Callable[[Args], str]
     # Runs it, given arguments that fit the spec (coerced).
     action: Callable[[Args, ToolContext], ToolResult]
+    # What a person approving it should see besides its line (an edit's lines out and
+    # in, a new file's first lines); None: the line says it all.
+    preview_of: Callable[[Args], str] | None = None
 
     @property
     def name(self) -> str:
@@ -95,6 +98,9 @@ class Tool:
 
     def describe(self, args: Any) -> str:
         return summary_line(self.describe_of(_lenient(args)))
+
+    def preview(self, args: Any) -> str:
+        return self.preview_of(_lenient(args)) if self.preview_of is not None else ""
 
     def execute(self, args: Any, ctx: ToolContext) -> ToolResult:
         try:

@@ -99,6 +99,31 @@ class ToolStep(Vertical):
         self.query_one(".line", Static).update(Text(line))
 
 
+def _runs(preview: str) -> list[tuple[str, list[str]]]:
+    """A preview's lines in runs of the same sign (`-` out, `+` in, else " ")."""
+    runs: list[tuple[str, list[str]]] = []
+    for line in preview.split("\n") if preview else []:
+        sign = line[:1] if line[:2] in ("- ", "+ ") else " "
+        if runs and runs[-1][0] == sign:
+            runs[-1][1].append(line)
+        else:
+            runs.append((sign, [line]))
+    return runs
+
+
+class Narration(Static):
+    """What the model said before a step's tool calls, above their blocks; once the task
+    is over, the history keeps it as a line (Transcript.settle), as a step's."""
+
+    DEFAULT_CSS = """
+    Narration { height: auto; padding: 0 1; margin-top: 1; text-style: italic; }
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(Text(text))
+        self.line = text
+
+
 class ApprovalPrompt(Vertical, can_focus=True):
     """A tool step that waits for the user: what it would do, what in it asks and why,
     and the keys: y yes, n no, a always (the rules it saves are named), e to edit a
@@ -109,6 +134,8 @@ class ApprovalPrompt(Vertical, can_focus=True):
     ApprovalPrompt { height: auto; margin: 1 0 0 0; padding: 0 1; border: round $warning; }
     ApprovalPrompt:focus-within { border: round $accent; }
     ApprovalPrompt > .description { text-style: bold; }
+    ApprovalPrompt > .removed { color: $error; }
+    ApprovalPrompt > .added { color: $success; }
     ApprovalPrompt > .why, ApprovalPrompt > .keys { color: $text-muted; }
     ApprovalPrompt > Input { display: none; margin-top: 1; }
     ApprovalPrompt.-editing > Input { display: block; }
@@ -132,6 +159,8 @@ class ApprovalPrompt(Vertical, can_focus=True):
         request = self.request
         self.border_title = "approve this step?"
         yield Static(Text(request.description), classes="description")
+        for sign, lines in _runs(request.preview):  # an edit's lines out and in, a new file's first lines
+            yield Static(Text("\n".join(lines)), classes={"-": "removed", "+": "added"}.get(sign, "why"))
         if request.parts and request.parts != (request.subject,):
             yield Static(Text(f"needs approval: {'; '.join(request.parts)}"), classes="why")
         if request.reason:

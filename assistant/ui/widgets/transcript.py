@@ -32,7 +32,7 @@ from assistant.ui.widgets.rendered import (
     markdown_part,
     use_code_theme,
 )
-from assistant.ui.widgets.tool_step import ToolStep
+from assistant.ui.widgets.tool_step import Narration, ToolStep
 
 if TYPE_CHECKING:
     from textual.theme import Theme
@@ -223,7 +223,7 @@ class Transcript(LaidOutOnce, VerticalScroll):
         folded = []
         steps: list[str] = []  # a task's tool steps in a row: one note of their lines
         for widget in self.live():
-            if isinstance(widget, ToolStep):
+            if isinstance(widget, ToolStep | Narration):
                 steps.append(widget.line)
                 folded.append(widget)
                 continue
