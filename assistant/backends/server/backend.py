@@ -18,6 +18,12 @@ itself reports is used where it reports it:
   are a tiktoken estimate (marked as such), and a stream that ends without usage
   is estimated.
 
+Given tools, the request offers them the OpenAI way (`tools`), and the model's
+calls come back as `ToolUse` events (reader.py, calls.py); a task's history of
+calls and results goes out in the same API's shape (wire.py), and counts, exact
+or estimated, include both. A server that cannot take tools (llama-server without
+`--jinja`) is one line saying so.
+
 Each request carries the table's answer settings (`max_tokens`, `temperature`,
 `stop`; the command line's `--max-tokens` and `--temperature` set them on every
 server). Every request asks llama-server to keep the prompt in its cache (`cache_prompt`),
@@ -47,6 +53,7 @@ import openai
 from assistant.backends.retry import RetryBudget, retried_stream
 from assistant.backends.server.errors import UnreadableAnswer, classify
 from assistant.backends.server.reader import TurnReader, field, shown_model
+from assistant.backends.server.wire import message_text, tools_text, wire_messages, wire_tools
 from assistant.backends.stream_attempt import StreamAttempt
 from assistant.core.accounting.pricing import price_table
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
@@ -57,6 +64,7 @@ from assistant.core.events import StreamEvent
 from assistant.core.options import TOKENS_MAX
 from assistant.core.paths import Paths
 from assistant.core.text import shown
+from assistant.core.tool_calls import ToolSpec
 from assistant.core.window.offline_tokens import CALIBRATION_FILE, MESSAGE_OVERHEAD, TiktokenCounter, TokenCalibration
 
 log = logging.getLogger(__name__)
@@ -135,6 +143,7 @@ class ServerBackend:
             settings_table=f"[servers.{self.name}]",
             private=self.settings.private,
             machine_per_hour=None if self._per_token else self.settings.cost_per_hour,
+            tool_calls=True,
         )
 
     @property
@@ -251,20 +260,23 @@ class ServerBackend:
 
     # -- tokens --------------------------------------------------------------------------
 
-    def count_tokens(self, messages: Sequence[Message]) -> TokenCount:
+    def count_tokens(self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] = ()) -> TokenCount:
         """Exact where the server tokenizes its own chat template (llama-server), else
-        a tiktoken estimate."""
+        a tiktoken estimate; `tools`, the tools the turn will offer, count too."""
         client = self._client
         if client is not None and self._llama_server:
             try:
-                return TokenCount(self._server_count(client, messages))
+                return TokenCount(self._server_count(client, messages, tools))
             except Exception as exc:  # noqa: BLE001 - the server's answer, whatever it was: estimate instead
                 log.info("%s: cannot count tokens on the server (%s): estimating", self.name,
                          classify(exc, self.name, self.settings.base_url).message)  # fmt: skip
-        return self.calibration.estimate(self.model_name, self._raw(messages))
+        return self.calibration.estimate(self.model_name, self._raw(messages, tools))
 
-    def _server_count(self, client: openai.OpenAI, messages: Sequence[Message]) -> int:
-        applied = client.post(f"{self._root}/apply-template", body={"messages": _wire(messages)}, cast_to=object)
+    def _server_count(self, client: openai.OpenAI, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> int:
+        body: dict[str, Any] = {"messages": wire_messages(messages)}
+        if tools:
+            body["tools"] = wire_tools(tools)
+        applied = client.post(f"{self._root}/apply-template", body=body, cast_to=object)
         prompt = field(applied, "prompt")
         if not isinstance(prompt, str):
             raise ValueError(f"/apply-template sent {shown(applied)}, no prompt")
@@ -275,16 +287,19 @@ class ServerBackend:
             raise ValueError(f"/tokenize sent {shown(tokens)}, no tokens")
         return len(ids)
 
-    def _raw(self, messages: Sequence[Message]) -> int:
-        """tiktoken's count of `messages`, before calibration."""
-        return sum(self.counter.count_text(m.content) + MESSAGE_OVERHEAD for m in messages)
+    def _raw(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> int:
+        """tiktoken's count of `messages` and `tools`, before calibration."""
+        offered = self.counter.count_text(tools_text(tools)) if tools else 0
+        return offered + sum(self.counter.count_text(message_text(m)) + MESSAGE_OVERHEAD for m in messages)
 
     def window_counter(self) -> ServerCounter:
         return ServerCounter(self)
 
     # -- a turn -------------------------------------------------------------------------
 
-    def stream(self, messages: Sequence[Message], cancel: threading.Event) -> Iterator[StreamEvent]:
+    def stream(
+        self, messages: Sequence[Message], cancel: threading.Event, *, tools: Sequence[ToolSpec] = ()
+    ) -> Iterator[StreamEvent]:
         if (failure := load_failure(self)) is not None:
             yield failure
             return
@@ -293,7 +308,7 @@ class ServerBackend:
         s = self.settings
         request: dict[str, Any] = {
             "model": self._model,
-            "messages": _wire(messages),
+            "messages": wire_messages(messages),
             "max_tokens": s.max_tokens,
             "stream": True,
             "stream_options": {"include_usage": True},
@@ -304,7 +319,9 @@ class ServerBackend:
             request["temperature"] = s.temperature
         if s.stop:
             request["stop"] = list(s.stop)
-        raw_count = functools.cache(lambda: self._raw(messages))  # tiktoken's count, made only when needed
+        if tools:
+            request["tools"] = wire_tools(tools)
+        raw_count = functools.cache(lambda: self._raw(messages, tools))  # tiktoken's count, made only when needed
 
         def new_reader() -> TurnReader:
             return TurnReader(self.name, self.model_name, s.max_answer_seconds,
@@ -313,7 +330,7 @@ class ServerBackend:
         done = yield from retried_stream(
             new_reader,
             lambda: StreamAttempt(lambda: self._open_stream(client, request), f"{self.name}-stream"),
-            lambda exc: classify(exc, self.name, s.base_url),
+            lambda exc: classify(exc, self.name, s.base_url, tools=bool(tools)),
             RetryBudget(s.max_retries, s.retry_max_seconds),
             cancel,
             self.name,
@@ -337,10 +354,6 @@ class ServerBackend:
         return stream
 
 
-def _wire(messages: Sequence[Message]) -> list[dict[str, str]]:
-    return [{"role": m.role, "content": m.content} for m in messages]
-
-
 class ServerCounter:
     """The sliding window's counter for a server: per message, tiktoken (no round
     trip); a whole prompt, the server's own count where it has one."""
@@ -351,7 +364,7 @@ class ServerCounter:
         self.backend = backend
 
     def message_tokens(self, message: Message) -> int:
-        raw = self.backend.counter.count_text(message.content) + MESSAGE_OVERHEAD
+        raw = self.backend.counter.count_text(message_text(message)) + MESSAGE_OVERHEAD
         return self.backend.calibration.estimate(self.backend.model_name, raw).tokens
 
     def prompt_tokens(self, messages: Sequence[Message]) -> TokenCount:

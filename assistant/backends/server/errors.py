@@ -26,6 +26,10 @@ class UnreadableAnswer(Exception):
     event stream was, a model list that is not one."""
 
 
+class MalformedCall(Exception):
+    """A tool call the server sent that cannot be one (see calls.py)."""
+
+
 class AnswerTooLong(Exception):
     """The answer was still streaming after `max_answer_seconds`."""
 
@@ -54,16 +58,18 @@ def _detail(exc: openai.APIStatusError) -> str:
     return "".join(c for c in " ".join(said.split()) if c.isprintable())[:200]
 
 
-def classify(exc: BaseException, name: str, url: str) -> Failure:
+def classify(exc: BaseException, name: str, url: str, *, tools: bool = False) -> Failure:
     """`exc` (an openai SDK error, or any other) as a `Failure` naming the server,
-    with no credential of its URL in it."""
-    failure = _classify(exc, name, redact_url(url))
+    with no credential of its URL in it. `tools`: the request offered the model tools."""
+    failure = _classify(exc, name, redact_url(url), tools)
     return Failure(failure.kind, redact(failure.message), failure.retryable, failure.headers)
 
 
-def _classify(exc: BaseException, name: str, url: str) -> Failure:
+def _classify(exc: BaseException, name: str, url: str, tools: bool) -> Failure:
     if isinstance(exc, StreamTruncated):
         return Failure("network", f"{name} ({url}) ended the answer early: {exc}", True)
+    if isinstance(exc, MalformedCall):
+        return Failure("server", f"{name} ({url}) sent {exc}", False)
     if isinstance(exc, UnreadableAnswer):
         return Failure("server", f"{name} ({url}) {exc}; check [servers.{name}] base_url", False)
     if isinstance(exc, json.JSONDecodeError):
@@ -80,6 +86,8 @@ def _classify(exc: BaseException, name: str, url: str) -> Failure:
         return Failure("network", f"cannot reach {name} at {url}: {why[:160]}", True)
     if isinstance(exc, openai.APIStatusError):
         status, detail, headers = exc.status_code, _detail(exc), dict(exc.response.headers)
+        if (refused := _tools_refused(name, status, detail, tools)) is not None:
+            return refused
         if status == 503:
             return Failure("overloaded", f"{name} is loading its model or busy (503: {detail})", True, headers)
         if status == 429:
@@ -96,3 +104,17 @@ def _classify(exc: BaseException, name: str, url: str) -> Failure:
         return Failure("request", f"{name} refused the request ({status}: {detail})", False)
     text = " ".join(str(exc).split()) or type(exc).__name__
     return Failure("generation", f"{name} failed: {type(exc).__name__}: {text[:160]}", False)
+
+
+def _tools_refused(name: str, status: int, detail: str, tools: bool) -> Failure | None:
+    """A server that cannot take tools: llama-server without --jinja says so, as a 500
+    ("tools param requires --jinja flag"); other engines refuse them with a 400 that
+    names them. Never retried: the same request fails the same way."""
+    said = detail.lower()
+    if "jinja" in said and (tools or "tool" in said):  # not its other --jinja advice (a custom template)
+        return Failure("request", f"{name} cannot take tools ({status}: {detail}); start llama-server with --jinja",
+                       False)  # fmt: skip
+    if tools and status in (400, 422) and "tool" in said:
+        return Failure("request", f"{name} refused the tools ({status}: {detail}); it may not take them (a "
+                       "llama-server takes them when started with --jinja)", False)  # fmt: skip
+    return None

@@ -9,6 +9,11 @@ only as valid Unicode. An answer is finished only by its `finish_reason`: a body
 that ends before one was cut short (`StreamTruncated`), and an answer still
 streaming after `max_answer_seconds` is cut off (`AnswerTooLong`), however slowly
 its tokens drip in.
+
+Given tools, the model's calls arrive as `delta.tool_calls` pieces (calls.py puts
+them together); each is said as a `ToolUse` once the stream has ended, before the
+final usage, and the turn ends `TurnDone("tool_use")`. A call's pieces are output
+like text: counted, and never sent again after a failure.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from assistant.backends.server.errors import AnswerTooLong, StreamTruncated
+from assistant.backends.server.calls import CallPieces
+from assistant.backends.server.errors import AnswerTooLong, MalformedCall, StreamTruncated
 from assistant.backends.stream_attempt import Failed, Finished, StreamAttempt
 from assistant.core.backends.reported import believable_rate, believed, figure, model_name, seconds
 from assistant.core.options import SECONDS_MAX, TOKENS_MAX
-from assistant.core.events import Notice, StopReason, StreamEvent, TextDelta, Timings, TurnDone, Usage
-from assistant.core.text import clean_text
+from assistant.core.events import Notice, StopReason, StreamEvent, TextDelta, Timings, ToolUse, TurnDone, Usage
+from assistant.core.text import clean_text, shown
 
 USAGE_FIGURES = ("prompt_tokens", "completion_tokens")
 TIMING_COUNTS = ("prompt_n", "cache_n", "predicted_n")
@@ -66,12 +72,13 @@ class TurnReader:
         self.model = model
         self.max_seconds = max_seconds
         self.estimate = estimate
-        self.tokens_out = 0  # text chunks seen (llama-server and vLLM send one token per chunk)
+        self.tokens_out = 0  # text and call chunks seen (llama-server and vLLM send one token per chunk)
         self.text_seen = False
         self.finished = False  # a choice's finish_reason arrived
         self.reported: dict[str, int] = {}  # the usage chunk's believable figures
         self.timings: dict[str, float] = {}  # llama-server's believable `timings`
         self.stop: StopReason = "end_turn"
+        self.calls = CallPieces()
         self.failure: BaseException | None = None
         self.doubted: list[str] = []  # what the server sent that was not believed, said once per turn
 
@@ -95,13 +102,25 @@ class TurnReader:
                 if not self.finished:  # the body ended, the answer did not
                     self.failure = StreamTruncated("the stream ended without a finish_reason")
                     return
+                try:
+                    calls = self.calls.whole()
+                except MalformedCall as exc:
+                    self.failure = exc
+                    return
+                yield from (ToolUse(call) for call in calls)
+                if calls and self.stop == "end_turn":  # whatever finish_reason said ("stop", from some servers)
+                    self.stop = "tool_use"
                 yield self.usage(estimated=False)
                 if timings := self._timings():
                     yield timings
                 yield from self.notice()
                 yield TurnDone(self.stop)
                 return
-            yield from self._chunk(chunk)
+            try:
+                yield from self._chunk(chunk)
+            except MalformedCall as exc:
+                self.failure = exc
+                return
 
     def notice(self) -> Iterator[Notice]:
         """One line on what the server sent that was not believed (the log has each)."""
@@ -135,11 +154,25 @@ class TurnReader:
                 self.tokens_out += 1
                 self.text_seen = True
                 yield TextDelta(clean_text(text), 1)
+            if (pieces := field(delta, "tool_calls")) is not None:
+                yield from self._call_pieces(pieces)
             reason = field(choice, "finish_reason")
             if isinstance(reason, str) and reason:
                 self.finished = True
                 if reason == "length":
                     self.stop = "max_tokens"
+
+    def _call_pieces(self, pieces: Any) -> Iterator[StreamEvent]:  # noqa: ANN401 - the delta's JSON
+        """A chunk's pieces of tool calls: output, said as an empty `TextDelta` so that
+        the turn's rate counts them, and the calls kept until the stream ends."""
+        if not isinstance(pieces, list):
+            raise MalformedCall(f"tool calls as {shown(pieces)}, not a list")
+        for piece in pieces:
+            self.calls.add(piece)
+        if pieces:
+            self.tokens_out += 1
+            self.text_seen = True
+            yield TextDelta("", 1)
 
     def _figures(self, source: Any, names: tuple[str, ...], where: str) -> dict[str, int]:  # noqa: ANN401
         found = {}
