@@ -52,6 +52,7 @@ from assistant.core.session.status import SessionStatus
 from assistant.core.session.acting import Acting, TaskOrder
 from assistant.core.session.task import task_system_prompt
 from assistant.core.tools.approval import Approve, refuse_unwatched
+from assistant.core.tools.catalog import TOOL_SPECS
 from assistant.core.tools.permissions import Permissions
 from assistant.core.session.turns import unavailable_reason
 from assistant.core.session.user_input import parse_turn
@@ -402,7 +403,7 @@ class ChatSession:
                               forced_by=f"@{parsed.forced}" if parsed.forced else "")  # fmt: skip
         settings = self.config.tools if mode is None else replace(self.config.tools, mode=mode)
         permissions = Permissions.from_config(settings, (*allow, *self._acting.allowed))
-        system = task_system_prompt(self.system_prompt, self.project_root)
+        system = task_system_prompt(self.system_prompt, self.project_root, TOOL_SPECS)
         decision, windows = self.route(request, attached=attached, system=system)
         for problem in self._routing.new_problems():
             emit(Notice(problem))

@@ -201,8 +201,9 @@ class TaskLoop:
         self, name: str, backend: Backend, messages: Sequence[Message], cancel: threading.Event, step: int
     ) -> Generator[StreamEvent, None, tuple[TurnResult, list[ToolCall]]]:
         native = backend.capabilities.tool_calls
-        if not native:
-            messages = _prompted(messages, self.specs)
+        # The window counted the tools as the system prompt's last part (`task_system_prompt`):
+        # a backend that takes them natively is given them that way instead.
+        messages = _without_described(messages, self.specs) if native else _prompted(messages, self.specs)
         calls: list[ToolCall] = []
         steps = self.runner.model_step(name, backend, messages, cancel, tools=self.specs if native else ())
         while True:
@@ -327,11 +328,20 @@ def _prompted(messages: Sequence[Message], specs: Sequence[ToolSpec]) -> list[Me
                                                         for c in m.tool_calls)))  # fmt: skip
         else:
             plain.append(Message(m.role, m.content))
-    if plain and plain[0].role == "system":
-        plain[0] = Message("system", f"{plain[0].content}\n\n{described}")
-    else:
+    if not plain or plain[0].role != "system":
         plain.insert(0, Message("system", described))
+    elif not plain[0].content.endswith(described):
+        plain[0] = Message("system", f"{plain[0].content}\n\n{described}")
     return plain
+
+
+def _without_described(messages: Sequence[Message], specs: Sequence[ToolSpec]) -> list[Message]:
+    """The messages with the tools' description taken off the system prompt's end."""
+    described = f"\n\n{prompt_for(specs)}"
+    first = messages[0] if messages else None
+    if first is None or first.role != "system" or not first.content.endswith(described):
+        return list(messages)
+    return [replace(first, content=first.content.removesuffix(described)), *messages[1:]]
 
 
 def _fitted(window: Assembly, transcript: list[Message], last: TurnResult | None) -> list[Message]:
@@ -397,11 +407,14 @@ TASK_PROMPT = (
 )
 
 
-def task_system_prompt(system_prompt: str, root: Path) -> str:
-    """A task's system prompt: the session's, how to work with the tools, and the
-    project's memory file (AGENTS.md, else CLAUDE.md) when it has one."""
+def task_system_prompt(system_prompt: str, root: Path, specs: Sequence[ToolSpec]) -> str:
+    """A task's system prompt: the session's, how to work with the tools, the project's
+    memory file (AGENTS.md, else CLAUDE.md) when it has one, and last the tools
+    described, so that every window counts them in its own tokens (a backend that takes
+    tools natively gets them that way instead: the loop takes the description off)."""
     parts = [p for p in (system_prompt, TASK_PROMPT) if p]
     if (memory := memory_file(root)) is not None:
         name, text = memory
         parts.append(f"The project's {name}:\n{text.strip()}")
+    parts.append(prompt_for(specs))
     return "\n\n".join(parts)

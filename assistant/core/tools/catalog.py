@@ -155,6 +155,7 @@ RUN = Tool(
 )  # fmt: skip
 
 TOOLS: tuple[Tool, ...] = (READ, LIST, GREP, EDIT, WRITE, RUN)
+TOOL_SPECS: tuple[ToolSpec, ...] = tuple(tool.spec for tool in TOOLS)
 _BY_NAME = {tool.name: tool for tool in TOOLS}
 
 

@@ -90,6 +90,11 @@ def test_make_the_failing_test_pass_reads_greps_edits_runs_and_answers(fake: Fak
     bodies = [json.loads(r.body) for r in fake.message_requests()]
     assert len(bodies) == 5
     assert [t["name"] for t in bodies[0]["tools"]] == ["read", "list", "grep", "edit", "write", "run"]
+    # The window counted the tools as text; Claude is given them as tools, not twice.
+    system = " ".join(block["text"] for block in bodies[0]["system"])
+    assert "You can use these tools" not in system and "working in the user's project" in system
+    window = session.window("claude")
+    assert window is not None and "You can use these tools" in window.messages[0].content
     last = bodies[-1]["messages"]
     results = [b for m in last if m["role"] == "user" for b in m["content"] if b["type"] == "tool_result"]
     assert len(results) == 4 and "1 passed" in results[-1]["content"]
