@@ -403,7 +403,8 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
                  "Ask for an edit of a file, review the diff, apply and commit."),
     SlashCommand("/task", "/task TEXT", task_command,
                  "Let the model do it in the project, step by step: read, search, edit, run commands; a step "
-                 "[tools] does not allow asks first (y, n, a always, e edit). Esc stops it. Also @task TEXT."),
+                 "[tools] does not allow asks first (y, n, a always, p always in this project, e edit). "
+                 "Esc stops it. Also @task TEXT."),
     SlashCommand("/undo", "/undo", undo_command,
                  "Take back the last applied edit (its commit, or its backup outside git)."),
     SlashCommand("/sessions", "/sessions", sessions_command,

@@ -27,6 +27,7 @@ from assistant.core.session.task import TaskLoop
 from assistant.core.tools.approval import Approve
 from assistant.core.tools.catalog import TOOLS
 from assistant.core.tools.permissions import Permissions
+from assistant.core.tools.project_rules import save_rules
 from assistant.core.tools.types import ToolContext
 from assistant.core.window.sliding import Assembly, ContextTooLarge
 
@@ -71,6 +72,11 @@ class Acting:
         turn = Turn(order.session_id, order.mode, order.decision, order.windows)
         result = forward(loop.run(turn, cancel), emit)
         self.allowed.extend(r for r in loop.saved_rules if r not in self.allowed)
+        if loop.project_rules:
+            try:
+                save_rules(self.root, loop.project_rules)
+            except OSError as exc:
+                emit(Notice(f"the rules for this project were not saved ({exc.strerror or exc}); they hold for this session"))
         checks = self._checks(result, cancel, emit)
         passed = tuple(c.name for c in checks if c.status == "passed")
         result = replace(self._commit(result, order.instruction, passed), task_id=task_id)

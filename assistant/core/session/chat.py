@@ -54,6 +54,7 @@ from assistant.core.session.task import task_system_prompt
 from assistant.core.tools.approval import Approve, refuse_unwatched
 from assistant.core.tools.catalog import TOOL_SPECS
 from assistant.core.tools.permissions import Permissions
+from assistant.core.tools.project_rules import saved_rules
 from assistant.core.session.turns import unavailable_reason
 from assistant.core.session.user_input import parse_turn
 from assistant.core.session.windows import SessionWindows, route_with_files
@@ -402,7 +403,7 @@ class ChatSession:
         request = TurnRequest(parsed.text, "task", files, parsed.flags | flags, parsed.forced,
                               forced_by=f"@{parsed.forced}" if parsed.forced else "")  # fmt: skip
         settings = self.config.tools if mode is None else replace(self.config.tools, mode=mode)
-        permissions = Permissions.from_config(settings, (*allow, *self._acting.allowed))
+        permissions = Permissions.from_config(settings, (*allow, *self._acting.allowed, *saved_rules(self.project_root)))
         system = task_system_prompt(self.system_prompt, self.project_root, TOOL_SPECS)
         decision, windows = self.route(request, attached=attached, system=system)
         for problem in self._routing.new_problems():

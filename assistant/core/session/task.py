@@ -127,6 +127,7 @@ class TaskLoop:
         # it on this machine now (a secret file was read), else None.
         self.reroute = reroute
         self.saved_rules: list[str] = []  # "always" answers of this task, for the session to keep
+        self.project_rules: list[str] = []  # "always, in this project" answers, for the project to keep
 
     def run(self, turn: Turn, cancel: threading.Event) -> TaskEvents:
         order = [n for n in self.runner.order(turn.decision, turn.windows) if isinstance(turn.windows.get(n), Assembly)]
@@ -271,7 +272,8 @@ class TaskLoop:
                 description = tool.describe(arguments)
                 permission = "run as you edited it"
             else:
-                permission = "approved" if answer.answer == "yes" else "approved always"
+                permission = {"yes": "approved", "always": "approved always", "project": "approved always, in this project"}[
+                    answer.answer]  # fmt: skip
         elif decision.action == "deny":
             refused = f"refused: {decision.reason}"
         if refused:
@@ -294,8 +296,10 @@ class TaskLoop:
         always = self.permissions.narrowest_rule(tool.name, subject)
         request = ApprovalRequest(tool.name, description, subject, parts, reason, always, tool.preview(arguments))
         answer = self.approve(request)
-        if answer.answer == "always":
+        if answer.answer in ("always", "project"):
             self.saved_rules.extend(r for r in always if r not in self.saved_rules)
+            if answer.answer == "project":
+                self.project_rules.extend(r for r in always if r not in self.project_rules)
             self.permissions = self.permissions.allowing(always)
         return answer
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-Answer = Literal["yes", "no", "always"]
+# "always": for this session; "project": always, in this project (core/tools/project_rules.py).
+Answer = Literal["yes", "no", "always", "project"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,9 +126,9 @@ class Narration(Static):
 
 class ApprovalPrompt(Vertical, can_focus=True):
     """A tool step that waits for the user: what it would do, what in it asks and why,
-    and the keys: y yes, n no, a always (the rules it saves are named), e to edit a
-    command before it runs (Enter runs the edited one). Esc is the app's: it stops
-    the task, which answers no."""
+    and the keys: y yes, n no, a always (the rules it saves are named), p always in
+    this project, e to edit a command before it runs (Enter runs the edited one). Esc
+    is the app's: it stops the task, which answers no."""
 
     DEFAULT_CSS = """
     ApprovalPrompt { height: auto; margin: 1 0 0 0; padding: 0 1; border: round $warning; }
@@ -144,6 +144,7 @@ class ApprovalPrompt(Vertical, can_focus=True):
         Binding("y", "answer('yes')", "Yes", show=False),
         Binding("n", "answer('no')", "No", show=False),
         Binding("a", "answer('always')", "Always", show=False),
+        Binding("p", "answer('project')", "Always, in this project", show=False),
         Binding("e", "edit", "Edit the command", show=False),
     ]
 
@@ -173,7 +174,7 @@ class ApprovalPrompt(Vertical, can_focus=True):
         """The keys line: what each key does, and the rules an "always" saves."""
         saves = f" (saves {', '.join(self.request.always)})" if self.request.always else ""
         edit = " · e edit the command" if self.editable else ""
-        return f"y yes · n no · a always{saves}{edit} · Esc stop the task"
+        return f"y yes · n no · a always{saves} · p always in this project{edit} · Esc stop the task"
 
     def action_answer(self, answer: Answer) -> None:
         self._give(Approval(answer))

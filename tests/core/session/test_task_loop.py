@@ -175,3 +175,25 @@ def test_a_secret_file_read_ends_the_task_when_nothing_here_can_take_it(project:
     result = s.act("what is in the secrets folder?", threading.Event())
     assert result.end == "error" and "no backend on this machine" in result.reason
     assert len(cloud.seen) == 1
+
+
+def test_always_in_this_project_is_kept_outside_the_project_for_the_next_session(project: Path) -> None:
+    from assistant.core.tools.approval import Approval
+    from assistant.core.tools.project_rules import rules_file
+
+    edit = call("edit", 1, path="a.py", old="x = 1", new="x = 2")
+    backend = ScriptedBackend([call("read", 0, path="a.py"), edit, "done"], name="local", tool_calls=True)
+    asked: list[str] = []
+
+    def project_wide(request: object) -> Approval:
+        asked.append(request.tool)  # type: ignore[attr-defined]
+        return Approval("project")
+
+    session(project, backend).act("edit a", threading.Event(), approve=project_wide)
+    assert asked == ["edit"] and rules_file(project).is_file()
+    assert not any(p.name.endswith(".toml") for p in project.iterdir())  # nothing written into the repository
+    again = ScriptedBackend([call("read", 0, path="a.py"), call("edit", 1, path="a.py", old="x = 2", new="x = 3"),
+                             "done"], name="local", tool_calls=True)  # fmt: skip
+    result = session(project, again).act("edit a again", threading.Event(), approve=project_wide)
+    assert result.end == "answered" and asked == ["edit"]  # a new session, and it did not ask
+    assert (project / "a.py").read_text() == "x = 3\n"

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.backends.llama.backend import LlamaCppBackend
-from assistant.core.config import Config
+from assistant.backends.server.backend import ServerBackend
+from assistant.core.config import Config, ServerConfig
 from assistant.core.events import StepStarted, ToolFinished
 from assistant.core.session.chat import ChatSession
 from assistant.core.store.ledger import Ledger
+from tests.backends.server.test_server_tool_calls import TOOL_TEMPLATE, started
+from tests.backends.server.conftest import SLOTS, LlamaServer
 from tests.conftest import small_options
 from tests.core.edits.test_vcs import make_repo
 
@@ -83,6 +87,33 @@ def test_two_hundred_steps_in_process_are_all_read(tmp_path: Path) -> None:
         backend = LlamaCppBackend(options)
         backend.load()
         config = Config().with_overrides({"general.backend": "local", "tools.max_steps": CAP})
+        return ChatSession(config, backend, ledger=Ledger.open, project_root=root)
+
+    counts = run_tasks(tmp_path, session_for)
+    assert counts["unreadable"] == 0
+    assert counts["calls"] > 0
+
+
+@pytest.fixture(scope="module")
+def tool_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """llama-server with --jinja and SmolLM2 under a tool-calling ChatML template
+    (tests/backends/server/test_server_tool_calls.py says why its own cannot call), with
+    room in each slot for a task's prompt: its tools, its steps."""
+    template = tmp_path_factory.mktemp("template") / "chatml-tools.jinja"
+    template.write_text(TOOL_TEMPLATE)
+    # The last -c wins: 8,192 over the suite's slots.
+    yield from started("--jinja", "--chat-template-file", str(template), "-c", str(8192 * SLOTS))
+
+
+def test_two_hundred_steps_on_llama_server_are_all_read(tmp_path: Path, tool_server: LlamaServer) -> None:
+    """On a real llama-server with --jinja, through the OpenAI API's tool calls."""
+
+    def session_for(n: int, root: Path) -> ChatSession:
+        settings = ServerConfig(base_url=tool_server.base_url, max_tokens=160,  # type: ignore[call-arg]
+                                temperature=(0.0, 0.7, 1.0)[n % 3])  # fmt: skip
+        backend = ServerBackend("gpu", settings)
+        backend.load()
+        config = Config().with_overrides({"tools.max_steps": CAP, "router.fallback": []})
         return ChatSession(config, backend, ledger=Ledger.open, project_root=root)
 
     counts = run_tasks(tmp_path, session_for)
