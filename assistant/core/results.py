@@ -83,6 +83,7 @@ class TaskResult:
     reason: str = ""  # one line when a cap or a failure ended it
     commit: str | None = None  # the task's commit, when its changes were committed
     task_id: str = ""
+    tools_used: tuple[tuple[str, int], ...] = ()  # (tool, times it ran), in the order first used
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -64,6 +64,7 @@ TRAILER_MODEL = "Assistant-Model"
 TRAILER_COST = "Assistant-Cost"
 TRAILER_UNDO = "Assistant-Undo"
 TRAILER_CHECKS = "Assistant-Checks"
+TRAILER_TOOLS = "Assistant-Tools"
 MANIFEST = "manifest.json"
 # Files git leaves in its directory while an operation waits for the user.
 IN_PROGRESS = {
@@ -106,6 +107,7 @@ class Provenance:
     cost: float | None  # dollars; None when the backend cannot say ("unknown")
     instruction: str
     checks: tuple[str, ...] = ()  # the checks the edit passed ("syntax", …), for its trailer
+    tools: tuple[str, ...] = ()  # a task's: the tools it used, with how often ("edit ×2", "run"), for its trailer
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,8 @@ def _provenance_trailers(p: Provenance) -> dict[str, str]:
     trailers = {TRAILER_BACKEND: p.backend, TRAILER_MODEL: p.model, TRAILER_COST: cost}
     if p.checks:
         trailers[TRAILER_CHECKS] = ", ".join(p.checks)
+    if p.tools:
+        trailers[TRAILER_TOOLS] = ", ".join(p.tools)
     return trailers
 
 

@@ -139,8 +139,9 @@ class Acting:
         if not result.changed or not self.config.edits.commit:
             return result
         last = result.last
+        tools = tuple(f"{tool} ×{n}" if n > 1 else tool for tool, n in result.tools_used)
         provenance = Provenance(last.backend if last else "", last.model if last else "", result.cost, instruction,
-                                checks)  # fmt: skip
+                                checks, tools)  # fmt: skip
         try:
             committed = Workspace(self.root, dirty=self.config.edits.dirty).commit_task(result.changed, provenance)
         except EditError as exc:

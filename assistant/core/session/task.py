@@ -70,6 +70,7 @@ class _Totals:
     generation_seconds: float = 0.0
     cost: float | None = 0.0
     changed: list[str] = field(default_factory=list)
+    used: dict[str, int] = field(default_factory=dict)  # tool → times it ran
 
     def add_step(self, result: TurnResult) -> None:
         stats = result.stats
@@ -180,6 +181,7 @@ class TaskLoop:
                 self.record_tool(totals.steps, outcome.said)
                 if outcome.result is not None:
                     totals.tool_steps += 1
+                    totals.used[outcome.said.tool] = totals.used.get(outcome.said.tool, 0) + 1
                     totals.tool_seconds += outcome.said.seconds
                     totals.changed.extend(p for p in outcome.result.changed if p not in totals.changed)
                 transcript.append(outcome.message)
@@ -315,6 +317,7 @@ def _ended(totals: _Totals, end: TaskEnd, last: TurnResult | None = None, *, err
         last.text if last is not None else "",
         end, totals.steps, totals.tool_steps, totals.model_seconds, totals.tool_seconds, totals.tokens_in,
         totals.tokens_out, totals.generation_seconds, totals.cost, tuple(totals.changed), last, error, reason,
+        tools_used=tuple(totals.used.items()),
     )  # fmt: skip
 
 

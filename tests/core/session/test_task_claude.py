@@ -84,6 +84,8 @@ def test_make_the_failing_test_pass_reads_greps_edits_runs_and_answers(fake: Fak
                          text=True).stdout.splitlines()  # fmt: skip
     assert len(log) == 1 and log[0].split(" ", 1)[1].startswith("task(calc.py): make the failing test pass")
     assert result.commit == log[0].split()[0]
+    body = subprocess.run(["git", "log", "-1", "--format=%B"], cwd=project, capture_output=True, text=True).stdout
+    assert "Assistant-Tools: read, grep, edit, run" in body and "Assistant-Backend: claude" in body
     assert subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True).stdout == ""
 
     # Every step reached Claude with the tools, and each result answered its call.
