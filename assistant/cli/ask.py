@@ -19,6 +19,7 @@ from assistant.core.events import (
     Retrying,
     RouteDecided,
     SessionEvent,
+    StepStarted,
     StreamEvent,
     TextDelta,
     ToolFinished,
@@ -66,10 +67,17 @@ def _task(
     a step they leave to a person is refused with one line naming the flag (nobody
     answers here). Each tool step goes to stderr as it ends (or as JSON events)."""
     as_json, streamed = args.json, args.stream_json
+    ended = [True]  # the text on stdout ends a line: each step's text starts on a line of its own
 
     def shown(event: StreamEvent | SessionEvent) -> None:
-        if isinstance(event, ToolFinished) and not (as_json or streamed):
-            print(tool_line(event.tool, event.description, event.summary, event.seconds or None), file=sys.stderr)
+        if not (as_json or streamed):
+            if isinstance(event, ToolFinished):
+                print(tool_line(event.tool, event.description, event.summary, event.seconds or None), file=sys.stderr)
+            elif isinstance(event, StepStarted) and not ended[0]:
+                sys.stdout.write("\n")
+                ended[0] = True
+            elif isinstance(event, TextDelta) and event.text:
+                ended[0] = event.text.endswith("\n")
         on_event(event)
 
     text = question.split(maxsplit=1)[1] if _names_task(question) and len(question.split()) > 1 else question
