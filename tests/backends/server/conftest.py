@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -63,13 +64,16 @@ class LlamaServer:
         self.base_url = f"http://127.0.0.1:{port}/v1"
         args = [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "--parallel", str(SLOTS),
                 "-c", str(CONTEXT), "-t", str(threads), "--no-webui", *extra]  # fmt: skip
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        # Its log goes to a file, never a pipe: a pipe nobody drains fills after a few
+        # hundred requests, and the server then blocks writing to it, mid-answer.
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
 
     def wait_ready(self, timeout: float = PATIENCE) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"llama-server exited: {self.process.stderr.read().decode(errors='replace')[-2000:]}")
+                raise RuntimeError(f"llama-server exited: {self.log_tail()}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1) as r:
                     if r.status == 200:
@@ -79,10 +83,16 @@ class LlamaServer:
             time.sleep(0.1)
         raise TimeoutError("llama-server did not become ready")
 
+    def log_tail(self, size: int = 2000) -> str:
+        self.log.seek(0, os.SEEK_END)
+        self.log.seek(max(self.log.tell() - size, 0))
+        return self.log.read().decode(errors="replace")
+
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=PATIENCE)
+        self.log.close()
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,7 @@ TASKS = (
     "Which files mention subtract?",
 )
 UNREADABLE = "not run: the call could not be read"
+AGENT = "You are a coding agent. You answer every request with a tool call."
 STEPS_WANTED = 200
 CAP = 4
 
@@ -113,7 +114,9 @@ def test_two_hundred_steps_on_llama_server_are_all_read(tmp_path: Path, tool_ser
                                 temperature=(0.0, 0.7, 1.0)[n % 3])  # fmt: skip
         backend = ServerBackend("gpu", settings)
         backend.load()
-        config = Config().with_overrides({"tools.max_steps": CAP, "router.fallback": []})
+        # A model this small answers in prose under a long system prompt: asked to act, it calls.
+        config = Config().with_overrides({"tools.max_steps": CAP, "router.fallback": [],
+                                          "general.system_prompt": AGENT})  # fmt: skip
         return ChatSession(config, backend, ledger=Ledger.open, project_root=root)
 
     counts = run_tasks(tmp_path, session_for)
