@@ -197,3 +197,21 @@ def test_always_in_this_project_is_kept_outside_the_project_for_the_next_session
     result = session(project, again).act("edit a again", threading.Event(), approve=project_wide)
     assert result.end == "answered" and asked == ["edit"]  # a new session, and it did not ask
     assert (project / "a.py").read_text() == "x = 3\n"
+
+
+def test_stopping_a_task_during_a_model_step_stops_within_a_token(project: Path) -> None:
+    words = " ".join(f"word{i}" for i in range(400))
+    backend = ScriptedBackend([words], name="local", tool_calls=True, delay=0.01)
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def stop_at_the_fifth_word(event: object) -> None:
+        text = getattr(event, "text", "")
+        if text.strip():
+            seen.append(text)
+            if len(seen) == 5:
+                cancel.set()
+
+    result = session(project, backend).act("talk", cancel, stop_at_the_fifth_word)
+    assert result.end == "cancelled" and result.steps == 1
+    assert len(seen) == 5  # not one word more once it was stopped
