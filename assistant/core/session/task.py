@@ -97,8 +97,9 @@ class _Outcome:
 
 
 class TaskLoop:
-    """Runs one task; see the module docstring. `record(result, started, name)`
-    writes a model step to the ledger and gives back its turn id."""
+    """Runs one task; see the module docstring. `record(result, started, name, step)`
+    writes a model step to the ledger and gives back its turn id; `record_tool(step,
+    said)` a tool step."""
 
     def __init__(
         self,
@@ -131,7 +132,7 @@ class TaskLoop:
         self.project_rules: list[str] = []  # "always, in this project" answers, for the project to keep
 
     def run(self, turn: Turn, cancel: threading.Event) -> TaskEvents:
-        order = [n for n in self.runner.order(turn.decision, turn.windows) if isinstance(turn.windows.get(n), Assembly)]
+        order = self._order(turn)
         if not order:
             window = turn.windows.get(turn.decision.backend)
             error = BackendError(str(window) if window is not None else "no backend can take this task", kind="context")
@@ -192,11 +193,14 @@ class TaskLoop:
                         return _ended(totals, "error", last, reason=kept)
                     if kept is not None:
                         turn, name, note = kept
-                        order = [n for n in self.runner.order(turn.decision, turn.windows)
-                                 if isinstance(turn.windows.get(n), Assembly)]  # fmt: skip
+                        order = self._order(turn)
                         yield Notice(note)
                 if cancel.is_set():
                     break
+
+    def _order(self, turn: Turn) -> list[str]:
+        """The backends that may take the task's steps, in order: those its prompt fits."""
+        return [n for n in self.runner.order(turn.decision, turn.windows) if isinstance(turn.windows.get(n), Assembly)]
 
     # -- a model step ------------------------------------------------------------------
 
