@@ -192,7 +192,7 @@ def test_a_custom_workload_of_the_same_shape(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        (SHAPE.replace('"chat"', '"poetry"'), "items[0]: kind: expected one of chat, explain, code, edit, batch, got 'poetry'"),
+        (SHAPE.replace('"chat"', '"poetry"'), "items[0]: kind: expected one of chat, explain, code, edit, batch, task, got 'poetry'"),
         (SHAPE.replace("count = 2", "count = 0"), "items[0]: count: expected an integer from 1 to 1000000, got 0"),
         (SHAPE.replace("count = 2", 'count = "2"'), "count: expected an integer from 1 to 1000000, got '2'"),
         (SHAPE.replace("count = 2", "count = 2\nspeed = 3"), "items[0]: unknown key 'speed'"),
