@@ -102,7 +102,7 @@ def _task(
         print(f"assistant: cost not recorded: {one_line(session.ledger_error)}", file=sys.stderr)
     if stopped_by is not None:
         return fail(f"cancelled ({signal_name(stopped_by)}); the steps so far are recorded", exit_interrupted(stopped_by))
-    if result.end in ("error", "steps", "tokens"):
+    if result.end in ("error", "steps", "tokens", "budget"):
         return fail(result.reason or (result.error.message if result.error else "the task failed"))
     return 0
 

@@ -58,8 +58,9 @@ class TurnResult:
     turn_id: int | None = None  # its ledger row (None when it was not recorded): what a rating names
 
 
-# How a task ended: the model answered, a cap stopped it, the user did, or a step failed.
-TaskEnd = Literal["answered", "steps", "tokens", "cancelled", "error"]
+# How a task ended: the model answered, a cap stopped it (steps, tokens, the budget), the
+# user did, or a step failed.
+TaskEnd = Literal["answered", "steps", "tokens", "budget", "cancelled", "error"]
 
 
 @dataclass(frozen=True, slots=True)

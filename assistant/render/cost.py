@@ -229,7 +229,7 @@ def summary_csv(summary: CostSummary) -> str:
 
 
 _ENDS = {"answered": "answered", "steps": "stopped at the step cap", "tokens": "stopped at the token cap",
-         "cancelled": "stopped by you", "error": "failed"}  # fmt: skip
+         "budget": "stopped at the budget's cap", "cancelled": "stopped by you", "error": "failed"}  # fmt: skip
 
 
 def tasks_line(totals: TaskTotals) -> str:

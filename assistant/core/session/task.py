@@ -54,6 +54,9 @@ from assistant.core.tools.types import Tool, ToolContext, ToolResult
 from assistant.core.window.sliding import Assembly
 
 TaskEvents = Generator[StreamEvent | SessionEvent, None, TaskResult]
+# The routers whose decision moves a task's next steps to this machine, and how a task
+# ends when nothing here can take them.
+KEEPS_HERE: dict[str, TaskEnd] = {"privacy": "error", "budget": "budget"}
 CHARS_PER_TOKEN = 3  # a cautious guess for text not yet counted (tool output): never fewer tokens than this
 ELIDED = "[{tool} output elided to keep the window: {size:,} characters. Call the tool again if you need it.]"
 ELIDED_END = "if you need it.]"
@@ -83,6 +86,14 @@ class _Totals:
         elif stats.generation_seconds:
             self.generation_seconds += stats.generation_seconds
         self.cost = None if self.cost is None or result.cost is None else self.cost + result.cost
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    """Why a task ends before its next step, and how that end is named."""
+
+    end: TaskEnd
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +162,14 @@ class TaskLoop:
             if self.max_tokens and totals.tokens_in + totals.tokens_out >= self.max_tokens:
                 return _ended(totals, "tokens", last, reason=f"stopped at {totals.tokens_in + totals.tokens_out:,} "
                               "tokens ([tools] max_tokens)")  # fmt: skip
+            if totals.steps:  # what was read and spent so far may send the rest elsewhere
+                moved = self._routed_again(read, name)
+                if isinstance(moved, _Stop):
+                    return _ended(totals, moved.end, last, reason=moved.reason)
+                if moved is not None:
+                    turn, name, note = moved
+                    order = self._order(turn)
+                    yield Notice(note)
             window = turn.windows[name]
             assert isinstance(window, Assembly)
             backend = self.runner.pool.get(name)
@@ -188,13 +207,6 @@ class TaskLoop:
                 transcript.append(outcome.message)
                 if outcome.read and outcome.read not in read:
                     read.append(outcome.read)
-                    kept = self._kept_private(read, name)
-                    if isinstance(kept, str):
-                        return _ended(totals, "error", last, reason=kept)
-                    if kept is not None:
-                        turn, name, note = kept
-                        order = self._order(turn)
-                        yield Notice(note)
                 if cancel.is_set():
                     break
 
@@ -227,20 +239,23 @@ class TaskLoop:
             calls = calls_in_text(result.text, step)
         return result, calls
 
-    def _kept_private(self, read: list[str], name: str) -> tuple[Turn, str, str] | str | None:
-        """After a read: when the privacy rules now keep the task on this machine and it
-        is not there, the task routed again (its next steps go there), the backend's
-        pool name, and the note that says so; when no backend here can take it, why the
-        task ends (what was read never leaves); None when it may go on where it is."""
+    def _routed_again(self, read: list[str], name: str) -> tuple[Turn, str, str] | _Stop | None:
+        """Before a step off this machine: when the privacy rules (a secret file was read)
+        or the budget (its cap is near) now keep the task here, the task routed again
+        (its next steps go there), the backend's pool name and the note that says so;
+        when no backend here can take it, how and why the task ends (what was read never
+        leaves, nothing more is spent); None when it goes on where it is."""
         if self.reroute is None or _private(self.runner.pool.get(name)):
             return None
         turn = self.reroute(tuple(read))
-        if turn is None or turn.decision.decided_by != "privacy":
+        why = turn.decision.decided_by if turn is not None else ""
+        if turn is None or why not in KEEPS_HERE:
             return None
         chosen = turn.decision.backend
-        if chosen == name or not isinstance(turn.windows.get(chosen), Assembly) or not _private(self.runner.pool.get(chosen)):
-            return f"{turn.decision.reason}; no backend on this machine can take the rest, so the task ends here"
-        return turn, chosen, f"{turn.decision.reason}: the rest of the task stays there"
+        if chosen != name and isinstance(turn.windows.get(chosen), Assembly) and _private(self.runner.pool.get(chosen)):
+            return turn, chosen, f"{turn.decision.reason}: the rest of the task goes there"
+        return _Stop(KEEPS_HERE[why], f"{turn.decision.reason}; no backend on this machine can take the rest, so the "
+                     "task ends here")  # fmt: skip
 
     def _fallback(self, order: list[str], failed: str, turn: Turn, cancel: threading.Event) -> str | None:
         """The next candidate that can take the task's next step, by its pool name."""

@@ -215,3 +215,31 @@ def test_stopping_a_task_during_a_model_step_stops_within_a_token(project: Path)
     result = session(project, backend).act("talk", cancel, stop_at_the_fifth_word)
     assert result.end == "cancelled" and result.steps == 1
     assert len(seen) == 5  # not one word more once it was stopped
+
+
+def test_a_task_near_the_budget_s_cap_goes_on_here_and_ends_when_nothing_here_can(project: Path, fake) -> None:
+    """Dollars are the budget router's: once the session's spending nears its cap, the
+    task's next steps go to this machine; with none here, the task ends on the cap."""
+    from tests.backends.claude.conftest import claude_config, claude_from
+    from tests.fake_anthropic import tool_call
+
+    fake.enqueue(tool_call("read", path="a.py"), tool_call("read", path="a.py"))
+    local = ScriptedBackend(["x is 1."], name="local", tool_calls=True)
+    config = claude_config(fake.base_url).with_overrides({"general.backend": "auto", "routers.budget.session_dollars": 1e-6,
+                                                          "router.fallback": ["local"]})  # fmt: skip
+    cloud = claude_from(config)
+    cloud.load()
+    s = ChatSession(config, ledger=Ledger.open, project_root=project, backends={"claude": cloud, "local": local})
+    events: list[object] = []
+    result = s.act("@claude what is x?", threading.Event(), events.append)
+    assert result.end == "answered" and result.last is not None and result.last.backend == "local"
+    assert len(fake.message_requests()) == 1  # one paid step, then the cap
+    assert any("budget" in getattr(e, "text", "") for e in events)
+
+    fake.enqueue(tool_call("read", path="a.py"))
+    fixed = claude_config(fake.base_url).with_overrides({"general.backend": "claude", "router.fallback": [],
+                                                         "routers.budget.session_dollars": 1e-6})  # fmt: skip
+    alone = claude_from(fixed)
+    alone.load()
+    result = ChatSession(fixed, alone, ledger=Ledger.open, project_root=project).act("what is x?", threading.Event())
+    assert result.end == "budget" and "cap" in result.reason
