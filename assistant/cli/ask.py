@@ -30,7 +30,7 @@ from assistant.core.session.opening import open_session
 from assistant.core.session.secret_hold import secret_hold
 from assistant.core.text import clean_text, decode_bytes, one_line
 from assistant.core.typed_secrets import ALLOW_SECRET
-from assistant.core.words import QUALITY
+from assistant.core.words import QUALITY, asks_for_task
 from assistant.render import run_json
 from assistant.render.format import answer_label, candidates_table, route_badge, task_summary, tool_line, turn_summary
 
@@ -49,10 +49,6 @@ def _read_question(args: argparse.Namespace) -> str:
     if buffer is not None:
         return decode_bytes(buffer.read())
     return clean_text(stdin.read())
-
-
-def _names_task(question: str) -> bool:
-    return question.split(maxsplit=1)[0].lower() == "@task" if question.split() else False
 
 
 def _task(
@@ -80,10 +76,9 @@ def _task(
                 ended[0] = event.text.endswith("\n")
         on_event(event)
 
-    text = question.split(maxsplit=1)[1] if _names_task(question) and len(question.split()) > 1 else question
     try:
         flags = frozenset({ALLOW_SECRET} if args.allow_secret else ())
-        run = lambda: session.act(text, cancel, shown, allow=tuple(args.allow), mode=args.mode, flags=flags)  # noqa: E731
+        run = lambda: session.act(question, cancel, shown, allow=tuple(args.allow), mode=args.mode, flags=flags)  # noqa: E731
         result, stopped_by = run_interruptibly(run, cancel, name="ask-task")
     except ValueError as exc:  # a bad --allow rule, said before anything ran
         session.close()
@@ -164,7 +159,7 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
                 print(f"  {line}", file=sys.stderr)
 
     cancel = threading.Event()
-    if args.task or args.mode is not None or args.allow or _names_task(question):
+    if args.task or args.mode is not None or args.allow or asks_for_task(question):
         return _task(session, question, cancel, on_event, args, write_line)
     flags = frozenset(flag for flag, on in ((QUALITY, args.quality), (ALLOW_SECRET, args.allow_secret)) if on)
     try:

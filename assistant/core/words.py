@@ -19,3 +19,15 @@ OTHER = "other"  # `@other`: the backend that did not answer the last turn
 FLAG_WORDS = {"quality": QUALITY, "best": QUALITY}
 KIND_WORDS: dict[str, TurnKind] = {**{kind: kind for kind in KINDS}, "refactor": "edit"}
 PREFIX_WORDS = frozenset({AUTO, OTHER, *FLAG_WORDS, *KIND_WORDS})
+TASK = "task"
+
+
+def asks_for_task(text: str) -> bool:
+    """Whether `text` asks for a task: `@task` among the `@` words it starts with
+    (`@claude @task …`), as the session reads its prefixes (core/session/user_input.py)."""
+    for word in text.split():
+        if not word.startswith("@"):
+            return False
+        if word[1:].lower() == TASK:
+            return True
+    return False

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from assistant.core.events import StepStarted, ToolFinished, ToolStarted
 from assistant.core.tools.approval import STOPPED, Approval, ApprovalReply, wait_for
 from assistant.core.tools.repair import calls_in_text
+from assistant.core.words import asks_for_task
 from assistant.ui.messages import TurnFinished
 from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.tool_step import ApprovalPrompt, Narration, ToolStep
@@ -52,15 +53,7 @@ MODES = {
 }
 
 
-def is_task(text: str) -> bool:
-    """Whether `text` asks for a task: `@task` among the `@` words it starts with
-    (`@claude @task …`), as the session reads its prefixes (core/session/user_input.py)."""
-    for word in text.split():
-        if not word.startswith("@"):
-            return False
-        if word.lower() == TASK_PREFIX:
-            return True
-    return False
+is_task = asks_for_task  # `@task` among a message's prefixes: core/words.py
 
 
 def task_note(result: TaskResult) -> str | None:

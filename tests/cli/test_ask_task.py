@@ -81,3 +81,13 @@ def test_cost_shows_the_tasks_among_the_turns(fake: FakeAnthropic, project: Path
     assert main(["cost", "--json"]) == 0
     tasks = json.loads(capsys.readouterr().out)["tasks"]
     assert tasks["tasks"] == 1 and tasks["ends"] == {"answered": 1} and tasks["tool_steps"] == 3
+
+
+def test_a_question_with_task_among_its_prefixes_is_a_task(fake: FakeAnthropic, project: Path) -> None:
+    fake.enqueue(tool_call("read", path="calc.py"), Answer("It subtracts."))
+    code, out, err = ask("--json", *claude_flags(fake.base_url), "@quality @task what does add do?")
+    assert code == 0, err
+    done = json.loads(out)
+    assert done["kind"] == "task" and done["task"]["tool_steps"] == 1 and done["answer"] == "It subtracts."
+    sent = json.loads(fake.message_requests()[0].body)["messages"][0]["content"][0]["text"]
+    assert sent == "what does add do?"  # the prefixes are read, not sent
