@@ -252,6 +252,13 @@ class ServerConfig:
     temperature: float = _f(0.2, "Sampling temperature; negative = not sent (the server's default).", minimum=-1, maximum=2)
     stop: StrList = _f((), "Strings that end an answer where the model writes one (not shown); [] = its own end only.")
     prompt_caching: bool = _f(True, "Ask the server to keep each prompt in its cache (llama-server's cache_prompt).")
+    tool_format: str = _f(
+        "auto",
+        "How a task's tools are offered: native (the API's tools and tool_calls), schema (described in the system "
+        "prompt, each reply held to one JSON schema by response_format: for small models, or chat templates that "
+        "cannot call tools), or auto (native, unless llama-server's /props says its template cannot call tools).",
+        choices=("auto", "native", "schema"),
+    )
     connect_timeout: float = _f(5.0, "Seconds to connect to the server.", minimum=0.1, maximum=SECONDS_MAX)
     read_timeout: float = _f(
         60.0, "Seconds without a byte from the server before the stream counts as stalled.", minimum=0.1, maximum=SECONDS_MAX

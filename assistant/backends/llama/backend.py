@@ -8,7 +8,7 @@ runs a lean eval/sample loop on the `Llama` object, and detokenizes each token
 once, through an incremental UTF-8 decoder. What that needs of llama-cpp-python
 below its public API goes through engine.py, and only there. Given tools, the same
 loop samples under a grammar and reads the JSON it yields (tool_grammar.py,
-tool_output.py).
+backends/tool_json.py).
 
 `llama_cpp` is imported only in `load()`, so the app starts fast.
 """
@@ -32,8 +32,8 @@ from assistant.backends.llama.engine_thread import EngineThread
 from assistant.backends.llama.gguf import GGUFError, GGUFInfo, read_info
 from assistant.backends.llama.prompt_tokens import PromptTokenizer
 from assistant.backends.llama.stop_strings import StopScanner
-from assistant.backends.llama.tool_grammar import chat_messages, has_tool_role, message_text, reply_grammar
-from assistant.backends.llama.tool_output import ReplyReader
+from assistant.backends.llama.tool_grammar import has_tool_role, reply_grammar
+from assistant.backends.tool_json import ReplyReader, chat_messages, message_text
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
 from assistant.backends.llama.options import LlamaOptions
 from assistant.core.config import Config

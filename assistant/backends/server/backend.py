@@ -22,7 +22,10 @@ Given tools, the request offers them the OpenAI way (`tools`), and the model's
 calls come back as `ToolUse` events (reader.py, calls.py); a task's history of
 calls and results goes out in the same API's shape (wire.py), and counts, exact
 or estimated, include both. A server that cannot take tools (llama-server without
-`--jinja`) is one line saying so.
+`--jinja`) is one line saying so. Where the model cannot call tools natively (a chat
+template without a tool-call format: `/props` says so), `tool_format` "schema"
+describes them in the system message instead and holds the reply to one JSON schema
+(schema_tools.py); "auto", the default, chooses at load.
 
 Each request carries the table's answer settings (`max_tokens`, `temperature`,
 `stop`; the command line's `--max-tokens` and `--temperature` set them on every
@@ -53,8 +56,10 @@ import openai
 from assistant.backends.retry import RetryBudget, retried_stream
 from assistant.backends.server.errors import UnreadableAnswer, classify
 from assistant.backends.server.reader import TurnReader, field, shown_model
+from assistant.backends.server.schema_tools import ToolFormat, chosen_format, response_format, schema_messages
 from assistant.backends.server.wire import message_text, tools_text, wire_messages, wire_tools
 from assistant.backends.stream_attempt import StreamAttempt
+from assistant.backends.tool_json import message_text as schema_message_text
 from assistant.core.accounting.pricing import price_table
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
 from assistant.core.backends.reported import believed, figure, model_name
@@ -109,6 +114,8 @@ class ServerBackend:
         # llama-server (it answers /props): it applies its chat template and tokenizes on
         # request, and takes `cache_prompt`; other engines are sent only the standard API.
         self._llama_server = False
+        # "auto" is native until the server's /props says otherwise (at load).
+        self._tool_format: ToolFormat = "schema" if settings.tool_format == "schema" else "native"
         self._lock = threading.Lock()
         self.counter = TiktokenCounter()
         # tiktoken's counts scaled to the server's model, learned from each turn's usage
@@ -145,6 +152,11 @@ class ServerBackend:
             machine_per_hour=None if self._per_token else self.settings.cost_per_hour,
             tool_calls=True,
         )
+
+    @property
+    def tool_format(self) -> ToolFormat:
+        """How tools are offered: as set, or as "auto" chose at load."""
+        return self._tool_format
 
     @property
     def loaded(self) -> bool:
@@ -235,6 +247,7 @@ class ServerBackend:
         if not self.settings.max_concurrency and slots:
             self._slots = slots
         self._llama_server = "default_generation_settings" in props or "total_slots" in props
+        self._tool_format = chosen_format(self.settings.tool_format, props.get("chat_template_caps"), self.name)
 
     def _entry_context(self, entry: dict[str, Any]) -> tuple[int | None, str]:
         """The context the model's `/v1/models` entry gives, and where it says so."""
@@ -273,8 +286,8 @@ class ServerBackend:
         return self.calibration.estimate(self.model_name, self._raw(messages, tools))
 
     def _server_count(self, client: openai.OpenAI, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> int:
-        body: dict[str, Any] = {"messages": wire_messages(messages)}
-        if tools:
+        body: dict[str, Any] = {"messages": self._messages(messages, tools)}
+        if tools and self._tool_format == "native":
             body["tools"] = wire_tools(tools)
         applied = client.post(f"{self._root}/apply-template", body=body, cast_to=object)
         prompt = field(applied, "prompt")
@@ -288,9 +301,23 @@ class ServerBackend:
         return len(ids)
 
     def _raw(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> int:
-        """tiktoken's count of `messages` and `tools`, before calibration."""
-        offered = self.counter.count_text(tools_text(tools)) if tools else 0
-        return offered + sum(self.counter.count_text(message_text(m)) + MESSAGE_OVERHEAD for m in messages)
+        """tiktoken's count of `messages` and `tools`, before calibration: what is sent."""
+        count = self.counter.count_text
+        if self._tool_format == "schema":  # the tools are in the system message's text
+            return sum(count(m["content"]) + MESSAGE_OVERHEAD for m in schema_messages(messages, tools))
+        offered = count(tools_text(tools)) if tools else 0
+        return offered + sum(count(message_text(m)) + MESSAGE_OVERHEAD for m in messages)
+
+    def sent_text(self, message: Message) -> str:
+        """What of a message the model reads as text, as this server is sent it."""
+        return schema_message_text(message) if self._tool_format == "schema" else message_text(message)
+
+    def _messages(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
+        """The request's messages: the API's shape, or in the schema format text (the
+        tools described in the system message)."""
+        if self._tool_format == "schema":
+            return schema_messages(messages, tools)  # type: ignore[return-value]
+        return wire_messages(messages)
 
     def window_counter(self) -> ServerCounter:
         return ServerCounter(self)
@@ -306,9 +333,10 @@ class ServerBackend:
         client = self._client
         assert client is not None
         s = self.settings
+        schema = bool(tools) and self._tool_format == "schema"
         request: dict[str, Any] = {
             "model": self._model,
-            "messages": wire_messages(messages),
+            "messages": self._messages(messages, tools),
             "max_tokens": s.max_tokens,
             "stream": True,
             "stream_options": {"include_usage": True},
@@ -319,18 +347,21 @@ class ServerBackend:
             request["temperature"] = s.temperature
         if s.stop:
             request["stop"] = list(s.stop)
-        if tools:
+        if schema:
+            request["response_format"] = response_format(tools)
+        elif tools:
             request["tools"] = wire_tools(tools)
         raw_count = functools.cache(lambda: self._raw(messages, tools))  # tiktoken's count, made only when needed
 
         def new_reader() -> TurnReader:
             return TurnReader(self.name, self.model_name, s.max_answer_seconds,
-                              lambda: self.calibration.estimate(self.model_name, raw_count()).tokens)  # fmt: skip
+                              lambda: self.calibration.estimate(self.model_name, raw_count()).tokens,
+                              schema=schema)  # fmt: skip
 
         done = yield from retried_stream(
             new_reader,
             lambda: StreamAttempt(lambda: self._open_stream(client, request), f"{self.name}-stream"),
-            lambda exc: classify(exc, self.name, s.base_url, tools=bool(tools)),
+            lambda exc: classify(exc, self.name, s.base_url, tools=bool(tools) and not schema, schema=schema),
             RetryBudget(s.max_retries, s.retry_max_seconds),
             cancel,
             self.name,
@@ -364,7 +395,7 @@ class ServerCounter:
         self.backend = backend
 
     def message_tokens(self, message: Message) -> int:
-        raw = self.backend.counter.count_text(message_text(message)) + MESSAGE_OVERHEAD
+        raw = self.backend.counter.count_text(self.backend.sent_text(message)) + MESSAGE_OVERHEAD
         return self.backend.calibration.estimate(self.backend.model_name, raw).tokens
 
     def prompt_tokens(self, messages: Sequence[Message]) -> TokenCount:

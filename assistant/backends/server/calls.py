@@ -55,7 +55,7 @@ class CallPieces:
             if len(self._calls) >= MAX_CALLS:
                 raise MalformedCall(f"more than {MAX_CALLS} tool calls in one answer")
             taken = {c.id for c in self._calls.values()}
-            call = self._calls[index] = _Pieces(call_id if call_id and call_id not in taken else _new_id())
+            call = self._calls[index] = _Pieces(call_id if call_id and call_id not in taken else new_call_id())
         self._current = index
         function = piece.get("function")
         if function is None:
@@ -95,5 +95,6 @@ class CallPieces:
         return calls
 
 
-def _new_id() -> str:
+def new_call_id() -> str:
+    """An id for a call the server sent without one (a result must name its call)."""
     return f"call_{uuid.uuid4().hex[:24]}"

@@ -58,14 +58,19 @@ def _detail(exc: openai.APIStatusError) -> str:
     return "".join(c for c in " ".join(said.split()) if c.isprintable())[:200]
 
 
-def classify(exc: BaseException, name: str, url: str, *, tools: bool = False) -> Failure:
+# What a server's refusal of the reply's JSON schema (`response_format`) names.
+SCHEMA_WORDS = ("schema", "response_format", "grammar")
+
+
+def classify(exc: BaseException, name: str, url: str, *, tools: bool = False, schema: bool = False) -> Failure:
     """`exc` (an openai SDK error, or any other) as a `Failure` naming the server,
-    with no credential of its URL in it. `tools`: the request offered the model tools."""
-    failure = _classify(exc, name, redact_url(url), tools)
+    with no credential of its URL in it. `tools`: the request offered the model tools
+    (the API's way); `schema`: it held the reply to the tools' JSON schema instead."""
+    failure = _classify(exc, name, redact_url(url), tools, schema)
     return Failure(failure.kind, redact(failure.message), failure.retryable, failure.headers)
 
 
-def _classify(exc: BaseException, name: str, url: str, tools: bool) -> Failure:
+def _classify(exc: BaseException, name: str, url: str, tools: bool, schema: bool) -> Failure:
     if isinstance(exc, StreamTruncated):
         return Failure("network", f"{name} ({url}) ended the answer early: {exc}", True)
     if isinstance(exc, MalformedCall):
@@ -88,6 +93,9 @@ def _classify(exc: BaseException, name: str, url: str, tools: bool) -> Failure:
         status, detail, headers = exc.status_code, _detail(exc), dict(exc.response.headers)
         if (refused := _tools_refused(name, status, detail, tools)) is not None:
             return refused
+        if schema and 400 <= status < 500 and any(w in detail.lower() for w in SCHEMA_WORDS):
+            return Failure("request", f"{name} refused the tools' JSON schema ({status}: {detail}); "
+                           f'[servers.{name}] tool_format = "native" offers them the API\'s way', False)  # fmt: skip
         if status == 503:
             return Failure("overloaded", f"{name} is loading its model or busy (503: {detail})", True, headers)
         if status == 429:

@@ -13,7 +13,9 @@ its tokens drip in.
 Given tools, the model's calls arrive as `delta.tool_calls` pieces (calls.py puts
 them together); each is said as a `ToolUse` once the stream has ended, before the
 final usage, and the turn ends `TurnDone("tool_use")`. A call's pieces are output
-like text: counted, and never sent again after a failure.
+like text: counted, and never sent again after a failure. In the "schema" tool format
+(schema_tools.py) the call is the reply's text, JSON: its answer is shown as it is
+decoded, its call said the same way once the stream has ended.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from assistant.backends.server.calls import CallPieces
+from assistant.backends.server.calls import CallPieces, new_call_id
 from assistant.backends.server.errors import AnswerTooLong, MalformedCall, StreamTruncated
+from assistant.backends.server.schema_tools import SchemaReply
 from assistant.backends.stream_attempt import Failed, Finished, StreamAttempt
 from assistant.core.backends.reported import believable_rate, believed, figure, model_name, seconds
 from assistant.core.options import SECONDS_MAX, TOKENS_MAX
@@ -66,8 +69,11 @@ class _Deadline:
 class TurnReader:
     """One attempt's chunks as stream events, and how far it got."""
 
-    def __init__(self, name: str, model: str, max_seconds: float, estimate: Callable[[], int]) -> None:
-        """`estimate()`: the app's own count of the prompt, for a server that reports none."""
+    def __init__(
+        self, name: str, model: str, max_seconds: float, estimate: Callable[[], int], *, schema: bool = False
+    ) -> None:
+        """`estimate()`: the app's own count of the prompt, for a server that reports none;
+        `schema`: the reply is held to the tools' JSON schema (schema_tools.py)."""
         self.name = name
         self.model = model
         self.max_seconds = max_seconds
@@ -79,6 +85,7 @@ class TurnReader:
         self.timings: dict[str, float] = {}  # llama-server's believable `timings`
         self.stop: StopReason = "end_turn"
         self.calls = CallPieces()
+        self.reply = SchemaReply() if schema else None
         self.failure: BaseException | None = None
         self.doubted: list[str] = []  # what the server sent that was not believed, said once per turn
 
@@ -107,6 +114,11 @@ class TurnReader:
                 except MalformedCall as exc:
                     self.failure = exc
                     return
+                if self.reply is not None:
+                    if tail := self.reply.flush():
+                        yield TextDelta(clean_text(tail), 0)
+                    if (call := self.reply.call(new_call_id())) is not None:
+                        calls.append(call)
                 yield from (ToolUse(call) for call in calls)
                 if calls and self.stop == "end_turn":  # whatever finish_reason said ("stop", from some servers)
                     self.stop = "tool_use"
@@ -153,7 +165,7 @@ class TurnReader:
             if isinstance(text, str) and text:
                 self.tokens_out += 1
                 self.text_seen = True
-                yield TextDelta(clean_text(text), 1)
+                yield TextDelta(clean_text(text if self.reply is None else self.reply.feed(text)), 1)
             if (pieces := field(delta, "tool_calls")) is not None:
                 yield from self._call_pieces(pieces)
             reason = field(choice, "finish_reason")

@@ -23,6 +23,7 @@ prefix for as long as it can.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -54,6 +55,8 @@ from assistant.core.tools.types import Tool, ToolContext, ToolResult
 from assistant.core.window.sliding import Assembly
 
 TaskEvents = Generator[StreamEvent | SessionEvent, None, TaskResult]
+UNREADABLE = "not run: the call could not be read"
+CUT = "not run: the call was cut at max_tokens"
 # The routers whose decision moves a task's next steps to this machine, and how a task
 # ends when nothing here can take them.
 KEEPS_HERE: dict[str, TaskEnd] = {"privacy": "error", "budget": "budget"}
@@ -197,7 +200,7 @@ class TaskLoop:
             named = tuple(replace(c, name=tool_name(c.name, list(self.tools)) or c.name) for c in calls)
             transcript.append(Message("assistant", step.text, tool_calls=named))
             for call in calls:
-                outcome = yield from self._tool_step(totals.steps, call)
+                outcome = yield from self._tool_step(totals.steps, call, cut=step.stop_reason == "max_tokens")
                 self.record_tool(totals.steps, outcome.said)
                 if outcome.result is not None:
                     totals.tool_steps += 1
@@ -269,15 +272,21 @@ class TaskLoop:
 
     # -- a tool step ---------------------------------------------------------------------
 
-    def _tool_step(self, step: int, call: ToolCall) -> Generator[SessionEvent, None, _Outcome]:
+    def _tool_step(self, step: int, call: ToolCall, *, cut: bool = False) -> Generator[SessionEvent, None, _Outcome]:
         """One call: read (repaired), decided by the rules, asked about when they say
         so, run. Whatever happens, the model is answered and the step's end is said."""
         read = repair(call, self.specs, check_arguments)
         if read.complaint:
-            said = ToolFinished(step, call.id, call.name, call.name, False, read.complaint, read.complaint, 0.0,
-                                permission="not run: the call could not be read")  # fmt: skip
+            # A call the answer's token limit cut is never completed by guessing (a command cut
+            # short is another command): the model is told, and calls again.
+            unfinished = cut and _unfinished(call.arguments)
+            said_to_model = (f"`{read.call.name}`: the call was cut at the answer's token limit before its arguments "
+                             "ended; call it again with shorter arguments." if unfinished else read.complaint)  # fmt: skip
+            how = CUT if unfinished else UNREADABLE
+            said = ToolFinished(step, call.id, call.name, call.name, False, said_to_model, said_to_model, 0.0,
+                                permission=how)  # fmt: skip
             yield said
-            return _Outcome(Message("tool", read.complaint, tool_call_id=call.id, is_error=True), said)
+            return _Outcome(Message("tool", said_to_model, tool_call_id=call.id, is_error=True), said)
         tool = self.tools[read.call.name]
         arguments = dict(read.arguments)
         subject, description = tool.subject(arguments), tool.describe(arguments)
@@ -323,6 +332,15 @@ class TaskLoop:
                 self.project_rules.extend(r for r in always if r not in self.project_rules)
             self.permissions = self.permissions.allowing(always)
         return answer
+
+
+def _unfinished(arguments: str) -> bool:
+    """Whether `arguments` is JSON text that stops before its end (not JSON that is wrong)."""
+    try:
+        json.loads(arguments)
+    except ValueError as exc:
+        return getattr(exc, "pos", -1) >= len(arguments.rstrip()) or "Unterminated" in str(exc)
+    return False
 
 
 def _private(backend: Backend) -> bool:

@@ -1,5 +1,5 @@
 """Tool calls on the in-process backend: a grammar holds SmolLM2 to one JSON schema
-(tool_grammar.py), and the JSON is read as it streams (tool_output.py).
+(tool_grammar.py), and the JSON is read as it streams (backends/tool_json.py).
 
 The reader and the string decoder are pure and tested on generated inputs; the
 rest runs the real SmolLM2-135M."""
@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from assistant.backends.llama.backend import LlamaCppBackend
 from assistant.backends.llama.options import LlamaOptions
-from assistant.backends.llama.tool_grammar import _stricter, call_text, chat_messages, has_tool_role, reply_grammar
-from assistant.backends.llama.tool_output import REPLACEMENT, JsonStringDecoder, ReplyReader
+from assistant.backends.llama.tool_grammar import _stricter, has_tool_role, reply_grammar
+from assistant.backends.tool_json import REPLACEMENT, JsonStringDecoder, ReplyReader, call_text, chat_messages
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, TextDelta, ToolUse, TurnDone, Usage
 from assistant.core.tool_calls import ToolCall, ToolSpec

@@ -576,10 +576,11 @@ def test_the_server_s_count_of_a_task_s_prompt_is_exact_tools_included(tool_serv
 
 @pytest.mark.model
 def test_a_template_without_tool_calls_answers_in_text(own_template_server: LlamaServer) -> None:
-    """SmolLM2's own template has no tool-call format: llama-server takes the tools and
-    leaves them out; the turn is text, as if none were offered (the loop can still
-    describe them in the prompt)."""
-    events = list(on(own_template_server).stream([*SHOWN_HOW, Message("user", "Read main.py.")], threading.Event(),
+    """SmolLM2's own template has no tool-call format: offered natively, llama-server
+    takes the tools and leaves them out; the turn is text, as if none were offered
+    (tool_format "auto" therefore chooses the schema format here:
+    test_server_schema_tools.py)."""
+    events = list(on(own_template_server, tool_format="native").stream([*SHOWN_HOW, Message("user", "Read main.py.")], threading.Event(),
                                                  tools=TOOLS))  # fmt: skip
     assert isinstance(events[-1], TurnDone) and not calls(events)
 
@@ -588,7 +589,7 @@ def test_a_template_without_tool_calls_answers_in_text(own_template_server: Llam
 def test_a_server_started_without_jinja_says_to_start_it_with_jinja(start_server) -> None:  # noqa: ANN001
     server = start_server(None, "--no-jinja")
     server.wait_ready()
-    events = list(on(server).stream(ASK, threading.Event(), tools=TOOLS))
+    events = list(on(server, tool_format="native").stream(ASK, threading.Event(), tools=TOOLS))
     [error] = [e for e in events if isinstance(e, BackendError)]
     assert error.kind == "request" and "start llama-server with --jinja" in error.message and "\n" not in error.message
     assert not any(isinstance(e, Retrying) for e in events)  # the same request would fail the same way

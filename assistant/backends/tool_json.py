@@ -1,20 +1,127 @@
-"""Reading the model's constrained reply while it streams.
+"""Tool calls as one JSON object, for models that do not call tools natively: what the
+reply may be, how the tools and the calls read in the prompt, and how the reply is
+read while it streams. Shared by the in-process backend (backends/llama, a llama.cpp
+grammar holds the reply to the schema) and the inference-server backend's "schema"
+tool format (backends/server, the request's `response_format` does).
 
-Given tools, the model writes one JSON object (tool_grammar.py): `{"answer":"…"}` or
-`{"tool":"…","arguments":{…}}`. The user must see the answer as text while it is
-written, not JSON, so its string is decoded as it comes, escapes included, though a
-token may end in the middle of one (`\\u00` then `e9`). A call is said once, whole,
-with its arguments exactly as the model wrote them; a reply cut short (max_tokens)
-is read as far as it goes and never raises.
+A small model asked to call tools in free text, or through a chat template that has
+no tool-call format, gets the format wrong often enough to stall a task. Here its
+reply is held to one JSON schema: one object, either a call of a given tool
+`{"tool":"<name>","arguments":{…}}` (its arguments held to that tool's schema) or a
+final answer `{"answer":"<text>"}`.
 
-Pure: no llama.cpp here, so all of it is tested on generated inputs.
+Calls go back into the history as the JSON the model wrote (its arguments byte for
+byte), so the next step's prompt starts with this step's prompt and output and a
+cache keeps them. A template without a tool role gets each result as a user message.
+
+The user must see the answer as text while it is written, not JSON, so its string is
+decoded as it comes, escapes included, though a token may end in the middle of one
+(`\\u00` then `e9`). A call is said once, whole, with its arguments exactly as the
+model wrote them; a reply cut short (max_tokens) is read as far as it goes and never
+raises on what the schema allows.
+
+Pure: no llama.cpp and no network here, so all of it is tested on generated inputs.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
-from assistant.core.tool_calls import ToolCall
+from assistant.core.conversation import Message
+from assistant.core.tool_calls import ToolCall, ToolSpec
+
+ANSWER, TOOL, ARGUMENTS = "answer", "tool", "arguments"
+
+
+def reply_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
+    """The one JSON schema of a reply: a call of one of `tools`, or the final answer."""
+    calls = [
+        {
+            "type": "object",
+            "properties": {TOOL: {"const": t.name}, ARGUMENTS: dict(t.parameters) or {"type": "object"}},
+            "required": [TOOL, ARGUMENTS],
+            "additionalProperties": False,
+        }
+        for t in tools
+    ]
+    answer = {
+        "type": "object",
+        "properties": {ANSWER: {"type": "string"}},
+        "required": [ANSWER],
+        "additionalProperties": False,
+    }
+    return {"anyOf": [*calls, answer]}
+
+
+def tools_prompt(tools: Sequence[ToolSpec]) -> str:
+    """What the model is told of the tools and the reply's format (in the system message)."""
+    lines = [
+        "You can call tools. Reply with one JSON object and nothing else: either",
+        '{"tool":"<name>","arguments":{...}} to call a tool (its result comes back to you), or',
+        '{"answer":"<text>"} to give your final answer.',
+        "Tools (name: what it does; its arguments' JSON schema):",
+    ]
+    for t in tools:
+        lines.append(f"- {t.name}: {t.description.strip()}")
+        lines.append(f"  {_compact(t.parameters or {'type': 'object'})}")
+    return "\n".join(lines)
+
+
+def call_text(call: ToolCall) -> str:
+    """A call as the grammar makes the model write it (its arguments as written)."""
+    # json.dumps as the converter spells the name's constant, so the bytes agree.
+    return f'{{"{TOOL}":{json.dumps(call.name)},"{ARGUMENTS}":{call.arguments.strip() or "{}"}}}'
+
+
+def chat_messages(
+    messages: Sequence[Message], tools: Sequence[ToolSpec] = (), tool_role: bool = False
+) -> list[dict[str, str]]:
+    """Messages for the chat template. Leading system messages (the system prompt
+    and pinned items) become one, the tools' description last: many templates expect
+    at most one. An assistant message's calls follow its text; a `tool` message is in
+    the template's tool role when it has one (`tool_role`), else a user message
+    (those answering one step are one message: many templates want turns to alternate).
+    """
+    system = [m.content for m in messages if m.role == "system"]
+    if tools:
+        system.append(tools_prompt(tools))
+    names = {c.id: c.name for m in messages for c in m.tool_calls}
+    rest: list[dict[str, str]] = []
+    results_at = -1  # where the user message of tool results being gathered is
+    for m in messages:
+        if m.role == "system":
+            continue
+        text = message_text(m, names.get(m.tool_call_id, ""))
+        if m.role != "tool":
+            rest.append({"role": m.role, "content": text})
+        elif tool_role:
+            rest.append({"role": "tool", "content": text, "tool_call_id": m.tool_call_id})
+        elif rest and results_at == len(rest) - 1:
+            rest[-1]["content"] += "\n\n" + text
+        else:
+            rest.append({"role": "user", "content": text})
+            results_at = len(rest) - 1
+    return ([{"role": "system", "content": "\n\n".join(system)}] if system else []) + rest
+
+
+def message_text(message: Message, tool_name: str = "") -> str:
+    """A message's text in the prompt: an assistant's calls after its text, a tool
+    result under a line naming its call (`tool_name`: the tool that call was of)."""
+    if message.role == "tool":
+        call = f"{tool_name} ({message.tool_call_id})" if tool_name else f"call {message.tool_call_id}"
+        return f"{'Error from' if message.is_error else 'Result of'} {call}:\n{message.content}"
+    if not message.tool_calls:
+        return message.content
+    return "\n".join(([message.content] if message.content else []) + [call_text(c) for c in message.tool_calls])
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- reading the reply as it streams --------------------------------------------------
 
 REPLACEMENT = "\ufffd"  # for a lone surrogate escape: UTF-8 text cannot carry one
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
@@ -94,7 +201,8 @@ class JsonStringDecoder:
 
 class ReplyReader:
     """Reads the reply as it streams: `feed` has StopScanner's shape (the text to
-    show, and whether the reply is over), so the backend's one token loop drives it.
+    show, and whether the reply is over), so the in-process backend's one token loop
+    drives it (the server's reader feeds it each chunk's text).
 
     It follows the JSON's structure (depth, strings) and keeps where each top-level
     value starts and ends; the `answer` string is decoded and shown as it comes.
