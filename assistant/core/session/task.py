@@ -278,8 +278,9 @@ class TaskLoop:
         read = repair(call, self.specs, check_arguments)
         if read.complaint:
             # A call the answer's token limit cut is never completed by guessing (a command cut
-            # short is another command): the model is told, and calls again.
-            unfinished = cut and _unfinished(call.arguments)
+            # short is another command): the model is told, and calls again. Its arguments are
+            # not JSON because of the cut (a grammar, or the API, kept what came before it valid).
+            unfinished = cut and not _parses(call.arguments)
             said_to_model = (f"`{read.call.name}`: the call was cut at the answer's token limit before its arguments "
                              "ended; call it again with shorter arguments." if unfinished else read.complaint)  # fmt: skip
             how = CUT if unfinished else UNREADABLE
@@ -334,13 +335,12 @@ class TaskLoop:
         return answer
 
 
-def _unfinished(arguments: str) -> bool:
-    """Whether `arguments` is JSON text that stops before its end (not JSON that is wrong)."""
+def _parses(arguments: str) -> bool:
     try:
         json.loads(arguments)
-    except ValueError as exc:
-        return getattr(exc, "pos", -1) >= len(arguments.rstrip()) or "Unterminated" in str(exc)
-    return False
+    except ValueError:
+        return False
+    return True
 
 
 def _private(backend: Backend) -> bool:

@@ -212,3 +212,34 @@ def test_the_checks_at_the_task_s_end_rate_it_and_an_undo_takes_that_back(fake: 
         assert task.undone_at is not None
         assert next(iter(ratings.counts(ledger).values())) == (0, 1)  # not kept: the newest signal decides
     session.close()
+
+
+def test_a_call_the_token_limit_cut_is_never_run_and_the_model_is_told_to_call_again(
+    fake: FakeAnthropic, project: Path
+) -> None:
+    from tests.fake_anthropic import Raw, sse
+
+    usage = {"input_tokens": 10, "output_tokens": 1}
+    message = {"id": "msg_cut", "type": "message", "role": "assistant", "content": [], "model": "m",
+               "stop_reason": None, "stop_sequence": None, "usage": usage}  # fmt: skip
+    block = {"type": "tool_use", "id": "toolu_cut", "name": "run", "input": {}}
+    cut = Raw(chunks=(
+        sse("message_start", {"type": "message_start", "message": message}),
+        sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block}),
+        sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                    "delta": {"type": "input_json_delta", "partial_json": '{"command": "rm -rf /tmp/x'}}),
+        sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
+                              "usage": {"output_tokens": 9}}),
+        sse("message_stop", {"type": "message_stop"}),
+    ))  # fmt: skip
+    fake.enqueue(cut, Answer("I will stop here."))
+    events: list[object] = []
+    session = session_on(fake, project)
+    result = session.act("clean up", threading.Event(), events.append, mode="auto")
+    [said] = [e for e in events if isinstance(e, ToolFinished)]
+    assert not said.ok and said.permission == "not run: the call was cut at max_tokens"
+    told = json.loads(fake.message_requests()[1].body)["messages"][-1]["content"][0]
+    assert told["type"] == "tool_result" and "cut at the answer's token limit" in told["content"]
+    assert result.end == "answered"
+    session.close()

@@ -243,13 +243,3 @@ def test_a_task_near_the_budget_s_cap_goes_on_here_and_ends_when_nothing_here_ca
     alone.load()
     result = ChatSession(fixed, alone, ledger=Ledger.open, project_root=project).act("what is x?", threading.Event())
     assert result.end == "budget" and "cap" in result.reason
-
-
-@pytest.mark.parametrize(("arguments", "cut"), [
-    ('{"path": "a.p', True), ('{"command": "rm -rf /tmp/x', True), ('{"pattern": ".*.*', True), ("{", True),
-    ('{"path": }', False), ('{"path": "a.py"} trailing', False), ('{"path": "a.py"}', False), ("nonsense", False),
-])  # fmt: skip
-def test_a_call_cut_by_the_token_limit_is_told_apart_from_one_that_is_wrong(arguments: str, cut: bool) -> None:
-    from assistant.core.session.task import _unfinished
-
-    assert _unfinished(arguments) is cut

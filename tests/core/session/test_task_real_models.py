@@ -73,7 +73,10 @@ def run_tasks(tmp_path: Path, session_for: callable) -> Counter[str]:  # type: i
                 if event.permission == CUT:
                     counts["cut by max_tokens (told to call again)"] += 1
                 elif event.permission == UNREADABLE:
-                    counts["unreadable" if "not JSON" in event.summary else "answered (unknown tool, bad arguments)"] += 1
+                    unreadable = "not JSON" in event.summary
+                    counts["unreadable" if unreadable else "answered (unknown tool, bad arguments)"] += 1
+                    if unreadable:
+                        print("unreadable:", event.summary)
                 elif event.permission.startswith("refused"):
                     counts["refused by the rules"] += 1
                 else:
