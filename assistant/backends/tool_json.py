@@ -179,7 +179,7 @@ class JsonStringDecoder:
             self._code_unit(int(escape[1:], 16), out)
 
     def _code_unit(self, unit: int, out: list[str]) -> None:
-        """A `\\uXXXX` escape: UTF-16, so a character past U+FFFF takes two."""
+        """One `\\u` escape's four hex digits: a UTF-16 unit, so a character past U+FFFF takes two."""
         if unit in _LOW and self._high is not None:
             out.append(chr(0x10000 + ((self._high - 0xD800) << 10) + (unit - 0xDC00)))
             self._high = None

@@ -152,6 +152,18 @@ def task_summary(result: TaskResult) -> str:
     return " · ".join(parts)
 
 
+def task_note(result: TaskResult) -> str | None:
+    """What the transcript says under a task's answer when it did not simply answer:
+    why it stopped (a cap, an error, Esc), or what went wrong after (not committed)."""
+    if result.end == "error":
+        return f"Error: {result.reason or 'the task failed'}"
+    reason = result.reason or ("stopped by you" if result.end == "cancelled" else "")
+    if not reason:
+        return None
+    sentence = reason[0].upper() + reason[1:]
+    return sentence if sentence.endswith((".", "!", "?", ")")) else f"{sentence}."
+
+
 def tool_line(tool: str, description: str, summary: str, took: float | None) -> str:
     """One tool step, as the transcript and `ask` show it: `▸ run pytest -x · exit 0 · 1.2 s`."""
     parts = [f"▸ {description or tool}", summary]

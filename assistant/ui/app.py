@@ -36,7 +36,7 @@ from assistant.core.paths import Paths
 from assistant.core.project import find_root
 from assistant.core.text import error_line
 from assistant.core.typed_secrets import ALLOW_SECRET
-from assistant.core.words import AUTO
+from assistant.core.words import AUTO, asks_for_task
 from assistant.render import format as fmt
 from assistant import ui
 from assistant.ui import screens
@@ -52,7 +52,7 @@ from assistant.ui.messages import (
 )
 from assistant.ui.refactoring import Refactoring
 from assistant.ui.streaming import AnswerStream
-from assistant.ui.tasks import Tasks, is_task, task_note
+from assistant.ui.tasks import Tasks
 from assistant.ui.themes import load_themes
 from assistant.ui.textual_compat import close_app_now, unhandled_error
 from assistant.ui.widgets.markdown import warm_markdown
@@ -352,7 +352,7 @@ class AssistantApp(App[None]):
         if self.busy:
             self.notify("An answer is still streaming: Esc cancels it.", severity="warning")
             return
-        if is_task(text):  # the privacy router keeps a task with a typed secret on this machine
+        if asks_for_task(text):  # the privacy router keeps a task with a typed secret on this machine
             await self.start_turn(text)
             return
         hold = session_mod.secret_hold.secret_hold(self.session, text)
@@ -382,7 +382,7 @@ class AssistantApp(App[None]):
         self.state = "routing"  # until a backend is chosen; then "starting", until it streams ("generating")
         self.refresh_status()
         self.stream.begin(answer, self.config.ui, backend.capabilities.local)
-        if retry_on is None and is_task(text):
+        if retry_on is None and asks_for_task(text):
             self.tasks.begin()
             work, name = partial(self.tasks.run, self.session, text, cancel), "run_task"
         else:
@@ -422,7 +422,7 @@ class AssistantApp(App[None]):
     async def on_turn_finished(self, message: TurnFinished) -> None:
         result, task = message.result, message.task
         if task is not None:  # a task's footer: its steps, model time and tool time apart
-            closed = await self._close_turn(fmt.task_summary(task), task_note(task), result)
+            closed = await self._close_turn(fmt.task_summary(task), fmt.task_note(task), result)
         else:
             assert result is not None
             closed = await self._close_turn(fmt.turn_summary(result), fmt.turn_note(result), result)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from assistant.core.events import StepStarted, ToolFinished, ToolStarted
 from assistant.core.tools.approval import STOPPED, Approval, ApprovalReply, wait_for
 from assistant.core.tools.repair import calls_in_text
-from assistant.core.words import asks_for_task
+from assistant.core.words import TASK
 from assistant.ui.messages import TurnFinished
 from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.tool_step import ApprovalPrompt, Narration, ToolStep
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from assistant.ui.host import ChatHost
     from assistant.ui.streaming import AnswerStream
 
-TASK_PREFIX = "@task"
+TASK_PREFIX = f"@{TASK}"
 STATE_CHARS = 40  # of a running step's description, in the status bar
 # What each `[tools] mode` lets a task do unasked: said as a task starts.
 MODES = {
@@ -51,21 +51,6 @@ MODES = {
     "read-only": "it may read the project, not edit it or run commands",
     "auto": "edits and commands run without asking",
 }
-
-
-is_task = asks_for_task  # `@task` among a message's prefixes: core/words.py
-
-
-def task_note(result: TaskResult) -> str | None:
-    """What the transcript says under a task's answer when it did not simply answer:
-    why it stopped (a cap, an error, Esc), or what went wrong after (not committed)."""
-    if result.end == "error":
-        return f"Error: {result.reason or 'the task failed'}"
-    reason = result.reason or ("stopped by you" if result.end == "cancelled" else "")
-    if not reason:
-        return None
-    sentence = reason[0].upper() + reason[1:]
-    return sentence if sentence.endswith((".", "!", "?", ")")) else f"{sentence}."
 
 
 class Tasks:

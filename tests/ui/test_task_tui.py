@@ -26,7 +26,8 @@ from assistant.core.results import TaskResult
 from assistant.core.tools.approval import Approval
 from assistant.ui.app import make_app
 from assistant.core.tools.approval import STOPPED, ApprovalReply
-from assistant.ui.tasks import is_task, task_note
+from assistant.core.words import asks_for_task as is_task
+from assistant.render.format import task_note
 from assistant.ui.widgets.prompt import PromptInput
 from assistant.ui.widgets.rendered import Entry
 from assistant.ui.widgets.tool_step import ApprovalPrompt, ToolStep

@@ -14,6 +14,7 @@ from assistant.core.edits.files import normalise
 from assistant.core.edits.types import UnsafePath
 from assistant.core.tool_calls import ToolSpec
 from assistant.core.tools import files, run, search
+from assistant.core.tools.repair import tool_name
 from assistant.core.tools.types import KINDS, Args, Kind, Tool, text_arg
 
 
@@ -160,8 +161,10 @@ _BY_NAME = {tool.name: tool for tool in TOOLS}
 
 
 def by_name(name: str) -> Tool | None:
-    """The tool a model named, read leniently (`Read`, ` read `), or None."""
-    return _BY_NAME.get(name.strip().casefold()) if isinstance(name, str) else None
+    """The tool a model named, read as the repair layer reads names (`Read`, ` read `,
+    `read_file`), or None."""
+    found = tool_name(name, list(_BY_NAME)) if isinstance(name, str) else None
+    return _BY_NAME.get(found) if found is not None else None
 
 
 def specs(kinds: Collection[Kind] = KINDS) -> tuple[ToolSpec, ...]:
