@@ -24,6 +24,7 @@ prefix for as long as it can.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -54,6 +55,7 @@ from assistant.core.tools.schema import check_arguments
 from assistant.core.tools.types import Tool, ToolContext, ToolResult
 from assistant.core.window.sliding import Assembly
 
+log = logging.getLogger(__name__)
 TaskEvents = Generator[StreamEvent | SessionEvent, None, TaskResult]
 UNREADABLE = "not run: the call could not be read"
 CUT = "not run: the call was cut at max_tokens"
@@ -288,6 +290,8 @@ class TaskLoop:
                                 permission=how)  # fmt: skip
             yield said
             return _Outcome(Message("tool", said_to_model, tool_call_id=call.id, is_error=True), said)
+        if read.repairs:  # what small models get wrong, kept for whoever tunes the prompts
+            log.info("call %s repaired: %s", call.id, "; ".join(read.repairs))
         tool = self.tools[read.call.name]
         arguments = dict(read.arguments)
         subject, description = tool.subject(arguments), tool.describe(arguments)

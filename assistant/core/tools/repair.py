@@ -45,7 +45,7 @@ class Repaired:
     call: ToolCall
     arguments: Mapping[str, Any]
     complaint: str = ""
-    # What was repaired, for the log and the step's block ("name Read_File → read").
+    # What was repaired, for the log ("name Read_File → read").
     repairs: tuple[str, ...] = ()
 
 
