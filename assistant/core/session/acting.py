@@ -87,11 +87,8 @@ class Acting:
                                   result.commit or "", result.reason, json.dumps(shown))  # fmt: skip
         self.recorder.write("the task", lambda ledger: ledger.record_task(record))
         ran = [c for c in checks if c.status not in ("not run", "could not run", "cancelled")]
-        if ran and result.last is not None and result.last.turn_id is not None:  # what the task was worth
-            verdict = "good" if all(c.passed for c in ran) else "bad"
-            self.recorder.write("the task's checks", lambda ledger: store.ratings.rate(
-                ledger, result.last.turn_id, verdict, "checks", time.time()))  # type: ignore[union-attr]  # fmt: skip
-            self.recorder.ratings_changed()
+        if ran and result.last is not None:  # what the task was worth
+            self.recorder.rate_quietly(result.last, "good" if all(c.passed for c in ran) else "bad", "checks")
         return result
 
     def _checks(self, result: TaskResult, cancel: threading.Event, emit: OnEvent) -> tuple[CheckOutcome, ...]:
