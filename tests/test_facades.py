@@ -11,8 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "assistant"
 # 31 since issue 27: `act`, the verb that runs a task (its loop and plumbing live in
-# core/session/task.py and acting.py, not here).
-MOST_METHODS = 31
+# core/session/task.py and acting.py, not here). 32 since issue 28: `rewinds`, the one
+# collaborator the UI and CLI take a turn back through (core/session/rewind.py).
+MOST_METHODS = 32
 
 
 def methods(path: Path, name: str) -> list[str]:
@@ -22,7 +23,7 @@ def methods(path: Path, name: str) -> list[str]:
     return [f.name for f in ast.walk(cls) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
-def test_the_chat_session_and_the_app_each_have_at_most_31_methods() -> None:
+def test_the_chat_session_and_the_app_each_have_at_most_32_methods() -> None:
     for path, name in [("core/session/chat.py", "ChatSession"), ("ui/app.py", "AssistantApp")]:
         found = methods(PACKAGE / path, name)
         assert len(found) <= MOST_METHODS, f"{name} has {len(found)} methods: {', '.join(found)}"

@@ -192,6 +192,19 @@ class ToolsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckpointsConfig:
+    enabled: bool = _f(
+        True,
+        "Keep a checkpoint of the project's files before each task and applied edit (in the data folder, "
+        "never in your history), for /rewind, /redo and undo.",
+    )
+    keep: int = _f(200, "Checkpoints kept per project; older ones are pruned (never the newest 5).",
+                   minimum=5, maximum=1_000_000)  # fmt: skip
+    max_age_days: float = _f(30.0, "Checkpoints older than this many days are pruned (never the newest 5); 0 = no age limit.",
+                             minimum=0, maximum=100_000)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class CostConfig:
     local_machine_per_hour: float = _f(
         0.0,
@@ -289,6 +302,7 @@ class Config:
     window: WindowConfig = field(default_factory=WindowConfig)
     edits: EditsConfig = field(default_factory=EditsConfig)
     tools: ToolsConfig = field(default_factory=ToolsConfig)
+    checkpoints: CheckpointsConfig = field(default_factory=CheckpointsConfig)
     cost: CostConfig = field(default_factory=CostConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     # `[prices."MODEL"]` tables from the file: overrides of the shipped prices.

@@ -29,6 +29,15 @@ class Paths:
     def log_file(self) -> Path:
         return self.log_dir / "assistant.log"
 
+    def project_folder(self, kind: str, root: Path) -> Path:
+        """What the app keeps about the project at `root` (saved rules, checkpoints):
+        under the data folder, named by a hash of the project's real path, never in the
+        project itself, where a repository someone else wrote could plant it."""
+        import hashlib  # OpenSSL's, ~10 ms: not on the way to the first frame
+
+        real = os.path.realpath(root)
+        return self.data_dir / kind / hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
     @classmethod
     def resolve(cls) -> Paths:
         home = os.environ.get(HOME_ENV)

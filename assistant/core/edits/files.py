@@ -21,25 +21,18 @@ import codecs
 import os
 import re
 import stat
-import time
 import unicodedata
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.core import atomic
+from assistant.core import atomic, locks
 from assistant.core.atomic import NAME_MAX, TEMP_PREFIX
 from assistant.core.edits.types import EditError, FileChange, FileRefused, UnsafePath
 from assistant.core.paths import Paths
 from assistant.core.project import within_root
 from assistant.core.smallfile import file_kind
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover
-    # Windows: no advisory lock; one assistant per project is assumed.
-    fcntl = None  # type: ignore[assignment]
 
 GIT_JOURNAL = "assistant-pending"  # in <root>/.git/
 DATA_JOURNAL = "pending-writes"  # in the data dir, for projects without .git/
@@ -534,45 +527,17 @@ def _cleanup_journal(journal: Path, inside: Path | None) -> list[Path]:
 @contextmanager
 def _locked(directory: Path, wait_s: float) -> Iterator[bool]:
     """An exclusive advisory lock on `directory` (flock: released when the process dies)."""
-    if fcntl is None:  # pragma: no cover
-        yield True
-        return
-    with _flocked(os.open(directory, _DIR_FLAGS), wait_s) as held:
+    with locks.flocked(os.open(directory, _DIR_FLAGS), wait_s) as held:
         yield held
 
 
 @contextmanager
 def locked_file(path: Path, wait_s: float) -> Iterator[bool]:
-    """An exclusive advisory lock on the file `path` (created if missing), waiting at
-    most `wait_s`; yields whether it is held. For a lock held longer than one write
-    (vcs holds one across snapshot, write and commit)."""
-    if fcntl is None:  # pragma: no cover
-        yield True
-        return
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    with _as_edit_error(str(path), "open the lock file"):
-        fd = os.open(path, flags, 0o600)
-    with _flocked(fd, wait_s) as held:
+    """core/locks.py's lock, an EditError when its file cannot be opened."""
+    with ExitStack() as stack:
+        with _as_edit_error(str(path), "open the lock file"):
+            held = stack.enter_context(locks.locked_file(path, wait_s))
         yield held
-
-
-@contextmanager
-def _flocked(fd: int, wait_s: float) -> Iterator[bool]:
-    """flock `fd` exclusively, polling until `wait_s` has passed; closes `fd` after."""
-    try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.05)
-        yield True
-    finally:
-        os.close(fd)
 
 
 # --- small helpers -----------------------------------------------------------------

@@ -62,7 +62,9 @@ UNDO_SUBJECT = "undo: "
 TRAILER_BACKEND = "Assistant-Backend"
 TRAILER_MODEL = "Assistant-Model"
 TRAILER_COST = "Assistant-Cost"
-TRAILER_UNDO = "Assistant-Undo"
+TRAILER_UNDO = "Assistant-Undo"  # the commits an undo took back, oldest first
+TRAILER_REDO = "Assistant-Redo"  # the undo a redo took back
+REDO_SUBJECT = "redo: "
 TRAILER_CHECKS = "Assistant-Checks"
 TRAILER_TOOLS = "Assistant-Tools"
 MANIFEST = "manifest.json"
@@ -282,6 +284,24 @@ class Workspace:
             git.check_ready(targets)
             message = commit_message(reals, provenance.instruction, provenance, kind="task")
             return git.commit(targets, message)
+
+    def commit_restored(self, paths: Sequence[str], *, undone: Sequence[str] = (), redo_of: str = "") -> str | None:
+        """The files a rewind put back (core/session/rewind.py), committed as one `undo:`
+        naming each commit it took back, oldest first; or a redo's, as `redo:` naming
+        the undo it took back. Files git ignores are left out. None when git sees no
+        change, or outside git."""
+        if not self.is_git:
+            return None
+        with _open(self.root) as git, git.exclusive():
+            git.check_ready()
+            targets = git.committable([git.top(_relative(p)) for p in paths])
+            if redo_of:
+                subject = _shorten(REDO_SUBJECT + _subject(git.repo.commit(redo_of)), SUBJECT_MAX)
+                return git.commit(targets, _message(subject, None, {TRAILER_REDO: redo_of}))
+            taken = [git.repo.commit(c) for c in undone]
+            what = _subject(taken[0]) if len(taken) == 1 else f"{len(taken)} turns ({_scope([git.local(t) for t in targets])})"
+            return git.commit(targets, _message(_shorten(UNDO_SUBJECT + what, SUBJECT_MAX), None,
+                                                {TRAILER_UNDO: " ".join(undone)}))  # fmt: skip
 
     def ready(self, paths: Sequence[str] = ()) -> tuple[str, ...]:
         """Before a model is paid for an edit of `paths`: a VcsError, one line, for what
@@ -543,6 +563,17 @@ class _Git:
     def local(self, top_path: str) -> str:
         return top_path.removeprefix(self.prefix)
 
+    def committable(self, targets: Sequence[str]) -> list[str]:
+        """Of `targets` (paths from the top), those a commit can hold: on disk or known to
+        git (a deletion), and not ignored."""
+        if not targets:
+            return []
+        known = set(self.names("ls-files", "-z", "--", *targets))
+        here = [t for t in targets if t in known or os.path.lexists(self.work_tree / t)]
+        literal_off = {"GIT_LITERAL_PATHSPECS": "0"}
+        ignored = set(self.run("check-ignore", "--no-index", "--", *here, ok=(0, 1), env=literal_off)[1].splitlines()) if here else set()
+        return [t for t in here if t in known or t not in ignored]
+
     def dirty(self, targets: list[str]) -> list[str]:
         """Targets whose work tree or index differs from HEAD (untracked ones included)."""
         out = self.run("status", "--porcelain", "-z", "--untracked-files=all", "--", *targets)[1]
@@ -622,7 +653,7 @@ class _Git:
             if kind == "edit" and undone.pop() != commit.hexsha:
                 raise VcsError(f"undo history is out of order at {_describe(commit)}: use git revert")
             if kind == "undo":
-                undone.append(trailers[TRAILER_UNDO])
+                undone.extend(trailers[TRAILER_UNDO].split())  # a rewind's names several, oldest first
             if len(commit.parents) != 1:
                 break
             commit = commit.parents[0]

@@ -46,6 +46,7 @@ from assistant.core.session.persistence import ChatPersistence, ChatState
 from assistant.core.session.pinned import path_of
 from assistant.core.session.pool import BackendPool, BackendSource
 from assistant.core.session.recorder import TurnRecorder
+from assistant.core.session.rewind import Rewinder, reloaded
 from assistant.core.session.route import Fit, SessionRouter
 from assistant.core.session.runner import AUTO, OnEvent, Turn, TurnRunner, forward
 from assistant.core.session.status import SessionStatus
@@ -134,6 +135,15 @@ class ChatSession:
         self._acting = Acting(config, self._runner, self._recorder, self.project_root)
         self._persistence = ChatPersistence(self._recorder, lambda: self.session_id, time.time(), enabled=persist)
         self._recorder.before_first_record = lambda question: self._persistence.ensure_session_row(question, self.exchanges)
+        # After a rewind or redo changed this chat's stored exchanges: the conversation is what is stored.
+        self._rewinds = Rewinder(self.project_root, config, self._recorder.ledger, reload=lambda sid: (
+            self.resume(reloaded(self._recorder.ledger(), sid)) if sid == self._session_id and self._persistence.enabled
+            else None))  # fmt: skip
+
+    @property
+    def rewinds(self) -> Rewinder:
+        """Checkpoints around the turns that change files; /rewind, /redo and undo."""
+        return self._rewinds
 
     @property
     def session_id(self) -> str:
@@ -413,7 +423,11 @@ class ChatSession:
         order = TaskOrder(self.session_id, self.mode, parsed.text, decision, windows, settings, permissions,
                           # Routed again on the windows already fitted: only the files read are new.
                           lambda read: self.route(replace(request, files=(*request.files, *read)), windows.__getitem__))
+        checkpoint = self._rewinds.before_turn(self.session_id, "task", parsed.text)
         result = self._acting.run(order, approve, cancel, emit)
+        if checkpoint is not None:
+            checkpoint.end(edited=result.changed, turn_id=result.last.turn_id if result.last else None,
+                           change_id=result.commit or "")  # fmt: skip
         if result.last is not None:
             last = replace(result.last, question=parsed.text)
             if result.text or result.end == "answered":

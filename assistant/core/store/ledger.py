@@ -549,6 +549,10 @@ class Ledger:
         except (sqlite3.Error, OSError, UnicodeDecodeError) as exc:
             raise _error(self.path, doing, exc) from None
 
+    def rows_as(self, cls: type[R], names: Sequence[str], rows: Iterable[tuple]) -> list[R]:
+        """What `query` read, as records of `cls` (a table family's own module reads its rows so)."""
+        return self._records(cls, names, rows)
+
     def _records(self, cls: type[R], names: Sequence[str], rows: Iterable[tuple]) -> list[R]:
         """Rows as records, each value checked against the record's field types:
         a damaged file (or another program's rows) is one LedgerError, not a

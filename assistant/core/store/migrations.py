@@ -263,6 +263,61 @@ def _migration_12(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migration_13(conn: sqlite3.Connection) -> None:
+    """Checkpoints and rewinds: each turn that may change files, with the private
+    checkpoints of the project before and after it and what it changed; each rewind
+    (files, chat or both), what it put back and kept, and the exchanges it took out of
+    a stored chat (kept here, for /redo, never deleted)."""
+    for statement in (
+        """CREATE TABLE checkpoints (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL,
+            project TEXT NOT NULL,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            label TEXT NOT NULL,
+            before_tree TEXT NOT NULL,
+            after_tree TEXT NOT NULL DEFAULT '',
+            changes TEXT NOT NULL DEFAULT '[]',
+            chat_at INTEGER NOT NULL DEFAULT 0,
+            turn_id INTEGER,
+            change_id TEXT NOT NULL DEFAULT '',
+            rewound_by INTEGER
+        )""",
+        "CREATE INDEX checkpoints_session ON checkpoints (session_id, id)",
+        "CREATE INDEX checkpoints_project ON checkpoints (project, id)",
+        """CREATE TABLE rewinds (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL,
+            project TEXT NOT NULL,
+            at REAL NOT NULL,
+            point INTEGER NOT NULL,
+            what TEXT NOT NULL,
+            target_tree TEXT NOT NULL DEFAULT '',
+            before_tree TEXT NOT NULL DEFAULT '',
+            after_tree TEXT NOT NULL DEFAULT '',
+            restored TEXT NOT NULL DEFAULT '[]',
+            kept TEXT NOT NULL DEFAULT '[]',
+            chat_cut INTEGER,
+            state TEXT NOT NULL,
+            redone_at REAL,
+            commit_id TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX rewinds_session ON rewinds (session_id, id)",
+        """CREATE TABLE rewound_exchanges (
+            rewind_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT,
+            figures TEXT,
+            in_conversation INTEGER NOT NULL,
+            at REAL NOT NULL
+        )""",
+        "CREATE INDEX rewound_exchanges_rewind ON rewound_exchanges (rewind_id, seq)",
+    ):
+        conn.execute(statement)
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -278,4 +333,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_10,
     _migration_11,
     _migration_12,
+    _migration_13,
 ]

@@ -15,8 +15,9 @@ from assistant.core.results import OUTCOMES, Outcome
 # A signal on an answer (core/store/ratings.py): which way, and where it came from.
 Verdict = Literal["good", "bad", "none"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)
-# "checks": a task's end, its project's checks passed or not; "undo": its commit taken back.
-Source = Literal["rating", "retry", "keep", "checks", "undo"]
+# "checks": a task's end, its project's checks passed or not; "undo": its commit taken back;
+# "rewind": its files or its exchange taken back by a rewind (a /redo appends what was before).
+Source = Literal["rating", "retry", "keep", "checks", "undo", "rewind"]
 # A check's statuses that do not count against an edit: passed, or failed already before it.
 PASSING_CHECKS = ("passed", "failed before")
 _DATE_SUFFIX = re.compile(r"-\d{8}$")
@@ -152,6 +153,47 @@ class TaskRecord:
     # [{"name", "status", "seconds"}]; and when `undo` took its commit back.
     checks: str = "[]"
     undone_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRecord:
+    """A turn that may change files (a task, an applied refactor), between two
+    checkpoints of the project (core/checkpoints/)."""
+
+    session_id: str
+    project: str  # the project's real path
+    at: float
+    kind: str  # "task" | "refactor"
+    label: str  # the instruction, as the rewind list shows it
+    before_tree: str
+    after_tree: str = ""  # "" until the turn ended (a killed one never says)
+    changes: str = "[]"  # JSON [[path, "added"|"changed"|"deleted", "edit"|"command"]]
+    chat_at: int = 0  # how many exchanges the stored chat held when it began
+    turn_id: int | None = None  # the turn whose answer ended it
+    change_id: str = ""  # its commit (or backup), for the history's undo
+    rewound_by: int | None = None  # the rewind that took it back
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RewindRecord:
+    """A rewind: files, chat or both back to before a point of a session's list."""
+
+    session_id: str
+    project: str
+    at: float
+    point: int  # the point it went back to before (1 = the session's first)
+    what: str  # "files" | "chat" | "both"
+    target_tree: str = ""
+    before_tree: str = ""  # the files just before it: what /redo puts back
+    after_tree: str = ""
+    restored: str = "[]"  # JSON paths written or removed
+    kept: str = "[]"  # JSON paths left as the user had them
+    chat_cut: int | None = None  # the stored exchanges it kept (the rest: rewound_exchanges)
+    state: str = "started"  # "started" | "done" | "redone" | "abandoned"
+    redone_at: float | None = None
+    commit_id: str = ""
+    id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ log); saving writes the whole file again through the one atomic writer.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterable
@@ -25,9 +24,7 @@ FOLDER = "project-rules"
 
 def rules_file(root: Path, paths: Paths | None = None) -> Path:
     """Where the project at `root` keeps its saved rules."""
-    real = os.path.realpath(root)
-    name = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:20]
-    return (paths or Paths.resolve()).data_dir / FOLDER / f"{name}.toml"
+    return (paths or Paths.resolve()).project_folder(FOLDER, root).with_suffix(".toml")
 
 
 def saved_rules(root: Path, paths: Paths | None = None) -> tuple[str, ...]:

@@ -47,6 +47,7 @@ from assistant.core.edits.types import EditError, FileChange
 from assistant.core.edits.vcs import Provenance, Workspace
 from assistant.core.results import TurnResult
 from assistant.core.session.chat import ChatSession, OnEvent
+from assistant.core.session.rewind import Rewinder, RewindError, said_undone
 from assistant.core.store.ledger import Ledger, LedgerError, ProposalRecord
 from assistant.core.words import TurnKind
 
@@ -379,20 +380,38 @@ class Refactorer:
         )
         workspace = Workspace(self.root, dirty=self.config.edits.dirty)  # type: ignore[arg-type]
         max_bytes = self.config.edits.max_file_bytes
-        committed = workspace.apply(changes, provenance, lambda ch: apply_changes(self.root, ch, max_bytes=max_bytes))
+        rewinds = self.session.rewinds
+        checkpoint = rewinds.before_turn(self.session.session_id, "refactor", proposal.instruction)
+        edited, turn_id = [c.path for c in changes], last.turn_id if last else None
+        try:
+            committed = workspace.apply(changes, provenance, lambda ch: apply_changes(self.root, ch, max_bytes=max_bytes))
+        except BaseException:
+            if checkpoint is not None:  # what was written, even by an apply that failed after it
+                checkpoint.end(edited=edited, turn_id=turn_id)
+            raise
+        if checkpoint is not None:
+            checkpoint.end(edited=edited, turn_id=turn_id, change_id=committed.commit or committed.backup_id or "")
         self.record_outcome(proposal, "applied", committed.commit or committed.backup_id or "")
         return committed
 
     def undo(self) -> str:
-        said = undo_edit(self.root, self.config.edits.dirty, self.session.ledger)
+        said = undo_edit(self.root, self.config.edits.dirty, self.session.ledger, self.session.rewinds)
         self.session.ledger_used()  # an undone edit is a bad answer now
         return said
 
 
-def undo_edit(root: Path, dirty: str, ledger: Callable[[], Ledger | None]) -> str:
-    """Take back the app's last edit (its commit, or its backup outside git) and
-    record the undo against its proposal; a ledger that cannot be written does
-    not stop the undo."""
+def undo_edit(root: Path, dirty: str, ledger: Callable[[], Ledger | None], rewinds: Rewinder | None = None) -> str:
+    """Take back the app's last change: the rewind of the last turn that changed files
+    (core/session/rewind.py), or, with no checkpoint of it (checkpoints off, an edit
+    from before them), its commit or its backup, the undo recorded against its
+    proposal; a ledger that cannot be written does not stop the undo."""
+    if rewinds is not None:
+        try:
+            undone = rewinds.undo()
+        except RewindError as exc:
+            raise EditError(str(exc)) from exc
+        if undone is not None:
+            return said_undone(undone)
     workspace = Workspace(root, dirty=dirty)  # type: ignore[arg-type]
     target = workspace.last_edit_id()
     said = workspace.undo()
