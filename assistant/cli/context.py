@@ -2,7 +2,8 @@
 (the setting flags of `parser.add_setting_flags`), and the log file.
 `start` is how a command gets its config; it sets up logging, once, for all.
 `output` is the console a command prints its tables on; `never_fail_to_write`
-keeps a character the output's encoding lacks from ending a command."""
+keeps a character the output's encoding lacks from ending a command; `confirm`
+asks the person at the terminal."""
 
 from __future__ import annotations
 
@@ -84,3 +85,14 @@ def output(*, stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     terminal = stream is not None and stream.isatty()
     return Console(markup=False, stderr=stderr, width=None if terminal else UNCUT_WIDTH)
+
+
+def confirm(question: str) -> bool | None:
+    """The user's answer on the terminal; None when there is no terminal to ask on
+    (an answer typed ahead into a pipe is nobody's review)."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        return None
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:  # Ctrl+D
+        return False

@@ -138,7 +138,22 @@ def build_parser(*, subcommands: bool = True) -> argparse.ArgumentParser:
     refactor.add_argument("--json", action="store_true", help="the outcome per file as JSON on stdout (diffs on stderr)")
     add_setting_flags(refactor)  # --backend claude|local|auto: who proposes (default: the router decides)
 
-    sub.add_parser("undo", help="take back the app's last applied edit (its commit, or its backup outside git)")
+    sub.add_parser("undo", help="take back the last change (the last task or applied edit): its files as before, yours kept")
+
+    rewind = sub.add_parser("rewind", help="list a session's turns, or go back to before one: files, chat or both")
+    rewind.add_argument("turn", nargs="?", type=int, metavar="TURN", help="the point to go back to before (from the list)")
+    scope = rewind.add_mutually_exclusive_group()
+    scope.add_argument("--files", action="store_true", help="put back the files only")
+    scope.add_argument("--chat", action="store_true", help="take back the conversation only")
+    scope.add_argument("--both", action="store_true", help="files and conversation (the default)")
+    rewind.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    rewind.add_argument("--discard-mine", action="store_true",
+                        help="also take back the changes you made yourself since (kept by default)")
+    rewind.add_argument("--yes", action="store_true", help="rewind without asking")
+    rewind.add_argument("--session", default="last", metavar="ID",
+                        help="the session (a unique prefix), or `last`: this project's latest (default)")
+    redo = sub.add_parser("redo", help="take back the last rewind of a session: its files and its conversation")
+    redo.add_argument("--session", default="last", metavar="ID", help="the session (a unique prefix), or `last`")
 
     sessions = sub.add_parser("sessions", help="list the stored chats (resume one with --resume ID)")
     sessions.add_argument("--search", default="", help="only chats whose title, questions or answers contain this")

@@ -43,7 +43,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.syntax import Syntax
 from rich.text import Text
 
-from assistant.cli.context import backend_named_by, start
+from assistant.cli.context import backend_named_by, confirm, start
 from assistant.cli.exits import EXIT_ERROR, EXIT_OK, exit_interrupted
 from assistant.cli.exits import fail as _fail
 from assistant.cli.interrupt import signal_of
@@ -52,12 +52,13 @@ from assistant.core.config import Config
 from assistant.core.edits.checks import cleanup_scratch, configured
 from assistant.core.edits.files import cleanup_pending
 from assistant.core.edits.types import EditError
-from assistant.core.edits.vcs import VcsError, Workspace
+from assistant.core.edits.vcs import Workspace
 from assistant.core.events import RouteDecided, TextDelta
 from assistant.core.paths import Paths
 from assistant.core.project import OutsideProject, find_root, typed_path
 from assistant.core.session.chat import AUTO, ChatSession
 from assistant.core.session.opening import CONFIG_NAMED
+from assistant.core.session.rewind import Rewinder
 from assistant.core.store.ledger import Ledger, LedgerError
 from assistant.core.workflows.refactor import Checked, Proposal, Refactorer, diff_stats, undo_edit, unified_diff
 from assistant.render import format as fmt
@@ -139,17 +140,6 @@ def to_write(console: Console, proposal: Proposal, allow_new: bool) -> list[str]
         else:
             paths.append(change.path)
     return paths
-
-
-def _confirm(question: str) -> bool | None:
-    """The user's answer on the terminal; None when there is no terminal to ask on
-    (the answer typed ahead into a pipe is nobody's review of the diff)."""
-    if sys.stdin is None or not sys.stdin.isatty():
-        return None
-    try:
-        return input(question).strip().lower() in ("y", "yes")
-    except EOFError:  # Ctrl+D
-        return False
 
 
 def exit_code(outcomes: Sequence[Outcome]) -> int:
@@ -236,7 +226,7 @@ def _review(
         return
     new = {c.path for c in proposal.changes if c.before is None}
     names = [refactorer.shown(p) + (" (new)" if p in new else "") for p in writing]
-    answer = True if yes else _confirm(f"Apply to {', '.join(names)}? [y/N] ")
+    answer = True if yes else confirm(f"Apply to {', '.join(names)}? [y/N] ")
     if not proposal.checks_pass and (yes or answer is None):  # unattended, only what passes its checks is written
         why = "the edit does not parse" if not proposal.parses else "its checks do not pass"
         console.print(Text(f"{outcome.path}: not applied: {why}", style="bold red"))
@@ -303,7 +293,7 @@ def _second_yes(console: Console, refactorer: Refactorer, outcome: Outcome, chec
         outcome.status = "refused"
         refactorer.record_outcome(checked.proposal, "failed")
         return False
-    if _confirm("Its checks do not pass. Apply anyway? [y/N] "):
+    if confirm("Its checks do not pass. Apply anyway? [y/N] "):
         return True
     outcome.status = "refused"
     refactorer.record_outcome(checked.proposal, "rejected")
@@ -388,9 +378,10 @@ def _rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
 
 
 def cmd_undo(config: Config) -> int:
+    root, ledger = find_root(), _ledger()
     try:
-        said = undo_edit(find_root(), config.edits.dirty, _ledger)
-    except VcsError as exc:
+        said = undo_edit(root, config.edits.dirty, lambda: ledger, Rewinder(root, config, lambda: ledger))
+    except EditError as exc:
         return _fail(str(exc))
     print(said)
     return 0

@@ -1,7 +1,7 @@
 """Backends made ready off the UI thread, each step posted to the app: the backend
 in charge loaded with a progress bar (or the one `/model` chose, which replaces
 it only once loaded), and the others checked and their token counters readied,
-after the files of an edit a killed run left behind are settled."""
+after the files of an edit (or of a rewind) a killed run left behind are settled."""
 
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ def warm(session: ChatSession, post: Post) -> None:
     edits.cleanup_pending(session.project_root)  # temp files of an edit a crash interrupted
     edits.cleanup_scratch(Paths.resolve())  # and the scratch copies of its checks
     _settle_interrupted_edit(session, post)
+    _finish_interrupted_rewind(session, post)
     # The session's own backend is being loaded by `load` (with a progress bar);
     # checking it here waits for that load and hears how it went.
     checked = session.check_backends()
@@ -93,3 +94,15 @@ def _settle_interrupted_edit(session: ChatSession, post: Post) -> None:
         return
     if settled:  # a note, not a toast: it says what became of the user's files
         post(Note(settled))
+
+
+def _finish_interrupted_rewind(session: ChatSession, post: Post) -> None:
+    """A rewind a killed run left half done is finished (or said to have changed
+    nothing) before anything else touches the files (core/session/rewind.py)."""
+    try:
+        said = session.rewinds.finish_interrupted()
+    except OSError as exc:  # the checkpoints' folder cannot be read: the next rewind says so
+        log.warning("an interrupted rewind is left for later: %s", exc)
+        return
+    if said:  # a note, as for an edit: it says what became of the user's files
+        post(Note(said))

@@ -1,8 +1,8 @@
 """The slash commands: one table (`SLASH_COMMANDS`, at the end) whose entries
 carry their name, usage, help and handler; it feeds the prompt's completion,
 /help and the command palette (palette.py). A handler acts through `ChatHost`
-(host.py), never the app itself; what it asks off the UI thread is actions.py's
-and refactoring.py's.
+(host.py), never the app itself; what it asks off the UI thread is actions.py's,
+refactoring.py's and rewinding.py's.
 
 Paths in arguments (`/refactor PATH`, `/add GLOB…`, `/drop PATH…`) are read as
 the CLI reads them (core/project.py): relative to where the person stands, and
@@ -26,7 +26,7 @@ from assistant.core.project import OutsideProject, expand_home, typed_path
 from assistant.core.session.chat import AUTO
 from assistant.core.session.pinned import load, path_of, pinned_matching
 from assistant.core.window.counters import window_counter
-from assistant.ui import actions, screens
+from assistant.ui import actions, rewinding, screens
 from assistant.ui.actions import BUSY
 from assistant.ui.tasks import TASK_PREFIX
 from assistant.ui.widgets.transcript import Transcript
@@ -39,6 +39,7 @@ MAX_PATH_CHARS = 4096  # PATH_MAX: a longer argument is not a path
 MAX_PATHS = 100  # paths one /add or /drop takes
 # A word of an argument: "quoted", 'quoted' (on one line), or up to the next space.
 _WORD = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'|(\S+)")
+_POINT = re.compile(r"[0-9]{1,9}")  # /rewind N: a point's number, never a flood to convert
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +330,26 @@ async def undo_command(app: ChatHost, arg: str) -> None:
     app.refactoring.undo()
 
 
+async def rewind_command(app: ChatHost, arg: str) -> None:
+    if arg and not _POINT.fullmatch(arg):
+        await app.add_note("Usage: /rewind [N] (N: a point of the list /rewind shows)", error=True)
+        return
+    if app.busy:
+        app.notify(BUSY, severity="warning")
+        return
+    rewinding.open_rewind(app, int(arg) if arg else None)
+
+
+async def redo_command(app: ChatHost, arg: str) -> None:
+    if arg:
+        await app.add_note("Usage: /redo (it takes back the last /rewind)", error=True)
+        return
+    if app.busy:
+        app.notify(BUSY, severity="warning")
+        return
+    rewinding.redo(app)
+
+
 async def report_command(app: ChatHost, arg: str) -> None:
     app.push_screen(screens.ReportScreen(app.session))
 
@@ -406,7 +427,13 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
                  "[tools] does not allow asks first (y, n, a always, p always in this project, e edit). "
                  "Esc stops it. Also @task TEXT."),
     SlashCommand("/undo", "/undo", undo_command,
-                 "Take back the last applied edit (its commit, or its backup outside git)."),
+                 "Take back the last change (the last task or applied edit) as a rewind of its files; "
+                 "your own changes since are kept."),
+    SlashCommand("/rewind", "/rewind [N]", rewind_command,
+                 "Go back to before a turn: its files, the chat after it, or both, shown before anything is done; "
+                 "your own changes since are kept unless you say otherwise."),
+    SlashCommand("/redo", "/redo", redo_command,
+                 "Take back the last /rewind: its files and the chat as they were."),
     SlashCommand("/sessions", "/sessions", sessions_command,
                  "Browse, search, resume, rename and delete stored chats."),
     SlashCommand("/report", "/report", report_command,

@@ -5,5 +5,5 @@ from assistant.core.lazy import exports
 
 __getattr__, __dir__ = exports(globals(), {
     "CostScreen": "cost", "ReportScreen": "report", "ReviewScreen": "review", "SessionsScreen": "sessions",
-    "ChecksFailedScreen": "review", "SecretScreen": "secret",
+    "ChecksFailedScreen": "review", "SecretScreen": "secret", "RewindScreen": "rewind",
 })  # fmt: skip
