@@ -1,11 +1,11 @@
 """`/rewind` and `/redo` in the TUI.
 
 The session's points are read off the UI thread and shown by the rewind screen
-(screens/rewind.py), which works out each preview itself; the preview it
-dismisses with is carried out here, in a worker of the turn's group. A rewind or
-redo that moved the chat leaves the session holding the stored chat again (the
-core reloads it), and the transcript is drawn again from that stored chat, as a
-resumed one is. What each ends with is a `Note`; an error is one line.
+(screens/rewind.py), which works out each preview through `preview_of`; the
+preview it dismisses with is carried out here, in a worker of the turn's group.
+A rewind or redo that moved the chat leaves the session holding the stored chat
+again (the core reloads it), and the transcript is drawn again from that stored
+chat, as a resumed one is. What each ends with is a `Note`; an error is one line.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from assistant.core import store
@@ -26,7 +27,7 @@ from assistant.ui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
     from assistant.core.session.chat import ChatSession
-    from assistant.core.session.rewind import Point, Preview, Rewound
+    from assistant.core.session.rewind import Preview, Rewound, What
     from assistant.core.store.saved_sessions import StoredSession
     from assistant.ui.host import ChatHost
 
@@ -58,27 +59,34 @@ def rewind(host: ChatHost, preview: Preview) -> None:
 async def _open(host: ChatHost, number: int | None) -> None:
     session = host.session
     try:
-        points, first = await asyncio.to_thread(_points, session, number)
+        points = await asyncio.to_thread(session.rewinds.points, session.session_id)
     except FAILURES as exc:
         await host.add_note(f"Nothing to rewind: {exc}", error=True)
         return
     if not points:
         await host.add_note(points_lines(points)[0])
         return
+    first = None
+    if number is not None:
+        first = await asyncio.to_thread(preview_of, session, number, "both", True)
+        if isinstance(first, str):
+            await host.add_note(f"Nothing to rewind: {first}", error=True)
+            return
 
     def chosen(preview: Preview | None) -> None:
         if preview is not None:
             rewind(host, preview)
 
-    host.push_screen(screens.RewindScreen(session, points, first), chosen)
+    host.push_screen(screens.RewindScreen(points, partial(preview_of, session), first), chosen)
 
 
-def _points(session: ChatSession, number: int | None) -> tuple[list[Point], Preview | None]:
-    """The session's points, and the preview of point `number` when one was named (in a thread)."""
-    points = session.rewinds.points(session.session_id)
-    if number is None or not points:
-        return points, None
-    return points, session.rewinds.preview(session.session_id, number)
+def preview_of(session: ChatSession, number: int, what: What, keep_mine: bool) -> Preview | str:
+    """What rewinding to before point `number` would do, or why it cannot be done
+    (in a thread: a preview takes a checkpoint of the files as they are)."""
+    try:
+        return session.rewinds.preview(session.session_id, number, what, keep_mine=keep_mine)
+    except FAILURES as exc:
+        return str(exc)
 
 
 async def _carry_out(host: ChatHost, step: Callable[[], Rewound], *, redo: bool) -> None:

@@ -51,7 +51,7 @@ def answering(monkeypatch, marker: Path, *answers: bool) -> list[tuple[str, int]
         asked.append((question, runs(marker)))
         return left.pop(0)
 
-    monkeypatch.setattr("assistant.cli.refactor._confirm", confirm)
+    monkeypatch.setattr("assistant.cli.refactor.confirm", confirm)
     return asked
 
 

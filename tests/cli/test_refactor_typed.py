@@ -219,7 +219,7 @@ def test_the_question_names_every_file_it_will_write(tmp_path: Path, monkeypatch
     root = make_repo(tmp_path / "proj", {"a.py": "a = 1\n"})
     monkeypatch.chdir(root)
     asked: list[str] = []
-    monkeypatch.setattr("assistant.cli.refactor._confirm", lambda q: asked.append(q) or False)
+    monkeypatch.setattr("assistant.cli.refactor.confirm", lambda q: asked.append(q) or False)
     answer = block("a.py", "a = 1\n", "a = 2\n") + block("new.py", "", "n = 1\n")
     backend = ScriptedBackend([answer], name="local")
     session = ChatSession(config(), backend, ledger=Ledger.open, project_root=root)

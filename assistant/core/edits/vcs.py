@@ -350,6 +350,12 @@ class Workspace:
             return None
         return latest[0].name if latest else None
 
+    def forget_backup(self, backup_id: str) -> None:
+        """Outside git: the backup of an edit taken back another way (a rewind) goes, so
+        that no later undo takes it back twice."""
+        if not self.is_git and backup_id and "/" not in backup_id and backup_id not in (".", ".."):
+            shutil.rmtree(self.backups_dir / backup_id, ignore_errors=True)
+
     def undo(self) -> str:
         """Take back the latest edit not yet undone; one line says what was undone."""
         if self.is_git:

@@ -305,7 +305,12 @@ class Rewinder:
                   taken_back: Sequence[CheckpointRecord], files: bool) -> RewindRecord:  # fmt: skip
         """The ledger's part of a rewind whose files are back: its commit, its row done."""
         commit = self._commit_undo(restored.done, taken_back) if files and restored.done else None
-        after = self.snapshots.take() if chosen is not None and not chosen.empty else record.before_tree
+        if files:  # outside git, an edit's backup is taken back with it (undo must not find it again)
+            for checkpoint in taken_back:
+                Workspace(self.root).forget_backup(checkpoint.change_id)
+        # The files after it (what /redo takes back from); a chat-only rewind or an empty plan changed none.
+        changed = files and record.before_tree and (chosen is None or not chosen.empty)
+        after = self.snapshots.take() if changed else record.before_tree
         record = replace(record, after_tree=after, restored=json.dumps(list(restored.done)),
                          kept=json.dumps([k.path for k in chosen.kept] if chosen else []), commit_id=commit or "")  # fmt: skip
         store.rewinds.finish_rewind(ledger, record, taken_back, files=files)

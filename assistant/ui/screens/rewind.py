@@ -14,6 +14,7 @@ path may hold brackets that markup would eat.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -25,18 +26,16 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from assistant.core import store
-from assistant.core.checkpoints import CheckpointError
-from assistant.core.session.rewind import RewindError
 from assistant.render.rewind import WHAT, point_line, preview_lines
 
 if TYPE_CHECKING:
-    from assistant.core.session.chat import ChatSession
     from assistant.core.session.rewind import Point, Preview, What
 
 LIST_HELP = "Enter preview · ↑↓ another point · Esc close"
 WORKING = "Working out what would change…"
-Choice = tuple[int, str, bool]  # (point, what, keep the user's own changes)
+Choice = tuple[int, "What", bool]  # (point, what, keep the user's own changes)
+# Works out a choice's preview (in a thread), or says in one line why it cannot be done.
+PreviewOf = Callable[[int, "What", bool], "Preview | str"]
 
 
 class RewindScreen(ModalScreen["Preview | None"]):
@@ -59,11 +58,11 @@ class RewindScreen(ModalScreen["Preview | None"]):
         Binding("m", "mine", "Mine too", show=False),
     ]
 
-    def __init__(self, session: ChatSession, points: list[Point], preview: Preview | None = None) -> None:
+    def __init__(self, points: list[Point], preview_of: PreviewOf, preview: Preview | None = None) -> None:
         """`preview`: shown at once (`/rewind N`), of files and chat, the user's changes kept."""
         super().__init__()
-        self.session = session
         self.points = points
+        self.preview_of = preview_of
         self.number: int | None = preview.point.number if preview is not None else None  # None: the list
         self.what: What = "both"
         self.keep_mine = True
@@ -83,7 +82,7 @@ class RewindScreen(ModalScreen["Preview | None"]):
         box = self.query_one(Vertical)
         box.border_title = "Rewind: go back to before a point"
         listed = self.query_one(OptionList)
-        listed.highlighted = len(self.points) - 1
+        listed.highlighted = (self.number or len(self.points)) - 1  # the point shown, else the newest
         listed.scroll_to_highlight()
         if self.number is not None and self.preview is not None:
             self._show_preview()
@@ -120,8 +119,8 @@ class RewindScreen(ModalScreen["Preview | None"]):
     def _help(self) -> None:
         mine = "kept" if self.keep_mine else "taken back too"
         self.query_one("#rewind-help", Static).update(
-            f"Now: {WHAT[self.what]}, your own changes {mine} · f files · c chat · b both · "
-            "m your own changes kept or taken back · Enter (or y) rewind · Esc back"
+            f"Now: {WHAT[self.what]}, your own changes {mine} · f files · c chat · b both · m yours kept or not · "
+            "Enter/y rewind · Esc back"
         )
 
     def action_what(self, what: What) -> None:
@@ -144,21 +143,16 @@ class RewindScreen(ModalScreen["Preview | None"]):
 
     @work(thread=True, exclusive=True, group="rewind-preview", exit_on_error=False)
     def _preview(self, choice: Choice) -> None:
-        number, what, keep_mine = choice
-        try:
-            preview = self.session.rewinds.preview(self.session.session_id, number, what, keep_mine=keep_mine)  # type: ignore[arg-type]
-        except (RewindError, CheckpointError, store.LedgerError) as exc:
-            self.app.call_from_thread(self._worked_out, choice, None, str(exc))
-            return
-        self.app.call_from_thread(self._worked_out, choice, preview, "")
+        self.app.call_from_thread(self._worked_out, choice, self.preview_of(*choice))
 
-    def _worked_out(self, choice: Choice, preview: Preview | None, error: str) -> None:
+    def _worked_out(self, choice: Choice, preview: Preview | str) -> None:
         if not self.is_attached or choice != (self.number, self.what, self.keep_mine):  # closed, or chosen again
             return
-        self.preview = preview
-        if preview is None:
-            self._say([f"Cannot rewind there: {error}"], failed=True)
+        if isinstance(preview, str):
+            self.preview = None
+            self._say([f"Cannot rewind there: {preview}"], failed=True)
         else:
+            self.preview = preview
             self._say(preview_lines(preview))
 
     def _say(self, lines: list[str], *, failed: bool = False) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,64 @@ def test_undo_is_the_rewind_of_the_last_turn_that_changed_files(project: Path) -
     assert [e.user.content for e in s.exchanges] == ["hi", "change the files", "and now?"]
     [task] = Ledger.open().tasks()
     assert task.undone_at is not None
+
+
+KILLED_REWIND = """
+import sys
+from pathlib import Path
+from assistant.core.config import Config
+from assistant.core.session.rewind import Rewinder
+from assistant.core.store.ledger import Ledger
+ledger = Ledger.open()
+rewinder = Rewinder(Path(sys.argv[1]), Config(), lambda: ledger)
+preview = rewinder.preview(sys.argv[2], 2, "both")
+print("ready", flush=True)
+rewinder.rewind(preview)
+print("done", flush=True)
+"""
+
+
+def test_a_rewind_killed_anywhere_is_finished_or_said_to_have_changed_nothing(project: Path) -> None:
+    import os
+    import random
+    import signal
+    import sys
+
+    from assistant.core.session.rewind import Rewinder
+    from assistant.core.store import rewinds
+
+    before = hashes(project)
+    s = run_the_three_turns(project)
+    after = hashes(project)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    rng, outcomes = random.Random(7), set()
+
+    def start() -> subprocess.Popen[str]:
+        child = subprocess.Popen([sys.executable, "-c", KILLED_REWIND, str(project), s.session_id], env=env,
+                                 stdout=subprocess.PIPE, text=True)  # fmt: skip
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        return child
+
+    began = time.monotonic()  # a whole rewind, unkilled: the kills are spread over as long
+    whole = start()
+    assert whole.communicate(timeout=60)[0].strip() == "done" and hashes(project) == before
+    span = time.monotonic() - began
+    s.rewinds.redo(s.session_id)
+    for _ in range(8):
+        child = start()
+        time.sleep(rng.uniform(0, span))
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+        said = Rewinder(project, Config(), Ledger.open).finish_interrupted()
+        outcomes.add("finished now" if said and "was finished" in said else "")
+        last = rewinds.rewinds(Ledger.open(), session_id=s.session_id)[-1]
+        stored = len(saved_sessions.load(Ledger.open(), s.session_id).exchanges)
+        if last.state == "done":  # finished (by the child, or now from its journal): files and chat back
+            assert hashes(project) == before and stored == 1
+            s.rewinds.redo(s.session_id)
+        else:  # killed before any file changed: nothing was
+            assert last.state == "abandoned" and said and "changed nothing" in said
+            assert hashes(project) == after and stored == 3
+        assert hashes(project) == after
+        outcomes.add(last.state)
+    assert outcomes & {"done", "abandoned"}  # each round ended one of the two ways above
