@@ -90,6 +90,15 @@ async def _resume(host: ChatHost, which: str) -> None:
         host.notify(BUSY, severity="warning")
         return
     host.session.resume(stored)
+    await show_stored(host, stored)
+    title = f" “{stored.title}”" if stored.title else ""
+    await host.add_note(f"Resumed session {stored.id}{title}: {len(stored.exchanges)} exchange(s).")
+    host.refresh_status()
+
+
+async def show_stored(host: ChatHost, stored: StoredSession) -> None:
+    """The transcript as the stored chat holds it, each answer as a resumed chat shows
+    it (after a resume, a rewind or a redo)."""
     transcript = host.query_one(Transcript)
     await transcript.drop_welcome()
     await transcript.clear()
@@ -98,9 +107,6 @@ async def _resume(host: ChatHost, which: str) -> None:
         if (shown := shown_answer(item)) is not None:
             transcript.history.add(Entry("answer", shown.text, shown.label, shown.footer, shown.note, shown.badge,
                                          item.result))  # fmt: skip
-    title = f" “{stored.title}”" if stored.title else ""
-    await host.add_note(f"Resumed session {stored.id}{title}: {len(stored.exchanges)} exchange(s).")
-    host.refresh_status()
 
 
 def _stored(session: ChatSession, which: str) -> tuple[StoredSession | None, str]:

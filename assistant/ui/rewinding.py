@@ -20,10 +20,8 @@ from assistant.core import store
 from assistant.core.checkpoints import CheckpointError
 from assistant.core.session.rewind import RewindError, reloaded
 from assistant.render.rewind import points_lines, rewound_line
-from assistant.render.sessions import shown_answer
 from assistant.ui import screens
-from assistant.ui.widgets.rendered import Entry
-from assistant.ui.widgets.transcript import Transcript
+from assistant.ui.actions import show_stored
 
 if TYPE_CHECKING:
     from assistant.core.session.chat import ChatSession
@@ -112,15 +110,3 @@ def _done(session: ChatSession, step: Callable[[], Rewound]) -> tuple[Rewound, S
     except store.LedgerError as exc:  # the session holds the chat as stored: only the window is behind
         log.warning("the transcript was not drawn again after the rewind: %s", exc)
         return rewound, None
-
-
-async def show_stored(host: ChatHost, stored: StoredSession) -> None:
-    """The transcript as the stored chat holds it, each answer as a resumed chat shows it."""
-    transcript = host.query_one(Transcript)
-    await transcript.drop_welcome()
-    await transcript.clear()
-    for item in stored.exchanges:
-        transcript.history.add(Entry("user", item.exchange.user.content))
-        if (shown := shown_answer(item)) is not None:
-            transcript.history.add(Entry("answer", shown.text, shown.label, shown.footer, shown.note, shown.badge,
-                                         item.result))  # fmt: skip
