@@ -11,7 +11,6 @@ auto, so no step asks. The app's project is the current directory.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -20,34 +19,11 @@ import pytest
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core.checkpoints import Snapshots, interrupted, plan, restore
 from assistant.core.config import Config
-from assistant.core.tool_calls import ToolCall, call_arguments
 from assistant.ui.app import make_app
 from assistant.ui.screens.rewind import RewindScreen
 from tests.core.edits.gitrepo import make_repo
+from tests.core.session.test_rewind import FILES, hashes, task_script
 from tests.ui.helpers import entries, send, wait_for
-
-FILES = {"a.py": "x = 1\n", "b.py": "y = 2\r\nz = 3\r\n", "gone.txt": "delete me\n", "keep.txt": "untouched\n"}
-
-
-def call(name: str, n: int, **arguments: object) -> ToolCall:
-    return ToolCall(f"c{n}", name, call_arguments(arguments))
-
-
-def task_script() -> list[object]:
-    return [
-        "Hello, I am here.",
-        call("read", 0, path="a.py"), call("edit", 1, path="a.py", old="x = 1", new="x = 10"),
-        call("read", 2, path="b.py"), call("edit", 3, path="b.py", old="y = 2", new="y = 20"),
-        call("run", 4, command="echo made > made.txt"), call("run", 5, command="rm gone.txt"),
-        "Done: edited a.py and b.py, made made.txt, removed gone.txt.",
-        "The chat turn after the task.",
-    ]  # fmt: skip
-
-
-def hashes(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.relative_to(root).parts}  # fmt: skip
-
 
 @pytest.fixture(params=["git", "plain"])
 def project(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

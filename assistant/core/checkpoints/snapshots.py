@@ -236,10 +236,11 @@ class Snapshots:
 
     # -- keeping them -------------------------------------------------------------
 
-    def prune(self, keep: Sequence[str], *, count: int, max_age_s: float | None) -> int:
+    def prune(self, keep: Sequence[str], *, count: int, max_age_s: float | None, batch: int = 1) -> int:
         """Drop the checkpoints past the newest `count` (at least KEEP_ALWAYS) and those
-        older than `max_age_s` (never the newest KEEP_ALWAYS), except the trees of `keep`
-        (a rewind's, to be redone); then the objects no checkpoint holds. How many went."""
+        older than `max_age_s` (never the newest KEEP_ALWAYS), except the trees of `keep`;
+        then the objects no checkpoint holds. Nothing unless at least `batch` can go (the
+        objects' walk is paid once for many). How many went."""
         if not (self.git_dir / "HEAD").exists():
             return 0
         with self.locked():
@@ -250,10 +251,11 @@ class Snapshots:
                 old = max_age_s is not None and now - at > max_age_s
                 if n >= KEEP_ALWAYS and (n >= max(count, KEEP_ALWAYS) or old) and name.rsplit("-", 1)[1] not in keep:
                     dropped.append(name)
-            if dropped:
+            if dropped and len(dropped) >= batch:
                 self._git("update-ref", "--stdin", stdin="".join(f"delete {name}\n" for name in dropped))
                 self._git("prune", "--expire=now")
-            return len(dropped)
+                return len(dropped)
+            return 0
 
     # -- the store's git ----------------------------------------------------------
 

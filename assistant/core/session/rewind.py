@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 What = Literal["files", "chat", "both"]
 WHATS: tuple[What, ...] = ("both", "files", "chat")
 DAY_S = 86_400.0
+PRUNE_BATCH = 20  # checkpoints a prune waits for: each walks every object of the store once
 
 
 class RewindError(Exception):
@@ -198,13 +199,18 @@ class Rewinder:
             log.warning("the checkpoint after the turn was not taken: %s", exc)
 
     def _prune(self, ledger: store.Ledger) -> None:
+        """The ledger says which checkpoints are kept: the project's newest `keep` turns
+        younger than `max_age_days`, and what the last rewind of each session needs for
+        /redo; the store drops every other (never its newest few)."""
         settings = self.config.checkpoints
-        keep = {t for r in store.rewinds.rewinds(ledger, project=str(self.root), state="done")
-                for t in (r.before_tree, r.after_tree)}  # fmt: skip
-        keep |= {t for c in store.rewinds.checkpoints(ledger, project=str(self.root))[-settings.keep:]
-                 for t in (c.before_tree, c.after_tree)}  # fmt: skip
-        self.snapshots.prune(sorted(keep), count=settings.keep * 2,
-                             max_age_s=settings.max_age_days * DAY_S if settings.max_age_days else None)  # fmt: skip
+        oldest = time.time() - settings.max_age_days * DAY_S if settings.max_age_days else 0.0
+        turns = store.rewinds.checkpoints(ledger, project=str(self.root), live=False)[-settings.keep:]
+        keep = {t for c in turns if c.at >= oldest for t in (c.before_tree, c.after_tree)}
+        last: dict[str, RewindRecord] = {}
+        for r in store.rewinds.rewinds(ledger, project=str(self.root), state="done"):
+            last[r.session_id] = r
+        keep |= {t for r in last.values() for t in (r.before_tree, r.after_tree)}
+        self.snapshots.prune(sorted(t for t in keep if t), count=0, max_age_s=None, batch=PRUNE_BATCH)
 
     # -- the list ---------------------------------------------------------------
 

@@ -211,3 +211,22 @@ def test_a_rewind_killed_anywhere_is_finished_or_said_to_have_changed_nothing(pr
         assert hashes(project) == after
         outcomes.add(last.state)
     assert outcomes & {"done", "abandoned"}  # each round ended one of the two ways above
+
+
+def test_old_checkpoints_are_pruned_by_the_setting_and_the_newest_stay(project: Path) -> None:
+    from assistant.core.session.rewind import Rewinder
+
+    config = Config().with_overrides({"checkpoints.keep": 5})
+    rewinder = Rewinder(project, config, Ledger.open)
+    for n in range(16):
+        turn = rewinder.before_turn("s1", "refactor", f"edit {n}")
+        assert turn is not None
+        (project / "a.py").write_text(f"x = {n}\n")
+        turn.end(edited=["a.py"])
+    points = rewinder.points("s1")
+    assert len(points) == 16  # the ledger keeps every turn; the store, the newest ones' files
+    with pytest.raises(RewindError, match="pruned"):
+        rewinder.preview("s1", 1, "files")
+    preview = rewinder.preview("s1", 12, "files")
+    rewinder.rewind(preview)
+    assert (project / "a.py").read_text() == "x = 10\n"
