@@ -49,9 +49,12 @@ def preview_lines(preview: Preview) -> list[str]:
         for step in chosen.steps:
             mine = f" (to your version, after {preview.labels.get(step.mine, 'a turn')})" if step.mine is not None else ""
             lines.append(f"  {step.change:<8} {step.path}{mine}")
-        for kept in chosen.kept:
+        for kept in (k for k in chosen.kept if k.touched):
             when = f" after {preview.labels[kept.after]}" if kept.after is not None and kept.after in preview.labels else ""
             lines.append(f"  keep     {kept.path}  (changed by you{when}; kept unless you choose otherwise)")
+        if others := [k.path for k in chosen.kept if not k.touched]:
+            names = ", ".join(others[:FILES_SHOWN]) + (f" and {len(others) - FILES_SHOWN} more" if len(others) > FILES_SHOWN else "")
+            lines.append(f"  keep     {names}  (yours, not touched by these turns)")
     if preview.what != "chat" and (chosen is None or chosen.empty):
         lines.append("  no file to put back")
     if preview.chat_leaving:
@@ -68,8 +71,8 @@ def rewound_line(rewound: Rewound, *, redo: bool = False) -> str:
     if rewound.chat_moved:
         moved = "back in" if redo else "out of"
         parts.append(f"{rewound.chat_moved} exchange{'s' if rewound.chat_moved != 1 else ''} {moved} the chat")
-    if rewound.kept:
-        parts.append("kept yours: " + ", ".join(k.path for k in rewound.kept))
+    if touched := [k.path for k in rewound.kept if k.touched]:
+        parts.append("kept yours: " + ", ".join(touched))
     if rewound.skipped:
         parts.append("not put back: " + ", ".join(f"{path} ({why})" for path, why in rewound.skipped))
     if rewound.commit:

@@ -135,11 +135,11 @@ async def test_the_users_own_change_is_named_kept_and_kept_unless_they_say_other
         screen = await rewind_screen(pilot)
         shown = await previewed(pilot, screen, "Rewind to before 2 (task")
         [kept] = [line for line in shown if "keep.txt" in line]
-        assert kept.lstrip().startswith("keep") and "changed by you" in kept
+        assert kept.lstrip().startswith("keep") and "yours, not touched by these turns" in kept
 
         await pilot.press("m")  # take back my own changes too
         await wait_for(pilot, lambda: screen.preview is not None and not screen.keep_mine)
-        assert not any("changed by you" in line for line in screen.shown)
+        assert not any("yours" in line for line in screen.shown)
         assert any("keep.txt" in line for line in screen.shown)  # now one of the files put back
         await pilot.press("m")
         await wait_for(pilot, lambda: screen.preview is not None and screen.keep_mine)
@@ -149,7 +149,7 @@ async def test_the_users_own_change_is_named_kept_and_kept_unless_they_say_other
         assert not any("leave the conversation" in line for line in shown)
         await pilot.press("y")
         said = await noted(pilot, "Rewound:")
-        assert "kept yours: keep.txt" in said
+        assert "4 files put back" in said  # keep.txt, not touched by the task, is not named again
         assert (project / "keep.txt").read_text() == "my own work\n"
         now = hashes(project)
         assert {p: h for p, h in now.items() if p != "keep.txt"} == {p: h for p, h in before.items() if p != "keep.txt"}

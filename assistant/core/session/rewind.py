@@ -480,8 +480,8 @@ class Rewinder:
 def said_undone(undone: Rewound) -> str:
     """One line: what an undo put back, and what it kept (the user's changes since)."""
     parts = [f"put back {', '.join(undone.restored)}" if undone.restored else "no file needed putting back"]
-    if undone.kept:
-        parts.append(f"kept {', '.join(k.path for k in undone.kept)} (changed since, by you)")
+    if touched := [k.path for k in undone.kept if k.touched]:
+        parts.append(f"kept {', '.join(touched)} (changed since, by you)")
     if undone.skipped:
         parts.append("not put back: " + ", ".join(f"{path} ({why})" for path, why in undone.skipped))
     if undone.commit:
