@@ -62,6 +62,12 @@ def chat(root: Path, backend: ScriptedBackend) -> ChatSession:
     return ChatSession(config, backend, ledger=Ledger.open, project_root=root, persist=True)
 
 
+def newest_rating(turn_id: int | None) -> tuple[str, str] | None:
+    rows = Ledger.open().query("", "SELECT verdict, source FROM ratings WHERE turn_id = ? ORDER BY id DESC LIMIT 1",
+                               [turn_id])  # fmt: skip
+    return tuple(rows[0]) if rows else None
+
+
 def run_the_three_turns(root: Path) -> ChatSession:
     s = chat(root, ScriptedBackend(task_script(), name="local", tool_calls=True))
     s.run_turn("hi", threading.Event())
@@ -92,8 +98,14 @@ def test_a_task_is_rewound_byte_for_byte_with_its_conversation_and_redo_brings_b
     if (project / ".git").exists():
         assert subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True).stdout == ""
 
+    task_turn = points[1].checkpoint.turn_id
+    assert newest_rating(task_turn) == ("bad", "rewind")  # a rewound task was not kept
+    [task] = Ledger.open().tasks()
+    assert task.undone_at is not None
+
     redone = s.rewinds.redo(s.session_id)
     assert hashes(project) == after and redone.chat_moved == 2
+    assert newest_rating(task_turn) == ("none", "rewind") and Ledger.open().tasks()[0].undone_at is None
     assert [e.user.content for e in s.exchanges] == ["hi", "change the files", "and now?"]
     assert len(saved_sessions.load(Ledger.open(), s.session_id).exchanges) == 3
     with pytest.raises(RewindError, match="no rewind to redo"):
