@@ -152,7 +152,7 @@ def report_renderable(report: Report, *, scope: str, reference_model: str) -> Gr
     if report.quality:
         quality = _table(
             "Answer quality · rated answers per backend, model and kind of turn (/good, /bad, /retry other, edits, "
-            "tasks: their checks, undo)",
+            "tasks: their checks, undo, rewind)",
             ["backend · model · kind", "rated", "good", "estimate", "at least\n(90% sure)"],
             [f"{q.backend} · {q.model} · {q.kind}" for q in report.quality],
         )
