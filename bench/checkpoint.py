@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.core.checkpoints.snapshots import Snapshots
+from assistant.core.config import CheckpointsConfig
 from targets import report
 
 TARGET_S = 0.300
@@ -199,7 +200,10 @@ def setup(base: Path, kind: str, count: int, text: str) -> Side:
     store = base / f"{kind}-plain-store"
     git("init", "-q", "--bare", str(store))
     git("--git-dir", str(store), "config", "core.bare", "false")  # it has a work tree: the project
-    side = Side(kind, root, Snapshots(root, folder=base / f"{kind}-store"), store, files)
+    settings = CheckpointsConfig()  # the app's own limits: the new files are checked for size before each one
+    ours = Snapshots(root, folder=base / f"{kind}-store", max_file_bytes=settings.max_file_mib * 2**20,
+                     max_files=settings.max_files)  # fmt: skip
+    side = Side(kind, root, ours, store, files)
     side.first_ours, tree = take_ours(side)  # the store is made here: all it holds, the first one added
     side.first_stored = sum(objects(side.ours.git_dir).values())
     side.first_plain, plain_tree = take_plain(side)

@@ -202,6 +202,10 @@ class CheckpointsConfig:
                    minimum=5, maximum=1_000_000)  # fmt: skip
     max_age_days: float = _f(30.0, "Checkpoints older than this many days are pruned (never the newest 5); 0 = no age limit.",
                              minimum=0, maximum=100_000)  # fmt: skip
+    max_file_mib: int = _f(50, "A file larger than this many MiB is left out of checkpoints (a rewind leaves it as it is); "
+                           "0 = no limit.", minimum=0, maximum=2**30)  # fmt: skip
+    max_files: int = _f(200_000, "A project with more files than this is not checkpointed (a note says so); 0 = no limit.",
+                        minimum=0, maximum=2**31)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,10 @@ def preview_lines(preview: Preview) -> list[str]:
             lines.append(f"  keep     {names}  (yours, not touched by these turns)")
     if preview.what != "chat" and (chosen is None or chosen.empty):
         lines.append("  no file to put back")
+    if preview.large:
+        names = ", ".join(preview.large[:FILES_SHOWN]) + (f" and {len(preview.large) - FILES_SHOWN} more"
+                                                          if len(preview.large) > FILES_SHOWN else "")  # fmt: skip
+        lines.append(f"  left as they are, too large for checkpoints ([checkpoints] max_file_mib): {names}")
     if preview.chat_leaving:
         n = preview.chat_leaving
         lines.append(f"  chat: {n} exchange{'s' if n != 1 else ''} leave the conversation "

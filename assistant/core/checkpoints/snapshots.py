@@ -41,6 +41,7 @@ from assistant.core.project_files import SKIPPED_FOLDERS
 
 FOLDER = "checkpoints"
 LOCK = "lock"
+LARGE = "large-files"  # the project's files left out for their size, one path a line
 LOCK_WAIT_S = 30.0
 GIT_TIMEOUT_S = 600.0  # a first checkpoint of a large project reads every file once
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of the tree with nothing in it
@@ -119,11 +120,17 @@ def disk_entry(path: Path) -> Entry | None:
 class Snapshots:
     """The checkpoint store of the project at `root`."""
 
-    def __init__(self, root: Path, paths: Paths | None = None, *, folder: Path | None = None) -> None:
+    def __init__(self, root: Path, paths: Paths | None = None, *, folder: Path | None = None,
+                 max_file_bytes: int | None = None, max_files: int | None = None) -> None:  # fmt: skip
+        """`max_file_bytes`: a larger file is left out of every checkpoint (a rewind
+        neither puts it back nor removes it); `max_files`: a project with more files
+        than this is not checkpointed at all (a home folder, a data set)."""
         self.root = Path(os.path.realpath(root))
         self.folder = folder if folder is not None else (paths or Paths.resolve()).project_folder(FOLDER, root)
         self.git_dir = self.folder / "git"
         self.index = self.folder / "index"
+        self.max_file_bytes = max_file_bytes
+        self.max_files = max_files
 
     # -- taking one ---------------------------------------------------------------
 
@@ -132,11 +139,40 @@ class Snapshots:
         cannot be read are left out (and logged by git on its stderr, ignored here)."""
         with self.locked():
             self._prepare()
+            self._leave_out_large_files()
             self._git("add", "-A", "--ignore-errors", "--", ".", ok=(0, 1))
             tree = self._git("write-tree").strip()
             # Named by when it was taken (a tree has no date of its own), for `prune`.
             self._git("update-ref", f"{REFS}{time.time_ns()}-{tree}", tree)
             return tree
+
+    def _leave_out_large_files(self) -> None:
+        """The files not in a checkpoint yet, checked before they are read: too many of
+        them at the first one is a CheckpointError; each larger than `max_file_bytes`
+        is left out from now on (`LARGE`, read into the store's ignore rules)."""
+        if self.max_file_bytes is None and self.max_files is None:
+            return
+        first = not self.index.exists()
+        new = [p for p in self._git("ls-files", "-z", "--others", "--exclude-standard").split("\0") if p]
+        if first and self.max_files is not None and len(new) > self.max_files:
+            raise CheckpointError(f"the project has {len(new):,} files, more than [checkpoints] max_files "
+                                  f"({self.max_files:,}): it is not checkpointed")  # fmt: skip
+        if self.max_file_bytes is None:
+            return
+        large = [p for p in new if "\n" not in p and _size(self.root / p) > self.max_file_bytes]
+        if large:
+            listed = self.folder / LARGE
+            with contextlib.suppress(FileNotFoundError):
+                large = [*listed.read_text("utf-8", "surrogateescape").splitlines(), *large]
+            write_atomic(listed, "".join(f"{p}\n" for p in dict.fromkeys(large)).encode("utf-8", "surrogateescape"))
+            self._prepare()
+
+    def large_files(self) -> list[str]:
+        """The files left out of every checkpoint for their size."""
+        try:
+            return (self.folder / LARGE).read_text("utf-8", "surrogateescape").splitlines()
+        except FileNotFoundError:
+            return []
 
     def _prepare(self) -> None:
         """The private store made once, and its ignore rules brought up to date."""
@@ -167,6 +203,7 @@ class Snapshots:
             parts.append(b"".join(f"{name}/\n".encode() for name in sorted(SKIPPED_FOLDERS)) + b".*/\n")
         with contextlib.suppress(OSError):
             parts.append(_global_excludes().read_bytes())
+        parts.append("".join(f"{_literal_pattern(p)}\n" for p in self.large_files()).encode("utf-8", "surrogateescape"))
         return b"\n".join(parts) + b"\n"
 
     # -- reading them -------------------------------------------------------------
@@ -305,6 +342,22 @@ def _config_text() -> bytes:
         section, name = key.split(".")
         sections.setdefault(section, []).append(f"\t{name} = {value}")
     return "".join(f"[{s}]\n" + "\n".join(lines) + "\n" for s, lines in sections.items()).encode()
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return 0
+
+
+def _literal_pattern(path: str) -> str:
+    """An ignore rule that matches the file `path` only: anchored, every character that
+    a pattern reads specially escaped."""
+    escaped = "".join("\\" + c if c in "\\*?[]!#" else c for c in path)
+    if escaped.endswith(" "):
+        escaped = escaped[:-1] + "\\ "
+    return "/" + escaped
 
 
 def _repository_dir(root: Path) -> Path | None:

@@ -424,6 +424,8 @@ class ChatSession:
                           # Routed again on the windows already fitted: only the files read are new.
                           lambda read: self.route(replace(request, files=(*request.files, *read)), windows.__getitem__))
         checkpoint = self._rewinds.before_turn(self.session_id, "task", parsed.text)
+        if checkpoint is None and self._rewinds.problem:
+            emit(Notice(f"no checkpoint before this task, so /rewind cannot take it back: {self._rewinds.problem}"))
         result = self._acting.run(order, approve, cancel, emit)
         if checkpoint is not None:
             checkpoint.end(edited=result.changed, turn_id=result.last.turn_id if result.last else None,

@@ -113,6 +113,7 @@ class Preview:
     chat_leaving: int  # stored exchanges that leave the chat
     chat_cut: int | None  # None: the chat stays as it is
     labels: dict[int, str]  # checkpoint index in `taken_back` → "turn N", for what was kept
+    large: tuple[str, ...] = ()  # files left out of checkpoints for their size: left as they are
 
     @property
     def empty(self) -> bool:
@@ -160,11 +161,15 @@ class Rewinder:
         self._paths = paths
         self._reload = reload
         self._snapshots: Snapshots | None = None
+        # Why the last checkpoint could not be taken (said once to the user), or None.
+        self.problem: str | None = None
 
     @property
     def snapshots(self) -> Snapshots:
         if self._snapshots is None:
-            self._snapshots = Snapshots(self.root, self._paths)
+            settings = self.config.checkpoints
+            self._snapshots = Snapshots(self.root, self._paths, max_file_bytes=settings.max_file_mib * 2**20 or None,
+                                        max_files=settings.max_files or None)  # fmt: skip
         return self._snapshots
 
     # -- around a turn ----------------------------------------------------------
@@ -182,6 +187,7 @@ class Rewinder:
             return Checkpointing(self, store.rewinds.add_checkpoint(ledger, record), tree)
         except (CheckpointError, store.LedgerError) as exc:
             log.warning("no checkpoint before the %s: %s", kind, exc)
+            self.problem = str(exc)
             return None
 
     def end_turn(self, turn: Checkpointing, edited: set[str], turn_id: int | None, change_id: str) -> None:
@@ -257,8 +263,9 @@ class Rewinder:
             chosen = self._plan(taken_back, keep_mine)
         leaving = sum(1 for p in points[number - 1 :] if p.exchange is not None) if what != "files" else 0
         labels = {i: f"point {next(p.number for p in points if p.checkpoint is c)}" for i, c in enumerate(taken_back)}
+        large = tuple(self.snapshots.large_files()) if taken_back else ()
         return Preview(session_id, point, what, chosen, taken_back, leaving,
-                       point.chat_at if what != "files" else None, labels)  # fmt: skip
+                       point.chat_at if what != "files" else None, labels, large)  # fmt: skip
 
     def _plan(self, taken_back: Sequence[CheckpointRecord], keep_mine: bool) -> Plan:
         now = self.snapshots.take()

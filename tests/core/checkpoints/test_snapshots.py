@@ -10,6 +10,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -140,3 +141,28 @@ def test_pruning_keeps_the_newest_and_what_is_asked(tmp_path: Path) -> None:
     assert snapshots.prune([trees[0]], count=1, max_age_s=None) == 3
     assert snapshots.exists(trees[0]) and all(snapshots.exists(t) for t in trees[-KEEP_ALWAYS:])
     assert not any(snapshots.exists(t) for t in trees[1:4])
+
+
+def test_a_large_file_is_left_out_and_a_rewind_leaves_it_as_it_is(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "small.txt").write_text("small\n")
+    snapshots = Snapshots(root, folder=tmp_path / "s", max_file_bytes=1000)
+    start = snapshots.take()
+    (root / "data [v1]*.bin").write_bytes(b"x" * 5000)  # large, with the characters a pattern reads
+    (root / "small.txt").write_text("changed\n")
+    chosen = plan(snapshots, start, snapshots.take(), [], keep_mine=False)
+    assert [s.path for s in chosen.steps] == ["small.txt"] and snapshots.large_files() == ["data [v1]*.bin"]
+    restore(snapshots, chosen)
+    assert (root / "data [v1]*.bin").read_bytes() == b"x" * 5000 and (root / "small.txt").read_text() == "small\n"
+
+
+def test_a_project_with_too_many_files_is_not_checkpointed(tmp_path: Path) -> None:
+    from assistant.core.checkpoints import CheckpointError
+
+    root = tmp_path / "p"
+    root.mkdir()
+    for n in range(12):
+        (root / f"f{n}.txt").write_text(str(n))
+    with pytest.raises(CheckpointError, match="12 files, more than \\[checkpoints\\] max_files \\(10\\)"):
+        Snapshots(root, folder=tmp_path / "s", max_files=10).take()

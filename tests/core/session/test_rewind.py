@@ -242,3 +242,16 @@ def test_old_checkpoints_are_pruned_by_the_setting_and_the_newest_stay(project: 
     preview = rewinder.preview("s1", 12, "files")
     rewinder.rewind(preview)
     assert (project / "a.py").read_text() == "x = 10\n"
+
+
+def test_a_task_in_a_project_too_large_to_checkpoint_says_so_and_goes_on(project: Path) -> None:
+    from assistant.core.events import Notice
+
+    backend = ScriptedBackend([call("read", 0, path="a.py"), "x is 1."], name="local", tool_calls=True)
+    config = Config().with_overrides({"general.backend": "local", "checkpoints.max_files": 2})
+    backend.load()
+    s = ChatSession(config, backend, ledger=Ledger.open, project_root=project, persist=True)
+    events: list[object] = []
+    assert s.act("what is x?", threading.Event(), events.append).end == "answered"
+    [said] = [e.text for e in events if isinstance(e, Notice) and "checkpoint" in e.text]
+    assert "/rewind cannot take it back" in said and "max_files" in said
