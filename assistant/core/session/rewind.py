@@ -181,11 +181,13 @@ class Rewinder:
         if not self.config.checkpoints.enabled or ledger is None:
             return None
         try:
+            if said := self._finish_first(ledger):  # a rewind a killed run left, finished before anything new
+                log.warning("%s", said)
             tree = self.snapshots.take()
             record = CheckpointRecord(session_id, str(self.root), time.time(), kind, " ".join(label.split())[:200],
                                       tree, chat_at=self._stored_count(ledger, session_id))  # fmt: skip
             return Checkpointing(self, store.rewinds.add_checkpoint(ledger, record), tree)
-        except (CheckpointError, store.LedgerError) as exc:
+        except (CheckpointError, RewindError, store.LedgerError) as exc:
             log.warning("no checkpoint before the %s: %s", kind, exc)
             self.problem = str(exc)
             return None
