@@ -21,19 +21,12 @@ from assistant.core.checkpoints import Snapshots, interrupted, plan, restore
 from assistant.core.config import Config
 from assistant.ui.app import make_app
 from assistant.ui.screens.rewind import RewindScreen
-from tests.core.edits.gitrepo import make_repo
-from tests.core.session.test_rewind import FILES, hashes, task_script
+from tests.core.session.test_rewind import hashes, make_project, task_script
 from tests.ui.helpers import entries, send, wait_for
 
 @pytest.fixture(params=["git", "plain"])
 def project(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "proj"
-    if request.param == "git":
-        make_repo(root, FILES)
-    else:
-        root.mkdir()
-        for name, text in FILES.items():
-            (root / name).write_bytes(text.encode())
+    root = make_project(tmp_path, request.param)
     monkeypatch.chdir(root)
     return root
 

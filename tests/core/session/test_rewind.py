@@ -33,16 +33,21 @@ def hashes(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.relative_to(root).parts}  # fmt: skip
 
 
-@pytest.fixture(params=["git", "plain"])
-def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+def make_project(tmp_path: Path, kind: str) -> Path:
+    """The project every rewind test starts from, in a git repository or a plain folder."""
     root = tmp_path / "proj"
-    if request.param == "git":
+    if kind == "git":
         make_repo(root, FILES)
     else:
         root.mkdir()
         for name, text in FILES.items():
             (root / name).write_bytes(text.encode())
     return root
+
+
+@pytest.fixture(params=["git", "plain"])
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    return make_project(tmp_path, request.param)
 
 
 def task_script() -> list[object]:
