@@ -116,7 +116,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -529,6 +529,9 @@ class FakeAnthropic:
         self.model = model
         self.default_answer = default_answer
         self.min_cache_tokens = min_cache_tokens
+        #: With no reply queued: a function of the request's body that gives the reply
+        #: (a server answering each prompt by what it asks); else ``default_answer``.
+        self.responder: Callable[[dict], Reply] | None = None
         #: When set to an HTTP status, count_tokens answers that error instead.
         self.count_tokens_fails: int | None = None
         #: When set, count_tokens answers this raw response instead (every time).
@@ -643,10 +646,12 @@ class FakeAnthropic:
             self._counter += 1
             return self._counter
 
-    def _next_reply(self) -> Reply:
+    def _next_reply(self, body: dict) -> Reply:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+        if self.responder is not None:
+            return self.responder(body)
         return Answer(self.default_answer)
 
     def _input_usage(self, body: dict, api_key: str | None) -> dict[str, Any]:
@@ -819,7 +824,7 @@ class _Handler(BaseHTTPRequestHandler):
         except _BadRequest as exc:
             return self._error(400, "invalid_request_error", str(exc))
 
-        reply = fake._next_reply()
+        reply = fake._next_reply(body)
         if isinstance(reply, Status):
             return self._error(reply.code, reply.error_type, reply.message, reply.headers)
         if isinstance(reply, Raw):

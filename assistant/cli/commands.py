@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "bench": "bench:run",
     "config": "configure:cmd_config",
     "cost": "cost:cmd_cost",
+    "eval": "evals:cmd_eval",
     "export": "sessions:cmd_export",
     "plan": "report:run_plan",
     "rate": "rate:cmd_rate",

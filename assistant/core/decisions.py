@@ -54,6 +54,9 @@ class Quality:
     lower: float = 0.0  # the lower credible bound
     upper: float = 1.0  # and the upper one
     enough: bool = False
+    # Of the counts above, what `assistant eval` scored (before its weight): tasks, and passed.
+    evaluated: int = 0
+    eval_passed: int = 0
 
     @property
     def rated(self) -> int:

@@ -22,6 +22,8 @@ from assistant.render import format as fmt
 
 if TYPE_CHECKING:
     from rich.console import Console, Group, RenderableType
+
+    from assistant.core.accounting.evals import EvalFigures
     from rich.table import Table
 
 
@@ -40,6 +42,10 @@ def _table(title: str, headers: list[str], labels: list[str]) -> Table:
     for header in headers[1:]:
         table.add_column(header, justify="right", overflow="fold")
     return table
+
+
+def _eval_cell(f: EvalFigures | None) -> str:
+    return fmt.DASH if f is None else f"{f.pass_at_1:.0%} of {f.tasks}"
 
 
 def _notes(report: Report) -> list[str]:
@@ -91,6 +97,9 @@ def report_renderable(report: Report, *, scope: str, reference_model: str) -> Gr
         columns.insert(4, ("prompt\nspeed", lambda row: _cell(row.prompt_tps, fmt.rate)))
     if any(row.quality.value is not None for row in report.rows):
         columns.append(("refactors\naccepted", lambda row: _cell(row.quality, fmt.percent)))
+    scored = {(f.backend, f.model): f for f in report.evals if f.kind == "code"}
+    if scored:  # the analysis's quality column, measured: `assistant eval`'s pass@1 on code, with its sample
+        columns.append(("quality\n(code)", lambda row: _eval_cell(scored.get((row.backend, row.model)))))
     columns.append(("speeds\nrest on", lambda row: rests_on(row.generation_tps)))
     speed = _table(
         f"Measured · {scope} · {fmt.count(report.turns)} turns · {fmt.count(report.bench_runs)} bench runs",
@@ -149,6 +158,16 @@ def report_renderable(report: Report, *, scope: str, reference_model: str) -> Gr
             )
         parts.append(edits)
 
+    if report.evals:
+        evaluated = _table("Quality measured offline (assistant eval) · pass@1, its 80% interval, well-formed answers",
+                           ["backend · model · kind (task set)", "pass@1", "interval", "well formed", "per task"],
+                           [f"{f.backend} · {f.model} · {f.kind} ({f.task_set})" for f in report.evals])  # fmt: skip
+        for f in report.evals:
+            evaluated.add_row(Text(f"{f.backend} · {f.model} · {f.kind} ({f.task_set})"), f"{f.passed}/{f.tasks}",
+                              f"{f.lower:.0%}–{f.upper:.0%}", f"{f.well_formed:.0%}",
+                              f"{fmt.seconds(f.model_seconds_per_task + f.check_seconds_per_task)}, "
+                              f"{fmt.cost(f.cost_per_task)}")  # fmt: skip
+        parts.append(evaluated)
     if report.quality:
         quality = _table(
             "Answer quality · rated answers per backend, model and kind of turn (/good, /bad, /retry other, edits, "

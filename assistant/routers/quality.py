@@ -72,9 +72,10 @@ def describe(profile: BackendProfile) -> str:
     """`local 14/16 good (≥ 0.71)`, or `claude: not enough data (2 rated)`. The bound
     is rounded down, so that it never reads as meeting a floor it misses."""
     q = profile.quality
+    tested = f"; eval {q.eval_passed}/{q.evaluated} passed" if q.evaluated else ""
     if not q.enough:
-        return f"{profile.name}: not enough data ({q.rated} rated)"
-    return f"{profile.name} {q.good}/{q.rated} good (≥ {math.floor(q.lower * 100) / 100:.2f})"
+        return f"{profile.name}: not enough data ({q.rated} rated{tested})"
+    return f"{profile.name} {q.good}/{q.rated} good (≥ {math.floor(q.lower * 100) / 100:.2f}{tested})"
 
 
 def passed_over(profile: BackendProfile, floor: float) -> str:

@@ -20,9 +20,10 @@ from assistant.core.accounting.bench_results import BenchResult, bench_samples, 
 from assistant.core.accounting.cost_summary import nearest_rank, summarize
 from assistant.core.accounting.edit_formats import FormatFigures, format_figures
 from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
+from assistant.core.accounting.evals import EvalFigures, figures
 from assistant.core.accounting.quality import estimate
 from assistant.core.decisions import Quality
-from assistant.core.store import ratings
+from assistant.core.store import evals, ratings
 from assistant.core.store.ledger import Ledger, ProposalRecord, TurnRecord
 
 MIN_SAMPLES = 3  # a figure resting on fewer turns (or bench runs) is not shown
@@ -136,6 +137,8 @@ class Report:
     machine_per_hour: float
     edit_formats: tuple[FormatFigures, ...] = ()  # refactor proposals per backend, model and edit format
     quality: tuple[QualityRow, ...] = ()  # rated answers per backend, model and kind of turn
+    # Quality measured offline (`assistant eval`) per backend, model and task set: pass@1 and its interval.
+    evals: tuple[EvalFigures, ...] = ()
     # The share of each kind's tokens the router sent to local backends (turns with a kind).
     local_share_by_kind: tuple[tuple[str, float], ...] = ()
 
@@ -332,6 +335,7 @@ def build_report(
     claude_backends: frozenset[str] = CLAUDE_BACKENDS,
     proposals: Sequence[ProposalRecord] = (),
     rated: Mapping[tuple[str, str, str], tuple[int, int]] | None = None,
+    evals: Sequence[EvalFigures] = (),
 ) -> Report:
     """Figures per backend and model, the split the router used (per kind too), how
     good the rated answers were, and what these turns cost against all-Claude and all-local."""
@@ -385,6 +389,7 @@ def build_report(
         edit_formats=format_figures(proposals),
         quality=quality_rows(rated or {}),
         local_share_by_kind=local_share_by_kind(records, claude_backends),
+        evals=tuple(evals),
     )
 
 
@@ -399,6 +404,7 @@ def read_report(
         machine_per_hour=machine_per_hour,
         proposals=ledger.proposals(since=since),
         rated=ratings.counts(ledger, since=since),
+        evals=figures(evals.totals(ledger)),  # every evaluation: a task set's score does not age with the turns
     )
 
 

@@ -37,6 +37,7 @@ class TurnRecorder:
         self._benched: dict[tuple[str, str], list[BenchResult]] = {}
         self._day_spent: float | None = None
         self._rated: dict[tuple[str, str, str], tuple[int, int]] | None = None  # (backend, model, kind) → good, bad
+        self._evaluated: dict[tuple[str, str, str], tuple[int, int]] = {}  # the same key → eval passed, failed
         self._history: dict[str, tuple[int, int]] = {}  # kind → routed turns, explored
         #: Called before a turn is first recorded (the session's row must exist).
         self.before_first_record: Callable[[str], None] = lambda question: None
@@ -135,14 +136,20 @@ class TurnRecorder:
         """The measured quality of the backend's model on `kind`, from every rated answer
         (read from the ledger again after a rating: one grouped query)."""
         if self._rated is None:
-            self._rated = {}
+            self._rated, self._evaluated = {}, {}
             ledger = self.ledger()
             if ledger is not None:
                 try:
                     self._rated = store.ratings.counts(ledger)
+                    self._evaluated = store.evals.evidence(ledger)
                 except store.LedgerError as exc:
                     self.error = str(exc)
-        return accounting.quality.estimate(*self._rated.get((backend.name, store.undated(backend.model_name), kind), (0, 0)))
+        key = (backend.name, store.undated(backend.model_name), kind)
+        good, bad = self._rated.get(key, (0, 0))
+        passed, failed = self._evaluated.get(key, (0, 0))
+        weight = self.config.router.eval_weight
+        quality = accounting.quality.estimate(good + round(passed * weight), bad + round(failed * weight))
+        return replace(quality, evaluated=passed + failed, eval_passed=passed) if passed + failed else quality
 
     def history(self, kind: str) -> KindHistory:
         """The recent routed turns of `kind`, and how many explored."""

@@ -10,5 +10,6 @@ __getattr__, __dir__ = exports(globals(), {
     "Ledger": "ledger", "LedgerError": "ledger", "new_session_id": "ledger",
     "TurnRecord": "records", "ProposalRecord": "records", "SessionRecord": "records", "undated": "records",
     "TaskRecord": "records", "ToolStepRecord": "records", "CheckpointRecord": "records", "RewindRecord": "records",
-    "saved_sessions": "saved_sessions", "ratings": "ratings", "rewinds": "rewinds",
+    "saved_sessions": "saved_sessions", "ratings": "ratings", "rewinds": "rewinds", "evals": "evals",
+    "EvalSample": "records",
 })  # fmt: skip

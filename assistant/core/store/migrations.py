@@ -318,6 +318,35 @@ def _migration_13(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migration_14(conn: sqlite3.Connection) -> None:
+    """Offline evaluations (`assistant eval`): one row per task a backend's model was
+    scored on, by execution, in a task set of a kind; the newest for each task counts."""
+    for statement in (
+        """CREATE TABLE eval_samples (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            backend TEXT NOT NULL,
+            model TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            task_set TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            passed INTEGER NOT NULL,
+            well_formed INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            completion TEXT NOT NULL DEFAULT '',
+            tokens_in INTEGER,
+            tokens_out INTEGER,
+            cost REAL,
+            model_seconds REAL NOT NULL DEFAULT 0,
+            check_seconds REAL NOT NULL DEFAULT 0,
+            UNIQUE (backend, model, kind, task_set, task_id)
+        )""",
+        "CREATE INDEX eval_samples_run ON eval_samples (run_id)",
+    ):
+        conn.execute(statement)
+
+
 # Append-only: migration i brings `PRAGMA user_version` from i to i + 1.
 # Never edit or reorder one that has shipped; add the next one instead.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -334,4 +363,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_11,
     _migration_12,
     _migration_13,
+    _migration_14,
 ]

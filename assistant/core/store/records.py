@@ -197,6 +197,28 @@ class RewindRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class EvalSample:
+    """One task of an offline evaluation, as its backend's model did it (`assistant eval`)."""
+
+    run_id: str
+    at: float
+    backend: str
+    model: str
+    kind: str  # the turn kind it measures: code | edit | task
+    task_set: str  # "humaneval", "edits", "repos"
+    task_id: str
+    passed: bool  # the task's tests passed
+    well_formed: bool  # the answer held what was asked for (code extracted, an edit parsed and applied)
+    status: str  # "passed", "failed", "timed out", "no code", "error: …"
+    completion: str = ""  # what was run (the code, the edit), for --export and review
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost: float | None = None
+    model_seconds: float = 0.0
+    check_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRecord:
     """A session and, when listed, the sum of its turns."""
 
