@@ -80,6 +80,7 @@ def run(session: ChatSession, chosen: Plan, cancel: threading.Event, on_sample: 
                     on_sample(sample)
         if pending or running:  # stopped: what runs still is cancelled, what finished stays
             cancel.set()
+    session.ledger_used()  # the quality figures read the new rows on the next turn
     return finished
 
 
@@ -109,4 +110,3 @@ def _record(session: ChatSession, sample: EvalSample) -> None:
     ledger = session.ledger()
     if ledger is not None:
         store.evals.record(ledger, sample)
-        session.ledger_used()  # the quality figures read it again
