@@ -109,8 +109,11 @@ def _one_backend(config: Config, ledger: Ledger, name: str, args: argparse.Names
                 progress.update(task, advance=1, passed=sum(s.passed for s in seen),
                                 cost=f"${sum(known):.4f}" if len(known) == len(seen) else "$?")  # fmt: skip
 
-            done, stopped = run_interruptibly(lambda: runner.run(session, chosen, cancel, on_sample, slots=slots),
-                                              cancel, name="eval")  # fmt: skip
+            said: list[str] = []
+            done, stopped = run_interruptibly(lambda: runner.run(session, chosen, cancel, on_sample, slots=slots,
+                                                                 on_stop=said.append), cancel, name="eval")  # fmt: skip
+        for line in said:
+            print(f"{name}: stopped before every task was asked: {line}", file=sys.stderr)
         return done, stopped
     finally:
         session.close()

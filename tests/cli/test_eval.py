@@ -117,3 +117,11 @@ def test_the_embedded_model_is_evaluated_offline_and_the_router_cites_it(fake: F
         assert main(["ask", "--json", "--kind", "code", *local, *claude(fake), "write a function f that returns 1"]) == 0
     reason = json.loads(out.getvalue())["route"]["reason"]
     assert re.search(rf"local .*eval {passed}/10 passed", reason), reason
+
+
+def test_a_paid_backend_stops_at_the_budget_s_cap(fake: FakeAnthropic) -> None:
+    fake.responder = lambda body: canonical(asked(body))
+    caps = ["--set", "routers.budget.session_dollars=0.0001"]
+    code, result, err = run(["--backend", "claude", "--yes", "--limit", "30", *caps, *claude(fake)])
+    assert code == 0 and "stopped before every task was asked: budget" in err
+    assert 0 < len(result["samples"]) < 30

@@ -21,12 +21,15 @@ from dataclasses import dataclass, replace
 
 from assistant.core import store
 from assistant.core.conversation import Message
+from assistant.core.decisions import TurnRequest
 from assistant.core.evals import humaneval
 from assistant.core.evals.execute import Verdict, run_python
 from assistant.core.session.chat import ChatSession
 from assistant.core.store.records import EvalSample
 
 KINDS = ("code",)
+STOPPED = "stopped: "  # a task not asked, and why the run stops (the budget's cap)
+BUDGET = "budget"  # the router whose caps an evaluation on a paid backend keeps to
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +63,10 @@ def plan(session: ChatSession, backend: str, *, limit: int | None = None, seed: 
 
 
 def run(session: ChatSession, chosen: Plan, cancel: threading.Event, on_sample: Callable[[EvalSample], None], *,
-        slots: int = 1) -> list[EvalSample]:  # fmt: skip
+        slots: int = 1, on_stop: Callable[[str], None] | None = None) -> list[EvalSample]:  # fmt: skip
     """Ask and score each task of `chosen`, `slots` at a time, until done or `cancel`;
-    every sample is recorded as it ends and handed to `on_sample` (from this thread)."""
+    every sample is recorded as it ends and handed to `on_sample` (from this thread).
+    A backend that costs money stops at the budget router's caps (`on_stop` says why)."""
     run_id = uuid.uuid4().hex[:16]
     finished: list[EvalSample] = []
     pending = list(chosen.tasks)
@@ -74,7 +78,11 @@ def run(session: ChatSession, chosen: Plan, cancel: threading.Event, on_sample: 
             done, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 sample = future.result()
-                if sample.status != "cancelled":
+                if sample.status.startswith(STOPPED):
+                    cancel.set()
+                    if on_stop is not None:
+                        on_stop(sample.status.removeprefix(STOPPED))
+                elif sample.status != "cancelled":
                     _record(session, sample)
                     finished.append(sample)
                     on_sample(sample)
@@ -87,7 +95,13 @@ def run(session: ChatSession, chosen: Plan, cancel: threading.Event, on_sample: 
 def _one(session: ChatSession, chosen: Plan, problem: humaneval.Problem, run_id: str,
          cancel: threading.Event) -> EvalSample:  # fmt: skip
     """One task: the model's answer, its code, the tests run on it."""
-    messages = [Message("system", session.system_prompt), Message("user", humaneval.question(problem))]
+    question = humaneval.question(problem)
+    if not session.backend_named(chosen.backend).capabilities.local:  # money: the budget's caps hold
+        decision, _ = session.route(TurnRequest(question, chosen.kind))
+        if decision.decided_by == BUDGET:
+            return EvalSample(run_id, time.time(), chosen.backend, chosen.model, chosen.kind, chosen.task_set,
+                              problem.task_id, False, False, STOPPED + decision.reason)  # fmt: skip
+    messages = [Message("system", session.system_prompt), Message("user", question)]
     started = time.time()
     result = session.run_task(messages, cancel, kind=chosen.kind, forced=chosen.backend, forced_by="assistant eval")
     base = EvalSample(run_id, started, chosen.backend, result.model or chosen.model, chosen.kind, chosen.task_set,
