@@ -1,9 +1,12 @@
 """`assistant ask`: one question answered on stdout, its figures on stderr;
-Ctrl+C, SIGTERM or SIGHUP ends the turn as Esc does in the TUI."""
+Ctrl+C, SIGTERM or SIGHUP ends the turn as Esc does in the TUI. The first time a
+model answers with nothing measuring its quality, one line on stderr says what
+`assistant eval` would take to measure it (once per model: core/evals/unmeasured.py)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import threading
 from collections.abc import Callable
@@ -12,6 +15,7 @@ from assistant.cli.context import backend_named_by, start
 from assistant.cli.exits import EXIT_USAGE, exit_interrupted, fail
 from assistant.cli.interrupt import run_interruptibly, signal_name
 from assistant.core import plugins
+from assistant.core.evals.unmeasured import said_once, unmeasured
 from assistant.core.backends.protocol import Backend, BackendUnavailable
 from assistant.core.events import (
     FallbackStarted,
@@ -33,6 +37,9 @@ from assistant.core.typed_secrets import ALLOW_SECRET
 from assistant.core.words import QUALITY, asks_for_task
 from assistant.render import run_json
 from assistant.render.format import answer_label, candidates_table, route_badge, task_summary, tool_line, turn_summary
+from assistant.render.welcome import unmeasured_line
+
+log = logging.getLogger(__name__)
 
 
 def _read_question(args: argparse.Namespace) -> str:
@@ -51,6 +58,21 @@ def _read_question(args: argparse.Namespace) -> str:
     return clean_text(stdin.read())
 
 
+def _unmeasured_once(session: ChatSession, paths: Paths, backend: str | None) -> str | None:
+    """The line saying `backend`'s model has no measured quality and what measuring it
+    takes, the first time only (read before the session closes its ledger)."""
+    if not backend:
+        return None
+    try:
+        found = unmeasured(session, [backend])
+    except Exception:  # noqa: BLE001 - a plugin's backend or token counter: not worth failing the answer for
+        log.warning("could not tell whether %s's quality is measured", backend, exc_info=True)
+        return None
+    if not found or not said_once(paths.data_dir, found[0].backend, found[0].model):
+        return None
+    return f"assistant: {unmeasured_line(found[0])}"
+
+
 def _task(
     session: ChatSession,
     question: str,
@@ -58,6 +80,7 @@ def _task(
     on_event: Callable[[StreamEvent | SessionEvent], None],
     args: argparse.Namespace,
     write_line: Callable[[dict], None],
+    paths: Paths,
 ) -> int:
     """`ask --task`: the model acts, with `--mode` and `--allow` deciding what it may do;
     a step they leave to a person is refused with one line naming the flag (nobody
@@ -80,6 +103,8 @@ def _task(
         flags = frozenset({ALLOW_SECRET} if args.allow_secret else ())
         run = lambda: session.act(question, cancel, shown, allow=tuple(args.allow), mode=args.mode, flags=flags)  # noqa: E731
         result, stopped_by = run_interruptibly(run, cancel, name="ask-task")
+        quiet = as_json or streamed or stopped_by is not None or result.last is None
+        said = None if quiet else _unmeasured_once(session, paths, result.last.backend)
     except ValueError as exc:  # a bad --allow rule, said before anything ran
         session.close()
         return fail(str(exc), EXIT_USAGE)
@@ -93,6 +118,8 @@ def _task(
             sys.stdout.flush()
         label = answer_label(result.last.backend, result.last.model, result.last.fallback_from) if result.last else "task"
         print(f"{label} · {task_summary(result)}", file=sys.stderr)
+        if said:
+            print(said, file=sys.stderr)
     if session.ledger_error:
         print(f"assistant: cost not recorded: {one_line(session.ledger_error)}", file=sys.stderr)
     if stopped_by is not None:
@@ -160,12 +187,15 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
 
     cancel = threading.Event()
     if args.task or args.mode is not None or args.allow or asks_for_task(question):
-        return _task(session, question, cancel, on_event, args, write_line)
+        return _task(session, question, cancel, on_event, args, write_line, paths)
     flags = frozenset(flag for flag, on in ((QUALITY, args.quality), (ALLOW_SECRET, args.allow_secret)) if on)
     try:
         result, stopped_by = run_interruptibly(
             lambda: session.run_turn(question, cancel, on_event, kind=args.kind, flags=flags), cancel, name="ask-turn"
         )
+        answered = result.text or result.error is None  # a turn that never started has nothing to measure
+        quiet = as_json or streamed or stopped_by is not None or not answered
+        said = None if quiet else _unmeasured_once(session, paths, result.backend)
     finally:
         session.close()
     if as_json or streamed:
@@ -173,8 +203,10 @@ def cmd_ask(paths: Paths, args: argparse.Namespace) -> int:
     elif result.text and not result.text.endswith("\n"):
         out.write("\n")
         out.flush()
-    if not (as_json or streamed) and (result.text or result.error is None):  # a turn that never started has nothing to measure
+    if not (as_json or streamed) and answered:
         print(f"{answer_label(result.backend, result.model, result.fallback_from)} · {turn_summary(result)}", file=sys.stderr)
+        if said:
+            print(said, file=sys.stderr)
     if session.ledger_error:
         print(f"assistant: cost not recorded: {one_line(session.ledger_error)}", file=sys.stderr)
     if stopped_by is not None:

@@ -87,7 +87,7 @@ def _one_backend(config: Config, ledger: Ledger, name: str, args: argparse.Names
     session = ChatSession(config, backend, ledger=lambda: Ledger.open(ledger.path), batch=True, installed=False,
                           named_by="named with --backend")  # fmt: skip
     try:
-        chosen = runner.plan(session, name, limit=args.limit, seed=args.seed, fresh=args.fresh)
+        chosen = runner.plan(session, name, kind=args.kind, limit=args.limit, seed=args.seed, fresh=args.fresh)
         if chosen.already:
             print(f"{name}: {chosen.already} of the tasks were scored by an earlier run (--fresh asks them again)",
                   file=sys.stderr)  # fmt: skip
@@ -124,8 +124,7 @@ def _agree_to_cost(session: ChatSession, chosen: runner.Plan, yes: bool) -> None
     backend = session.backend_named(chosen.backend)
     if backend.capabilities.local:
         return
-    first = chosen.tasks[0]
-    decision, _ = session.route(TurnRequest(humaneval.question(first), chosen.kind, forced=chosen.backend))
+    decision, _ = session.route(TurnRequest(chosen.tasks[0].question, chosen.kind, forced=chosen.backend))
     estimate = decision.estimate_for(chosen.backend)
     each = estimate.cost if estimate is not None else None
     said = (f"about ${each * len(chosen.tasks):.2f} ({len(chosen.tasks)} tasks × ${each:.4f}, {estimate.basis})"

@@ -20,6 +20,9 @@ from assistant import __version__
 # benchmark or result types (tests check them against the core's).
 KINDS = ("chat", "explain", "code", "edit", "batch", "task")
 VERDICTS = ("good", "bad", "none")
+# `assistant eval --kind`: the kinds core/evals/runner.py's TASK_SETS hold (a test keeps them equal;
+# the parser reads no core module, so that --help stays instant).
+EVAL_KINDS = ("code",)
 RUNS, QUICK_RUNS = 3, 1  # `bench`'s measured runs per case: core/accounting/bench_results.py
 DEFAULT_SINCE = "30d"  # `report`'s scope: measured rates should describe today's models and machine
 
@@ -226,7 +229,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
         "--backend", dest="eval_backends", action="append", metavar="NAME",
         help="a backend to evaluate; repeat for several (default: local)",
     )  # fmt: skip
-    ev.add_argument("--kind", choices=("code",), default="code",
+    ev.add_argument("--kind", choices=EVAL_KINDS, default="code",
                     help="the task set: code (HumanEval's 164 problems)")  # fmt: skip
     ev.add_argument("--limit", type=int, default=None, metavar="N", help="only N of the tasks")
     ev.add_argument("--seed", type=int, default=None, metavar="S",

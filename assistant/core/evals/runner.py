@@ -11,6 +11,7 @@ come from the same place as every other turn's.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -20,16 +21,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
 from assistant.core import store
-from assistant.core.conversation import Message
 from assistant.core.decisions import TurnRequest
-from assistant.core.evals import humaneval
-from assistant.core.evals.execute import Verdict, run_python
+from assistant.core.evals.humaneval import HumanEval
+from assistant.core.evals.tasks import Attempt, EvalTask, TaskSet
 from assistant.core.session.chat import ChatSession
 from assistant.core.store.records import EvalSample
 
-KINDS = ("code",)
+log = logging.getLogger(__name__)
+
 STOPPED = "stopped: "  # a task not asked, and why the run stops (the budget's cap)
 BUDGET = "budget"  # the router whose caps an evaluation on a paid backend keeps to
+# Each kind `assistant eval --kind` takes, and its task set.
+TASK_SETS: dict[str, TaskSet] = {"code": HumanEval()}
+KINDS = tuple(TASK_SETS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,28 +42,32 @@ class Plan:
 
     backend: str
     model: str
-    kind: str
-    task_set: str
-    tasks: tuple[humaneval.Problem, ...]
+    task_set: TaskSet
+    tasks: tuple[EvalTask, ...]
     already: int  # tasks of the selection scored by an earlier run
 
+    @property
+    def kind(self) -> str:
+        return self.task_set.kind
 
-def select(problems: Sequence[humaneval.Problem], *, limit: int | None, seed: int | None) -> list[humaneval.Problem]:
+
+def select(tasks: Sequence[EvalTask], *, limit: int | None, seed: int | None) -> list[EvalTask]:
     """The tasks a run takes: all, or `limit` of them (the first, or a seeded sample)."""
-    chosen = list(problems)
+    chosen = list(tasks)
     if seed is not None:
         random.Random(seed).shuffle(chosen)
     return chosen[:limit] if limit is not None else chosen
 
 
-def plan(session: ChatSession, backend: str, *, limit: int | None = None, seed: int | None = None,
+def plan(session: ChatSession, backend: str, *, kind: str = "code", limit: int | None = None, seed: int | None = None,
          fresh: bool = False) -> Plan:  # fmt: skip
+    task_set = TASK_SETS[kind]
     model = session.backend_named(backend).model_name
-    chosen = select(humaneval.problems(), limit=limit, seed=seed)
+    chosen = select(task_set.tasks(), limit=limit, seed=seed)
     ledger = session.ledger()
-    seen = set() if fresh or ledger is None else store.evals.done(ledger, backend, model, humaneval.TASK_SET)
-    todo = tuple(p for p in chosen if p.task_id not in seen)
-    return Plan(backend, model, humaneval.KIND, humaneval.TASK_SET, todo, len(chosen) - len(todo))
+    seen = set() if fresh or ledger is None else store.evals.done(ledger, backend, model, task_set.name)
+    todo = tuple(t for t in chosen if t.task_id not in seen)
+    return Plan(backend, model, task_set, todo, len(chosen) - len(todo))
 
 
 def run(session: ChatSession, chosen: Plan, cancel: threading.Event, on_sample: Callable[[EvalSample], None], *,
@@ -92,32 +100,24 @@ def run(session: ChatSession, chosen: Plan, cancel: threading.Event, on_sample: 
     return finished
 
 
-def _one(session: ChatSession, chosen: Plan, problem: humaneval.Problem, run_id: str,
-         cancel: threading.Event) -> EvalSample:  # fmt: skip
-    """One task: the model's answer, its code, the tests run on it."""
-    question = humaneval.question(problem)
-    if not session.backend_named(chosen.backend).capabilities.local:  # money: the budget's caps hold
-        decision, _ = session.route(TurnRequest(question, chosen.kind))
-        if decision.decided_by == BUDGET:
-            return EvalSample(run_id, time.time(), chosen.backend, chosen.model, chosen.kind, chosen.task_set,
-                              problem.task_id, False, False, STOPPED + decision.reason)  # fmt: skip
-    messages = [Message("system", session.system_prompt), Message("user", question)]
+def _one(session: ChatSession, chosen: Plan, task: EvalTask, run_id: str, cancel: threading.Event) -> EvalSample:
+    """One task: asked (unless the budget's caps stop the run first) and scored."""
     started = time.time()
-    result = session.run_task(messages, cancel, kind=chosen.kind, forced=chosen.backend, forced_by="assistant eval")
-    base = EvalSample(run_id, started, chosen.backend, result.model or chosen.model, chosen.kind, chosen.task_set,
-                      problem.task_id, False, False, "", tokens_in=result.stats.tokens_in,
-                      tokens_out=result.stats.tokens_out, cost=result.cost,
-                      model_seconds=result.stats.elapsed)  # fmt: skip
-    if cancel.is_set() or result.outcome in ("cancelled", "interrupted"):
-        return replace(base, status="cancelled")
-    if result.outcome == "error":
-        return replace(base, status=f"error: {result.error.message if result.error else 'the backend failed'}")
-    code, well_formed = humaneval.completion(problem, result.text)
-    if not well_formed:
-        return replace(base, status="no code", completion=code)
-    verdict: Verdict = run_python(humaneval.program(problem, code), cancel)
-    return replace(base, passed=verdict.passed, well_formed=True, status=verdict.status, completion=code,
-                 check_seconds=verdict.seconds)  # fmt: skip
+    base = EvalSample(run_id, started, chosen.backend, chosen.model, chosen.kind, chosen.task_set.name, task.task_id,
+                      False, False, "")  # fmt: skip
+    if not session.backend_named(chosen.backend).capabilities.local:  # money: the budget's caps hold
+        decision, _ = session.route(TurnRequest(task.question, chosen.kind))
+        if decision.decided_by == BUDGET:
+            return replace(base, status=STOPPED + decision.reason)
+    try:
+        said = chosen.task_set.attempt(session, chosen.backend, task, cancel)
+    except Exception as exc:  # noqa: BLE001 - one task's failure is its score, not the run's end
+        log.warning("an evaluation task failed", exc_info=True)
+        said = Attempt(f"error: {type(exc).__name__}: {exc}")
+    return replace(base, model=said.model or chosen.model, passed=said.passed, well_formed=said.well_formed,
+                   status=said.status, completion=said.completion, tokens_in=said.tokens_in,
+                   tokens_out=said.tokens_out, cost=said.cost, model_seconds=said.model_seconds,
+                   check_seconds=said.check_seconds)  # fmt: skip
 
 
 def _record(session: ChatSession, sample: EvalSample) -> None:
