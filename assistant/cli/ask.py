@@ -103,7 +103,7 @@ def _task(
         flags = frozenset({ALLOW_SECRET} if args.allow_secret else ())
         run = lambda: session.act(question, cancel, shown, allow=tuple(args.allow), mode=args.mode, flags=flags)  # noqa: E731
         result, stopped_by = run_interruptibly(run, cancel, name="ask-task")
-        quiet = as_json or streamed or stopped_by is not None or result.last is None
+        quiet = as_json or streamed or stopped_by is not None or result.last is None or result.last.error is not None
         said = None if quiet else _unmeasured_once(session, paths, result.last.backend)
     except ValueError as exc:  # a bad --allow rule, said before anything ran
         session.close()

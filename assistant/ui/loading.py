@@ -1,27 +1,30 @@
 """Backends made ready off the UI thread, each step posted to the app: the backend
 in charge loaded with a progress bar (or the one `/model` chose, which replaces
 it only once loaded), and the others checked and their token counters readied,
-after the files of an edit (or of a rewind) a killed run left behind are settled."""
+after the files of an edit (or of a rewind) a killed run left behind are settled.
+The welcome's plan (where each kind of turn goes, and which ready models' quality
+is not measured yet, with what measuring it takes) is read here too, off the UI thread."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from assistant.core import edits
 from assistant.core.edits.types import EditError
+from assistant.core.evals.unmeasured import unmeasured
 from assistant.core.paths import Paths
-from assistant.core.session.plan import route_plan
+from assistant.core.session.plan import RoutePlan, route_plan
 from assistant.core.session.turns import nothing_can_answer
 from assistant.ui.messages import BackendsChecked, LoadFinished, LoadProgressed, Note
 
 if TYPE_CHECKING:
     from assistant.core.backends.protocol import Backend
-    from assistant.core.decisions import RouteDecision
     from assistant.core.session.chat import ChatSession
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,8 @@ def warm(session: ChatSession, post: Post) -> None:
     missing = {name: why for name, _, why in checked if why}
     if missing and len(missing) == len(checked):
         post(Note(nothing_can_answer(missing), error=True))
-    plan = _route_plan(session) if len(missing) < len(checked) else ()
+    ready = [name for name, _, why in checked if not why]
+    plan = _route_plan(session, ready) if ready else RoutePlan()
     post(BackendsChecked(checked, bool(missing) and len(missing) < len(checked), plan))
     try:
         session.warm_counters()  # or the first turn waits for the tokenizers
@@ -75,13 +79,19 @@ def warm(session: ChatSession, post: Post) -> None:
         log.warning("could not ready the token counters", exc_info=True)
 
 
-def _route_plan(session: ChatSession) -> tuple[tuple[str, RouteDecision], ...]:
-    """Where each kind of turn goes now, for the welcome; nothing when it cannot be told."""
+def _route_plan(session: ChatSession, ready: list[str]) -> RoutePlan:
+    """Where each kind of turn goes now, and which of the `ready` backends' models have
+    no measured quality, for the welcome; what cannot be told is left out."""
     try:
-        return route_plan(session)
+        plan = route_plan(session)
     except Exception:  # noqa: BLE001 - a plugin's router or backend: the first turn will say what is wrong
         log.warning("could not tell where turns will go", exc_info=True)
-        return ()
+        plan = RoutePlan()
+    try:
+        return replace(plan, unmeasured=unmeasured(session, ready))
+    except Exception:  # noqa: BLE001 - a plugin's backend or token counter: an evaluation will say what is wrong
+        log.warning("could not tell which models' quality is measured", exc_info=True)
+        return plan
 
 
 def _settle_interrupted_edit(session: ChatSession, post: Post) -> None:

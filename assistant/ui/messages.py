@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,8 +64,9 @@ class Note(Message):
 class BackendsChecked(Message):
     """Which backends can answer: each (name, model, why not: "" when it can); and
     whether some, but not all, cannot; and where each kind of turn goes now (the
-    welcome says it; empty when nothing can answer)."""
+    welcome says it, with the models whose quality is not measured yet: a core
+    `RoutePlan`; empty when nothing can answer)."""
 
     checked: list[tuple[str, str, str]]
     some_missing: bool
-    plan: tuple[tuple[str, RouteDecision], ...] = ()
+    plan: Sequence[tuple[str, RouteDecision]] = ()

@@ -490,18 +490,19 @@ def test_every_subcommand_is_in_the_dispatch_table_and_resolves() -> None:
 
 
 def test_every_subcommand_with_setting_flags_has_the_same_group() -> None:
-    """One group of setting flags, the same wherever it is added; `bench` leaves out those
-    that pick the backend (its own `--backend` names what to measure) or shape the answer."""
+    """One group of setting flags, the same wherever it is added; `bench` and `eval` leave out
+    those that pick the backend (their own `--backend` names what to measure) or shape the answer."""
     def settings(parser: argparse.ArgumentParser) -> list[tuple[str, str, str | None]]:
         [group] = [g for g in parser._action_groups if g.title.startswith("settings")]  # noqa: SLF001
         return [(a.option_strings[0], a.dest, a.help) for a in group._group_actions]  # noqa: SLF001
 
     groups = {name: settings(p) for name, p in subcommands().items() if "--set" in p._option_string_actions}  # noqa: SLF001
-    assert set(groups) == {"ask", "bench", "config", "cost", "plan", "refactor", "report", "routers", "servers"}
+    assert set(groups) == {"ask", "bench", "config", "cost", "eval", "plan", "refactor", "report", "routers", "servers"}
     full = groups.pop("ask")
     assert [flag for flag, _, _ in full] == ["--backend", "--model", "--n-ctx", "--n-gpu-layers", "--n-threads",
                                              "--max-tokens", "--temperature", "--set"]  # fmt: skip
-    assert groups.pop("bench") == [f for f in full if f[0] not in ("--backend", "--max-tokens", "--temperature")]
+    for measuring in ("bench", "eval"):
+        assert groups.pop(measuring) == [f for f in full if f[0] not in ("--backend", "--max-tokens", "--temperature")]
     assert all(group == full for group in groups.values())
 
 

@@ -28,7 +28,7 @@ from assistant.core.backends.protocol import Backend
 from assistant.core.conversation import Message
 from assistant.core.decisions import BackendProfile, Measured, RouteContext
 from assistant.core.evals import humaneval
-from assistant.core.evals.runner import select
+from assistant.core.evals.runner import TASK_SETS, select
 from assistant.core.routing.protocol import estimate
 from assistant.core.session.chat import ChatSession
 from assistant.core.session.plan import Basis, Unmeasured
@@ -38,6 +38,7 @@ from assistant.core.window.counters import window_counter
 log = logging.getLogger(__name__)
 
 LIMIT = 20  # the run the line proposes: `--limit 20`, HumanEval's first 20 problems
+KIND = "code"  # the kind `assistant eval` measures by default, whose task set the line times
 QUALITY_KINDS = ("code", "edit")  # a model rated or evaluated on either is measured
 SAID_FOLDER = ("said", "unmeasured")  # under the data folder: one marker per backend and model
 
@@ -64,7 +65,7 @@ def unmeasured(session: ChatSession, names: Iterable[str], *, limit: int = LIMIT
                 found.append(Unmeasured(name, backend.model_name, limit))
                 continue
             if earlier is None:
-                earlier = store.evals.samples(ledger, task_set=humaneval.TASK_SET)
+                earlier = store.evals.samples(ledger, task_set=TASK_SETS[KIND].name)
             found.append(_timed(name, backend, figures, earlier, limit))
     except store.LedgerError as exc:
         log.warning("cannot tell which models' quality is measured: %s", exc)
@@ -121,9 +122,12 @@ def _solutions_length(backend: Backend, limit: int) -> float | None:
     """The mean length, in the backend's tokens, of the run's problems' canonical
     solutions written as the whole function an evaluation asks for; None without them."""
     try:
-        problems = select(humaneval.problems(), limit=limit, seed=None)
+        chosen = select(TASK_SETS[KIND].tasks(), limit=limit, seed=None)
     except humaneval.DataMissing as exc:
         log.warning("no answer length for the evaluation's time: %s", exc)
+        return None
+    problems = [task.data for task in chosen if isinstance(task.data, humaneval.Problem)]
+    if not problems:
         return None
     counter = window_counter(backend)
     answers = (f"```python\n{p.prompt}{p.canonical_solution}```" for p in problems)
