@@ -31,7 +31,7 @@ from assistant.core.atomic import write_atomic
 from assistant.core.backends.protocol import BackendUnavailable
 from assistant.core.config import Config
 from assistant.core.decisions import TurnRequest
-from assistant.core.evals import humaneval, runner
+from assistant.core.evals import edits, humaneval, runner
 from assistant.core.evals.execute import isolation
 from assistant.core.paths import Paths
 from assistant.core.session.chat import ChatSession
@@ -51,6 +51,9 @@ def cmd_eval(paths: Paths, args: argparse.Namespace) -> int:
         return fail(f"an evaluation is kept in the ledger, which cannot be opened: {exc}")
     err = output(stderr=True)
     err.print(isolation()[1], markup=False, soft_wrap=True)
+    if args.kind == "edit":
+        for line in edits.unavailable():  # a language whose runtime is not installed: its tasks left out
+            err.print(line, markup=False, soft_wrap=True)
     results: list[EvalSample] = []
     stopped: int | None = None
     for name in names:

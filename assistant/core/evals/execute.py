@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,6 +176,43 @@ def run_python(program: str, cancel: threading.Event, *, timeout: float = TIMEOU
         return Verdict(False, f"could not run: {exc.filename or 'its folder'}: {exc.strerror or exc}", 0.0)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    if result.status == "exited" and result.exit_code == 0:
+        return Verdict(True, "passed", result.seconds)
+    if result.status == "exited":
+        last = next((line.strip() for line in reversed(result.output.splitlines()) if line.strip()), "")
+        return Verdict(False, f"failed: {last[:200] or f'exit {result.exit_code}'}", result.seconds)
+    if result.status == "timed out":
+        return Verdict(False, "timed out", result.seconds)
+    return Verdict(False, f"{result.status}: {result.output.strip()[:200]}", result.seconds)
+
+
+def run_argv(argv: Sequence[str], files: Mapping[str, bytes], cancel: threading.Event, *, timeout: float = TIMEOUT_S,
+             limits: sandbox.Limits = LIMITS, scratch: Path | None = None) -> Verdict:  # fmt: skip
+    """Run `argv` in a scratch folder of its own holding `files` (a relative path, its
+    bytes), isolated and limited as `run_python` runs a program (a task's hidden test
+    beside the files a model edited, run by `python` or `node`); it passes when it exits
+    0 before the timeout."""
+    folder = Path(tempfile.mkdtemp(prefix="assistant-eval-", dir=scratch))
+    try:
+        for name, data in files.items():
+            target = folder / name
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                return Verdict(False, f"could not run: {name} is not inside its folder", 0.0)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        prefix, _ = isolation()
+        with _process_cap(limits.processes) as capped:
+            result = sandbox.run([*capped, *prefix, *argv], folder, timeout=timeout, cancel=cancel, limits=limits,
+                                 scratch=folder, head=0, tail=3)  # fmt: skip
+    except OSError as exc:
+        return Verdict(False, f"could not run: {exc.filename or 'its folder'}: {exc.strerror or exc}", 0.0)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _verdict(result)
+
+
+def _verdict(result: sandbox.Result) -> Verdict:
+    """How a candidate's run scores: passed when it exited 0, else its last line or why it stopped."""
     if result.status == "exited" and result.exit_code == 0:
         return Verdict(True, "passed", result.seconds)
     if result.status == "exited":

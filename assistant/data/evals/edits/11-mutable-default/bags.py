@@ -1,0 +1,3 @@
+def add_item(item, bag=[]):
+    bag.append(item)
+    return bag

@@ -1,0 +1,12 @@
+class Money:
+    def __init__(self, amount, currency):
+        self.amount = amount
+        self.currency = currency
+
+    def __repr__(self):
+        return f"Money({self.amount!r}, {self.currency!r})"
+
+    def add(self, other):
+        if other.currency != self.currency:
+            raise ValueError("different currencies")
+        return Money(self.amount + other.amount, self.currency)

@@ -1,0 +1,3 @@
+def normalize(name):
+    """`name` with single spaces, each word capitalised."""
+    return " ".join(name.split()).title()

@@ -1,0 +1,10 @@
+def read_settings(path):
+    """`key = value` lines of the file at `path`; # starts a comment line."""
+    settings = {}
+    with open(path, encoding="utf-8") as file:
+        for line in file:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                key, _, value = line.partition("=")
+                settings[key.strip()] = value.strip()
+    return settings

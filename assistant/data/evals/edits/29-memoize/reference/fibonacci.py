@@ -1,0 +1,9 @@
+import functools
+
+
+@functools.lru_cache(maxsize=None)
+def fib(n):
+    """The n-th Fibonacci number."""
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)

@@ -1,0 +1,9 @@
+def flatten(items):
+    """The items of `items`, with nested lists opened."""
+    out = []
+    for item in items:
+        if isinstance(item, list):
+            out.extend(item)
+        else:
+            out.append(item)
+    return out

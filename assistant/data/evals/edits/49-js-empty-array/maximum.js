@@ -1,0 +1,5 @@
+function maxOf(numbers) {
+  return Math.max(...numbers);
+}
+
+module.exports = { maxOf };

@@ -1,0 +1,8 @@
+function maxOf(numbers) {
+  if (numbers.length === 0) {
+    return null;
+  }
+  return Math.max(...numbers);
+}
+
+module.exports = { maxOf };
