@@ -22,7 +22,7 @@ KINDS = ("chat", "explain", "code", "edit", "batch", "task")
 VERDICTS = ("good", "bad", "none")
 # `assistant eval --kind`: the kinds core/evals/runner.py's TASK_SETS hold (a test keeps them equal;
 # the parser reads no core module, so that --help stays instant).
-EVAL_KINDS = ("code", "edit")
+EVAL_KINDS = ("code", "edit", "task")
 RUNS, QUICK_RUNS = 3, 1  # `bench`'s measured runs per case: core/accounting/bench_results.py
 DEFAULT_SINCE = "30d"  # `report`'s scope: measured rates should describe today's models and machine
 
@@ -231,7 +231,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     ev.add_argument("--kind", choices=EVAL_KINDS, default="code",
                     help="the task set: code (HumanEval's 164 problems), edit (the app's edit tasks, through "
-                         "the refactor pipeline)")  # fmt: skip
+                         "the refactor pipeline), task (small repositories, through the task loop in auto mode)")  # fmt: skip
     ev.add_argument("--limit", type=int, default=None, metavar="N", help="only N of the tasks")
     ev.add_argument("--seed", type=int, default=None, metavar="S",
                     help="take the tasks in an order shuffled by S (with --limit: a sample)")  # fmt: skip

@@ -162,28 +162,11 @@ def _remove(group: Path) -> None:
 
 def run_python(program: str, cancel: threading.Event, *, timeout: float = TIMEOUT_S,
                limits: sandbox.Limits = LIMITS, scratch: Path | None = None) -> Verdict:  # fmt: skip
-    """Run `program` as a Python script in a scratch folder of its own; it passes when it
-    exits 0 before the timeout."""
-    folder = Path(tempfile.mkdtemp(prefix="assistant-eval-", dir=scratch))
-    try:
-        (folder / "candidate.py").write_text(program, encoding="utf-8", errors="surrogateescape")
-        prefix, _ = isolation()
-        with _process_cap(limits.processes) as capped:
-            result = sandbox.run([*capped, *prefix, sys.executable, "-I", "-S", "candidate.py"], folder,
-                                 timeout=timeout, cancel=cancel, limits=limits, scratch=folder, head=0,
-                                 tail=3)  # fmt: skip
-    except OSError as exc:
-        return Verdict(False, f"could not run: {exc.filename or 'its folder'}: {exc.strerror or exc}", 0.0)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    if result.status == "exited" and result.exit_code == 0:
-        return Verdict(True, "passed", result.seconds)
-    if result.status == "exited":
-        last = next((line.strip() for line in reversed(result.output.splitlines()) if line.strip()), "")
-        return Verdict(False, f"failed: {last[:200] or f'exit {result.exit_code}'}", result.seconds)
-    if result.status == "timed out":
-        return Verdict(False, "timed out", result.seconds)
-    return Verdict(False, f"{result.status}: {result.output.strip()[:200]}", result.seconds)
+    """Run `program` as a Python script, isolated (`-I -S`), in a scratch folder of its own;
+    it passes when it exits 0 before the timeout."""
+    return run_argv([sys.executable, "-I", "-S", "candidate.py"],
+                    {"candidate.py": program.encode("utf-8", "surrogateescape")}, cancel, timeout=timeout,
+                    limits=limits, scratch=scratch)  # fmt: skip
 
 
 def run_argv(argv: Sequence[str], files: Mapping[str, bytes], cancel: threading.Event, *, timeout: float = TIMEOUT_S,

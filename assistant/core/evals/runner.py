@@ -24,6 +24,7 @@ from assistant.core import store
 from assistant.core.decisions import TurnRequest
 from assistant.core.evals.edits import Edits
 from assistant.core.evals.humaneval import HumanEval
+from assistant.core.evals.repos import Repos
 from assistant.core.evals.tasks import Attempt, EvalTask, TaskSet
 from assistant.core.session.chat import ChatSession
 from assistant.core.store.records import EvalSample
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 STOPPED = "stopped: "  # a task not asked, and why the run stops (the budget's cap)
 BUDGET = "budget"  # the router whose caps an evaluation on a paid backend keeps to
 # Each kind `assistant eval --kind` takes, and its task set.
-TASK_SETS: dict[str, TaskSet] = {"code": HumanEval(), "edit": Edits()}
+TASK_SETS: dict[str, TaskSet] = {"code": HumanEval(), "edit": Edits(), "task": Repos()}
 KINDS = tuple(TASK_SETS)
 
 

@@ -1,0 +1,14 @@
+class BankError(Exception):
+    pass
+
+
+class AccountClosed(BankError):
+    pass
+
+
+class InsufficientFunds(BankError):
+    pass
+
+
+class InvalidAmount(BankError):
+    pass

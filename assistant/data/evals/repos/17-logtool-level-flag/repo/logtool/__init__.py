@@ -1,0 +1,1 @@
+"""Reading and filtering application logs: `python -m logtool FILE`."""

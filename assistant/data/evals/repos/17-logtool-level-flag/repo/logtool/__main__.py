@@ -1,0 +1,5 @@
+import sys
+
+from logtool.cli import main
+
+sys.exit(main())
