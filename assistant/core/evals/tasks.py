@@ -7,10 +7,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from assistant.core.session.chat import ChatSession
+
+
+class DataMissing(Exception):
+    """A task set's data cannot be read; one line saying what to do."""
+
+
+def task_folders(root: Path, what: str) -> list[Path]:
+    """The folders under `root` that each hold one task (hidden ones and `_…` left out), in order."""
+    try:
+        return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    except OSError as exc:
+        raise DataMissing(f"{what} cannot be read ({root}: {exc.strerror or exc}): reinstall assistant") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from assistant.backends.scripted import ScriptedBackend
 from assistant.core.config import Config
 from assistant.core.evals import edits
 from assistant.core.evals.edits import Edits, EditTask, TaskDataError
-from assistant.core.evals.tasks import Attempt, EvalTask
+from assistant.core.evals.tasks import Attempt, DataMissing, EvalTask
 from assistant.core.session.chat import ChatSession
 from assistant.core.store.ledger import Ledger
 
@@ -169,7 +169,7 @@ def test_a_broken_task_is_one_line_naming_it(tmp_path: Path, files: dict[str, st
 
 
 def test_a_missing_task_folder_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(TaskDataError, match="the edit tasks cannot be read"):
+    with pytest.raises(DataMissing, match="the edit tasks cannot be read"):
         Edits(tmp_path / "nowhere").tasks()
 
 
