@@ -227,21 +227,24 @@ def print_plans(
         console.print(f"The speeds rest on: {said}.", highlight=False)
     for result in results:
         w = result.workload
+        graded = any(c.passing is not None for c in result.configurations)
         table = _table(
             f"{w.name} · {w.title} · {fmt.count(result.requests)} requests · "
             f"{fmt.count(result.prompt_tokens)} prompt + {fmt.count(result.output_tokens)} output tokens",
-            ["", "Claude\nrequests", "local\nrequests", "time", "cost"],
+            ["", "Claude\nrequests", "local\nrequests", "time", "cost", *(["expected to\npass (eval)"] if graded else [])],
             ["Claude only"],
         )
         for c in result.configurations:
             # Without a measured split the hybrid has no requests to count either.
             unsplit = any(m.figure == SPLIT for m in c.missing)
+            passing = fmt.DASH if c.passing is None else f"{c.passing:.0%} of {fmt.count(c.passing_of)}"
             table.add_row(
                 {"claude": "Claude only", "local": "local only", "hybrid": "hybrid"}[c.name],
                 fmt.DASH if unsplit else fmt.count(c.claude.requests),
                 fmt.DASH if unsplit else fmt.count(c.local.requests),
                 fmt.duration(c.seconds),
                 fmt.cost(c.cost) if c.cost is not None else fmt.DASH,
+                *([passing] if graded else []),
             )
         console.print(table)
         for c in result.configurations:

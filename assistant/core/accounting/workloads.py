@@ -88,6 +88,9 @@ class PlanRates:
     local_share: float | None = None  # share of tokens the router sent to local backends
     local_share_by_kind: tuple[tuple[str, float], ...] = ()  # per turn kind, where measured
     why: tuple[tuple[str, str], ...] = ()  # (figure name, why it is missing)
+    # pass@1 per turn kind, measured offline (`assistant eval`) for the same two models.
+    claude_passes: tuple[tuple[str, float], ...] = ()
+    local_passes: tuple[tuple[str, float], ...] = ()
     # What each side's speed rests on: ("Claude", "12 turns"), ("local", "6 bench runs + 3 turns").
     rests_on: tuple[tuple[str, str], ...] = ()
     # Bench cases' (prompt tokens, first-token latency) and (prompt tokens, generation rate):
@@ -151,6 +154,10 @@ class ConfigurationPlan:
     cost: float | None
     missing: tuple[MissingRate, ...]  # the figures it would need and has not
     note: str = ""
+    # Of its requests whose kind `assistant eval` measured on the side that serves them: the
+    # share expected to pass, and how many requests that is (None, 0: none measured).
+    passing: float | None = None
+    passing_of: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +284,8 @@ def rates_from_report(report: Report, *, machine_per_hour: float | None) -> Plan
         local_share=value(SPLIT, report.local_token_share, "routed"),
         local_share_by_kind=report.local_share_by_kind,
         why=tuple(why),
+        claude_passes=_passes(report, claude),
+        local_passes=_passes(report, local),
         rests_on=tuple(
             (side, _basis(row)) for side, row in (("Claude", claude), ("local", local)) if row is not None
         ),
@@ -286,6 +295,13 @@ def rates_from_report(report: Report, *, machine_per_hour: float | None) -> Plan
         local_tps_by_prompt=local.tps_by_prompt if local else (),
         local_aggregate=local.aggregate_tps[-1] if local and local.aggregate_tps else None,
     )
+
+
+def _passes(report: Report, row: BackendFigures | None) -> tuple[tuple[str, float], ...]:
+    """The row's model's pass@1 per kind, from the report's evaluations."""
+    if row is None:
+        return ()
+    return tuple((f.kind, f.pass_at_1) for f in report.evals if (f.backend, f.model) == (row.backend, row.model))
 
 
 def _basis(row: BackendFigures) -> str:
@@ -425,6 +441,10 @@ def _configuration(
     claude, claude_missing = _side([(i, c) for i, c, _ in split], _claude(rates, limits))
     local, local_missing = _side([(i, n) for i, _, n in split], _local(rates))
     times, costs = (claude.seconds, local.seconds), (claude.cost, local.cost)
+    passes = [(dict(rates.claude_passes).get(i.kind), c) for i, c, _ in split]
+    passes += [(dict(rates.local_passes).get(i.kind), n) for i, _, n in split]
+    measured = [(rate, n) for rate, n in passes if rate is not None and n]
+    counted = sum(n for _, n in measured)
     return ConfigurationPlan(
         name=name,
         claude=claude,
@@ -433,6 +453,8 @@ def _configuration(
         cost=None if None in costs or missing else sum(costs),  # type: ignore[arg-type]
         missing=_missing(rates, [*missing, *claude_missing, *local_missing]),
         note=note,
+        passing=sum(rate * n for rate, n in measured) / counted if counted else None,
+        passing_of=counted,
     )
 
 
