@@ -1,7 +1,8 @@
 """`assistant ask`: one question answered on stdout, its figures on stderr;
 Ctrl+C, SIGTERM or SIGHUP ends the turn as Esc does in the TUI. The first time a
 model answers with nothing measuring its quality, one line on stderr says what
-`assistant eval` would take to measure it (once per model: core/evals/unmeasured.py)."""
+`assistant eval` would take to measure it (once per model: core/evals/unmeasured.py),
+when stderr is a terminal: a script still reads one figures line there."""
 
 from __future__ import annotations
 
@@ -58,10 +59,15 @@ def _read_question(args: argparse.Namespace) -> str:
     return clean_text(stdin.read())
 
 
+def _a_person_reads_stderr() -> bool:
+    """A terminal, not a script that reads the one figures line it was promised."""
+    return sys.stderr.isatty()
+
+
 def _unmeasured_once(session: ChatSession, paths: Paths, backend: str | None) -> str | None:
     """The line saying `backend`'s model has no measured quality and what measuring it
-    takes, the first time only (read before the session closes its ledger)."""
-    if not backend:
+    takes, the first time only and to a person (read before the session closes its ledger)."""
+    if not backend or not _a_person_reads_stderr():
         return None
     try:
         found = unmeasured(session, [backend])

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from assistant.backends.scripted import ScriptedBackend
 from assistant.core import store
 from assistant.core.evals.unmeasured import SAID_FOLDER
@@ -15,6 +17,12 @@ from assistant.core.store.ledger import Ledger
 from tests.cli.test_cli_input import ask, claude_flags
 from tests.fake_anthropic import Answer, FakeAnthropic
 from tests.ui.test_welcome_unmeasured import sample, seed_turns
+
+@pytest.fixture(autouse=True)
+def a_person_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stderr is a terminal here (a script reading it is never told: tested last)."""
+    monkeypatch.setattr("assistant.cli.ask._a_person_reads_stderr", lambda: True)
+
 
 LINE = "assistant: local · scripted-model: quality not measured yet — `assistant eval --backend local --limit 20`"
 
@@ -80,3 +88,9 @@ def test_a_rated_code_answer_measures_it() -> None:
         store.ratings.rate(ledger, turn, "good", "rating", time.time())
     code, _, err = ask("--backend", "local", "hello")
     assert code == 0 and said(err) == []
+
+
+def test_a_script_reading_stderr_gets_its_one_figures_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assistant.cli.ask._a_person_reads_stderr", lambda: False)
+    code, _, err = ask("--backend", "local", "hello")
+    assert code == 0 and said(err) == [] and markers() == []

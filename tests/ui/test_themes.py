@@ -129,11 +129,15 @@ def test_discovery_finds_every_folder_of_modules_and_the_data_globs_every_data_f
     find = setuptools["packages"]["find"]
     assert find["namespaces"] is False
     found = set(find_packages(str(ROOT), include=find["include"]))
-    folders = {p.parent.relative_to(ROOT).parts for p in PACKAGE.rglob("*.py")}
+    # Under data/evals/, Python files are data: the evaluation tasks' sources and tests (never imported).
+    fixtures = PACKAGE / "data" / "evals"
+    folders = {p.parent.relative_to(ROOT).parts for p in PACKAGE.rglob("*.py") if fixtures not in p.parents}
     assert found == {".".join(parts) for parts in folders}
     assert "assistant.themes" in found
-    data = {p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
-    globbed = {p for pattern in setuptools["package-data"]["assistant"] for p in PACKAGE.glob(pattern)}
+    data = {p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+            and (p.suffix not in (".py", ".pyc") or fixtures in p.parents)}  # fmt: skip
+    globbed = {p for pattern in setuptools["package-data"]["assistant"] for p in PACKAGE.glob(pattern)
+               if p.is_file() and "__pycache__" not in p.parts}  # fmt: skip
     assert data == globbed and any(p.parent.name == "themes" for p in globbed)
 
 
