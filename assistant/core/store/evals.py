@@ -49,11 +49,8 @@ def done(ledger: Ledger, backend: str, model: str, task_set: str) -> set[str]:
 
 def samples(ledger: Ledger, *, backend: str | None = None, task_set: str | None = None,
             run_id: str | None = None) -> list[EvalSample]:  # fmt: skip
-    filters = [("backend = ?", backend), ("task_set = ?", task_set), ("run_id = ?", run_id)]
-    where = [clause for clause, value in filters if value is not None]
-    sql = f"SELECT {', '.join(_COLUMNS)} FROM eval_samples" + (f" WHERE {' AND '.join(where)}" if where else "")
-    rows = ledger.query("cannot read evaluations", sql + " ORDER BY id", [v for _, v in filters if v is not None])
-    return ledger.rows_as(EvalSample, _COLUMNS, rows)
+    return ledger.select("cannot read evaluations", EvalSample, "eval_samples", _COLUMNS,
+                         [("backend = ?", backend), ("task_set = ?", task_set), ("run_id = ?", run_id)])  # fmt: skip
 
 
 def totals(ledger: Ledger) -> list[EvalTotals]:

@@ -97,7 +97,6 @@ _SELECT_STEPS = f"SELECT id, {', '.join(_STEP_COLUMNS)} FROM tool_steps"
 _TASK_COLUMNS = tuple(f.name for f in fields(TaskRecord))
 _QUOTED_TASK = ", ".join(f'"{name}"' for name in _TASK_COLUMNS)
 _INSERT_TASK = f"INSERT OR REPLACE INTO tasks ({_QUOTED_TASK}) VALUES ({', '.join('?' * len(_TASK_COLUMNS))})"
-_SELECT_TASKS = f"SELECT {_QUOTED_TASK} FROM tasks"
 
 # The proposal columns are the record's fields, in order.
 _PROPOSAL_COLUMNS = tuple(f.name for f in fields(ProposalRecord))
@@ -310,11 +309,8 @@ class Ledger:
 
     def tasks(self, *, session_id: str | None = None, since: float | None = None) -> list[TaskRecord]:
         """Tasks started since `since` (all by default), of one session or of all, oldest first."""
-        filters = [("session_id = ?", session_id), ("started_at >= ?", since)]
-        where = [clause for clause, value in filters if value is not None]
-        sql = _SELECT_TASKS + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY started_at"
-        rows = self.query("cannot read tasks", sql, [value for _, value in filters if value is not None])
-        return self._records(TaskRecord, _TASK_COLUMNS, rows)
+        return self.select("cannot read tasks", TaskRecord, "tasks", _TASK_COLUMNS,
+                           [("session_id = ?", session_id), ("started_at >= ?", since)], order="started_at")  # fmt: skip
 
     def tool_steps(self, task_id: str) -> list[ToolStepRecord]:
         """A task's tool steps, in the order they ended."""
@@ -549,9 +545,15 @@ class Ledger:
         except (sqlite3.Error, OSError, UnicodeDecodeError) as exc:
             raise _error(self.path, doing, exc) from None
 
-    def rows_as(self, cls: type[R], names: Sequence[str], rows: Iterable[tuple]) -> list[R]:
-        """What `query` read, as records of `cls` (a table family's own module reads its rows so)."""
-        return self._records(cls, names, rows)
+    def select(self, doing: str, cls: type[R], table: str, columns: Sequence[str],
+               filters: Sequence[tuple[str, object]], *, also: Sequence[str] = (), order: str = "id") -> list[R]:  # fmt: skip
+        """The rows of `table` as records of `cls`, ordered by `order`: those that meet each
+        filter (`("name = ?", value)`) whose value is not None, and the conditions `also`
+        (this module's callers' own SQL, never typed input)."""
+        where = [clause for clause, value in filters if value is not None] + list(also)
+        names = ", ".join(f'"{name}"' for name in columns)
+        sql = f"SELECT {names} FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "") + f" ORDER BY {order}"
+        return self._records(cls, columns, self.query(doing, sql, [value for _, value in filters if value is not None]))
 
     def _records(self, cls: type[R], names: Sequence[str], rows: Iterable[tuple]) -> list[R]:
         """Rows as records, each value checked against the record's field types:

@@ -47,11 +47,9 @@ def end_checkpoint(ledger: Ledger, checkpoint_id: int, *, after_tree: str, chang
 def checkpoints(ledger: Ledger, *, session_id: str | None = None, project: str | None = None,
                 live: bool = True) -> list[CheckpointRecord]:  # fmt: skip
     """Checkpoint rows, oldest first, of a session or of a project; `live`: not rewound."""
-    filters = [("session_id = ?", session_id), ("project = ?", project)]
-    where = [clause for clause, value in filters if value is not None] + (["rewound_by IS NULL"] if live else [])
-    sql = f"SELECT {', '.join(_CHECKPOINT)} FROM checkpoints" + (f" WHERE {' AND '.join(where)}" if where else "")
-    rows = ledger.query("cannot read checkpoints", sql + " ORDER BY id", [v for _, v in filters if v is not None])
-    return ledger.rows_as(CheckpointRecord, _CHECKPOINT, rows)
+    return ledger.select("cannot read checkpoints", CheckpointRecord, "checkpoints", _CHECKPOINT,
+                         [("session_id = ?", session_id), ("project = ?", project)],
+                         also=["rewound_by IS NULL"] if live else [])  # fmt: skip
 
 
 def start_rewind(ledger: Ledger, record: RewindRecord) -> int:
@@ -62,16 +60,12 @@ def start_rewind(ledger: Ledger, record: RewindRecord) -> int:
 def rewinds(ledger: Ledger, *, session_id: str | None = None, project: str | None = None,
             state: str | None = None) -> list[RewindRecord]:  # fmt: skip
     """Rewind rows, oldest first."""
-    filters = [("session_id = ?", session_id), ("project = ?", project), ("state = ?", state)]
-    where = [clause for clause, value in filters if value is not None]
-    sql = f"SELECT {', '.join(_REWIND)} FROM rewinds" + (f" WHERE {' AND '.join(where)}" if where else "")
-    rows = ledger.query("cannot read rewinds", sql + " ORDER BY id", [v for _, v in filters if v is not None])
-    return ledger.rows_as(RewindRecord, _REWIND, rows)
+    return ledger.select("cannot read rewinds", RewindRecord, "rewinds", _REWIND,
+                         [("session_id = ?", session_id), ("project = ?", project), ("state = ?", state)])  # fmt: skip
 
 
-def rewind(ledger: Ledger, id: int) -> RewindRecord | None:  # noqa: A002 - the row's name
-    rows = ledger.query("cannot read rewinds", f"SELECT {', '.join(_REWIND)} FROM rewinds WHERE id = ?", [id])
-    found = ledger.rows_as(RewindRecord, _REWIND, rows)
+def rewind(ledger: Ledger, rewind_id: int) -> RewindRecord | None:
+    found = ledger.select("cannot read rewinds", RewindRecord, "rewinds", _REWIND, [("id = ?", rewind_id)])
     return found[0] if found else None
 
 
