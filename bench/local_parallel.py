@@ -43,6 +43,7 @@ from assistant.core.config import Config  # noqa: E402
 from assistant.core.conversation import Message  # noqa: E402
 from assistant.core.events import TextDelta  # noqa: E402
 from assistant.core.session.chat import ChatSession  # noqa: E402
+from batch_turns import at_once  # noqa: E402
 from targets import report  # noqa: E402
 from tests.backends.server.conftest import tools_folder  # noqa: E402
 
@@ -76,24 +77,7 @@ def app_single(backend: LlamaCppBackend, prompt_tokens: int, wanted: int) -> flo
 
 def app_batch(session: ChatSession, n: int, prompt_tokens: int) -> tuple[float, int]:
     """(aggregate tok/s, tokens) of `n` turns started at once."""
-    results = []
-    lock = threading.Lock()
-
-    def one(i: int) -> None:
-        result = session.run_task(question(i, prompt_tokens), threading.Event(), kind="batch", forced="local")
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    failed = [r for r in results if r.outcome != "ok"]
-    if failed:
-        raise SystemExit(f"a turn failed: {failed[0].error.message if failed[0].error else failed[0].outcome}")
+    wall, results = at_once(session, [question(i, prompt_tokens) for i in range(n)], "local")
     tokens = sum(r.stats.tokens_out for r in results)
     return tokens / wall, tokens
 

@@ -25,8 +25,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,33 +35,18 @@ from assistant.core.config import Config  # noqa: E402
 from assistant.core.conversation import Message  # noqa: E402
 from assistant.core.session.chat import ChatSession  # noqa: E402
 from tests.backends.server.conftest import CONTEXT, LlamaServer, free_port, tools_folder  # noqa: E402
+from batch_turns import at_once  # noqa: E402
 
 TARGET = 0.85
 
 
-def app_batch(config: Config, requests: int, at_once: int) -> tuple[float, int, int]:
-    """(aggregate tok/s, tokens generated, prompt tokens of one) of `requests` turns, `at_once` admitted at a time."""
-    session = ChatSession(config.with_overrides({"servers.bench.max_concurrency": at_once}), ledger=None, batch=True)
-    results = []
-    lock = threading.Lock()
-
-    def one(i: int) -> None:
-        prompt = [Message("user", f"Essay {i}: write a long, detailed essay about the history of computing.")]
-        result = session.run_task(prompt, threading.Event(), kind="batch", forced="bench")
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(requests)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
+def app_batch(config: Config, requests: int, slots: int) -> tuple[float, int, int]:
+    """(aggregate tok/s, tokens generated, prompt tokens of one) of `requests` turns, `slots` admitted at a time."""
+    session = ChatSession(config.with_overrides({"servers.bench.max_concurrency": slots}), ledger=None, batch=True)
+    prompts = [[Message("user", f"Essay {i}: write a long, detailed essay about the history of computing.")]
+               for i in range(requests)]  # fmt: skip
+    wall, results = at_once(session, prompts, "bench")
     session.close()
-    failed = [r for r in results if r.outcome != "ok"]
-    if failed:
-        raise SystemExit(f"a turn failed: {failed[0].error.message if failed[0].error else failed[0].outcome}")
     tokens = sum(r.stats.tokens_out for r in results)
     prompt = results[0].usage.prompt_tokens if results[0].usage else 32
     return tokens / wall, tokens, prompt

@@ -57,7 +57,6 @@ from assistant.core.store.records import CheckpointRecord, RewindRecord
 
 log = logging.getLogger(__name__)
 What = Literal["files", "chat", "both"]
-WHATS: tuple[What, ...] = ("both", "files", "chat")
 DAY_S = 86_400.0
 PRUNE_BATCH = 20  # checkpoints a prune waits for: each walks every object of the store once
 
@@ -417,15 +416,12 @@ class Rewinder:
                 log.warning("the chat was not reloaded after the rewind: %s", exc)
 
     def _moved(self, record: RewindRecord) -> int:
-        ledger = self._need_ledger()
-        rows = ledger.query("cannot read the rewind", "SELECT COUNT(*) FROM rewound_exchanges WHERE rewind_id = ?",
-                            [record.id])  # fmt: skip
+        """The exchanges the rewind `record` holds out of its chat (read before a redo puts them back)."""
         if record.chat_cut is None:
             return 0
-        count = rows[0][0]
-        if count == 0 and record.state != "started":  # a redo moved them back
-            count = self._stored_count(ledger, record.session_id) - record.chat_cut
-        return int(count)
+        rows = self._need_ledger().query("cannot read the rewind",
+                                         "SELECT COUNT(*) FROM rewound_exchanges WHERE rewind_id = ?", [record.id])  # fmt: skip
+        return int(rows[0][0])
 
     @staticmethod
     def _stored_count(ledger: store.Ledger, session_id: str) -> int:
