@@ -11,15 +11,19 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from assistant.backends.llama.backend import embedded_model_path
 from tests.patience import PATIENCE
+
+T = TypeVar("T")
 
 SLOTS = 4
 CONTEXT = 4096  # over all slots: 1,024 tokens each
@@ -46,6 +50,25 @@ def llama_server_binary() -> Path:
             pytest.fail(f"{reason}: CI must run the server tests")
         pytest.skip(reason)
     return binary
+
+
+def on_four_threads(count: int, work: Callable[[int], T]) -> tuple[list[T], float]:
+    """`work(i)` for each i below `count`, spread over four threads as a server's four
+    slots take requests; the results in order, and the seconds it all took."""
+    results: list[T | None] = [None] * count
+
+    def worker(first: int) -> None:
+        for i in range(first, count, 4):
+            results[i] = work(i)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r is not None for r in results), "a worker failed: see its traceback above"
+    return results, time.monotonic() - started  # type: ignore[return-value]
 
 
 def free_port() -> int:

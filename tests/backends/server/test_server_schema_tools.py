@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -32,7 +31,7 @@ from assistant.core.events import BackendError, TextDelta, ToolUse, TurnDone, Us
 from assistant.core.session.task import TASK_PROMPT
 from assistant.core.tool_calls import ToolCall, ToolSpec, call_arguments
 from assistant.core.tools.catalog import specs
-from tests.backends.server.conftest import LlamaServer
+from tests.backends.server.conftest import LlamaServer, on_four_threads
 from tests.backends.server.stub import Reply, StubServer
 from tests.backends.server.test_server_tool_calls import GREP, HISTORY, READ, TOOLS, sse, started
 
@@ -349,23 +348,16 @@ def test_generated_task_steps_in_the_schema_format_call_tools_with_json_argument
 ) -> None:
     rng = random.Random(20250611)
     steps = [generated_step(rng, MEMORY) for _ in range(STEPS)]
-    outcomes: list[tuple[list, tuple[ToolSpec, ...], int] | None] = [None] * STEPS
-
-    def worker(first: int) -> None:
-        for i in range(first, STEPS, 4):
-            messages, tools, temperature = steps[i]
-            b = on(smol_server, temperature=temperature)
-            prompt = b.count_tokens(messages, tools=tools).tokens
-            outcomes[i] = (list(b.stream(messages, threading.Event(), tools=tools)), tools, prompt)
+    def one(i: int) -> tuple[list, tuple[ToolSpec, ...], int]:
+        messages, tools, temperature = steps[i]
+        b = on(smol_server, temperature=temperature)
+        prompt = b.count_tokens(messages, tools=tools).tokens
+        try:
+            return list(b.stream(messages, threading.Event(), tools=tools)), tools, prompt
+        finally:
             b.close()
 
-    started_at = time.monotonic()
-    workers = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    seconds = time.monotonic() - started_at
+    outcomes, seconds = on_four_threads(STEPS, one)
 
     stops: dict[str, int] = {}
     names: dict[str, int] = {}

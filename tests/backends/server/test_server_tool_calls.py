@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -31,7 +30,7 @@ from assistant.core.config import ServerConfig
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, Retrying, TextDelta, ToolUse, TurnDone, Usage
 from assistant.core.tool_calls import ToolCall, ToolSpec, call_arguments
-from tests.backends.server.conftest import LlamaServer, free_port, llama_server_binary
+from tests.backends.server.conftest import LlamaServer, free_port, llama_server_binary, on_four_threads
 from tests.backends.server.stub import Reply, StubServer
 
 READ = ToolSpec("read", "Read a text file of the project.",
@@ -489,22 +488,15 @@ def test_generated_task_steps_on_a_real_server_end_cleanly_with_well_formed_call
 ) -> None:
     rng = random.Random(20250417)
     steps = [generated_step(rng) for _ in range(STEPS)]
-    outcomes: list[tuple[list, tuple[ToolSpec, ...]] | None] = [None] * STEPS
-
-    def worker(first: int) -> None:
-        for i in range(first, STEPS, 4):
-            messages, tools, temperature = steps[i]
-            b = on(tool_server, temperature=temperature)
-            outcomes[i] = (list(b.stream(messages, threading.Event(), tools=tools)), tools)
+    def one(i: int) -> tuple[list, tuple[ToolSpec, ...]]:
+        messages, tools, temperature = steps[i]
+        b = on(tool_server, temperature=temperature)
+        try:
+            return list(b.stream(messages, threading.Event(), tools=tools)), tools
+        finally:
             b.close()
 
-    started_at = time.monotonic()
-    workers = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    seconds = time.monotonic() - started_at
+    outcomes, seconds = on_four_threads(STEPS, one)
 
     stops: dict[str, int] = {}
     errors, unparsed, unoffered, made = [], [], [], 0
