@@ -7,10 +7,13 @@ commands that start everything. It is shown, never stored."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from assistant.core.decisions import RouteDecision
-from assistant.core.session.plan import RoutePlan, Unmeasured
 from assistant.render import format as fmt
+
+if TYPE_CHECKING:  # the first frame draws the welcome before any plan exists: no import for it
+    from assistant.core.session.plan import Unmeasured
 
 INTRO = (
     "assistant: chat about code and edit files with a local model (free per token) or Claude. "
@@ -70,8 +73,8 @@ def welcome_text(
                 lines.append(f"✗ {name}: {why.strip().splitlines()[0]}")
             else:
                 lines.append(f"✓ {name} · {model}: ready")
-    if isinstance(plan, RoutePlan) and plan.unmeasured:
-        lines += ["", *(unmeasured_line(found) for found in plan.unmeasured)]
+    if unmeasured := getattr(plan, "unmeasured", ()):  # a RoutePlan names them; a plain sequence names none
+        lines += ["", *(unmeasured_line(found) for found in unmeasured)]
     if plan:
         lines += ["", "Who answers now:", *(f"  {line}" for line in route_lines(plan))]
     width = max(len(command) for command, _ in COMMANDS)
