@@ -6,7 +6,7 @@ to turn, slides the window a chunk at a time, and when it slides moves the kept
 turns down in the cache instead of evaluating them again.
 
 The naive side is a loop that rebuilds the window and evaluates it from
-nothing every turn (`llama.reset()`, then the same prompt the app sent that
+nothing every turn (`backend.forget_cache()`, then the same prompt the app sent that
 turn, generating one token for its time to first token).
 
 Targets: the app evaluates <= 25% of the naive total; the app's TTFT at turn 30
@@ -44,7 +44,7 @@ QUESTIONS = [
 
 def run_session(config: Config, backend: LlamaCppBackend, turns: int) -> tuple[list, list]:
     """(prompt tokens, evaluated, ttft, slid) per turn, and each turn's prompt."""
-    backend.llama.reset()
+    backend.forget_cache()
     session = ChatSession(config, backend)
     rows, prompts = [], []
     for turn in range(turns):
@@ -85,7 +85,7 @@ def main() -> int:
     # The same loaded model and code path; one token is enough for the time to first token.
     backend.settings = replace(backend.settings, max_tokens=1)
     for messages in prompts:
-        backend.llama.reset()  # nothing cached: the whole window is evaluated again
+        backend.forget_cache()  # nothing cached: the whole window is evaluated again
         started = time.perf_counter()
         ttft = None
         evaluated = 0

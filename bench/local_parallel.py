@@ -10,14 +10,17 @@ rate is the app's wall-clock generation rate (tokens after the first ÷ first to
 
 The engine side is `llama-batched-bench`, built from the same llama.cpp source and
 flags (.ci/build-llama-tools), with the same model, threads, context, prompt and
-generation lengths: its aggregate is B × TG ÷ T (prompt included), and its single
-stream S_TG at batch 1. The two sides take turns, round after round; medians.
+generation lengths, and flash attention on or off as the app has it (`-fa`; llama.cpp's
+own default is auto, which is on for a CPU): its aggregate is B × TG ÷ T (prompt
+included), and its single stream S_TG at batch 1. The two sides take turns, round
+after round; medians.
 
 Targets (issue 30): app at 1 ÷ engine at 1 >= 0.98 (single stream, generation);
 (app at N ÷ app at 1) >= 0.9 × (engine at N ÷ engine at 1) for each N. Exits 1 when
 one is missed.
 
-    python bench/local_parallel.py [--rounds 3] [--tokens 128] [--prompt 64] [--parallel 4 8] [--model PATH.gguf]
+    python bench/local_parallel.py [--rounds 3] [--tokens 128] [--prompt 64] [--parallel 4 8] [--flash-attn]
+        [--model PATH.gguf]
 """
 
 from __future__ import annotations
@@ -82,10 +85,12 @@ def app_batch(session: ChatSession, n: int, prompt_tokens: int) -> tuple[float, 
     return tokens / wall, tokens
 
 
-def engine(binary: Path, model: Path, prompt: int, tokens: int, parallel: list[int]) -> dict[int, tuple[float, float]]:
+def engine(binary: Path, model: Path, prompt: int, tokens: int, parallel: list[int],
+           flash_attn: bool) -> dict[int, tuple[float, float]]:  # fmt: skip
     """llama-batched-bench per batch size: (aggregate B × TG ÷ T, S_TG)."""
     out = subprocess.run(
         [str(binary), "-m", str(model), "-c", str(CONTEXT), "-b", "2048", "-ub", "512", "-t", str(THREADS),
+         "-fa", "on" if flash_attn else "off",
          "-npp", str(prompt), "-ntg", str(tokens), "-npl", ",".join(map(str, [1, *parallel])),
          "--output-format", "jsonl"],  # fmt: skip
         capture_output=True, text=True, check=True, timeout=900,
@@ -105,6 +110,7 @@ def main() -> int:
     parser.add_argument("--prompt", type=int, default=64)
     parser.add_argument("--parallel", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--flash-attn", action="store_true", help="both sides with flash attention")
     args = parser.parse_args()
     folder = tools_folder()
     if folder is None or not (folder / "llama-batched-bench").is_file():
@@ -113,7 +119,8 @@ def main() -> int:
     model = args.model or embedded_model_path()
     with tempfile.TemporaryDirectory(prefix="bench-local-parallel-") as home:
         os.environ["ASSISTANT_HOME"] = home
-        local = replace(LlamaOptions(), n_ctx=CONTEXT, n_threads=THREADS, max_tokens=args.tokens, **SAMPLING)
+        local = replace(LlamaOptions(), n_ctx=CONTEXT, n_threads=THREADS, max_tokens=args.tokens,
+                        flash_attn=args.flash_attn, parallel=max(args.parallel), **SAMPLING)  # fmt: skip
         backend = LlamaCppBackend(local, model_path=model)
         backend.load()
         config = Config().with_overrides({"general.backend": "local"})
@@ -123,9 +130,10 @@ def main() -> int:
         singles: list[tuple[float, float]] = []  # (app, engine) of each round
         scaling: dict[int, list[tuple[float, float]]] = {n: [] for n in args.parallel}  # (app ratio, engine ratio)
         for round_ in range(args.rounds):
-            measured = engine(folder / "llama-batched-bench", Path(model), args.prompt, args.tokens, args.parallel)
+            measured = engine(folder / "llama-batched-bench", Path(model), args.prompt, args.tokens, args.parallel,
+                              args.flash_attn)
             one_rate, _ = app_batch(session, 1, args.prompt)
-            backend.llama.reset()
+            backend.forget_cache()
             single = app_single(backend, args.prompt, args.tokens)
             singles.append((single, measured[1][1]))
             for n in args.parallel:
@@ -136,7 +144,8 @@ def main() -> int:
                               for n in args.parallel))  # fmt: skip
         session.close()
     single_share = statistics.median(a / e for a, e in singles)
-    print(f"{backend.model_name}: prompts of ~{args.prompt} tokens, {args.tokens} generated, {THREADS} threads; "
+    print(f"{backend.model_name}: prompts of ~{args.prompt} tokens, {args.tokens} generated, {THREADS} threads, "
+          f"flash attention {'on' if args.flash_attn else 'off'}; "
           f"the backend takes {slots} sequence(s) at once; medians of {args.rounds} interleaved rounds")
     checks = [(f"single stream: app ÷ engine S_TG = {single_share:.3f}", single_share >= SINGLE_TARGET,
                f">= {SINGLE_TARGET}")]  # fmt: skip

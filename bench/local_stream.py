@@ -52,7 +52,6 @@ class Run:
 
 
 def run_app(backend: LlamaCppBackend, n: int) -> Run:
-    backend.llama.reset()  # no KV reuse between runs: every side evaluates the full prompt
     cancel = threading.Event()
     start = time.perf_counter()
     first = last = 0.0
@@ -138,6 +137,9 @@ def main() -> int:
             # Each round starts with another side, so that none always follows the same one.
             for name in names[round_ % 3 :] + names[: round_ % 3]:
                 side = SIDES[name]
+                # No KV reuse between runs: every side evaluates the full prompt (and the
+                # baselines find llama.cpp's sequence 0, which they use, empty).
+                backend.forget_cache()
                 # The baselines drive `llama` directly: on the backend's engine thread, as
                 # the app's own stream does, or they would start a second OpenMP team.
                 run = side(backend, n) if side is run_app else backend.on_engine(lambda: side(backend, n))

@@ -36,7 +36,7 @@ TARGET_MS = 5.0
 
 def local_token_seconds(backend: LlamaCppBackend) -> float:
     """Seconds per generated token (median gap between tokens) on a short answer."""
-    backend.llama.reset()
+    backend.forget_cache()
     stamps = [
         time.perf_counter()
         for event in backend.stream([Message("user", "Count from one to thirty.")], threading.Event())

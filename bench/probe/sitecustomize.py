@@ -2,8 +2,9 @@
 and ASSISTANT_BENCH_DECODES=FILE: one line per decode (start, seconds) written to
 FILE when the process exits. bench/tui_terminal.py uses it on both of its sides.
 
-llama-cpp-python is patched once its `_internals` module is imported (a finder on
-`sys.meta_path` wraps that module's loader); nothing else changes.
+llama-cpp-python's binding of `llama_decode` is wrapped once its `llama_cpp.llama_cpp`
+module is imported (a finder on `sys.meta_path` wraps that module's loader), before
+the backend binds it; nothing else changes.
 """
 
 from __future__ import annotations
@@ -16,21 +17,21 @@ import sys
 import time
 
 OUT = os.environ.get("ASSISTANT_BENCH_DECODES")
-TARGET = "llama_cpp._internals"
+TARGET = "llama_cpp.llama_cpp"
 
 
 def _patch(module) -> None:  # noqa: ANN001
-    decode = module.LlamaContext.decode
+    decode = module.llama_decode
     times: list[tuple[float, float]] = []
 
-    def timed(self, batch):  # noqa: ANN001, ANN202
+    def timed(ctx, batch):  # noqa: ANN001, ANN202
         start = time.perf_counter()
         try:
-            return decode(self, batch)
+            return decode(ctx, batch)
         finally:
             times.append((start, time.perf_counter() - start))
 
-    module.LlamaContext.decode = timed
+    module.llama_decode = timed
 
     @atexit.register
     def _write() -> None:

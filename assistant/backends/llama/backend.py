@@ -4,8 +4,8 @@ Why not `Llama.create_chat_completion(stream=True)`: its streaming path
 re-detokenizes the whole completion on every token, so it slows down as the
 answer grows. This backend renders the chat template from the GGUF metadata
 itself, keeps the KV cache of the conversation's prefix from the turn before,
-runs a lean eval/sample loop on the `Llama` object, and detokenizes each token
-once, through an incremental UTF-8 decoder. What that needs of llama-cpp-python
+decodes all running generations together, a batch per step (sequences.py), and
+detokenizes each token once, through an incremental UTF-8 decoder. What that needs of llama-cpp-python
 below its public API goes through engine.py, and only there. Given tools, the same
 loop samples under a grammar and reads the JSON it yields (tool_grammar.py,
 backends/tool_json.py).
@@ -31,6 +31,7 @@ from assistant.backends.llama import engine as llama_engine
 from assistant.backends.llama.engine_thread import EngineThread
 from assistant.backends.llama.gguf import GGUFError, GGUFInfo, read_info
 from assistant.backends.llama.prompt_tokens import PromptTokenizer
+from assistant.backends.llama.sequences import Ended, Evaluated, Failed, Job, Scheduler
 from assistant.backends.llama.stop_strings import StopScanner
 from assistant.backends.llama.tool_grammar import has_tool_role, reply_grammar
 from assistant.backends.tool_json import ReplyReader, chat_messages, message_text
@@ -38,7 +39,7 @@ from assistant.core.backends.protocol import BackendUnavailable, Capabilities, L
 from assistant.backends.llama.options import LlamaOptions
 from assistant.core.config import Config
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, StreamEvent, TextDelta, ToolUse, TurnDone, Usage
+from assistant.core.events import BackendError, StreamEvent, TextDelta, Timings, ToolUse, TurnDone, Usage
 from assistant.core.hardware import available_memory_bytes, physical_cores
 from assistant.core.text import one_line
 from assistant.core.tool_calls import ToolSpec
@@ -96,20 +97,6 @@ class _LogWriter(io.TextIOBase):
         return len(text)
 
 
-# Below this many tokens, evaluating them is as cheap as moving them in the cache.
-SHIFT_MIN_TOKENS = 32
-SHIFT_KEY_TOKENS = 8  # how many tokens locate the kept turns in the cache
-
-
-def _longest_prefix(cached: Sequence[int], tokens: Sequence[int]) -> int:
-    n = 0
-    for a, b in zip(cached, tokens):
-        if a != b:
-            break
-        n += 1
-    return n
-
-
 def _header_name(path: Path | None) -> str:
     """The name a GGUF's header gives its model; the file's stem when it cannot be read
     (its load says why)."""
@@ -121,8 +108,15 @@ def _header_name(path: Path | None) -> str:
         return path.stem
 
 
+# Generations at once when `parallel` is 0 (auto). llama.cpp's own bench gains from
+# batching on every machine measured (1.5x at 4 on 2 CPU cores; several times more on a
+# GPU), and a batch refactor, an evaluation or a task's steps wait less.
+AUTO_PARALLEL = 4
+
+
 class LlamaCppBackend:
-    """Runs a GGUF model with llama.cpp inside this process, one generation at a time."""
+    """Runs a GGUF model with llama.cpp inside this process, `parallel` generations at
+    once in one context (sequences.py), each streamed to its own caller."""
 
     name = "local"
     Options = LlamaOptions  # `[backends.local]`
@@ -141,11 +135,12 @@ class LlamaCppBackend:
         self._formatter: Any = None
         self._tool_role = False  # the chat template renders `tool` messages (else: user messages)
         self._stop_strings: list[str] = []
-        self._generate_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self.load_seconds: float | None = None
         # Every decode runs on this one thread, whichever thread streams (see engine_thread).
         self._thread: EngineThread | None = None
+        self._scheduler: Scheduler | None = None
+        self.parallel = settings.parallel or AUTO_PARALLEL
 
     @classmethod
     def from_config(cls, config: Config, options: LlamaOptions) -> LlamaCppBackend:
@@ -174,7 +169,7 @@ class LlamaCppBackend:
             source += f"; the model was trained for {trained:,}"
         return Capabilities(context_size=context, local=True, tokenizer="gguf", window_tokens=s.window_tokens or None,
                             answer_tokens=s.max_tokens, context_source=source, settings_table=table,
-                            tool_calls=True)  # fmt: skip
+                            tool_calls=True, max_concurrency=self.parallel)  # fmt: skip
 
     @property
     def loaded(self) -> bool:
@@ -236,11 +231,11 @@ class LlamaCppBackend:
                 # verbose=True keeps llama-cpp-python from pointing file descriptors
                 # 1 and 2 at /dev/null while it loads, which would blank the TUI;
                 # its prints go to our log instead.
-                with llama_engine.loading(progress):
+                with llama_engine.loading(progress, sequences=self.sequences):
                     with contextlib.redirect_stderr(_LogWriter()):
                         llama = llama_cpp.Llama(
                             model_path=str(self.model_path),
-                            n_ctx=s.n_ctx,
+                            n_ctx=s.n_ctx * self.sequences,  # each sequence owns n_ctx
                             n_gpu_layers=s.n_gpu_layers,
                             n_threads=self.n_threads,
                             n_threads_batch=self.n_threads,
@@ -270,7 +265,7 @@ class LlamaCppBackend:
                 raise self._broken_template(exc) from None
             self._stop_strings = [eos] if eos else []
             self._tokenize = PromptTokenizer(engine)
-            self._piece = engine.piece_reader()  # the engine thread's own (the tokenizer has another)
+            self._scheduler = Scheduler(engine, self._engine_thread())
             self._engine = engine
             self.load_seconds = time.monotonic() - started
             log.info(
@@ -286,13 +281,34 @@ class LlamaCppBackend:
         )
 
     def close(self) -> None:
-        with self._generate_lock:
+        with self._load_lock:
+            if self._scheduler is not None:
+                self._scheduler.halt()  # every running generation ends within a step
+                self._scheduler = None
             if self._engine is not None:
-                self._engine.close()
-                self._engine = None
+                engine, self._engine = self._engine, None
+                self._engine_thread().call(engine.close)
             if self._thread is not None:
                 self._thread.close()
                 self._thread = None
+
+    @property
+    def sequences(self) -> int:
+        """The context's sequences: one per generation at once, and one more for the
+        chat's conversation, which batch work never evicts (sequences.py)."""
+        return self.parallel + 1
+
+    def cached_tokens(self) -> list[int]:
+        """The tokens the latest generation's sequence holds in the KV cache, in order."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return []
+        return self.on_engine(lambda: list(scheduler.last_slot.tokens) if scheduler.last_slot else [])
+
+    def forget_cache(self) -> None:
+        """Forget every idle sequence's KV cache: the next prompt is evaluated from nothing."""
+        if self._scheduler is not None:
+            self._scheduler.forget()
 
     def on_engine(self, fn: Callable[[], T]) -> T:
         """`fn()` on the thread that runs this model's decodes: what benchmarks that
@@ -300,6 +316,7 @@ class LlamaCppBackend:
         return self._engine_thread().call(fn)
 
     def _engine_thread(self) -> EngineThread:
+        """The thread that runs this model's decodes (made on first use)."""
         if self._thread is None:
             self._thread = EngineThread(f"llama-engine-{self.model_name}")
         return self._thread
@@ -326,50 +343,9 @@ class LlamaCppBackend:
         if (failure := load_failure(self)) is not None:
             yield failure
             return
-        with self._generate_lock:
-            yield from self._engine_thread().iterate(lambda: self._stream_locked(messages, cancel, tuple(tools)))
+        yield from self._generate(messages, cancel, tuple(tools))
 
-    def _reuse_after_slide(self, cached: list[int], tokens: list[int], prefix: int) -> int:
-        """When the window dropped whole turns, keep the rest of the KV cache anyway.
-
-        The new prompt is then the cached one with a stretch cut out after the
-        common `prefix` (the system prompt and pinned items): the kept turns are
-        still in the cache, only at later positions. They are moved down in place
-        (llama.cpp shifts their RoPE positions, as its own context shift does)
-        instead of being evaluated again. Returns how many tokens are now reused.
-        """
-        end = len(tokens) - 1  # the last prompt token is always evaluated (it gives the logits)
-        if end - prefix < SHIFT_MIN_TOKENS or len(cached) - prefix < SHIFT_MIN_TOKENS:
-            return prefix
-        key = tokens[prefix : prefix + SHIFT_KEY_TOKENS]
-        best_at, best_len = -1, 0
-        for at in range(prefix + 1, len(cached) - len(key) + 1):
-            if cached[at : at + len(key)] == key:
-                n = _longest_prefix(cached[at:], tokens[prefix:end])
-                if n > best_len:
-                    best_at, best_len = at, n
-        if best_len < SHIFT_MIN_TOKENS:
-            return prefix
-        if not self.engine.move_cached(best_at, best_at + best_len, prefix):
-            return prefix
-        log.debug("window slid: %d cached tokens moved down by %d instead of evaluated", best_len, best_at - prefix)
-        return prefix + best_len
-
-    def _evaluate_prompt(self, tokens: list[int], reused: int, sampler: Any) -> int:
-        """Evaluate what the KV cache does not already hold of `tokens`; the first token.
-
-        The lean loop of `Llama.generate()`, which `create_chat_completion` also
-        uses, without its per-token bookkeeping: keep the cached prefix (the
-        conversation so far), evaluate the rest, sample.
-        """
-        engine = self.engine
-        if not (reused and engine.keep_cached(reused)):  # nothing shared, or a recurrent model's cache
-            engine.reset()
-            reused = 0
-        engine.eval(tokens[reused:])
-        return engine.sample(sampler)
-
-    def _stream_locked(
+    def _generate(
         self, messages: Sequence[Message], cancel: threading.Event, tools: tuple[ToolSpec, ...]
     ) -> Iterator[StreamEvent]:
         engine, s = self.engine, self.settings
@@ -395,57 +371,51 @@ class LlamaCppBackend:
             yield Usage(prompt_tokens=len(tokens), completion_tokens=0, prompt_tokens_evaluated=0)
             yield TurnDone("cancelled")
             return
-        max_tokens = min(s.max_tokens, room)
-        cached = engine.cached_tokens()
-        reused = min(_longest_prefix(cached, tokens), len(tokens) - 1)
-        reused = self._reuse_after_slide(cached, tokens, reused)
-        evaluated = len(tokens) - reused
-        engine.reset_timings()
+        sampler = engine.sampler(
+            temp=s.temperature, top_p=s.top_p, top_k=s.top_k, min_p=s.min_p,
+            repeat_penalty=s.repeat_penalty, grammar=grammar,
+        )  # fmt: skip
+        job = self._scheduler.submit(Job(tokens, min(s.max_tokens, room), sampler, cancel))
 
+        # Each token's text is read here, on the consumer's thread, while the engine
+        # decodes the next: the engine thread does no per-token Python work but sampling.
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         # Given tools, the reply is JSON (the grammar ends it): only its answer is shown.
         reader = ReplyReader() if tools else None
         stops = reader or StopScanner(self._stop_strings)
-        generated = 0
-        stop_reason = "max_tokens"
-        sampler = engine.sampler(
-            temp=s.temperature,
-            top_p=s.top_p,
-            top_k=s.top_k,
-            min_p=s.min_p,
-            repeat_penalty=s.repeat_penalty,
-            grammar=grammar,
-        )
+        piece, decode, feed, get = engine.piece_reader(), decoder.decode, stops.feed, job.out.get
+        generated = evaluated = 0
+        hit = False
+        end: Ended | Failed | None = None
         try:
-            with engine.abortable(cancel):
-                token = self._evaluate_prompt(tokens, reused, sampler)
-            # The prompt's figures are exact now: show them while the answer streams.
-            yield Usage(prompt_tokens=len(tokens), completion_tokens=0, prompt_tokens_evaluated=evaluated)
-            # Locals, not attribute lookups: this loop runs once per token.
-            is_eog, piece, decode, feed = engine.is_end_of_generation, self._piece, decoder.decode, stops.feed
-            evaluate, next_token = engine.token_loop(sampler)
             while True:
-                if is_eog(token):
-                    stop_reason = "end_turn"
+                item = get()
+                if type(item) is int:
+                    if hit or cancel.is_set():  # seen enough: the engine stops within a step
+                        continue
+                    generated += 1
+                    text, hit = feed(decode(piece(item)))
+                    yield TextDelta(text, 1)
+                    if hit:
+                        job.stop.set()
+                elif isinstance(item, Evaluated):
+                    # The prompt's figures are exact now: show them while the answer streams.
+                    evaluated = item.evaluated
+                    yield Usage(prompt_tokens=len(tokens), completion_tokens=0, prompt_tokens_evaluated=evaluated)
+                else:
+                    end = item
                     break
-                generated += 1
-                text, hit = feed(decode(piece(token)))
-                yield TextDelta(text, 1)
-                if hit:
-                    stop_reason = "end_turn"
-                    break
-                if cancel.is_set():
-                    stop_reason = "cancelled"
-                    break
-                if generated >= max_tokens:
-                    break
-                evaluate((token,))
-                token = next_token()
-        except Exception as exc:  # llama.cpp failing mid-generation (e.g. decode error)
+        finally:
+            if end is None:  # the caller stopped early: free the sequence before going on
+                job.stop.set()
+                while not isinstance(get(), (Ended, Failed)):
+                    pass
+        if isinstance(end, Failed):
             if not cancel.is_set():
-                yield BackendError(f"llama.cpp failed while generating: {exc}", kind="generation")
+                yield BackendError(end.message, kind="generation")
                 return
-            stop_reason = "cancelled"  # the abort callback stopped the prompt's evaluation
+            end = Ended("cancelled", Timings(0.0, 0, 0.0, 0))
+        stop_reason = "end_turn" if hit else "cancelled" if cancel.is_set() else end.reason
         tail = stops.flush(decoder.decode(b"", final=True))
         if tail:
             yield TextDelta(tail, 0)
@@ -456,13 +426,8 @@ class LlamaCppBackend:
                 yield ToolUse(call)
                 if stop_reason == "end_turn":
                     stop_reason = "tool_use"
-        timings = engine.timings()
-        yield Usage(
-            prompt_tokens=len(tokens),
-            completion_tokens=generated,
-            prompt_tokens_evaluated=evaluated,
-        )
-        yield timings
+        yield Usage(prompt_tokens=len(tokens), completion_tokens=generated, prompt_tokens_evaluated=evaluated)
+        yield end.timings
         yield TurnDone(stop_reason)  # type: ignore[arg-type]
 
 

@@ -64,6 +64,10 @@ class EngineThread:
             raise value
         return value
 
+    def post(self, fn: Callable[[], None]) -> None:
+        """`fn()` on the engine thread after the tasks already given; it catches its own errors."""
+        self._tasks.put(fn)
+
     def iterate(self, make: Callable[[], Iterator[T]]) -> Iterator[T]:
         """The items of the generator `make()`, computed on the engine thread.
 

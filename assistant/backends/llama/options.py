@@ -26,6 +26,14 @@ class LlamaOptions:
     n_gpu_layers: int = setting(0, "Layers offloaded to the GPU: 0 = CPU only, -1 = all.", minimum=-1, maximum=100_000)
     n_threads: int = setting(0, "CPU threads for generation; 0 = the number of physical cores.", minimum=0, maximum=4096)
     n_batch: int = setting(512, "Prompt tokens evaluated per batch.", minimum=1, maximum=TOKENS_MAX)
+    parallel: int = setting(
+        0,
+        "Generations decoded at once in one context (a batch refactor's files, an evaluation's tasks); "
+        "the chat's conversation keeps a sequence of its own besides. Each takes n_ctx of KV cache. "
+        "0 = auto (4).",
+        minimum=0,
+        maximum=64,
+    )
     flash_attn: bool = setting(False, "Use flash attention (faster on GPUs that support it).")
     max_tokens: int = setting(1024, "Most tokens generated per answer (kept free of the prompt in the context).",
                               minimum=1, maximum=TOKENS_MAX)  # fmt: skip

@@ -139,9 +139,9 @@ def _settings_for(backend: Backend, case: BenchCase) -> Iterator[None]:
 
 def _cold_cache(backend: Backend) -> None:
     """Forget the previous run's prompt (llama.cpp would otherwise reuse its KV cache)."""
-    llama = getattr(backend, "llama", None)
-    if llama is not None:
-        llama.reset()
+    forget = getattr(backend, "forget_cache", None)
+    if forget is not None:
+        forget()
 
 
 def _measure(backend: Backend, case: BenchCase, cancel: threading.Event, clock: Clock) -> TurnMetrics:

@@ -75,7 +75,7 @@ def test_second_turn_reuses_the_kv_cache_prefix(local_backend: LlamaCppBackend) 
 
 def test_greedy_output_is_repeatable(local_backend: LlamaCppBackend) -> None:
     a = "".join(d.text for d in of(collect(local_backend, QUESTION), TextDelta))
-    local_backend.llama.reset()  # force a full re-evaluation
+    local_backend.forget_cache()  # force a full re-evaluation
     b = "".join(d.text for d in of(collect(local_backend, QUESTION), TextDelta))
     assert a == b
 
@@ -166,14 +166,14 @@ def test_cancel_interrupts_a_long_prompt_evaluation(local_backend: LlamaCppBacke
     """Esc during the (long) prompt evaluation stops llama.cpp inside the decode: the
     batch it came in is never finished (nothing of the prompt is cached), where a cancel
     looked at only between batches or tokens would let the prompt's evaluation run on."""
-    local_backend.llama.reset()
+    local_backend.forget_cache()
     long_prompt = [Message("user", "Summarise this. " + "The quick brown fox jumps over the lazy dog. " * 150)]
     assert local_backend.count_tokens(long_prompt).tokens > 1500
     cancel = CancelDuringDecode(at=50)
     events = collect(local_backend, long_prompt, cancel)
     assert events[-1] == TurnDone("cancelled")
     assert not of(events, TextDelta)
-    assert local_backend.engine.cached_tokens() == []
+    assert local_backend.cached_tokens() == []
     # the backend is still usable afterwards, and answers as before
     after = collect(local_backend, QUESTION)
     assert isinstance(after[-1], TurnDone) and of(after, TextDelta)
@@ -183,20 +183,20 @@ def test_every_decode_runs_on_the_engine_thread_whoever_streams(local_backend: L
     """llama.cpp's OpenMP team belongs to the calling thread; decodes from the
     caller's threads (a worker per TUI turn, the CLI's main thread) would leave a
     team per thread alive and oversubscribe the cores. All run on one thread."""
-    llama = local_backend.llama
+    engine = local_backend.engine
     seen: set[str] = set()
-    real = llama.eval
+    real = engine.decode
 
-    def recording(tokens):  # noqa: ANN001, ANN202
+    def recording(*args):  # noqa: ANN002, ANN202
         seen.add(threading.current_thread().name)
-        return real(tokens)
+        return real(*args)
 
-    llama.eval = recording  # type: ignore[method-assign]
+    engine.decode = recording  # type: ignore[method-assign]
     try:
         collect(local_backend, QUESTION)
         worker = threading.Thread(target=lambda: collect(local_backend, QUESTION), name="a-turn-worker")
         worker.start()
         worker.join()
     finally:
-        del llama.eval
+        del engine.decode
     assert len(seen) == 1 and next(iter(seen)).startswith("llama-engine")

@@ -1,10 +1,10 @@
 """The parts of llama-cpp-python the local backend uses that are not its public API.
 
-assistant/backends/llama/engine.py holds every one of them (the lean eval/sample
-loop, the KV-cache surgery of a sliding window, the load progress, the abort
-callback) and lists them by name beside the code; tests/backends/llama/test_private_access.py
+assistant/backends/llama/engine.py holds every one of them (the batch of several
+sequences, their native samplers, the KV-cache surgery of a sliding window, the
+load progress and the context's sequences, the abort callback) and lists them by name beside the code; tests/backends/llama/test_private_access.py
 checks that the list is what engine.py uses and that no other module of the
-backend reaches past the public API. bench/probe times `LlamaContext.decode`.
+backend reaches past the public API. bench/probe times `llama_decode`.
 pyproject.toml pins llama-cpp-python to the release these are checked on; this
 test says which one broke, by name, when a new release is tried."""
 
@@ -42,8 +42,8 @@ def test_every_private_part_the_engine_uses_is_there(local_backend: LlamaCppBack
 
 
 def test_the_decode_that_bench_probe_times_is_the_one_the_backend_runs(local_backend: LlamaCppBackend) -> None:
-    """bench/probe/sitecustomize.py wraps `llama_cpp._internals.LlamaContext.decode`."""
-    from llama_cpp import _internals
+    """bench/probe/sitecustomize.py wraps `llama_cpp.llama_cpp.llama_decode` as the module
+    loads; the engine binds that name when it is made, so it calls the wrapper."""
+    import llama_cpp.llama_cpp as low
 
-    assert callable(getattr(_internals.LlamaContext, "decode", None))
-    assert type(local_backend.llama._ctx) is _internals.LlamaContext
+    assert local_backend.engine._decode.func is low.llama_decode

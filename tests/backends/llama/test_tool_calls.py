@@ -315,7 +315,7 @@ def test_the_next_step_starts_with_this_steps_prompt_and_output(
     detokenize = local_backend.llama.detokenize
     first = detokenize(local_backend.prompt_tokens(messages, ALL), special=True).decode()
     # What the model wrote, as the KV cache holds it (all but the last token, never evaluated).
-    cached = detokenize(local_backend.engine.cached_tokens(), special=True).decode()
+    cached = detokenize(local_backend.cached_tokens(), special=True).decode()
     assert cached.startswith(first) and raw.startswith(cached[len(first) :])
     messages += [Message("assistant", "", tool_calls=(use.call,)), Message("tool", "# Demo\nA demo project.",
                                                                             tool_call_id=use.call.id)]  # fmt: skip

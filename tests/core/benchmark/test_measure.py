@@ -40,14 +40,6 @@ class FakeSettings:
     temperature: float = 0.7
 
 
-class FakeLlama:
-    def __init__(self) -> None:
-        self.resets = 0
-
-    def reset(self) -> None:
-        self.resets += 1
-
-
 class TimedBackend:
     """Each run: the first token after `ttft`, then 4 more `gap` apart (fake clock)."""
 
@@ -57,7 +49,7 @@ class TimedBackend:
     def __init__(self, clock: FakeClock, script: list[tuple[float, float]], *, timings: bool = False) -> None:
         self.clock, self.script, self.timings = clock, list(script), timings
         self.settings = FakeSettings()
-        self.llama = FakeLlama()
+        self.forgotten = 0  # cold caches asked for
         self.seen_settings: list[FakeSettings] = []
         self.loaded = True
 
@@ -67,6 +59,9 @@ class TimedBackend:
 
     def load(self, progress=None) -> None:
         pass
+
+    def forget_cache(self) -> None:
+        self.forgotten += 1
 
     def count_tokens(self, messages):  # not used: every run reports its usage
         raise AssertionError
@@ -113,7 +108,7 @@ def test_every_run_starts_from_a_cold_cache_with_the_cases_bound_then_settings_c
     backend = TimedBackend(clock, [(0.1, 0.1)] * 3)
     progress: list[tuple[int, int]] = []
     run_case(backend, CASE, runs=2, clock=clock, machine="m", on_progress=lambda d, t: progress.append((d, t)))
-    assert backend.llama.resets == 3  # warm-up included
+    assert backend.forgotten == 3  # warm-up included
     assert {s.max_tokens for s in backend.seen_settings} == {CASE.max_tokens}
     assert {s.temperature for s in backend.seen_settings} == {0.0}  # greedy: comparable runs
     assert backend.settings == FakeSettings()

@@ -51,7 +51,7 @@ def test_an_answer_after_a_slide_is_the_one_a_fresh_evaluation_gives(local_backe
     else:
         pytest.fail("the window never slid")
     assert result.usage.prompt_tokens_evaluated < result.usage.prompt_tokens / 3  # moved, not evaluated
-    local_backend.llama.reset()  # the same prompt, evaluated from nothing (greedy sampling)
+    local_backend.forget_cache()  # the same prompt, evaluated from nothing (greedy sampling)
     messages = list(session.window("local").messages)
     fresh = "".join(e.text for e in local_backend.stream(messages, threading.Event()) if isinstance(e, TextDelta))
     assert fresh == result.text

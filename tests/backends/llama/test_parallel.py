@@ -1,0 +1,154 @@
+"""Several generations at once on the real SmolLM2, in one llama.cpp context: they
+share each decode, each gets what it gets alone (greedy), a cancel stops one only,
+and the chat's conversation keeps its cache through a batch."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from assistant.backends.llama.backend import LlamaCppBackend
+from assistant.core.conversation import Message
+from assistant.core.events import StreamEvent, TextDelta, TurnDone, Usage
+from tests.conftest import small_options
+
+pytestmark = pytest.mark.model
+
+TOPICS = ("cats", "the sea", "rain", "old maps")
+
+
+def poem(topic: str) -> list[Message]:
+    return [Message("user", f"Write a short poem about {topic}.")]
+
+
+@pytest.fixture(scope="module")
+def four() -> LlamaCppBackend:
+    backend = LlamaCppBackend(small_options(parallel=4, max_tokens=40, n_threads=2))
+    backend.load()
+    yield backend
+    backend.close()
+
+
+def text(events: list[StreamEvent]) -> str:
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+def on_threads(backend: LlamaCppBackend, prompts: list[list[Message]],
+               cancels: list[threading.Event]) -> list[list[StreamEvent]]:  # fmt: skip
+    out: list[list[StreamEvent]] = [[] for _ in prompts]
+
+    def one(i: int) -> None:
+        for event in backend.stream(prompts[i], cancels[i]):
+            out[i].append(event)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(prompts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return out
+
+
+def test_four_generations_share_each_decode_and_say_what_they_say_alone(four: LlamaCppBackend) -> None:
+    alone = []
+    for topic in TOPICS:
+        four.forget_cache()
+        alone.append(text(list(four.stream(poem(topic), threading.Event()))))
+    four.forget_cache()
+    sizes: list[int] = []
+    real = four.engine.decode
+
+    def recording(*args):  # noqa: ANN002, ANN202
+        sizes.append(four.engine.batch.size)
+        return real(*args)
+
+    four.engine.decode = recording  # type: ignore[method-assign]
+    try:
+        together = on_threads(four, [poem(t) for t in TOPICS], [threading.Event() for _ in TOPICS])
+    finally:
+        del four.engine.decode
+    assert [text(events) for events in together] == alone
+    assert sizes.count(4) >= 10  # the four generated a token each in one decode, step after step
+    assert four.capabilities.max_concurrency == 4
+
+
+class CancelAfter(threading.Event):
+    """Set by its stream's consumer after `n` tokens."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+
+
+def test_a_cancel_stops_one_of_four_and_the_other_three_say_what_they_say_alone(four: LlamaCppBackend) -> None:
+    alone = []
+    for topic in TOPICS:
+        four.forget_cache()
+        alone.append(text(list(four.stream(poem(topic), threading.Event()))))
+    four.forget_cache()
+    cancels = [threading.Event() for _ in TOPICS]
+    out: list[list[StreamEvent]] = [[] for _ in TOPICS]
+
+    def one(i: int) -> None:
+        for event in four.stream(poem(TOPICS[i]), cancels[i]):
+            out[i].append(event)
+            if i == 1 and isinstance(event, TextDelta) and len(out[i]) >= 4:
+                cancels[i].set()  # the second stream, a few tokens in
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(TOPICS))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    cancelled = out[1]
+    assert cancelled[-1] == TurnDone("cancelled")
+    shown = [e for e in cancelled if isinstance(e, TextDelta) and e.tokens]
+    assert len(shown) == [e for e in cancelled if isinstance(e, Usage)][-1].completion_tokens < 40
+    assert alone[1].startswith(text(cancelled))
+    for i in (0, 2, 3):
+        assert text(out[i]) == alone[i], TOPICS[i]
+        assert out[i][-1] != TurnDone("cancelled")
+    # the backend goes on serving, and the cancelled sequence's slot with it
+    again = on_threads(four, [poem(t) for t in TOPICS], [threading.Event() for _ in TOPICS])
+    assert [text(events) for events in again] == alone
+
+
+def test_the_chat_keeps_its_cache_through_a_batch_on_the_other_sequences(four: LlamaCppBackend) -> None:
+    """The chat's next turn evaluates as few tokens after a batch as with none in between."""
+    chat = [Message("system", "You are helpful."), Message("user", "Name three colours.")]
+
+    def follow_up_evaluated(batch: bool) -> int:
+        four.forget_cache()
+        answer = text(list(four.stream(chat, threading.Event())))
+        if batch:  # eight one-off requests, four at a time (as a batch refactor's limit admits them)
+            for start in (0, 4):
+                prompts = [[Message("system", "You are helpful."), Message("user", f"Rewrite m{start + i}.py.")]
+                           for i in range(4)]  # fmt: skip
+                on_threads(four, prompts, [threading.Event() for _ in prompts])
+        follow_up = [*chat, Message("assistant", answer), Message("user", "And two more?")]
+        usage = [e for e in four.stream(follow_up, threading.Event()) if isinstance(e, Usage)][-1]
+        assert usage.prompt_tokens_evaluated is not None
+        assert usage.prompt_tokens_evaluated < usage.prompt_tokens // 3
+        return usage.prompt_tokens_evaluated
+
+    assert follow_up_evaluated(batch=True) == follow_up_evaluated(batch=False)
+
+
+def test_a_batch_refactor_of_four_files_on_the_in_process_model_runs_them_at_once(tmp_path: Path,
+                                                                                monkeypatch) -> None:  # noqa: ANN001
+    from assistant.cli.commands import main
+    from assistant.core.store.ledger import Ledger
+    from tests.core.edits.gitrepo import make_repo
+
+    files = {f"m{i}.py": f"def f{i}(x):\n    return x+{i}\n" for i in range(4)}
+    repo = make_repo(tmp_path / "proj", files)
+    monkeypatch.chdir(repo)
+    main(["refactor", *files, "-m", "add spaces around +", "--backend", "local", "--yes",
+          "--set", "backends.local.parallel=4", "--set", "backends.local.max_tokens=48",
+          "--set", "backends.local.n_ctx=2048"])  # fmt: skip
+    with Ledger.open() as ledger:
+        first = sorted(ledger.turns(), key=lambda t: t.started_at)[:4]
+    assert [t.backend for t in first] == ["local"] * 4
+    assert max(t.started_at for t in first) < min(t.started_at + t.elapsed for t in first)  # all four at once
