@@ -207,6 +207,14 @@ def series_label(series: SpeedSeries) -> str:
 # -- plan --------------------------------------------------------------------------
 
 
+def local_at_once(rates: PlanRates) -> str:
+    """How the plan runs the local model's requests: several at once only where measured."""
+    if rates.local_aggregate is None:
+        return "one at a time (several at once is not measured: assistant bench --concurrency N)"
+    n, rate = rates.local_aggregate
+    return f"{n} at once at {fmt.rate(rate)} in all (measured)"
+
+
 def print_plans(
     console: Console, results: list[PlanResult], rates: PlanRates, limits: PlanLimits, *, window: str
 ) -> None:
@@ -219,7 +227,7 @@ def print_plans(
     console.print(
         f"Rates measured in the ledger over the last {window}: Claude {rate_text(rates.claude_tps, rates.claude_ttft)}, {price} per M tokens, "
         f"{limits.claude_concurrency} at once, {limits.claude_requests_per_second:g} started/s · "
-        f"local {rate_text(rates.local_tps, rates.local_ttft)}, {per_hour}, one at a time",
+        f"local {rate_text(rates.local_tps, rates.local_ttft)}, {per_hour}, {local_at_once(rates)}",
         highlight=False,
     )
     if rates.rests_on:

@@ -12,8 +12,8 @@ shape); rates are passed in (measured, from the ledger through
   `claude_requests_per_second` (its backend's `max_concurrency` and
   `requests_per_second`, as `core.backends.limits` applies them to batch refactors);
   the local model generates one sequence at a time, unless its throughput over
-  several streams at once was measured (an inference server's slots): then its
-  queue drains that much faster (the one-at-a-time time × its rate ÷ the aggregate);
+  several streams at once was measured (an inference server's slots, the in-process
+  model's `parallel` sequences): then its queue drains that much faster (the one-at-a-time time × its rate ÷ the aggregate);
 - in the hybrid both run side by side: the longer of the two is the time.
 
 Cost: Claude at its measured effective $ per million tokens (prompt and output,
@@ -101,7 +101,8 @@ class PlanRates:
     claude_tps_by_prompt: tuple[tuple[int, float], ...] = ()
     local_tps_by_prompt: tuple[tuple[int, float], ...] = ()
     # The local side's measured throughput over several streams at once (an inference
-    # server's slots, `assistant bench --concurrency N`): (N, all streams' tok/s).
+    # server's slots, the in-process model's `parallel` sequences, `assistant bench
+    # --concurrency N`): (N, all streams' tok/s).
     local_aggregate: tuple[int, float] | None = None
 
 
