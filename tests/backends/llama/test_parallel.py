@@ -35,6 +35,16 @@ def text(events: list[StreamEvent]) -> str:
     return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
+def alone_texts(backend: LlamaCppBackend) -> list[str]:
+    """Each topic's poem, run by itself from a cold cache (and the cache cold afterwards)."""
+    said = []
+    for topic in TOPICS:
+        backend.forget_cache()
+        said.append(text(list(backend.stream(poem(topic), threading.Event()))))
+    backend.forget_cache()
+    return said
+
+
 def on_threads(backend: LlamaCppBackend, prompts: list[list[Message]],
                cancels: list[threading.Event]) -> list[list[StreamEvent]]:  # fmt: skip
     out: list[list[StreamEvent]] = [[] for _ in prompts]
@@ -52,11 +62,7 @@ def on_threads(backend: LlamaCppBackend, prompts: list[list[Message]],
 
 
 def test_four_generations_share_each_decode_and_say_what_they_say_alone(four: LlamaCppBackend) -> None:
-    alone = []
-    for topic in TOPICS:
-        four.forget_cache()
-        alone.append(text(list(four.stream(poem(topic), threading.Event()))))
-    four.forget_cache()
+    alone = alone_texts(four)
     sizes: list[int] = []
     real = four.engine.decode
 
@@ -83,11 +89,7 @@ class CancelAfter(threading.Event):
 
 
 def test_a_cancel_stops_one_of_four_and_the_other_three_say_what_they_say_alone(four: LlamaCppBackend) -> None:
-    alone = []
-    for topic in TOPICS:
-        four.forget_cache()
-        alone.append(text(list(four.stream(poem(topic), threading.Event()))))
-    four.forget_cache()
+    alone = alone_texts(four)
     cancels = [threading.Event() for _ in TOPICS]
     out: list[list[StreamEvent]] = [[] for _ in TOPICS]
 
