@@ -31,7 +31,7 @@ from assistant.backends.llama import engine as llama_engine
 from assistant.backends.llama.engine_thread import EngineThread
 from assistant.backends.llama.gguf import GGUFError, GGUFInfo, read_info
 from assistant.backends.llama.prompt_tokens import PromptTokenizer
-from assistant.backends.llama.sequences import Ended, Evaluated, Failed, Job, Scheduler
+from assistant.backends.llama.sequences import NOTHING_TIMED, Ended, Evaluated, Failed, Job, Scheduler
 from assistant.backends.llama.stop_strings import StopScanner
 from assistant.backends.llama.tool_grammar import has_tool_role, reply_grammar
 from assistant.backends.tool_json import ReplyReader, chat_messages, message_text
@@ -39,7 +39,7 @@ from assistant.core.backends.protocol import BackendUnavailable, Capabilities, L
 from assistant.backends.llama.options import LlamaOptions
 from assistant.core.config import Config
 from assistant.core.conversation import Message
-from assistant.core.events import BackendError, StreamEvent, TextDelta, Timings, ToolUse, TurnDone, Usage
+from assistant.core.events import BackendError, StreamEvent, TextDelta, ToolUse, TurnDone, Usage
 from assistant.core.hardware import available_memory_bytes, physical_cores
 from assistant.core.text import one_line
 from assistant.core.tool_calls import ToolSpec
@@ -414,7 +414,7 @@ class LlamaCppBackend:
             if not cancel.is_set():
                 yield BackendError(end.message, kind="generation")
                 return
-            end = Ended("cancelled", Timings(0.0, 0, 0.0, 0))
+            end = Ended("cancelled", NOTHING_TIMED)
         stop_reason = "end_turn" if hit else "cancelled" if cancel.is_set() else end.reason
         tail = stops.flush(decoder.decode(b"", final=True))
         if tail:

@@ -11,21 +11,18 @@ tokens/sec (measured: bench/tui_local.py, and the per-thread figures in its
 docstring). Running every decode on this one thread keeps one team, whichever
 thread asks.
 
-`call` runs a function there and returns its result; `iterate` runs a
-generator there and hands its items to the caller one at a time, in step (the
-generator goes on only once the caller asks for the next item, as if it ran on
-the caller's thread: a cancel set on seeing a token stops the very next one).
+`call` runs a function there and returns its result; `post` hands it a task
+and returns at once (the scheduler of sequences.py posts its steps so).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
-_DONE = object()
 
 
 class EngineThread:
@@ -67,56 +64,6 @@ class EngineThread:
     def post(self, fn: Callable[[], None]) -> None:
         """`fn()` on the engine thread after the tasks already given; it catches its own errors."""
         self._tasks.put(fn)
-
-    def iterate(self, make: Callable[[], Iterator[T]]) -> Iterator[T]:
-        """The items of the generator `make()`, computed on the engine thread.
-
-        When the caller stops early (closes this iterator), the generator is closed
-        on the engine thread at its next item, and this returns once it has ended,
-        so the engine is idle again before the caller goes on."""
-        if self.is_current:
-            yield from make()
-            return
-        out: queue.SimpleQueue = queue.SimpleQueue()
-        taken: queue.SimpleQueue[None] = queue.SimpleQueue()  # the caller is done with an item: go on
-        stop = threading.Event()
-
-        def task() -> None:
-            try:
-                items = make()
-                try:
-                    for item in items:
-                        out.put((True, item))
-                        taken.get()
-                        if stop.is_set():
-                            break
-                finally:
-                    items.close()  # type: ignore[attr-defined]
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                out.put((False, exc))
-            finally:
-                out.put(_DONE)
-
-        self._tasks.put(task)
-        finished = False
-        try:
-            while (got := out.get()) is not _DONE:
-                ok, value = got
-                if not ok:
-                    finished = True
-                    out.get()  # _DONE
-                    raise value
-                yield value
-                # In step with the caller, as if it ran here: what it does with an
-                # item (set a cancel event, wait for the screen) happens before the next.
-                taken.put(None)
-            finished = True
-        finally:
-            if not finished:
-                stop.set()
-                taken.put(None)
-                while out.get() is not _DONE:
-                    pass
 
     def close(self) -> None:
         """Stop the thread once the tasks already given have run."""

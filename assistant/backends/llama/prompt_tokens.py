@@ -16,7 +16,8 @@ added space) is tokenized whole every time.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from assistant.backends.llama.engine import Engine
@@ -26,8 +27,9 @@ _SPECIAL = (1 << 3) | (1 << 4)  # LLAMA_TOKEN_ATTR_CONTROL | LLAMA_TOKEN_ATTR_US
 _LSTRIP = 1 << 7  # LLAMA_TOKEN_ATTR_LSTRIP
 
 
-def common_prefix(a: bytes, b: bytes) -> int:
-    """Length of the longest common prefix, comparing big chunks first."""
+def common_prefix(a: Sequence[Any], b: Sequence[Any]) -> int:
+    """Length of the longest common prefix of two byte strings or token lists, comparing
+    big chunks first."""
     n = min(len(a), len(b))
     i = 0
     while i + _CHUNK <= n and a[i : i + _CHUNK] == b[i : i + _CHUNK]:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from assistant.backends.llama.prompt_tokens import common_prefix
 from assistant.core.events import Timings
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ SHIFT_MIN_TOKENS = 32
 SHIFT_KEY_TOKENS = 8  # how many tokens locate the kept turns in the cache
 
 EndReason = Literal["end_turn", "max_tokens", "cancelled", "stopped"]
+NOTHING_TIMED = Timings(prompt_eval_seconds=0.0, prompt_eval_tokens=0, generation_seconds=0.0, generated_tokens=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +70,6 @@ class Failed:
     message: str
 
 
-def longest_prefix(cached: Sequence[int], tokens: Sequence[int]) -> int:
-    n = 0
-    for a, b in zip(cached, tokens):
-        if a != b:
-            break
-        n += 1
-    return n
-
-
 def slid_run(cached: Sequence[int], tokens: Sequence[int], prefix: int) -> tuple[int, int]:
     """When a sliding window dropped whole turns after the common `prefix`, where the
     rest of `tokens` (but its last) lies in `cached`: (start, length), or (-1, 0).
@@ -91,7 +84,7 @@ def slid_run(cached: Sequence[int], tokens: Sequence[int], prefix: int) -> tuple
     best_at, best_len = -1, 0
     for at in range(prefix + 1, len(cached) - len(key) + 1):
         if cached[at : at + len(key)] == key:
-            n = longest_prefix(cached[at:], tokens[prefix:end])
+            n = common_prefix(cached[at:], tokens[prefix:end])
             if n > best_len:
                 best_at, best_len = at, n
     return (best_at, best_len) if best_len >= SHIFT_MIN_TOKENS else (-1, 0)
@@ -207,7 +200,7 @@ class Scheduler:
             if job.halted:  # cancelled (or dropped) while it waited: nothing evaluated
                 self._waiting.popleft()
                 job.out.put(Evaluated(0))
-                job.out.put(Ended("cancelled", Timings(0.0, 0, 0.0, 0)))
+                job.out.put(Ended("cancelled", NOTHING_TIMED))
                 continue
             chosen = self._choose(job.tokens)
             if chosen is None:
@@ -224,7 +217,7 @@ class Scheduler:
         free = [s for s in self.slots if not s.busy]
         if not free:
             return None
-        shared = {s.sequence: longest_prefix(s.tokens, tokens) for s in free}
+        shared = {s.sequence: common_prefix(s.tokens, tokens) for s in free}
         continuing = [s for s in free if s.tokens and shared[s.sequence] * 2 >= len(s.tokens)]
         if not continuing:  # a conversation whose window slid: its kept turns are further on
             continuing = [s for s in free if slid_run(s.tokens, tokens, shared[s.sequence])[1]]
@@ -239,7 +232,7 @@ class Scheduler:
         """Keep what `slot` holds of `job`'s prompt (`continues`: it goes on from there);
         the rest is evaluated."""
         engine, tokens, cached = self._engine, job.tokens, slot.tokens
-        reused = min(longest_prefix(cached, tokens), len(tokens) - 1)
+        reused = min(common_prefix(cached, tokens), len(tokens) - 1)
         at, length = slid_run(cached, tokens, reused)
         if length and engine.move_cached(slot.sequence, at, at + length, reused):
             log.debug("window slid: %d cached tokens moved down by %d instead of evaluated", length, at - reused)
