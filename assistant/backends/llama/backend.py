@@ -204,14 +204,35 @@ class LlamaCppBackend:
             raise BackendUnavailable(str(exc), kind="model_file") from None
         self._info = info
         available = available_memory_bytes()
-        if self.settings.n_gpu_layers == 0 and available is not None and info.file_size > available:
+        if self.settings.n_gpu_layers == 0 and available is not None:
+            if info.file_size > available:
+                raise BackendUnavailable(
+                    f"model too large for memory: {info.file_size / 2**30:.1f} GiB model, "
+                    f"{available / 2**30:.1f} GiB available (offload layers with "
+                    "backends.local.n_gpu_layers or use a smaller quantisation)",
+                    kind="model_file",
+                )
+            self.parallel = self._parallel_that_fits(info, available - info.file_size)
+        return info
+
+    def _parallel_that_fits(self, info: GGUFInfo, room: int) -> int:
+        """`parallel` as set, or for auto the most up to AUTO_PARALLEL whose KV cache (n_ctx
+        per sequence, the chat's one more) fits in `room` bytes beside the model. A set one
+        that does not fit is refused here, with what to lower, not by the allocator later."""
+        s = self.settings
+        per_sequence = (info.kv_bytes_per_token or 0) * s.n_ctx
+        if not s.parallel:
+            fits = room // per_sequence - 1 if per_sequence else AUTO_PARALLEL
+            return max(1, min(AUTO_PARALLEL, fits))
+        need = per_sequence * (s.parallel + 1)
+        if need > room:
             raise BackendUnavailable(
-                f"model too large for memory: {info.file_size / 2**30:.1f} GiB model, "
-                f"{available / 2**30:.1f} GiB available (offload layers with "
-                "backends.local.n_gpu_layers or use a smaller quantisation)",
+                f"not enough memory for the KV cache: {s.parallel + 1} sequences of {s.n_ctx:,} tokens take "
+                f"{need / 2**30:.1f} GiB beside the {info.file_size / 2**30:.1f} GiB model, {room / 2**30:.1f} GiB "
+                "left (lower backends.local.parallel or n_ctx)",
                 kind="model_file",
             )
-        return info
+        return s.parallel
 
     def load(self, progress: LoadProgress | None = None) -> None:
         with self._load_lock:
@@ -228,23 +249,17 @@ class LlamaCppBackend:
             started = time.monotonic()
             s = self.settings
             try:
-                # verbose=True keeps llama-cpp-python from pointing file descriptors
-                # 1 and 2 at /dev/null while it loads, which would blank the TUI;
-                # its prints go to our log instead.
-                with llama_engine.loading(progress, sequences=self.sequences):
-                    with contextlib.redirect_stderr(_LogWriter()):
-                        llama = llama_cpp.Llama(
-                            model_path=str(self.model_path),
-                            n_ctx=s.n_ctx * self.sequences,  # each sequence owns n_ctx
-                            n_gpu_layers=s.n_gpu_layers,
-                            n_threads=self.n_threads,
-                            n_threads_batch=self.n_threads,
-                            n_batch=s.n_batch,
-                            n_ubatch=s.n_batch,
-                            flash_attn=s.flash_attn,
-                            seed=s.seed if s.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
-                            verbose=True,
-                        )
+                try:
+                    llama = self._new_llama(llama_cpp, progress)
+                except ValueError as exc:
+                    # An auto `parallel` whose KV cache a GPU cannot hold: one generation at
+                    # a time (and the chat's sequence) rather than no model at all.
+                    if s.parallel or self.parallel == 1 or "llama_context" not in str(exc):
+                        raise
+                    log.warning("no room for %d sequences of %d tokens: loading with parallel = 1",
+                                self.sequences, s.n_ctx)  # fmt: skip
+                    self.parallel = 1
+                    llama = self._new_llama(llama_cpp, progress)
             except (ValueError, RuntimeError, OSError) as exc:
                 raise BackendUnavailable(
                     f"llama.cpp could not load {self.model_path.name}: {one_line(str(exc))} "  # type: ignore[union-attr]
@@ -272,6 +287,26 @@ class LlamaCppBackend:
                 "loaded %s in %.2fs (n_ctx=%d, n_threads=%d, n_gpu_layers=%d)",
                 info.name, self.load_seconds, s.n_ctx, self.n_threads, s.n_gpu_layers,
             )  # fmt: skip
+
+    def _new_llama(self, llama_cpp: Any, progress: LoadProgress | None) -> Llama:
+        """The `Llama` of these settings, with a context of `sequences` sequences."""
+        s = self.settings
+        # verbose=True keeps llama-cpp-python from pointing file descriptors 1 and 2 at
+        # /dev/null while it loads, which would blank the TUI; its prints go to our log.
+        with llama_engine.loading(progress, sequences=self.sequences):
+            with contextlib.redirect_stderr(_LogWriter()):
+                return llama_cpp.Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=s.n_ctx * self.sequences,  # each sequence owns n_ctx
+                    n_gpu_layers=s.n_gpu_layers,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    n_batch=s.n_batch,
+                    n_ubatch=s.n_batch,
+                    flash_attn=s.flash_attn,
+                    seed=s.seed if s.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
+                    verbose=True,
+                )
 
     def _broken_template(self, exc: Exception) -> BackendUnavailable:
         name = self.model_path.name if self.model_path else "the model"

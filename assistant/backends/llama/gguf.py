@@ -76,6 +76,26 @@ class GGUFInfo:
         value = self.metadata.get(f"{self.architecture}.context_length")
         return int(value) if isinstance(value, int) else None
 
+    @property
+    def kv_bytes_per_token(self) -> int | None:
+        """The KV cache one token takes in one sequence at llama.cpp's default f16 keys and
+        values: keys and values of every layer's KV heads; None when the header does not say."""
+        arch, meta = self.architecture, self.metadata
+
+        def count(key: str, default: object = None) -> int | None:
+            value = meta.get(f"{arch}.{key}", default)
+            return value if type(value) is int and value > 0 else None
+
+        layers, heads, width = count("block_count"), count("attention.head_count"), count("embedding_length")
+        if layers is None or heads is None or width is None:
+            return None
+        kv_heads = count("attention.head_count_kv", heads)
+        key = count("attention.key_length", width // heads)
+        value = count("attention.value_length", key)
+        if kv_heads is None or key is None or value is None:
+            return None
+        return layers * kv_heads * (key + value) * 2
+
 
 # A quantisation tag at the end of a file's name: "-Q4_K_M", ".Q4_1", "-IQ3_XXS", "-f16".
 _QUANT_TAG = re.compile(r"[.\-_](?:I?Q\d+(?:_[A-Z0-9]+)*|B?F16|F32)$", re.IGNORECASE)

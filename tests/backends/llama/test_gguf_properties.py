@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assistant.backends.llama.gguf import GGUFError, GGUFInfo, read_info
@@ -224,3 +224,21 @@ def test_not_a_regular_file(tmp_path: Path) -> None:
     assert "not a regular file" in str(check(fifo))
     with pytest.raises(GGUFError, match="cannot open"):
         read_info("bad\0name.gguf")
+
+
+# Small counts, some not positive (a width smaller than its heads: a head of 0), or anything else.
+_FIGURE = st.integers(-1, 8) | st.integers(-(2**63), 2**64) | st.none() | st.text(max_size=3) | st.floats() | st.booleans()
+_KV_KEYS = ["block_count", "attention.head_count", "embedding_length", "attention.head_count_kv",
+            "attention.key_length", "attention.value_length"]  # fmt: skip
+
+
+@given(figures=st.lists(_FIGURE, min_size=len(_KV_KEYS), max_size=len(_KV_KEYS)),
+       present=st.lists(st.integers(0, 9).map(bool), min_size=len(_KV_KEYS), max_size=len(_KV_KEYS)))  # fmt: skip
+@example(figures=[1, 2, 1, 0, 0, 0], present=[True] * 3 + [False] * 3)  # a head of 1 // 2 = 0 wide
+@example(figures=[2, 2, 8, 1, -3, 4], present=[True] * 6)  # keys of a negative width
+def test_the_kv_size_per_token_from_any_header_is_a_positive_count_or_unknown(figures: list, present: list) -> None:
+    """What the memory check for `parallel` reads: a header's figures may be anything."""
+    meta = {f"llama.{k}": v for k, v, there in zip(_KV_KEYS, figures, present) if there}
+    info = GGUFInfo(Path("m.gguf"), 3, 0, {"general.architecture": "llama", **meta}, 0, 0)
+    size = info.kv_bytes_per_token
+    assert size is None or (type(size) is int and size > 0)

@@ -154,3 +154,60 @@ def test_a_batch_refactor_of_four_files_on_the_in_process_model_runs_them_at_onc
         first = sorted(ledger.turns(), key=lambda t: t.started_at)[:4]
     assert [t.backend for t in first] == ["local"] * 4
     assert max(t.started_at for t in first) < min(t.started_at + t.elapsed for t in first)  # all four at once
+
+
+def test_auto_parallel_takes_as_many_sequences_as_memory_holds_beside_the_model(smollm_path: Path,
+                                                                                monkeypatch) -> None:  # noqa: ANN001
+    from assistant.backends.llama.gguf import read_info
+
+    info = read_info(smollm_path)
+    per_sequence = info.kv_bytes_per_token * 2048
+    assert per_sequence == 30 * 3 * (64 + 64) * 2 * 2048  # SmolLM2: 30 layers, 3 KV heads of 64
+    monkeypatch.setattr("assistant.backends.llama.backend.available_memory_bytes",
+                        lambda: info.file_size + 3 * per_sequence + 1)  # fmt: skip
+    auto = LlamaCppBackend(small_options(parallel=0), model_path=smollm_path)
+    auto.check_model_file()
+    assert auto.capabilities.max_concurrency == 2 and auto.sequences == 3
+    roomy = LlamaCppBackend(small_options(parallel=0), model_path=smollm_path)
+    monkeypatch.setattr("assistant.backends.llama.backend.available_memory_bytes", lambda: 2**40)
+    roomy.check_model_file()
+    assert roomy.capabilities.max_concurrency == 4
+
+
+def test_a_set_parallel_whose_kv_cache_does_not_fit_is_refused_with_what_to_lower(smollm_path: Path,
+                                                                                 monkeypatch) -> None:  # noqa: ANN001
+    from assistant.backends.llama.gguf import read_info
+
+    info = read_info(smollm_path)
+    monkeypatch.setattr("assistant.backends.llama.backend.available_memory_bytes",
+                        lambda: info.file_size + info.kv_bytes_per_token * 2048 * 4)  # fmt: skip
+    backend = LlamaCppBackend(small_options(parallel=8), model_path=smollm_path)
+    [error] = list(backend.stream(poem("cats"), threading.Event()))
+    assert error.kind == "model_file" and "9 sequences of 2,048 tokens" in error.message
+    assert "lower backends.local.parallel or n_ctx" in error.message and not backend.loaded
+
+
+def test_an_auto_parallel_the_device_has_no_room_for_loads_with_one(smollm_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A GPU's memory is not known beforehand: llama.cpp failing to make the context of
+    five sequences is answered by a load of two (one generation and the chat's)."""
+    real = LlamaCppBackend._new_llama
+    tried: list[int] = []
+
+    def no_room_for_many(self, llama_cpp, progress):  # noqa: ANN001, ANN202
+        tried.append(self.sequences)
+        if self.sequences > 2:
+            raise ValueError("Failed to create llama_context")
+        return real(self, llama_cpp, progress)
+
+    monkeypatch.setattr(LlamaCppBackend, "_new_llama", no_room_for_many)
+    backend = LlamaCppBackend(small_options(parallel=0, n_gpu_layers=-1), model_path=smollm_path)
+    backend.load()
+    try:
+        assert tried == [5, 2] and backend.capabilities.max_concurrency == 1
+        assert backend.engine.sequences == 2
+        assert text(list(backend.stream(poem("cats"), threading.Event())))
+    finally:
+        backend.close()
+    pinned = LlamaCppBackend(small_options(parallel=4, n_gpu_layers=-1), model_path=smollm_path)
+    with pytest.raises(Exception, match="could not load"):
+        pinned.load()  # a set parallel is never lowered behind the user's back
