@@ -40,7 +40,7 @@ from assistant.backends.llama.options import LlamaOptions
 from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent, TextDelta, ToolUse, TurnDone, Usage
-from assistant.core.hardware import available_memory_bytes, physical_cores
+from assistant.core.hardware import available_memory_bytes, machine_identity, physical_cores
 from assistant.core.text import one_line
 from assistant.core.tool_calls import ToolSpec
 
@@ -215,15 +215,36 @@ class LlamaCppBackend:
             self.parallel = self._parallel_that_fits(info, available - info.file_size)
         return info
 
+    def measured_parallel(self) -> int | None:
+        """The generations at once that gained most in `assistant bench --concurrency N` of
+        this model on this machine, against one at a time (1 where none gained); None where
+        that was never measured. Read when an auto `parallel` loads."""
+        from assistant.core.accounting.bench_results import gainful_concurrency
+        from assistant.core.store.ledger import Ledger, LedgerError
+
+        try:
+            with Ledger.open(read_only=True) as ledger:
+                results = ledger.bench_results(backend=self.name, model=self.model_name)
+        except (LedgerError, OSError) as exc:  # no ledger yet, or one that cannot be read: not measured
+            log.debug("no measured parallel: %s", exc)
+            return None
+        machine = machine_identity()
+        found = gainful_concurrency([r for r in results if r.machine == machine])
+        if found is not None:
+            log.info("parallel auto: %d, as measured by assistant bench on this machine", found)
+        return found
+
     def _parallel_that_fits(self, info: GGUFInfo, room: int) -> int:
-        """`parallel` as set, or for auto the most up to AUTO_PARALLEL whose KV cache (n_ctx
-        per sequence, the chat's one more) fits in `room` bytes beside the model. A set one
-        that does not fit is refused here, with what to lower, not by the allocator later."""
+        """`parallel` as set, or for auto the most up to what was measured (`measured_parallel`)
+        whose KV cache (n_ctx per sequence, the chat's one more) fits in `room` bytes beside
+        the model. A set one that does not fit is refused here, with what to lower, not by
+        the allocator later."""
         s = self.settings
         per_sequence = (info.kv_bytes_per_token or 0) * s.n_ctx
         if not s.parallel:
-            fits = room // per_sequence - 1 if per_sequence else AUTO_PARALLEL
-            return max(1, min(AUTO_PARALLEL, fits))
+            wanted = self.parallel  # auto: as measured, else AUTO_PARALLEL (`load`)
+            fits = room // per_sequence - 1 if per_sequence else wanted
+            return max(1, min(wanted, fits))
         need = per_sequence * (s.parallel + 1)
         if need > room:
             raise BackendUnavailable(
@@ -238,6 +259,8 @@ class LlamaCppBackend:
         with self._load_lock:
             if self._engine is not None:
                 return
+            if not self.settings.parallel:
+                self.parallel = self.measured_parallel() or AUTO_PARALLEL
             info = self.check_model_file()
             try:
                 import jinja2

@@ -30,8 +30,9 @@ class LlamaOptions:
         0,
         "Generations decoded at once in one context (a batch refactor's files, an evaluation's tasks); "
         "the chat's conversation keeps a sequence of its own besides. Each takes n_ctx of KV cache. "
-        "0 = auto: 4, fewer where their KV cache does not fit in memory beside the model (1 where a GPU "
-        "cannot make the context).",
+        "0 = auto: what `assistant bench --concurrency N` measured this machine gains most from (1 where "
+        "nothing gained), else 4; fewer where their KV cache does not fit in memory beside the model, "
+        "1 where a GPU cannot make the context.",
         minimum=0,
         maximum=64,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
+
 from assistant.core.results import BenchResult
 
 # Measured runs per case (after one warm-up): by default, and with --quick.
@@ -29,6 +31,27 @@ def bench_samples(bench: Sequence[BenchResult], field: str, prompts: tuple[int, 
             continue
         samples += [value] * b.runs
     return samples
+
+
+# Several streams at once count as a gain from this much more throughput in all than one.
+GAINFUL = 1.1
+
+
+def gainful_concurrency(bench: Sequence[BenchResult]) -> int | None:
+    """The streams at once that gave the most tokens a second in all, measured against one
+    stream at a time (`assistant bench` and `--concurrency N` of one backend and model on
+    one machine): 1 where several at once were measured and none gained; None where either
+    side was never measured."""
+    single = [b.generation_tps for b in one_stream(bench) if b.generation_tps]
+    several: dict[int, list[float]] = {}
+    for b in bench:
+        if b.concurrency > 1 and b.aggregate_tps:
+            several.setdefault(b.concurrency, []).append(b.aggregate_tps)
+    if not single or not several:
+        return None
+    aggregate = {n: statistics.median(rates) for n, rates in several.items()}
+    best = max(aggregate, key=lambda n: aggregate[n])
+    return best if aggregate[best] >= GAINFUL * statistics.median(single) else 1
 
 
 # A bench case's prompt is comparable to the turns' when within this factor of their

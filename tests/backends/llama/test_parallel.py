@@ -211,3 +211,29 @@ def test_an_auto_parallel_the_device_has_no_room_for_loads_with_one(smollm_path:
     pinned = LlamaCppBackend(small_options(parallel=4, n_gpu_layers=-1), model_path=smollm_path)
     with pytest.raises(Exception, match="could not load"):
         pinned.load()  # a set parallel is never lowered behind the user's back
+
+
+def test_auto_parallel_follows_what_assistant_bench_measured_on_this_machine(smollm_path: Path) -> None:
+    from assistant.core.hardware import machine_identity
+    from assistant.core.results import BenchResult
+    from assistant.core.store.ledger import Ledger
+
+    backend = LlamaCppBackend(small_options(parallel=0), model_path=smollm_path)
+    assert backend.measured_parallel() is None  # no ledger yet
+
+    def measured(machine: str, concurrency: int, generation: float, aggregate: float | None) -> BenchResult:
+        return BenchResult(at=1.0, machine=machine, backend="local", model=backend.model_name, case="c", runs=1,
+                           prompt_tokens=40, completion_tokens=64, prompt_tps=None, generation_tps=generation,
+                           ttft=None, ttft_spread=None, concurrency=concurrency, aggregate_tps=aggregate)  # fmt: skip
+
+    here = machine_identity()
+    with Ledger.open() as ledger:
+        ledger.record_bench([measured(here, 1, 100.0, None), measured(here, 2, 70.0, 135.0),
+                             measured(here, 4, 30.0, 105.0),  # no gain at 4 on this machine
+                             measured("another machine · 64 cores", 8, 90.0, 700.0)])  # fmt: skip
+    backend.load()
+    try:
+        assert backend.measured_parallel() == 2
+        assert backend.capabilities.max_concurrency == 2 and backend.engine.sequences == 3
+    finally:
+        backend.close()
