@@ -129,6 +129,11 @@ def report_renderable(report: Report, *, scope: str, reference_model: str) -> Gr
             for n, rate in row.aggregate_tps:
                 aggregate.add_row(Text(label(row)), str(n), fmt.rate(rate))
         parts.append(aggregate)
+        for row in report.rows:
+            if row.gainful_at_once is not None:
+                parts.append(Text(f"{label(row)}: an auto [backends.local] parallel loads with "
+                                  f"{row.gainful_at_once} on this machine (the most measured throughput"
+                                  f"{'' if row.gainful_at_once > 1 else '; none gained over one at a time'})"))  # fmt: skip
 
     split = _table(
         "Hybrid split used",

@@ -16,13 +16,16 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.core.accounting.bench_results import BenchResult, bench_samples, one_stream, prompt_range
+from assistant.core.accounting.bench_results import (
+    BenchResult, bench_samples, gainful_concurrency, one_stream, prompt_range,
+)
 from assistant.core.accounting.cost_summary import nearest_rank, summarize
 from assistant.core.accounting.edit_formats import FormatFigures, format_figures
 from assistant.core.accounting.pricing import PER_MILLION, SECONDS_PER_HOUR
 from assistant.core.accounting.evals import EvalFigures, figures
 from assistant.core.accounting.quality import estimate
 from assistant.core.decisions import Quality
+from assistant.core.hardware import machine_identity
 from assistant.core.store import evals, ratings
 from assistant.core.store.ledger import Ledger, ProposalRecord, TurnRecord
 
@@ -106,6 +109,9 @@ class BackendFigures:
     # (streams at once, median aggregate generation rate) of `assistant bench --concurrency N`
     # runs: an inference server's throughput over its slots.
     aggregate_tps: tuple[tuple[int, float], ...] = ()
+    # A local model: the streams at once this machine's bench runs gained most from (1: none
+    # gained), what an auto `[backends.local] parallel` loads with; None: not measured here.
+    gainful_at_once: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +212,7 @@ def _row(
 ) -> BackendFigures:
     line = summarize(records).total
     concurrent = [b for b in bench if b.concurrency > 1 and b.aggregate_tps is not None]
+    gainful = gainful_concurrency([b for b in bench if b.machine == machine_identity()]) if local else None
     bench = one_stream(bench)
     # Generation speed is the same measurement on a bench and in a turn: both count.
     turn_tps = [r.tokens_per_second for r in records if r.tokens_per_second is not None]
@@ -249,6 +256,7 @@ def _row(
             (n, statistics.median(b.aggregate_tps for b in concurrent if b.concurrency == n))  # type: ignore[misc]
             for n in sorted({b.concurrency for b in concurrent})
         ),
+        gainful_at_once=gainful,
     )
 
 

@@ -213,7 +213,7 @@ def test_an_auto_parallel_the_device_has_no_room_for_loads_with_one(smollm_path:
         pinned.load()  # a set parallel is never lowered behind the user's back
 
 
-def test_auto_parallel_follows_what_assistant_bench_measured_on_this_machine(smollm_path: Path) -> None:
+def test_auto_parallel_follows_what_assistant_bench_measured_on_this_machine(smollm_path: Path, capsys) -> None:  # noqa: ANN001
     from assistant.core.hardware import machine_identity
     from assistant.core.results import BenchResult
     from assistant.core.store.ledger import Ledger
@@ -237,3 +237,8 @@ def test_auto_parallel_follows_what_assistant_bench_measured_on_this_machine(smo
         assert backend.capabilities.max_concurrency == 2 and backend.engine.sequences == 3
     finally:
         backend.close()
+    from assistant.cli.commands import main
+
+    assert main(["report", "--all"]) == 0
+    words = " ".join(capsys.readouterr().out.split())
+    assert "an auto [backends.local] parallel loads with 2 on this machine" in words
