@@ -53,3 +53,23 @@ def test_a_fresh_load_reports_its_memory() -> None:
     # the weights (~90 MiB) and the KV cache of a 2,048-token context
     assert result.peak_memory_bytes is not None and result.peak_memory_bytes > 50 << 20
     assert result.generation_tps > 0
+
+
+def test_bench_at_a_concurrency_loads_an_auto_local_model_with_that_many_and_auto_then_follows_it(capsys) -> None:  # noqa: ANN001
+    """Measured once at 6 streams (more than auto's 4 before anything is measured), then
+    loaded by auto with what that run and the one-stream run say it gains from."""
+    from assistant.cli.commands import main
+    from assistant.core.store.ledger import Ledger
+
+    flags = ["--set", "backends.local.n_ctx=1024", "--set", "backends.local.n_threads=2"]
+    assert main(["bench", "--backend", "local", "--quick", "--runs", "1", *flags]) == 0
+    assert main(["bench", "--backend", "local", "--quick", "--runs", "1", "--concurrency", "6", *flags]) == 0
+    words = " ".join(capsys.readouterr().out.split())
+    assert "6 streams at once" in words
+    with Ledger.open() as ledger:
+        results = ledger.bench_results(backend="local")
+    assert sorted({r.concurrency for r in results}) == [1, 6]
+    from assistant.core.accounting.bench_results import gainful_concurrency
+
+    backend = LlamaCppBackend(small_options(parallel=0))
+    assert backend.measured_parallel() == gainful_concurrency(results) in (1, 6)

@@ -141,6 +141,7 @@ class LlamaCppBackend:
         self._thread: EngineThread | None = None
         self._scheduler: Scheduler | None = None
         self.parallel = settings.parallel or AUTO_PARALLEL
+        self._bench_concurrency = 0  # `load_for_concurrency`
 
     @classmethod
     def from_config(cls, config: Config, options: LlamaOptions) -> LlamaCppBackend:
@@ -215,6 +216,13 @@ class LlamaCppBackend:
             self.parallel = self._parallel_that_fits(info, available - info.file_size)
         return info
 
+    def load_for_concurrency(self, streams: int) -> None:
+        """Before `load`, for `assistant bench --concurrency N`: an auto `parallel` loads with
+        `streams` sequences (memory allowing), so that what it would gain is measured rather
+        than capped by what was measured before. A set `parallel` stays as set."""
+        if not self.settings.parallel and not self.loaded:
+            self._bench_concurrency = streams
+
     def measured_parallel(self) -> int | None:
         """The generations at once that gained most in `assistant bench --concurrency N` of
         this model on this machine, against one at a time (1 where none gained); None where
@@ -260,7 +268,7 @@ class LlamaCppBackend:
             if self._engine is not None:
                 return
             if not self.settings.parallel:
-                self.parallel = self.measured_parallel() or AUTO_PARALLEL
+                self.parallel = self._bench_concurrency or self.measured_parallel() or AUTO_PARALLEL
             info = self.check_model_file()
             try:
                 import jinja2

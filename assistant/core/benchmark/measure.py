@@ -305,6 +305,9 @@ def bench(
         if cancel.is_set():
             break
         memory = MemoryProbe() if backend.capabilities.local and not backend.loaded else None
+        widen = getattr(backend, "load_for_concurrency", None)
+        if concurrency > 1 and widen is not None:
+            widen(concurrency)  # a local model of an auto `parallel`: measure the streams asked for
         try:
             backend.load(lambda _fraction: not cancel.is_set())  # Ctrl-C aborts a long load
         except BackendUnavailable as exc:
