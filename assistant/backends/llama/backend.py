@@ -37,6 +37,8 @@ from assistant.backends.llama.tool_grammar import has_tool_role, reply_grammar
 from assistant.backends.tool_json import ReplyReader, chat_messages, message_text
 from assistant.core.backends.protocol import BackendUnavailable, Capabilities, LoadProgress, TokenCount, load_failure
 from assistant.backends.llama.options import LlamaOptions
+from assistant.core import store
+from assistant.core.accounting.bench_results import gainful_concurrency
 from assistant.core.config import Config
 from assistant.core.conversation import Message
 from assistant.core.events import BackendError, StreamEvent, TextDelta, ToolUse, TurnDone, Usage
@@ -227,13 +229,10 @@ class LlamaCppBackend:
         """The generations at once that gained most in `assistant bench --concurrency N` of
         this model on this machine, against one at a time (1 where none gained); None where
         that was never measured. Read when an auto `parallel` loads."""
-        from assistant.core.accounting.bench_results import gainful_concurrency
-        from assistant.core.store.ledger import Ledger, LedgerError
-
         try:
-            with Ledger.open(read_only=True) as ledger:
+            with store.Ledger.open(read_only=True) as ledger:
                 results = ledger.bench_results(backend=self.name, model=self.model_name)
-        except (LedgerError, OSError) as exc:  # no ledger yet, or one that cannot be read: not measured
+        except (store.LedgerError, OSError) as exc:  # no ledger yet, or one that cannot be read: not measured
             log.debug("no measured parallel: %s", exc)
             return None
         machine = machine_identity()
