@@ -480,7 +480,8 @@ class LlamaCppBackend:
                 yield BackendError(end.message, kind="generation")
                 return
             end = Ended("cancelled", NOTHING_TIMED)
-        stop_reason = "end_turn" if hit else "cancelled" if cancel.is_set() else end.reason
+        # "stopped" without a stop string: the backend was closed under it (`close`).
+        stop_reason = "end_turn" if hit else "cancelled" if cancel.is_set() or end.reason == "stopped" else end.reason
         tail = stops.flush(decoder.decode(b"", final=True))
         if tail:
             yield TextDelta(tail, 0)

@@ -242,3 +242,23 @@ def test_auto_parallel_follows_what_assistant_bench_measured_on_this_machine(smo
     assert main(["report", "--all"]) == 0
     words = " ".join(capsys.readouterr().out.split())
     assert "an auto [backends.local] parallel loads with 2 on this machine" in words
+
+
+def test_closing_the_backend_ends_its_running_generations_as_cancelled(smollm_path: Path) -> None:
+    backend = LlamaCppBackend(small_options(parallel=2, max_tokens=400), model_path=smollm_path)
+    backend.load()
+    events: list[StreamEvent] = []
+    streaming = threading.Event()
+
+    def one() -> None:
+        for event in backend.stream([Message("user", "Tell me a very long story.")], threading.Event()):
+            events.append(event)
+            streaming.set()
+
+    worker = threading.Thread(target=one)
+    worker.start()
+    assert streaming.wait(60)
+    backend.close()
+    worker.join(60)
+    assert not worker.is_alive() and events[-1] == TurnDone("cancelled")
+    assert not backend.loaded
